@@ -1,0 +1,89 @@
+// Command animalcnn runs the project's pipeline without Jupyter: import the
+// default dataset, crawl Flickr, prepare arrays, train, evaluate, predict and
+// serve. Run "animalcnn help" for the list of subcommands and
+// "animalcnn <subcommand> -h" for each one's flags.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// command is one subcommand. Each lives in its own file and registers itself
+// from an init function with register.
+type command struct {
+	name    string
+	usage   string // arguments after the name, e.g. "[flags] FILE..."
+	summary string // one line for the help listing
+	// run parses args with its own FlagSet and does the work. Errors are
+	// printed as one line by main.
+	run func(args []string) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// newFlagSet returns a FlagSet for c whose -h prints the usage line, the
+// summary and every flag with its default.
+func newFlagSet(c *command) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "usage: animalcnn %s %s\n\n%s\n\nflags:\n", c.name, c.usage, c.summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: animalcnn <subcommand> [flags] [args]\n\nsubcommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun \"animalcnn <subcommand> -h\" for its flags.")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run dispatches to a subcommand and returns the process exit code.
+func run(args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				newFlagSet(c).Usage()
+				return 0
+			}
+		}
+		usage(os.Stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "animalcnn: unknown subcommand %q\n", args[0])
+		usage(os.Stderr)
+		return 2
+	}
+	if err := c.run(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "animalcnn %s: %v\n", c.name, err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,85 @@
+package dataset
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ExcludeFile is the name of the per-class curation list inside a class folder
+// (data/images/<class>/exclude.txt). Each line names a file (e.g. "1234.jpg")
+// or a photo id (the file name without extension, e.g. "1234") to leave out of
+// the dataset. Blank lines and text after '#' are ignored.
+const ExcludeFile = "exclude.txt"
+
+// ReadExclusions reads classDir/exclude.txt. A missing file is an empty list.
+// The returned set holds each entry as written; use Excluded to test a file.
+func ReadExclusions(classDir string) (map[string]bool, error) {
+	f, err := os.Open(filepath.Join(classDir, ExcludeFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read exclusions: %w", err)
+	}
+	defer f.Close()
+	set := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		if line = strings.TrimSpace(line); line != "" {
+			set[line] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read exclusions %s: %w", f.Name(), err)
+	}
+	return set, nil
+}
+
+// Excluded reports whether the file name (base name, with extension) is in the
+// exclusion set, either by its full name or by its id (name without extension).
+func Excluded(set map[string]bool, fileName string) bool {
+	base := filepath.Base(fileName)
+	return set[base] || set[strings.TrimSuffix(base, filepath.Ext(base))]
+}
+
+// AddExclusions appends entries (file names or photo ids) to classDir/exclude.txt,
+// skipping those already listed, with an optional comment line explaining why.
+func AddExclusions(classDir, reason string, entries ...string) error {
+	set, err := ReadExclusions(classDir)
+	if err != nil {
+		return err
+	}
+	var add []string
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if e != "" && !set[e] && !slices.Contains(add, e) {
+			add = append(add, e)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(classDir, ExcludeFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("add exclusions: %w", err)
+	}
+	var b strings.Builder
+	if reason != "" {
+		fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(reason, "\n", " "))
+	}
+	for _, e := range add {
+		b.WriteString(e + "\n")
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return fmt.Errorf("add exclusions %s: %w", f.Name(), err)
+	}
+	return f.Close()
+}

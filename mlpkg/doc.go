@@ -1,0 +1,19 @@
+// Package mlpkg is the root of the project's library: image classification of
+// photos (the course's monkey / boar / crow) with a small CNN in Go on GoMLX.
+//
+// Sub-packages, one per concern:
+//
+//   - imageio: decode any supported image file to RGB and resize it (the one
+//     preprocessing function shared by training, prediction and serving).
+//   - dataset: folder-per-class image trees → split, augmented NumPy arrays.
+//   - fashion: the built-in default dataset (Debian's Fashion-MNIST) as a folder tree.
+//   - crawl: Flickr search and polite, resumable downloads, with curation.
+//   - model: the course's CNN, formulated to train on every GoMLX backend.
+//   - train: the training loop, checkpoints, metrics history and evaluation.
+//   - predict: load a checkpoint once, classify images.
+//   - serve: the web app (upload page and JSON API).
+//   - backend: picks the GoMLX backend (pure Go, XLA CPU, XLA CUDA).
+//   - display: helpers for Jupyter notebooks on the GoNB kernel.
+//
+// The command-line tool is in cmd/animalcnn.
+package mlpkg

@@ -1,0 +1,102 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// MetaFile is the name of the metadata file written next to the checkpoints
+// in a checkpoint directory. Prediction needs only that directory.
+const MetaFile = "model.json"
+
+// Normalization is how the model scales its uint8 RGB input; it is applied
+// inside the model's graph, so training, prediction and serving cannot disagree.
+const Normalization = "rgb/255"
+
+// Meta describes a trained model: everything needed to use a checkpoint
+// without the training data or flags.
+type Meta struct {
+	// ModelID identifies the training run (directory name plus start time).
+	ModelID string `json:"model_id"`
+	// Classes in label order: output i of the model is Classes[i].
+	Classes []string `json:"classes"`
+	// DisplayNames optionally maps a language tag to class display names,
+	// e.g. {"ja": {"monkey": "サル"}}.
+	DisplayNames map[string]map[string]string `json:"display_names,omitempty"`
+	// ImageSize is the square input size in pixels (images are ImageSize×ImageSize×3).
+	ImageSize int `json:"image_size"`
+	// Normalization names the input scaling (see the Normalization constant).
+	Normalization string `json:"normalization"`
+	// Hyperparameters are the training configuration, by name.
+	Hyperparameters map[string]any `json:"hyperparameters,omitempty"`
+	// DatasetHash identifies the prepared dataset the model was trained on.
+	DatasetHash string `json:"dataset_hash,omitempty"`
+	// Backend is the GoMLX backend the model was trained on (e.g. "go", "xla:cpu").
+	Backend string `json:"backend,omitempty"`
+	// Created is when training started.
+	Created time.Time `json:"created"`
+	// Metrics holds the latest and best evaluation figures, e.g. "test_accuracy".
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// DisplayName returns the display name of class in language lang, or the
+// class name itself when none is set.
+func (m *Meta) DisplayName(class, lang string) string {
+	if n := m.DisplayNames[lang][class]; n != "" {
+		return n
+	}
+	return class
+}
+
+// Save writes the metadata to dir/model.json atomically (temporary file + rename).
+func (m *Meta) Save(dir string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode model metadata: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, MetaFile), append(b, '\n'))
+}
+
+// LoadMeta reads dir/model.json.
+func LoadMeta(dir string) (*Meta, error) {
+	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return nil, fmt.Errorf("load model metadata: %w", err)
+	}
+	m := &Meta{}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("load model metadata %s: %w", filepath.Join(dir, MetaFile), err)
+	}
+	if len(m.Classes) < 2 || m.ImageSize <= 0 {
+		return nil, fmt.Errorf("load model metadata %s: needs at least 2 classes and a positive image size", filepath.Join(dir, MetaFile))
+	}
+	return m, nil
+}
+
+// writeFileAtomic writes data to a temporary file in the same directory and
+// renames it over path, so readers never see a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
