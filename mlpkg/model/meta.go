@@ -30,6 +30,8 @@ type Meta struct {
 	ImageSize int `json:"image_size"`
 	// Normalization names the input scaling (see the Normalization constant).
 	Normalization string `json:"normalization"`
+	// Architecture is the model configuration the weights belong to.
+	Architecture *Config `json:"architecture,omitempty"`
 	// Hyperparameters are the training configuration, by name.
 	Hyperparameters map[string]any `json:"hyperparameters,omitempty"`
 	// DatasetHash identifies the prepared dataset the model was trained on.
@@ -49,6 +51,16 @@ func (m *Meta) DisplayName(class, lang string) string {
 		return n
 	}
 	return class
+}
+
+// ModelConfig fills cfg from the metadata: the recorded architecture when
+// present, and always the classes and image size.
+func (m *Meta) ModelConfig(cfg *Config) error {
+	if m.Architecture != nil {
+		*cfg = *m.Architecture
+	}
+	cfg.NumClasses, cfg.ImageSize = len(m.Classes), m.ImageSize
+	return cfg.Validate()
 }
 
 // Save writes the metadata to dir/model.json atomically (temporary file + rename).

@@ -1,0 +1,167 @@
+// Package model defines the course's CNN (the Keras cifar10_cnn design) in
+// GoMLX, written so that it trains on every backend: the pure-Go backend of
+// GoMLX v0.26.0 cannot differentiate its own convolution and max-pool
+// operations, so convolutions are matrix products over gathered 3×3 patches
+// (im2col) and pooling is a reshape followed by a max.
+package model
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
+)
+
+// Config holds the architecture's settings. The zero value is not usable:
+// start from DefaultConfig.
+type Config struct {
+	// ImageSize is the square input size in pixels; inputs are [batch, ImageSize, ImageSize, 3].
+	ImageSize int `json:"image_size"`
+	// NumClasses is the number of outputs.
+	NumClasses int `json:"num_classes"`
+	// Filters1 and Filters2 are the channel counts of the first and second
+	// pair of 3×3 convolutions (32 and 64 in the course).
+	Filters1 int `json:"filters1"`
+	Filters2 int `json:"filters2"`
+	// DenseUnits is the width of the hidden dense layer (512 in the course).
+	DenseUnits int `json:"dense_units"`
+	// ConvDropout and DenseDropout are the dropout rates after each pooling
+	// and after the hidden dense layer (0.25 and 0.5 in the course).
+	ConvDropout  float64 `json:"conv_dropout"`
+	DenseDropout float64 `json:"dense_dropout"`
+}
+
+// DefaultConfig returns the course's architecture for 50×50 images and the given number of classes.
+func DefaultConfig(numClasses int) Config {
+	return Config{ImageSize: 50, NumClasses: numClasses, Filters1: 32, Filters2: 64, DenseUnits: 512, ConvDropout: 0.25, DenseDropout: 0.5}
+}
+
+// Validate checks that the configuration describes a buildable model.
+func (c Config) Validate() error {
+	switch {
+	case c.NumClasses < 2:
+		return fmt.Errorf("model: need at least 2 classes, got %d", c.NumClasses)
+	case c.ImageSize < 14 || c.ImageSize%4 != 2:
+		// Both 2×2 poolings must see even sizes: (size-2)/2 - 2 must be even.
+		return fmt.Errorf("model: image size must be 14 or more and leave 2 when divided by 4 (e.g. 30, 34, 50, 66), got %d", c.ImageSize)
+	case c.Filters1 < 1 || c.Filters2 < 1 || c.DenseUnits < 1:
+		return fmt.Errorf("model: filters and dense units must be positive")
+	case c.ConvDropout < 0 || c.ConvDropout >= 1 || c.DenseDropout < 0 || c.DenseDropout >= 1:
+		return fmt.Errorf("model: dropout rates must be in [0, 1)")
+	}
+	return nil
+}
+
+// FlatFeatures is the length of the flattened feature vector fed to the dense
+// layers: 11×11×64 = 7744 for 50×50 inputs.
+func (c Config) FlatFeatures() int {
+	s := ((c.ImageSize-2)/2 - 2) / 2
+	return s * s * c.Filters2
+}
+
+// Logits builds the CNN on images, a [batch, size, size, 3] node of RGB values
+// in 0…255 (uint8 or float), and returns [batch, NumClasses] logits. The
+// normalisation (divide by 255) happens here, inside the graph, so every
+// caller feeds the same raw pixels. Dropout is active only when ctx is in
+// training mode. Variables live under ctx's current scope.
+func (c Config) Logits(ctx *context.Context, images *graph.Node) *graph.Node {
+	x := graph.DivScalar(graph.ConvertDType(images, dtypes.Float32), 255)
+	ctx = ctx.WithInitializer(initializers.GlorotUniformFn(ctx))
+
+	x = activations.Relu(conv3x3(ctx.In("conv1"), x, c.Filters1, true))
+	x = activations.Relu(conv3x3(ctx.In("conv2"), x, c.Filters1, false))
+	x = layers.DropoutStatic(ctx, maxPool2x2(x), c.ConvDropout)
+
+	x = activations.Relu(conv3x3(ctx.In("conv3"), x, c.Filters2, true))
+	x = activations.Relu(conv3x3(ctx.In("conv4"), x, c.Filters2, false))
+	x = layers.DropoutStatic(ctx, maxPool2x2(x), c.ConvDropout)
+
+	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
+	x = activations.Relu(dense(ctx.In("dense1"), x, c.DenseUnits))
+	x = layers.DropoutStatic(ctx, x, c.DenseDropout)
+	return dense(ctx.In("dense2"), x, c.NumClasses)
+}
+
+// dense is a fully connected layer: x [batch, in] · W [in, units] + b.
+func dense(ctx *context.Context, x *graph.Node, units int) *graph.Node {
+	g := x.Graph()
+	in := x.Shape().Dimensions[1]
+	w := ctx.VariableWithShape("weights", shapes.Make(dtypes.Float32, in, units)).ValueGraph(g)
+	b := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtypes.Float32, units)).ValueGraph(g)
+	return graph.Add(graph.Dot(x, w), graph.InsertAxes(b, 0))
+}
+
+// conv3x3 is a 3×3, stride 1 convolution of x [batch, h, w, cin] with
+// "same" (zero) padding, or "valid" padding when same is false, as one matrix
+// product: the 3×3×cin patch around every output pixel is gathered into a row
+// (im2col), and the rows are multiplied by the [9·cin, filters] kernel.
+//
+// Gather's gradient is a scatter-add, which every backend implements, and the
+// matrix product's gradient is two matrix products (see installMatMulGradient).
+func conv3x3(ctx *context.Context, x *graph.Node, filters int, same bool) *graph.Node {
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	batch, h, w, cin := dims[0], dims[1], dims[2], dims[3]
+	pad := 0
+	if same {
+		pad = 1
+	}
+	oh, ow := h+2*pad-2, w+2*pad-2
+
+	// Rows of x (one per pixel), plus one all-zero row that padding points to.
+	rows := graph.Reshape(x, batch*h*w, cin)
+	if same {
+		rows = graph.Concatenate([]*graph.Node{rows, graph.Zeros(g, shapes.Make(x.DType(), 1, cin))}, 0)
+	}
+	indices := graph.Const(g, patchIndices(batch, h, w, pad))
+	patches := graph.Gather(rows, indices, true)         // [batch·oh·ow·9, 1] → [batch·oh·ow·9, cin]
+	patches = graph.Reshape(patches, batch*oh*ow, 9*cin) // im2col matrix
+	kernel := ctx.VariableWithShape("weights", shapes.Make(dtypes.Float32, 9*cin, filters)).ValueGraph(g)
+	bias := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtypes.Float32, filters)).ValueGraph(g)
+	y := graph.Add(graph.Dot(patches, kernel), graph.InsertAxes(bias, 0))
+	return graph.Reshape(y, batch, oh, ow, filters)
+}
+
+// patchIndices returns, for every output pixel of a 3×3 convolution over a
+// [batch, h, w] grid padded by pad on each side, the row numbers (in the
+// flattened [batch·h·w] image, with row batch·h·w meaning "zero padding") of
+// its 9 input pixels, in (dy, dx) row-major order: shape [batch·oh·ow·9, 1].
+// The result is sorted within each image and only depends on the shapes, so
+// it becomes a constant of the graph.
+func patchIndices(batch, h, w, pad int) [][]int32 {
+	oh, ow := h+2*pad-2, w+2*pad-2
+	zeroRow := int32(batch * h * w)
+	out := make([][]int32, 0, batch*oh*ow*9)
+	for b := range batch {
+		for i := range oh {
+			for j := range ow {
+				for dy := range 3 {
+					for dx := range 3 {
+						y, x := i+dy-pad, j+dx-pad
+						idx := zeroRow
+						if y >= 0 && y < h && x >= 0 && x < w {
+							idx = int32((b*h+y)*w + x)
+						}
+						out = append(out, []int32{idx})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// maxPool2x2 is a 2×2 max pooling with stride 2 written as a reshape to
+// [batch, h/2, 2, w/2, 2, c] and a max over the two window axes. h and w must
+// be even (Config.Validate ensures it).
+func maxPool2x2(x *graph.Node) *graph.Node {
+	dims := x.Shape().Dimensions
+	batch, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	x = graph.Reshape(x, batch, h/2, 2, w/2, 2, c)
+	return graph.ReduceMax(x, 2, 4)
+}

@@ -1,0 +1,104 @@
+// Package train trains the course's CNN (package model) on a prepared dataset
+// (package dataset): the Keras recipe (RMSprop with legacy decay, batch 32,
+// categorical cross-entropy), an evaluation on the test split after every
+// epoch, a metrics history for plots, and checkpoints (last and best) written
+// atomically with the model's metadata, so that an interrupted run resumes
+// where it stopped and prediction needs only the checkpoint directory.
+package train
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+)
+
+// Config holds every training hyperparameter and path. Start from
+// DefaultConfig; RegisterFlags exposes the same names to the command line.
+type Config struct {
+	// DataDir is the prepared dataset (output of dataset.Prepare).
+	DataDir string `json:"-"`
+	// CheckpointDir receives model.json, history.csv and the last/ and best/ checkpoints.
+	CheckpointDir string `json:"-"`
+	// Epochs is the total number of passes over the training split (a resumed
+	// run continues up to this number).
+	Epochs int `json:"epochs"`
+	// BatchSize is the number of images per training step.
+	BatchSize int `json:"batch_size"`
+	// LearningRate, Rho, Epsilon and Decay configure RMSprop exactly like
+	// Keras' RMSprop(lr, rho, epsilon, decay): lr_t = lr / (1 + decay·step).
+	LearningRate float64 `json:"learning_rate"`
+	Rho          float64 `json:"rho"`
+	Epsilon      float64 `json:"epsilon"`
+	Decay        float64 `json:"decay"`
+	// Augment turns on random horizontal flips and small shifts of each
+	// training batch (on top of any offline augmentation in the dataset).
+	Augment bool `json:"augment"`
+	// Seed makes runs repeatable: weight initialisation, dropout, shuffling and augmentation.
+	Seed int64 `json:"seed"`
+	// Fresh discards an existing checkpoint in CheckpointDir instead of resuming from it.
+	Fresh bool `json:"-"`
+	// Model holds the architecture; ImageSize and NumClasses are taken from the dataset.
+	Model model.Config `json:"model"`
+}
+
+// DefaultConfig returns the course's recipe: RMSprop(lr=1e-4, rho=0.9,
+// eps=1e-7, decay=1e-6), batch 32, and the data/ layout of the repository.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:       "data/processed",
+		CheckpointDir: "data/checkpoints/cnn",
+		Epochs:        20,
+		BatchSize:     32,
+		LearningRate:  1e-4,
+		Rho:           0.9,
+		Epsilon:       1e-7,
+		Decay:         1e-6,
+		Seed:          1,
+		Model:         model.DefaultConfig(3),
+	}
+}
+
+// RegisterFlags defines one flag per field of c on fs, with c's values as defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "prepared dataset directory (output of prepare)")
+	fs.StringVar(&c.CheckpointDir, "checkpoint", c.CheckpointDir, "checkpoint directory (resumed when it holds a run for the same dataset)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total number of epochs")
+	fs.IntVar(&c.BatchSize, "batch", c.BatchSize, "batch size")
+	fs.Float64Var(&c.LearningRate, "lr", c.LearningRate, "RMSprop learning rate")
+	fs.Float64Var(&c.Rho, "rho", c.Rho, "RMSprop rho (moving average of squared gradients)")
+	fs.Float64Var(&c.Epsilon, "epsilon", c.Epsilon, "RMSprop epsilon")
+	fs.Float64Var(&c.Decay, "decay", c.Decay, "Keras legacy learning-rate decay: lr / (1 + decay*step)")
+	fs.BoolVar(&c.Augment, "augment", c.Augment, "random flips and shifts of each training batch")
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed (initialisation, dropout, shuffling, augmentation)")
+	fs.BoolVar(&c.Fresh, "fresh", c.Fresh, "start from scratch, deleting any checkpoint in the checkpoint directory")
+	fs.IntVar(&c.Model.DenseUnits, "dense-units", c.Model.DenseUnits, "units of the hidden dense layer")
+	fs.Float64Var(&c.Model.ConvDropout, "conv-dropout", c.Model.ConvDropout, "dropout rate after each pooling")
+	fs.Float64Var(&c.Model.DenseDropout, "dense-dropout", c.Model.DenseDropout, "dropout rate after the hidden dense layer")
+}
+
+// Validate checks the configuration before any work starts.
+func (c *Config) Validate() error {
+	switch {
+	case c.CheckpointDir == "":
+		return fmt.Errorf("train: no checkpoint directory given")
+	case c.Epochs < 1:
+		return fmt.Errorf("train: epochs must be at least 1, got %d", c.Epochs)
+	case c.BatchSize < 1:
+		return fmt.Errorf("train: batch size must be at least 1, got %d", c.BatchSize)
+	case c.LearningRate <= 0 || c.Rho <= 0 || c.Rho >= 1 || c.Epsilon <= 0 || c.Decay < 0:
+		return fmt.Errorf("train: invalid RMSprop settings (lr=%g rho=%g epsilon=%g decay=%g)", c.LearningRate, c.Rho, c.Epsilon, c.Decay)
+	}
+	return nil
+}
+
+// Hyperparameters returns the configuration as a name → value map for the model metadata.
+func (c *Config) Hyperparameters() map[string]any {
+	return map[string]any{
+		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": "rmsprop",
+		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
+		"augment": c.Augment, "seed": c.Seed, "loss": "categorical_crossentropy",
+		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,
+		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout,
+	}
+}

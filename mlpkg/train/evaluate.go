@@ -1,0 +1,130 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+)
+
+// Evaluation holds a model's results on a labelled set of images.
+type Evaluation struct {
+	// Classes in label order.
+	Classes []string `json:"classes"`
+	// N is the number of images evaluated.
+	N int `json:"n"`
+	// Loss is the mean categorical cross-entropy and Accuracy the fraction classified correctly.
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	// Confusion[t][p] counts images of true class t predicted as class p.
+	Confusion [][]int `json:"confusion"`
+	// Precision, Recall and F1 per class (NaN where undefined, e.g. a class never predicted).
+	Precision []float64 `json:"precision"`
+	Recall    []float64 `json:"recall"`
+	F1        []float64 `json:"f1"`
+	// Labels, Predicted and Probabilities per image, in input order.
+	Labels        []int32     `json:"-"`
+	Predicted     []int       `json:"-"`
+	Probabilities [][]float32 `json:"-"`
+}
+
+// Evaluate classifies n images (consecutive HWC uint8 RGB, see
+// imageio.ToRGB) with c and compares them to labels.
+func Evaluate(c *model.Classifier, classes []string, images []uint8, labels []int32) (*Evaluation, error) {
+	probs, err := c.Probabilities(images, len(labels))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	return NewEvaluation(classes, labels, probs)
+}
+
+// NewEvaluation computes the metrics from per-image probabilities and true labels.
+func NewEvaluation(classes []string, labels []int32, probs [][]float32) (*Evaluation, error) {
+	k := len(classes)
+	if len(labels) != len(probs) {
+		return nil, fmt.Errorf("evaluate: %d labels for %d predictions", len(labels), len(probs))
+	}
+	e := &Evaluation{Classes: classes, N: len(labels), Labels: labels, Probabilities: probs,
+		Predicted: make([]int, len(labels)), Confusion: make([][]int, k)}
+	for i := range e.Confusion {
+		e.Confusion[i] = make([]int, k)
+	}
+	var lossSum float64
+	correct := 0
+	for i, p := range probs {
+		t := int(labels[i])
+		if t < 0 || t >= k || len(p) != k {
+			return nil, fmt.Errorf("evaluate: image %d has label %d and %d probabilities for %d classes", i, t, len(p), k)
+		}
+		best := 0
+		for j := range p {
+			if p[j] > p[best] {
+				best = j
+			}
+		}
+		e.Predicted[i] = best
+		e.Confusion[t][best]++
+		if best == t {
+			correct++
+		}
+		lossSum -= math.Log(max(float64(p[t]), 1e-7))
+	}
+	if e.N > 0 {
+		e.Loss, e.Accuracy = lossSum/float64(e.N), float64(correct)/float64(e.N)
+	}
+	e.Precision, e.Recall, e.F1 = make([]float64, k), make([]float64, k), make([]float64, k)
+	for c := range k {
+		tp, predicted, actual := e.Confusion[c][c], 0, 0
+		for o := range k {
+			predicted += e.Confusion[o][c]
+			actual += e.Confusion[c][o]
+		}
+		e.Precision[c] = ratio(tp, predicted)
+		e.Recall[c] = ratio(tp, actual)
+		e.F1[c] = 2 * e.Precision[c] * e.Recall[c] / (e.Precision[c] + e.Recall[c])
+		if e.Precision[c]+e.Recall[c] == 0 {
+			e.F1[c] = 0
+		}
+	}
+	return e, nil
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+// String renders the evaluation as a plain-text report: accuracy and loss,
+// per-class precision/recall/F1, and the confusion matrix.
+func (e *Evaluation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "test accuracy %.4f, loss %.4f on %d images\n\n", e.Accuracy, e.Loss, e.N)
+	w := 9
+	for _, c := range e.Classes {
+		w = max(w, len(c))
+	}
+	fmt.Fprintf(&b, "%-*s  precision  recall     f1  support\n", w, "class")
+	for i, c := range e.Classes {
+		support := 0
+		for _, n := range e.Confusion[i] {
+			support += n
+		}
+		fmt.Fprintf(&b, "%-*s  %9.3f  %6.3f  %5.3f  %7d\n", w, c, e.Precision[i], e.Recall[i], e.F1[i], support)
+	}
+	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", w, "")
+	for _, c := range e.Classes {
+		fmt.Fprintf(&b, " %*s", max(6, len(c)), c)
+	}
+	b.WriteByte('\n')
+	for i, c := range e.Classes {
+		fmt.Fprintf(&b, "%-*s", w, c)
+		for j, c2 := range e.Classes {
+			fmt.Fprintf(&b, " %*d", max(6, len(c2)), e.Confusion[i][j])
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

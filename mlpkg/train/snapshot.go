@@ -1,0 +1,140 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+)
+
+// stateFile, inside a snapshot folder, records where in training the snapshot was taken.
+const stateFile = "state.json"
+
+// state is the position of a snapshot in training: Epoch epochs are complete
+// and Batch batches of the next one are done.
+type state struct {
+	Epoch int `json:"epoch"`
+	Batch int `json:"batch"`
+}
+
+// saveSnapshot writes the variables of gctx (weights, optimiser state, global
+// step) as a GoMLX checkpoint in dir/name, atomically: the checkpoint is
+// written to a temporary folder that then replaces dir/name with two renames.
+// A crash at any point leaves either the previous or the new snapshot
+// (model.SnapshotDir and loadSnapshot also accept "<name>.old").
+func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
+	tmp, err := os.MkdirTemp(dir, "."+name+"-tmp-")
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).Done()
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
+	}
+	if err := h.Save(); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
+	}
+	b, _ := json.Marshal(st)
+	if err := os.WriteFile(filepath.Join(tmp, stateFile), b, 0o644); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	final, old := filepath.Join(dir, name), filepath.Join(dir, name+".old")
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if err := os.Rename(final, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir flushes a directory's entries to disk (best effort where unsupported).
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("save checkpoint: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// loadSnapshot attaches the checkpoint dir/name (or its ".old" twin) to gctx,
+// so that variables take their saved values when the graphs are built, and
+// returns the recorded training position.
+func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
+	var st state
+	for _, n := range []string{name, name + ".old"} {
+		p := filepath.Join(dir, n)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Done(); err != nil {
+			return st, fmt.Errorf("resume from %s: %w", p, err)
+		}
+		b, err := os.ReadFile(filepath.Join(p, stateFile))
+		if err != nil {
+			return st, fmt.Errorf("resume from %s: %w", p, err)
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			return st, fmt.Errorf("resume from %s: %w", p, err)
+		}
+		return st, nil
+	}
+	return st, nil
+}
+
+// startMeta returns the metadata for a run in dir: the existing one when dir
+// holds a run on the same dataset and architecture (resumed is then true), a
+// new one otherwise. A run on another dataset is an error, never overwritten.
+func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, backendName string) (meta *model.Meta, resumed bool, err error) {
+	old, err := model.LoadMeta(dir)
+	if err == nil {
+		if old.DatasetHash != ds.Meta.Hash || old.Architecture == nil || *old.Architecture != mcfg {
+			return nil, false, fmt.Errorf("train: %s holds a model trained on another dataset or architecture; pass -fresh to replace it, or choose another -checkpoint directory", dir)
+		}
+		if _, err := model.SnapshotDir(dir); err == nil {
+			old.Hyperparameters = cfg.Hyperparameters()
+			old.Backend = backendName
+			return old, true, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, err
+	}
+	arch := mcfg
+	meta = &model.Meta{
+		ModelID:         fmt.Sprintf("%s-%s", filepath.Base(filepath.Clean(dir)), time.Now().UTC().Format("20060102T150405Z")),
+		Classes:         ds.Meta.Classes,
+		ImageSize:       ds.Meta.ImageSize,
+		Normalization:   model.Normalization,
+		Architecture:    &arch,
+		Hyperparameters: cfg.Hyperparameters(),
+		DatasetHash:     ds.Meta.Hash,
+		Backend:         backendName,
+		Created:         time.Now().UTC(),
+	}
+	if err := meta.Save(dir); err != nil {
+		return nil, false, err
+	}
+	return meta, false, nil
+}

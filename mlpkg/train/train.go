@@ -1,0 +1,328 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	gotrain "github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// Step reports one finished training step to Options.OnStep.
+type Step struct {
+	// Epoch (1-based) and Batch (1-based within the epoch) of the step, out of Epochs and Batches.
+	Epoch, Epochs, Batch, Batches int
+	// Loss is the step's batch loss.
+	Loss float64
+	// ImagesPerSecond is the training throughput of the epoch so far.
+	ImagesPerSecond float64
+}
+
+// Options are the non-hyperparameter inputs of Train.
+type Options struct {
+	// Backend runs the model; required (see package backend).
+	Backend backends.Backend
+	// BackendName is recorded in the model metadata (e.g. "go", "xla:cpu").
+	BackendName string
+	// OnStep, when set, is called after every training step (progress bars).
+	OnStep func(Step)
+	// OnEpoch, when set, is called after every epoch with its metrics.
+	OnEpoch func(Epoch)
+	// Logger receives one line per epoch and checkpoint events; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// Result is what Train returns.
+type Result struct {
+	// Dir is the checkpoint directory.
+	Dir string
+	// History holds every epoch trained so far, including earlier runs that this one resumed.
+	History []Epoch
+	// Best is the epoch with the highest test accuracy (saved in best/).
+	Best Epoch
+	// Interrupted is set when the context was cancelled: the last checkpoint
+	// was saved and running Train again resumes.
+	Interrupted bool
+	// Meta is the model metadata written to the checkpoint directory.
+	Meta *model.Meta
+}
+
+// Train trains the CNN on ds according to cfg, evaluating on the test split
+// after every epoch and saving checkpoints to cfg.CheckpointDir. If that
+// directory holds a run on the same dataset, training resumes from its last
+// checkpoint (unless cfg.Fresh). Cancelling ctx (e.g. Ctrl-C) stops after
+// the current step, saves a checkpoint and returns a Result with Interrupted set.
+func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Backend == nil {
+		return nil, errors.New("train: no backend given")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if ds.Train.N < cfg.BatchSize {
+		return nil, fmt.Errorf("train: the training split has %d images, fewer than one batch of %d", ds.Train.N, cfg.BatchSize)
+	}
+	mcfg := cfg.Model
+	mcfg.ImageSize, mcfg.NumClasses = ds.Meta.ImageSize, len(ds.Meta.Classes)
+	if err := mcfg.Validate(); err != nil {
+		return nil, err
+	}
+	dir := cfg.CheckpointDir
+	if cfg.Fresh {
+		if err := removeRun(dir); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+
+	// Model metadata: new, or the one of the run being resumed.
+	meta, resumed, err := startMeta(dir, &cfg, mcfg, ds, opts.BackendName)
+	if err != nil {
+		return nil, err
+	}
+	history, err := readHistory(dir)
+	if err != nil {
+		return nil, err
+	}
+
+	gctx := mlctx.New()
+	if err := gctx.SetRNGStateFromSeed(cfg.Seed); err != nil {
+		return nil, fmt.Errorf("train: seed: %w", err)
+	}
+	st := state{}
+	if resumed {
+		if st, err = loadSnapshot(gctx, dir, model.LastDir); err != nil {
+			return nil, err
+		}
+		log.Info("resuming training", "dir", dir, "epoch", st.Epoch+1, "batch", st.Batch+1, "epochs", cfg.Epochs)
+	}
+	if st.Epoch > len(history) { // history is written after the snapshot: keep both consistent
+		st.Epoch, st.Batch = len(history), 0
+	}
+	history = history[:st.Epoch]
+
+	if resumed {
+		// Variables come from the checkpoint: let the model find them instead
+		// of insisting on creating them (GoMLX's examples use Reuse here).
+		gctx = gctx.Checked(false)
+	}
+	trainer := newTrainer(opts.Backend, gctx, cfg, mcfg)
+	classifier, err := model.NewClassifier(opts.Backend, gctx, mcfg)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Result{Dir: dir, History: history, Meta: meta}
+	for _, e := range history {
+		if e.TestAccuracy > res.Best.TestAccuracy || res.Best.Epoch == 0 {
+			res.Best = e
+		}
+	}
+	batches := ds.Train.N / cfg.BatchSize
+	per := ds.Meta.ImageSize * ds.Meta.ImageSize * 3
+	batchImages := make([]uint8, cfg.BatchSize*per)
+	batchLabels := make([]int32, cfg.BatchSize)
+
+	for epoch := st.Epoch; epoch < cfg.Epochs; epoch++ {
+		// Each epoch's order and augmentation depend only on the seed and the
+		// epoch, so a resumed epoch sees the same batches.
+		rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(epoch)))
+		order := rng.Perm(ds.Train.N)
+		if err := trainer.ResetTrainMetrics(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		firstBatch := 0
+		if epoch == st.Epoch {
+			firstBatch = st.Batch
+		}
+		var clock throughputClock
+		var lossSum, trainAcc float64
+		epochStart := time.Now()
+		for b := firstBatch; b < batches; b++ {
+			if ctx.Err() != nil {
+				res.Interrupted = true
+				if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch, Batch: b}); err != nil {
+					return nil, err
+				}
+				log.Info("training interrupted; checkpoint saved, run again to resume", "dir", dir, "epoch", epoch+1, "batch", b+1)
+				return res, nil
+			}
+			for i := range cfg.BatchSize {
+				idx := order[b*cfg.BatchSize+i]
+				copy(batchImages[i*per:(i+1)*per], ds.Train.Image(idx))
+				batchLabels[i] = ds.Train.Labels[idx]
+			}
+			if cfg.Augment {
+				dataset.RandomAugment(rng, batchImages, cfg.BatchSize, ds.Meta.ImageSize)
+			}
+			clock.startStep()
+			loss, acc, err := trainStep(trainer, batchImages, batchLabels, ds.Meta.ImageSize)
+			if err != nil {
+				return nil, err
+			}
+			clock.endStep(cfg.BatchSize)
+			lossSum += loss
+			trainAcc = acc
+			if opts.OnStep != nil {
+				opts.OnStep(Step{Epoch: epoch + 1, Epochs: cfg.Epochs, Batch: b + 1, Batches: batches,
+					Loss: loss, ImagesPerSecond: clock.imagesPerSecond()})
+			}
+		}
+		trainSeconds := time.Since(epochStart).Seconds()
+
+		eval, err := Evaluate(classifier, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels)
+		if err != nil {
+			return nil, err
+		}
+		e := Epoch{
+			Epoch: epoch + 1, Step: trainer.GlobalStep(),
+			TrainLoss: lossSum / float64(max(1, batches-firstBatch)), TrainAccuracy: trainAcc,
+			TestLoss: eval.Loss, TestAccuracy: eval.Accuracy,
+			LearningRate:    cfg.LearningRate / (1 + cfg.Decay*float64(trainer.GlobalStep())),
+			ImagesPerSecond: clock.imagesPerSecond(), FirstStepSeconds: clock.first.Seconds(),
+			Seconds: trainSeconds, Time: time.Now().UTC(),
+		}
+		history = append(history, e)
+		res.History = history
+		if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch + 1}); err != nil {
+			return nil, err
+		}
+		improved := res.Best.Epoch == 0 || e.TestAccuracy > res.Best.TestAccuracy
+		if improved {
+			res.Best = e
+			if err := saveSnapshot(gctx, dir, model.BestDir, state{Epoch: epoch + 1}); err != nil {
+				return nil, err
+			}
+		}
+		if err := writeHistory(dir, history); err != nil {
+			return nil, err
+		}
+		meta.Metrics = map[string]float64{
+			"epochs": float64(e.Epoch), "test_accuracy": e.TestAccuracy, "test_loss": e.TestLoss,
+			"train_loss": e.TrainLoss, "best_epoch": float64(res.Best.Epoch), "best_test_accuracy": res.Best.TestAccuracy,
+			"images_per_second": e.ImagesPerSecond,
+		}
+		if err := meta.Save(dir); err != nil {
+			return nil, err
+		}
+		log.Info("epoch done", "epoch", e.Epoch, "of", cfg.Epochs, "train_loss", round(e.TrainLoss),
+			"test_loss", round(e.TestLoss), "test_accuracy", round(e.TestAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
+		if opts.OnEpoch != nil {
+			opts.OnEpoch(e)
+		}
+	}
+	return res, nil
+}
+
+// newTrainer builds GoMLX's Trainer for the CNN with Keras' RMSprop.
+func newTrainer(backend backends.Backend, gctx *mlctx.Context, cfg Config, mcfg model.Config) *gotrain.Trainer {
+	modelFn := func(ctx *mlctx.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		g := inputs[0].Graph()
+		if ctx.IsTraining(g) && cfg.Decay > 0 {
+			// Keras' legacy decay: lr / (1 + decay * iterations).
+			step := graph.ConvertDType(optimizers.GetGlobalStepVar(ctx).ValueGraph(g), dtypes.Float32)
+			lr := graph.Div(graph.Scalar(g, dtypes.Float32, cfg.LearningRate),
+				graph.OnePlus(graph.MulScalar(step, cfg.Decay)))
+			optimizers.LearningRateVarWithValue(ctx, dtypes.Float32, cfg.LearningRate).SetValueGraph(lr)
+		}
+		return []*graph.Node{mcfg.Logits(ctx.In(model.Scope), inputs[0])}
+	}
+	// GoMLX's RMSProp is Adam without the first moment: Betas(_, rho) and
+	// Epsilon match Keras' RMSprop.
+	opt := optimizers.RMSProp().Betas(0.9, cfg.Rho).Epsilon(cfg.Epsilon).LearningRate(cfg.LearningRate).Done()
+	accuracy := metrics.NewSparseCategoricalAccuracy("Train accuracy", "acc")
+	return gotrain.NewTrainer(backend, gctx, modelFn, losses.SparseCategoricalCrossEntropyLogits, opt,
+		[]metrics.Interface{accuracy}, nil)
+}
+
+// trainStep runs one step on a batch and returns its loss and the epoch's
+// running training accuracy.
+func trainStep(trainer *gotrain.Trainer, images []uint8, labels []int32, size int) (loss, accuracy float64, err error) {
+	n := len(labels)
+	x := tensors.FromFlatDataAndDimensions(images, n, size, size, 3)
+	y := tensors.FromFlatDataAndDimensions(labels, n, 1)
+	defer x.FinalizeAll() //nolint:errcheck
+	defer y.FinalizeAll() //nolint:errcheck
+	out, err := trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{y})
+	if err != nil {
+		return 0, 0, fmt.Errorf("train step: %w", err)
+	}
+	// Outputs: batch loss, two moving-average losses, then our metrics.
+	loss = scalar(out[0])
+	accuracy = scalar(out[len(out)-1])
+	for _, t := range out {
+		t.FinalizeAll() //nolint:errcheck
+	}
+	return loss, accuracy, nil
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+// throughputClock measures training images per second, leaving out the first
+// step of a run (graph building and compilation).
+type throughputClock struct {
+	t0, since time.Time
+	first     time.Duration
+	steps     int
+	images    int
+}
+
+func (c *throughputClock) startStep() { c.t0 = time.Now() }
+
+func (c *throughputClock) endStep(batch int) {
+	if c.steps == 0 {
+		c.first = time.Since(c.t0)
+		c.since = time.Now()
+	} else {
+		c.images += batch
+	}
+	c.steps++
+}
+
+func (c *throughputClock) imagesPerSecond() float64 {
+	if c.images == 0 {
+		return 0
+	}
+	return float64(c.images) / time.Since(c.since).Seconds()
+}
+
+func round(x float64) float64 { return float64(int64(x*10000+0.5)) / 10000 }
+
+// removeRun deletes what Train writes in dir (and nothing else).
+func removeRun(dir string) error {
+	for _, name := range []string{model.LastDir, model.LastDir + ".old", model.BestDir, model.BestDir + ".old", model.MetaFile, HistoryFile} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("train: start fresh: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+)
+
+const testSize = 18
+
+// patternDataset makes a small learnable 3-class dataset: noisy horizontal
+// stripes, vertical stripes and a bright centre square, of random colours.
+func patternDataset(seed uint64, perClass int) *dataset.Dataset {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	classes := []string{"horizontal", "vertical", "square"}
+	mk := func(n int) dataset.Split {
+		s := dataset.Split{N: n * len(classes), Size: testSize}
+		for i := range s.N {
+			label := i % len(classes)
+			phase := rng.IntN(4)
+			col := [3]float64{rng.Float64(), rng.Float64(), rng.Float64()}
+			for y := range testSize {
+				for x := range testSize {
+					var on bool
+					switch label {
+					case 0:
+						on = (y+phase)%4 < 2
+					case 1:
+						on = (x+phase)%4 < 2
+					case 2:
+						c := testSize/2 + phase - 2
+						on = abs(y-c) < 4 && abs(x-c) < 4
+					}
+					for ch := range 3 {
+						v := 40 + rng.Float64()*60
+						if on {
+							v += 120 * col[ch]
+						}
+						s.Images = append(s.Images, uint8(v))
+					}
+				}
+			}
+			s.Labels = append(s.Labels, int32(label))
+		}
+		return s
+	}
+	ds := &dataset.Dataset{Train: mk(perClass), Test: mk(perClass / 3)}
+	ds.Meta.Classes, ds.Meta.ImageSize = classes, testSize
+	ds.Meta.Hash = dataset.HashArrays(classes, testSize, &ds.Train, &ds.Test)
+	return ds
+}
+
+func abs(x int) int { return max(x, -x) }
+
+func testConfig(dir string) Config {
+	cfg := DefaultConfig()
+	cfg.CheckpointDir = dir
+	cfg.Epochs = 8
+	cfg.LearningRate = 1e-3
+	cfg.Model.DenseUnits = 32
+	cfg.Model.Filters1, cfg.Model.Filters2 = 8, 16
+	return cfg
+}
+
+func goBackend(t *testing.T) backends.Backend {
+	t.Helper()
+	b, err := backends.NewWithConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTrainLearnsResumesAndReloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	backend := goBackend(t)
+	ds := patternDataset(1, 90)
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+
+	// Interrupt the first run after a few steps: a checkpoint must be saved.
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	res, err := Train(ctx, cfg, ds, Options{Backend: backend, BackendName: "go", OnStep: func(s Step) {
+		if steps++; steps == 3 {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || len(res.History) != 0 {
+		t.Fatalf("want an interrupted run with no finished epoch, got interrupted=%v history=%d", res.Interrupted, len(res.History))
+	}
+	if _, err := os.Stat(filepath.Join(dir, model.LastDir, stateFile)); err != nil {
+		t.Fatalf("no checkpoint after interruption: %v", err)
+	}
+
+	// Resume: it must continue at batch 4 of epoch 1 and finish all epochs.
+	firstStep := 0
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend, BackendName: "go", OnStep: func(s Step) {
+		if firstStep == 0 {
+			firstStep = s.Batch
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if firstStep != 4 {
+		t.Errorf("resumed at batch %d, want 4", firstStep)
+	}
+	if len(res.History) != cfg.Epochs || res.History[len(res.History)-1].Epoch != cfg.Epochs {
+		t.Fatalf("history has %d epochs, want %d", len(res.History), cfg.Epochs)
+	}
+	if wantSteps := int64(cfg.Epochs * (ds.Train.N / cfg.BatchSize)); res.History[cfg.Epochs-1].Step != wantSteps {
+		t.Errorf("global step %d after resuming, want %d", res.History[cfg.Epochs-1].Step, wantSteps)
+	}
+	if acc := res.Best.TestAccuracy; acc < 0.8 {
+		t.Fatalf("best test accuracy %.3f, want ≥ 0.8 (chance is 0.33)", acc)
+	}
+	hist, err := ReadHistory(dir)
+	if err != nil || len(hist) != cfg.Epochs {
+		t.Fatalf("history.csv: %d rows, err %v", len(hist), err)
+	}
+
+	// Training further on the same checkpoint only adds the missing epochs.
+	cfg.Epochs++
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend})
+	if err != nil || len(res.History) != cfg.Epochs {
+		t.Fatalf("extra epoch: history %d, err %v", len(res.History), err)
+	}
+
+	// A checkpoint for another dataset is refused, not overwritten.
+	if _, err := Train(context.Background(), cfg, patternDataset(2, 30), Options{Backend: backend}); err == nil {
+		t.Fatal("training another dataset into the same checkpoint directory should fail")
+	}
+
+	// Reload in this process and in a new one: identical probabilities.
+	c, meta, err := model.Load(backend, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, err := c.Probabilities(ds.Test.Images, ds.Test.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := NewEvaluation(meta.Classes, ds.Test.Labels, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(eval.Accuracy-res.Best.TestAccuracy) > 1e-9 {
+		t.Errorf("reloaded best model accuracy %.4f, training reported %.4f", eval.Accuracy, res.Best.TestAccuracy)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPredict$")
+	cmd.Env = append(os.Environ(), "ANIMALCNN_HELPER_CHECKPOINT="+dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper process: %v", err)
+	}
+	var other [][]float32
+	if err := json.Unmarshal(lastLine(out), &other); err != nil {
+		t.Fatalf("helper output: %v\n%s", err, out)
+	}
+	if len(other) != len(probs) {
+		t.Fatalf("helper returned %d predictions, want %d", len(other), len(probs))
+	}
+	for i := range probs {
+		for j := range probs[i] {
+			if probs[i][j] != other[i][j] {
+				t.Fatalf("image %d class %d: %v here, %v in a new process", i, j, probs[i][j], other[i][j])
+			}
+		}
+	}
+}
+
+// TestHelperPredict runs in a child process started by the test above: it
+// loads the checkpoint and prints the test images' probabilities as JSON.
+func TestHelperPredict(t *testing.T) {
+	dir := os.Getenv("ANIMALCNN_HELPER_CHECKPOINT")
+	if dir == "" {
+		t.Skip("helper for TestTrainLearnsResumesAndReloads")
+	}
+	c, _, err := model.Load(goBackend(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := patternDataset(1, 90)
+	probs, err := c.Probabilities(ds.Test.Images, ds.Test.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(probs)
+	os.Stdout.Write(append([]byte("\n"), append(b, '\n')...))
+}
+
+func lastLine(b []byte) []byte {
+	lines := [][]byte{}
+	start := 0
+	for i, c := range b {
+		if c == '\n' {
+			if i > start {
+				lines = append(lines, b[start:i])
+			}
+			start = i + 1
+		}
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if len(lines[i]) > 0 && lines[i][0] == '[' {
+			return lines[i]
+		}
+	}
+	return nil
+}
+
+func TestEvaluationMetrics(t *testing.T) {
+	probs := [][]float32{{.9, .1}, {.2, .8}, {.6, .4}, {.3, .7}}
+	e, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1, 1, 0}, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Accuracy != 0.5 || e.Confusion[0][0] != 1 || e.Confusion[0][1] != 1 || e.Confusion[1][0] != 1 || e.Confusion[1][1] != 1 {
+		t.Fatalf("accuracy %v confusion %v", e.Accuracy, e.Confusion)
+	}
+	wantLoss := -(math.Log(.9) + math.Log(.8) + math.Log(.4) + math.Log(.3)) / 4
+	if math.Abs(e.Loss-wantLoss) > 1e-6 || e.Precision[0] != 0.5 || e.Recall[1] != 0.5 {
+		t.Fatalf("loss %v (want %v), precision %v recall %v", e.Loss, wantLoss, e.Precision, e.Recall)
+	}
+	if _, err := NewEvaluation([]string{"a", "b"}, []int32{2}, [][]float32{{.5, .5}}); err == nil {
+		t.Fatal("out-of-range label accepted")
+	}
+}
