@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+)
+
+func init() {
+	register(&command{
+		name:    "import-fashion",
+		usage:   "[flags]",
+		summary: "write Fashion-MNIST pictures (Debian's dataset-fashion-mnist) as data/images/<class>/*.png",
+		run:     runImportFashion,
+	})
+}
+
+func runImportFashion(args []string) error {
+	cfg := fashion.DefaultConfig()
+	fs := newFlagSet(commands["import-fashion"])
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sum, err := fashion.Import(ctx, cfg)
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted; the pictures written so far are complete")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Print(sum)
+	return nil
+}

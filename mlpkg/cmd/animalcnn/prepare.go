@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+)
+
+func init() {
+	register(&command{
+		name:    "prepare",
+		usage:   "[flags]",
+		summary: "decode, split and augment data/images into NumPy arrays in data/processed",
+		run:     runPrepare,
+	})
+}
+
+func runPrepare(args []string) error {
+	cfg := dataset.DefaultConfig()
+	fs := newFlagSet(commands["prepare"])
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sum, err := dataset.Prepare(ctx, cfg)
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted, nothing written")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Print(sum)
+	return nil
+}

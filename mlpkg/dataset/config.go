@@ -1,0 +1,158 @@
+package dataset
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+)
+
+// Config holds every setting of Prepare. DefaultConfig gives the course's
+// values; RegisterFlags exposes the fields as command-line flags, so the CLI
+// and notebooks use the same names.
+type Config struct {
+	// ImagesDir is the folder-per-class tree: ImagesDir/<class>/<photo>.
+	ImagesDir string `json:"images_dir"`
+	// OutDir receives the .npy arrays and dataset.json.
+	OutDir string `json:"out_dir"`
+	// Classes in label order. Empty means every sub-folder of ImagesDir,
+	// sorted by name.
+	Classes []string `json:"classes,omitempty"`
+	// ImageSize is the side of the square RGB images (the course's 50).
+	ImageSize int `json:"image_size"`
+	// TestFraction is the share of each class's photos put in the test split,
+	// chosen at random (stratified, seeded). Used when TestPerClass is 0.
+	TestFraction float64 `json:"test_fraction"`
+	// TestPerClass, when positive, selects the course's other split: the
+	// first TestPerClass photos of each class (in file-name order) are the
+	// test split, the rest the training split.
+	TestPerClass int `json:"test_per_class,omitempty"`
+	// MaxPerClass, when positive, keeps only the first MaxPerClass usable
+	// photos of each class (in file-name order).
+	MaxPerClass int `json:"max_per_class,omitempty"`
+	// MinPerClass is the fewest usable photos a class may have.
+	MinPerClass int `json:"min_per_class"`
+	// Augment adds, for each training photo, its rotations by AugmentAngles
+	// and the mirror image of each (SamplesPerPhoto samples per photo).
+	// The test split is never augmented.
+	Augment bool `json:"augment"`
+	// Seed makes the random split reproducible.
+	Seed int64 `json:"seed"`
+	// Workers is the number of photos decoded in parallel; 0 means
+	// runtime.NumCPU().
+	Workers int `json:"workers,omitempty"`
+	// Progress, if set, is called from one goroutine after each photo is
+	// decoded, with the number done and the total.
+	Progress func(done, total int) `json:"-"`
+}
+
+// Default values of Config, as in the course where it had one.
+const (
+	DefaultImagesDir    = "data/images"
+	DefaultOutDir       = "data/processed"
+	DefaultImageSize    = 50
+	DefaultTestFraction = 0.25
+	DefaultMinPerClass  = 10
+	DefaultSeed         = 1
+)
+
+// DefaultConfig returns the course's settings: 50×50 images, a stratified
+// random 25% test split with seed 1, no augmentation, at least 10 photos per
+// class, reading data/images and writing data/processed.
+func DefaultConfig() Config {
+	return Config{
+		ImagesDir:    DefaultImagesDir,
+		OutDir:       DefaultOutDir,
+		ImageSize:    DefaultImageSize,
+		TestFraction: DefaultTestFraction,
+		MinPerClass:  DefaultMinPerClass,
+		Seed:         DefaultSeed,
+	}
+}
+
+// RegisterFlags defines one flag per setting on fs, writing into c; the
+// current values of c are the flags' defaults. Flags: -images, -out,
+// -classes, -size, -test-fraction, -test-per-class, -max-per-class,
+// -min-per-class, -augment, -seed, -workers.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "folder with one sub-folder of photos per class")
+	fs.StringVar(&c.OutDir, "out", c.OutDir, "output folder for the .npy arrays and dataset.json")
+	fs.Var((*StringList)(&c.Classes), "classes", "comma-separated classes in label order (default: every sub-folder, sorted)")
+	fs.IntVar(&c.ImageSize, "size", c.ImageSize, "side of the square RGB images, in pixels")
+	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "share of each class put in the test split at random (stratified, seeded)")
+	fs.IntVar(&c.TestPerClass, "test-per-class", c.TestPerClass, "if > 0, the first N photos of each class (file-name order) are the test split instead")
+	fs.IntVar(&c.MaxPerClass, "max-per-class", c.MaxPerClass, "if > 0, use at most N photos per class (the first in file-name order)")
+	fs.IntVar(&c.MinPerClass, "min-per-class", c.MinPerClass, "fail if a class has fewer usable photos")
+	fs.BoolVar(&c.Augment, "augment", c.Augment, "add rotated (-20..+15 degrees) and mirrored copies of each training photo (16 per photo)")
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed of the split")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "photos decoded in parallel (0: one per CPU)")
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.ImagesDir == "":
+		return errors.New("no images folder given")
+	case c.OutDir == "":
+		return errors.New("no output folder given")
+	case c.ImageSize < 4 || c.ImageSize > 1024:
+		return fmt.Errorf("image size %d out of range 4..1024", c.ImageSize)
+	case c.TestPerClass < 0:
+		return fmt.Errorf("negative test-per-class %d", c.TestPerClass)
+	case c.TestPerClass == 0 && (c.TestFraction < 0 || c.TestFraction >= 1):
+		return fmt.Errorf("test fraction %g out of range [0, 1)", c.TestFraction)
+	case c.MaxPerClass < 0:
+		return fmt.Errorf("negative max-per-class %d", c.MaxPerClass)
+	case c.MinPerClass < 1:
+		return fmt.Errorf("min-per-class %d must be at least 1", c.MinPerClass)
+	case c.MaxPerClass > 0 && c.MaxPerClass < c.MinPerClass:
+		return fmt.Errorf("max-per-class %d is below min-per-class %d", c.MaxPerClass, c.MinPerClass)
+	case c.Workers < 0:
+		return fmt.Errorf("negative workers %d", c.Workers)
+	}
+	seen := map[string]bool{}
+	for _, name := range c.Classes {
+		if err := checkClassName(name); err != nil {
+			return err
+		}
+		if seen[name] {
+			return fmt.Errorf("class %q listed twice", name)
+		}
+		seen[name] = true
+	}
+	if len(c.Classes) == 1 {
+		return fmt.Errorf("need at least 2 classes, got only %q", c.Classes[0])
+	}
+	return nil
+}
+
+// checkClassName rejects names that are not a plain folder name.
+func checkClassName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return fmt.Errorf("invalid class name %q", name)
+	}
+	return nil
+}
+
+// StringList is a flag.Value for a comma-separated list of names, e.g.
+// "-classes monkey,boar,crow". Spaces around names are dropped.
+type StringList []string
+
+// String returns the names joined by commas.
+func (l *StringList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+// Set replaces the list with the comma-separated names in s.
+func (l *StringList) Set(s string) error {
+	*l = nil
+	for name := range strings.SplitSeq(s, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			*l = append(*l, name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,526 @@
+package dataset
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+)
+
+// Summary is what Prepare did.
+type Summary struct {
+	// OutDir is where the files were written.
+	OutDir string
+	// Meta is the content of the dataset.json written.
+	Meta Meta
+	// Ignored lists entries of the class folders that were not considered
+	// photos (sidecar files such as manifest.jsonl, hidden and temporary
+	// files, sub-folders), as "<class>/<name>".
+	Ignored []string
+	// Elapsed is how long Prepare took.
+	Elapsed time.Duration
+}
+
+// String returns a short report: counts per class, then skipped files.
+func (s *Summary) String() string {
+	m := &s.Meta
+	var b strings.Builder
+	split := fmt.Sprintf("random %g%% test (seed %d)", 100*m.Split.TestFraction, m.Split.Seed)
+	if m.Split.Mode == SplitFirstN {
+		split = fmt.Sprintf("first %d per class as test", m.Split.TestPerClass)
+	}
+	aug := "off"
+	if m.Augment {
+		aug = fmt.Sprintf("on, %d samples per training photo", m.SamplesPerPhoto)
+	}
+	fmt.Fprintf(&b, "%d classes, %dx%d RGB, split: %s, augmentation: %s\n", len(m.Classes), m.ImageSize, m.ImageSize, split, aug)
+	fmt.Fprintf(&b, "%-16s %7s %9s %8s %7s %6s %6s %14s\n", "class", "files", "excluded", "skipped", "unused", "train", "test", "train samples")
+	var tot ClassCounts
+	for _, c := range m.Counts {
+		fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", c.Class, c.Files, c.Excluded, c.Skipped, c.Unused, c.Train, c.Test, c.TrainSamples)
+		tot.Files += c.Files
+		tot.Excluded += c.Excluded
+		tot.Skipped += c.Skipped
+		tot.Unused += c.Unused
+		tot.Train += c.Train
+		tot.Test += c.Test
+		tot.TrainSamples += c.TrainSamples
+	}
+	fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", "total", tot.Files, tot.Excluded, tot.Skipped, tot.Unused, tot.Train, tot.Test, tot.TrainSamples)
+	if len(m.Skipped) > 0 {
+		fmt.Fprintf(&b, "skipped %d files:\n", len(m.Skipped))
+		for _, sk := range m.Skipped {
+			fmt.Fprintf(&b, "  %s: %s\n", sk.Path, sk.Reason)
+		}
+	}
+	fmt.Fprintf(&b, "wrote %s in %s (dataset hash %.12s)\n", s.OutDir, s.Elapsed.Round(time.Millisecond), m.Hash)
+	return b.String()
+}
+
+// photo is one candidate image file on its way through Prepare.
+type photo struct {
+	label  int
+	name   string // file name within the class folder
+	path   string // full path on disk
+	sha256 string
+	pix    []uint8 // ImageSize×ImageSize×3, nil if skipped
+	reason string  // why it was skipped, "" if usable
+}
+
+// relPath is the photo's path relative to the images folder, with '/'.
+func (p *photo) relPath(classes []string) string {
+	return classes[p.label] + "/" + p.name
+}
+
+// Prepare reads the photos under cfg.ImagesDir, splits, augments and writes
+// them to cfg.OutDir as train_images.npy (uint8 [n, size, size, 3]),
+// train_labels.npy (int32 [n]), test_images.npy, test_labels.npy and
+// dataset.json (see Meta). Files are written atomically, only once
+// everything else succeeded; on error or cancellation of ctx no file in
+// OutDir is changed.
+//
+// Unreadable, empty, truncated and non-image files are skipped and listed in
+// the summary, not fatal. It is an error if the images folder is missing, if
+// there are fewer than two classes, or if a class has fewer than
+// cfg.MinPerClass usable photos (or, with cfg.TestPerClass, not more than
+// that many).
+//
+// The samples are stored class by class (see Meta.Files), not shuffled:
+// trainers shuffle.
+func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
+	start := time.Now()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	wrap := func(err error) error { return fmt.Errorf("prepare %s: %w", cfg.ImagesDir, err) }
+	classes, err := findClasses(cfg.ImagesDir, cfg.Classes)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	counts := make([]ClassCounts, len(classes))
+	var photos []*photo
+	var ignored []string
+	for label, class := range classes {
+		ps, excluded, ign, err := listClass(filepath.Join(cfg.ImagesDir, class), label)
+		if err != nil {
+			return nil, wrap(fmt.Errorf("class %q: %w", class, err))
+		}
+		counts[label] = ClassCounts{Class: class, Label: label, Files: len(ps) + excluded, Excluded: excluded}
+		photos = append(photos, ps...)
+		for _, n := range ign {
+			ignored = append(ignored, class+"/"+n)
+		}
+	}
+	slog.Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))
+	workers := cfg.Workers
+	if workers == 0 {
+		workers = runtime.NumCPU()
+	}
+	if err := decodeAll(ctx, photos, cfg.ImageSize, workers, cfg.Progress); err != nil {
+		return nil, wrap(err)
+	}
+
+	// Per class: usable photos in file-name order, capped, then split.
+	var skipped []SkippedFile
+	byClass := make([][]*photo, len(classes))
+	for _, p := range photos {
+		if p.reason != "" {
+			skipped = append(skipped, SkippedFile{Path: p.relPath(classes), Reason: p.reason})
+			counts[p.label].Skipped++
+			continue
+		}
+		byClass[p.label] = append(byClass[p.label], p)
+	}
+	testSet := map[*photo]bool{}
+	for label, ps := range byClass {
+		c := &counts[label]
+		if cfg.MaxPerClass > 0 && len(ps) > cfg.MaxPerClass {
+			c.Unused = len(ps) - cfg.MaxPerClass
+			ps = ps[:cfg.MaxPerClass]
+			byClass[label] = ps
+		}
+		detail := fmt.Sprintf("%d files, %d excluded, %d skipped", c.Files, c.Excluded, c.Skipped)
+		switch {
+		case len(ps) == 0:
+			return nil, wrap(fmt.Errorf("class %q has no usable photos (%s)", c.Class, detail))
+		case len(ps) < cfg.MinPerClass:
+			return nil, wrap(fmt.Errorf("class %q has %d usable photos, fewer than the minimum of %d (%s)", c.Class, len(ps), cfg.MinPerClass, detail))
+		case cfg.TestPerClass > 0 && len(ps) <= cfg.TestPerClass:
+			return nil, wrap(fmt.Errorf("class %q has %d usable photos, not more than the %d test photos per class, leaving none to train on", c.Class, len(ps), cfg.TestPerClass))
+		}
+		for _, p := range selectTest(ps, c.Class, cfg) {
+			testSet[p] = true
+		}
+	}
+
+	// Arrays and metadata.
+	samples := 1
+	if cfg.Augment {
+		samples = SamplesPerPhoto
+	}
+	stride := cfg.ImageSize * cfg.ImageSize * 3
+	meta := Meta{
+		Version:         MetaVersion,
+		Created:         start.UTC().Truncate(time.Second),
+		ImagesDir:       cfg.ImagesDir,
+		Classes:         classes,
+		ImageSize:       cfg.ImageSize,
+		MaxPerClass:     cfg.MaxPerClass,
+		MinPerClass:     cfg.MinPerClass,
+		Augment:         cfg.Augment,
+		SamplesPerPhoto: samples,
+		Skipped:         skipped,
+	}
+	if cfg.TestPerClass > 0 {
+		meta.Split = SplitInfo{Mode: SplitFirstN, TestPerClass: cfg.TestPerClass, Seed: cfg.Seed}
+	} else {
+		meta.Split = SplitInfo{Mode: SplitRandom, TestFraction: cfg.TestFraction, Seed: cfg.Seed}
+	}
+	if cfg.Augment {
+		meta.AugmentAngles = AugmentAngles[:]
+	}
+	var trainPhotos, testPhotos []*photo
+	for label, ps := range byClass {
+		for _, p := range ps {
+			split := TrainSplit
+			if testSet[p] {
+				split = TestSplit
+				testPhotos = append(testPhotos, p)
+				counts[label].Test++
+			} else {
+				trainPhotos = append(trainPhotos, p)
+				counts[label].Train++
+				counts[label].TrainSamples += samples
+			}
+			meta.Files = append(meta.Files, SourceFile{Path: p.relPath(classes), Label: label, SHA256: p.sha256, Split: split})
+		}
+	}
+	meta.Counts = counts
+	train := Split{N: len(trainPhotos) * samples, Size: cfg.ImageSize}
+	train.Images = make([]uint8, train.N*stride)
+	train.Labels = make([]int32, train.N)
+	err = parallelFor(ctx, len(trainPhotos), workers, func(i int) {
+		p := trainPhotos[i]
+		dst := train.Images[i*samples*stride : (i+1)*samples*stride]
+		if cfg.Augment {
+			augmentInto(dst, p.pix, cfg.ImageSize)
+		} else {
+			copy(dst, p.pix)
+		}
+		for k := range samples {
+			train.Labels[i*samples+k] = int32(p.label)
+		}
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	test := Split{N: len(testPhotos), Size: cfg.ImageSize}
+	test.Images = make([]uint8, test.N*stride)
+	test.Labels = make([]int32, test.N)
+	for i, p := range testPhotos {
+		copy(test.Images[i*stride:], p.pix)
+		test.Labels[i] = int32(p.label)
+	}
+	meta.TrainN, meta.TestN = train.N, test.N
+	meta.Hash = HashArrays(classes, cfg.ImageSize, &train, &test)
+
+	if err := writeAll(ctx, cfg.OutDir, &meta, &train, &test); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	sum := &Summary{OutDir: cfg.OutDir, Meta: meta, Ignored: ignored, Elapsed: time.Since(start)}
+	slog.Info("prepare: done", "out", cfg.OutDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
+	return sum, nil
+}
+
+// findClasses returns the configured classes after checking their folders
+// exist, or else the sorted sub-folders of dir.
+func findClasses(dir string, configured []string) ([]string, error) {
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("images folder not found (import or crawl photos first)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("not a folder")
+	}
+	if len(configured) > 0 {
+		for _, c := range configured {
+			st, err := os.Stat(filepath.Join(dir, c))
+			if err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("class %q: no folder %s", c, filepath.Join(dir, c))
+			}
+		}
+		return slices.Clone(configured), nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var classes []string
+	for _, e := range entries {
+		if isDir(dir, e) && checkClassName(e.Name()) == nil {
+			classes = append(classes, e.Name())
+		}
+	}
+	switch len(classes) {
+	case 0:
+		return nil, fmt.Errorf("no class folders")
+	case 1:
+		return nil, fmt.Errorf("need at least 2 class folders, found only %q", classes[0])
+	}
+	return classes, nil // ReadDir sorts by name
+}
+
+// isDir reports whether entry e of dir is a folder, following symbolic links.
+func isDir(dir string, e fs.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&fs.ModeSymlink != 0 {
+		st, err := os.Stat(filepath.Join(dir, e.Name()))
+		return err == nil && st.IsDir()
+	}
+	return false
+}
+
+// sidecarExts are extensions of files that live beside the photos and are
+// never photos themselves (the crawler's manifest, curation lists, notes,
+// partial downloads, file-manager metadata).
+var sidecarExts = map[string]bool{
+	".json": true, ".jsonl": true, ".txt": true, ".md": true, ".csv": true, ".tsv": true,
+	".log": true, ".yaml": true, ".yml": true, ".html": true, ".xmp": true, ".ini": true,
+	".db": true, ".tmp": true, ".temp": true, ".part": true, ".partial": true,
+	".crdownload": true, ".download": true, ".swp": true, ".bak": true,
+}
+
+// isSidecar reports whether a file name is not a photo to consider:
+// manifest.jsonl, exclude.txt, hidden files, temporary files and the like.
+// Any other file is decoded by content (its extension does not matter), and
+// reported as skipped if it is not an image.
+func isSidecar(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~") || strings.HasSuffix(name, "~") ||
+		strings.HasPrefix(name, "#") || sidecarExts[strings.ToLower(filepath.Ext(name))]
+}
+
+// listClass lists the candidate photos of one class folder, in file-name
+// order, leaving out excluded and sidecar files.
+func listClass(dir string, label int) (photos []*photo, excluded int, ignored []string, err error) {
+	exclude, err := ReadExclusions(dir)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if isSidecar(name) || isDir(dir, e) || (!e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0) {
+			ignored = append(ignored, name)
+			continue
+		}
+		if Excluded(exclude, name) {
+			excluded++
+			continue
+		}
+		photos = append(photos, &photo{label: label, name: name, path: filepath.Join(dir, name)})
+	}
+	return photos, excluded, ignored, nil
+}
+
+// decodeAll reads, hashes, decodes and resizes every photo on workers
+// goroutines, recording a reason for each one that fails.
+func decodeAll(ctx context.Context, photos []*photo, size, workers int, progress func(done, total int)) error {
+	done := make(chan struct{}, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, max(len(photos), 1)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(photos) {
+					return
+				}
+				decodeOne(photos[i], size)
+				done <- struct{}{}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	n := 0
+	for range done {
+		n++
+		if progress != nil {
+			progress(n, len(photos))
+		}
+	}
+	return ctx.Err()
+}
+
+// decodeOne fills in p.sha256 and p.pix, or p.reason.
+func decodeOne(p *photo, size int) {
+	data, err := os.ReadFile(p.path)
+	switch {
+	case err != nil:
+		p.reason = err.Error()
+		return
+	case len(data) == 0:
+		p.reason = "empty file (0 bytes)"
+		return
+	}
+	sum := sha256.Sum256(data)
+	p.sha256 = hex.EncodeToString(sum[:])
+	img, _, err := imageio.DecodeBytes(data)
+	if err != nil {
+		p.reason = err.Error()
+		return
+	}
+	p.pix = imageio.ToRGB(img, size)
+}
+
+// selectTest returns the test photos of one class (ps in file-name order).
+// In first-N mode they are the first cfg.TestPerClass; otherwise
+// ceil(TestFraction × n) photos (at most n−1) chosen by a seeded hash of
+// each file name, so the choice is reproducible, differs between seeds and
+// does not depend on Go's random number generators.
+func selectTest(ps []*photo, class string, cfg Config) []*photo {
+	if cfg.TestPerClass > 0 {
+		return ps[:cfg.TestPerClass]
+	}
+	nTest := min(int(math.Ceil(cfg.TestFraction*float64(len(ps))-1e-9)), len(ps)-1)
+	if nTest <= 0 {
+		return nil
+	}
+	type keyed struct {
+		key string
+		p   *photo
+	}
+	ks := make([]keyed, len(ps))
+	for i, p := range ps {
+		h := sha256.Sum256(fmt.Appendf(nil, "%d\x00%s\x00%s", cfg.Seed, class, p.name))
+		ks[i] = keyed{string(h[:]), p}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	out := make([]*photo, nTest)
+	for i := range out {
+		out[i] = ks[i].p
+	}
+	return out
+}
+
+// parallelFor calls fn(i) for i in [0, n) on workers goroutines; it stops
+// early, returning ctx.Err(), when ctx is cancelled.
+func parallelFor(ctx context.Context, n, workers int, fn func(i int)) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, max(n, 1)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// writeAll writes the four arrays and dataset.json to dir: each to a
+// temporary file first, then, if all succeeded and ctx is still live, renames
+// them into place (dataset.json last). On failure the temporary files are
+// removed and existing files are left as they were.
+func writeAll(ctx context.Context, dir string, meta *Meta, train, test *Split) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", MetaFile, err)
+	}
+	size := meta.ImageSize
+	outputs := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{TrainImagesFile, func(w io.Writer) error { return writeUint8NPY(w, train.Images, []int{train.N, size, size, 3}) }},
+		{TrainLabelsFile, func(w io.Writer) error { return writeInt32NPY(w, train.Labels) }},
+		{TestImagesFile, func(w io.Writer) error { return writeUint8NPY(w, test.Images, []int{test.N, size, size, 3}) }},
+		{TestLabelsFile, func(w io.Writer) error { return writeInt32NPY(w, test.Labels) }},
+		{MetaFile, func(w io.Writer) error { _, err := w.Write(append(metaJSON, '\n')); return err }},
+	}
+	var temps []string
+	defer func() {
+		for _, t := range temps {
+			os.Remove(t) // no-op once renamed
+		}
+	}()
+	for _, o := range outputs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tmp, err := writeTemp(dir, o.name, o.write)
+		if err != nil {
+			return err
+		}
+		temps = append(temps, tmp)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, o := range outputs {
+		if err := os.Rename(temps[i], filepath.Join(dir, o.name)); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, o.name), err)
+		}
+	}
+	return nil
+}
+
+// writeTemp writes a temporary file in dir for the final name and returns
+// its path.
+func writeTemp(dir, name string, write func(io.Writer) error) (string, error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = f.Chmod(0o644) // CreateTemp makes 0600 files
+	if err == nil {
+		err = write(bw)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	return f.Name(), nil
+}

@@ -1,0 +1,534 @@
+package dataset
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"codeberg.org/sbinet/npyio"
+	"golang.org/x/image/bmp"
+)
+
+const testSize = 8
+
+// photoColor is the solid colour of photo i of class label in test trees, so
+// that a sample's pixels tell which file it came from.
+func photoColor(label, i int) color.NRGBA {
+	return color.NRGBA{uint8(40*label + 10), uint8(5 * i), 200, 255}
+}
+
+func solid(c color.NRGBA) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, 12, 12))
+	for i := 0; i < len(img.Pix); i += 4 {
+		copy(img.Pix[i:], []uint8{c.R, c.G, c.B, c.A})
+	}
+	return img
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, buf.Bytes())
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeTree writes counts[label] solid PNGs per class "c<label>", named
+// p00.png, p01.png, … and returns the images folder.
+func makeTree(t *testing.T, counts ...int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "images")
+	for label, n := range counts {
+		for i := range n {
+			writePNG(t, filepath.Join(dir, fmt.Sprintf("c%d", label), fmt.Sprintf("p%02d.png", i)), solid(photoColor(label, i)))
+		}
+	}
+	return dir
+}
+
+func testConfig(images string) Config {
+	cfg := DefaultConfig()
+	cfg.ImagesDir = images
+	cfg.OutDir = filepath.Join(filepath.Dir(images), "processed")
+	cfg.ImageSize = testSize
+	cfg.MinPerClass = 2
+	return cfg
+}
+
+func prepare(t *testing.T, cfg Config) *Summary {
+	t.Helper()
+	s, err := Prepare(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// sampleSource returns "c<label>/pNN.png" from a sample's first pixel.
+func sampleSource(pix []uint8) string {
+	return fmt.Sprintf("c%d/p%02d.png", (int(pix[0])-10)/40, int(pix[1])/5)
+}
+
+func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
+	images := makeTree(t, 5, 5)
+	a, b := filepath.Join(images, "c0"), filepath.Join(images, "c1")
+	// Other formats are photos too, whatever their extension.
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, solid(photoColor(0, 5)), &jpeg.Options{Quality: 100})
+	writeFile(t, filepath.Join(a, "p05.jpg"), buf.Bytes())
+	buf.Reset()
+	gif.Encode(&buf, solid(color.NRGBA{0, 0, 0, 255}), nil)
+	writeFile(t, filepath.Join(a, "p06.gif"), buf.Bytes())
+	buf.Reset()
+	bmp.Encode(&buf, solid(photoColor(0, 7)))
+	writeFile(t, filepath.Join(a, "p07"), buf.Bytes()) // no extension
+	webp, err := os.ReadFile("../imageio/testdata/quadrants_lossless.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(a, "p08.webp"), webp)
+	// Bad files: all skipped and reported.
+	noise := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := range noise.Pix {
+		noise.Pix[i] = uint8(i * 31)
+	}
+	buf.Reset()
+	jpeg.Encode(&buf, noise, nil)
+	writeFile(t, filepath.Join(b, "truncated.jpg"), buf.Bytes()[:buf.Len()/2])
+	writeFile(t, filepath.Join(b, "zero.jpg"), nil)
+	writeFile(t, filepath.Join(b, "text.jpg"), []byte("I am not a photo\n"))
+	// Sidecars and curation: ignored or excluded, not reported as skipped.
+	writeFile(t, filepath.Join(a, "manifest.jsonl"), []byte(`{"id":"p00"}`+"\n"))
+	writeFile(t, filepath.Join(a, ".DS_Store"), []byte("junk"))
+	writeFile(t, filepath.Join(a, "p09.jpg.part"), []byte("partial"))
+	writeFile(t, filepath.Join(a, "sub", "p10.png"), []byte("in a sub-folder"))
+	writeFile(t, filepath.Join(b, ExcludeFile), []byte("# blurry\np01.png\np02\n"))
+
+	cfg := testConfig(images)
+	cfg.TestFraction = 0
+	s := prepare(t, cfg)
+	m := s.Meta
+
+	wantSkipped := map[string]string{
+		"c1/truncated.jpg": "decode jpeg:",
+		"c1/zero.jpg":      "empty file",
+		"c1/text.jpg":      "not a supported image",
+	}
+	if len(m.Skipped) != len(wantSkipped) {
+		t.Errorf("skipped %v, want %v", m.Skipped, wantSkipped)
+	}
+	for _, sk := range m.Skipped {
+		if want, ok := wantSkipped[sk.Path]; !ok || !strings.Contains(sk.Reason, want) {
+			t.Errorf("skipped %s: %q, want a reason containing %q", sk.Path, sk.Reason, want)
+		}
+	}
+	want := []ClassCounts{
+		{Class: "c0", Label: 0, Files: 9, Train: 9, TrainSamples: 9},
+		{Class: "c1", Label: 1, Files: 8, Excluded: 2, Skipped: 3, Train: 3, TrainSamples: 3},
+	}
+	if !slices.Equal(m.Counts, want) {
+		t.Errorf("counts\n%+v\nwant\n%+v", m.Counts, want)
+	}
+	slices.Sort(s.Ignored)
+	if want := []string{"c0/.DS_Store", "c0/manifest.jsonl", "c0/p09.jpg.part", "c0/sub", "c1/exclude.txt"}; !slices.Equal(s.Ignored, want) {
+		t.Errorf("ignored %v, want %v", s.Ignored, want)
+	}
+	for _, f := range m.Files {
+		if f.Path == "c1/p01.png" || f.Path == "c1/p02.png" {
+			t.Errorf("excluded %s used", f.Path)
+		}
+		if len(f.SHA256) != 64 {
+			t.Errorf("%s: sha256 %q", f.Path, f.SHA256)
+		}
+	}
+	if !strings.Contains(s.String(), "c1/zero.jpg: empty file") {
+		t.Errorf("summary does not list the skipped file:\n%s", s)
+	}
+	// The JPEG and BMP photos are in the arrays with their colours.
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range ds.Train.Files {
+		if f == "c0/p05.jpg" || f == "c0/p07" {
+			got, want := ds.Train.Image(i)[:3], photoColor(0, map[string]int{"c0/p05.jpg": 5, "c0/p07": 7}[f])
+			for c, w := range []uint8{want.R, want.G, want.B} {
+				if d := int(got[c]) - int(w); d > 3 || d < -3 {
+					t.Errorf("%s pixel %v, want %v", f, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestSplitStratifiedSeededDisjoint(t *testing.T) {
+	images := makeTree(t, 40, 20, 12)
+	cfg := testConfig(images)
+	s1 := prepare(t, cfg)
+	wantTest := []int{10, 5, 3} // ceil(25%)
+	for label, c := range s1.Meta.Counts {
+		if c.Test != wantTest[label] || c.Train+c.Test != []int{40, 20, 12}[label] {
+			t.Errorf("class %s: train %d test %d, want test %d", c.Class, c.Train, c.Test, wantTest[label])
+		}
+	}
+	testFiles := func(m Meta) []string {
+		var out []string
+		for _, f := range m.Files {
+			if f.Split == TestSplit {
+				out = append(out, f.Path)
+			}
+		}
+		return out
+	}
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Disjoint, complete, and the arrays hold the files the metadata names.
+	seen := map[string]string{}
+	for _, sp := range []struct {
+		name string
+		s    *Split
+	}{{"train", &ds.Train}, {"test", &ds.Test}} {
+		for i := range sp.s.N {
+			src := sampleSource(sp.s.Image(i))
+			if src != sp.s.Files[i] {
+				t.Errorf("%s sample %d holds %s, metadata says %s", sp.name, i, src, sp.s.Files[i])
+			}
+			if want := int32(src[1] - '0'); sp.s.Labels[i] != want {
+				t.Errorf("%s sample %d (%s): label %d", sp.name, i, src, sp.s.Labels[i])
+			}
+			if prev, ok := seen[src]; ok {
+				t.Errorf("%s in both %s and %s", src, prev, sp.name)
+			}
+			seen[src] = sp.name
+		}
+	}
+	if len(seen) != 72 {
+		t.Errorf("%d distinct photos in the splits, want 72", len(seen))
+	}
+	// Same seed: same split. Other seed: another split.
+	s2 := prepare(t, cfg)
+	if !slices.Equal(testFiles(s1.Meta), testFiles(s2.Meta)) || s1.Meta.Hash != s2.Meta.Hash {
+		t.Error("same seed gave a different split")
+	}
+	cfg.Seed = 2
+	s3 := prepare(t, cfg)
+	if slices.Equal(testFiles(s1.Meta), testFiles(s3.Meta)) || s1.Meta.Hash == s3.Meta.Hash {
+		t.Error("seeds 1 and 2 gave the same split")
+	}
+	// The test photos are not simply the first or last ones.
+	if tf := testFiles(s1.Meta); slices.Equal(tf[:10], []string{"c0/p00.png", "c0/p01.png", "c0/p02.png", "c0/p03.png", "c0/p04.png", "c0/p05.png", "c0/p06.png", "c0/p07.png", "c0/p08.png", "c0/p09.png"}) {
+		t.Error("random split picked the first files")
+	}
+}
+
+func TestSplitFirstNAndMaxPerClass(t *testing.T) {
+	images := makeTree(t, 12, 9)
+	cfg := testConfig(images)
+	cfg.TestPerClass = 3
+	cfg.MaxPerClass = 10
+	s := prepare(t, cfg)
+	var test, train []string
+	for _, f := range s.Meta.Files {
+		if f.Split == TestSplit {
+			test = append(test, f.Path)
+		} else {
+			train = append(train, f.Path)
+		}
+	}
+	if want := []string{"c0/p00.png", "c0/p01.png", "c0/p02.png", "c1/p00.png", "c1/p01.png", "c1/p02.png"}; !slices.Equal(test, want) {
+		t.Errorf("test %v, want %v", test, want)
+	}
+	if len(train) != 7+6 || slices.Contains(train, "c0/p10.png") || !slices.Contains(train, "c0/p09.png") {
+		t.Errorf("train %v: want c0/p03..p09 and c1/p03..p08", train)
+	}
+	if c := s.Meta.Counts[0]; c.Unused != 2 || c.Test != 3 || c.Train != 7 {
+		t.Errorf("c0 counts %+v", c)
+	}
+	if s.Meta.Split.Mode != SplitFirstN || s.Meta.Split.TestPerClass != 3 {
+		t.Errorf("split %+v", s.Meta.Split)
+	}
+}
+
+func TestPrepareErrors(t *testing.T) {
+	base := t.TempDir()
+	oneClass := filepath.Join(base, "one")
+	writePNG(t, filepath.Join(oneClass, "a", "x.png"), solid(photoColor(0, 0)))
+	emptyClass := makeTree(t, 3, 0)
+	os.MkdirAll(filepath.Join(emptyClass, "c1"), 0o755)
+	writeFile(t, filepath.Join(emptyClass, "c1", "bad.jpg"), []byte("nope"))
+	small := makeTree(t, 12, 4)
+	noClasses := t.TempDir()
+	writeFile(t, filepath.Join(noClasses, "notes.txt"), []byte("no folders here"))
+	for _, tc := range []struct {
+		name string
+		cfg  func(*Config)
+		want []string
+	}{
+		{"missing folder", func(c *Config) { c.ImagesDir = filepath.Join(base, "nope") }, []string{"nope", "not found"}},
+		{"no classes", func(c *Config) { c.ImagesDir = noClasses }, []string{"no class folders"}},
+		{"one class", func(c *Config) { c.ImagesDir = oneClass }, []string{"at least 2", `"a"`}},
+		{"empty class", func(c *Config) { c.ImagesDir = emptyClass }, []string{`class "c1"`, "no usable photos", "1 skipped"}},
+		{"below minimum", func(c *Config) { c.ImagesDir = small; c.MinPerClass = 5 }, []string{`class "c1"`, "4 usable", "minimum of 5"}},
+		{"missing class", func(c *Config) { c.ImagesDir = small; c.Classes = []string{"c0", "zebra"} }, []string{`"zebra"`, "no folder"}},
+		{"first-n too big", func(c *Config) { c.ImagesDir = small; c.TestPerClass = 4 }, []string{`class "c1"`, "none to train"}},
+		{"bad fraction", func(c *Config) { c.ImagesDir = small; c.TestFraction = 1 }, []string{"test fraction"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(small)
+			cfg.OutDir = filepath.Join(t.TempDir(), "out")
+			tc.cfg(&cfg)
+			_, err := Prepare(context.Background(), cfg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if _, serr := os.Stat(cfg.OutDir); serr == nil {
+				t.Errorf("output folder created despite the error")
+			}
+		})
+	}
+}
+
+func TestLoadRoundTripAndVerify(t *testing.T) {
+	images := makeTree(t, 8, 8)
+	cfg := testConfig(images)
+	cfg.Classes = []string{"c1", "c0"} // explicit order: labels follow it
+	s := prepare(t, cfg)
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ds.Meta.Classes, []string{"c1", "c0"}) || ds.Meta.Hash != s.Meta.Hash {
+		t.Fatalf("meta %+v", ds.Meta)
+	}
+	if ds.Train.N != 12 || ds.Test.N != 4 || ds.Train.Size != testSize || len(ds.Train.Images) != 12*testSize*testSize*3 {
+		t.Fatalf("train %d test %d", ds.Train.N, ds.Test.N)
+	}
+	for i := range ds.Train.N {
+		if f := ds.Train.Files[i]; (f[:2] == "c1") != (ds.Train.Labels[i] == 0) {
+			t.Errorf("sample %d from %s has label %d", i, f, ds.Train.Labels[i])
+		}
+	}
+	if err := ds.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	ds.Test.Images[5]++
+	if err := ds.Verify(); err == nil {
+		t.Error("Verify accepted a changed array")
+	}
+	// Labels are read by a third-party .npy reader too.
+	f, err := os.Open(filepath.Join(cfg.OutDir, TrainLabelsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var labels []int32
+	if err := npyio.Read(f, &labels); err != nil || !slices.Equal(labels, ds.Train.Labels) {
+		t.Errorf("npyio read %v, %v; want %v", labels, err, ds.Train.Labels)
+	}
+	// A damaged array is an error naming the file.
+	os.WriteFile(filepath.Join(cfg.OutDir, TestImagesFile), []byte("garbage"), 0o644)
+	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), TestImagesFile) {
+		t.Errorf("Load of a damaged folder: %v", err)
+	}
+}
+
+func TestNumpyReadsArrays(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import numpy").Run(); err != nil {
+		t.Skip("python3 with numpy not available: .npy files not checked with numpy")
+	}
+	images := makeTree(t, 6, 5)
+	cfg := testConfig(images)
+	cfg.Augment = true
+	prepare(t, cfg)
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys, numpy as np
+d = sys.argv[1]
+x = np.load(d + "/train_images.npy"); y = np.load(d + "/train_labels.npy")
+tx = np.load(d + "/test_images.npy"); ty = np.load(d + "/test_labels.npy")
+print(x.dtype, x.shape, y.dtype, y.shape, tx.shape, ty.shape, int(x[3, 2, 1, 0]), int(y.sum()), int(tx.sum()))
+`
+	out, err := exec.Command("python3", "-c", script, cfg.OutDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("numpy: %v\n%s", err, out)
+	}
+	var ySum, txSum int
+	for _, l := range ds.Train.Labels {
+		ySum += int(l)
+	}
+	for _, v := range ds.Test.Images {
+		txSum += int(v)
+	}
+	want := fmt.Sprintf("uint8 (%d, 8, 8, 3) int32 (%d,) (%d, 8, 8, 3) (%d,) %d %d %d",
+		ds.Train.N, ds.Train.N, ds.Test.N, ds.Test.N, ds.Train.Image(3)[(2*8+1)*3], ySum, txSum)
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("numpy sees %q, want %q", got, want)
+	}
+}
+
+func TestPrepareAugmentation(t *testing.T) {
+	// Photos with structure (not solid), so rotations and mirrors differ.
+	images := filepath.Join(t.TempDir(), "images")
+	for label := range 2 {
+		for i := range 4 {
+			img := image.NewNRGBA(image.Rect(0, 0, 24, 24))
+			for y := range 24 {
+				for x := range 24 {
+					img.SetNRGBA(x, y, color.NRGBA{uint8(x * 10), uint8(y * 10), uint8(60*label + 10*i), 255})
+				}
+			}
+			writePNG(t, filepath.Join(images, fmt.Sprintf("c%d", label), fmt.Sprintf("p%d.png", i)), img)
+		}
+	}
+	cfg := testConfig(images)
+	cfg.ImageSize = 16
+	plain := prepare(t, cfg)
+	plainDS, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Augment = true
+	aug := prepare(t, cfg)
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Train.N != SamplesPerPhoto*plainDS.Train.N || aug.Meta.Counts[0].TrainSamples != 16*aug.Meta.Counts[0].Train {
+		t.Fatalf("train %d samples, want 16×%d", ds.Train.N, plainDS.Train.N)
+	}
+	// The test split is untouched.
+	if ds.Test.N != plainDS.Test.N || !bytes.Equal(ds.Test.Images, plainDS.Test.Images) || !slices.Equal(ds.Test.Labels, plainDS.Test.Labels) {
+		t.Error("augmentation changed the test split")
+	}
+	if plain.Meta.Hash == aug.Meta.Hash || !slices.Equal(aug.Meta.AugmentAngles, AugmentAngles[:]) {
+		t.Error("metadata does not record the augmentation")
+	}
+	for p := range plainDS.Train.N {
+		orig := plainDS.Train.Image(p)
+		var mirrors [][]uint8
+		for k := range SamplesPerPhoto {
+			i := p*SamplesPerPhoto + k
+			if ds.Train.Labels[i] != plainDS.Train.Labels[p] || ds.Train.Files[i] != plainDS.Train.Files[p] {
+				t.Fatalf("sample %d: label/file %d %s, want %d %s", i, ds.Train.Labels[i], ds.Train.Files[i], plainDS.Train.Labels[p], plainDS.Train.Files[p])
+			}
+			angle, mirrored := AugmentSample(k)
+			img := ds.Train.Image(i)
+			if !mirrored {
+				if (angle == 0) != bytes.Equal(img, orig) {
+					t.Errorf("photo %d rotation %g: equal to the original = %v", p, angle, bytes.Equal(img, orig))
+				}
+				continue
+			}
+			// Each mirror is the mirror of the rotation just before it.
+			want := slices.Clone(ds.Train.Image(i - 1))
+			flipInto(want, 16, 16)
+			if !bytes.Equal(img, want) {
+				t.Errorf("photo %d sample %d is not the mirror of rotation %g", p, k, angle)
+			}
+			mirrors = append(mirrors, img)
+		}
+		// Not the course's bug: the 8 mirrors are all different.
+		for a := range mirrors {
+			for b := a + 1; b < len(mirrors); b++ {
+				if bytes.Equal(mirrors[a], mirrors[b]) {
+					t.Errorf("photo %d: mirrors %d and %d are identical", p, a, b)
+				}
+			}
+		}
+	}
+}
+
+func TestPrepareCancel(t *testing.T) {
+	images := makeTree(t, 30, 30)
+	cfg := testConfig(images)
+	// An earlier dataset in the output folder stays as it was.
+	writeFile(t, filepath.Join(cfg.OutDir, MetaFile), []byte("old"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg.Workers = 1
+	cfg.Progress = func(done, total int) {
+		if done == 5 {
+			cancel()
+		}
+	}
+	_, err := Prepare(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	entries, _ := os.ReadDir(cfg.OutDir)
+	if len(entries) != 1 || entries[0].Name() != MetaFile {
+		t.Errorf("output folder holds %v after cancel", entries)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cfg.OutDir, MetaFile)); string(b) != "old" {
+		t.Error("cancelled Prepare replaced dataset.json")
+	}
+	// Already cancelled while writing: nothing written either.
+	if err := writeAll(ctx, cfg.OutDir, &Meta{}, &Split{}, &Split{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("writeAll: %v", err)
+	}
+	if entries, _ := os.ReadDir(cfg.OutDir); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestConfigFlags(t *testing.T) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("prepare", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	for name, want := range map[string]string{
+		"images": "data/images", "out": "data/processed", "size": "50", "test-fraction": "0.25",
+		"seed": "1", "min-per-class": "10", "augment": "false", "test-per-class": "0", "max-per-class": "0", "classes": "",
+	} {
+		if f := fs.Lookup(name); f == nil || f.DefValue != want {
+			t.Errorf("flag -%s: %+v, want default %q", name, f, want)
+		}
+	}
+	err := fs.Parse([]string{"-classes", "monkey, boar,crow", "-size", "32", "-augment", "-test-per-class", "100", "-seed", "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Classes, []string{"monkey", "boar", "crow"}) || cfg.ImageSize != 32 || !cfg.Augment || cfg.TestPerClass != 100 || cfg.Seed != 7 {
+		t.Errorf("parsed %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+	cfg.Classes = []string{"a", "../b"}
+	if err := cfg.Validate(); err == nil {
+		t.Error("Validate accepted a class name with a path")
+	}
+}

@@ -1,0 +1,346 @@
+// Package fashion imports the built-in default dataset: Zalando's
+// Fashion-MNIST (28×28 grayscale pictures of clothes in 10 classes), as
+// shipped by Debian's dataset-fashion-mnist package, into the same
+// folder-per-class layout as crawled photos (data/images/<class>/*.png), so a
+// default run goes through exactly the same preparation path as photos.
+//
+// The pictures are written as they are stored: light garments on a black
+// background (pixel value 0).
+package fashion
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+)
+
+// Classes are Fashion-MNIST's class names; label i is Classes[i].
+var Classes = []string{"tshirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot"}
+
+// DefaultClasses are the three footwear classes: similar enough not to be
+// trivial, distinct enough for the course's small CNN.
+var DefaultClasses = []string{"sandal", "sneaker", "ankle_boot"}
+
+// DefaultSourceDir is where Debian's dataset-fashion-mnist package installs
+// the idx files.
+const DefaultSourceDir = "/usr/share/datasets/fashion-mnist"
+
+// DefaultPerClass is the default number of pictures imported per class.
+const DefaultPerClass = 1000
+
+// Splits are the two parts of Fashion-MNIST, read in this order; each
+// picture's file name starts with its part's name.
+var Splits = []string{"train", "t10k"}
+
+// MaxPerClass is the number of pictures per class in the two parts together.
+const MaxPerClass = 7000
+
+const (
+	side       = 28
+	imageMagic = 0x00000803
+	labelMagic = 0x00000801
+)
+
+// Config holds the settings of Import.
+type Config struct {
+	// SourceDir holds {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz.
+	SourceDir string
+	// OutDir is the images folder; pictures go to OutDir/<class>/.
+	OutDir string
+	// Classes to import, by name (see Classes).
+	Classes []string
+	// PerClass is how many pictures to import per class (at most
+	// MaxPerClass): the first ones of the training part, then of the test part.
+	PerClass int
+	// Progress, if set, is called after each picture with the number of
+	// pictures handled so far (written or already there) and the total.
+	Progress func(done, total int)
+}
+
+// DefaultConfig returns Debian's source folder, data/images, the three
+// footwear classes and 1000 pictures per class.
+func DefaultConfig() Config {
+	return Config{
+		SourceDir: DefaultSourceDir,
+		OutDir:    dataset.DefaultImagesDir,
+		Classes:   slices.Clone(DefaultClasses),
+		PerClass:  DefaultPerClass,
+	}
+}
+
+// RegisterFlags defines -src, -out, -classes and -per-class on fs, writing
+// into c; the current values of c are the defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.SourceDir, "src", c.SourceDir, "folder with the Fashion-MNIST idx .gz files (Debian: apt-get install dataset-fashion-mnist)")
+	fs.StringVar(&c.OutDir, "out", c.OutDir, "images folder to write <class>/<part>-<index>.png into")
+	fs.Var((*dataset.StringList)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(Classes, ","))
+	fs.IntVar(&c.PerClass, "per-class", c.PerClass, fmt.Sprintf("pictures per class (at most %d)", MaxPerClass))
+}
+
+// ClassCount is what Import did for one class.
+type ClassCount struct {
+	// Class name.
+	Class string
+	// Written is the number of new PNG files.
+	Written int
+	// Existing is the number of files that were already there.
+	Existing int
+}
+
+// Summary is what Import did.
+type Summary struct {
+	// OutDir is the images folder written into.
+	OutDir string
+	// Counts has one entry per imported class, in the configured order.
+	Counts []ClassCount
+}
+
+// String returns one line per class.
+func (s *Summary) String() string {
+	var b strings.Builder
+	for _, c := range s.Counts {
+		fmt.Fprintf(&b, "%-12s %5d written, %5d already there\n", c.Class, c.Written, c.Existing)
+	}
+	fmt.Fprintf(&b, "pictures in %s\n", s.OutDir)
+	return b.String()
+}
+
+// FileName is the name of picture index (0-based) of part split
+// ("train" or "t10k"), e.g. "train-00042.png".
+func FileName(split string, index int) string {
+	return fmt.Sprintf("%s-%05d.png", split, index)
+}
+
+// Import writes cfg.PerClass pictures of each of cfg.Classes as PNG files
+// into cfg.OutDir/<class>/<part>-<index>.png. It is idempotent: files that
+// already exist are left alone (and more files from an earlier run with a
+// larger PerClass are not removed). Each file is written atomically.
+func Import(ctx context.Context, cfg Config) (*Summary, error) {
+	labelOf := map[string]int{}
+	for i, c := range Classes {
+		labelOf[c] = i
+	}
+	if len(cfg.Classes) == 0 {
+		return nil, errors.New("import fashion-mnist: no classes given")
+	}
+	want := map[int]int{} // label → position in cfg.Classes
+	for i, c := range cfg.Classes {
+		l, ok := labelOf[c]
+		if !ok {
+			return nil, fmt.Errorf("import fashion-mnist: unknown class %q (known: %s)", c, strings.Join(Classes, ", "))
+		}
+		if _, dup := want[l]; dup {
+			return nil, fmt.Errorf("import fashion-mnist: class %q listed twice", c)
+		}
+		want[l] = i
+	}
+	if cfg.PerClass < 1 || cfg.PerClass > MaxPerClass {
+		return nil, fmt.Errorf("import fashion-mnist: per-class %d out of range 1..%d", cfg.PerClass, MaxPerClass)
+	}
+	for _, split := range Splits {
+		for _, kind := range []string{"images-idx3", "labels-idx1"} {
+			p := filepath.Join(cfg.SourceDir, split+"-"+kind+"-ubyte.gz")
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("import fashion-mnist: %s not found (apt-get install dataset-fashion-mnist, or set the source folder): %w", p, err)
+			}
+		}
+	}
+	sum := &Summary{OutDir: cfg.OutDir, Counts: make([]ClassCount, len(cfg.Classes))}
+	for i, c := range cfg.Classes {
+		sum.Counts[i].Class = c
+		if err := os.MkdirAll(filepath.Join(cfg.OutDir, c), 0o755); err != nil {
+			return nil, fmt.Errorf("import fashion-mnist: %w", err)
+		}
+	}
+	total := cfg.PerClass * len(cfg.Classes)
+	done := 0
+	taken := make([]int, len(cfg.Classes)) // pictures chosen per class so far
+	for _, split := range Splits {
+		if slices.Min(taken) == cfg.PerClass {
+			break
+		}
+		labels, err := readLabels(filepath.Join(cfg.SourceDir, split+"-labels-idx1-ubyte.gz"))
+		if err != nil {
+			return nil, fmt.Errorf("import fashion-mnist: %w", err)
+		}
+		// Choose the pictures of this part; find which are missing on disk.
+		missing := map[int]string{} // index → class
+		existing := 0
+		for idx, l := range labels {
+			pos, ok := want[int(l)]
+			if !ok || taken[pos] == cfg.PerClass {
+				continue
+			}
+			taken[pos]++
+			class := cfg.Classes[pos]
+			if _, err := os.Stat(filepath.Join(cfg.OutDir, class, FileName(split, idx))); err == nil {
+				sum.Counts[pos].Existing++
+				existing++
+				continue
+			}
+			missing[idx] = class
+		}
+		done += existing
+		if cfg.Progress != nil && existing > 0 {
+			cfg.Progress(done, total)
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		err = eachImage(ctx, filepath.Join(cfg.SourceDir, split+"-images-idx3-ubyte.gz"), len(labels), func(idx int, pix []byte) (bool, error) {
+			class, ok := missing[idx]
+			if !ok {
+				return true, nil
+			}
+			if err := writePNG(filepath.Join(cfg.OutDir, class), FileName(split, idx), pix); err != nil {
+				return false, err
+			}
+			sum.Counts[slices.Index(cfg.Classes, class)].Written++
+			delete(missing, idx)
+			done++
+			if cfg.Progress != nil {
+				cfg.Progress(done, total)
+			}
+			return len(missing) > 0, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("import fashion-mnist: %w", err)
+		}
+	}
+	for i, n := range taken {
+		if n < cfg.PerClass {
+			return nil, fmt.Errorf("import fashion-mnist: only %d pictures of class %q in %s, want %d", n, cfg.Classes[i], cfg.SourceDir, cfg.PerClass)
+		}
+	}
+	slog.Info("import fashion-mnist: done", "out", cfg.OutDir, "classes", len(cfg.Classes), "per_class", cfg.PerClass)
+	return sum, nil
+}
+
+// openGzip opens a gzip-compressed file.
+func openGzip(path string) (*os.File, *gzip.Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, zr, nil
+}
+
+// readLabels reads an idx1 label file.
+func readLabels(path string) ([]byte, error) {
+	f, zr, err := openGzip(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var hdr [2]uint32
+	if err := binary.Read(zr, binary.BigEndian, &hdr); err != nil {
+		return nil, fmt.Errorf("%s: header: %w", path, err)
+	}
+	if hdr[0] != labelMagic || hdr[1] > 1_000_000 {
+		return nil, fmt.Errorf("%s: not an idx1 label file (magic %#x, %d items)", path, hdr[0], hdr[1])
+	}
+	labels := make([]byte, hdr[1])
+	if _, err := io.ReadFull(zr, labels); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i, l := range labels {
+		if int(l) >= len(Classes) {
+			return nil, fmt.Errorf("%s: label %d of item %d out of range", path, l, i)
+		}
+	}
+	return labels, nil
+}
+
+// eachImage streams a 28×28 idx3 image file, calling fn with each picture's
+// index and pixels (valid only during the call) until fn returns false.
+func eachImage(ctx context.Context, path string, n int, fn func(idx int, pix []byte) (bool, error)) error {
+	f, zr, err := openGzip(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var hdr [4]uint32
+	if err := binary.Read(zr, binary.BigEndian, &hdr); err != nil {
+		return fmt.Errorf("%s: header: %w", path, err)
+	}
+	if hdr[0] != imageMagic || hdr[2] != side || hdr[3] != side {
+		return fmt.Errorf("%s: not a 28×28 idx3 image file (magic %#x, %d×%d)", path, hdr[0], hdr[2], hdr[3])
+	}
+	if int(hdr[1]) != n {
+		return fmt.Errorf("%s: %d images for %d labels", path, hdr[1], n)
+	}
+	pix := make([]byte, side*side)
+	for idx := range n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(zr, pix); err != nil {
+			return fmt.Errorf("%s: image %d: %w", path, idx, err)
+		}
+		more, err := fn(idx, pix)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePNG writes a 28×28 grayscale picture to dir/name atomically.
+func writePNG(dir, name string, pix []byte) error {
+	img := &image.Gray{Pix: pix, Stride: side, Rect: image.Rect(0, 0, side, side)}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return fmt.Errorf("encode %s: %w", name, err)
+	}
+	path := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	err = tmp.Chmod(0o644) // CreateTemp makes 0600 files
+	if err == nil {
+		_, err = tmp.Write(buf.Bytes())
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Installed reports whether the Fashion-MNIST files are in dir.
+func Installed(dir string) bool {
+	for _, split := range Splits {
+		for _, kind := range []string{"images-idx3", "labels-idx1"} {
+			if _, err := os.Stat(filepath.Join(dir, split+"-"+kind+"-ubyte.gz")); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,248 @@
+// Package imageio is the one preprocessing path shared by training, prediction
+// and the web server: it recognises an image by its magic bytes (never by its
+// file name), decodes it (JPEG with its EXIF orientation applied, PNG, GIF,
+// BMP, WebP, TIFF) and turns it into the square RGB array the model reads.
+//
+// Typical use:
+//
+//	img, err := imageio.Load("photo.jpg")
+//	if err != nil { ... }
+//	pix := imageio.ToRGB(img, 50) // 50*50*3 bytes, HWC, RGB
+package imageio
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+
+	"github.com/disintegration/imaging"
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+// ErrNotImage is returned (wrapped) when the data is not an image in one of
+// the supported formats: empty, text, HTML, an unsupported format, etc.
+var ErrNotImage = errors.New("not a supported image (jpeg, png, gif, bmp, webp, tiff)")
+
+// ErrTooLarge is returned (wrapped) by Load and DecodeBytes when the image
+// header declares more than MaxPixels pixels: a likely decompression bomb.
+var ErrTooLarge = errors.New("image too large")
+
+// MaxPixels is the largest width×height Load and DecodeBytes accept
+// (about 8000×6000, a large camera photo).
+const MaxPixels = 50_000_000
+
+// Formats lists the supported format names, as returned by Sniff.
+var Formats = []string{"jpeg", "png", "gif", "bmp", "webp", "tiff"}
+
+// sniffLen is how many leading bytes Sniff needs at most.
+const sniffLen = 12
+
+// Sniff identifies the image format from the first bytes of a file (12 are
+// enough): "jpeg", "png", "gif", "bmp", "webp" or "tiff". ok is false for
+// anything else. It never looks at a file name.
+func Sniff(head []byte) (format string, ok bool) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return "jpeg", true
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "png", true
+	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
+		return "gif", true
+	case bytes.HasPrefix(head, []byte("BM")):
+		return "bmp", true
+	case len(head) >= 12 && bytes.Equal(head[:4], []byte("RIFF")) && bytes.Equal(head[8:12], []byte("WEBP")):
+		return "webp", true
+	case bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")):
+		return "tiff", true
+	}
+	return "", false
+}
+
+// sniffReader wraps r in a buffered reader and identifies its format.
+func sniffReader(r io.Reader) (*bufio.Reader, string, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < sniffLen {
+		br = bufio.NewReader(r)
+	}
+	head, err := br.Peek(sniffLen)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, "", fmt.Errorf("read image header: %w", err)
+	}
+	if len(head) == 0 {
+		return nil, "", fmt.Errorf("empty file: %w", ErrNotImage)
+	}
+	format, ok := Sniff(head)
+	if !ok {
+		return nil, "", fmt.Errorf("unknown header %q: %w", printable(head), ErrNotImage)
+	}
+	return br, format, nil
+}
+
+// printable returns b with non-printable bytes replaced, for error messages.
+func printable(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+// DecodeConfig reads only the image header and returns its width, height and
+// color model, and the format name. Use it to reject decompression bombs
+// before decoding. For a JPEG with an EXIF orientation of 5–8, Decode returns
+// an image with width and height swapped relative to this header.
+func DecodeConfig(r io.Reader) (image.Config, string, error) {
+	br, format, err := sniffReader(r)
+	if err != nil {
+		return image.Config{}, "", fmt.Errorf("decode image header: %w", err)
+	}
+	var cfg image.Config
+	switch format {
+	case "jpeg":
+		cfg, err = jpeg.DecodeConfig(br)
+	case "png":
+		cfg, err = png.DecodeConfig(br)
+	case "gif":
+		cfg, err = gif.DecodeConfig(br)
+	case "bmp":
+		cfg, err = bmp.DecodeConfig(br)
+	case "webp":
+		cfg, err = webp.DecodeConfig(br)
+	case "tiff":
+		cfg, err = tiff.DecodeConfig(br)
+	}
+	if err != nil {
+		return image.Config{}, format, fmt.Errorf("decode %s header: %w", format, err)
+	}
+	return cfg, format, nil
+}
+
+// Decode decodes an image in any supported format, chosen by its magic bytes,
+// and returns it with its format name. A JPEG's EXIF orientation is applied,
+// so the image is the right way up. Data that is no supported image gives an
+// error wrapping ErrNotImage; a damaged or truncated image gives the
+// decoder's error, wrapped.
+func Decode(r io.Reader) (image.Image, string, error) {
+	br, format, err := sniffReader(r)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode image: %w", err)
+	}
+	var img image.Image
+	switch format {
+	case "jpeg":
+		// imaging.Decode reads the EXIF orientation while the standard
+		// decoder (registered by the image/jpeg import) decodes.
+		img, err = imaging.Decode(br, imaging.AutoOrientation(true))
+	case "png":
+		img, err = png.Decode(br)
+	case "gif":
+		img, err = gif.Decode(br)
+	case "bmp":
+		img, err = bmp.Decode(br)
+	case "webp":
+		img, err = webp.Decode(br)
+	case "tiff":
+		img, err = tiff.Decode(br)
+	}
+	if err != nil {
+		return nil, format, fmt.Errorf("decode %s: %w", format, err)
+	}
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, format, fmt.Errorf("decode %s: empty %dx%d image", format, b.Dx(), b.Dy())
+	}
+	return img, format, nil
+}
+
+// DecodeBytes decodes an image held in memory (a file's content, an upload)
+// after checking from its header that it has at most MaxPixels pixels;
+// larger images give an error wrapping ErrTooLarge.
+func DecodeBytes(data []byte) (image.Image, string, error) {
+	cfg, format, err := DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, format, err
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return nil, format, fmt.Errorf("decode %s: %dx%d pixels, more than %d: %w", format, cfg.Width, cfg.Height, MaxPixels, ErrTooLarge)
+	}
+	return Decode(bytes.NewReader(data))
+}
+
+// Load reads and decodes the image file at path (see DecodeBytes).
+func Load(path string) (image.Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load image: %w", err)
+	}
+	img, _, err := DecodeBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("load image %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// filter is the resampling filter ToRGB uses: Catmull-Rom, i.e. bicubic,
+// Pillow's default for resize since Pillow 7. Unexported on purpose: training,
+// prediction and serving must resize the same way.
+var filter = imaging.CatmullRom
+
+// ToRGB returns img as size×size RGB pixels, row by row (height, width,
+// channel: HWC), len size*size*3. The image is squashed to a square without
+// cropping (like the course's PIL resize((50, 50))), transparent pixels are
+// composited over white, and grayscale, CMYK and paletted images become RGB.
+func ToRGB(img image.Image, size int) []uint8 {
+	if size <= 0 {
+		return nil
+	}
+	out := make([]uint8, size*size*3)
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		for i := range out {
+			out[i] = 255
+		}
+		return out
+	}
+	// imaging's resampler reads every image type through fast paths and
+	// weights colours by alpha, so resizing before compositing is exact and
+	// touches only size×size pixels afterwards.
+	n := imaging.Resize(img, size, size, filter)
+	for y := range size {
+		src := n.Pix[y*n.Stride : y*n.Stride+size*4]
+		dst := out[y*size*3 : (y+1)*size*3]
+		for x := range size {
+			s := src[x*4 : x*4+4 : x*4+4]
+			d := dst[x*3 : x*3+3 : x*3+3]
+			if a := uint32(s[3]); a == 255 {
+				d[0], d[1], d[2] = s[0], s[1], s[2]
+			} else {
+				w := 255 * (255 - a)
+				d[0] = uint8((uint32(s[0])*a + w + 127) / 255)
+				d[1] = uint8((uint32(s[1])*a + w + 127) / 255)
+				d[2] = uint8((uint32(s[2])*a + w + 127) / 255)
+			}
+		}
+	}
+	return out
+}
+
+// RGBImage wraps HWC RGB pixels (as returned by ToRGB) of the given width and
+// height as an opaque *image.NRGBA, e.g. to display or encode them.
+func RGBImage(pix []uint8, width, height int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, width, height))
+	for i := range width * height {
+		copy(img.Pix[i*4:i*4+3], pix[i*3:i*3+3])
+		img.Pix[i*4+3] = 255
+	}
+	return img
+}

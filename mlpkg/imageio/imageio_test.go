@@ -1,0 +1,451 @@
+package imageio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+)
+
+var (
+	red  = color.NRGBA{255, 0, 0, 255}
+	blue = color.NRGBA{0, 0, 255, 255}
+)
+
+// halves returns a w×h image whose left half is left and right half is right.
+func halves(w, h int, left, right color.NRGBA) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			if x < w/2 {
+				img.SetNRGBA(x, y, left)
+			} else {
+				img.SetNRGBA(x, y, right)
+			}
+		}
+	}
+	return img
+}
+
+func encode(t *testing.T, format string, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	var err error
+	switch format {
+	case "jpeg":
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95})
+	case "png":
+		err = png.Encode(&buf, img)
+	case "gif":
+		err = gif.Encode(&buf, img, nil)
+	case "bmp":
+		err = bmp.Encode(&buf, img)
+	case "tiff":
+		err = tiff.Encode(&buf, img, nil)
+	default:
+		t.Fatalf("no encoder for %s", format)
+	}
+	if err != nil {
+		t.Fatalf("encode %s: %v", format, err)
+	}
+	return buf.Bytes()
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pixel returns the RGB triple at (x, y) of HWC pixels of width w.
+func pixel(pix []uint8, w, x, y int) [3]int {
+	i := (y*w + x) * 3
+	return [3]int{int(pix[i]), int(pix[i+1]), int(pix[i+2])}
+}
+
+func near(got, want [3]int, tol int) bool {
+	for i := range 3 {
+		if d := got[i] - want[i]; d > tol || d < -tol {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSniff(t *testing.T) {
+	for _, tc := range []struct {
+		head   string
+		format string
+	}{
+		{"\xff\xd8\xff\xe0\x00\x10JFIF", "jpeg"},
+		{"\x89PNG\r\n\x1a\n\x00\x00\x00\x0d", "png"},
+		{"GIF89a\x10\x00", "gif"},
+		{"GIF87a\x10\x00", "gif"},
+		{"BM6\x00\x00\x00", "bmp"},
+		{"RIFF\x24\x00\x00\x00WEBPVP8L", "webp"},
+		{"II*\x00\x08\x00\x00\x00", "tiff"},
+		{"MM\x00*\x00\x00\x00\x08", "tiff"},
+		{"RIFF\x24\x00\x00\x00WAVEfmt ", ""},
+		{"<!DOCTYPE html>", ""},
+		{"hello world", ""},
+		{"", ""},
+		{"\xff\xd8", ""},
+	} {
+		got, ok := Sniff([]byte(tc.head))
+		if got != tc.format || ok != (tc.format != "") {
+			t.Errorf("Sniff(%q) = %q, %v; want %q", tc.head, got, ok, tc.format)
+		}
+	}
+}
+
+func TestDecodeEveryFormat(t *testing.T) {
+	const w, h = 16, 16
+	src := halves(w, h, red, blue)
+	cases := []struct {
+		name, format string
+		data         []byte
+		w, h         int
+		tol          int
+		left, right  [3]int
+	}{
+		{"jpeg", "jpeg", encode(t, "jpeg", src), w, h, 40, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"png", "png", encode(t, "png", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"gif", "gif", encode(t, "gif", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"bmp", "bmp", encode(t, "bmp", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"tiff", "tiff", encode(t, "tiff", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"webp lossy", "webp", readFixture(t, "halves_lossy.webp"), 16, 16, 40, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		// Lossless fixture: top-left red, top-right green (checked below).
+		{"webp lossless", "webp", readFixture(t, "quadrants_lossless.webp"), 8, 8, 0, [3]int{255, 0, 0}, [3]int{0, 255, 0}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, format, err := DecodeConfig(bytes.NewReader(tc.data))
+			if err != nil || format != tc.format || cfg.Width != tc.w || cfg.Height != tc.h {
+				t.Fatalf("DecodeConfig = %+v, %q, %v; want %dx%d %s", cfg, format, err, tc.w, tc.h, tc.format)
+			}
+			img, format, err := Decode(bytes.NewReader(tc.data))
+			if err != nil || format != tc.format {
+				t.Fatalf("Decode = %q, %v; want %s", format, err, tc.format)
+			}
+			if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
+				t.Fatalf("bounds %v, want %dx%d", b, tc.w, tc.h)
+			}
+			pix := ToRGB(img, tc.w)
+			if len(pix) != tc.w*tc.w*3 {
+				t.Fatalf("len %d", len(pix))
+			}
+			if got := pixel(pix, tc.w, 1, 1); !near(got, tc.left, tc.tol) {
+				t.Errorf("left pixel %v, want %v ±%d", got, tc.left, tc.tol)
+			}
+			if got := pixel(pix, tc.w, tc.w-2, 1); !near(got, tc.right, tc.tol) {
+				t.Errorf("right pixel %v, want %v ±%d", got, tc.right, tc.tol)
+			}
+		})
+	}
+}
+
+func TestWebPLosslessAlphaOverWhite(t *testing.T) {
+	img, _, err := Decode(bytes.NewReader(readFixture(t, "quadrants_lossless.webp")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix := ToRGB(img, 8)
+	for _, c := range []struct {
+		x, y int
+		want [3]int
+	}{{0, 7, [3]int{0, 0, 255}}, {7, 7, [3]int{255, 255, 255}}} {
+		if got := pixel(pix, 8, c.x, c.y); got != c.want {
+			t.Errorf("pixel (%d,%d) = %v, want %v", c.x, c.y, got, c.want)
+		}
+	}
+}
+
+func TestToRGBResizes(t *testing.T) {
+	// A 300×120 image is squashed (not cropped) to 50×50: both halves stay.
+	img := halves(300, 120, red, blue)
+	pix := ToRGB(img, 50)
+	if len(pix) != 50*50*3 {
+		t.Fatalf("len %d", len(pix))
+	}
+	for y := 0; y < 50; y += 7 {
+		if got := pixel(pix, 50, 5, y); got != [3]int{255, 0, 0} {
+			t.Errorf("left (5,%d) = %v", y, got)
+		}
+		if got := pixel(pix, 50, 44, y); got != [3]int{0, 0, 255} {
+			t.Errorf("right (44,%d) = %v", y, got)
+		}
+	}
+	// The seam is blended, not shifted: columns 24 and 25 straddle it.
+	if l, r := pixel(pix, 50, 23, 10), pixel(pix, 50, 26, 10); l[0] < 200 || r[2] < 200 {
+		t.Errorf("seam moved: %v %v", l, r)
+	}
+}
+
+func TestGrayscale(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 4, 4))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 16)
+	}
+	for _, format := range []string{"png", "jpeg", "bmp", "tiff"} {
+		img, _, err := Decode(bytes.NewReader(encode(t, format, g)))
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		pix := ToRGB(img, 4)
+		for i := range 16 {
+			r, gg, b := int(pix[i*3]), int(pix[i*3+1]), int(pix[i*3+2])
+			want := i * 16
+			tol := 0
+			if format == "jpeg" {
+				tol = 12
+			}
+			if r != gg || gg != b || r-want > tol || want-r > tol {
+				t.Errorf("%s pixel %d = %d,%d,%d; want gray %d", format, i, r, gg, b, want)
+			}
+		}
+	}
+	// 16-bit gray too.
+	g16 := image.NewGray16(image.Rect(0, 0, 2, 2))
+	g16.SetGray16(1, 1, color.Gray16{Y: 0x8080})
+	img, _, err := Decode(bytes.NewReader(encode(t, "png", g16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pixel(ToRGB(img, 2), 2, 1, 1); got != [3]int{128, 128, 128} {
+		t.Errorf("gray16 pixel = %v", got)
+	}
+}
+
+func TestCMYKJPEG(t *testing.T) {
+	img, format, err := Decode(bytes.NewReader(readFixture(t, "cmyk.jpg")))
+	if err != nil || format != "jpeg" {
+		t.Fatal(format, err)
+	}
+	if _, ok := img.(*image.CMYK); !ok {
+		t.Fatalf("fixture decodes to %T, want *image.CMYK", img)
+	}
+	pix := ToRGB(img, 16)
+	if got := pixel(pix, 16, 2, 8); !near(got, [3]int{255, 0, 0}, 30) {
+		t.Errorf("left = %v, want red", got)
+	}
+	if got := pixel(pix, 16, 13, 8); !near(got, [3]int{255, 255, 255}, 10) {
+		t.Errorf("right = %v, want white", got)
+	}
+}
+
+func TestPNGAlphaOverWhite(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 3, 1))
+	img.SetNRGBA(0, 0, color.NRGBA{200, 100, 0, 128}) // half transparent
+	img.SetNRGBA(1, 0, color.NRGBA{10, 20, 30, 0})    // fully transparent
+	img.SetNRGBA(2, 0, color.NRGBA{10, 20, 30, 255})  // opaque
+	dec, _, err := Decode(bytes.NewReader(encode(t, "png", img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Output is size×size; a 3×1 image squashed to 3×3 keeps columns.
+	pix := ToRGB(dec, 3)
+	// 200*128/255 + 255*127/255 = 100.4 + 127 → 227; 100 → 177; 0 → 127.
+	want := [][3]int{{227, 177, 127}, {255, 255, 255}, {10, 20, 30}}
+	for x, w := range want {
+		if got := pixel(pix, 3, x, 1); !near(got, w, 1) {
+			t.Errorf("pixel %d = %v, want %v", x, got, w)
+		}
+	}
+	// A uniformly half-transparent black image becomes uniform mid gray after resizing.
+	u := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for i := 3; i < len(u.Pix); i += 4 {
+		u.Pix[i] = 128
+	}
+	for _, v := range ToRGB(u, 10) {
+		if v < 126 || v > 128 {
+			t.Fatalf("half-transparent black over white = %d, want 127", v)
+		}
+	}
+}
+
+func TestPalettedGIFWithTransparency(t *testing.T) {
+	pal := color.Palette{color.NRGBA{0, 0, 0, 0}, color.NRGBA{0, 128, 0, 255}, color.NRGBA{255, 255, 0, 255}}
+	p := image.NewPaletted(image.Rect(0, 0, 4, 4), pal)
+	for i := range p.Pix {
+		p.Pix[i] = uint8(i % 3)
+	}
+	dec, _, err := Decode(bytes.NewReader(encode(t, "gif", p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dec.(*image.Paletted); !ok {
+		t.Fatalf("decoded %T, want *image.Paletted", dec)
+	}
+	pix := ToRGB(dec, 4)
+	want := [][3]int{{255, 255, 255}, {0, 128, 0}, {255, 255, 0}}
+	for i := range 16 {
+		if got := pixel(pix, 4, i%4, i/4); got != want[i%3] {
+			t.Errorf("pixel %d = %v, want %v", i, got, want[i%3])
+		}
+	}
+}
+
+// withEXIFOrientation inserts an APP1 Exif segment with the given orientation
+// right after the JPEG's SOI marker.
+func withEXIFOrientation(jpg []byte, orientation uint16) []byte {
+	var tiffData bytes.Buffer
+	tiffData.WriteString("MM\x00\x2a")                        // big-endian TIFF header
+	binary.Write(&tiffData, binary.BigEndian, uint32(8))      // offset of IFD0
+	binary.Write(&tiffData, binary.BigEndian, uint16(1))      // one entry
+	binary.Write(&tiffData, binary.BigEndian, uint16(0x0112)) // Orientation
+	binary.Write(&tiffData, binary.BigEndian, uint16(3))      // SHORT
+	binary.Write(&tiffData, binary.BigEndian, uint32(1))      // count
+	binary.Write(&tiffData, binary.BigEndian, orientation)    // value, left-justified
+	binary.Write(&tiffData, binary.BigEndian, uint16(0))
+	binary.Write(&tiffData, binary.BigEndian, uint32(0)) // no next IFD
+	payload := append([]byte("Exif\x00\x00"), tiffData.Bytes()...)
+	var out bytes.Buffer
+	out.Write(jpg[:2]) // SOI
+	out.Write([]byte{0xFF, 0xE1})
+	binary.Write(&out, binary.BigEndian, uint16(len(payload)+2))
+	out.Write(payload)
+	out.Write(jpg[2:])
+	return out.Bytes()
+}
+
+func TestEXIFOrientation(t *testing.T) {
+	// 32 wide × 16 high, red left, blue right. Orientation 6 means "rotate
+	// 90° clockwise to display": the result is 16 wide × 32 high, red on top.
+	jpg := encode(t, "jpeg", halves(32, 16, red, blue))
+	img, _, err := Decode(bytes.NewReader(withEXIFOrientation(jpg, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 16 || b.Dy() != 32 {
+		t.Fatalf("bounds %v, want 16x32", b)
+	}
+	cfg, _, err := DecodeConfig(bytes.NewReader(withEXIFOrientation(jpg, 6)))
+	if err != nil || cfg.Width != 32 || cfg.Height != 16 {
+		t.Errorf("DecodeConfig = %+v, %v; want the stored 32x16", cfg, err)
+	}
+	pix := ToRGB(img, 16) // squashed: top half red, bottom half blue
+	if got := pixel(pix, 16, 8, 2); !near(got, [3]int{255, 0, 0}, 40) {
+		t.Errorf("top = %v, want red", got)
+	}
+	if got := pixel(pix, 16, 8, 13); !near(got, [3]int{0, 0, 255}, 40) {
+		t.Errorf("bottom = %v, want blue", got)
+	}
+	// Without the EXIF segment the image stays landscape.
+	img, _, err = Decode(bytes.NewReader(jpg))
+	if err != nil || img.Bounds().Dx() != 32 {
+		t.Fatalf("plain JPEG: %v, %v", img.Bounds(), err)
+	}
+}
+
+func TestBadData(t *testing.T) {
+	jpg := encode(t, "jpeg", halves(64, 64, red, blue))
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		notImage bool
+	}{
+		{"empty", nil, true},
+		{"text", []byte("this is not an image\n"), true},
+		{"html", []byte("<html><body>404</body></html>"), true},
+		{"truncated jpeg", jpg[:len(jpg)/2], false},
+		{"jpeg header only", jpg[:4], false},
+		{"truncated png", encode(t, "png", halves(64, 64, red, blue))[:60], false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, _, err := Decode(bytes.NewReader(tc.data))
+			if err == nil {
+				t.Fatalf("no error, got %v", img.Bounds())
+			}
+			if errors.Is(err, ErrNotImage) != tc.notImage {
+				t.Errorf("errors.Is(%v, ErrNotImage) = %v, want %v", err, !tc.notImage, tc.notImage)
+			}
+		})
+	}
+}
+
+func TestDecodeBytesRejectsHugeHeader(t *testing.T) {
+	// A GIF whose header claims 60000×60000 pixels (3.6e9 > MaxPixels).
+	var b bytes.Buffer
+	b.WriteString("GIF89a")
+	binary.Write(&b, binary.LittleEndian, uint16(60000))
+	binary.Write(&b, binary.LittleEndian, uint16(60000))
+	b.Write([]byte{0x80, 0, 0}) // global color table of 2 entries
+	b.Write([]byte{0, 0, 0, 255, 255, 255})
+	b.Write([]byte{0x2c, 0, 0, 0, 0, 0x60, 0xea, 0x60, 0xea, 0}) // image descriptor
+	_, _, err := DecodeBytes(b.Bytes())
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestLoadIgnoresExtension(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "really-a-png.jpg")
+	if err := os.WriteFile(path, encode(t, "png", halves(8, 8, red, blue)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pixel(ToRGB(img, 8), 8, 0, 0); got != [3]int{255, 0, 0} {
+		t.Errorf("pixel = %v", got)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.jpg")); err == nil {
+		t.Error("no error for a missing file")
+	}
+}
+
+func TestRGBImageRoundTrip(t *testing.T) {
+	pix := ToRGB(halves(10, 10, red, blue), 10)
+	if got := ToRGB(RGBImage(pix, 10, 10), 10); !bytes.Equal(got, pix) {
+		t.Error("RGBImage → ToRGB changed the pixels")
+	}
+}
+
+func BenchmarkToRGB(b *testing.B) {
+	// A 150×150 JPEG photo, as the crawler saves them, decodes to YCbCr.
+	img, _, err := Decode(bytes.NewReader(encodeBench(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ToRGB(img, 50)
+	}
+}
+
+func BenchmarkDecodeToRGB(b *testing.B) {
+	data := encodeBench(b)
+	for b.Loop() {
+		img, _, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ToRGB(img, 50)
+	}
+}
+
+func encodeBench(b *testing.B) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 150, 150))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7 % 251)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
