@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/animalcnn/animalcnn/mlpkg/crawl"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(&command{
+		name:    "crawl",
+		usage:   "[flags]",
+		summary: "download training photos per class from Flickr into data/images (needs $" + crawl.APIKeyEnv + ")",
+		run:     runCrawl,
+	})
+	register(&command{
+		name:    "attribution",
+		usage:   "[flags]",
+		summary: "write the credits (author, license, link) of the crawled photos kept, as Markdown",
+		run:     runAttribution,
+	})
+}
+
+// runCrawl is "animalcnn crawl": Ctrl-C stops it cleanly and a rerun resumes.
+func runCrawl(args []string) error {
+	fs := newFlagSet(commands["crawl"])
+	cfg := crawl.DefaultConfig()
+	cfg.RegisterFlags(fs)
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	verbose := fs.Bool("v", false, "log every request, retry and discarded photo to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (classes go in -classes)", fs.Args())
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+		cfg.Progress = progressBars(os.Stderr)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := crawl.Run(ctx, cfg)
+	if rep != nil {
+		printCrawlReport(os.Stdout, rep, *verbose)
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted: complete photos are kept; rerun the same command to resume")
+	}
+	return err
+}
+
+// progressBars returns a progress callback drawing one bar per class on w.
+func progressBars(w io.Writer) func(crawl.Progress) {
+	bars := map[string]*progressbar.ProgressBar{}
+	return func(p crawl.Progress) {
+		bar, ok := bars[p.Class]
+		if !ok {
+			bar = progressbar.NewOptions(p.Wanted,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription(p.Class),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+			bars[p.Class] = bar
+		}
+		if p.Rejected > 0 {
+			bar.Describe(fmt.Sprintf("%s (%d discarded)", p.Class, p.Rejected))
+		}
+		_ = bar.Set(min(p.Kept, p.Wanted))
+		if p.Done && !bar.IsFinished() {
+			// Fewer results than wanted: end the bar where it is.
+			_ = bar.Exit()
+		}
+	}
+}
+
+// printCrawlReport writes one line per class, and with verbose the
+// discarded photos.
+func printCrawlReport(w io.Writer, rep *crawl.Report, verbose bool) {
+	for _, c := range rep.Classes {
+		fmt.Fprintf(w, "%s: %d/%d photos in %s (%d downloaded, %d already there, %d recovered), %d discarded, %d skipped\n",
+			c.Class, c.Kept, c.Wanted, c.Dir, c.Downloaded, c.Existing, c.Recovered, len(c.Rejected), c.Skipped)
+		if c.Exhausted {
+			fmt.Fprintf(w, "  only %d results for %q: try another search text (-classes %s=...) or a larger size\n",
+				c.SearchTotal, c.Query, c.Class)
+		}
+		if verbose {
+			for _, r := range c.Rejected {
+				fmt.Fprintf(w, "  discarded %s (%s): %s\n", r.ID, r.Reason, r.Detail)
+			}
+		}
+	}
+}
+
+// runAttribution is "animalcnn attribution".
+func runAttribution(args []string) error {
+	fs := newFlagSet(commands["attribution"])
+	dir := fs.String("images", "data/images", "folder holding one sub-folder per class")
+	classes := fs.String("classes", "", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
+	out := fs.String("o", "", "output file (default: standard output)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var names []string
+	for c := range strings.SplitSeq(*classes, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			names = append(names, c)
+		}
+	}
+	if *out == "" {
+		return crawl.WriteAttribution(os.Stdout, *dir, names)
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return fmt.Errorf("attribution: %w", err)
+	}
+	if err := crawl.WriteAttribution(f, *dir, names); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("attribution: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package crawl
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+)
+
+// License is a Flickr license: its id in API answers, name and URL.
+type License struct {
+	ID   string
+	Name string
+	URL  string // empty for All Rights Reserved
+}
+
+// Licenses are the license ids flickr.photos.licenses.getInfo lists.
+var Licenses = map[string]License{
+	"0":  {"0", "All Rights Reserved", ""},
+	"1":  {"1", "CC BY-NC-SA 2.0", "https://creativecommons.org/licenses/by-nc-sa/2.0/"},
+	"2":  {"2", "CC BY-NC 2.0", "https://creativecommons.org/licenses/by-nc/2.0/"},
+	"3":  {"3", "CC BY-NC-ND 2.0", "https://creativecommons.org/licenses/by-nc-nd/2.0/"},
+	"4":  {"4", "CC BY 2.0", "https://creativecommons.org/licenses/by/2.0/"},
+	"5":  {"5", "CC BY-SA 2.0", "https://creativecommons.org/licenses/by-sa/2.0/"},
+	"6":  {"6", "CC BY-ND 2.0", "https://creativecommons.org/licenses/by-nd/2.0/"},
+	"7":  {"7", "No known copyright restrictions", "https://www.flickr.com/commons/usage/"},
+	"8":  {"8", "United States Government Work", "http://www.usa.gov/copyright.shtml"},
+	"9":  {"9", "CC0 1.0 Public Domain Dedication", "https://creativecommons.org/publicdomain/zero/1.0/"},
+	"10": {"10", "Public Domain Mark 1.0", "https://creativecommons.org/publicdomain/mark/1.0/"},
+}
+
+// CCLicenseIDs are the Creative Commons license ids ("-license cc"): the
+// six CC 2.0 licenses and CC0.
+var CCLicenseIDs = []string{"1", "2", "3", "4", "5", "6", "9"}
+
+// LicenseInfo returns the license for a Flickr license id; unknown ids get
+// a generic name pointing at Flickr's license list.
+func LicenseInfo(id string) License {
+	if l, ok := Licenses[id]; ok {
+		return l
+	}
+	return License{ID: id, Name: "Flickr license " + id, URL: "https://www.flickr.com/services/api/flickr.photos.licenses.getInfo.html"}
+}
+
+// Credit is one kept photo's attribution.
+type Credit struct {
+	Class   string
+	File    string
+	Title   string
+	Author  string // owner name, or the owner's NSID when unknown
+	Owner   string // NSID
+	PageURL string // the photo's page on Flickr
+	License License
+}
+
+// Credits returns the attribution of classDir's photos listed in its
+// manifest, leaving out those excluded in exclude.txt and those whose file
+// is gone, sorted by file name.
+func Credits(classDir string) ([]Credit, error) {
+	entries, err := ReadManifest(classDir)
+	if err != nil {
+		return nil, fmt.Errorf("credits for %s: %w", classDir, err)
+	}
+	excl, err := dataset.ReadExclusions(classDir)
+	if err != nil {
+		return nil, fmt.Errorf("credits for %s: %w", classDir, err)
+	}
+	class := filepath.Base(filepath.Clean(classDir))
+	var out []Credit
+	for _, e := range entries {
+		if dataset.Excluded(excl, e.File) || dataset.Excluded(excl, e.ID) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(classDir, e.File)); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("credits for %s: %w", classDir, err)
+		}
+		author := e.OwnerName
+		if author == "" {
+			author = e.Owner
+		}
+		page := e.PageURL
+		if page == "" {
+			page = Photo{ID: e.ID, Owner: e.Owner}.PageURL()
+		}
+		out = append(out, Credit{Class: class, File: e.File, Title: e.Title, Author: author,
+			Owner: e.Owner, PageURL: page, License: LicenseInfo(e.License)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
+	return out, nil
+}
+
+// WriteAttribution writes a Markdown attribution list (who, title, license
+// name and URL, photo page) of the kept photos of each class under
+// imagesDir. With no classes, every sub-folder holding a manifest is used.
+func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
+	if len(classes) == 0 {
+		ents, err := os.ReadDir(imagesDir)
+		if err != nil {
+			return fmt.Errorf("attribution: %w", err)
+		}
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(imagesDir, e.Name(), ManifestFile)); e.IsDir() && err == nil {
+				classes = append(classes, e.Name())
+			}
+		}
+		if len(classes) == 0 {
+			return fmt.Errorf("attribution: no class folder with a %s under %s", ManifestFile, imagesDir)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# Photo credits\n\nPhotos from Flickr, used under the licenses listed.\n")
+	for _, class := range classes {
+		credits, err := Credits(filepath.Join(imagesDir, class))
+		if err != nil {
+			return fmt.Errorf("attribution: %w", err)
+		}
+		fmt.Fprintf(&b, "\n## %s (%d photos)\n\n", class, len(credits))
+		for _, c := range credits {
+			title := c.Title
+			if title == "" {
+				title = "untitled"
+			}
+			lic := c.License.Name
+			if c.License.URL != "" {
+				lic = fmt.Sprintf("[%s](%s)", c.License.Name, c.License.URL)
+			}
+			fmt.Fprintf(&b, "- `%s`: [%s](%s) by %s, %s\n", c.File, mdEscape(title), c.PageURL, mdEscape(c.Author), lic)
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("attribution: %w", err)
+	}
+	return nil
+}
+
+// mdEscape keeps user text from breaking the Markdown list.
+func mdEscape(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `&lt;`).Replace(s)
+}

@@ -1,0 +1,398 @@
+package crawl
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultAPIURL is Flickr's REST endpoint.
+const DefaultAPIURL = "https://api.flickr.com/services/rest/"
+
+// APIKeyEnv is the environment variable the API key is read from.
+const APIKeyEnv = "FLICKR_API_KEY"
+
+// MaxPerPage is the largest per_page Flickr accepts.
+const MaxPerPage = 500
+
+// MaxResults is how many results Flickr returns for one query at most,
+// whatever the page size.
+const MaxResults = 4000
+
+// DefaultUserAgent identifies the crawler to Flickr.
+const DefaultUserAgent = "animalcnn-crawler/1.0 (+https://github.com/animalcnn/animalcnn; course project, 1 request/s)"
+
+// Sizes lists the photo sizes Flickr's extras can ask for (url_<size>): sq
+// 75×75 square, q 150×150 square (the course's), t 100, s 240, n 320, m 500,
+// z 640, c 800, l 1024 on the longest side, o original.
+var Sizes = []string{"sq", "q", "t", "s", "n", "m", "z", "c", "l", "o"}
+
+// ErrNoAPIKey is returned (wrapped) when no API key was configured. Its text
+// is the one line the CLI prints.
+var ErrNoAPIKey = errors.New("no Flickr API key: set " + APIKeyEnv +
+	" (or -api-key / -api-key-file); get a free non-commercial key at https://www.flickr.com/services/apps/create/apply/")
+
+// Class is one class to crawl: Name is the folder under the output directory
+// and the label; Query is the search text (Name when empty).
+type Class struct {
+	Name  string
+	Query string
+}
+
+// SearchText is the text sent to flickr.photos.search for c.
+func (c Class) SearchText() string {
+	if c.Query != "" {
+		return c.Query
+	}
+	return c.Name
+}
+
+// Progress reports one class's state after each photo kept or rejected.
+type Progress struct {
+	Class    string // class name
+	Kept     int    // photos in the class folder (including those already there)
+	Wanted   int    // Config.PerClass
+	Rejected int    // photos discarded so far in this run
+	Done     bool   // true on the class's last event
+}
+
+// PlaceholderSignature describes a known "photo unavailable" image by its
+// byte size and pixel dimensions (zero fields match anything, but at least
+// one must be set).
+type PlaceholderSignature struct {
+	Bytes         int64
+	Width, Height int
+}
+
+// Config holds every crawl setting. DefaultConfig returns the defaults;
+// RegisterFlags derives command-line flags from it.
+type Config struct {
+	// Classes to crawl, in order.
+	Classes []Class
+	// PerClass is how many photos each class folder should hold. Photos
+	// already there count; excluded photos still in the folder count.
+	PerClass int
+	// OutDir is the root of the folder-per-class layout (data/images).
+	OutDir string
+
+	// APIKey is the Flickr API key. When empty, APIKeyFile is read, then
+	// the FLICKR_API_KEY environment variable. It is never logged.
+	APIKey string
+	// APIKeyFile is a file holding the API key (surrounding space trimmed).
+	APIKeyFile string
+	// APIURL is the REST endpoint (DefaultAPIURL; a fake server in tests).
+	APIURL string
+
+	// Size is the photo size to download, one of Sizes ("q" like the course).
+	Size string
+	// Licenses restricts results to these Flickr license ids (empty: any).
+	// "cc" expands to CCLicenseIDs.
+	Licenses []string
+	// Sort is the search order ("relevance").
+	Sort string
+	// SafeSearch is 1 (safe), 2 (moderate) or 3 (restricted).
+	SafeSearch int
+	// PerPage is the search page size, at most MaxPerPage; 0 picks
+	// min(PerClass, MaxPerPage).
+	PerPage int
+
+	// Interval is the minimum time between two requests (API or image),
+	// across all downloads: the global rate limit. 0 disables it.
+	Interval time.Duration
+	// Concurrency bounds the downloads in flight.
+	Concurrency int
+	// Timeout bounds each request attempt, body included.
+	Timeout time.Duration
+	// Retries is how many times a failed request is retried (5xx, 429,
+	// network errors, timeouts, Flickr code 105).
+	Retries int
+	// Backoff is the wait before the first retry; it doubles each retry up
+	// to MaxBackoff. A Retry-After header longer than that is honoured.
+	Backoff, MaxBackoff time.Duration
+	// MaxRetryAfter is the longest Retry-After honoured; a server asking
+	// for longer fails the request.
+	MaxRetryAfter time.Duration
+	// UserAgent is sent with every request.
+	UserAgent string
+	// MaxBytes bounds one downloaded file.
+	MaxBytes int64
+	// Placeholders are known "photo unavailable" images, discarded besides
+	// any response redirected to a URL containing "photo_unavailable".
+	Placeholders []PlaceholderSignature
+
+	// HTTPClient sends the requests (a new client when nil).
+	HTTPClient *http.Client
+	// Logger receives progress and retry logs (slog.Default() when nil).
+	Logger *slog.Logger
+	// Progress, when set, is called after each photo kept or rejected,
+	// from one goroutine at a time.
+	Progress func(Progress)
+}
+
+// DefaultConfig returns the course's settings: monkey, boar and crow, 400
+// photos each of size q (150×150), sorted by relevance, safe search, one
+// request per second.
+func DefaultConfig() Config {
+	return Config{
+		Classes:       []Class{{Name: "monkey"}, {Name: "boar"}, {Name: "crow"}},
+		PerClass:      400,
+		OutDir:        "data/images",
+		APIURL:        DefaultAPIURL,
+		Size:          "q",
+		Sort:          "relevance",
+		SafeSearch:    1,
+		Interval:      time.Second,
+		Concurrency:   4,
+		Timeout:       30 * time.Second,
+		Retries:       4,
+		Backoff:       2 * time.Second,
+		MaxBackoff:    time.Minute,
+		MaxRetryAfter: 5 * time.Minute,
+		UserAgent:     DefaultUserAgent,
+		MaxBytes:      20 << 20,
+		// Flickr's 500×374 "This photo is no longer available" PNG as
+		// reported by other crawlers (not verified from here); the redirect
+		// to a photo_unavailable URL is the primary signal.
+		Placeholders: []PlaceholderSignature{{Bytes: 2051, Width: 500, Height: 374}},
+	}
+}
+
+// RegisterFlags adds one flag per command-line setting to fs, bound to c's
+// fields and with c's current values as defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.Var((*classesValue)(&c.Classes), "classes",
+		"comma-separated classes; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
+	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count)")
+	fs.StringVar(&c.OutDir, "out", c.OutDir, "output folder: one sub-folder per class")
+	fs.Var((*secretValue)(&c.APIKey), "api-key",
+		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
+	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
+	fs.StringVar(&c.APIURL, "api-url", c.APIURL, "Flickr REST endpoint (change for a proxy or a fake server)")
+	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(Sizes, ", ")+" (q: 150x150 square; m: 500 px)")
+	fs.Var((*listValue)(&c.Licenses), "license",
+		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
+	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")
+	fs.IntVar(&c.SafeSearch, "safe-search", c.SafeSearch, "1 safe, 2 moderate, 3 restricted")
+	fs.IntVar(&c.PerPage, "per-page", c.PerPage, fmt.Sprintf("search page size, at most %d (0: min(per-class, %d))", MaxPerPage, MaxPerPage))
+	fs.DurationVar(&c.Interval, "interval", c.Interval, "minimum time between two requests, all downloads together (0: no limit)")
+	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "downloads in flight at most")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "time limit for each request attempt")
+	fs.IntVar(&c.Retries, "retries", c.Retries, "retries per request on 5xx, 429, network errors and timeouts")
+	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent header sent with every request")
+}
+
+// validate checks c after defaults were applied.
+func (c *Config) validate() error {
+	seen := map[string]bool{}
+	for _, cl := range c.Classes {
+		if err := checkClassName(cl.Name); err != nil {
+			return err
+		}
+		if seen[cl.Name] {
+			return fmt.Errorf("class %q listed twice", cl.Name)
+		}
+		seen[cl.Name] = true
+	}
+	switch {
+	case c.PerClass < 1:
+		return fmt.Errorf("per-class must be at least 1, got %d", c.PerClass)
+	case c.OutDir == "":
+		return errors.New("no output folder")
+	case !slices.Contains(Sizes, c.Size):
+		return fmt.Errorf("unknown size %q (want one of %s)", c.Size, strings.Join(Sizes, ", "))
+	case c.PerPage < 0 || c.PerPage > MaxPerPage:
+		return fmt.Errorf("per-page must be between 0 and %d, got %d", MaxPerPage, c.PerPage)
+	case c.SafeSearch < 1 || c.SafeSearch > 3:
+		return fmt.Errorf("safe-search must be 1, 2 or 3, got %d", c.SafeSearch)
+	case c.Concurrency < 1:
+		return fmt.Errorf("concurrency must be at least 1, got %d", c.Concurrency)
+	case c.Timeout <= 0:
+		return fmt.Errorf("timeout must be positive, got %v", c.Timeout)
+	case c.Retries < 0:
+		return fmt.Errorf("retries must not be negative, got %d", c.Retries)
+	case c.Interval < 0:
+		return fmt.Errorf("interval must not be negative, got %v", c.Interval)
+	}
+	for _, l := range c.Licenses {
+		if l == "" || strings.Trim(l, "0123456789") != "" {
+			return fmt.Errorf("license %q is not a Flickr license id (or \"cc\")", l)
+		}
+	}
+	return nil
+}
+
+// withDefaults fills zero fields that have no meaningful zero value.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.APIURL == "" {
+		c.APIURL = d.APIURL
+	}
+	if c.Size == "" {
+		c.Size = d.Size
+	}
+	if c.Sort == "" {
+		c.Sort = d.Sort
+	}
+	if c.SafeSearch == 0 {
+		c.SafeSearch = d.SafeSearch
+	}
+	if c.PerClass == 0 {
+		c.PerClass = d.PerClass
+	}
+	if c.OutDir == "" {
+		c.OutDir = d.OutDir
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = d.Concurrency
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = d.MaxBackoff
+	}
+	if c.MaxRetryAfter == 0 {
+		c.MaxRetryAfter = d.MaxRetryAfter
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = d.UserAgent
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = d.MaxBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	var lic []string
+	for _, l := range c.Licenses {
+		if strings.EqualFold(l, "cc") {
+			lic = append(lic, CCLicenseIDs...)
+		} else {
+			lic = append(lic, strings.TrimSpace(l))
+		}
+	}
+	c.Licenses = lic
+	return c
+}
+
+// perPage is the search page size to use.
+func (c *Config) perPage() int {
+	if c.PerPage > 0 {
+		return c.PerPage
+	}
+	return min(c.PerClass, MaxPerPage)
+}
+
+// resolveAPIKey returns the API key from APIKey, APIKeyFile or the
+// environment, or an error wrapping ErrNoAPIKey. The key never appears in
+// the errors.
+func (c *Config) resolveAPIKey() (string, error) {
+	if k := strings.TrimSpace(c.APIKey); k != "" {
+		return k, nil
+	}
+	if c.APIKeyFile != "" {
+		b, err := os.ReadFile(c.APIKeyFile)
+		if err != nil {
+			return "", fmt.Errorf("read API key file: %w", err)
+		}
+		if k := strings.TrimSpace(string(b)); k != "" {
+			return k, nil
+		}
+		return "", fmt.Errorf("API key file %s is empty: %w", c.APIKeyFile, ErrNoAPIKey)
+	}
+	if k := strings.TrimSpace(os.Getenv(APIKeyEnv)); k != "" {
+		return k, nil
+	}
+	return "", ErrNoAPIKey
+}
+
+// checkClassName rejects names unusable as a folder name.
+func checkClassName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\:`) || strings.TrimSpace(name) != name {
+		return fmt.Errorf("class name %q is not a usable folder name", name)
+	}
+	return nil
+}
+
+// ParseClasses parses "monkey,boar=wild boar,crow" into classes.
+func ParseClasses(s string) ([]Class, error) {
+	var out []Class
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, query, _ := strings.Cut(part, "=")
+		name, query = strings.TrimSpace(name), strings.TrimSpace(query)
+		if err := checkClassName(name); err != nil {
+			return nil, err
+		}
+		out = append(out, Class{Name: name, Query: query})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no classes given")
+	}
+	return out, nil
+}
+
+// classesValue is the flag.Value behind -classes.
+type classesValue []Class
+
+func (v *classesValue) String() string {
+	if v == nil {
+		return ""
+	}
+	parts := make([]string, len(*v))
+	for i, c := range *v {
+		parts[i] = c.Name
+		if c.Query != "" && c.Query != c.Name {
+			parts[i] += "=" + c.Query
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v *classesValue) Set(s string) error {
+	cl, err := ParseClasses(s)
+	if err != nil {
+		return err
+	}
+	*v = cl
+	return nil
+}
+
+// listValue is a comma-separated list flag.
+type listValue []string
+
+func (v *listValue) String() string {
+	if v == nil {
+		return ""
+	}
+	return strings.Join(*v, ",")
+}
+
+func (v *listValue) Set(s string) error {
+	*v = nil
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*v = append(*v, part)
+		}
+	}
+	return nil
+}
+
+// secretValue is a string flag whose value is never shown (in -h output).
+type secretValue string
+
+func (v *secretValue) String() string { return "" }
+
+func (v *secretValue) Set(s string) error {
+	*v = secretValue(s)
+	return nil
+}

@@ -1,0 +1,460 @@
+package crawl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+)
+
+// Report summarises a Run, one entry per class crawled (so far).
+type Report struct {
+	Classes []ClassReport
+}
+
+// ClassReport summarises one class.
+type ClassReport struct {
+	Class string
+	Query string // search text
+	Dir   string // class folder
+	// Wanted is Config.PerClass; Kept the photos in the folder at the end:
+	// Existing (there at the start) + Recovered + Downloaded.
+	Wanted, Kept int
+	Existing     int
+	// Recovered counts files found on disk without a manifest line (a crash
+	// between the file's rename and the manifest write), added without
+	// downloading them again.
+	Recovered  int
+	Downloaded int
+	// Skipped counts search results not fetched: excluded in exclude.txt,
+	// deleted from the folder after an earlier run, rejected by an earlier
+	// run, or without a URL for the configured size.
+	Skipped int
+	// SearchTotal is the result count Flickr reports for the query (-1 when
+	// no search was needed).
+	SearchTotal int
+	// Rejected lists the photos discarded in this run.
+	Rejected []Rejection
+	// Exhausted is true when the search results (at most MaxResults) ran
+	// out before the folder held Wanted photos.
+	Exhausted bool
+}
+
+// Run crawls every class of cfg in turn and reports what it did. Without an
+// API key it fails with ErrNoAPIKey before touching the disk; with a key
+// Flickr rejects (ErrInvalidAPIKey) it fails before downloading anything.
+// When ctx is cancelled (Ctrl-C) it stops, leaving only complete files, and
+// returns the report so far with ctx's error; a rerun resumes.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if len(cfg.Classes) == 0 {
+		return nil, errors.New("crawl: no classes to crawl")
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	for _, cl := range c.cfg.Classes {
+		cr, err := c.CrawlClass(ctx, cl)
+		if cr != nil {
+			rep.Classes = append(rep.Classes, *cr)
+		}
+		if err != nil {
+			return rep, fmt.Errorf("crawl %s: %w", cl.Name, err)
+		}
+	}
+	return rep, nil
+}
+
+// validID accepts Flickr photo ids (digits) and other safe file names.
+var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// tempPrefix and tempSuffix name the files being downloaded.
+const (
+	tempPrefix = ".crawl-"
+	tempSuffix = ".part"
+)
+
+// classState is CrawlClass's bookkeeping, owned by its dispatching goroutine.
+type classState struct {
+	c        *Client
+	cl       Class
+	dir      string
+	rep      *ClassReport
+	excluded map[string]bool
+	known    map[string]bool   // photo ids in the manifest or the rejected list
+	hashes   map[string]string // SHA-256 → file of kept photos
+	keptIDs  map[string]bool   // photo ids whose files are in the folder
+	seen     map[string]bool   // photo ids met in this run's search results
+	kept     int
+}
+
+// CrawlClass fills cl's folder up to Config.PerClass photos: it searches
+// page by page and downloads with bounded concurrency, skipping photos
+// already there, excluded or rejected before.
+func (c *Client) CrawlClass(ctx context.Context, cl Class) (*ClassReport, error) {
+	if err := checkClassName(cl.Name); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(c.cfg.OutDir, cl.Name)
+	rep := &ClassReport{Class: cl.Name, Query: cl.SearchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
+	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, hashes: map[string]string{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
+	if err := s.load(); err != nil {
+		return rep, err
+	}
+	s.progress(false)
+	err := s.fill(ctx)
+	rep.Kept = s.kept
+	s.progress(true)
+	c.log.Info("class done", "class", cl.Name, "kept", s.kept, "wanted", rep.Wanted, "downloaded", rep.Downloaded,
+		"existing", rep.Existing, "recovered", rep.Recovered, "skipped", rep.Skipped, "rejected", len(rep.Rejected))
+	return rep, err
+}
+
+// load prepares the folder and reads what earlier runs left.
+func (s *classState) load() error {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("create class folder: %w", err)
+	}
+	stale, err := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"+tempSuffix))
+	if err != nil {
+		return fmt.Errorf("list temporary files: %w", err)
+	}
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("remove interrupted download: %w", err)
+		}
+		s.c.log.Info("removed interrupted download", "file", f)
+	}
+	for _, f := range []string{ManifestFile, RejectedFile} {
+		if err := repairTail(filepath.Join(s.dir, f)); err != nil {
+			return err
+		}
+	}
+	entries, err := ReadManifest(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		s.known[e.ID] = true
+		if e.File == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(s.dir, e.File)); err == nil {
+			s.kept++
+			s.hashes[e.SHA256] = e.File
+			s.keptIDs[e.ID] = true
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("check %s: %w", e.File, err)
+		}
+	}
+	s.rep.Existing = s.kept
+	rejected, err := readRejected(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, r := range rejected {
+		s.known[r.ID] = true
+	}
+	if s.excluded, err = dataset.ReadExclusions(s.dir); err != nil {
+		return err
+	}
+	return nil
+}
+
+// download is one finished download job.
+type download struct {
+	photo  Photo
+	tmp    string // complete, verified temporary file
+	sha    string
+	size   int64
+	format string
+	w, h   int
+	reject *Rejection
+	err    error // context cancelled
+}
+
+// fill searches and downloads until the folder holds PerClass photos or
+// the results run out.
+func (s *classState) fill(ctx context.Context) error {
+	c := s.c
+	want := c.cfg.PerClass
+	if s.kept >= want {
+		return nil
+	}
+	perPage := c.cfg.perPage()
+	page, morePages := 1, true
+	var queue []Photo
+	next := func() (Photo, bool, error) {
+		for len(queue) == 0 {
+			if !morePages {
+				return Photo{}, false, nil
+			}
+			res, err := c.Search(ctx, SearchParams{Text: s.cl.SearchText(), Page: page, PerPage: perPage})
+			if err != nil {
+				return Photo{}, false, err
+			}
+			if page == 1 {
+				s.rep.SearchTotal = res.Total
+			}
+			queue = append(queue, res.Photos...)
+			morePages = len(res.Photos) > 0 && page < res.Pages && page*perPage < MaxResults
+			page++
+		}
+		p := queue[0]
+		queue = queue[1:]
+		return p, true, nil
+	}
+
+	results := make(chan download, c.cfg.Concurrency)
+	inflight := 0
+	var fatal error
+	for {
+		for fatal == nil && ctx.Err() == nil && s.kept+inflight < want && inflight < c.cfg.Concurrency {
+			p, ok, err := next()
+			if err != nil {
+				fatal = err
+				break
+			}
+			if !ok {
+				break
+			}
+			start, err := s.admit(p)
+			if err != nil {
+				fatal = err
+				break
+			}
+			if start {
+				inflight++
+				go func() { results <- c.download(ctx, s.dir, p) }()
+			}
+		}
+		if inflight == 0 {
+			break
+		}
+		d := <-results
+		inflight--
+		if err := s.finish(d); err != nil && fatal == nil {
+			fatal = err
+		}
+	}
+	if fatal != nil {
+		return fatal
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.rep.Exhausted = s.kept < want && !morePages && len(queue) == 0
+	return nil
+}
+
+// admit decides what to do with a search result: skip it, recover a file
+// already on disk (no download), or download it (true).
+func (s *classState) admit(p Photo) (bool, error) {
+	if s.seen[p.ID] {
+		return false, nil // Flickr repeats photos across pages
+	}
+	s.seen[p.ID] = true
+	switch {
+	case s.known[p.ID]:
+		if !s.keptIDs[p.ID] {
+			s.rep.Skipped++ // deleted by hand or rejected before
+		}
+		return false, nil
+	case dataset.Excluded(s.excluded, p.ID):
+		s.rep.Skipped++
+		return false, nil
+	case !validID.MatchString(p.ID):
+		s.reject(Rejection{ID: p.ID, URL: p.URL, Reason: ReasonFailed, Detail: "unusable photo id"}, false)
+		return false, nil
+	case p.URL == "":
+		s.c.log.Debug("no URL for the size", "class", s.cl.Name, "id", p.ID, "size", s.c.cfg.Size)
+		s.rep.Skipped++
+		return false, nil
+	}
+	files, err := findByID(s.dir, p.ID)
+	if err != nil {
+		return false, fmt.Errorf("look for %s: %w", p.ID, err)
+	}
+	if len(files) == 0 {
+		return true, nil
+	}
+	return false, s.recover(p, files[0])
+}
+
+// recover adds a file found on disk without a manifest line (a crash after
+// its rename) to the manifest, without downloading it again.
+func (s *classState) recover(p Photo, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", filepath.Base(path), err)
+	}
+	img, format, err := decodeImage(b)
+	if err != nil {
+		// Not ours (we only rename verified files): leave it alone.
+		s.c.log.Warn("file on disk does not decode; not replacing it", "file", path, "error", err)
+		s.rep.Skipped++
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	sha := hex.EncodeToString(sum[:])
+	if prev, dup := s.hashes[sha]; dup {
+		s.c.log.Warn("file on disk duplicates a kept photo", "file", path, "duplicate_of", prev)
+		s.rep.Skipped++
+		return nil
+	}
+	file := filepath.Base(path)
+	e := s.entry(p, file, format, img.Bounds().Dx(), img.Bounds().Dy(), int64(len(b)), sha)
+	e.Recovered = true
+	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), e); err != nil {
+		return err
+	}
+	s.hashes[sha] = file
+	s.keptIDs[p.ID] = true
+	s.known[p.ID] = true
+	s.kept++
+	s.rep.Recovered++
+	s.progress(false)
+	return nil
+}
+
+// finish keeps or discards one download.
+func (s *classState) finish(d download) error {
+	switch {
+	case d.err != nil:
+		return nil // cancelled: nothing was written
+	case d.reject != nil:
+		s.reject(*d.reject, d.reject.Reason == ReasonUnavailable)
+		return nil
+	}
+	if prev, dup := s.hashes[d.sha]; dup {
+		if err := os.Remove(d.tmp); err != nil {
+			return fmt.Errorf("remove duplicate download: %w", err)
+		}
+		s.reject(Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonDuplicate, Detail: "same content as " + prev}, true)
+		return nil
+	}
+	file := d.photo.ID + extFor(d.format)
+	if err := os.Rename(d.tmp, filepath.Join(s.dir, file)); err != nil {
+		_ = os.Remove(d.tmp)
+		return fmt.Errorf("keep %s: %w", file, err)
+	}
+	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), s.entry(d.photo, file, d.format, d.w, d.h, d.size, d.sha)); err != nil {
+		return err
+	}
+	s.hashes[d.sha] = file
+	s.keptIDs[d.photo.ID] = true
+	s.known[d.photo.ID] = true
+	s.kept++
+	s.rep.Downloaded++
+	s.progress(false)
+	return nil
+}
+
+// entry builds a manifest line.
+func (s *classState) entry(p Photo, file, format string, w, h int, size int64, sha string) ManifestEntry {
+	return ManifestEntry{ID: p.ID, Owner: p.Owner, OwnerName: p.OwnerName, License: p.License, Title: p.Title,
+		URL: p.URL, PageURL: p.PageURL(), Query: s.cl.SearchText(), File: file, Format: format,
+		Width: w, Height: h, Size: size, SHA256: sha, Fetched: time.Now().UTC().Truncate(time.Second)}
+}
+
+// reject reports a discarded photo; permanent ones are written to the
+// rejected list so that a rerun does not fetch them again.
+func (s *classState) reject(r Rejection, permanent bool) {
+	r.Detail = s.c.redact(r.Detail)
+	s.rep.Rejected = append(s.rep.Rejected, r)
+	s.c.log.Warn("photo discarded", "class", s.cl.Name, "id", r.ID, "reason", r.Reason, "detail", r.Detail)
+	if permanent {
+		s.known[r.ID] = true
+		if err := appendJSONL(filepath.Join(s.dir, RejectedFile), r); err != nil {
+			s.c.log.Warn("could not record rejected photo", "id", r.ID, "error", err)
+		}
+	}
+	s.progress(false)
+}
+
+// progress calls the progress callback, if any.
+func (s *classState) progress(done bool) {
+	if f := s.c.cfg.Progress; f != nil {
+		f(Progress{Class: s.cl.Name, Kept: s.kept, Wanted: s.c.cfg.PerClass, Rejected: len(s.rep.Rejected), Done: done})
+	}
+}
+
+// rejectError marks a download to discard without retrying.
+type rejectError struct {
+	reason Reason
+	err    error
+}
+
+func (e *rejectError) Error() string { return e.err.Error() }
+func (e *rejectError) Unwrap() error { return e.err }
+
+// download fetches one photo, checks it is a real image and writes it to a
+// temporary file in dir, synced; the caller renames or removes it.
+func (c *Client) download(ctx context.Context, dir string, p Photo) download {
+	d := download{photo: p}
+	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
+		if isPlaceholder(f.finalURL, 0, -1, -1, nil) {
+			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
+		}
+		img, format, err := decodeImage(f.body)
+		if err != nil {
+			return &rejectError{reason: ReasonNotImage, err: err}
+		}
+		d.format, d.w, d.h = format, img.Bounds().Dx(), img.Bounds().Dy()
+		if isPlaceholder("", int64(len(f.body)), d.w, d.h, c.cfg.Placeholders) {
+			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("Flickr's placeholder (%d bytes, %dx%d)", len(f.body), d.w, d.h)}
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			d.err = ctx.Err()
+			return d
+		}
+		reason := ReasonFailed
+		var re *rejectError
+		if errors.As(err, &re) {
+			reason = re.reason
+		}
+		d.reject = &Rejection{ID: p.ID, URL: p.URL, Reason: reason, Detail: err.Error()}
+		return d
+	}
+	sum := sha256.Sum256(f.body)
+	d.sha, d.size = hex.EncodeToString(sum[:]), int64(len(f.body))
+	tmp, err := writeTemp(dir, p.ID, f.body)
+	if err != nil {
+		d.reject = &Rejection{ID: p.ID, URL: p.URL, Reason: ReasonFailed, Detail: err.Error()}
+		return d
+	}
+	d.tmp = tmp
+	return d
+}
+
+// writeTemp writes b to a new temporary file in dir and syncs it.
+func writeTemp(dir, id string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, tempPrefix+id+"-*"+tempSuffix)
+	if err != nil {
+		return "", fmt.Errorf("create temporary file: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
+}

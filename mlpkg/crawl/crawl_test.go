@@ -1,0 +1,829 @@
+package crawl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+)
+
+// testKey must never show up in logs, errors or reports.
+const testKey = "tEsT-SeCrEt-KeY-8c1f0e"
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fixture is a fake Flickr plus a config pointing at it with fast settings.
+type fixture struct {
+	fake *flickrtest.Server
+	cfg  Config
+	logs *syncBuffer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	fake := flickrtest.New()
+	fake.Key = testKey
+	apiURL, stop := fake.Start()
+	t.Cleanup(stop)
+	logs := &syncBuffer{}
+	cfg := DefaultConfig()
+	cfg.APIURL = apiURL
+	cfg.APIKey = testKey
+	cfg.OutDir = t.TempDir()
+	cfg.Classes = []Class{{Name: "monkey"}}
+	cfg.PerClass = 5
+	cfg.Interval = 0
+	cfg.Concurrency = 3
+	cfg.Timeout = 2 * time.Second
+	cfg.Retries = 3
+	cfg.Backoff = 5 * time.Millisecond
+	cfg.MaxBackoff = 20 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := &fixture{fake: fake, cfg: cfg, logs: logs}
+	t.Cleanup(func() {
+		if strings.Contains(logs.String(), testKey) {
+			t.Errorf("the API key appears in the logs:\n%s", logs.String())
+		}
+	})
+	return f
+}
+
+// run crawls and checks that the key leaks into neither the error nor the report.
+func (f *fixture) run(t *testing.T, ctx context.Context) (*Report, error) {
+	t.Helper()
+	rep, err := Run(ctx, f.cfg)
+	if err != nil && strings.Contains(err.Error(), testKey) {
+		t.Errorf("the API key appears in the error: %v", err)
+	}
+	if s := fmt.Sprintf("%+v", rep); strings.Contains(s, testKey) {
+		t.Errorf("the API key appears in the report: %s", s)
+	}
+	return rep, err
+}
+
+func (f *fixture) classDir(class string) string { return filepath.Join(f.cfg.OutDir, class) }
+
+// checkFolder checks that every file in dir is a decodable image, the
+// manifest or another known file (no temporary or partial files), that the
+// manifest matches the images, and returns the image names.
+func checkFolder(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images []string
+	for _, e := range ents {
+		switch n := e.Name(); {
+		case n == ManifestFile || n == RejectedFile || n == dataset.ExcludeFile:
+		case imageExts[filepath.Ext(n)]:
+			if _, err := loadImage(filepath.Join(dir, n)); err != nil {
+				t.Errorf("%s does not decode: %v", n, err)
+			}
+			images = append(images, n)
+		default:
+			t.Errorf("unexpected file %s in the class folder", n)
+		}
+	}
+	entries, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, e := range entries {
+		listed = append(listed, e.File)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, images) {
+		t.Errorf("manifest lists %v, folder holds %v", listed, images)
+	}
+	return images
+}
+
+func TestPagination(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 23)
+	f.cfg.PerClass = 23
+	f.cfg.PerPage = 5
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Classes[0]; got.Kept != 23 || got.Downloaded != 23 || got.SearchTotal != 23 {
+		t.Errorf("report %+v, want 23 kept and downloaded of 23", got)
+	}
+	if n := len(checkFolder(t, f.classDir("monkey"))); n != 23 {
+		t.Errorf("%d images, want 23", n)
+	}
+	var pages []string
+	for _, r := range f.fake.Requests() {
+		if r.Query.Get("method") != "" {
+			pages = append(pages, r.Query.Get("page"))
+			if r.Query.Get("per_page") != "5" {
+				t.Errorf("per_page=%s, want 5", r.Query.Get("per_page"))
+			}
+		}
+	}
+	if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(pages, want) {
+		t.Errorf("pages requested %v, want %v", pages, want)
+	}
+
+	// Only as many pages as needed.
+	g := newFixture(t)
+	g.fake.AddGenerated("monkey", 23)
+	g.cfg.PerClass = 7
+	g.cfg.PerPage = 5
+	if _, err := g.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := apiRequests(g.fake); n != 2 {
+		t.Errorf("%d search requests for 7 photos at 5 per page, want 2", n)
+	}
+}
+
+func apiRequests(fake *flickrtest.Server) int {
+	n := 0
+	for _, r := range fake.Requests() {
+		if strings.HasPrefix(r.Path, flickrtest.APIPath) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSearchParameters(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("wild boar", 3)
+	f.cfg.Classes = []Class{{Name: "boar", Query: "wild boar"}}
+	f.cfg.PerClass = 3
+	f.cfg.Size = "m"
+	f.cfg.Licenses = []string{"cc"}
+	f.cfg.UserAgent = "test-agent/1"
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.fake.Requests()
+	q := reqs[0].Query
+	want := map[string]string{
+		"method": "flickr.photos.search", "text": "wild boar", "media": "photos", "sort": "relevance",
+		"safe_search": "1", "extras": "url_m,license,owner_name", "format": "json", "nojsoncallback": "1",
+		"license": "1,2,3,4,5,6,9", "api_key": testKey, "per_page": "3", "page": "1",
+	}
+	for k, v := range want {
+		if q.Get(k) != v {
+			t.Errorf("%s=%q, want %q", k, q.Get(k), v)
+		}
+	}
+	for _, r := range reqs {
+		if r.UserAgent != "test-agent/1" {
+			t.Errorf("%s sent User-Agent %q", r.Path, r.UserAgent)
+		}
+	}
+	entries, err := ReadManifest(f.classDir("boar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !slices.Contains(CCLicenseIDs, e.License) {
+			t.Errorf("photo %s has license %s, not CC", e.ID, e.License)
+		}
+		if max(e.Width, e.Height) != 500 || e.Query != "wild boar" || e.OwnerName == "" || e.Title == "" || len(e.SHA256) != 64 {
+			t.Errorf("manifest entry %+v", e)
+		}
+	}
+}
+
+func TestNumbersAsStringsAndJSONP(t *testing.T) {
+	for _, mode := range []string{"strings", "jsonp"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t)
+			f.fake.NumbersAsStrings = mode == "strings"
+			f.fake.AlwaysJSONP = mode == "jsonp"
+			f.fake.AddGenerated("monkey", 6)
+			f.cfg.PerPage = 2
+			rep, err := f.run(t, context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Classes[0].Kept != 5 || rep.Classes[0].SearchTotal != 6 {
+				t.Errorf("report %+v", rep.Classes[0])
+			}
+			entries, _ := ReadManifest(f.classDir("monkey"))
+			for _, e := range entries {
+				if e.Width != 150 || e.Height != 150 {
+					t.Errorf("photo %s is %dx%d, want 150x150", e.ID, e.Width, e.Height)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSearch(t *testing.T) {
+	body := `jsonFlickrApi({"photos":{"page":"2","pages":3,"perpage":"100","total":"250","photo":[
+		{"id":"123","owner":"1@N00","secret":"ab","server":"65535","farm":66,"title":"A monkey","license":4,
+		 "ownername":"Ann","url_q":"https://live.staticflickr.com/65535/123_ab_q.jpg","height_q":"150","width_q":150},
+		{"id":456,"owner":"2@N00","title":"","license":"0","url_m":"x"}]},"stat":"ok"})`
+	res, err := parseSearch([]byte(body), "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Page != 2 || res.Pages != 3 || res.PerPage != 100 || res.Total != 250 || len(res.Photos) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	p := res.Photos[0]
+	if p.ID != "123" || p.License != "4" || p.Width != 150 || p.Height != 150 || p.OwnerName != "Ann" || p.Farm != 66 ||
+		p.URL != "https://live.staticflickr.com/65535/123_ab_q.jpg" {
+		t.Errorf("photo %+v", p)
+	}
+	if q := res.Photos[1]; q.ID != "456" || q.URL != "" || q.License != "0" {
+		t.Errorf("photo without url_q: %+v", q)
+	}
+	_, err = parseSearch([]byte(`{"stat":"fail","code":"105","message":"Service currently unavailable"}`), "q")
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
+		t.Errorf("error %v, want APIError 105", err)
+	}
+	if _, err := parseSearch([]byte("<html>Bad gateway</html>"), "q"); err == nil {
+		t.Error("HTML accepted as a search answer")
+	}
+}
+
+func TestFakeServesJSONPWithoutNoJSONCallback(t *testing.T) {
+	fake := flickrtest.New()
+	fake.AddGenerated("crow", 1)
+	apiURL, stop := fake.Start()
+	defer stop()
+	for _, tc := range []struct{ query, prefix string }{
+		{"&nojsoncallback=1", `{`},
+		{"", `jsonFlickrApi({`},
+	} {
+		resp, err := http.Get(apiURL + "?method=flickr.photos.search&api_key=k&text=crow&format=json" + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.HasPrefix(string(b), tc.prefix) {
+			t.Errorf("query %q: body %.40q, want prefix %q", tc.query, b, tc.prefix)
+		}
+		if res, err := parseSearch(b, "q"); err != nil || res.Total != 1 {
+			t.Errorf("query %q: parse: %v %+v", tc.query, err, res)
+		}
+	}
+}
+
+func TestInvalidKey(t *testing.T) {
+	f := newFixture(t)
+	f.fake.Key = "another-key"
+	f.fake.AddGenerated("monkey", 5)
+	_, err := f.run(t, context.Background())
+	if !errors.Is(err, ErrInvalidAPIKey) {
+		t.Fatalf("error %v, want ErrInvalidAPIKey", err)
+	}
+	if !strings.Contains(err.Error(), "code 100") || !strings.Contains(err.Error(), APIKeyEnv) {
+		t.Errorf("error %q should name code 100 and %s", err, APIKeyEnv)
+	}
+	if n := len(f.fake.PhotoRequests()); n != 0 {
+		t.Errorf("%d photos requested with an invalid key", n)
+	}
+	if n := apiRequests(f.fake); n != 1 {
+		t.Errorf("%d API requests, want 1 (no retry on code 100)", n)
+	}
+	images, _ := ListImages(f.classDir("monkey"))
+	if len(images) != 0 {
+		t.Errorf("images written: %v", images)
+	}
+}
+
+func TestServiceUnavailable105(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 5)
+	f.fake.FailAPI(flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105})
+	rep, err := f.run(t, context.Background())
+	if err != nil || rep.Classes[0].Kept != 5 {
+		t.Fatalf("after two code 105: %v, %+v", err, rep)
+	}
+
+	g := newFixture(t)
+	g.fake.AddGenerated("monkey", 5)
+	g.cfg.Retries = 2
+	g.fake.FailAPI(flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105})
+	_, err = g.run(t, context.Background())
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
+		t.Fatalf("error %v, want APIError 105 after the retries", err)
+	}
+	if n := apiRequests(g.fake); n != 3 {
+		t.Errorf("%d API requests, want 3", n)
+	}
+}
+
+func TestRetryOn500And429(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 5)
+	f.fake.FailAPI(flickrtest.Fault{Status: 500})
+	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Status: 500}, flickrtest.Fault{Status: 503})
+	f.fake.FailPhoto(photos[1].ID, flickrtest.Fault{Status: 429, RetryAfter: "1"})
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 5 || len(c.Rejected) != 0 {
+		t.Errorf("report %+v", c)
+	}
+	counts := f.fake.PhotoRequests()
+	if counts[photos[0].ID] != 3 || counts[photos[1].ID] != 2 {
+		t.Errorf("requests per photo %v", counts)
+	}
+	var times []time.Time
+	for _, r := range f.fake.Requests() {
+		if strings.Contains(r.Path, photos[1].ID) {
+			times = append(times, r.Time)
+		}
+	}
+	if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond {
+		t.Errorf("retried %v after a 429 with Retry-After: 1", gap)
+	}
+}
+
+func TestRetryAfterTooLong(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 1)
+	f.cfg.PerClass = 1
+	f.cfg.MaxRetryAfter = time.Second
+	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Status: 429, RetryAfter: "3600"})
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 0 || len(c.Rejected) != 1 || c.Rejected[0].Reason != ReasonFailed ||
+		!strings.Contains(c.Rejected[0].Detail, "retry after") {
+		t.Errorf("report %+v", c)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 5)
+	f.cfg.Timeout = 200 * time.Millisecond
+	f.fake.FailAPI(flickrtest.Fault{Hang: true})
+	f.fake.FailPhoto(photos[2].ID, flickrtest.Fault{Hang: true})
+	start := time.Now()
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 5 {
+		t.Errorf("report %+v", c)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if n := f.fake.PhotoRequests()[photos[2].ID]; n != 2 {
+		t.Errorf("hanging photo requested %d times, want 2", n)
+	}
+
+	// Hanging every time: reported, nothing written.
+	g := newFixture(t)
+	ps := g.fake.AddGenerated("monkey", 2)
+	g.cfg.PerClass = 2
+	g.cfg.Retries = 1
+	g.cfg.Timeout = 100 * time.Millisecond
+	g.fake.FailPhoto(ps[0].ID, flickrtest.Fault{Hang: true}, flickrtest.Fault{Hang: true})
+	rep, err = g.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 1 || len(c.Rejected) != 1 || c.Rejected[0].Reason != ReasonFailed || !c.Exhausted {
+		t.Errorf("report %+v", c)
+	}
+	checkFolder(t, g.classDir("monkey"))
+}
+
+func TestTruncatedAndHTMLBodies(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 8)
+	f.cfg.Retries = 1
+	// Truncated once: retried and kept.
+	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Truncate: true})
+	// Truncated every time: discarded.
+	f.fake.FailPhoto(photos[1].ID, flickrtest.Fault{Truncate: true}, flickrtest.Fault{Truncate: true})
+	// An HTML page with status 200: discarded, not retried.
+	f.fake.FailPhoto(photos[2].ID, flickrtest.Fault{Body: []byte("<!DOCTYPE html><html><body>Oops</body></html>")})
+	// Half a JPEG, complete as far as HTTP knows: discarded.
+	full := jpegBytes(t, flickrtest.Generate("x", 150, 150))
+	f.fake.FailPhoto(photos[3].ID, flickrtest.Fault{Body: full[:len(full)/2], ContentType: "image/jpeg"})
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 5 {
+		t.Errorf("kept %d, want 5 (others fill in)", c.Kept)
+	}
+	reasons := map[string]Reason{}
+	for _, r := range c.Rejected {
+		reasons[r.ID] = r.Reason
+	}
+	want := map[string]Reason{photos[1].ID: ReasonFailed, photos[2].ID: ReasonNotImage, photos[3].ID: ReasonNotImage}
+	if fmt.Sprint(reasons) != fmt.Sprint(want) {
+		t.Errorf("rejections %v, want %v", reasons, want)
+	}
+	images := checkFolder(t, f.classDir("monkey"))
+	if !slices.Contains(images, photos[0].ID+".jpg") {
+		t.Errorf("photo truncated once is missing: %v", images)
+	}
+	counts := f.fake.PhotoRequests()
+	if counts[photos[2].ID] != 1 || counts[photos[0].ID] != 2 {
+		t.Errorf("requests per photo %v", counts)
+	}
+}
+
+func TestDuplicatesAndUnavailable(t *testing.T) {
+	f := newFixture(t)
+	same := jpegBytes(t, flickrtest.Generate("same", 150, 150))
+	f.fake.Add("monkey",
+		flickrtest.Photo{Title: "first", Data: same},
+		flickrtest.Photo{Title: "gone", Unavailable: true},
+		flickrtest.Photo{Title: "copy", Data: same},
+		flickrtest.Photo{Title: "placeholder", Data: flickrtest.Placeholder()},
+	)
+	f.fake.AddGenerated("monkey", 5)
+	f.cfg.Concurrency = 1 // deterministic: the first of the pair is kept
+	f.cfg.PerClass = 5
+	f.cfg.Placeholders = []PlaceholderSignature{{Width: 500, Height: 374, Bytes: int64(len(flickrtest.Placeholder()))}}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	var got []string
+	for _, r := range c.Rejected {
+		got = append(got, string(r.Reason))
+	}
+	if want := []string{"unavailable", "duplicate", "unavailable"}; !slices.Equal(got, want) {
+		t.Errorf("rejections %v, want %v", got, want)
+	}
+	if c.Kept != 5 {
+		t.Errorf("kept %d", c.Kept)
+	}
+	checkFolder(t, f.classDir("monkey"))
+	rejected, _ := readRejected(f.classDir("monkey"))
+	if len(rejected) != 3 {
+		t.Errorf("rejected list %v", rejected)
+	}
+
+	// A rerun asking for more fetches none of them again.
+	before := f.fake.PhotoRequests()
+	f.cfg.PerClass = 6
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 6 || c.Downloaded != 1 || c.Existing != 5 || len(c.Rejected) != 0 {
+		t.Errorf("rerun report %+v", c)
+	}
+	after := f.fake.PhotoRequests()
+	for id, n := range after {
+		if n > 1 || (before[id] == 1 && n != 1) {
+			t.Errorf("photo %s requested %d times in all", id, n)
+		}
+	}
+	checkFolder(t, f.classDir("monkey"))
+}
+
+func TestResumeAfterInterruption(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 10)
+	f.cfg.PerClass = 8
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cfg.Progress = func(p Progress) {
+		if p.Kept == 3 {
+			cancel() // Ctrl-C after 3 photos
+		}
+	}
+	rep, err := f.run(t, ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if n := len(checkFolder(t, f.classDir("monkey"))); n < 3 || n != rep.Classes[0].Kept {
+		t.Errorf("%d images after the interruption, report %+v", n, rep.Classes[0])
+	}
+
+	f.cfg.Progress = nil
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 8 || c.Existing < 3 || c.Existing+c.Downloaded != 8 {
+		t.Errorf("rerun report %+v", c)
+	}
+	if n := len(checkFolder(t, f.classDir("monkey"))); n != 8 {
+		t.Errorf("%d images, want 8", n)
+	}
+	// Nothing that was kept is downloaded twice; photos cut off in flight
+	// by the interruption may be requested again.
+	entries, _ := ReadManifest(f.classDir("monkey"))
+	counts := f.fake.PhotoRequests()
+	twice := 0
+	for _, e := range entries {
+		if counts[e.ID] > 1 {
+			twice++
+		}
+	}
+	if twice > f.cfg.Concurrency-1 {
+		t.Errorf("%d photos requested twice: %v", twice, counts)
+	}
+
+	// A third run has nothing to do: no request at all.
+	n := len(f.fake.Requests())
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m := len(f.fake.Requests()); m != n {
+		t.Errorf("a complete class made %d requests", m-n)
+	}
+}
+
+func TestResumeAfterCrash(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 6)
+	f.cfg.PerClass = 6
+	dir := f.classDir("monkey")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A crash left: a partial temporary file, a complete photo renamed but
+	// not yet in the manifest, and a manifest line cut short.
+	if err := os.WriteFile(filepath.Join(dir, tempPrefix+photos[0].ID+"-123"+tempSuffix), []byte{0xff, 0xd8}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(strings.TrimSuffix(f.cfg.APIURL, flickrtest.APIPath) + "/photos/65535/" + photos[1].ID + "_" + secretFromSearch(t, f, photos[1].ID) + "_q.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := os.WriteFile(filepath.Join(dir, photos[1].ID+".jpg"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"id":"999","fi`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := f.fake.PhotoRequests()[photos[1].ID]
+
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 6 || c.Recovered != 1 || c.Downloaded != 5 {
+		t.Errorf("report %+v", c)
+	}
+	if n := f.fake.PhotoRequests()[photos[1].ID]; n != before {
+		t.Errorf("recovered photo downloaded again")
+	}
+	checkFolder(t, dir)
+}
+
+// secretFromSearch finds a photo's image URL secret through the API.
+func secretFromSearch(t *testing.T, f *fixture, id string) string {
+	t.Helper()
+	c, err := NewClient(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Search(context.Background(), SearchParams{Text: "monkey", PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Photos {
+		if p.ID == id {
+			base := filepath.Base(p.URL)
+			return strings.Split(base, "_")[1]
+		}
+	}
+	t.Fatalf("photo %s not found", id)
+	return ""
+}
+
+func TestCancelDuringDownload(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 3)
+	f.cfg.Timeout = 30 * time.Second
+	for _, p := range photos {
+		f.fake.FailPhoto(p.ID, flickrtest.Fault{Hang: true})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := f.run(t, ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v, want the context's", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("cancellation took %v", d)
+	}
+	if n := len(checkFolder(t, f.classDir("monkey"))); n != 0 {
+		t.Errorf("%d images", n)
+	}
+}
+
+// sendTimes records when each request leaves the client.
+type sendTimes struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (s *sendTimes) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.times = append(s.times, time.Now())
+	s.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 6)
+	const interval = 150 * time.Millisecond
+	f.cfg.Interval = interval
+	f.cfg.Concurrency = 4
+	f.cfg.PerPage = 3
+	f.cfg.PerClass = 6
+	sent := &sendTimes{}
+	f.cfg.HTTPClient = &http.Client{Transport: sent}
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	times := sent.times
+	if len(times) != 8 {
+		t.Fatalf("%d requests, want 8 (2 searches, 6 photos)", len(times))
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	// The limiter hands out one turn per interval; a busy machine can delay
+	// a goroutine between its turn and the send, so single gaps may shrink
+	// a little, but never to nothing, and the total cannot shrink.
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < interval/2 {
+			t.Errorf("requests %d and %d sent %v apart (interval %v)", i-1, i, gap, interval)
+		}
+	}
+	if span := times[len(times)-1].Sub(times[0]); span < 7*interval-20*time.Millisecond {
+		t.Errorf("8 requests sent within %v (interval %v)", span, interval)
+	}
+}
+
+func TestExclusionsAndDeletedPhotosNotFetched(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 8)
+	f.cfg.PerClass = 4
+	f.cfg.Concurrency = 1
+	dir := f.classDir("monkey")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.AddExclusions(dir, "test", photos[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.fake.PhotoRequests()[photos[0].ID]; n != 0 {
+		t.Errorf("excluded photo requested %d times", n)
+	}
+	// Deleting a photo by hand: the rerun tops up with another one.
+	if err := os.Remove(filepath.Join(dir, photos[1].ID+".jpg")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 4 || c.Downloaded != 1 || c.Skipped != 2 {
+		t.Errorf("report %+v", c)
+	}
+	if n := f.fake.PhotoRequests()[photos[1].ID]; n != 1 {
+		t.Errorf("deleted photo requested %d times", n)
+	}
+}
+
+func TestKeyNeverLeaks(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 2)
+	f.cfg.Retries = 1
+	f.fake.FailAPI(flickrtest.Fault{Status: 502}, flickrtest.Fault{Hang: true})
+	f.cfg.Timeout = 100 * time.Millisecond
+	if _, err := f.run(t, context.Background()); err == nil {
+		t.Error("no error after a 502 and a timeout")
+	}
+	// Connection refused: net/http's error quotes the URL, key included.
+	g := newFixture(t)
+	g.cfg.APIURL = "http://127.0.0.1:1/services/rest/"
+	g.cfg.Retries = 1
+	_, err := g.run(t, context.Background())
+	if err == nil || !strings.Contains(err.Error(), "REDACTED") {
+		t.Errorf("error %v, want a redacted URL", err)
+	}
+	// -h output.
+	cfg := DefaultConfig()
+	cfg.APIKey = testKey
+	fs := flag.NewFlagSet("crawl", flag.ContinueOnError)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	cfg.RegisterFlags(fs)
+	fs.PrintDefaults()
+	if strings.Contains(out.String(), testKey) {
+		t.Error("the key appears in the flag defaults")
+	}
+}
+
+func TestAPIKeySources(t *testing.T) {
+	t.Setenv(APIKeyEnv, "")
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "images")
+	_, err := Run(context.Background(), cfg)
+	if !errors.Is(err, ErrNoAPIKey) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %q, want ErrNoAPIKey on one line", err)
+	}
+	if !strings.Contains(err.Error(), "https://www.flickr.com/services/apps/create") {
+		t.Errorf("error %q does not say how to get a key", err)
+	}
+	if _, err := os.Stat(cfg.OutDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("output folder created without a key")
+	}
+
+	t.Setenv(APIKeyEnv, " from-env\n")
+	if k, err := cfg.resolveAPIKey(); k != "from-env" || err != nil {
+		t.Errorf("env: %q %v", k, err)
+	}
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.APIKeyFile = file
+	if k, err := cfg.resolveAPIKey(); k != "from-file" || err != nil {
+		t.Errorf("file: %q %v", k, err)
+	}
+	cfg.APIKey = "from-flag"
+	if k, err := cfg.resolveAPIKey(); k != "from-flag" || err != nil {
+		t.Errorf("flag: %q %v", k, err)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("crawl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.RegisterFlags(fs)
+	err := fs.Parse([]string{"-classes", "monkey, boar=wild boar ,crow", "-per-class", "50", "-license", "cc", "-size", "m", "-interval", "2s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Class{{"monkey", ""}, {"boar", "wild boar"}, {"crow", ""}}
+	if !slices.Equal(cfg.Classes, want) || cfg.PerClass != 50 || cfg.Size != "m" || cfg.Interval != 2*time.Second {
+		t.Errorf("config %+v", cfg)
+	}
+	if got := cfg.withDefaults().Licenses; !slices.Equal(got, CCLicenseIDs) {
+		t.Errorf("licenses %v", got)
+	}
+	if err := fs.Parse([]string{"-classes", "../etc"}); err == nil {
+		t.Error("class name with a path accepted")
+	}
+	bad := DefaultConfig()
+	bad.Size = "huge"
+	if _, err := NewClient(bad); err == nil {
+		t.Error("unknown size accepted")
+	}
+}

@@ -1,0 +1,149 @@
+package crawl
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/disintegration/imaging"
+)
+
+func jpegBytes(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func writeJPEG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := os.WriteFile(path, jpegBytes(t, img), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContactSheetAndExcludeByNumber(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 12 {
+		writeJPEG(t, filepath.Join(dir, string(rune('a'+i))+".jpg"), flickrtest.Generate(string(rune('a'+i)), 120, 90))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.png"), []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte("\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sheet, files, err := ContactSheet(dir, SheetOptions{Thumb: 40, Columns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 13 || files[0] != "a.jpg" || files[1] != "b.jpg" || files[12] != "l.jpg" {
+		t.Fatalf("files %v", files)
+	}
+	// 5 columns × 3 rows of 40 px thumbnails with 4 px gaps.
+	if b := sheet.Bounds(); b.Dx() != 5*44+4 || b.Dy() != 3*44+4 {
+		t.Errorf("sheet is %v", b)
+	}
+	if err := ExcludeByNumber(dir, files, "blurry", 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := ExcludeByNumber(dir, files, "", 14); err == nil {
+		t.Error("number 14 accepted on a 13-photo sheet")
+	}
+	excl, err := dataset.ReadExclusions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dataset.Excluded(excl, "b.jpg") || !dataset.Excluded(excl, "broken.png") || dataset.Excluded(excl, "a.jpg") {
+		t.Errorf("exclusions %v", excl)
+	}
+	_, files, err = ContactSheet(dir, SheetOptions{Thumb: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 11 || slices.Contains(files, "b.jpg") {
+		t.Errorf("files after excluding %v", files)
+	}
+	_, files, err = ContactSheet(dir, SheetOptions{Thumb: 40, IncludeExcluded: true, Offset: 10, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(files, []string{"j.jpg", "k.jpg"}) {
+		t.Errorf("window %v", files)
+	}
+}
+
+func TestNearDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	a := flickrtest.Generate("a", 200, 150)
+	writeJPEG(t, filepath.Join(dir, "a.jpg"), a)
+	writeJPEG(t, filepath.Join(dir, "a-small.jpg"), imaging.Resize(a, 120, 90, imaging.Linear))
+	writeJPEG(t, filepath.Join(dir, "b.jpg"), flickrtest.Generate("b", 200, 150))
+	writeJPEG(t, filepath.Join(dir, "c.jpg"), flickrtest.Generate("c", 200, 150))
+	groups, err := NearDuplicates(dir, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || !slices.Equal(groups[0], []string{"a-small.jpg", "a.jpg"}) {
+		t.Errorf("groups %v", groups)
+	}
+	if err := dataset.AddExclusions(dir, "", "a-small.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	if groups, _ := NearDuplicates(dir, 6); len(groups) != 0 {
+		t.Errorf("groups with the copy excluded %v", groups)
+	}
+	if _, err := NearDuplicates(dir, -1); err == nil {
+		t.Error("negative distance accepted")
+	}
+}
+
+func TestAttribution(t *testing.T) {
+	f := newFixture(t)
+	f.fake.Add("monkey", flickrtest.Photo{ID: "111", OwnerName: "Ann [A]", Title: "Monkey *on* tree", License: "4"},
+		flickrtest.Photo{ID: "222", OwnerName: "", Owner: "2@N00", Title: "", License: "0"},
+		flickrtest.Photo{ID: "333", OwnerName: "Excluded", Title: "x", License: "5"},
+		flickrtest.Photo{ID: "444", OwnerName: "Deleted", Title: "y", License: "99"})
+	f.cfg.PerClass = 4
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := f.classDir("monkey")
+	if err := dataset.AddExclusions(dir, "", "333"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "444.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteAttribution(&out, f.cfg.OutDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"## monkey (2 photos)",
+		"- `111.jpg`: [Monkey \\*on\\* tree](https://www.flickr.com/photos/",
+		"by Ann \\[A\\], [CC BY 2.0](https://creativecommons.org/licenses/by/2.0/)",
+		"- `222.jpg`: [untitled](https://www.flickr.com/photos/2@N00/222/) by 2@N00, All Rights Reserved",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("attribution lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "333") || strings.Contains(s, "444") {
+		t.Errorf("excluded or deleted photo credited:\n%s", s)
+	}
+	if LicenseInfo("99").Name != "Flickr license 99" {
+		t.Error("unknown license id")
+	}
+}

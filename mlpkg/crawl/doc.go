@@ -1,0 +1,31 @@
+// Package crawl collects training photos per class from Flickr's REST API
+// (flickr.photos.search) into the folder-per-class layout the dataset step
+// reads:
+//
+//	data/images/<class>/<photo id>.<ext>   the photos (jpg, png, gif, webp, bmp)
+//	data/images/<class>/manifest.jsonl     one ManifestEntry per kept photo
+//	data/images/<class>/rejected.jsonl     photos not to fetch again (duplicates, "photo unavailable")
+//	data/images/<class>/exclude.txt        curation list (format owned by package dataset)
+//
+// It is the Go port of the course's download.py, done properly: the API key
+// comes from the environment (FLICKR_API_KEY), a flag or a file and is never
+// logged; every request (API and image) goes through one global rate limit
+// (one per second by default, the course's politeness); downloads are retried
+// with backoff on 5xx, 429 (honouring Retry-After) and network errors; files
+// are written to a temporary name and renamed only once complete and verified
+// to decode as an image; reruns resume, skipping photos already on disk.
+//
+// Typical use:
+//
+//	cfg := crawl.DefaultConfig()
+//	cfg.Classes = []crawl.Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}}
+//	report, err := crawl.Run(ctx, cfg)
+//
+// Curation helpers for notebooks: ContactSheet draws a class's photos as a
+// numbered grid, ExcludeByNumber adds the chosen numbers to exclude.txt,
+// NearDuplicates flags visually similar photos, and WriteAttribution lists
+// who took the kept photos and under which license.
+//
+// Subpackage flickrtest is an offline stand-in for Flickr used by the tests
+// and the crawl notebook.
+package crawl

@@ -1,0 +1,230 @@
+package crawl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ErrInvalidAPIKey matches (errors.Is) an APIError with code 100: Flickr
+// rejected the API key.
+var ErrInvalidAPIKey = errors.New("invalid Flickr API key")
+
+// Flickr error codes the crawler treats specially.
+const (
+	// CodeInvalidKey is "Invalid API Key": fatal, nothing is downloaded.
+	CodeInvalidKey = 100
+	// CodeServiceUnavailable is "Service currently unavailable": retried.
+	CodeServiceUnavailable = 105
+)
+
+// APIError is a Flickr answer with stat=fail.
+type APIError struct {
+	Code    int
+	Message string
+}
+
+// Error describes the failure; for code 100 it says where the key comes from.
+func (e *APIError) Error() string {
+	if e.Code == CodeInvalidKey {
+		return fmt.Sprintf("Flickr rejected the API key (code %d: %s); check %s, -api-key or -api-key-file", e.Code, e.Message, APIKeyEnv)
+	}
+	return fmt.Sprintf("Flickr API error %d: %s", e.Code, e.Message)
+}
+
+// Is reports whether target is ErrInvalidAPIKey and e has code 100.
+func (e *APIError) Is(target error) bool {
+	return target == ErrInvalidAPIKey && e.Code == CodeInvalidKey
+}
+
+// Photo is one flickr.photos.search result.
+type Photo struct {
+	ID        string
+	Owner     string // NSID, e.g. "12345678@N00"
+	OwnerName string // extras owner_name
+	Secret    string
+	Server    string
+	Farm      int
+	Title     string
+	License   string // Flickr license id, see LicenseInfo
+	// URL, Width and Height are those of the configured size (url_q, ...);
+	// URL is empty when Flickr has no such size for the photo.
+	URL           string
+	Width, Height int
+}
+
+// PageURL is the photo's page on Flickr, for attribution.
+func (p Photo) PageURL() string {
+	return "https://www.flickr.com/photos/" + p.Owner + "/" + p.ID + "/"
+}
+
+// SearchResult is one page of flickr.photos.search results.
+type SearchResult struct {
+	Page, Pages, PerPage, Total int
+	Photos                      []Photo
+}
+
+// flexInt decodes a JSON number, a numeric string ("150") or "" / null (0).
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		*n = 0
+		return nil
+	}
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = strings.TrimSpace(unq)
+	}
+	if s == "" {
+		*n = 0
+		return nil
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*n = flexInt(i)
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %.40q", s)
+	}
+	*n = flexInt(int(f))
+	return nil
+}
+
+// flexString decodes a JSON string or number as a string.
+type flexString string
+
+func (v *flexString) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	switch {
+	case s == "null":
+		*v = ""
+	case strings.HasPrefix(s, `"`):
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return err
+		}
+		*v = flexString(str)
+	default:
+		var num json.Number
+		if err := json.Unmarshal(b, &num); err != nil {
+			return fmt.Errorf("not a string or number: %.40q", s)
+		}
+		*v = flexString(num.String())
+	}
+	return nil
+}
+
+// apiResponse is the envelope of every Flickr JSON answer.
+type apiResponse struct {
+	Stat    string  `json:"stat"`
+	Code    flexInt `json:"code"`
+	Message string  `json:"message"`
+	Photos  *struct {
+		Page    flexInt           `json:"page"`
+		Pages   flexInt           `json:"pages"`
+		PerPage flexInt           `json:"perpage"`
+		Total   flexInt           `json:"total"`
+		Photo   []json.RawMessage `json:"photo"`
+	} `json:"photos"`
+}
+
+// rawPhoto holds the fields common to every size.
+type rawPhoto struct {
+	ID        flexString `json:"id"`
+	Owner     flexString `json:"owner"`
+	OwnerName flexString `json:"ownername"`
+	Secret    flexString `json:"secret"`
+	Server    flexString `json:"server"`
+	Farm      flexInt    `json:"farm"`
+	Title     flexString `json:"title"`
+	License   flexString `json:"license"`
+}
+
+// stripJSONP removes a jsonFlickrApi(...) wrapper, Flickr's answer when
+// nojsoncallback is missing.
+func stripJSONP(body []byte) []byte {
+	b := bytes.TrimSpace(body)
+	const prefix = "jsonFlickrApi("
+	if !bytes.HasPrefix(b, []byte(prefix)) {
+		return b
+	}
+	b = bytes.TrimSuffix(b[len(prefix):], []byte(";"))
+	b = bytes.TrimSpace(b)
+	return bytes.TrimSuffix(b, []byte(")"))
+}
+
+// parseSearch decodes a flickr.photos.search answer (JSON or JSONP) and
+// picks each photo's url_<size>, width_<size> and height_<size>.
+func parseSearch(body []byte, size string) (*SearchResult, error) {
+	var resp apiResponse
+	if err := json.Unmarshal(stripJSONP(body), &resp); err != nil {
+		return nil, fmt.Errorf("decode search answer (%s): %w", describeBody(body), err)
+	}
+	if resp.Stat != "ok" {
+		if resp.Stat == "fail" {
+			return nil, &APIError{Code: int(resp.Code), Message: resp.Message}
+		}
+		return nil, fmt.Errorf("unexpected search answer stat %q (%s)", resp.Stat, describeBody(body))
+	}
+	if resp.Photos == nil {
+		return nil, fmt.Errorf("search answer without photos (%s)", describeBody(body))
+	}
+	out := &SearchResult{
+		Page:    int(resp.Photos.Page),
+		Pages:   int(resp.Photos.Pages),
+		PerPage: int(resp.Photos.PerPage),
+		Total:   int(resp.Photos.Total),
+	}
+	urlKey, wKey, hKey := "url_"+size, "width_"+size, "height_"+size
+	for i, raw := range resp.Photos.Photo {
+		var rp rawPhoto
+		if err := json.Unmarshal(raw, &rp); err != nil {
+			return nil, fmt.Errorf("decode photo %d of page %d: %w", i, out.Page, err)
+		}
+		var extra map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &extra); err != nil {
+			return nil, fmt.Errorf("decode photo %d of page %d: %w", i, out.Page, err)
+		}
+		var u flexString
+		var w, h flexInt
+		for _, f := range []struct {
+			key string
+			dst json.Unmarshaler
+		}{{urlKey, &u}, {wKey, &w}, {hKey, &h}} {
+			if v, ok := extra[f.key]; ok {
+				if err := f.dst.UnmarshalJSON(v); err != nil {
+					return nil, fmt.Errorf("decode %s of photo %s: %w", f.key, rp.ID, err)
+				}
+			}
+		}
+		out.Photos = append(out.Photos, Photo{
+			ID: string(rp.ID), Owner: string(rp.Owner), OwnerName: string(rp.OwnerName),
+			Secret: string(rp.Secret), Server: string(rp.Server), Farm: int(rp.Farm),
+			Title: string(rp.Title), License: string(rp.License),
+			URL: string(u), Width: int(w), Height: int(h),
+		})
+	}
+	return out, nil
+}
+
+// describeBody summarises a response body for an error message: its length
+// and start, printable characters only.
+func describeBody(body []byte) string {
+	const n = 60
+	head := body
+	if len(head) > n {
+		head = head[:n]
+	}
+	clean := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return ' '
+		}
+		return r
+	}, string(head))
+	return fmt.Sprintf("%d bytes: %q", len(body), clean)
+}

@@ -1,0 +1,126 @@
+package crawl
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	_ "image/gif" // register decoders for image.Decode
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// The standard library's image.Decode with the decoders registered above is
+// used rather than mlpkg/imageio so that this package does not depend on a
+// package still being written; imageio.Decode could replace decodeImage.
+
+// maxPixels guards against decompression bombs (about 8000×6000).
+const maxPixels = 50_000_000
+
+// imageExts are the file extensions treated as photos in a class folder.
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true, ".bmp": true, ".tif": true, ".tiff": true}
+
+// extFor is the file extension for a decoded format.
+func extFor(format string) string {
+	switch format {
+	case "jpeg":
+		return ".jpg"
+	case "":
+		return ".img"
+	}
+	return "." + format
+}
+
+// decodeImage checks the header's dimensions, then decodes all of b, so a
+// truncated file fails.
+func decodeImage(b []byte) (image.Image, string, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, "", fmt.Errorf("not an image (%s): %w", describeBody(b), err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
+		return nil, "", fmt.Errorf("%s image of %dx%d pixels refused", format, cfg.Width, cfg.Height)
+	}
+	img, format, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s image does not decode: %w", format, err)
+	}
+	return img, format, nil
+}
+
+// loadImage reads and decodes a file.
+func loadImage(path string) (image.Image, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := decodeImage(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return img, nil
+}
+
+// isPlaceholder reports whether a download is Flickr's "photo unavailable"
+// image: redirected to a URL containing "photo_unavailable", or matching a
+// known signature.
+func isPlaceholder(finalURL string, size int64, width, height int, sigs []PlaceholderSignature) bool {
+	if strings.Contains(finalURL, "photo_unavailable") {
+		return true
+	}
+	for _, s := range sigs {
+		if s.Bytes == 0 && s.Width == 0 && s.Height == 0 {
+			continue
+		}
+		if (s.Bytes == 0 || s.Bytes == size) && (s.Width == 0 || s.Width == width) && (s.Height == 0 || s.Height == height) {
+			return true
+		}
+	}
+	return false
+}
+
+// ListImages returns the base names of the photos in classDir (by
+// extension, hidden and temporary files skipped), sorted.
+func ListImages(classDir string) ([]string, error) {
+	ents, err := os.ReadDir(classDir)
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || !imageExts[strings.ToLower(filepath.Ext(n))] {
+			continue
+		}
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// findByID returns the photo files in classDir named <id>.<image ext>.
+func findByID(classDir, id string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(classDir, globEscape(id)+".*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range matches {
+		if imageExts[strings.ToLower(filepath.Ext(m))] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// globEscape escapes glob metacharacters.
+func globEscape(s string) string {
+	return strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`, `\`, `\\`).Replace(s)
+}

@@ -1,0 +1,169 @@
+package crawl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ManifestFile is the per-class manifest: one JSON ManifestEntry per line,
+// appended as photos are kept.
+const ManifestFile = "manifest.jsonl"
+
+// RejectedFile lists, one JSON Rejection per line, photos a rerun must not
+// fetch again: exact duplicates and "photo unavailable" placeholders.
+const RejectedFile = "rejected.jsonl"
+
+// ManifestEntry describes one kept photo.
+type ManifestEntry struct {
+	ID        string    `json:"id"`
+	Owner     string    `json:"owner"`
+	OwnerName string    `json:"owner_name,omitempty"`
+	License   string    `json:"license"`
+	Title     string    `json:"title"`
+	URL       string    `json:"url"`                 // the image downloaded
+	PageURL   string    `json:"page_url"`            // the photo's page on Flickr
+	Query     string    `json:"query"`               // the search text that found it
+	File      string    `json:"file"`                // base name in the class folder
+	Format    string    `json:"format"`              // jpeg, png, gif, webp or bmp
+	Width     int       `json:"width"`               // pixels
+	Height    int       `json:"height"`              // pixels
+	Size      int64     `json:"size"`                // bytes
+	SHA256    string    `json:"sha256"`              // hex, of the file
+	Fetched   time.Time `json:"fetched"`             // when it was downloaded
+	Recovered bool      `json:"recovered,omitempty"` // file found on disk without a manifest line (crash before the manifest write)
+}
+
+// Reason says why a photo was discarded.
+type Reason string
+
+// Reasons for discarding a photo.
+const (
+	ReasonDuplicate   Reason = "duplicate"   // same SHA-256 as a kept photo
+	ReasonUnavailable Reason = "unavailable" // Flickr's "photo unavailable" placeholder
+	ReasonNotImage    Reason = "not-image"   // does not decode as an image (HTML page, truncated file, ...)
+	ReasonFailed      Reason = "failed"      // HTTP error or network failure after the retries
+)
+
+// Rejection is one discarded photo.
+type Rejection struct {
+	ID     string `json:"id"`
+	URL    string `json:"url"`
+	Reason Reason `json:"reason"`
+	Detail string `json:"detail,omitempty"` // e.g. the duplicate's file or the error
+}
+
+// ReadManifest reads classDir/manifest.jsonl; a missing file is an empty
+// manifest. A last line without its newline (a crash while appending) is
+// ignored; malformed lines are errors. When a photo id appears twice the last
+// line wins.
+func ReadManifest(classDir string) ([]ManifestEntry, error) {
+	var out []ManifestEntry
+	idx := map[string]int{}
+	err := readJSONL(filepath.Join(classDir, ManifestFile), func(line []byte) error {
+		var e ManifestEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return err
+		}
+		if i, ok := idx[e.ID]; ok {
+			out[i] = e
+			return nil
+		}
+		idx[e.ID] = len(out)
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	return out, nil
+}
+
+// readRejected reads classDir/rejected.jsonl (missing: empty).
+func readRejected(classDir string) ([]Rejection, error) {
+	var out []Rejection
+	err := readJSONL(filepath.Join(classDir, RejectedFile), func(line []byte) error {
+		var r Rejection
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read rejected list: %w", err)
+	}
+	return out, nil
+}
+
+// readJSONL calls fn for each non-blank line of path. A last line without
+// its newline (a crash mid-append) is ignored. A missing file is not an error.
+func readJSONL(path string, fn func([]byte) error) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if i := bytes.LastIndexByte(data, '\n'); i < len(data)-1 {
+		data = data[:i+1] // drop the partial tail
+	}
+	for n, line := range bytes.Split(data, []byte{'\n'}) {
+		if line = bytes.TrimSpace(line); len(line) == 0 {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return fmt.Errorf("%s line %d: %w", path, n+1, err)
+		}
+	}
+	return nil
+}
+
+// repairTail truncates a partial last line (no trailing newline) left by a
+// crash mid-append, so that appends start on a fresh line.
+func repairTail(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	if len(data) == 0 || data[len(data)-1] == '\n' {
+		return nil
+	}
+	if err := os.Truncate(path, int64(bytes.LastIndexByte(data, '\n')+1)); err != nil {
+		return fmt.Errorf("repair %s: %w", path, err)
+	}
+	return nil
+}
+
+// appendJSONL appends v as one line to path and syncs the file.
+func appendJSONL(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s line: %w", filepath.Base(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("append %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
