@@ -6,7 +6,10 @@
 package model
 
 import (
+	"strings"
+
 	"fmt"
+	"github.com/gomlx/gomlx/backends"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -34,7 +37,24 @@ type Config struct {
 	// and after the hidden dense layer (0.25 and 0.5 in the course).
 	ConvDropout  float64 `json:"conv_dropout"`
 	DenseDropout float64 `json:"dense_dropout"`
+	// Formulation selects how convolutions and poolings are computed; it
+	// changes speed only, never the weights or the results (see Formulation).
+	// Empty means Im2Col.
+	Formulation Formulation `json:"-"`
 }
+
+// Formulation is a way of computing the same CNN, with the same variables.
+type Formulation string
+
+const (
+	// Im2Col computes each 3×3 convolution as one matrix product over
+	// gathered patches, and pooling as a reshape and a max. The only
+	// formulation GoMLX's pure-Go backend can train, and the fastest one
+	// measured on XLA CUDA (see gomlx.md in the shared notes).
+	Im2Col Formulation = "im2col"
+	// Native uses GoMLX's convolution and max-pool operations (XLA only).
+	Native Formulation = "native"
+)
 
 // DefaultConfig returns the course's architecture for 50×50 images and the given number of classes.
 func DefaultConfig(numClasses int) Config {
@@ -53,6 +73,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model: filters and dense units must be positive")
 	case c.ConvDropout < 0 || c.ConvDropout >= 1 || c.DenseDropout < 0 || c.DenseDropout >= 1:
 		return fmt.Errorf("model: dropout rates must be in [0, 1)")
+	case c.Formulation != "" && c.Formulation != Im2Col && c.Formulation != Native:
+		return fmt.Errorf("model: unknown formulation %q (want %q or %q)", c.Formulation, Im2Col, Native)
 	}
 	return nil
 }
@@ -73,13 +95,17 @@ func (c Config) Logits(ctx *context.Context, images *graph.Node) *graph.Node {
 	x := graph.DivScalar(graph.ConvertDType(images, dtypes.Float32), 255)
 	ctx = ctx.WithInitializer(initializers.GlorotUniformFn(ctx))
 
-	x = activations.Relu(conv3x3(ctx.In("conv1"), x, c.Filters1, true))
-	x = activations.Relu(conv3x3(ctx.In("conv2"), x, c.Filters1, false))
-	x = layers.DropoutStatic(ctx, maxPool2x2(x), c.ConvDropout)
+	conv, pool := conv3x3, maxPool2x2
+	if c.Formulation == Native {
+		conv, pool = nativeConv3x3, nativeMaxPool2x2
+	}
+	x = activations.Relu(conv(ctx.In("conv1"), x, c.Filters1, true))
+	x = activations.Relu(conv(ctx.In("conv2"), x, c.Filters1, false))
+	x = layers.DropoutStatic(ctx, pool(x), c.ConvDropout)
 
-	x = activations.Relu(conv3x3(ctx.In("conv3"), x, c.Filters2, true))
-	x = activations.Relu(conv3x3(ctx.In("conv4"), x, c.Filters2, false))
-	x = layers.DropoutStatic(ctx, maxPool2x2(x), c.ConvDropout)
+	x = activations.Relu(conv(ctx.In("conv3"), x, c.Filters2, true))
+	x = activations.Relu(conv(ctx.In("conv4"), x, c.Filters2, false))
+	x = layers.DropoutStatic(ctx, pool(x), c.ConvDropout)
 
 	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
 	x = activations.Relu(dense(ctx.In("dense1"), x, c.DenseUnits))
@@ -121,10 +147,36 @@ func conv3x3(ctx *context.Context, x *graph.Node, filters int, same bool) *graph
 	indices := graph.Const(g, patchIndices(batch, h, w, pad))
 	patches := graph.Gather(rows, indices, true)         // [batch·oh·ow·9, 1] → [batch·oh·ow·9, cin]
 	patches = graph.Reshape(patches, batch*oh*ow, 9*cin) // im2col matrix
-	kernel := ctx.VariableWithShape("weights", shapes.Make(dtypes.Float32, 9*cin, filters)).ValueGraph(g)
-	bias := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtypes.Float32, filters)).ValueGraph(g)
+	kernel, bias := convVariables(ctx, g, cin, filters)
 	y := graph.Add(graph.Dot(patches, kernel), graph.InsertAxes(bias, 0))
 	return graph.Reshape(y, batch, oh, ow, filters)
+}
+
+// convVariables returns the kernel [9·cin, filters] (rows in (dy, dx, cin)
+// order, i.e. a [3, 3, cin, filters] kernel flattened) and the bias of a
+// 3×3 convolution. Both formulations use exactly these variables.
+func convVariables(ctx *context.Context, g *graph.Graph, cin, filters int) (kernel, bias *graph.Node) {
+	kernel = ctx.VariableWithShape("weights", shapes.Make(dtypes.Float32, 9*cin, filters)).ValueGraph(g)
+	bias = ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtypes.Float32, filters)).ValueGraph(g)
+	return kernel, bias
+}
+
+// nativeConv3x3 is conv3x3 with GoMLX's convolution operation, on the same variables.
+func nativeConv3x3(ctx *context.Context, x *graph.Node, filters int, same bool) *graph.Node {
+	cin := x.Shape().Dimensions[3]
+	kernel, bias := convVariables(ctx, x.Graph(), cin, filters)
+	conv := graph.Convolve(x, graph.Reshape(kernel, 3, 3, cin, filters)).Strides(1)
+	if same {
+		conv = conv.PadSame()
+	} else {
+		conv = conv.NoPadding()
+	}
+	return graph.Add(conv.Done(), graph.Reshape(bias, 1, 1, 1, filters))
+}
+
+// nativeMaxPool2x2 is maxPool2x2 with GoMLX's max-pool operation.
+func nativeMaxPool2x2(x *graph.Node) *graph.Node {
+	return graph.MaxPool(x).Window(2).Done()
 }
 
 // patchIndices returns, for every output pixel of a 3×3 convolution over a
@@ -164,4 +216,16 @@ func maxPool2x2(x *graph.Node) *graph.Node {
 	batch, h, w, c := dims[0], dims[1], dims[2], dims[3]
 	x = graph.Reshape(x, batch, h/2, 2, w/2, 2, c)
 	return graph.ReduceMax(x, 2, 4)
+}
+
+// FormulationFor returns the fastest formulation measured on backend:
+// Im2Col on the pure-Go backend (the only one it can train) and on XLA CUDA
+// (native convolutions spend 30 s to minutes in cuDNN autotuning there),
+// Native on XLA CPU (Eigen's convolutions beat gathered patches). See
+// bench/README.md for the figures.
+func FormulationFor(backend backends.Backend) Formulation {
+	if backend == nil || backend.Name() == "go" || strings.Contains(strings.ToLower(backend.Description()), "cuda") {
+		return Im2Col
+	}
+	return Native
 }

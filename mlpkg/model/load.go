@@ -1,9 +1,7 @@
 package model
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -27,12 +25,6 @@ const (
 // checkpoint directory: best/ when present, else last/. A crash between the
 // two renames of an atomic save can leave only "<name>.old"; it is used then.
 func SnapshotDir(dir string) (string, error) {
-	if _, err := os.Stat(filepath.Join(dir, MetaFile)); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s is not a checkpoint directory (no %s): train a model first, or pass the directory given to train --checkpoint", dir, MetaFile)
-		}
-		return "", fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
 	for _, name := range []string{BestDir, BestDir + ".old", LastDir, LastDir + ".old"} {
 		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
@@ -58,6 +50,7 @@ func Load(backend backends.Backend, dir string) (*Classifier, *Meta, error) {
 	if err := meta.ModelConfig(&cfg); err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
+	cfg.Formulation = FormulationFor(backend)
 	ctx := context.New()
 	if _, err := checkpoints.Load(ctx).Dir(snap).Immediate().Done(); err != nil {
 		return nil, nil, fmt.Errorf("load checkpoint %s: %w", snap, err)

@@ -2,7 +2,9 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -75,6 +77,9 @@ func (m *Meta) Save(dir string) error {
 // LoadMeta reads dir/model.json.
 func LoadMeta(dir string) (*Meta, error) {
 	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not a checkpoint directory (no %s): train a model first, or give the directory passed to train -checkpoint: %w", dir, MetaFile, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load model metadata: %w", err)
 	}

@@ -1,0 +1,233 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+)
+
+func smallConfig() Config {
+	c := DefaultConfig(3)
+	c.ImageSize, c.Filters1, c.Filters2, c.DenseUnits = 18, 4, 8, 16
+	return c
+}
+
+func randomImages(n, size int, seed uint64) []uint8 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	px := make([]uint8, n*size*size*3)
+	for i := range px {
+		px[i] = uint8(rng.IntN(256))
+	}
+	return px
+}
+
+// initVariables creates and initialises the model's variables in a new context.
+func initVariables(t *testing.T, b backends.Backend, cfg Config) *context.Context {
+	t.Helper()
+	ctx := context.New()
+	if err := ctx.SetRNGStateFromSeed(3); err != nil {
+		t.Fatal(err)
+	}
+	exec, err := context.NewExec(b, ctx.In(Scope).Checked(false), func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return cfg.Logits(ctx, images)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.Exec(tensors.FromFlatDataAndDimensions(randomImages(1, cfg.ImageSize, 1), 1, cfg.ImageSize, cfg.ImageSize, 3)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func probabilities(t *testing.T, b backends.Backend, ctx *context.Context, cfg Config, px []uint8, n int) [][]float32 {
+	t.Helper()
+	c, err := NewClassifier(b, ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Probabilities(px, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func assertClose(t *testing.T, what string, a, b [][]float32, tol float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d vs %d rows", what, len(a), len(b))
+	}
+	for i := range a {
+		for j := range a[i] {
+			if d := math.Abs(float64(a[i][j] - b[i][j])); d > tol || math.IsNaN(d) {
+				t.Fatalf("%s: image %d class %d: %v vs %v", what, i, j, a[i][j], b[i][j])
+			}
+		}
+	}
+}
+
+// The im2col formulation and GoMLX's own convolution/pooling compute the same
+// function of the same variables (the pure-Go backend can run both forward).
+func TestFormulationsAgree(t *testing.T) {
+	b := goBackend(t)
+	cfg := smallConfig()
+	ctx := initVariables(t, b, cfg)
+	px := randomImages(5, cfg.ImageSize, 2)
+	im2col := probabilities(t, b, ctx, cfg, px, 5)
+	cfg.Formulation = Native
+	native := probabilities(t, b, ctx, cfg, px, 5)
+	assertClose(t, "im2col vs native", im2col, native, 1e-5)
+}
+
+// The classifier pads odd batch sizes; padding must not change results.
+func TestBatchPaddingDoesNotChangeResults(t *testing.T) {
+	b := goBackend(t)
+	cfg := smallConfig()
+	ctx := initVariables(t, b, cfg)
+	px := randomImages(3, cfg.ImageSize, 4)
+	all := probabilities(t, b, ctx, cfg, px, 3)
+	per := cfg.ImageSize * cfg.ImageSize * 3
+	for i := range 3 {
+		one := probabilities(t, b, ctx, cfg, px[i*per:(i+1)*per], 1)
+		assertClose(t, "alone vs in a batch", one, all[i:i+1], 1e-6)
+	}
+	if _, err := (&Classifier{cfg: cfg}).Probabilities(px[:10], 1); err == nil {
+		t.Fatal("wrong number of bytes accepted")
+	}
+}
+
+// The replacement gradient of Dot equals the textbook one.
+func TestMatMulGradient(t *testing.T) {
+	b := goBackend(t)
+	x := [][]float32{{1, 2, 3}, {4, 5, 6}}
+	w := [][]float32{{1, 0}, {0, 1}, {2, -1}}
+	r := [][]float32{{1, 2}, {3, 4}} // loss = sum(r ⊙ (x·w))
+	exec, err := graph.NewExec(b, func(x, w, r *graph.Node) []*graph.Node {
+		loss := graph.ReduceAllSum(graph.Mul(graph.Dot(x, w), r))
+		grads := graph.Gradient(loss, x, w)
+		return grads
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(tensors.FromValue(x), tensors.FromValue(w), tensors.FromValue(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dx, dw := out[0].Value().([][]float32), out[1].Value().([][]float32)
+	// dX = r·wᵀ, dW = xᵀ·r.
+	wantDX := [][]float32{{1, 2, 0}, {3, 4, 2}}
+	wantDW := [][]float32{{13, 18}, {17, 24}, {21, 30}}
+	assertClose(t, "dX", dx, wantDX, 1e-6)
+	assertClose(t, "dW", dw, wantDW, 1e-6)
+}
+
+func TestPatchIndices(t *testing.T) {
+	// 1 image of 3×3 with same padding: the centre output pixel sees all 9
+	// inputs in row-major order; the corner one sees 4 inputs and 5 zeros.
+	idx := patchIndices(1, 3, 3, 1)
+	if len(idx) != 9*9 {
+		t.Fatalf("%d indices, want 81", len(idx))
+	}
+	centre := idx[4*9 : 5*9]
+	for k, v := range centre {
+		if v[0] != int32(k) {
+			t.Fatalf("centre patch %v", centre)
+		}
+	}
+	zero := int32(9)
+	corner := idx[:9]
+	want := []int32{zero, zero, zero, zero, 0, 1, zero, 3, 4}
+	for k := range want {
+		if corner[k][0] != want[k] {
+			t.Fatalf("corner patch %v, want %v", corner, want)
+		}
+	}
+	if got := len(patchIndices(2, 5, 5, 0)); got != 2*3*3*9 {
+		t.Fatalf("valid padding: %d indices", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, size := range []int{50, 18, 30, 66} {
+		c := DefaultConfig(3)
+		c.ImageSize = size
+		if err := c.Validate(); err != nil {
+			t.Errorf("size %d: %v", size, err)
+		}
+	}
+	for _, size := range []int{32, 49, 10} {
+		c := DefaultConfig(3)
+		c.ImageSize = size
+		if err := c.Validate(); err == nil {
+			t.Errorf("size %d accepted", size)
+		}
+	}
+	if DefaultConfig(3).FlatFeatures() != 7744 {
+		t.Errorf("flat features %d, want 7744 (11×11×64)", DefaultConfig(3).FlatFeatures())
+	}
+	c := DefaultConfig(1)
+	if c.Validate() == nil {
+		t.Error("one class accepted")
+	}
+}
+
+// Same weights, same predictions on every backend present; a checkpoint
+// written on one backend loads on another.
+func TestBackendsAgree(t *testing.T) {
+	goB := goBackend(t)
+	cfg := smallConfig()
+	ctx := initVariables(t, goB, cfg)
+	dir := t.TempDir()
+	h, err := checkpoints.Build(ctx).Dir(dir).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	px := randomImages(4, cfg.ImageSize, 5)
+	want := probabilities(t, goB, ctx, cfg, px, 4)
+	tested := 0
+	for _, in := range backend.Available() {
+		if !in.Installed || in.Name == backend.Go {
+			continue
+		}
+		b, err := backend.New(in.Name)
+		if err != nil {
+			t.Errorf("%s is listed as installed but does not start: %v", in.Name, err)
+			continue
+		}
+		ctx2 := context.New()
+		if _, err := checkpoints.Load(ctx2).Dir(dir).Immediate().Done(); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []Formulation{Im2Col, Native} {
+			c := cfg
+			c.Formulation = f
+			got := probabilities(t, b, ctx2, c, px, 4)
+			assertClose(t, in.Name+"/"+string(f)+" vs go", got, want, 1e-4)
+		}
+		tested++
+	}
+	if tested == 0 {
+		t.Skip("only the pure-Go backend is installed (kernel_setup/pjrt_cpu.sh installs xla:cpu)")
+	}
+}
+
+func goBackend(t *testing.T) backends.Backend {
+	t.Helper()
+	b, err := backend.New(backend.Go)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
