@@ -1,0 +1,313 @@
+package backend
+
+import (
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// fakeEnv returns an env with no plugins anywhere, XLA compiled in, no GPU
+// and the given variables.
+func fakeEnv(t *testing.T, vars map[string]string) *env {
+	t.Helper()
+	return &env{
+		getenv:   func(k string) string { return vars[k] },
+		repoRoot: t.TempDir(),
+		home:     t.TempDir(),
+		hasXLA:   true,
+	}
+}
+
+// touch creates an empty file (a stand-in plugin: selection never loads it).
+func touch(t *testing.T, path string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func names(cs []Choice) []string {
+	var n []string
+	for _, c := range cs {
+		n = append(n, c.Name)
+	}
+	return n
+}
+
+func TestGoAlwaysAvailable(t *testing.T) {
+	e := fakeEnv(t, nil)
+	cs, err := e.resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(cs); len(got) != 1 || got[0] != Go || cs[0].Source != "auto" {
+		t.Fatalf("auto with no plugins = %v (source %q), want [go] from auto", got, cs[0].Source)
+	}
+	cs, err = e.resolve("go")
+	if err != nil || cs[0].Config != "go" || cs[0].Source != "argument" {
+		t.Fatalf(`resolve("go") = %+v, %v`, cs, err)
+	}
+	// Options pass through to simplego.
+	cs, err = e.resolve("go:parallelism=2")
+	if err != nil || cs[0].Name != Go || cs[0].Config != "go:parallelism=2" {
+		t.Fatalf(`resolve("go:parallelism=2") = %+v, %v`, cs, err)
+	}
+	e.hasXLA = false
+	if cs, err := e.resolve(""); err != nil || names(cs)[0] != Go {
+		t.Fatalf("auto without XLA = %v, %v", names(cs), err)
+	}
+}
+
+func TestEnvVarChoosesBackend(t *testing.T) {
+	e := fakeEnv(t, map[string]string{EnvBackend: "go"})
+	touch(t, filepath.Join(e.repoRoot, localPJRTDir, "pjrt_c_api_cpu_plugin.so"))
+	cs, err := e.resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Name != Go || cs[0].Source != EnvBackend {
+		t.Fatalf("GOMLX_BACKEND=go gave %+v", cs)
+	}
+	// The argument (the --backend flag) wins over the variable.
+	cs, err = e.resolve("xla:cpu")
+	if err != nil || cs[0].Name != XLACPU || cs[0].Source != "argument" {
+		t.Fatalf(`resolve("xla:cpu") = %+v, %v`, cs, err)
+	}
+}
+
+func TestAutoPicksFastestInstalled(t *testing.T) {
+	dir := t.TempDir()
+	e := fakeEnv(t, map[string]string{EnvPJRTDir: dir})
+	cpu := touch(t, filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"))
+	cs, err := e.resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(names(cs), ","); got != "xla:cpu,go" {
+		t.Fatalf("auto with the CPU plugin tries %s, want xla:cpu,go", got)
+	}
+	if want := "xla:" + cpu + ",shared_buffers"; cs[0].Config != want || cs[0].PluginPath != cpu {
+		t.Fatalf("xla:cpu config %q (plugin %q), want %q", cs[0].Config, cs[0].PluginPath, want)
+	}
+
+	// A CUDA plugin counts only with a GPU.
+	cuda := touch(t, filepath.Join(e.repoRoot, ".tools", "cuda", "venv", "lib", "python3.12", "site-packages", "jax_plugins", "xla_cuda13", "xla_cuda_plugin.so"))
+	cs, _ = e.resolve("")
+	if got := strings.Join(names(cs), ","); got != "xla:cpu,go" {
+		t.Fatalf("auto with a CUDA plugin but no GPU tries %s, want xla:cpu,go", got)
+	}
+	e.hasGPU = true
+	cs, _ = e.resolve("")
+	if got := strings.Join(names(cs), ","); got != "xla:cuda,xla:cpu,go" {
+		t.Fatalf("auto with GPU tries %s, want xla:cuda,xla:cpu,go", got)
+	}
+	if cs[0].Config != "xla:"+cuda {
+		t.Fatalf("xla:cuda config %q, want xla:%s", cs[0].Config, cuda)
+	}
+	// "xla" alone is the best xla backend.
+	cs, err = e.resolve("xla")
+	if err != nil || len(cs) != 1 || cs[0].Name != XLACUDA {
+		t.Fatalf(`resolve("xla") = %+v, %v`, cs, err)
+	}
+}
+
+func TestSearchOrder(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	e := fakeEnv(t, map[string]string{EnvPJRTDir: first, envPJRTLibraryPath: second})
+	touch(t, filepath.Join(e.repoRoot, localPJRTDir, "pjrt_c_api_cpu_plugin.so"))
+	p2 := touch(t, filepath.Join(second, "pjrt_c_api_cpu_plugin.so"))
+	p1 := touch(t, filepath.Join(first, "pjrt_c_api_cpu_plugin.so"))
+	if got := e.findPlugin("cpu"); got != p1 {
+		t.Fatalf("found %s, want %s ($%s first)", got, p1, EnvPJRTDir)
+	}
+	os.Remove(p1)
+	want := filepath.Join(e.repoRoot, localPJRTDir, "pjrt_c_api_cpu_plugin.so")
+	if got := e.findPlugin("cpu"); got != want {
+		t.Fatalf("found %s, want the project-local %s", got, want)
+	}
+	_ = p2
+}
+
+func TestMissingPluginError(t *testing.T) {
+	e := fakeEnv(t, nil)
+	for _, spec := range []string{"xla:cpu", "xla:cuda", "xla"} {
+		_, err := e.resolve(spec)
+		var na *NotAvailableError
+		if !errors.As(err, &na) || !errors.Is(err, ErrNotAvailable) {
+			t.Fatalf("resolve(%q) error %v, want a *NotAvailableError", spec, err)
+		}
+		msg := err.Error()
+		for _, want := range []string{`"` + spec + `"`, "available: go", "kernel_setup/pjrt_cpu.sh", "kernel_setup/pjrt_cuda.sh"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("resolve(%q) error %q lacks %q", spec, msg, want)
+			}
+		}
+		if strings.Contains(msg, "\n") {
+			t.Errorf("error %q is not one line", msg)
+		}
+	}
+	// Plugin present but no GPU: says so.
+	dir := t.TempDir()
+	e = fakeEnv(t, map[string]string{EnvCUDAPlugin: touch(t, filepath.Join(dir, "xla_cuda_plugin.so"))})
+	if _, err := e.resolve("xla:cuda"); err == nil || !strings.Contains(err.Error(), "no NVIDIA GPU") {
+		t.Fatalf("xla:cuda without GPU: %v", err)
+	}
+	// Unknown backends and missing files.
+	if _, err := e.resolve("tpu"); !errors.Is(err, ErrNotAvailable) || !strings.Contains(err.Error(), "unknown backend") {
+		t.Fatalf("resolve(tpu) = %v", err)
+	}
+	if _, err := e.resolve("/nonexistent/pjrt_c_api_cpu_plugin.so"); !errors.Is(err, ErrNotAvailable) {
+		t.Fatalf("missing plugin file: %v", err)
+	}
+	// Without XLA compiled in.
+	e.hasXLA = false
+	if _, err := e.resolve("xla:cpu"); err == nil || !strings.Contains(err.Error(), "without XLA") {
+		t.Fatalf("xla:cpu without XLA compiled in: %v", err)
+	}
+}
+
+func TestAutoInstallOptIn(t *testing.T) {
+	e := fakeEnv(t, map[string]string{EnvAutoInstall: "1"})
+	cs, err := e.resolve("xla:cpu")
+	if err != nil || cs[0].Config != "xla:cpu" {
+		t.Fatalf("opted-in xla:cpu = %+v, %v; want GoMLX's own lookup (and installer)", cs, err)
+	}
+	// Auto selection never installs.
+	cs, _ = e.resolve("")
+	if names(cs)[0] != Go {
+		t.Fatalf("auto with opt-in = %v, want go (nothing installed)", names(cs))
+	}
+}
+
+func TestPluginPathSpec(t *testing.T) {
+	dir := t.TempDir()
+	e := fakeEnv(t, nil)
+	p := touch(t, filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"))
+	for _, spec := range []string{p, "xla:" + p} {
+		cs, err := e.resolve(spec)
+		if err != nil || cs[0].Name != XLACPU || cs[0].PluginPath != p {
+			t.Fatalf("resolve(%q) = %+v, %v", spec, cs, err)
+		}
+	}
+	other := touch(t, filepath.Join(dir, "libmine.so"))
+	cs, err := e.resolve(other + ",noshared_buffers")
+	if err != nil || cs[0].Name != "xla:"+other || cs[0].Config != "xla:"+other+",noshared_buffers" {
+		t.Fatalf("resolve(other plugin) = %+v, %v", cs, err)
+	}
+}
+
+func TestRegisterFlag(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	v := RegisterFlag(fs)
+	if err := fs.Parse([]string{"--backend", "xla:cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	if *v != "xla:cpu" {
+		t.Fatalf("--backend gave %q", *v)
+	}
+}
+
+func TestNewGo(t *testing.T) {
+	t.Setenv(EnvNoAutoInstall, "")
+	t.Setenv(EnvAutoInstall, "")
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if Name(b) != Go {
+		t.Fatalf("Name = %q, want go", Name(b))
+	}
+	if os.Getenv(EnvNoAutoInstall) != "1" {
+		t.Fatalf("New did not set %s=1", EnvNoAutoInstall)
+	}
+	var na *NotAvailableError
+	if _, err := New("nosuchbackend"); !errors.As(err, &na) {
+		t.Fatalf("New(nosuchbackend) = %v", err)
+	}
+}
+
+func TestAvailableListsAll(t *testing.T) {
+	in := Available()
+	if len(in) != 3 || in[0].Name != XLACUDA || in[1].Name != XLACPU || in[2].Name != Go || !in[2].Installed {
+		t.Fatalf("Available() = %+v", in)
+	}
+}
+
+// TestCrossBackend runs a small graph (convolution, max-pool, matmul,
+// softmax and a gradient) on every installed xla backend and on go, and
+// compares the results. It skips where no PJRT plugin is installed
+// (kernel_setup/pjrt_cpu.sh installs the CPU one; kernel_setup/pjrt_cuda.sh
+// and its env file the CUDA one).
+func TestCrossBackend(t *testing.T) {
+	var specs []string
+	for _, in := range Available() {
+		if in.Installed && in.Name != Go {
+			specs = append(specs, in.Name)
+		}
+	}
+	if len(specs) == 0 {
+		t.Skip("no PJRT plugin installed (run kernel_setup/pjrt_cpu.sh)")
+	}
+	fn := func(img, kernel, w *Node) (probs, grad *Node) {
+		h := Convolve(img, kernel).Strides(1).PadSame().Done()
+		h = Max(h, ZerosLike(h))
+		h = MaxPool(h).Window(2).Done()
+		flat := Reshape(h, h.Shape().Dimensions[0], -1)
+		logits := Dot(flat, w)
+		probs = Softmax(logits, -1)
+		grad = Gradient(ReduceAllSum(Mul(logits, logits)), w)[0]
+		return
+	}
+	fill := func(n int, scale float32) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = scale * float32((i*37)%23-11) / 11
+		}
+		return v
+	}
+	run := func(spec string) [][]float32 {
+		b, err := New(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Finalize()
+		if Name(b) != spec {
+			t.Fatalf("Name = %q, want %q", Name(b), spec)
+		}
+		e := MustNewExec(b, fn)
+		out := e.MustExec(
+			tensors.FromFlatDataAndDimensions(fill(2*6*6*3, 1), 2, 6, 6, 3),
+			tensors.FromFlatDataAndDimensions(fill(3*3*3*4, 0.3), 3, 3, 3, 4),
+			tensors.FromFlatDataAndDimensions(fill(36*3, 0.2), 36, 3))
+		var res [][]float32
+		for _, o := range out {
+			res = append(res, tensors.MustCopyFlatData[float32](o))
+		}
+		return res
+	}
+	goOut := run(Go)
+	for _, spec := range specs {
+		out := run(spec)
+		for i := range goOut {
+			for j := range goOut[i] {
+				a, b := goOut[i][j], out[i][j]
+				if d := math.Abs(float64(a - b)); d > 1e-4*max(1, math.Abs(float64(a))) {
+					t.Fatalf("output %d[%d]: go %g, %s %g", i, j, a, spec, b)
+				}
+			}
+		}
+		t.Logf("%s matches go on %d outputs", spec, len(goOut))
+	}
+}
