@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Training benchmark on the CPU: the course's CNN, batch 32, the same 50x50
+# data, trained by GoMLX on the pure-Go backend, GoMLX on XLA CPU (when
+# kernel_setup/pjrt_cpu.sh has installed the plugin), PyTorch CPU and Keras on
+# TensorFlow CPU (both from PyPI, in bench/.venv). One process per framework,
+# one after the other, each limited to the same number of CPU threads.
+#
+# Prints one Markdown table (steady images/s, first step, peak RSS, test
+# accuracy) and writes it with every raw JSON report and the machine's
+# description to bench/results/train-cpu-<UTC time>/, and the table alone to
+# bench/results/train_cpu.md. Run it on a quiet machine: the numbers are only
+# as good as the idle cores (the load average at start is recorded).
+#
+# Data: data/processed when `animalcnn prepare` has written it, else a
+# deterministic synthetic set (bench/train/make_data.py) in data/bench-synthetic.
+#
+# Usage: bench/train/run.sh [--epochs N] [--data DIR] [--only LIST] [--synthetic N_TRAIN]
+#   --epochs N      epochs per framework (default 3; EPOCHS too)
+#   --data DIR      use this prepared folder
+#   --only LIST     comma-separated subset of go,xla,torch,keras
+#   --synthetic N   use the synthetic set with N training images (test: N/4),
+#                   even if data/processed exists (default size 960)
+# Environment: THREADS (default 2), RUN_TIMEOUT seconds per framework (default 3600).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+readonly HERE REPO
+cd "$REPO"
+
+epochs="${EPOCHS:-3}" data="" only="go,xla,torch,keras" synthetic=""
+readonly batch=32 threads="${THREADS:-2}" timeout_s="${RUN_TIMEOUT:-3600}"
+cmdline="bench/train/run.sh $*"
+while (($#)); do
+  case "$1" in
+    --epochs) epochs="$2"; shift ;;
+    --data) data="$2"; shift ;;
+    --only) only="$2"; shift ;;
+    --synthetic) synthetic="$2"; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [[ ",$only," == *",$1,"* ]]; }
+
+# ---------------------------------------------------------------- Python
+need_python=0
+want torch && need_python=1
+want keras && need_python=1
+if [[ -z "$data" || $need_python == 1 ]]; then
+  bash "$HERE/setup_venv.sh"
+fi
+PY="$REPO/bench/.venv/bin/python"
+
+# ---------------------------------------------------------------- data
+if [[ -z "$data" ]]; then
+  if [[ -z "$synthetic" && -f data/processed/train_images.npy && -f data/processed/dataset.json ]]; then
+    data=data/processed
+  else
+    n="${synthetic:-960}"
+    data="data/bench-synthetic-$n"
+    if [[ ! -f "$data/dataset.json" ]]; then
+      "$PY" "$HERE/make_data.py" --out "$data" --train "$n" --test $((n / 4))
+    fi
+  fi
+fi
+[[ -f "$data/train_images.npy" ]] || { echo "run.sh: no train_images.npy in $data" >&2; exit 1; }
+data_desc="$("${PY:-python3}" - "$data" <<'PY'
+import json, sys, os
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "dataset.json")))
+print(f"{d}: {m['train_n']} training and {m['test_n']} test images, {m['image_size']}x{m['image_size']}, "
+      f"classes {', '.join(m['classes'])}, hash {m.get('hash', '?')[:12]}")
+PY
+)"
+
+# ---------------------------------------------------------------- results
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$REPO/bench/results/train-cpu-$stamp"
+mkdir -p "$out"
+python3 - "$out/machine.json" "$data_desc" "$epochs" "$threads" "$cmdline" <<'PY'
+import json, os, platform, subprocess, sys, datetime
+path, data_desc, epochs, threads, cmd = sys.argv[1:]
+def sh(c):
+    try:
+        return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:
+        return ""
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+json.dump({
+    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**20, 1),
+    "kernel": platform.release(), "loadavg": open("/proc/loadavg").read().split()[0],
+    "go": sh("go version"), "data_desc": data_desc, "epochs": int(epochs), "threads": int(threads),
+    "command": cmd,
+}, open(path, "w"), indent=2)
+PY
+
+# run_one FRAMEWORK BACKEND CMD...: runs one framework with a time limit; its
+# JSON report goes to $out/FRAMEWORK-BACKEND.json (an error row if it failed),
+# its output to the .log of the same name.
+run_one() {
+  local fw="$1" be="$2"; shift 2
+  local name="$fw-${be//:/-}"
+  echo "==> $fw $be (log: $out/$name.log)"
+  local t0=$SECONDS rc=0
+  timeout "$timeout_s" "$@" --out "$out/$name.json" >"$out/$name.log" 2>&1 || rc=$?
+  if [[ $rc != 0 || ! -s "$out/$name.json" ]]; then
+    local why
+    why="$(grep -v '^\s*$' "$out/$name.log" | tail -1 | cut -c1-200 | tr -d '|"\\')"
+    [[ $rc == 124 ]] && why="timed out after ${timeout_s}s"
+    printf '{"framework": "%s", "backend": "%s", "batch_size": %d, "error": "exit %d: %s"}\n' \
+      "$fw" "$be" "$batch" "$rc" "$why" >"$out/$name.json"
+    echo "    FAILED ($rc): $why"
+  else
+    echo "    done in $((SECONDS - t0))s"
+  fi
+}
+
+common_args=(--data "$data" --epochs "$epochs" --batch "$batch")
+
+# ---------------------------------------------------------------- Go
+if want go || want xla; then
+  mkdir -p bin
+  echo "==> building bin/gotrain"
+  if CGO_ENABLED=1 go build -o bin/gotrain ./bench/train/gotrain 2>"$out/gotrain-build.log"; then
+    if want xla; then
+      if bash kernel_setup/pjrt_cpu.sh --check >/dev/null 2>&1; then
+        GOMAXPROCS="$threads" run_one gomlx xla:cpu bin/gotrain --backend xla:cpu "${common_args[@]}"
+      else
+        echo "    skipping XLA CPU: plugin not installed (bash kernel_setup/pjrt_cpu.sh)"
+      fi
+    fi
+    if want go; then
+      GOMAXPROCS="$threads" run_one gomlx go bin/gotrain --backend go "${common_args[@]}"
+    fi
+  else
+    why="$(grep -v '^#' "$out/gotrain-build.log" | head -1 | cut -c1-150 | tr -d '|"\\')"
+    echo "    FAILED to build: $why"
+    for b in go xla:cpu; do
+      printf '{"framework": "gomlx", "backend": "%s", "batch_size": %d, "error": "gotrain does not build: %s"}\n' \
+        "$b" "$batch" "$why" >"$out/gomlx-${b//:/-}.json"
+    done
+  fi
+fi
+
+# ---------------------------------------------------------------- Python
+if want torch; then
+  run_one pytorch cpu "$PY" "$HERE/torch_cnn.py" --threads "$threads" "${common_args[@]}"
+fi
+if want keras; then
+  run_one keras tensorflow-cpu "$PY" "$HERE/keras_cnn.py" --threads "$threads" "${common_args[@]}"
+fi
+
+echo
+python3 "$HERE/table.py" "$out" --title "Training benchmark, CPU (batch $batch)"
+cp "$out/table.md" "$REPO/bench/results/train_cpu.md"
+echo
+echo "Results: $out (table also in bench/results/train_cpu.md)"

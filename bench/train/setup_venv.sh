@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Creates the benchmark's Python virtual environment at bench/.venv with the
+# exact versions of bench/train/requirements.txt (PyTorch and Keras on
+# TensorFlow, CPU, from PyPI; about 5 GB because PyPI's Linux torch wheel
+# brings the CUDA libraries). The folder gets a .gitignore of "*" so git never
+# sees it. Run it again at any time: it reinstalls only when
+# requirements.txt changed.
+#
+# Usage: bench/train/setup_venv.sh [--check]
+#   --check  change nothing: exit 0 when the environment is up to date, 1 if not
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+readonly HERE REPO
+readonly VENV="$REPO/bench/.venv"
+readonly REQ="$HERE/requirements.txt"
+readonly STAMP="$VENV/.requirements.sha256"
+
+check_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup_venv.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+# Debian's python3 (3.11 on Debian 12) unless PYTHON says otherwise, as kernel_setup/setup.sh.
+if [[ -z "${PYTHON:-}" ]]; then
+  if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3 || true)"; fi
+fi
+
+want="$(sha256sum "$REQ" | cut -d' ' -f1)"
+echo "==> benchmark venv $VENV"
+if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
+  echo "    ok: up to date with $(basename "$REQ")"
+  exit 0
+fi
+if [[ $check_only == 1 ]]; then
+  echo "    missing or out of date: run bench/train/setup_venv.sh" >&2
+  exit 1
+fi
+[[ -n "$PYTHON" ]] || { echo "setup_venv.sh: no python3 found (set PYTHON)" >&2; exit 1; }
+if [[ ! -x "$VENV/bin/python" ]]; then
+  "$PYTHON" -m venv "$VENV" || {
+    echo "setup_venv.sh: $PYTHON -m venv failed (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  }
+fi
+echo '*' >"$VENV/.gitignore"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
+TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" - 2>/dev/null <<'PY'
+import torch, tensorflow as tf, keras, numpy
+print(f"    ok: torch {torch.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, numpy {numpy.__version__}")
+PY
+echo "$want" >"$STAMP"
