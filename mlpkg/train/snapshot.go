@@ -108,6 +108,7 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 // holds a run on the same dataset and architecture (resumed is then true), a
 // new one otherwise. A run on another dataset is an error, never overwritten.
 func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, backendName string) (meta *model.Meta, resumed bool, err error) {
+	mcfg.Formulation = "" // how the graph is computed is not part of the architecture
 	old, err := model.LoadMeta(dir)
 	if err == nil {
 		if old.DatasetHash != ds.Meta.Hash || old.Architecture == nil || *old.Architecture != mcfg {

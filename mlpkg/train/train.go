@@ -83,6 +83,9 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	}
 	mcfg := cfg.Model
 	mcfg.ImageSize, mcfg.NumClasses = ds.Meta.ImageSize, len(ds.Meta.Classes)
+	if mcfg.Formulation == "" {
+		mcfg.Formulation = model.FormulationFor(opts.Backend)
+	}
 	if err := mcfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -189,7 +192,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 					Loss: loss, ImagesPerSecond: clock.imagesPerSecond()})
 			}
 		}
-		trainSeconds := time.Since(epochStart).Seconds()
+		trainSeconds, imagesPerSecond := time.Since(epochStart).Seconds(), clock.imagesPerSecond()
 
 		eval, err := Evaluate(classifier, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels)
 		if err != nil {
@@ -200,7 +203,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			TrainLoss: lossSum / float64(max(1, batches-firstBatch)), TrainAccuracy: trainAcc,
 			TestLoss: eval.Loss, TestAccuracy: eval.Accuracy,
 			LearningRate:    cfg.LearningRate / (1 + cfg.Decay*float64(trainer.GlobalStep())),
-			ImagesPerSecond: clock.imagesPerSecond(), FirstStepSeconds: clock.first.Seconds(),
+			ImagesPerSecond: imagesPerSecond, FirstStepSeconds: clock.first.Seconds(),
 			Seconds: trainSeconds, Time: time.Now().UTC(),
 		}
 		history = append(history, e)

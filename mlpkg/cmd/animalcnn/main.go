@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 )
@@ -54,6 +55,8 @@ func usage(w io.Writer) {
 }
 
 func main() {
+	// Subcommands print their own progress; library logs show from warnings up.
+	slog.SetDefault(quietLogger())
 	os.Exit(run(os.Args[1:]))
 }
 

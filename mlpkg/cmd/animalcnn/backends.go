@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+)
+
+func init() {
+	register(&command{
+		name:    "backends",
+		usage:   "",
+		summary: "list the GoMLX backends installed here and how to install the others",
+		run: func(args []string) error {
+			if err := newFlagSet(commands["backends"]).Parse(args); err != nil {
+				return err
+			}
+			def := backend.Default()
+			for _, in := range backend.Available() {
+				mark := " "
+				if in.Name == def {
+					mark = "*"
+				}
+				state := "installed " + in.Path
+				if !in.Installed {
+					state = "missing: " + in.Note
+					if in.Install != "" {
+						state += " (install: " + in.Install + ")"
+					}
+				}
+				fmt.Printf("%s %-9s %s\n", mark, in.Name, state)
+			}
+			fmt.Println("* = used when no -backend flag or GOMLX_BACKEND is given")
+			return nil
+		},
+	})
+}
+
+// quietLogger logs warnings and errors only, to stderr: the CLI prints its
+// own progress.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// binary is the animalcnn command built once for the tests in this file.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "animalcnn-cli-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "animalcnn")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("go build: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// animalcnn runs the command in dir and returns its stdout, stderr and exit code.
+func animalcnn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOMLX_BACKEND=go")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+// writePatterns writes a small learnable folder-per-class tree: stripes one
+// way or the other, and a square, in random-ish colours.
+func writePatterns(t *testing.T, root string, perClass int) {
+	t.Helper()
+	for c, class := range []string{"horizontal", "square", "vertical"} {
+		dir := filepath.Join(root, class)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perClass {
+			img := image.NewRGBA(image.Rect(0, 0, 40, 40))
+			fg := color.RGBA{uint8(100 + 37*i%150), uint8(200 - 53*i%150), uint8(50 + 71*i%200), 255}
+			for y := range 40 {
+				for x := range 40 {
+					on := false
+					switch c {
+					case 0:
+						on = (y+i)%8 < 4
+					case 1:
+						on = x > 10 && x < 30 && y > 10 && y < 30
+					case 2:
+						on = (x+i)%8 < 4
+					}
+					if on {
+						img.Set(x, y, fg)
+					} else {
+						img.Set(x, y, color.RGBA{30, 30, 30, 255})
+					}
+				}
+			}
+			f, err := os.Create(filepath.Join(dir, class+"-"+string(rune('a'+i/26))+string(rune('a'+i%26))+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}
+
+// TestPipeline runs prepare → train → evaluate → predict on a generated
+// dataset, as a user would from a shell.
+func TestPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	dir := t.TempDir()
+	writePatterns(t, filepath.Join(dir, "data/images"), 40)
+	if err := os.WriteFile(filepath.Join(dir, "data/images/square/notes.jpg"), []byte("not an image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18")
+	if code != 0 {
+		t.Fatalf("prepare: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out+errOut, "notes.jpg") {
+		t.Errorf("prepare did not report the non-image file:\n%s%s", out, errOut)
+	}
+
+	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "4", "-lr", "1e-3", "-dense-units", "32")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`best epoch \d+: test accuracy 0\.\d+`).MatchString(out) {
+		t.Errorf("train output lacks the best test accuracy:\n%s", out)
+	}
+
+	out, errOut, code = animalcnn(t, dir, "evaluate")
+	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(out, "precision") {
+		t.Fatalf("evaluate: exit %d\n%s%s", code, out, errOut)
+	}
+
+	img := filepath.Join(dir, "data/images/square/square-aa.png")
+	out, errOut, code = animalcnn(t, dir, "predict", "-top", "3", img)
+	if code != 0 {
+		t.Fatalf("predict: exit %d\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`^(horizontal|square|vertical) \(\d+ %\), \w+ \(\d+ %\), \w+ \(\d+ %\)\n$`).MatchString(out) {
+		t.Errorf("predict output %q is not of the form \"square (97 %%), …\"", out)
+	}
+	out, _, code = animalcnn(t, dir, "predict", "-json", img)
+	if code != 0 || !strings.Contains(out, `"class":`) || !strings.Contains(out, `"probability":`) {
+		t.Errorf("predict -json: exit %d, %s", code, out)
+	}
+
+	// A directory with one bad file: the good ones are printed, the bad one
+	// is reported, and the exit status says something failed.
+	out, errOut, code = animalcnn(t, dir, "predict", filepath.Join(dir, "data/images/square"))
+	if code == 0 || !strings.Contains(errOut, "notes.jpg") || strings.Count(out, "\n") != 40 {
+		t.Errorf("predict on a folder with a bad file: exit %d, %d lines\n%s", code, strings.Count(out, "\n"), errOut)
+	}
+}
+
+// TestErrors checks the one-line errors users see for common mistakes.
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prepare", "-images", "missing"}, "missing"},
+		{[]string{"train"}, `run "animalcnn prepare" first`},
+		{[]string{"predict", "-checkpoint", "nowhere", "x.png"}, "x.png: no such file"},
+		{[]string{"predict", "-checkpoint", "nowhere", "empty"}, "no image files"},
+		{[]string{"nosuchcommand"}, "unknown subcommand"},
+	}
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cat.png"), []byte{0x89, 'P', 'N', 'G'}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, struct {
+		args []string
+		want string
+	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "not a checkpoint directory"})
+	for _, c := range cases {
+		out, errOut, code := animalcnn(t, dir, c.args...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want it to mention %q (stdout %q)", c.args, code, errOut, c.want, out)
+		}
+		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 0 && c.args[0] != "nosuchcommand" {
+			t.Errorf("%v: error is %d lines, want one:\n%s", c.args, lines+1, errOut)
+		}
+	}
+	for _, sub := range []string{"import-fashion", "prepare", "train", "evaluate", "predict", "backends"} {
+		_, errOut, code := animalcnn(t, dir, sub, "-h")
+		if code != 0 || !strings.Contains(errOut, "usage: animalcnn "+sub) {
+			t.Errorf("%s -h: exit %d\n%s", sub, code, errOut)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/train"
+	"github.com/schollz/progressbar/v3"
+)
+
+func init() {
+	register(&command{
+		name:    "train",
+		usage:   "[flags]",
+		summary: "train the CNN on a prepared dataset (resumes an interrupted run; Ctrl-C saves and stops)",
+		run:     runTrain,
+	})
+}
+
+func runTrain(args []string) error {
+	c := commands["train"]
+	fs := newFlagSet(c)
+	cfg := train.DefaultConfig()
+	cfg.RegisterFlags(fs)
+	backendSpec := backend.RegisterFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (all settings are flags, see -h)", fs.Args())
+	}
+	ds, err := loadDataset(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	b, err := backend.New(*backendSpec)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
+		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
+	var bar *progressbar.ProgressBar
+	opts := train.Options{
+		Backend:     b,
+		BackendName: backend.Name(b),
+		OnStep: func(s train.Step) {
+			if bar == nil || s.Batch == 1 {
+				bar = newBar(s.Batches, fmt.Sprintf("epoch %d/%d", s.Epoch, s.Epochs))
+			}
+			bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  %.1f img/s", s.Epoch, s.Epochs, s.Loss, s.ImagesPerSecond))
+			_ = bar.Set(s.Batch)
+		},
+		OnEpoch: func(e train.Epoch) {
+			if bar != nil {
+				_ = bar.Finish()
+				bar = nil
+			}
+			fmt.Fprintf(os.Stderr, "\repoch %3d  train loss %.4f  acc %.4f  |  test loss %.4f  acc %.4f  |  %.1f img/s, %.0f s\n",
+				e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
+		},
+		Logger: quietLogger(),
+	}
+	res, err := train.Train(ctx, cfg, ds, opts)
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", res.Dir)
+	}
+	fmt.Printf("best epoch %d: test accuracy %.4f (checkpoint %s/%s)\n", res.Best.Epoch, res.Best.TestAccuracy, res.Dir, model.BestDir)
+	return nil
+}
+
+// loadDataset reads a prepared dataset with an error that says what to do.
+func loadDataset(dir string) (*dataset.Dataset, error) {
+	ds, err := dataset.Load(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no prepared dataset in %s: run \"animalcnn prepare\" first (or pass -data)", dir)
+	}
+	return ds, err
+}
+
+// newBar returns a terminal progress bar on stderr for n steps.
+func newBar(n int, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetPredictTime(true),
+	)
+}

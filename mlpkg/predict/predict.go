@@ -1,0 +1,157 @@
+package predict
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/gomlx/gomlx/backends"
+)
+
+// Predictor classifies images with a trained checkpoint. Load it once; it is
+// safe for concurrent use.
+type Predictor struct {
+	classifier *model.Classifier
+	meta       *model.Meta
+	backend    string
+}
+
+// Load reads the checkpoint directory dir (as written by train: model.json
+// plus best/ or last/) and prepares the model on backend. backendName is
+// what Backend reports (e.g. "go" or "xla:cpu").
+func Load(dir string, backend backends.Backend, backendName string) (*Predictor, error) {
+	c, meta, err := model.Load(backend, dir)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	return &Predictor{classifier: c, meta: meta, backend: backendName}, nil
+}
+
+// Meta returns the checkpoint's metadata (classes, image size, metrics…).
+func (p *Predictor) Meta() *model.Meta { return p.meta }
+
+// Backend returns the name of the backend the model runs on.
+func (p *Predictor) Backend() string { return p.backend }
+
+// Classes returns the class names in the model's output order.
+func (p *Predictor) Classes() []string { return p.meta.Classes }
+
+// Predict classifies decoded images. Each image goes through exactly the
+// training preprocessing: imageio.ToRGB (alpha over white, RGB, resized to
+// the model's square size) and the model's in-graph normalisation.
+func (p *Predictor) Predict(imgs ...image.Image) ([]Prediction, error) {
+	size := p.meta.ImageSize
+	pixels := make([]uint8, 0, len(imgs)*size*size*3)
+	for _, img := range imgs {
+		pixels = append(pixels, imageio.ToRGB(img, size)...)
+	}
+	return p.PredictPixels(pixels, len(imgs))
+}
+
+// PredictPixels classifies n images already preprocessed by imageio.ToRGB to
+// the model's size (n × size × size × 3 bytes).
+func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
+	probs, err := p.classifier.Probabilities(pixels, n)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	out := make([]Prediction, n)
+	for i, pr := range probs {
+		out[i] = newPrediction(p.meta.Classes, pr)
+	}
+	return out, nil
+}
+
+// FileResult is the outcome for one file of PredictFiles.
+type FileResult struct {
+	// Path is the file as given (or found in a directory).
+	Path string `json:"path"`
+	// Prediction is set when Err is nil.
+	Prediction Prediction `json:"prediction"`
+	// Err explains why the file could not be classified (not an image, unreadable…).
+	Err error `json:"-"`
+}
+
+// PredictFiles classifies image files; a directory stands for the image files
+// directly inside it (by extension, sorted). A file that is not a readable
+// image gets its own error in its FileResult and does not stop the others;
+// the returned error is only for a path that does not exist or an empty directory.
+func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
+	files, err := ExpandPaths(paths...)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]FileResult, len(files))
+	var good []int
+	var imgs []image.Image
+	for i, f := range files {
+		results[i].Path = f
+		img, err := imageio.Load(f)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		good = append(good, i)
+		imgs = append(imgs, img)
+	}
+	// Classify in chunks so that a large folder never holds every decoded image at once.
+	const chunk = 64
+	for start := 0; start < len(imgs); start += chunk {
+		end := min(start+chunk, len(imgs))
+		preds, err := p.Predict(imgs[start:end]...)
+		if err != nil {
+			return nil, err
+		}
+		for j, pr := range preds {
+			results[good[start+j]].Prediction = pr
+		}
+		clear(imgs[start:end])
+	}
+	return results, nil
+}
+
+// imageExtensions are the file extensions ExpandPaths picks from directories.
+var imageExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+
+// ExpandPaths replaces each directory in paths by the image files directly
+// inside it (sorted); files are kept as given, whatever their extension.
+func ExpandPaths(paths ...string) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("predict: no image files given")
+	}
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("predict: %s: no such file or directory", p)
+			}
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		n := len(out)
+		for _, e := range entries {
+			if !e.IsDir() && slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(e.Name()))) {
+				out = append(out, filepath.Join(p, e.Name()))
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("predict: directory %s has no image files", p)
+		}
+	}
+	return out, nil
+}
