@@ -224,8 +224,13 @@ func maxPool2x2(x *graph.Node) *graph.Node {
 // Native on XLA CPU (Eigen's convolutions beat gathered patches). See
 // bench/README.md for the figures.
 func FormulationFor(backend backends.Backend) Formulation {
-	if backend == nil || backend.Name() == "go" || strings.Contains(strings.ToLower(backend.Description()), "cuda") {
+	if backend == nil {
 		return Im2Col
 	}
-	return Native
+	name, desc := strings.ToLower(backend.Name()), strings.ToLower(backend.Description())
+	isXLA := strings.HasPrefix(name, "xla") || strings.Contains(name, "hlo")
+	if isXLA && !strings.Contains(desc, "cuda") && !strings.Contains(desc, "gpu") {
+		return Native
+	}
+	return Im2Col // works on every backend
 }

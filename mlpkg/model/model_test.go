@@ -231,3 +231,12 @@ func goBackend(t *testing.T) backends.Backend {
 	}
 	return b
 }
+
+func TestFormulationFor(t *testing.T) {
+	if f := FormulationFor(goBackend(t)); f != Im2Col {
+		t.Errorf("pure-Go backend gets %q, want %q (it cannot train the native one)", f, Im2Col)
+	}
+	if f := FormulationFor(nil); f != Im2Col {
+		t.Errorf("nil backend gets %q", f)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
@@ -239,5 +240,61 @@ func TestEvaluationMetrics(t *testing.T) {
 	}
 	if _, err := NewEvaluation([]string{"a", "b"}, []int32{2}, [][]float32{{.5, .5}}); err == nil {
 		t.Fatal("out-of-range label accepted")
+	}
+}
+
+// TestTrainOnEveryBackend trains the short test model on each installed
+// backend (CI installs xla:cpu), and checks that its checkpoint gives the
+// same predictions on the pure-Go backend.
+func TestTrainOnEveryBackend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ds := patternDataset(1, 90)
+	goB := goBackend(t)
+	for _, in := range backend.Available() {
+		if !in.Installed {
+			continue
+		}
+		t.Run(in.Name, func(t *testing.T) {
+			b, err := backend.New(in.Name)
+			if err != nil {
+				t.Fatalf("%s listed as installed: %v", in.Name, err)
+			}
+			cfg := testConfig(t.TempDir())
+			res, err := Train(context.Background(), cfg, ds, Options{Backend: b, BackendName: backend.Name(b)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Best.TestAccuracy < 0.8 {
+				t.Fatalf("best test accuracy %.3f on %s, want ≥ 0.8", res.Best.TestAccuracy, in.Name)
+			}
+			if res.Meta.Backend != in.Name {
+				t.Errorf("metadata records backend %q, want %q", res.Meta.Backend, in.Name)
+			}
+			here, _, err := model.Load(b, cfg.CheckpointDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			onGo, _, err := model.Load(goB, cfg.CheckpointDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p1, err := here.Probabilities(ds.Test.Images, ds.Test.N)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p2, err := onGo.Probabilities(ds.Test.Images, ds.Test.N)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range p1 {
+				for j := range p1[i] {
+					if d := math.Abs(float64(p1[i][j] - p2[i][j])); d > 1e-4 {
+						t.Fatalf("image %d class %d: %v on %s, %v on go", i, j, p1[i][j], in.Name, p2[i][j])
+					}
+				}
+			}
+		})
 	}
 }

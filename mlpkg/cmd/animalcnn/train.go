@@ -14,6 +14,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 func init() {
@@ -51,10 +52,14 @@ func runTrain(args []string) error {
 	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
 		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
 	var bar *progressbar.ProgressBar
+	showBar := term.IsTerminal(int(os.Stderr.Fd())) // a log file gets the epoch lines only
 	opts := train.Options{
 		Backend:     b,
 		BackendName: backend.Name(b),
 		OnStep: func(s train.Step) {
+			if !showBar {
+				return
+			}
 			if bar == nil || s.Batch == 1 {
 				bar = newBar(s.Batches, fmt.Sprintf("epoch %d/%d", s.Epoch, s.Epochs))
 			}
@@ -66,7 +71,7 @@ func runTrain(args []string) error {
 				_ = bar.Finish()
 				bar = nil
 			}
-			fmt.Fprintf(os.Stderr, "\repoch %3d  train loss %.4f  acc %.4f  |  test loss %.4f  acc %.4f  |  %.1f img/s, %.0f s\n",
+			fmt.Fprintf(os.Stderr, "epoch %3d  train loss %.4f  acc %.4f  |  test loss %.4f  acc %.4f  |  %.1f img/s, %.0f s\n",
 				e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
 		},
 		Logger: quietLogger(),
