@@ -154,7 +154,13 @@ func Decode(r io.Reader) (image.Image, string, error) {
 	case "webp":
 		img, err = webp.Decode(br)
 	case "tiff":
-		img, err = tiff.Decode(br)
+		// x/image/tiff sizes its buffers from header fields unless it can
+		// read at random positions: give it the whole file in memory, so an
+		// uncompressed strip can never claim more bytes than the file has.
+		var data []byte
+		if data, err = io.ReadAll(br); err == nil {
+			img, err = tiff.Decode(bytes.NewReader(data))
+		}
 	}
 	if err != nil {
 		return nil, format, fmt.Errorf("decode %s: %w", format, err)
