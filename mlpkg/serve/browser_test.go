@@ -1,0 +1,164 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
+)
+
+// chromiumPath is Debian's Chromium, which the browser test drives.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserResult is what tests/browser/serve.mjs prints.
+type browserResult struct {
+	JS, Drop, NoJS struct {
+		Class         string             `json:"class"`
+		Verdict       string             `json:"verdict"`
+		Probabilities map[string]float64 `json:"probabilities"`
+	}
+	NoJSLang    string   `json:"nojsLang"`
+	Screenshots []string `json:"screenshots"`
+	Problems    []string `json:"problems"`
+}
+
+// TestBrowser serves the fake classifier on a free 127.0.0.1 port and runs
+// tests/browser/serve.mjs (Playwright driving Debian's Chromium) against it:
+// upload with JavaScript, drag-and-drop, and the plain form without
+// JavaScript. Screenshots go to $BROWSER_SCREENSHOT_DIR when set (else a
+// temporary folder). Skipped under -short, or when node, the npm packages
+// (cd tests/browser && npm install) or Chromium (apt-get install chromium)
+// are missing.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped under -short")
+	}
+	root := repoRoot(t)
+	dir := filepath.Join(root, "tests", "browser")
+	nodePath, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("browser test skipped: node is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		t.Skip("browser test skipped: run `cd tests/browser && npm install` first (node_modules/playwright-core is missing)")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skip("browser test skipped: " + chromiumPath + " is missing (apt-get install -y chromium)")
+	}
+
+	tmp := t.TempDir()
+	shotDir := os.Getenv("BROWSER_SCREENSHOT_DIR")
+	if shotDir == "" {
+		shotDir = tmp
+	}
+	upload := filepath.Join(tmp, "red-photo.png")
+	dropped := filepath.Join(tmp, "blue-photo.jpg")
+	redImg := solid(120, 80, red)
+	for y := 0; y < 80; y++ { // a little structure, so the preview is not a flat block
+		for x := 0; x < 40; x++ {
+			redImg.Set(x, y, green)
+		}
+	}
+	writeFile(t, upload, encode(t, "png", redImg))
+	writeFile(t, dropped, encode(t, "jpeg", solid(90, 60, blue)))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, testConfig(), fake.New()) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+
+	runCtx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	cmd := exec.CommandContext(runCtx, nodePath, "serve.mjs",
+		"http://"+ln.Addr().String(), filepath.Join(shotDir, "serve.png"), upload, dropped)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var res browserResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("serve.mjs: %v; output %q; stderr %s", runErr, stdout.String(), stderr.String())
+	}
+	for _, p := range res.Problems {
+		t.Errorf("browser: %s", p)
+	}
+	if runErr != nil && len(res.Problems) == 0 {
+		t.Errorf("serve.mjs: %v; stderr %s", runErr, stderr.String())
+	}
+	t.Logf("screenshots: %v", res.Screenshots)
+
+	// The page shows exactly what the model said about the uploaded bytes.
+	want := func(path string) map[string]float64 {
+		img, err := imageio.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probs := fake.Probabilities(img)
+		m := map[string]float64{}
+		for i, c := range fake.Classes {
+			m[c] = float64(probs[i])
+		}
+		return m
+	}
+	check := func(name, class string, got map[string]float64, want map[string]float64, wantClass string) {
+		if class != wantClass {
+			t.Errorf("%s: verdict %q, want %q", name, class, wantClass)
+		}
+		for c, p := range want {
+			if math.Abs(got[c]-p) > 1e-6 {
+				t.Errorf("%s: %s shown as %v, want %v", name, c, got[c], p)
+			}
+		}
+	}
+	wantUpload := want(upload)
+	check("upload with JavaScript", res.JS.Class, res.JS.Probabilities, wantUpload, "monkey")
+	check("drag and drop", res.Drop.Class, res.Drop.Probabilities, want(dropped), "crow")
+	check("form without JavaScript", res.NoJS.Class, res.NoJS.Probabilities, wantUpload, "monkey")
+	if res.NoJSLang != "ja" {
+		t.Errorf("page language for a Japanese browser: %q", res.NoJSLang)
+	}
+}
+
+// repoRoot is the nearest parent folder holding go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,136 @@
+package serve
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Config is the whole configuration of the web server: where it listens,
+// what it accepts, whether uploads are kept, and its timeouts. Start from
+// DefaultConfig; RegisterFlags exposes every field as a command-line flag.
+type Config struct {
+	// Addr is the TCP address ListenAndServe listens on, e.g. "127.0.0.1:8080".
+	Addr string
+	// MaxUploadBytes caps the size of one uploaded image (the file part of a
+	// multipart form, or a raw request body). Larger uploads get 413.
+	MaxUploadBytes int64
+	// MaxPixels caps width×height, read from the image header before the
+	// image is decoded. Larger images get 422 (too_many_pixels). Decoding
+	// needs up to about 24 bytes per pixel (a progressive JPEG), times
+	// MaxConcurrent.
+	MaxPixels int64
+	// MaxConcurrent limits how many images are decoded and classified at
+	// once; further requests wait (at most QueueTimeout) for a slot. It bounds
+	// the memory used by decoded images.
+	MaxConcurrent int
+	// QueueTimeout is how long a request waits for a decode/predict slot
+	// before it is answered 503 (busy).
+	QueueTimeout time.Duration
+
+	// StoreUploadsDir, when not empty, keeps every classified upload in this
+	// dedicated folder under a random name (never the client's file name).
+	// Empty (the default) keeps nothing.
+	StoreUploadsDir string
+	// StoreQuotaBytes caps the total size of the stored uploads: the oldest
+	// are deleted to make room for new ones.
+	StoreQuotaBytes int64
+
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server timeouts of the same names.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is the maximum duration for reading an entire request,
+	// upload included (60 s: 10 MiB at about 1.5 Mbit/s).
+	ReadTimeout time.Duration
+	// WriteTimeout is the maximum duration from the end of the request's
+	// headers to the end of the response: keep it above ReadTimeout plus
+	// QueueTimeout plus a prediction.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long an idle keep-alive connection is kept open.
+	IdleTimeout time.Duration
+	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
+	// requests before closing their connections.
+	ShutdownTimeout time.Duration
+
+	// Logger receives one line per request and the server's own messages;
+	// nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults: 127.0.0.1:8080, 10 MiB uploads,
+// 25 megapixels (a 24 MP camera photo), 2×NumCPU concurrent decodes, nothing stored, and
+// conservative server timeouts.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		MaxUploadBytes:    10 << 20,
+		MaxPixels:         25_000_000,
+		MaxConcurrent:     2 * runtime.NumCPU(),
+		QueueTimeout:      10 * time.Second,
+		StoreQuotaBytes:   100 << 20,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ShutdownTimeout:   30 * time.Second,
+	}
+}
+
+// RegisterFlags defines one flag per field on fs, with c's current values as
+// defaults; parsing fs writes into c.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")
+	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above)")
+	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once")
+	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for a free decode slot (503 after)")
+	fs.StringVar(&c.StoreUploadsDir, "store-uploads", c.StoreUploadsDir, "keep uploads in this dedicated folder under random names (empty: keep nothing)")
+	fs.Int64Var(&c.StoreQuotaBytes, "store-quota-bytes", c.StoreQuotaBytes, "total size of kept uploads; the oldest are deleted beyond it")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", c.ReadHeaderTimeout, "time allowed to read request headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time allowed to read a whole request")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time allowed to write a response")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long idle keep-alive connections stay open")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown waits for in-flight requests")
+}
+
+// Validate reports every invalid setting, joined in one error.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.MaxUploadBytes <= 0 {
+		errs = append(errs, fmt.Errorf("max upload bytes must be positive, got %d", c.MaxUploadBytes))
+	}
+	if c.MaxPixels <= 0 {
+		errs = append(errs, fmt.Errorf("max pixels must be positive, got %d", c.MaxPixels))
+	}
+	if c.MaxConcurrent <= 0 {
+		errs = append(errs, fmt.Errorf("max concurrent must be positive, got %d", c.MaxConcurrent))
+	}
+	if c.StoreUploadsDir != "" && c.StoreQuotaBytes <= 0 {
+		errs = append(errs, fmt.Errorf("store quota must be positive when storing uploads, got %d", c.StoreQuotaBytes))
+	}
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"queue timeout", c.QueueTimeout}, {"read header timeout", c.ReadHeaderTimeout}, {"read timeout", c.ReadTimeout},
+		{"write timeout", c.WriteTimeout}, {"idle timeout", c.IdleTimeout}, {"shutdown timeout", c.ShutdownTimeout},
+	} {
+		if t.d < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", t.name, t.d))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("serve config: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}

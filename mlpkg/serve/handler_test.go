@@ -1,0 +1,361 @@
+package serve
+
+import (
+	"bytes"
+	"image"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
+)
+
+func TestPredictMultipart(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	for _, tc := range []struct {
+		img  image.Image
+		want string
+	}{{solid(40, 30, red), "monkey"}, {solid(40, 30, green), "boar"}, {solid(40, 30, blue), "crow"}} {
+		body, ct := fileForm(t, "photo.png", encode(t, "png", tc.img))
+		rec := do(h, "POST", "/api/predict", ct, body)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		got := decodeJSON[PredictResponse](t, rec.Body.Bytes())
+		wantProbs := fake.Probabilities(tc.img)
+		if got.Class != tc.want || got.DisplayName != tc.want || got.Lang != "en" || got.ModelID != "fake-mean-colour" {
+			t.Errorf("got %+v, want class %s in English from the fake model", got, tc.want)
+		}
+		if len(got.Probabilities) != 3 {
+			t.Fatalf("probabilities = %+v, want 3", got.Probabilities)
+		}
+		sum := float32(0)
+		for i, p := range got.Probabilities {
+			if p.Class != fake.Classes[i] || math.Abs(float64(p.Probability-wantProbs[i])) > 1e-6 {
+				t.Errorf("probabilities[%d] = %+v, want %s %v", i, p, fake.Classes[i], wantProbs[i])
+			}
+			sum += p.Probability
+		}
+		if math.Abs(float64(sum-1)) > 1e-5 {
+			t.Errorf("probabilities sum to %v", sum)
+		}
+		if got.Image != (ImageInfo{Format: "png", Width: 40, Height: 30}) {
+			t.Errorf("image = %+v", got.Image)
+		}
+		if got.ElapsedMS < got.PredictMS || got.PredictMS < 0 {
+			t.Errorf("elapsed %v ms, predict %v ms", got.ElapsedMS, got.PredictMS)
+		}
+	}
+}
+
+func TestPredictRawBodyIgnoresClientContentType(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	for _, ct := range []string{"", "application/octet-stream", "text/plain", "image/gif"} {
+		rec := do(h, "POST", "/api/predict", ct, encode(t, "png", solid(8, 8, blue)))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("Content-Type %q: status %d: %s", ct, rec.Code, rec.Body)
+		}
+		if got := decodeJSON[PredictResponse](t, rec.Body.Bytes()); got.Class != "crow" || got.Image.Format != "png" {
+			t.Errorf("Content-Type %q: got %+v", ct, got)
+		}
+	}
+}
+
+func TestPredictEveryFormat(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	img := solid(16, 16, red)
+	cases := map[string][]byte{
+		"png": encode(t, "png", img), "jpeg": encode(t, "jpeg", img), "gif": encode(t, "gif", img),
+		"bmp": encode(t, "bmp", img), "webp": webpLossy,
+	}
+	for format, data := range cases {
+		// A misleading file name: the bytes decide.
+		body, ct := fileForm(t, "picture.txt", data)
+		rec := do(h, "POST", "/api/predict", ct, body)
+		if rec.Code != http.StatusOK {
+			t.Errorf("%s: status %d: %s", format, rec.Code, rec.Body)
+			continue
+		}
+		if got := decodeJSON[PredictResponse](t, rec.Body.Bytes()); got.Image.Format != format {
+			t.Errorf("%s: sniffed %q", format, got.Image.Format)
+		}
+	}
+}
+
+func TestPredictBadInput(t *testing.T) {
+	jpg := encode(t, "jpeg", solid(64, 64, green))
+	emptyForm, emptyCT := multipartBody(t)
+	otherField, otherCT := multipartBody(t, part{field: "photo", filename: "a.png", data: encode(t, "png", solid(4, 4, red))})
+	noFileChosen, noFileCT := multipartBody(t, part{field: "file", filename: "", contentType: "application/octet-stream"})
+	zero, zeroCT := fileForm(t, "zero.jpg", nil)
+	text, textCT := fileForm(t, "notes.jpg", []byte("Just some notes, not a photo at all.\n"))
+	html, htmlCT := fileForm(t, "page.png", []byte("<!doctype html><html><body>hi</body></html>"))
+	truncated, truncCT := fileForm(t, "cut.jpg", jpg[:len(jpg)/2])
+	bomb, bombCT := fileForm(t, "bomb.png", pngHeader(30000, 30000))
+	garbled, garbledCT := fileForm(t, "x.png", append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0xAB}, 100)...))
+
+	for _, tc := range []struct {
+		name, ct string
+		body     []byte
+		status   int
+		code     string
+	}{
+		{"empty form", emptyCT, emptyForm, 400, CodeMissingFile},
+		{"missing file part", otherCT, otherField, 400, CodeMissingFile},
+		{"no file chosen", noFileCT, noFileChosen, 400, CodeMissingFile},
+		{"zero-byte file", zeroCT, zero, 400, CodeEmptyFile},
+		{"empty raw body", "image/png", nil, 400, CodeEmptyFile},
+		{"text named .jpg", textCT, text, 415, CodeUnsupportedMediaType},
+		{"html named .png", htmlCT, html, 415, CodeUnsupportedMediaType},
+		{"raw text body claiming image/jpeg", "image/jpeg", []byte("hello"), 415, CodeUnsupportedMediaType},
+		{"TIFF (not accepted)", "image/tiff", encode(t, "tiff", solid(4, 4, red)), 415, CodeUnsupportedMediaType},
+		{"TIFF whose strip claims 4 GiB", "", tiffHugeStrip(), 415, CodeUnsupportedMediaType},
+		{"truncated JPEG", truncCT, truncated, 422, CodeInvalidImage},
+		{"JPEG with too many scans", "", manyScans(encode(t, "jpeg", solid(8, 8, red)), maxJPEGScans+1), 422, CodeInvalidImage},
+		{"PNG magic then garbage", garbledCT, garbled, 422, CodeInvalidImage},
+		{"30000x30000 PNG header", bombCT, bomb, 422, CodeTooManyPixels},
+		{"0x0 PNG header", "", pngHeader(0, 0), 422, CodeInvalidImage},
+		{"multipart without boundary", "multipart/form-data", []byte("x"), 400, CodeBadRequest},
+		{"malformed multipart", "multipart/form-data; boundary=zzz", []byte("--zzz\r\nbroken"), 400, CodeBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := fake.New()
+			h := newTestHandler(t, testConfig(), cl)
+			rec := do(h, "POST", "/api/predict", tc.ct, tc.body)
+			wantError(t, rec, tc.status, tc.code)
+			if cl.Calls() != 0 {
+				t.Errorf("the classifier ran %d times on bad input", cl.Calls())
+			}
+		})
+	}
+}
+
+func TestBombRejectedBeforeDecoding(t *testing.T) {
+	// With the pixel cap raised, the same header reaches the decoder, which
+	// fails on the tiny IDAT: proof that the 422 above came from the header
+	// check and not from a decode.
+	cfg := testConfig()
+	cfg.MaxPixels = 1 << 40
+	h := newTestHandler(t, cfg, nil)
+	rec := do(h, "POST", "/api/predict", "", pngHeader(300, 300))
+	wantError(t, rec, 422, CodeInvalidImage)
+}
+
+func TestOversizedBody(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUploadBytes = 4 << 10
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rng.UintN(256)) // noise: does not compress below the limit
+	}
+	big := encode(t, "png", img)
+	if len(big) <= 4<<10 {
+		t.Fatalf("fixture too small: %d bytes", len(big))
+	}
+	small := encode(t, "png", solid(8, 8, red))
+	h := newTestHandler(t, cfg, nil)
+
+	form, ct := fileForm(t, "big.png", big)
+	wantError(t, do(h, "POST", "/api/predict", ct, form), 413, CodeBodyTooLarge)
+	wantError(t, do(h, "POST", "/api/predict", "image/png", big), 413, CodeBodyTooLarge)
+
+	// Without a Content-Length, the limit is found while reading.
+	for _, tc := range []struct {
+		ct   string
+		body []byte
+	}{{"image/png", big}, {ct, form}} {
+		req, _ := http.NewRequest("POST", "/api/predict", struct{ *bytes.Reader }{bytes.NewReader(tc.body)})
+		req.Header.Set("Content-Type", tc.ct)
+		req.ContentLength = -1
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		wantError(t, rec, 413, CodeBodyTooLarge)
+	}
+
+	// Extra form fields within the multipart allowance do not count against the file.
+	form, ct = multipartBody(t, part{field: "note", data: bytes.Repeat([]byte("n"), 2<<10)},
+		part{field: "file", filename: "small.png", data: small})
+	if rec := do(h, "POST", "/api/predict", ct, form); rec.Code != 200 {
+		t.Errorf("small file with a field: status %d: %s", rec.Code, rec.Body)
+	}
+	// But a flood of fields does.
+	form, ct = multipartBody(t, part{field: "note", data: bytes.Repeat([]byte("n"), 100<<10)},
+		part{field: "file", filename: "small.png", data: small})
+	wantError(t, do(h, "POST", "/api/predict", ct, form), 413, CodeBodyTooLarge)
+}
+
+func TestClassifierFailures(t *testing.T) {
+	failing := fake.New()
+	failing.Fail = true
+	png := encode(t, "png", solid(8, 8, red))
+	wantError(t, do(newTestHandler(t, testConfig(), failing), "POST", "/api/predict", "", png), 500, CodePredictionFailed)
+	wantError(t, do(newTestHandler(t, testConfig(), nanClassifier{fake.New()}), "POST", "/api/predict", "", png), 500, CodePredictionFailed)
+}
+
+// nanClassifier answers NaN probabilities, which JSON cannot carry.
+type nanClassifier struct{ *fake.Classifier }
+
+func (n nanClassifier) Predict(imgs ...image.Image) ([]predict.Prediction, error) {
+	nan := float32(math.NaN())
+	return []predict.Prediction{{Class: "monkey", Probability: nan, Probabilities: []float32{nan, nan, nan}, Classes: fake.Classes}}, nil
+}
+
+func TestRoutes(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	wantError(t, do(h, "GET", "/api/predict", "", nil), 405, CodeMethodNotAllowed)
+	wantError(t, do(h, "PUT", "/api/model", "", nil), 405, CodeMethodNotAllowed)
+	wantError(t, do(h, "DELETE", "/healthz", "", nil), 405, CodeMethodNotAllowed)
+	wantError(t, do(h, "GET", "/api/nothing", "", nil), 404, CodeNotFound)
+	if rec := do(h, "GET", "/uploads/photo.png", "", nil); rec.Code != 404 {
+		t.Errorf("GET /uploads/photo.png: status %d", rec.Code)
+	}
+	if rec := do(h, "GET", "/nothing", "", nil); rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("GET /nothing: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+
+	rec := do(h, "GET", "/healthz", "", nil)
+	if got := decodeJSON[HealthResponse](t, rec.Body.Bytes()); rec.Code != 200 || got.Status != "ok" || got.ModelID != "fake-mean-colour" {
+		t.Errorf("healthz: %d %+v", rec.Code, got)
+	}
+
+	rec = do(h, "GET", "/api/model?lang=ja", "", nil)
+	m := decodeJSON[ModelResponse](t, rec.Body.Bytes())
+	if rec.Code != 200 || m.ModelID != "fake-mean-colour" || m.ImageSize != 50 || m.Backend != "fake" ||
+		m.Metrics["test_accuracy"] != 0.5 || m.Lang != "ja" || len(m.Classes) != 3 ||
+		m.Classes[0] != (ClassInfo{Class: "monkey", DisplayName: "サル"}) ||
+		strings.Join(m.Languages, ",") != "en,ja" || m.MaxUploadBytes != 10<<20 || m.MaxPixels != 25_000_000 {
+		t.Errorf("model: %d %+v", rec.Code, m)
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	png := encode(t, "png", solid(8, 8, red))
+	for _, tc := range []struct {
+		query, accept, want, name string
+	}{
+		{"", "", "en", "monkey"},
+		{"?lang=ja", "", "ja", "サル"},
+		{"?lang=ja-JP", "", "ja", "サル"},
+		{"", "ja-JP,ja;q=0.9,en;q=0.8", "ja", "サル"},
+		{"", "fr-FR,fr;q=0.9", "en", "monkey"},
+		{"", "fr;q=0.9,ja;q=0.5", "ja", "サル"},
+		{"?lang=en", "ja", "en", "monkey"},
+		{"?lang=zz-invalid!", "ja", "ja", "サル"},
+		{"?lang=de", "", "en", "monkey"},
+	} {
+		rec := do(h, "POST", "/api/predict"+tc.query, "", png, "Accept-Language", tc.accept)
+		got := decodeJSON[PredictResponse](t, rec.Body.Bytes())
+		if got.Lang != tc.want || got.DisplayName != tc.name || got.Probabilities[0].DisplayName != tc.name {
+			t.Errorf("query %q, Accept-Language %q: lang %q, name %q; want %q, %q", tc.query, tc.accept, got.Lang, got.DisplayName, tc.want, tc.name)
+		}
+	}
+	// Errors are localised too, and keep their code.
+	rec := do(h, "POST", "/api/predict?lang=ja", "", []byte("text"))
+	if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); e.Error != CodeUnsupportedMediaType || !strings.Contains(e.Message, "画像形式") {
+		t.Errorf("Japanese error: %+v", e)
+	}
+}
+
+func TestPage(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	rec := do(h, "GET", "/", "", nil)
+	page := rec.Body.String()
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("GET /: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`<html lang="en">`, `method="post"`, `enctype="multipart/form-data"`, `<label for="file">`,
+		`name="file" type="file"`, `src="/static/app.js"`, `href="/static/app.css"`, `hreflang="ja"`, "fake-mean-colour",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("CSP = %q", csp)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("no X-Content-Type-Options")
+	}
+
+	// Japanese, by header.
+	rec = do(h, "GET", "/", "", nil, "Accept-Language", "ja")
+	if p := rec.Body.String(); !strings.Contains(p, `<html lang="ja">`) || !strings.Contains(p, "動物の画像分類") || !strings.Contains(p, `action="/?lang=ja"`) {
+		t.Errorf("Japanese page:\n%s", p)
+	}
+
+	// Nothing on the page, in its CSS or its script loads from outside.
+	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
+	for _, path := range []string{"/", "/static/app.js", "/static/app.css"} {
+		rec := do(h, "GET", path, "", nil)
+		if rec.Code != 200 {
+			t.Errorf("GET %s: %d", path, rec.Code)
+		}
+		if m := external.FindString(rec.Body.String()); m != "" {
+			t.Errorf("%s refers to %q", path, m)
+		}
+	}
+	if ct := do(h, "GET", "/static/app.js", "", nil).Header().Get("Content-Type"); !strings.Contains(ct, "javascript") {
+		t.Errorf("app.js Content-Type %q", ct)
+	}
+}
+
+func TestPageUploadWithoutJavaScript(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	img := solid(20, 20, green)
+	body, ct := fileForm(t, "boar.png", encode(t, "png", img))
+	rec := do(h, "POST", "/?lang=ja", ct, body)
+	page := rec.Body.String()
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, page)
+	}
+	probs := fake.Probabilities(img)
+	for _, want := range []string{
+		`<p class="verdict" data-class="boar">`, "イノシシ", `<progress max="1" value="`,
+		`data-class="monkey" data-probability="`, `aria-labelledby="prob-0"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("result page lacks %q", want)
+		}
+	}
+	if !strings.Contains(page, formatPct(probs[1])) {
+		t.Errorf("result page lacks the boar's probability %s", formatPct(probs[1]))
+	}
+
+	body, ct = fileForm(t, "notes.jpg", []byte("not an image"))
+	rec = do(h, "POST", "/", ct, body)
+	if rec.Code != 415 || !strings.Contains(rec.Body.String(), `role="alert"`) || !strings.Contains(rec.Body.String(), `data-error="unsupported_media_type"`) {
+		t.Errorf("error page: %d\n%s", rec.Code, rec.Body)
+	}
+	empty, emptyCT := multipartBody(t, part{field: "file"})
+	if rec := do(h, "POST", "/", emptyCT, empty); rec.Code != 400 || !strings.Contains(rec.Body.String(), `data-error="missing_file"`) {
+		t.Errorf("empty form page: %d", rec.Code)
+	}
+}
+
+func TestNewRejectsBadSetup(t *testing.T) {
+	if _, err := New(testConfig(), nil); err == nil {
+		t.Error("New accepted a nil classifier")
+	}
+	cfg := testConfig()
+	cfg.MaxUploadBytes = 0
+	if _, err := New(cfg, fake.New()); err == nil {
+		t.Error("New accepted a zero upload limit")
+	}
+	if _, err := New(testConfig(), emptyMeta{fake.New()}); err == nil {
+		t.Error("New accepted metadata without classes")
+	}
+}
+
+type emptyMeta struct{ *fake.Classifier }
+
+func (emptyMeta) Meta() *model.Meta { return &model.Meta{} }

@@ -1,0 +1,154 @@
+package serve
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+)
+
+// assets holds the page template, its stylesheet and its script: the page
+// loads nothing from anywhere else.
+//
+//go:embed assets
+var assets embed.FS
+
+// pageRenderer renders the page template.
+type pageRenderer struct {
+	tmpl *template.Template
+}
+
+func newPageRenderer() (*pageRenderer, error) {
+	t, err := template.New("page.html").Funcs(template.FuncMap{
+		"pct": formatPct,
+	}).ParseFS(assets, "assets/page.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse page template: %w", err)
+	}
+	return &pageRenderer{tmpl: t}, nil
+}
+
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(assets, "assets/static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// pageData is what the page template shows.
+type pageData struct {
+	Lang      string
+	T         uiText
+	Languages []langLink
+	ModelID   string
+	Backend   string
+	Accuracy  string // test accuracy, formatted; empty when unknown
+	MaxUpload string
+	Accept    string // the file input's accept list
+	Result    *pageResult
+	Error     *pageError
+}
+
+type langLink struct {
+	Tag, Name string
+	Current   bool
+}
+
+type pageResult struct {
+	Top           ClassProbability
+	Probabilities []ClassProbability
+	Image         ImageInfo
+}
+
+type pageError struct {
+	Code, Message string
+}
+
+func (s *server) pageData(lang string) *pageData {
+	d := &pageData{
+		Lang:      lang,
+		T:         textFor(lang),
+		ModelID:   s.meta.ModelID,
+		Backend:   s.cl.Backend(),
+		MaxUpload: formatBytes(s.cfg.MaxUploadBytes),
+		Accept:    "image/jpeg,image/png,image/gif,image/bmp,image/webp",
+	}
+	if a, ok := s.meta.Metrics["test_accuracy"]; ok {
+		d.Accuracy = strconv.FormatFloat(a*100, 'f', 1, 64) + "%"
+	}
+	for _, t := range s.langs.tags {
+		d.Languages = append(d.Languages, langLink{Tag: t, Name: languageName(t), Current: t == lang})
+	}
+	return d
+}
+
+// handlePage is GET /: the upload form.
+func (s *server) handlePage(w http.ResponseWriter, r *http.Request) {
+	s.renderPage(w, r, http.StatusOK, s.pageData(s.langs.pick(r)))
+}
+
+// handlePageUpload is POST /: the form posted without JavaScript. It answers
+// a full page with the result (or the error, with the API's status code).
+func (s *server) handlePageUpload(w http.ResponseWriter, r *http.Request) {
+	lang := s.langs.pick(r)
+	d := s.pageData(lang)
+	res, aerr := s.upload(w, r)
+	if aerr != nil {
+		noteError(w, r, aerr)
+		d.Error = &pageError{Code: aerr.code, Message: d.T.errorMessage(aerr)}
+		s.renderPage(w, r, aerr.status, d)
+		return
+	}
+	pr := s.predictResponse(res, lang)
+	d.Result = &pageResult{
+		Top:           ClassProbability{Class: pr.Class, DisplayName: pr.DisplayName, Probability: pr.Probability},
+		Probabilities: pr.Probabilities,
+		Image:         pr.Image,
+	}
+	s.renderPage(w, r, http.StatusOK, d)
+}
+
+// handleNotFoundPage answers unknown non-API paths with a short HTML page.
+func (s *server) handleNotFoundPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not found</title><p>Not found. <a href=\"/\">Back to the classifier</a></p></html>\n"))
+}
+
+func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, d *pageData) {
+	var buf bytes.Buffer
+	if err := s.page.tmpl.Execute(&buf, d); err != nil {
+		s.cfg.logger().Error("render page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", d.Lang)
+	h.Set("Vary", "Accept-Language")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorMessage returns the page's wording for an upload error: a
+// translation of its code when there is one, else the API's message.
+func (t uiText) errorMessage(e *apiError) string {
+	if m, ok := t.Errors[e.code]; ok {
+		return m
+	}
+	return e.message
+}
+
+// formatPct writes a probability as a percentage with one decimal, e.g. "97.3%".
+func formatPct(p float32) string {
+	return strconv.FormatFloat(float64(p)*100, 'f', 1, 64) + "%"
+}

@@ -1,0 +1,45 @@
+package serve
+
+import (
+	"os"
+	"testing"
+)
+
+func TestJPEGScans(t *testing.T) {
+	base := encode(t, "jpeg", solid(32, 32, red))
+	if n := jpegScans(base, 100); n != 1 {
+		t.Errorf("baseline JPEG: %d scans, want 1", n)
+	}
+	if n := jpegScans(manyScans(base, 5), 100); n != 6 {
+		t.Errorf("with 5 more: %d scans, want 6", n)
+	}
+	if n := jpegScans(manyScans(base, 500), 10); n != 11 {
+		t.Errorf("the count stops past the limit: %d, want 11", n)
+	}
+	// Stuffed bytes and restart markers inside entropy-coded data are not scans.
+	ecs := []byte{0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, 0xDA, 0x00, 0x02, 0x78, 0xFF, 0xD9}
+	if n := jpegScans(ecs, 100); n != 2 {
+		t.Errorf("hand-made stream: %d scans, want 2", n)
+	}
+	for _, bad := range [][]byte{nil, {0xFF}, {0xFF, 0xD8}, {0xFF, 0xD8, 0xFF, 0xDA}, {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x00}} {
+		if n := jpegScans(bad, 100); n > 1 {
+			t.Errorf("%x: %d scans", bad, n)
+		}
+	}
+}
+
+func TestProgressiveJPEGAccepted(t *testing.T) {
+	// Made with Pillow 13: 48×32, progressive=True, quality 85 (10 scans).
+	data, err := os.ReadFile("testdata/progressive.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := jpegScans(data, maxJPEGScans)
+	if n < 2 || n > maxJPEGScans {
+		t.Fatalf("progressive JPEG: %d scans", n)
+	}
+	h := newTestHandler(t, testConfig(), nil)
+	if rec := do(h, "POST", "/api/predict", "", data); rec.Code != 200 {
+		t.Errorf("status %d: %s", rec.Code, rec.Body)
+	}
+}

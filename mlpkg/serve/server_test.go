@@ -1,0 +1,435 @@
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
+)
+
+func TestConcurrentRequests(t *testing.T) {
+	cl := fake.New()
+	cl.Delay = 5 * time.Millisecond
+	cfg := testConfig()
+	cfg.MaxConcurrent = 3
+	srv := httptest.NewServer(newTestHandler(t, cfg, cl))
+	defer srv.Close()
+
+	colours := []struct {
+		data []byte
+		want string
+	}{
+		{encode(t, "png", solid(32, 32, red)), "monkey"},
+		{encode(t, "jpeg", solid(32, 32, green)), "boar"},
+		{encode(t, "gif", solid(32, 32, blue)), "crow"},
+	}
+	const workers, perWorker = 12, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*perWorker)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				c := colours[(w+i)%len(colours)]
+				body, ct := fileForm(t, "x.img", c.data)
+				resp, err := http.Post(srv.URL+"/api/predict", ct, bytes.NewReader(body))
+				if err != nil {
+					errs <- err
+					continue
+				}
+				var got PredictResponse
+				err = json.NewDecoder(resp.Body).Decode(&got)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || got.Class != c.want {
+					errs <- errors.New(resp.Status + " " + got.Class + " want " + c.want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := cl.Calls(); n != workers*perWorker {
+		t.Errorf("classifier ran %d times, want %d", n, workers*perWorker)
+	}
+	if m := cl.MaxInFlight(); m > 3 || m < 2 {
+		t.Errorf("at most %d predictions ran at once; want 2..3 (the limit is 3)", m)
+	}
+}
+
+func TestBusyWhenSlotsStayTaken(t *testing.T) {
+	cl := fake.New()
+	cl.Delay = 300 * time.Millisecond
+	cfg := testConfig()
+	cfg.MaxConcurrent = 1
+	cfg.QueueTimeout = 20 * time.Millisecond
+	h := newTestHandler(t, cfg, cl)
+	png := encode(t, "png", solid(8, 8, red))
+	recs := make(chan *httptest.ResponseRecorder, 2)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { recs <- do(h, "POST", "/api/predict", "", png) })
+	}
+	wg.Wait()
+	close(recs)
+	got := map[int]int{}
+	for rec := range recs {
+		got[rec.Code]++
+		if rec.Code == 503 {
+			wantError(t, rec, 503, CodeBusy)
+			if rec.Header().Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		}
+	}
+	if got[200] != 1 || got[503] != 1 {
+		t.Errorf("statuses %v, want one 200 and one 503", got)
+	}
+}
+
+func TestStoreUploads(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "uploads")
+	png := encode(t, "png", solid(8, 8, red))
+	cfg := testConfig()
+	cfg.StoreUploadsDir = dir
+	cfg.StoreQuotaBytes = int64(2*len(png) + len(png)/2) // room for two
+	h := newTestHandler(t, cfg, nil)
+
+	// A file that is not the store's: never touched.
+	if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("operator's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		body, ct := fileForm(t, "../../../etc/evil.png", png)
+		if rec := do(h, "POST", "/api/predict", ct, body); rec.Code != 200 {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	// Rejected uploads are not stored.
+	do(h, "POST", "/api/predict", "", []byte("not an image"))
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`^upload-[0-9a-f]{32}\.png$`)
+	var stored int
+	for _, e := range entries {
+		if e.Name() == "keep.txt" {
+			continue
+		}
+		stored++
+		if !name.MatchString(e.Name()) {
+			t.Errorf("stored as %q", e.Name())
+		}
+		fi, _ := e.Info()
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v", e.Name(), fi.Mode())
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, e.Name())); !bytes.Equal(b, png) {
+			t.Errorf("%s differs from the upload", e.Name())
+		}
+	}
+	if stored != 2 {
+		t.Errorf("%d uploads stored, want 2 (the quota)", stored)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keep.txt")); err != nil {
+		t.Errorf("the store removed a file it does not own: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "etc")); err == nil {
+		t.Error("the client's file name was used as a path")
+	}
+
+	// A restarted server accounts for what is already there.
+	st, err := openStore(dir, cfg.StoreQuotaBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used, files := st.usage(); files != 2 || used != int64(2*len(png)) {
+		t.Errorf("reopened store: %d bytes in %d files", used, files)
+	}
+	if _, err := st.save(make([]byte, cfg.StoreQuotaBytes+1), "png"); err == nil {
+		t.Error("stored a file larger than the whole quota")
+	}
+}
+
+func TestNothingStoredByDefault(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	h := newTestHandler(t, testConfig(), nil)
+	body, ct := fileForm(t, "a.png", encode(t, "png", solid(8, 8, red)))
+	if rec := do(h, "POST", "/api/predict", ct, body); rec.Code != 200 {
+		t.Fatal(rec.Code)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files appeared in the working directory: %v", entries)
+	}
+}
+
+// logBuffer is a concurrency-safe buffer for a JSON slog handler.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) lines(t *testing.T) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestOneLogLinePerRequest(t *testing.T) {
+	var logs logBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	h := newTestHandler(t, cfg, nil)
+	png := encode(t, "png", solid(8, 8, green))
+	body, ct := fileForm(t, "secret-holiday-name.png", png)
+	do(h, "POST", "/api/predict?lang=ja", ct, body)
+	do(h, "POST", "/api/predict", "", []byte("plain text"))
+	do(h, "GET", "/", "", nil)
+	failing := fake.New()
+	failing.Fail = true
+	do(newTestHandler(t, cfg, failing), "POST", "/api/predict", "", png)
+
+	lines := logs.lines(t)
+	if len(lines) != 4 {
+		t.Fatalf("%d log lines, want 4: %v", len(lines), lines)
+	}
+	if l := lines[3]; l["status"] != 500.0 || l["level"] != "ERROR" || l["error"] != CodePredictionFailed ||
+		!strings.Contains(fmt.Sprint(l["cause"]), "asked to fail") {
+		t.Errorf("server fault logged as %v", l)
+	}
+	first := lines[0]
+	for k, want := range map[string]any{"msg": "request", "method": "POST", "path": "/api/predict", "status": 200.0, "class": "boar", "level": "INFO"} {
+		if first[k] != want {
+			t.Errorf("log %s = %v, want %v", k, first[k], want)
+		}
+	}
+	if _, ok := first["duration_ms"].(float64); !ok {
+		t.Errorf("no duration_ms: %v", first)
+	}
+	if b, _ := first["bytes"].(float64); b <= 0 {
+		t.Errorf("bytes = %v", first["bytes"])
+	}
+	if lines[1]["status"] != 415.0 || lines[1]["error"] != CodeUnsupportedMediaType || lines[1]["level"] != "WARN" {
+		t.Errorf("error request logged as %v", lines[1])
+	}
+	if lines[2]["path"] != "/" || lines[2]["status"] != 200.0 {
+		t.Errorf("page request logged as %v", lines[2])
+	}
+	all := logs.buf.String()
+	for _, secret := range []string{"secret-holiday-name", "PNG", "plain text", "lang=ja"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the log contains %q:\n%s", secret, all)
+		}
+	}
+}
+
+func TestServeGracefulShutdown(t *testing.T) {
+	started := make(chan struct{})
+	cl := &gate{Classifier: fake.New(), started: started, release: make(chan struct{})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, testConfig(), cl) }()
+	url := "http://" + ln.Addr().String()
+
+	type result struct {
+		status int
+		err    error
+	}
+	inflight := make(chan result, 1)
+	go func() {
+		resp, err := http.Post(url+"/api/predict", "image/png", bytes.NewReader(encode(t, "png", solid(8, 8, red))))
+		if err != nil {
+			inflight <- result{err: err}
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		inflight <- result{status: resp.StatusCode}
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the classifier")
+	}
+	cancel() // as SIGTERM would
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("Serve returned %v before the in-flight request finished", err)
+	default:
+	}
+	// No new connections once shutting down.
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Error("a new connection was accepted during shutdown")
+	}
+	close(cl.release)
+	if r := <-inflight; r.err != nil || r.status != 200 {
+		t.Errorf("in-flight request: %+v", r)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
+}
+
+// gate is a classifier whose Predict signals its start and waits for
+// release (except for the warm-up prediction).
+type gate struct {
+	*fake.Classifier
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gate) Predict(imgs ...image.Image) ([]predict.Prediction, error) {
+	if imgs[0].Bounds().Dx() != g.Meta().ImageSize { // not Serve's warm-up
+		g.once.Do(func() { close(g.started) })
+		<-g.release
+	}
+	return g.Classifier.Predict(imgs...)
+}
+
+func TestListenAndServeErrors(t *testing.T) {
+	cfg := testConfig()
+	cfg.Addr = "127.0.0.1:-1"
+	if err := ListenAndServe(context.Background(), cfg, fake.New()); err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Errorf("bad address: %v", err)
+	}
+	cfg = testConfig()
+	cfg.MaxPixels = -1
+	if err := ListenAndServe(context.Background(), cfg, fake.New()); err == nil {
+		t.Error("invalid config accepted")
+	}
+	failing := fake.New()
+	failing.Fail = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Serve(context.Background(), ln, testConfig(), failing); !errors.Is(err, fake.ErrFake) {
+		t.Errorf("a model that cannot predict: %v", err)
+	}
+	if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		c.Close()
+		t.Error("the listener was left open")
+	}
+}
+
+func TestOversizedUploadRefusedBeforeItIsSent(t *testing.T) {
+	// With "Expect: 100-continue" (curl sends it for large bodies) a
+	// declared-too-large upload is refused before its body is transferred.
+	cfg := testConfig()
+	cfg.MaxUploadBytes = 1 << 10
+	srv := httptest.NewServer(newTestHandler(t, cfg, nil))
+	defer srv.Close()
+	body := &countingReader{r: bytes.NewReader(make([]byte, 8<<20))}
+	req, _ := http.NewRequest("POST", srv.URL+"/api/predict", body)
+	req.ContentLength = 8 << 20
+	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 5 * time.Second}}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e ErrorResponse
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode != 413 || e.Error != CodeBodyTooLarge {
+		t.Errorf("got %d %+v", resp.StatusCode, e)
+	}
+	if n := body.n.Load(); n > 1<<20 {
+		t.Errorf("%d body bytes were sent", n)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func TestConfigFlags(t *testing.T) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	err := fs.Parse([]string{"-addr", "127.0.0.1:9999", "-max-upload-bytes", "1000", "-max-pixels", "4000",
+		"-store-uploads", "/tmp/x", "-store-quota-bytes", "5000", "-read-timeout", "3s", "-write-timeout", "4s",
+		"-idle-timeout", "5s", "-read-header-timeout", "1s", "-shutdown-timeout", "2s", "-max-concurrent", "7", "-queue-timeout", "9s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: "127.0.0.1:9999", MaxUploadBytes: 1000, MaxPixels: 4000, StoreUploadsDir: "/tmp/x", StoreQuotaBytes: 5000,
+		ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second, IdleTimeout: 5 * time.Second, ReadHeaderTimeout: time.Second,
+		ShutdownTimeout: 2 * time.Second, MaxConcurrent: 7, QueueTimeout: 9 * time.Second}
+	if cfg != want {
+		t.Errorf("parsed %+v\nwant   %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+	bad := DefaultConfig()
+	bad.MaxConcurrent, bad.StoreUploadsDir, bad.StoreQuotaBytes, bad.IdleTimeout = 0, "/tmp/x", 0, -time.Second
+	err = bad.Validate()
+	if err == nil || !strings.Contains(err.Error(), "max concurrent") || !strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "idle timeout") {
+		t.Errorf("Validate: %v", err)
+	}
+	d := DefaultConfig()
+	if d.MaxUploadBytes != 10<<20 || d.StoreUploadsDir != "" || d.ReadHeaderTimeout <= 0 || d.ReadTimeout <= 0 || d.WriteTimeout <= 0 || d.IdleTimeout <= 0 {
+		t.Errorf("defaults %+v", d)
+	}
+}

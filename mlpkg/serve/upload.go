@@ -1,0 +1,273 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+)
+
+// multipartOverhead is what a multipart body may carry besides the file
+// itself (boundaries, part headers, a few small fields).
+const multipartOverhead = 64 << 10
+
+// sniffLen is how many leading bytes are given to imageio.Sniff.
+const sniffLen = 512
+
+// fileField is the form field that carries the image, as in the course's app.
+const fileField = "file"
+
+// readUpload returns the uploaded image bytes: the "file" part of a
+// multipart/form-data body, or else the whole raw body. The client's file
+// name and content type are ignored (the type is sniffed later).
+func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	limit := s.cfg.MaxUploadBytes
+	mediaType, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	isMultipart := mediaType == "multipart/form-data"
+	bodyLimit := limit
+	if isMultipart {
+		bodyLimit += multipartOverhead
+	}
+	if r.ContentLength > bodyLimit {
+		return nil, tooLarge(limit, nil)
+	}
+	body := http.MaxBytesReader(w, r.Body, bodyLimit)
+	defer body.Close()
+
+	if !isMultipart {
+		data, err := readLimited(body, limit, r.ContentLength)
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		if len(data) == 0 {
+			return nil, newAPIError(http.StatusBadRequest, CodeEmptyFile, "the request body is empty: send an image", nil)
+		}
+		return data, nil
+	}
+
+	boundary := params["boundary"]
+	if boundary == "" {
+		return nil, newAPIError(http.StatusBadRequest, CodeBadRequest, "multipart body without a boundary", nil)
+	}
+	mr := multipart.NewReader(body, boundary)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, newAPIError(http.StatusBadRequest, CodeMissingFile, `the form has no "file" field: attach an image`, nil)
+		}
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		if part.FormName() != fileField {
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return nil, readError(err, limit)
+			}
+			continue
+		}
+		data, err := readLimited(part, limit, -1)
+		if err != nil {
+			return nil, readError(err, limit)
+		}
+		if len(data) == 0 {
+			if part.FileName() == "" {
+				return nil, newAPIError(http.StatusBadRequest, CodeMissingFile, "no file was chosen", nil)
+			}
+			return nil, newAPIError(http.StatusBadRequest, CodeEmptyFile, "the uploaded file is empty", nil)
+		}
+		return data, nil
+	}
+}
+
+// errUploadTooLarge marks an upload over the limit found while reading.
+var errUploadTooLarge = errors.New("upload too large")
+
+// readLimited reads all of r, failing with errUploadTooLarge past limit bytes.
+// sizeHint (the Content-Length, or -1) preallocates the buffer.
+func readLimited(r io.Reader, limit, sizeHint int64) ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	if sizeHint > 0 && sizeHint <= limit {
+		buf.Grow(int(sizeHint) + bytes.MinRead)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read upload: %w", err)
+	}
+	if n > limit {
+		return nil, errUploadTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+func tooLarge(limit int64, cause error) *apiError {
+	return newAPIError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+		fmt.Sprintf("the upload is larger than %s", formatBytes(limit)), cause)
+}
+
+// readError maps an error met while reading the body to an API error.
+func readError(err error, limit int64) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.Is(err, errUploadTooLarge) || errors.As(err, &mbe) {
+		return tooLarge(limit, err)
+	}
+	return newAPIError(http.StatusBadRequest, CodeBadRequest, "the request body could not be read", err)
+}
+
+// classified is the outcome of one successful classification.
+type classified struct {
+	pred    predict.Prediction
+	info    ImageInfo
+	elapsed time.Duration // decode + predict
+}
+
+// classify sniffs, checks, decodes and classifies one uploaded image. The
+// type is decided by the bytes alone (see acceptedFormats), and the
+// dimensions are checked from the header before the pixels are decoded, so
+// an image bomb costs only its header (see also preflight). Decoding and prediction hold one of MaxConcurrent slots.
+func (s *server) classify(ctx context.Context, data []byte) (*classified, *apiError) {
+	format, ok := imageio.Sniff(data[:min(len(data), sniffLen)])
+	if !ok {
+		return nil, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			"the upload is not an image in a supported format (JPEG, PNG, GIF, BMP, WebP)", nil)
+	}
+	if aerr := preflight(format, data); aerr != nil {
+		return nil, aerr
+	}
+	cfg, _, err := decodeConfig(data)
+	if err != nil {
+		return nil, decodeError(format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, newAPIError(http.StatusUnprocessableEntity, CodeInvalidImage,
+			fmt.Sprintf("the %s image has no pixels (%d×%d)", format, cfg.Width, cfg.Height), nil)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > s.cfg.MaxPixels {
+		return nil, newAPIError(http.StatusUnprocessableEntity, CodeTooManyPixels,
+			fmt.Sprintf("the image is %d×%d pixels; at most %d pixels are accepted", cfg.Width, cfg.Height, s.cfg.MaxPixels), nil)
+	}
+	info := ImageInfo{Format: format, Width: cfg.Width, Height: cfg.Height}
+
+	release, aerr := s.acquire(ctx)
+	if aerr != nil {
+		return nil, aerr
+	}
+	defer release()
+	start := time.Now()
+	img, err := decode(data)
+	if err != nil {
+		return nil, decodeError(format, err)
+	}
+	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > s.cfg.MaxPixels || b.Empty() {
+		// The decoder disagreed with the header; never pass such an image on.
+		return nil, newAPIError(http.StatusUnprocessableEntity, CodeInvalidImage,
+			"the image's pixels do not match its header", nil)
+	}
+	preds, err := s.cl.Predict(img)
+	if err != nil {
+		return nil, newAPIError(http.StatusInternalServerError, CodePredictionFailed, "the model could not classify the image",
+			fmt.Errorf("predict %s %dx%d: %w", format, cfg.Width, cfg.Height, err))
+	}
+	if len(preds) != 1 {
+		return nil, newAPIError(http.StatusInternalServerError, CodePredictionFailed, "the model could not classify the image",
+			fmt.Errorf("predict: got %d predictions for 1 image", len(preds)))
+	}
+	if err := checkPrediction(preds[0], s.meta.Classes); err != nil {
+		return nil, newAPIError(http.StatusInternalServerError, CodePredictionFailed, "the model gave an invalid answer", err)
+	}
+	return &classified{pred: preds[0], info: info, elapsed: time.Since(start)}, nil
+}
+
+// checkPrediction rejects answers that cannot be reported: a probability
+// count other than the class count, or NaN/Inf (not representable in JSON).
+func checkPrediction(p predict.Prediction, classes []string) error {
+	if len(p.Probabilities) != len(classes) {
+		return fmt.Errorf("check prediction: %d probabilities for %d classes", len(p.Probabilities), len(classes))
+	}
+	for i, v := range p.Probabilities {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("check prediction: probability of %s is %v", classes[i], v)
+		}
+	}
+	if math.IsNaN(float64(p.Probability)) || math.IsInf(float64(p.Probability), 0) {
+		return fmt.Errorf("check prediction: top probability is %v", p.Probability)
+	}
+	return nil
+}
+
+// acquire takes a decode/predict slot, waiting at most QueueTimeout.
+func (s *server) acquire(ctx context.Context) (release func(), _ *apiError) {
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	default:
+	}
+	t := time.NewTimer(s.cfg.QueueTimeout)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	case <-t.C:
+		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy, "the server is busy: try again shortly", nil)
+	case <-ctx.Done():
+		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy, "the request ended while waiting for the server", ctx.Err())
+	}
+}
+
+func decodeError(format string, err error) *apiError {
+	if errors.Is(err, imageio.ErrNotImage) {
+		return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			"the upload is not an image in a supported format", err)
+	}
+	return newAPIError(http.StatusUnprocessableEntity, CodeInvalidImage,
+		fmt.Sprintf("the %s image is damaged or truncated and cannot be decoded", format), err)
+}
+
+// decodeConfig and decode call imageio and turn a decoder panic (hostile
+// input reaching a bug in a codec) into an error.
+func decodeConfig(data []byte) (cfg image.Config, format string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("decode image header: panic: %v", p)
+		}
+	}()
+	cfg, format, err = imageio.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		err = fmt.Errorf("upload: %w", err)
+	}
+	return cfg, format, err
+}
+
+func decode(data []byte) (img image.Image, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("decode image: panic: %v", p)
+		}
+	}()
+	img, _, err = imageio.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("upload: %w", err)
+	}
+	return img, nil
+}
+
+// formatBytes writes n as a short human size, e.g. "10 MiB".
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
