@@ -174,7 +174,7 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%v: error is %d lines, want one:\n%s", c.args, lines+1, errOut)
 		}
 	}
-	for _, sub := range []string{"import-fashion", "prepare", "train", "evaluate", "predict", "backends"} {
+	for _, sub := range []string{"import-fashion", "crawl", "attribution", "prepare", "train", "evaluate", "predict", "serve", "backends"} {
 		_, errOut, code := animalcnn(t, dir, sub, "-h")
 		if code != 0 || !strings.Contains(errOut, "usage: animalcnn "+sub) {
 			t.Errorf("%s -h: exit %d\n%s", sub, code, errOut)

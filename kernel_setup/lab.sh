@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Starts JupyterLab on the project's notebooks with the GoNB (Go) kernel.
+#
+# Usage: kernel_setup/lab.sh [JUPYTER LAB OPTIONS …]
+#
+# Runs kernel_setup/setup.sh first when something is missing. Listens on
+# 127.0.0.1 only (port 8888, or a free one when that is taken), with a fresh
+# random token, and prints the URL to open (with its token). Opens a browser
+# where there is a display; add --no-browser to stop that. Ctrl+C stops it.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO/.venv"
+
+if ! "$REPO/kernel_setup/setup.sh" --check >/dev/null 2>&1; then
+  echo "kernel_setup/lab.sh: setting up first (kernel_setup/setup.sh)"
+  "$REPO/kernel_setup/setup.sh" || echo "kernel_setup/lab.sh: setup reported something missing (above); starting anyway"
+fi
+
+# Our kernel before any other gonb kernel the user has registered.
+export JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+# Terminals opened in JupyterLab find go, gonb, goimports and gopls too.
+export PATH="$REPO/.tools/bin:$PATH"
+
+read -r PORT TOKEN < <("$VENV/bin/python" - <<'PY'
+import secrets, socket
+def free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+port = 8888 if free(8888) else None
+if port is None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+print(port, secrets.token_hex(24))
+PY
+)
+
+args=(--ip=127.0.0.1 --port="$PORT" --port-retries=0 --IdentityProvider.token="$TOKEN"
+  --ServerApp.root_dir="$REPO/notebooks")
+[[ $(id -u) == 0 ]] && args+=(--allow-root)
+if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" && "$(uname)" != Darwin ]]; then args+=(--no-browser); fi
+
+first=""
+for f in "$REPO"/notebooks/*.ipynb; do [[ -e "$f" ]] && first="$(basename "$f")"; break; done
+echo
+echo "  JupyterLab: http://127.0.0.1:$PORT/lab${first:+/tree/$first}?token=$TOKEN"
+echo "  (notebooks in $REPO/notebooks; kernel: Go (gonb); Ctrl+C to stop)"
+echo
+exec "$VENV/bin/jupyter" lab "${args[@]}" "$@"

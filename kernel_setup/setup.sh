@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# Sets up everything the notebooks need, once: Debian packages, a Python
+# virtual environment with JupyterLab at <repo>/.venv, the GoNB kernel with
+# goimports and gopls at <repo>/.tools/bin, the kernel registered in the
+# virtual environment's Jupyter, and a warm Go build cache.
+#
+# Run it again at any time: each step checks first and prints "ok: …" when
+# there is nothing to do. Ends with the versions of everything and a list of
+# what is missing (exit status 1 if something required is missing).
+#
+# Usage: kernel_setup/setup.sh [--with-browser] [--no-gopls] [--no-apt] [--check]
+#   --with-browser  also Chromium, Node.js and tests/browser's playwright-core
+#   --no-gopls      skip gopls (~1 min to build; only JupyterLab's autocomplete
+#                   and hover help need it): for CI
+#   --no-apt        never call apt-get; report missing Debian packages only
+#   --check         change nothing: print versions and what is missing
+set -euo pipefail
+
+# Pinned versions (see kernel_setup/README.md for how to change them).
+readonly GONB_VERSION=v0.11.1      # github.com/janpfeifer/gonb; the same version is in go.mod
+readonly XTOOLS_VERSION=v0.52.0    # golang.org/x/tools, for goimports
+readonly GOPLS_VERSION=v0.23.0     # golang.org/x/tools/gopls
+readonly PLAYWRIGHT_VERSION=1.65.1 # npm playwright-core, as tests/browser/package.json pins it
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO
+readonly VENV="$REPO/.venv"
+readonly TOOLS="$REPO/.tools/bin"
+readonly KERNEL_DIR="$VENV/share/jupyter/kernels/gonb"
+readonly SETUP_DIR="$REPO/kernel_setup"
+LOG="$(mktemp -t animalcnn-setup.XXXXXX)" # output of the current command, shown if it fails
+readonly LOG
+trap 'rm -f "$LOG"' EXIT
+
+with_browser=0 with_gopls=1 use_apt=1 check_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=1 ;;
+    --no-gopls) with_gopls=0 ;;
+    --no-apt) use_apt=0 ;;
+    --check) check_only=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+# Debian's python3 (3.11 on Debian 12) unless PYTHON says otherwise: the
+# machine's default python3 may be another interpreter (pyenv).
+if [[ -z "${PYTHON:-}" ]]; then
+  if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3 || true)"; fi
+fi
+
+# Go: the one on PATH, else the usual install location.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+export PATH="$TOOLS:$PATH"
+
+t_start=$SECONDS
+step_start=$SECONDS
+step() { step_start=$SECONDS; printf '==> %s\n' "$*"; }
+ok() { printf '    ok: %s\n' "$*"; }
+took() { printf '    done in %ds\n' $((SECONDS - step_start)); }
+warn() { printf '    WARNING: %s\n' "$*"; }
+
+# need_gopls: whether the final check requires gopls.
+need_gopls() { [[ $with_gopls == 1 ]]; }
+
+# ---------------------------------------------------------------- apt
+apt_packages() {
+  local pkgs=(dataset-fashion-mnist)
+  # Debian's python3 has no venv/ensurepip without python3-venv.
+  if [[ -z "$PYTHON" ]] || ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    pkgs+=(python3-venv)
+  fi
+  if [[ $with_browser == 1 ]]; then
+    pkgs+=(chromium)
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+  fi
+  echo "${pkgs[@]}"
+}
+
+missing_apt() {
+  local p missing=()
+  for p in $(apt_packages); do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      # A package may be satisfied without dpkg (python3-venv for a non-Debian python).
+      missing+=("$p")
+    fi
+  done
+  echo "${missing[@]}"
+}
+
+do_apt() {
+  step "Debian packages"
+  local missing
+  missing="$(missing_apt)"
+  if [[ -z "$missing" ]]; then ok "$(apt_packages) already installed"; return; fi
+  local sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else sudo=(none); fi
+  fi
+  if [[ $use_apt == 0 || ${sudo[0]:-} == none ]] || ! command -v apt-get >/dev/null 2>&1; then
+    warn "missing Debian packages: $missing — install them with: sudo apt-get install $missing"
+    return
+  fi
+  echo "    installing: $missing"
+  # shellcheck disable=SC2086
+  if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends $missing >"$LOG" 2>&1; then
+    echo "    apt-get install failed; running apt-get update and trying once more"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -q >>"$LOG" 2>&1 || true
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends $missing >>"$LOG" 2>&1 ||
+      { tail -20 "$LOG"; warn "apt-get install $missing failed"; }
+  fi
+  took
+}
+
+# ---------------------------------------------------------------- Python
+venv_stamp() {
+  # Changes when the requirements or the interpreter change.
+  { cat "$SETUP_DIR/requirements.txt" "$SETUP_DIR/constraints.txt"; "$PYTHON" --version 2>&1; } | sha256sum | cut -d' ' -f1
+}
+
+do_venv() {
+  step "Python virtual environment $VENV (JupyterLab, nbclient, nbconvert, numpy)"
+  if [[ -z "$PYTHON" ]] || ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    warn "no Python with the venv module (${PYTHON:-python3 not found}): install python3-venv"
+    return
+  fi
+  local want
+  want="$(venv_stamp)"
+  if [[ -x "$VENV/bin/jupyter-lab" && "$(cat "$VENV/.animalcnn-stamp" 2>/dev/null)" == "$want" ]]; then
+    ok "virtual environment already installed"
+    return
+  fi
+  if [[ -e "$VENV" ]] && [[ "$("$VENV/bin/python" --version 2>&1)" != "$("$PYTHON" --version 2>&1)" ]]; then
+    rm -rf "$VENV" # broken, or made by another interpreter: start again
+  fi
+  [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check \
+    -r "$SETUP_DIR/requirements.txt" -c "$SETUP_DIR/constraints.txt" >"$LOG" 2>&1; then
+    cat "$LOG"
+    warn "pip install failed"
+    return
+  fi
+  echo "$want" >"$VENV/.animalcnn-stamp"
+  took
+}
+
+# ---------------------------------------------------------------- Go tools
+# has_go_binary FILE MODULE VERSION: whether FILE was built from MODULE@VERSION.
+has_go_binary() {
+  [[ -x "$1" ]] && go version -m "$1" 2>/dev/null | grep -qP "^\tmod\t\Q$2\E\t\Q$3\E(\t|$)"
+}
+
+go_ok() {
+  command -v go >/dev/null 2>&1 || return 1
+  local want have
+  want="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$REPO/go.mod")"
+  have="$(go env GOVERSION | sed 's/^go//')"
+  [[ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" == "$want" ]]
+}
+
+do_go_tools() {
+  step "Go tools in $TOOLS (gonb $GONB_VERSION, goimports $XTOOLS_VERSION$([[ $with_gopls == 1 ]] && echo ", gopls $GOPLS_VERSION"))"
+  if ! go_ok; then
+    warn "Go $(sed -n 's/^go //p' "$REPO/go.mod") or newer is needed (found: $(go env GOVERSION 2>/dev/null || echo none)); see https://go.dev/doc/install"
+    return
+  fi
+  mkdir -p "$TOOLS"
+  if has_go_binary "$TOOLS/gonb" github.com/janpfeifer/gonb "$GONB_VERSION"; then
+    ok "gonb $GONB_VERSION already installed"
+  else
+    # `go install …@v0.11.1` fails here (the proxy refuses gonb's version
+    # list), so build it from a throwaway module that requires the version.
+    local tmp
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && go mod init tmp && go get "github.com/janpfeifer/gonb@$GONB_VERSION" &&
+      GOBIN="$TOOLS" go install github.com/janpfeifer/gonb) >"$LOG" 2>&1; then
+      echo "    built gonb ($((SECONDS - step_start))s)"
+    else
+      cat "$LOG"
+      warn "building gonb failed"
+    fi
+    rm -rf "$tmp"
+  fi
+  if has_go_binary "$TOOLS/goimports" golang.org/x/tools "$XTOOLS_VERSION"; then
+    ok "goimports $XTOOLS_VERSION already installed"
+  elif GOBIN="$TOOLS" go install "golang.org/x/tools/cmd/goimports@$XTOOLS_VERSION" >"$LOG" 2>&1; then
+    echo "    built goimports ($((SECONDS - step_start))s)"
+  else
+    cat "$LOG"
+    warn "building goimports failed"
+  fi
+  if [[ $with_gopls == 1 ]]; then
+    if has_go_binary "$TOOLS/gopls" golang.org/x/tools/gopls "$GOPLS_VERSION"; then
+      ok "gopls $GOPLS_VERSION already installed"
+    elif GOBIN="$TOOLS" go install "golang.org/x/tools/gopls@$GOPLS_VERSION" >"$LOG" 2>&1; then
+      echo "    built gopls ($((SECONDS - step_start))s)"
+    else
+      cat "$LOG"
+      warn "building gopls failed (only autocomplete needs it; --no-gopls skips it)"
+    fi
+  fi
+  took
+}
+
+# ---------------------------------------------------------------- kernel
+# The kernel's PATH: our tools and Go first, then whatever Jupyter was started
+# with (${PATH} is substituted by jupyter_client when it starts the kernel).
+kernel_path() { echo "$TOOLS:$(dirname "$(readlink -f "$(command -v go)")"):\${PATH}"; }
+
+kernel_ok() {
+  [[ -f "$KERNEL_DIR/kernel.json" && -x "$VENV/bin/python" ]] || return 1
+  "$VENV/bin/python" - "$KERNEL_DIR/kernel.json" "$TOOLS/gonb" "$(kernel_path)" <<'EOF'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+sys.exit(0 if spec["argv"][0] == sys.argv[2] and spec.get("env", {}).get("PATH") == sys.argv[3] else 1)
+EOF
+}
+
+do_kernel() {
+  step "GoNB kernel in $KERNEL_DIR"
+  if [[ ! -x "$TOOLS/gonb" || ! -x "$VENV/bin/python" ]]; then
+    warn "needs gonb and the virtual environment (see above)"
+    return
+  fi
+  if kernel_ok; then
+    ok "kernel already registered"
+  else
+    local force=()
+    [[ -x "$TOOLS/gopls" ]] || force=(--force_deps) # gopls only serves autocomplete
+    if ! JUPYTER_DATA_DIR="$VENV/share/jupyter" "$TOOLS/gonb" --install "${force[@]}" >"$LOG" 2>&1; then
+      cat "$LOG"
+      warn "gonb --install failed"
+      return
+    fi
+    # kernel.json's env is empty: Jupyter may be started with any PATH, so the
+    # kernel gets go, gonb, goimports and gopls from here.
+    # gonb --install copies itself into the kernel folder when it runs from
+    # under /tmp: point at .tools/bin/gonb whatever the checkout's path.
+    rm -f "$KERNEL_DIR/gonb" "$KERNEL_DIR/gonb~"
+    "$VENV/bin/python" - "$KERNEL_DIR/kernel.json" "$(kernel_path)" "$TOOLS/gonb" <<'EOF'
+import json, sys
+path, kpath, gonb = sys.argv[1:4]
+spec = json.load(open(path))
+spec["argv"][0] = gonb
+spec.setdefault("env", {})["PATH"] = kpath
+spec["display_name"] = "Go (gonb)"
+with open(path, "w") as f:
+    json.dump(spec, f, indent=1)
+    f.write("\n")
+EOF
+    took
+  fi
+  # JupyterLab settings for this environment: no news or update checks (they
+  # need the internet and pop up notifications).
+  local overrides="$VENV/share/jupyter/lab/settings/overrides.json"
+  local want='{
+ "@jupyterlab/apputils-extension:notification": {"checkForUpdates": false, "fetchNews": "false"}
+}'
+  if [[ "$(cat "$overrides" 2>/dev/null)" == "$want" ]]; then
+    ok "JupyterLab settings already in place"
+  else
+    mkdir -p "$(dirname "$overrides")"
+    printf '%s\n' "$want" >"$overrides"
+    echo "    wrote $overrides"
+  fi
+}
+
+# ---------------------------------------------------------------- browser
+playwright_ok() {
+  [[ "$(node -p "require('$REPO/tests/browser/node_modules/playwright-core/package.json').version" 2>/dev/null)" == "$PLAYWRIGHT_VERSION" ]]
+}
+
+do_browser() {
+  step "Browser tests: tests/browser/node_modules (playwright-core $PLAYWRIGHT_VERSION)"
+  if playwright_ok; then ok "playwright-core already installed"; return; fi
+  if ! command -v npm >/dev/null 2>&1; then warn "npm is missing (apt package npm)"; return; fi
+  (cd "$REPO/tests/browser" && if [[ -f package-lock.json ]]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)
+  took
+}
+
+# ---------------------------------------------------------------- build cache
+do_warm() {
+  step "Warm the Go build cache (go build ./...)"
+  if ! go_ok; then warn "no suitable Go"; return; fi
+  # Cheap when warm (seconds); a broken package elsewhere only warns.
+  if (cd "$REPO" && go build ./... >"$LOG" 2>&1); then
+    took
+  else
+    grep -v '^go: downloading' "$LOG" | head -5
+    warn "go build ./... failed (above); the notebooks that need those packages will fail too"
+  fi
+}
+
+# ---------------------------------------------------------------- report
+report() {
+  step "Versions"
+  local missing=()
+  v() { printf '    %-16s %s\n' "$1" "$2"; }
+  if command -v go >/dev/null 2>&1; then v go "$(go env GOVERSION) ($(command -v go))"; else missing+=(go); fi
+  go_ok || missing+=("go>=$(sed -n 's/^go //p' "$REPO/go.mod")")
+  if [[ -x "$TOOLS/gonb" ]]; then v gonb "$("$TOOLS/gonb" -V 2>/dev/null | head -1)"; else missing+=(gonb); fi
+  has_go_binary "$TOOLS/gonb" github.com/janpfeifer/gonb "$GONB_VERSION" || missing+=("gonb@$GONB_VERSION")
+  if has_go_binary "$TOOLS/goimports" golang.org/x/tools "$XTOOLS_VERSION"; then v goimports "golang.org/x/tools $XTOOLS_VERSION"; else missing+=(goimports); fi
+  if [[ -x "$TOOLS/gopls" ]]; then
+    v gopls "$("$TOOLS/gopls" version 2>/dev/null | head -1)"
+    need_gopls && ! has_go_binary "$TOOLS/gopls" golang.org/x/tools/gopls "$GOPLS_VERSION" && missing+=("gopls@$GOPLS_VERSION")
+  elif need_gopls; then
+    missing+=(gopls)
+  else
+    v gopls "not installed (--no-gopls: no autocomplete in JupyterLab)"
+  fi
+  if [[ -x "$VENV/bin/python" ]]; then
+    v python "$("$VENV/bin/python" --version 2>&1) ($VENV)"
+    v jupyterlab "$("$VENV/bin/python" -c 'from importlib.metadata import version as v
+print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"), "/ numpy", v("numpy"))' 2>/dev/null || echo missing)"
+    [[ "$(cat "$VENV/.animalcnn-stamp" 2>/dev/null)" == "$(venv_stamp)" ]] || missing+=("python packages")
+  else
+    missing+=("$VENV")
+  fi
+  if kernel_ok; then v kernel "$KERNEL_DIR"; else missing+=("gonb kernel"); fi
+  local m
+  for m in $(missing_apt); do missing+=("apt:$m"); done
+  [[ -d /usr/share/datasets/fashion-mnist ]] && v fashion-mnist /usr/share/datasets/fashion-mnist
+  if command -v chromium >/dev/null 2>&1; then v chromium "$(chromium --version 2>/dev/null | head -1)"; fi
+  if [[ $with_browser == 1 ]]; then
+    if command -v node >/dev/null 2>&1; then v node "$(node --version)"; else missing+=(node); fi
+    if playwright_ok; then v playwright-core "$PLAYWRIGHT_VERSION"; else missing+=("playwright-core@$PLAYWRIGHT_VERSION"); fi
+  fi
+  echo "    total $((SECONDS - t_start))s"
+  if ((${#missing[@]})); then
+    echo "MISSING: ${missing[*]}"
+    echo "(run kernel_setup/setup.sh$([[ $with_browser == 1 ]] && echo ' --with-browser') again; it prints what to install by hand)"
+    return 1
+  fi
+  echo "All set: start JupyterLab with kernel_setup/lab.sh"
+}
+
+if [[ $check_only == 0 ]]; then
+  do_apt
+  do_venv
+  do_go_tools
+  do_kernel
+  [[ $with_browser == 1 ]] && do_browser
+  do_warm
+fi
+report

@@ -1,0 +1,260 @@
+package display
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/xml"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// solid returns a w×h image of one colour.
+func solid(w, h int, c color.Color) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, c)
+		}
+	}
+	return img
+}
+
+// wellFormed fails the test if s is not well-formed XML (HTML fragments here
+// are written as XHTML-compatible markup, so the same check serves both).
+func wellFormed(t *testing.T, s string) {
+	t.Helper()
+	// <br> is the only void element the package writes without a slash.
+	s = strings.ReplaceAll(s, "<br>", "<br/>")
+	s = regexp.MustCompile(`(<img [^>]*[^/])>`).ReplaceAllString(s, "$1/>")
+	d := xml.NewDecoder(strings.NewReader("<root>" + s + "</root>"))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed: %v\n%s", err, s)
+		}
+	}
+}
+
+func TestImageGridHTML(t *testing.T) {
+	imgs := []image.Image{solid(50, 50, color.RGBA{255, 0, 0, 255}), solid(300, 150, color.RGBA{0, 0, 255, 255}), nil}
+	caps := []string{"monkey <1>", "boar & co"}
+	h, err := ImageGridHTML(imgs, caps, 2, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, h)
+	if got := strings.Count(h, "<tr>"); got != 2 {
+		t.Errorf("rows = %d, want 2 (3 images, 2 columns)", got)
+	}
+	if got := strings.Count(h, "<figure"); got != 3 {
+		t.Errorf("figures = %d, want 3", got)
+	}
+	if got := strings.Count(h, "<img "); got != 2 {
+		t.Errorf("img tags = %d, want 2 (nil image has none)", got)
+	}
+	for _, want := range []string{"monkey &lt;1&gt;", "boar &amp; co", `width="64" height="64"`, `width="64" height="32"`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("missing %q in %s", want, h)
+		}
+	}
+	// The large image is downscaled before embedding; the small one kept.
+	srcs := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindAllStringSubmatch(h, -1)
+	if len(srcs) != 2 {
+		t.Fatalf("found %d embedded PNGs, want 2", len(srcs))
+	}
+	wantSizes := [][2]int{{50, 50}, {64, 32}}
+	for i, m := range srcs {
+		raw, err := base64.StdEncoding.DecodeString(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Width != wantSizes[i][0] || cfg.Height != wantSizes[i][1] {
+			t.Errorf("embedded image %d is %dx%d, want %v", i, cfg.Width, cfg.Height, wantSizes[i])
+		}
+	}
+}
+
+func TestImageGridDefaultsAndText(t *testing.T) {
+	imgs := make([]image.Image, 10)
+	for i := range imgs {
+		imgs[i] = solid(8, 8, color.Gray{uint8(i * 20)})
+	}
+	h, err := ImageGridHTML(imgs, nil, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(h, "<tr>"); got != 2 {
+		t.Errorf("rows = %d, want 2 with %d columns", got, DefaultColumns)
+	}
+	if !strings.Contains(h, `width="96" height="96"`) {
+		t.Errorf("default thumbnail size not used")
+	}
+	if got, want := ImageGridText(imgs[:2], []string{"a", "b", "c"}), "[2 images] a, b"; got != want {
+		t.Errorf("ImageGridText = %q, want %q", got, want)
+	}
+}
+
+func TestTables(t *testing.T) {
+	header := []string{"class", "count"}
+	rows := [][]string{{"monkey", "255"}, {"a|b", "<x>"}}
+	h := TableHTML(header, rows)
+	wellFormed(t, h)
+	if strings.Count(h, "<th ") != 2 || strings.Count(h, "<td ") != 4 || !strings.Contains(h, "&lt;x&gt;") {
+		t.Errorf("TableHTML: %s", h)
+	}
+	md := TableMarkdown(header, rows)
+	want := "| class | count |\n| --- | --- |\n| monkey | 255 |\n| a\\|b | <x> |\n"
+	if md != want {
+		t.Errorf("TableMarkdown =\n%s\nwant\n%s", md, want)
+	}
+	txt := TableText(header, rows)
+	if !strings.Contains(txt, "monkey  255") {
+		t.Errorf("TableText not aligned:\n%s", txt)
+	}
+}
+
+func TestConfusionMatrix(t *testing.T) {
+	labels := []string{"monkey", "boar", "crow"}
+	counts := [][]int{{8, 1, 1}, {0, 5, 0}, {2, 0, 0}}
+	h := ConfusionMatrixHTML(labels, counts)
+	wellFormed(t, h)
+	for _, want := range []string{
+		"accuracy 76.5% (13/17)",
+		"rgba(31,119,180,0.68)", // monkey→monkey: 80% of the row, blue
+		"rgba(31,119,180,0.85)", // boar→boar: 100%
+		"rgba(214,39,40,0.85)",  // crow→monkey: 100%, red
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if !strings.Contains(h, ">0.0%</td></tr>") {
+		t.Errorf("crow recall 0.0%% missing")
+	}
+	txt := ConfusionMatrixText(labels, counts)
+	if !strings.Contains(txt, "accuracy 76.5% (13/17)") || !strings.Contains(txt, "80.0%") {
+		t.Errorf("ConfusionMatrixText:\n%s", txt)
+	}
+	// Empty matrix: no division by zero.
+	if got := ConfusionMatrixHTML(nil, nil); !strings.Contains(got, "accuracy –") {
+		t.Errorf("empty matrix: %s", got)
+	}
+}
+
+func TestProbabilities(t *testing.T) {
+	labels := []string{"monkey", "boar", "crow"}
+	probs := []float64{0.1, 0.85, math.NaN()}
+	h := ProbabilitiesHTML(labels, probs)
+	wellFormed(t, h)
+	for _, want := range []string{"width:170.0px", "85.0%", "width:0.0px", `font-weight:bold"><td style="padding:1px 6px;text-align:right">boar`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("missing %q in %s", want, h)
+		}
+	}
+	txt := ProbabilitiesText(labels, probs)
+	lines := strings.Split(strings.TrimSpace(txt), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "* boar  ") || !strings.Contains(lines[1], strings.Repeat("#", 17)+" ") {
+		t.Errorf("ProbabilitiesText:\n%s", txt)
+	}
+}
+
+func TestLinePlotSVG(t *testing.T) {
+	svg := LinePlotSVG("loss <train>", "epoch", "loss",
+		Series{Name: "train", Y: []float64{1.0, 0.6, 0.4, math.NaN(), 0.3}},
+		Series{Name: "validation", X: []float64{1, 3, 5}, Y: []float64{1.1, 0.7, 0.5}},
+		Series{Name: "single", Y: []float64{0.2}},
+		Series{Name: "empty"},
+	)
+	wellFormed(t, svg)
+	if !strings.HasPrefix(svg, `<svg xmlns="http://www.w3.org/2000/svg"`) {
+		t.Errorf("not an SVG document: %.80s", svg)
+	}
+	if got := strings.Count(svg, "<polyline"); got != 2 {
+		t.Errorf("polylines = %d, want 2", got)
+	}
+	if got := strings.Count(svg, "<circle"); got != 1 {
+		t.Errorf("circles = %d, want 1", got)
+	}
+	for _, want := range []string{"loss &lt;train&gt;", ">validation<", ">epoch<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	// The train series has 4 finite points (NaN skipped).
+	m := regexp.MustCompile(`<polyline[^>]*points="([^"]*)"`).FindStringSubmatch(svg)
+	if m == nil || len(strings.Fields(m[1])) != 4 {
+		t.Errorf("train polyline: %v", m)
+	}
+	if len(svg) > 6000 {
+		t.Errorf("SVG is %d bytes, want it small", len(svg))
+	}
+	// No points at all and a flat line both still render.
+	wellFormed(t, LinePlotSVG("", "", ""))
+	wellFormed(t, LinePlotSVG("flat", "", "", Series{Name: "c", Y: []float64{2, 2, 2}}))
+}
+
+func TestNiceTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi     float64
+		start, end float64
+		step       float64
+	}{
+		{0.03, 0.97, 0, 1, 0.2},
+		{1, 10, 0, 10, 2},
+		{-3, 7, -4, 8, 2},
+		{5, 5, 4.4, 5.6, 0.2},
+		{0.1, 0.7, 0, 0.8, 0.2},
+	} {
+		ticks, start, end := niceTicks(tc.lo, tc.hi, 6)
+		if start != tc.start || end != tc.end || len(ticks) < 2 || math.Abs(ticks[1]-ticks[0]-tc.step) > 1e-9 {
+			t.Errorf("niceTicks(%g, %g) = %v, %g, %g; want %g..%g step %g", tc.lo, tc.hi, ticks, start, end, tc.start, tc.end, tc.step)
+		}
+		for _, tick := range ticks {
+			if s := tickLabel(tick); len(s) > 5 {
+				t.Errorf("niceTicks(%g, %g): tick label %q is not round", tc.lo, tc.hi, s)
+			}
+		}
+	}
+}
+
+func TestTextFallbackOutsideNotebook(t *testing.T) {
+	if IsNotebook() {
+		t.Skip("running inside GoNB")
+	}
+	var buf bytes.Buffer
+	old := Output
+	Output = &buf
+	defer func() { Output = old }()
+	Table([]string{"a"}, [][]string{{"1"}})
+	ConfusionMatrix([]string{"x", "y"}, [][]int{{1, 0}, {0, 1}})
+	Probabilities([]string{"x", "y"}, []float64{0.25, 0.75})
+	LinePlot("acc", "epoch", "accuracy", Series{Name: "train", Y: []float64{0.5, 0.9}})
+	if err := ImageGrid([]image.Image{solid(2, 2, color.White)}, []string{"w"}, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	Markdown("# title")
+	HTML("<b>nothing</b>")
+	SVG("<svg/>")
+	out := buf.String()
+	for _, want := range []string{"a\n1\n", "accuracy 100.0% (2/2)", "* y", "train: 2 points, last 0.9", "[1 images] w", "# title\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "nothing") || strings.Contains(out, "<svg") {
+		t.Errorf("HTML/SVG printed outside a notebook:\n%s", out)
+	}
+}

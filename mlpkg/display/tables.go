@@ -1,0 +1,245 @@
+package display
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+)
+
+// cellStyle is the style of every table cell, so tables look the same in
+// JupyterLab, the classic Notebook and exported HTML.
+const cellStyle = `border:1px solid #ccc;padding:2px 6px`
+
+// TableHTML renders a table with a header row; every cell is HTML-escaped.
+// Rows may have fewer cells than the header.
+func TableHTML(header []string, rows [][]string) string {
+	var b strings.Builder
+	b.WriteString(`<table style="border-collapse:collapse">`)
+	if len(header) > 0 {
+		b.WriteString("<thead><tr>")
+		for _, h := range header {
+			fmt.Fprintf(&b, `<th style="%s">%s</th>`, cellStyle, esc(h))
+		}
+		b.WriteString("</tr></thead>")
+	}
+	b.WriteString("<tbody>")
+	for _, row := range rows {
+		b.WriteString("<tr>")
+		for _, cell := range row {
+			fmt.Fprintf(&b, `<td style="%s">%s</td>`, cellStyle, esc(cell))
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</tbody></table>")
+	return b.String()
+}
+
+// TableMarkdown renders a table as GitHub-flavoured Markdown; "|" and line
+// breaks inside cells are escaped.
+func TableMarkdown(header []string, rows [][]string) string {
+	cols := len(header)
+	for _, row := range rows {
+		cols = max(cols, len(row))
+	}
+	line := func(cells []string) string {
+		parts := make([]string, cols)
+		for i := range parts {
+			if i < len(cells) {
+				parts[i] = markdownCell(cells[i])
+			}
+		}
+		return "| " + strings.Join(parts, " | ") + " |\n"
+	}
+	var b strings.Builder
+	b.WriteString(line(header))
+	b.WriteString("|" + strings.Repeat(" --- |", cols) + "\n")
+	for _, row := range rows {
+		b.WriteString(line(row))
+	}
+	return b.String()
+}
+
+// markdownCell escapes one Markdown table cell.
+func markdownCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// TableText renders a table as aligned plain text.
+func TableText(header []string, rows [][]string) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	if len(header) > 0 {
+		fmt.Fprintln(w, strings.Join(header, "\t"))
+	}
+	for _, row := range rows {
+		fmt.Fprintln(w, strings.Join(row, "\t"))
+	}
+	_ = w.Flush()
+	return b.String()
+}
+
+// ConfusionMatrixHTML renders a confusion matrix as a table: counts[i][j] is
+// the number of examples of true class i predicted as class j. Each cell
+// shows the count and its share of the row; its background is shaded by that
+// share, blue on the diagonal (correct) and red off it (mistakes). A last
+// column gives each class's recall and the caption the overall accuracy.
+func ConfusionMatrixHTML(labels []string, counts [][]int) string {
+	n := len(counts)
+	total, correct := 0, 0
+	for i, row := range counts {
+		for j, c := range row {
+			total += c
+			if i == j {
+				correct += c
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`<table style="border-collapse:collapse;text-align:center">`)
+	fmt.Fprintf(&b, `<caption style="caption-side:bottom;font-size:small">rows: true class, columns: predicted; accuracy %s (%d/%d)</caption>`,
+		percent(correct, total), correct, total)
+	fmt.Fprintf(&b, `<tr><th style="%s">true \ predicted</th>`, cellStyle)
+	for j := 0; j < n; j++ {
+		fmt.Fprintf(&b, `<th style="%s">%s</th>`, cellStyle, esc(label(labels, j)))
+	}
+	fmt.Fprintf(&b, `<th style="%s">recall</th></tr>`, cellStyle)
+	for i, row := range counts {
+		rowTotal := 0
+		for _, c := range row {
+			rowTotal += c
+		}
+		fmt.Fprintf(&b, `<tr><th style="%s">%s</th>`, cellStyle, esc(label(labels, i)))
+		for j := 0; j < n; j++ {
+			c := 0
+			if j < len(row) {
+				c = row[j]
+			}
+			share := 0.0
+			if rowTotal > 0 {
+				share = float64(c) / float64(rowTotal)
+			}
+			rgb := "214,39,40" // red: mistakes
+			if i == j {
+				rgb = "31,119,180" // blue: correct
+			}
+			fmt.Fprintf(&b, `<td style="%s;background:rgba(%s,%.2f)" title="%s">%d<br><small>%s</small></td>`,
+				cellStyle, rgb, 0.85*share, esc(label(labels, i)+" → "+label(labels, j)), c, percent(c, rowTotal))
+		}
+		diag := 0
+		if i < len(row) {
+			diag = row[i]
+		}
+		fmt.Fprintf(&b, `<td style="%s">%s</td></tr>`, cellStyle, percent(diag, rowTotal))
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// ConfusionMatrixText renders a confusion matrix as aligned text, with each
+// class's recall and the overall accuracy.
+func ConfusionMatrixText(labels []string, counts [][]int) string {
+	header := []string{`true \ predicted`}
+	for j := range counts {
+		header = append(header, label(labels, j))
+	}
+	header = append(header, "recall")
+	rows := make([][]string, 0, len(counts))
+	total, correct := 0, 0
+	for i, row := range counts {
+		cells := []string{label(labels, i)}
+		rowTotal := 0
+		for j := range counts {
+			c := 0
+			if j < len(row) {
+				c = row[j]
+			}
+			rowTotal += c
+			cells = append(cells, fmt.Sprint(c))
+		}
+		diag := 0
+		if i < len(row) {
+			diag = row[i]
+		}
+		total += rowTotal
+		correct += diag
+		rows = append(rows, append(cells, percent(diag, rowTotal)))
+	}
+	return TableText(header, rows) + fmt.Sprintf("accuracy %s (%d/%d)\n", percent(correct, total), correct, total)
+}
+
+// percent formats part/whole as a percentage with one decimal, or "–" when
+// whole is 0.
+func percent(part, whole int) string {
+	if whole == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+}
+
+// ProbabilitiesHTML renders one prediction's class probabilities (0 to 1) as
+// horizontal bars in the given order; the most probable class is bold and
+// its bar is darker. NaN and out-of-range values are clamped to 0..1.
+func ProbabilitiesHTML(labels []string, probs []float64) string {
+	best := argmax(probs)
+	var b strings.Builder
+	b.WriteString(`<table style="border-collapse:collapse">`)
+	for i, p := range probs {
+		p = clamp01(p)
+		weight, color := "normal", "#9ecae1"
+		if i == best {
+			weight, color = "bold", "#3182bd"
+		}
+		fmt.Fprintf(&b, `<tr style="font-weight:%s"><td style="padding:1px 6px;text-align:right">%s</td>`+
+			`<td style="padding:1px 0;width:200px"><div style="background:%s;width:%.1fpx;height:14px"></div></td>`+
+			`<td style="padding:1px 6px;text-align:right">%.1f%%</td></tr>`,
+			weight, esc(label(labels, i)), color, 200*p, 100*p)
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// ProbabilitiesText renders class probabilities as text bars, one line per
+// class, the most probable marked with "*".
+func ProbabilitiesText(labels []string, probs []float64) string {
+	best := argmax(probs)
+	width := 0
+	for i := range probs {
+		width = max(width, len([]rune(label(labels, i))))
+	}
+	var b strings.Builder
+	for i, p := range probs {
+		p = clamp01(p)
+		mark := " "
+		if i == best {
+			mark = "*"
+		}
+		name := label(labels, i)
+		pad := strings.Repeat(" ", width-len([]rune(name)))
+		fmt.Fprintf(&b, "%s %s%s %-20s %5.1f%%\n", mark, name, pad, strings.Repeat("#", int(math.Round(20*p))), 100*p)
+	}
+	return b.String()
+}
+
+// argmax returns the index of the largest value (ignoring NaN), or -1.
+func argmax(values []float64) int {
+	best := -1
+	for i, v := range values {
+		if math.IsNaN(v) {
+			continue
+		}
+		if best < 0 || v > values[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// clamp01 limits p to 0..1, with NaN as 0.
+func clamp01(p float64) float64 {
+	if math.IsNaN(p) || p < 0 {
+		return 0
+	}
+	return math.Min(p, 1)
+}

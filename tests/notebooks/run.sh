@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the notebooks headless on the GoNB kernel and checks them, with the
+# project's virtual environment (kernel_setup/setup.sh makes it):
+#   1. the committed notebooks are saved clean (notebooks/clean.py --check);
+#   2. every notebooks/*.ipynb runs in quick mode (ANIMALCNN_QUICK=1) and passes
+#      tests/notebooks/run_notebooks.py's checks; executed copies and HTML go
+#      to out/notebooks/.
+# Arguments go to run_notebooks.py: notebooks to run, --out DIR, --full,
+# --timeout SECONDS, --fail-fast, --no-html (see its --help).
+# The harness's own tests: .venv/bin/python tests/notebooks/test_harness.py
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PY="$REPO/.venv/bin/python"
+if [[ ! -x "$PY" || ! -f "$REPO/.venv/share/jupyter/kernels/gonb/kernel.json" ]]; then
+  echo "tests/notebooks/run.sh: the notebook environment is missing: run kernel_setup/setup.sh first" >&2
+  exit 1
+fi
+cd "$REPO"
+"$PY" notebooks/clean.py --check
+exec "$PY" tests/notebooks/run_notebooks.py "$@"
