@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: what CI runs (.ci/run calls exactly this).
+#
+#   1. set-up (idempotent): kernel_setup/setup.sh --with-browser --no-gopls
+#      (Debian packages, JupyterLab venv with numpy, GoNB, Chromium and
+#      playwright-core) and kernel_setup/pjrt_cpu.sh (the XLA CPU plugin, so
+#      tests run on both the pure-Go and the XLA CPU backends);
+#   2. gofmt and go vet;
+#   3. go test ./... (unit, CLI end-to-end, training on every installed
+#      backend, the web app's browser test), then -race on the concurrent
+#      packages and a short fuzz run of the upload path;
+#   4. the notebook harness's self-test, every notebook headless in quick mode,
+#      and the JupyterLab browser test.
+#
+# Usage: scripts/test.sh [--no-setup]
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [[ "${1:-}" != "--no-setup" ]]; then
+  step "set up"
+  kernel_setup/setup.sh --with-browser --no-gopls
+  kernel_setup/pjrt_cpu.sh
+fi
+# The venv's python3 has numpy (the .npy read-back test uses it); .tools/bin has gonb.
+export PATH="$REPO/.venv/bin:$REPO/.tools/bin:$PATH"
+
+step "gofmt and go vet"
+unformatted="$(gofmt -l mlpkg bench)"
+if [[ -n "$unformatted" ]]; then
+  echo "not gofmt-ed:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+step "go test ./..."
+go test -count=1 -timeout 25m ./...
+
+step "go test -race (crawler, web app)"
+go test -count=1 -race -timeout 15m ./mlpkg/crawl/... ./mlpkg/serve/...
+
+step "fuzz the upload → decode → predict path (20 s)"
+go test -run '^$' -fuzz '^FuzzUpload$' -fuzztime 20s ./mlpkg/serve/
+
+step "notebook harness self-test"
+.venv/bin/python tests/notebooks/test_harness.py
+
+step "notebooks, headless, quick mode"
+tests/notebooks/run.sh
+
+step "JupyterLab in Chromium: run the predict notebook"
+tests/browser/notebook_test.sh
