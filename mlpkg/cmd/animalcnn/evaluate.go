@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
-	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
@@ -26,18 +25,14 @@ func runEvaluate(args []string) error {
 	data := fs.String("data", def.DataDir, "prepared dataset directory (output of prepare)")
 	asJSON := fs.Bool("json", false, "print the evaluation as JSON")
 	backendSpec := backend.RegisterFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	ds, err := loadDataset(*data)
 	if err != nil {
 		return err
 	}
-	b, err := backend.New(*backendSpec)
-	if err != nil {
-		return err
-	}
-	p, err := predict.Load(*checkpoint, b, backend.Name(b))
+	p, err := loadPredictor(*checkpoint, *backendSpec)
 	if err != nil {
 		return err
 	}

@@ -23,11 +23,8 @@ func runImportFashion(args []string) error {
 	cfg := fashion.DefaultConfig()
 	fs := newFlagSet(commands["import-fashion"])
 	cfg.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -12,6 +12,9 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself
@@ -89,4 +92,26 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// parseNoArgs parses a subcommand's flags and rejects positional arguments:
+// every setting of those subcommands is a flag.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (all settings are flags, see -h)", fs.Args())
+	}
+	return nil
+}
+
+// loadPredictor starts the backend named by spec (see package backend) and
+// loads the checkpoint directory on it.
+func loadPredictor(checkpoint, spec string) (*predict.Predictor, error) {
+	b, err := backend.New(spec)
+	if err != nil {
+		return nil, err
+	}
+	return predict.Load(checkpoint, b, backend.Name(b))
 }

@@ -37,11 +37,7 @@ func runPredict(args []string) error {
 	if _, err := predict.ExpandPaths(fs.Args()...); err != nil { // fail fast, before loading the model
 		return err
 	}
-	b, err := backend.New(*backendSpec)
-	if err != nil {
-		return err
-	}
-	p, err := predict.Load(*checkpoint, b, backend.Name(b))
+	p, err := loadPredictor(*checkpoint, *backendSpec)
 	if err != nil {
 		return err
 	}

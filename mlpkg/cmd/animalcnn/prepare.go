@@ -23,11 +23,8 @@ func runPrepare(args []string) error {
 	cfg := dataset.DefaultConfig()
 	fs := newFlagSet(commands["prepare"])
 	cfg.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
-	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
@@ -36,11 +35,7 @@ func runServe(args []string) error {
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 
-	b, err := backend.New(*backendSpec)
-	if err != nil {
-		return err
-	}
-	p, err := predict.Load(*checkpoint, b, backend.Name(b))
+	p, err := loadPredictor(*checkpoint, *backendSpec)
 	if err != nil {
 		return err
 	}

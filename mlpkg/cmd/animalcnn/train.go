@@ -32,11 +32,8 @@ func runTrain(args []string) error {
 	cfg := train.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	backendSpec := backend.RegisterFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (all settings are flags, see -h)", fs.Args())
 	}
 	ds, err := loadDataset(cfg.DataDir)
 	if err != nil {
