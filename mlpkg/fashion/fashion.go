@@ -25,6 +25,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
+
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
 
@@ -311,26 +313,7 @@ func writePNG(dir, name string, pix []byte) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("encode %s: %w", name, err)
 	}
-	path := filepath.Join(dir, name)
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	err = tmp.Chmod(0o644) // CreateTemp makes 0600 files
-	if err == nil {
-		_, err = tmp.Write(buf.Bytes())
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
 }
 
 // Installed reports whether the Fashion-MNIST files are in dir.

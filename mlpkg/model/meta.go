@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 )
 
 // MetaFile is the name of the metadata file written next to the checkpoints
@@ -71,7 +73,7 @@ func (m *Meta) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encode model metadata: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, MetaFile), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(dir, MetaFile), append(b, '\n'), 0o644)
 }
 
 // LoadMeta reads dir/model.json.
@@ -91,29 +93,4 @@ func LoadMeta(dir string) (*Meta, error) {
 		return nil, fmt.Errorf("load model metadata %s: needs at least 2 classes and a positive image size", filepath.Join(dir, MetaFile))
 	}
 	return m, nil
-}
-
-// writeFileAtomic writes data to a temporary file in the same directory and
-// renames it over path, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 )
 
 // HistoryFile is the per-epoch metrics file in a checkpoint directory (CSV, one row per epoch).
@@ -75,12 +77,5 @@ func writeHistory(dir string, history []Epoch) error {
 			g(e.Seconds), e.Time.Format(time.RFC3339)})
 	}
 	w.Flush()
-	tmp := filepath.Join(dir, "."+HistoryFile+".tmp")
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, HistoryFile)); err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, HistoryFile), buf.Bytes(), 0o644)
 }
