@@ -78,6 +78,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	train.LimitMemory(ds) // as the CLI does
 	b, err := backend.New(*be)
 	if err != nil {
 		return err

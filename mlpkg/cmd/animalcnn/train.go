@@ -39,6 +39,7 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
+	train.LimitMemory(ds)
 	b, err := backend.New(*backendSpec)
 	if err != nil {
 		return err
