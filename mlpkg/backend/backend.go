@@ -252,6 +252,17 @@ func canonicalXLAName(plugin string) string {
 }
 
 // create makes the backend of c, turning GoMLX panics into errors.
+// goConfig is the pure-Go backend's configuration when "go" is asked for
+// without options. GoMLX v0.26.0's pure-Go backend runs graph operations in a
+// pool of 2×NumCPU goroutines, and an operation running in the pool (a
+// matrix product, some element-wise ops) waits for pool slots for its own
+// parts: on a 2-core machine, four such operations at once fill the pool and
+// wait for each other forever (seen in about one training run in five).
+// parallelism=-1 makes the pool unbounded (goroutines still share GOMAXPROCS
+// threads), which cannot deadlock and measured the same speed and memory;
+// ops_sequential cannot deadlock either but is 30 % slower.
+const goConfig = "go:parallelism=-1"
+
 func create(c Choice) (b backends.Backend, err error) {
 	if strings.HasPrefix(c.Config, "xla") && c.Name == XLACUDA {
 		prepareCUDA()
@@ -261,7 +272,15 @@ func create(c Choice) (b backends.Backend, err error) {
 			err = fmt.Errorf("create GoMLX backend %s: %v", c.Name, r)
 		}
 	}()
-	b, err = backends.NewWithConfig(c.Config)
+	if c.Name == Go {
+		// The pure-Go backend prints its parallelism setting to standard
+		// output, which is the CLI's data channel (predict -json).
+		restore := silenceStdout()
+		b, err = backends.NewWithConfig(c.Config)
+		restore()
+	} else {
+		b, err = backends.NewWithConfig(c.Config)
+	}
 	if err != nil {
 		err = fmt.Errorf("create GoMLX backend %s (%s): %w", c.Name, c.Config, err)
 		if c.Name == XLACUDA {
@@ -270,6 +289,21 @@ func create(c Choice) (b backends.Backend, err error) {
 		}
 	}
 	return b, err
+}
+
+// silenceStdout points os.Stdout at the null device until the returned
+// function is called. Only for the moment of creating a backend, at start-up.
+func silenceStdout() (restore func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return func() {}
+	}
+	saved := os.Stdout
+	os.Stdout = null
+	return func() {
+		os.Stdout = saved
+		null.Close()
+	}
 }
 
 // prepareCUDA sets the variables the notes' CUDA recipe needs, when unset:
@@ -493,6 +527,9 @@ func (e *env) resolve(spec string) ([]Choice, error) {
 	}
 	switch name {
 	case Go:
+		if spec == Go {
+			spec = goConfig
+		}
 		return []Choice{{Name: Go, Config: spec, Source: source}}, nil
 	case "xla", "stablehlo", "shlo", "hlo":
 	default:
@@ -555,7 +592,7 @@ func (e *env) auto() []Choice {
 			continue
 		}
 		if in.Name == Go {
-			cs = append(cs, Choice{Name: Go, Config: Go, Source: "auto"})
+			cs = append(cs, Choice{Name: Go, Config: goConfig, Source: "auto"})
 			continue
 		}
 		cs = append(cs, xlaChoice(in.Name, in.Path, "", "auto"))

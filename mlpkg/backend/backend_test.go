@@ -3,6 +3,7 @@ package backend
 import (
 	"errors"
 	"flag"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -55,10 +56,10 @@ func TestGoAlwaysAvailable(t *testing.T) {
 		t.Fatalf("auto with no plugins = %v (source %q), want [go] from auto", got, cs[0].Source)
 	}
 	cs, err = e.resolve("go")
-	if err != nil || cs[0].Config != "go" || cs[0].Source != "argument" {
+	if err != nil || cs[0].Config != goConfig || cs[0].Source != "argument" {
 		t.Fatalf(`resolve("go") = %+v, %v`, cs, err)
 	}
-	// Options pass through to simplego.
+	// Asking for "go" gets the deadlock-free pool; explicit options pass through to simplego.
 	cs, err = e.resolve("go:parallelism=2")
 	if err != nil || cs[0].Name != Go || cs[0].Config != "go:parallelism=2" {
 		t.Fatalf(`resolve("go:parallelism=2") = %+v, %v`, cs, err)
@@ -309,5 +310,26 @@ func TestCrossBackend(t *testing.T) {
 			}
 		}
 		t.Logf("%s matches go on %d outputs", spec, len(goOut))
+	}
+}
+
+// The pure-Go backend must not print to standard output (the CLI's data
+// channel) when it is created.
+func TestNewGoPrintsNothing(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdout
+	os.Stdout = w
+	_, err = New(Go)
+	os.Stdout = saved
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	if len(out) > 0 {
+		t.Errorf("creating the go backend printed %q to stdout", out)
 	}
 }

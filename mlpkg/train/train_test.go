@@ -75,7 +75,7 @@ func testConfig(dir string) Config {
 
 func goBackend(t *testing.T) backends.Backend {
 	t.Helper()
-	b, err := backends.NewWithConfig("go")
+	b, err := backend.New(backend.Go)
 	if err != nil {
 		t.Fatal(err)
 	}
