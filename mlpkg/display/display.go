@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -36,7 +37,7 @@ func IsNotebook() bool { return gonbui.IsNotebook }
 // HTML displays raw HTML in the notebook; outside a notebook it does nothing.
 func HTML(htmlText string) {
 	if IsNotebook() {
-		gonbui.DisplayHTML(htmlText)
+		showHTML(htmlText)
 	}
 }
 
@@ -45,6 +46,7 @@ func HTML(htmlText string) {
 func Markdown(markdown string) {
 	if IsNotebook() {
 		gonbui.DisplayMarkdown(markdown)
+		Flush()
 		return
 	}
 	printText(markdown)
@@ -56,6 +58,7 @@ func Markdown(markdown string) {
 func SVG(svg string) {
 	if IsNotebook() {
 		gonbui.DisplaySvg(svg)
+		Flush()
 	}
 }
 
@@ -71,7 +74,7 @@ func ImageGrid(images []image.Image, captions []string, columns, size int) error
 	if err != nil {
 		return err
 	}
-	gonbui.DisplayHTML(h)
+	showHTML(h)
 	return nil
 }
 
@@ -79,7 +82,7 @@ func ImageGrid(images []image.Image, captions []string, columns, size int) error
 // table as aligned text.
 func Table(header []string, rows [][]string) {
 	if IsNotebook() {
-		gonbui.DisplayHTML(TableHTML(header, rows))
+		showHTML(TableHTML(header, rows))
 		return
 	}
 	printText(TableText(header, rows))
@@ -90,6 +93,7 @@ func Table(header []string, rows [][]string) {
 func LinePlot(title, xLabel, yLabel string, series ...Series) {
 	if IsNotebook() {
 		gonbui.DisplaySvg(LinePlotSVG(title, xLabel, yLabel, series...))
+		Flush()
 		return
 	}
 	printText(LinePlotText(title, series...))
@@ -100,7 +104,7 @@ func LinePlot(title, xLabel, yLabel string, series ...Series) {
 // notebook it prints the matrix as text.
 func ConfusionMatrix(labels []string, counts [][]int) {
 	if IsNotebook() {
-		gonbui.DisplayHTML(ConfusionMatrixHTML(labels, counts))
+		showHTML(ConfusionMatrixHTML(labels, counts))
 		return
 	}
 	printText(ConfusionMatrixText(labels, counts))
@@ -110,10 +114,40 @@ func ConfusionMatrix(labels []string, counts [][]int) {
 // bars (see ProbabilitiesHTML). Outside a notebook it prints text bars.
 func Probabilities(labels []string, probs []float64) {
 	if IsNotebook() {
-		gonbui.DisplayHTML(ProbabilitiesHTML(labels, probs))
+		showHTML(ProbabilitiesHTML(labels, probs))
 		return
 	}
 	printText(ProbabilitiesText(labels, probs))
+}
+
+// FlushTimeout bounds how long Flush waits for GoNB.
+const FlushTimeout = 5 * time.Second
+
+// Flush waits (at most FlushTimeout) until GoNB has received everything
+// displayed so far; outside a notebook it returns at once. Every display
+// function of this package ends with it: GoNB v0.11.1 stops reading a cell's
+// display pipe as soon as the cell's program exits, so a display sent just
+// before the exit could be lost (measured: about one cell in ten lost its
+// last display). Call it yourself after displaying with gonbui directly.
+func Flush() {
+	if !IsNotebook() {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		gonbui.Sync()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(FlushTimeout):
+	}
+}
+
+// showHTML displays HTML and waits until GoNB has it (see Flush).
+func showHTML(h string) {
+	gonbui.DisplayHTML(h)
+	Flush()
 }
 
 // printText writes s to Output, ending it with one newline.

@@ -20,7 +20,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO/.venv"
 NOTEBOOK="${1:-${NOTEBOOK:-05_predict.ipynb}}"
-EXPECT="${2:-${EXPECT:-(monkey|boar|crow) \\(\\d+(\\.\\d+)? ?%\\)}}"
+EXPECT="${2:-${EXPECT:-(sandal|sneaker|ankle_boot|monkey|boar|crow) \\(\\d+(\\.\\d+)? ?%\\)}}"
 TIMEOUT="${TIMEOUT:-600}"
 ROOT="$(cd "${NOTEBOOK_ROOT:-$REPO/notebooks}" && pwd)"
 file="$ROOT/$NOTEBOOK"

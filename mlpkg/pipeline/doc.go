@@ -1,0 +1,19 @@
+// Package pipeline runs the project's stages end to end for the notebooks:
+// it knows where each stage keeps its files (Paths), the settings of a full
+// and of a quick run (Settings), and makes sure that what a stage needs
+// exists, creating it when it does not:
+//
+//	EnsureImages    the default dataset's pictures (imports Fashion-MNIST)
+//	EnsurePrepared  the prepared arrays (runs dataset.Prepare)
+//	EnsureModel     a trained checkpoint (trains one)
+//
+// Each Ensure function is idempotent: when its output is already there and
+// matches the settings it only says so. That lets every notebook run on its
+// own, in a fresh kernel, whatever ran before.
+//
+// The package also holds the few helpers that would make notebook cells
+// long: the Flickr stand-in crawl, tables and image galleries built from
+// results (shown with package display), the evaluation saved between cells,
+// and a multipart upload to the web server. Functions that narrate what they
+// do write to Output.
+package pipeline

@@ -1,0 +1,211 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/train"
+	"github.com/gomlx/gomlx/backends"
+)
+
+// EnsureImages makes sure p.Images holds the pictures of s.Classes: at least
+// s.PerClass of each Fashion-MNIST class, importing the missing ones from
+// Debian's dataset-fashion-mnist (fashion.Import, idempotent), and at least
+// dataset.DefaultMinPerClass photos of any other class (those it cannot
+// create: crawl or copy them). It returns the counts per class.
+func EnsureImages(ctx context.Context, p Paths, s Settings) ([]ClassImages, error) {
+	counts, err := CountImages(p.Images, s.Classes)
+	if err != nil {
+		return nil, err
+	}
+	var importing, lacking []string
+	for _, c := range counts {
+		switch {
+		case c.Pictures >= s.PerClass:
+		case isFashionClass(c.Class):
+			importing = append(importing, c.Class)
+		case c.Pictures < dataset.DefaultMinPerClass:
+			lacking = append(lacking, c.Class)
+		}
+	}
+	if len(lacking) > 0 {
+		return nil, fmt.Errorf("ensure images: no photos (or fewer than %d) of %s in %s: crawl them (01_crawl) or copy photos into %s/<class>/",
+			dataset.DefaultMinPerClass, strings.Join(lacking, ", "), p.Images, p.Images)
+	}
+	if len(importing) == 0 {
+		fmt.Fprintf(Output, "images: %s already holds %s\n", p.Images, countsLine(counts))
+		return counts, nil
+	}
+	cfg := s.FashionConfig(p)
+	cfg.Classes = importing
+	if !fashion.Installed(cfg.SourceDir) {
+		return nil, fmt.Errorf("ensure images: Fashion-MNIST is not installed in %s: install Debian's dataset-fashion-mnist (kernel_setup/setup.sh does)", cfg.SourceDir)
+	}
+	sum, err := fashion.Import(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	written := 0
+	for _, c := range sum.Counts {
+		written += c.Written
+	}
+	fmt.Fprintf(Output, "images: imported %d Fashion-MNIST pictures of %s into %s\n", written, strings.Join(importing, ", "), p.Images)
+	if counts, err = CountImages(p.Images, s.Classes); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(Output, "images: %s now holds %s\n", p.Images, countsLine(counts))
+	return counts, nil
+}
+
+// countsLine lists picture counts as "sandal 1000, sneaker 1000".
+func countsLine(counts []ClassImages) string {
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = fmt.Sprintf("%s %d", c.Class, c.Pictures)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// EnsurePrepared returns the prepared dataset in p.Processed when it was made
+// with s's classes, image size, cap and augmentation; otherwise it makes sure
+// the images exist (EnsureImages), runs dataset.Prepare with
+// s.PrepareConfig(p) and returns the result.
+func EnsurePrepared(ctx context.Context, p Paths, s Settings) (*dataset.Dataset, error) {
+	ds, err := dataset.Load(p.Processed)
+	switch {
+	case err == nil && preparedWith(ds.Meta, s):
+		fmt.Fprintf(Output, "dataset: %s holds %s\n", p.Processed, describeDataset(ds))
+		return ds, nil
+	case err == nil:
+		fmt.Fprintf(Output, "dataset: %s was prepared with other settings (classes %v, %d px, %d per class): preparing it again\n",
+			p.Processed, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.MaxPerClass)
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(Output, "dataset: nothing prepared in %s yet: preparing it\n", p.Processed)
+	default:
+		fmt.Fprintf(Output, "dataset: %s cannot be read (%v): preparing it again\n", p.Processed, err)
+	}
+	if _, err := EnsureImages(ctx, p, s); err != nil {
+		return nil, err
+	}
+	sum, err := dataset.Prepare(ctx, s.PrepareConfig(p))
+	if err != nil {
+		return nil, err
+	}
+	if ds, err = dataset.Load(p.Processed); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(Output, "dataset: prepared %s in %.1f s\n", describeDataset(ds), sum.Elapsed.Seconds())
+	return ds, nil
+}
+
+// preparedWith reports whether a prepared dataset matches the settings.
+func preparedWith(m dataset.Meta, s Settings) bool {
+	return slices.Equal(m.Classes, s.Classes) && m.ImageSize == s.ImageSize && m.MaxPerClass == s.PerClass && m.Augment == s.Augment
+}
+
+// describeDataset says what a prepared dataset holds, in one line.
+func describeDataset(ds *dataset.Dataset) string {
+	return fmt.Sprintf("%d training and %d test images of %s, %d×%d",
+		ds.Train.N, ds.Test.N, strings.Join(ds.Meta.Classes, ", "), ds.Meta.ImageSize, ds.Meta.ImageSize)
+}
+
+// Train trains the CNN on ds with s.TrainConfig(p) on backend b, printing one
+// line per epoch to Output. It resumes the run in p.Checkpoint when that run
+// is on the same dataset (unless s.Fresh), and starts over, saying so, when
+// the checkpoint was trained on another dataset. Cancelling ctx (a kernel
+// interrupt) saves a checkpoint and returns a Result with Interrupted set;
+// running Train again resumes.
+func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b backends.Backend) (*train.Result, error) {
+	cfg := s.TrainConfig(p)
+	if meta, err := model.LoadMeta(p.Checkpoint); err == nil && !cfg.Fresh {
+		history, _ := train.ReadHistory(p.Checkpoint)
+		switch {
+		case meta.DatasetHash != ds.Meta.Hash:
+			fmt.Fprintf(Output, "train: %s holds a model of another dataset: starting a new run that replaces it\n", p.Checkpoint)
+			cfg.Fresh = true
+		case len(history) >= cfg.Epochs:
+			fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", p.Checkpoint, len(history))
+		case len(history) > 0:
+			fmt.Fprintf(Output, "train: resuming the run in %s after epoch %d of %d\n", p.Checkpoint, len(history), cfg.Epochs)
+		}
+	}
+	name := backend.Name(b)
+	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, name, p.Checkpoint)
+	res, err := train.Train(ctx, cfg, ds, train.Options{
+		Backend:     b,
+		BackendName: name,
+		OnEpoch:     func(e train.Epoch) { fmt.Fprintln(Output, EpochLine(e, cfg.Epochs)) },
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Interrupted {
+		fmt.Fprintf(Output, "train: interrupted; checkpoint saved in %s: run again to resume\n", res.Dir)
+	} else if res.Best.Epoch > 0 {
+		fmt.Fprintf(Output, "train: best epoch %d: test accuracy %.4f (checkpoint %s/%s)\n", res.Best.Epoch, res.Best.TestAccuracy, res.Dir, model.BestDir)
+	}
+	return res, nil
+}
+
+// EpochLine formats one epoch's metrics as the progress line Train prints.
+func EpochLine(e train.Epoch, epochs int) string {
+	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f  |  test loss %.4f acc %.3f  |  %.0f img/s, %.0f s",
+		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
+}
+
+// EnsureModel returns the metadata of the trained model in p.Checkpoint; when
+// there is none, it prepares the data (EnsurePrepared) and trains one with s
+// on backend b (Train) first.
+func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (*model.Meta, error) {
+	if meta, err := model.LoadMeta(p.Checkpoint); err == nil {
+		if _, err := model.SnapshotDir(p.Checkpoint); err == nil {
+			fmt.Fprintf(Output, "model: %s\n", DescribeModel(meta))
+			return meta, nil
+		}
+	}
+	fmt.Fprintf(Output, "model: no trained model in %s yet: training one (%d epochs)\n", p.Checkpoint, s.Epochs)
+	ds, err := EnsurePrepared(ctx, p, s)
+	if err != nil {
+		return nil, err
+	}
+	res, err := Train(ctx, p, s, ds, b)
+	if err != nil {
+		return nil, err
+	}
+	if res.Interrupted {
+		return nil, fmt.Errorf("ensure model: training interrupted (checkpoint saved in %s: run again to resume)", res.Dir)
+	}
+	fmt.Fprintf(Output, "model: %s\n", DescribeModel(res.Meta))
+	return res.Meta, nil
+}
+
+// DescribeModel says in one line which model a checkpoint holds.
+func DescribeModel(m *model.Meta) string {
+	line := fmt.Sprintf("%s, classes %s, %d×%d", m.ModelID, strings.Join(m.Classes, ", "), m.ImageSize, m.ImageSize)
+	if acc, ok := m.Metrics["test_accuracy"]; ok {
+		line += fmt.Sprintf(", test accuracy %.3f after %s", acc, plural(int(m.Metrics["epochs"]), "epoch"))
+	}
+	if m.Backend != "" {
+		line += ", trained on " + m.Backend
+	}
+	return line
+}
+
+// plural returns "1 epoch" or "3 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

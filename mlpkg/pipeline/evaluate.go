@@ -1,0 +1,231 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+	"github.com/animalcnn/animalcnn/mlpkg/train"
+	"github.com/gomlx/gomlx/backends"
+)
+
+// EvaluationFile is the file in the checkpoint directory where Evaluate
+// saves its results for later cells (LoadEvaluation).
+const EvaluationFile = "evaluation.json"
+
+// Evaluation is a model's evaluation on the prepared test split, with what
+// identifies the model and the data.
+type Evaluation struct {
+	*train.Evaluation
+	// ModelID is the evaluated model's (model.Meta.ModelID).
+	ModelID string
+	// DatasetHash identifies the test data (dataset.Meta.Hash).
+	DatasetHash string
+	// Backend is the backend the predictions ran on.
+	Backend string
+}
+
+// evaluationFile is EvaluationFile's content: the per-image results, from
+// which train.NewEvaluation recomputes the metrics (JSON has no NaN, which
+// precision can be).
+type evaluationFile struct {
+	ModelID       string      `json:"model_id"`
+	DatasetHash   string      `json:"dataset_hash"`
+	Backend       string      `json:"backend"`
+	Classes       []string    `json:"classes"`
+	Labels        []int32     `json:"labels"`
+	Probabilities [][]float32 `json:"probabilities"`
+}
+
+// Evaluate classifies the test split of p.Processed with the model in
+// p.Checkpoint on backend b, saves the results to p.Checkpoint/EvaluationFile
+// and prints the accuracy.
+func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
+	pr, err := predict.Load(p.Checkpoint, b, backend.Name(b))
+	if err != nil {
+		return nil, err
+	}
+	ds, err := dataset.Load(p.Processed)
+	if err != nil {
+		return nil, err
+	}
+	meta := pr.Meta()
+	if !slices.Equal(meta.Classes, ds.Meta.Classes) || meta.ImageSize != ds.Meta.ImageSize {
+		return nil, fmt.Errorf("evaluate: the model in %s knows %v at %d px, the dataset in %s has %v at %d px",
+			p.Checkpoint, meta.Classes, meta.ImageSize, p.Processed, ds.Meta.Classes, ds.Meta.ImageSize)
+	}
+	if meta.DatasetHash != "" && meta.DatasetHash != ds.Meta.Hash {
+		fmt.Fprintf(Output, "note: the dataset in %s is not the one the model was trained on: its test images may have been seen in training\n", p.Processed)
+	}
+	preds, err := pr.PredictPixels(ds.Test.Images, ds.Test.N)
+	if err != nil {
+		return nil, err
+	}
+	f := evaluationFile{ModelID: meta.ModelID, DatasetHash: ds.Meta.Hash, Backend: pr.Backend(),
+		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: make([][]float32, len(preds))}
+	for i, pred := range preds {
+		f.Probabilities[i] = pred.Probabilities
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(p.Checkpoint, EvaluationFile), data); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	ev, err := f.evaluation()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(Output, "%s (model %s, backend %s)\n", AccuracyLine(ev), ev.ModelID, ev.Backend)
+	return ev, nil
+}
+
+// evaluation recomputes the metrics from the saved results.
+func (f *evaluationFile) evaluation() (*Evaluation, error) {
+	ev, err := train.NewEvaluation(f.Classes, f.Labels, f.Probabilities)
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluation{Evaluation: ev, ModelID: f.ModelID, DatasetHash: f.DatasetHash, Backend: f.Backend}, nil
+}
+
+// LoadEvaluation reads what Evaluate saved in p.Checkpoint. It fails when the
+// model there has changed since (run Evaluate again).
+func LoadEvaluation(p Paths) (*Evaluation, error) {
+	data, err := os.ReadFile(filepath.Join(p.Checkpoint, EvaluationFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load evaluation: no evaluation in %s yet: run the evaluation (pipeline.Evaluate) first", p.Checkpoint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load evaluation: %w", err)
+	}
+	var f evaluationFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("load evaluation %s: %w", p.Checkpoint, err)
+	}
+	if meta, err := model.LoadMeta(p.Checkpoint); err == nil && meta.ModelID != f.ModelID {
+		return nil, fmt.Errorf("load evaluation: %s holds the evaluation of model %s, but the model there is now %s: run the evaluation again",
+			p.Checkpoint, f.ModelID, meta.ModelID)
+	}
+	return f.evaluation()
+}
+
+// Misclassified returns the number of test images the model got wrong.
+func (ev *Evaluation) Misclassified() int {
+	n := 0
+	for i, p := range ev.Predicted {
+		if p != int(ev.Labels[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// AccuracyLine states an evaluation's accuracy: "accuracy 95.3 % (715/750 test images), loss 0.144".
+func AccuracyLine(ev *Evaluation) string {
+	return fmt.Sprintf("accuracy %.1f %% (%d/%d test images), loss %.3f", 100*ev.Accuracy, ev.N-ev.Misclassified(), ev.N, ev.Loss)
+}
+
+// PerClassTable lays out an evaluation's per-class precision, recall and F1
+// as a table for display.Table.
+func PerClassTable(ev *Evaluation) (header []string, rows [][]string) {
+	header = []string{"class", "test images", "predicted as it", "precision", "recall", "F1"}
+	for i, c := range ev.Classes {
+		support, predicted := 0, 0
+		for t := range ev.Confusion {
+			predicted += ev.Confusion[t][i]
+		}
+		for _, n := range ev.Confusion[i] {
+			support += n
+		}
+		rows = append(rows, []string{c, strconv.Itoa(support), strconv.Itoa(predicted),
+			percent(ev.Precision[i]), percent(ev.Recall[i]), percent(ev.F1[i])})
+	}
+	return header, rows
+}
+
+// percent formats a fraction as "95.2 %", NaN as "–" (undefined).
+func percent(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f %%", 100*x)
+}
+
+// Mistakes returns up to limit misclassified test images of p.Processed, the
+// most confident mistakes first, with captions giving the true class and
+// every class's probability ("true sneaker: sandal 81 %, sneaker 17 %, …",
+// with no-break spaces inside each item).
+func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, error) {
+	ds, err := dataset.Load(p.Processed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ds.Meta.Hash != ev.DatasetHash || ds.Test.N != len(ev.Labels) {
+		return nil, nil, fmt.Errorf("mistakes: the dataset in %s changed since the evaluation: run the evaluation again", p.Processed)
+	}
+	var wrong []int
+	for i, pred := range ev.Predicted {
+		if pred != int(ev.Labels[i]) {
+			wrong = append(wrong, i)
+		}
+	}
+	sort.SliceStable(wrong, func(a, b int) bool {
+		i, j := wrong[a], wrong[b]
+		return ev.Probabilities[i][ev.Predicted[i]] > ev.Probabilities[j][ev.Predicted[j]]
+	})
+	wrong = wrong[:min(limit, len(wrong))]
+	images := make([]image.Image, len(wrong))
+	captions := make([]string, len(wrong))
+	for k, i := range wrong {
+		images[k] = imageio.RGBImage(ds.Test.Image(i), ds.Test.Size, ds.Test.Size)
+		order := make([]int, len(ev.Classes))
+		for c := range order {
+			order[c] = c
+		}
+		sort.SliceStable(order, func(a, b int) bool { return ev.Probabilities[i][order[a]] > ev.Probabilities[i][order[b]] })
+		parts := make([]string, len(order))
+		for n, c := range order {
+			parts[n] = fmt.Sprintf("%s\u00a0%.0f\u00a0%%", ev.Classes[c], 100*ev.Probabilities[i][c]) // no-break spaces: "98 %" stays on one line
+		}
+		captions[k] = fmt.Sprintf("true %s: %s", ev.Classes[ev.Labels[i]], strings.Join(parts, ", "))
+	}
+	return images, captions, nil
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

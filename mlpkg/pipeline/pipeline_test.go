@@ -1,0 +1,512 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/display"
+	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+	"github.com/animalcnn/animalcnn/mlpkg/serve"
+	"github.com/animalcnn/animalcnn/mlpkg/train"
+)
+
+// captureOutput sends Output (and display's plain-text output) to a buffer
+// for the rest of the test.
+func captureOutput(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	oldOut, oldDisplay := Output, display.Output
+	Output, display.Output = &buf, &buf
+	t.Cleanup(func() { Output, display.Output = oldOut, oldDisplay })
+	return &buf
+}
+
+// writeTree writes perClass generated PNG pictures of each class under
+// imagesDir/<class>/, named p000.png, p001.png, …; each class has its own
+// colour so that a model can tell them apart.
+func writeTree(t *testing.T, imagesDir string, classes []string, perClass int) {
+	t.Helper()
+	for c, class := range classes {
+		dir := filepath.Join(imagesDir, class)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perClass {
+			img := image.NewNRGBA(image.Rect(0, 0, 20, 20))
+			for y := range 20 {
+				for x := range 20 {
+					v := uint8(60 * c)
+					img.Set(x, y, color.NRGBA{v + uint8(x*3), uint8(200 - 60*c), uint8(i * 7), 255})
+				}
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%03d.png", i)), buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// tinySettings are settings small enough for the pure-Go backend in a test.
+func tinySettings(classes ...string) Settings {
+	s := DefaultSettings(true)
+	s.Classes = classes
+	s.PerClass = 16
+	s.ImageSize = 18
+	s.Epochs = 1
+	s.BatchSize = 8
+	s.Fresh = false
+	return s
+}
+
+func TestNotebookPaths(t *testing.T) {
+	t.Setenv(DataEnv, "")
+	if p := NotebookPaths(false); p.Root != "../data" || p.Images != filepath.Join("..", "data", "images") ||
+		p.Processed != filepath.Join("..", "data", "processed") || p.Checkpoint != filepath.Join("..", "data", "checkpoints", "cnn") {
+		t.Errorf("full paths: %+v", p)
+	}
+	if p := NotebookPaths(true); p.Root != filepath.Join("..", "data", "quick") || p.Checkpoint != filepath.Join("..", "data", "quick", "checkpoints", "cnn") {
+		t.Errorf("quick paths: %+v", p)
+	}
+	t.Setenv(DataEnv, "/tmp/x")
+	if p := NotebookPaths(true); p.Root != "/tmp/x/quick" || p.Scratch != "/tmp/x/quick/scratch" {
+		t.Errorf("paths with $%s: %+v", DataEnv, p)
+	}
+}
+
+func TestDefaultSettings(t *testing.T) {
+	p := NewPaths("d")
+	for _, quick := range []bool{false, true} {
+		s := DefaultSettings(quick)
+		pc := s.PrepareConfig(p)
+		if err := pc.Validate(); err != nil {
+			t.Errorf("quick=%v: prepare config: %v", quick, err)
+		}
+		tc := s.TrainConfig(p)
+		if err := tc.Validate(); err != nil {
+			t.Errorf("quick=%v: train config: %v", quick, err)
+		}
+		if tc.DataDir != p.Processed || tc.CheckpointDir != p.Checkpoint || tc.Fresh != quick {
+			t.Errorf("quick=%v: train config paths/fresh: %+v", quick, tc)
+		}
+		if fc := s.FashionConfig(p); fc.OutDir != p.Images || fc.PerClass != s.PerClass || !slices.Equal(fc.Classes, fashion.DefaultClasses) {
+			t.Errorf("quick=%v: fashion config %+v", quick, fc)
+		}
+		if !strings.Contains(s.String(), "sandal") {
+			t.Errorf("String() = %q", s.String())
+		}
+	}
+	if s := DefaultSettings(false).WithClasses("monkey", "crow"); !slices.Equal(s.Classes, []string{"monkey", "crow"}) || s.PerClass != 1000 {
+		t.Errorf("WithClasses: %+v", s)
+	}
+	full, quick := DefaultSettings(false), DefaultSettings(true)
+	if full.PerClass != 1000 || full.Epochs != 10 || full.ImageSize != 50 || quick.PerClass >= full.PerClass || quick.Epochs >= full.Epochs {
+		t.Errorf("full %+v, quick %+v", full, quick)
+	}
+}
+
+func TestEnsureImagesNeedsPhotosOfOtherClasses(t *testing.T) {
+	captureOutput(t)
+	p := NewPaths(t.TempDir())
+	_, err := EnsureImages(context.Background(), p, tinySettings("monkey", "crow"))
+	if err == nil || !strings.Contains(err.Error(), "01_crawl") || !strings.Contains(err.Error(), "monkey, crow") {
+		t.Fatalf("EnsureImages without photos: %v", err)
+	}
+	writeTree(t, p.Images, []string{"monkey", "crow"}, 11) // fewer than PerClass is fine for photos
+	counts, err := EnsureImages(context.Background(), p, tinySettings("monkey", "crow"))
+	if err != nil || len(counts) != 2 || counts[0].Pictures != 11 {
+		t.Fatalf("EnsureImages with photos: %+v, %v", counts, err)
+	}
+}
+
+func TestEnsureImagesImportsFashionMNIST(t *testing.T) {
+	if !fashion.Installed(fashion.DefaultSourceDir) {
+		t.Skip("Debian's dataset-fashion-mnist is not installed")
+	}
+	out := captureOutput(t)
+	p := NewPaths(t.TempDir())
+	s := tinySettings("sandal", "sneaker")
+	s.PerClass = 12
+	counts, err := EnsureImages(context.Background(), p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 2 || counts[0].Pictures != 12 || counts[1].Pictures != 12 || !strings.Contains(counts[0].Example, "png 28×28") {
+		t.Errorf("counts after import: %+v", counts)
+	}
+	if !strings.Contains(out.String(), "imported 24 Fashion-MNIST pictures") {
+		t.Errorf("output: %s", out)
+	}
+	out.Reset()
+	if _, err := EnsureImages(context.Background(), p, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "already holds sandal 12, sneaker 12") {
+		t.Errorf("second call: %s", out)
+	}
+}
+
+// TestPipeline runs the stages one after the other on a tiny generated
+// dataset with the pure-Go backend: prepare, train, resume, evaluate,
+// predict, serve.
+func TestPipeline(t *testing.T) {
+	out := captureOutput(t)
+	ctx := context.Background()
+	p := NewPaths(t.TempDir())
+	classes := []string{"red", "green", "blue"}
+	writeTree(t, p.Images, classes, 20)
+	s := tinySettings(classes...)
+	// ops_sequential: GoMLX v0.26.0's pure-Go backend can deadlock when it
+	// runs graph nodes in parallel on few cores (nested waits on its worker
+	// pool, seen on 2 cores); sequential nodes still use parallel matmuls.
+	b, err := backend.New("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// EnsurePrepared prepares once, then reuses, and prepares again for other settings.
+	ds, err := EnsurePrepared(ctx, p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Train.N+ds.Test.N != 3*16 || ds.Meta.ImageSize != 18 || !strings.Contains(out.String(), "dataset: prepared") {
+		t.Fatalf("prepared %d+%d at %d; output %s", ds.Train.N, ds.Test.N, ds.Meta.ImageSize, out)
+	}
+	out.Reset()
+	if _, err := EnsurePrepared(ctx, p, s); err != nil || !strings.Contains(out.String(), "holds") || strings.Contains(out.String(), "prepared ") {
+		t.Fatalf("second EnsurePrepared: %v; %s", err, out)
+	}
+	s20 := s
+	s20.PerClass = 20
+	out.Reset()
+	if ds20, err := EnsurePrepared(ctx, p, s20); err != nil || ds20.Train.N+ds20.Test.N != 60 || !strings.Contains(out.String(), "other settings") {
+		t.Fatalf("EnsurePrepared with other settings: %v; %s", err, out)
+	}
+
+	// EnsureModel trains (EnsurePrepared again: back to 16 per class), then finds the model.
+	out.Reset()
+	meta, err := EnsureModel(ctx, p, s, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "no trained model") || !strings.Contains(out.String(), "epoch  1/1") || meta.Backend != backend.Go {
+		t.Fatalf("EnsureModel output: %s", out)
+	}
+	out.Reset()
+	if meta2, err := EnsureModel(ctx, p, s, b); err != nil || meta2.ModelID != meta.ModelID || strings.Contains(out.String(), "train:") {
+		t.Fatalf("second EnsureModel: %v; %s", err, out)
+	}
+	if !strings.Contains(DescribeModel(meta), "test accuracy") {
+		t.Errorf("DescribeModel: %s", DescribeModel(meta))
+	}
+
+	// Train resumes with more epochs, and starts over on another dataset.
+	ds, err = EnsurePrepared(ctx, p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := s
+	s2.Epochs = 2
+	out.Reset()
+	res, err := Train(ctx, p, s2, ds, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.History) != 2 || !strings.Contains(out.String(), "resuming the run") || !strings.Contains(out.String(), "best epoch") {
+		t.Fatalf("resumed run: %d epochs; %s", len(res.History), out)
+	}
+	history, err := train.ReadHistory(p.Checkpoint)
+	if err != nil || len(history) != 2 {
+		t.Fatalf("history: %d epochs, %v", len(history), err)
+	}
+	out.Reset()
+	ShowHistory(history)
+	if !strings.Contains(out.String(), "after 2 epochs") {
+		t.Errorf("ShowHistory: %s", out)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	s3 := s2
+	s3.Epochs = 3
+	out.Reset()
+	if res, err := Train(cancelled, p, s3, ds, b); err != nil || !res.Interrupted || !strings.Contains(out.String(), "interrupted") {
+		t.Fatalf("cancelled Train: %+v, %v; %s", res, err, out)
+	}
+
+	// Evaluate saves what later cells load.
+	out.Reset()
+	ev, err := Evaluate(p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.N != ds.Test.N || !strings.Contains(out.String(), "accuracy ") || !strings.Contains(AccuracyLine(ev), "test images") {
+		t.Fatalf("Evaluate: n=%d; %s", ev.N, out)
+	}
+	loaded, err := LoadEvaluation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Accuracy != ev.Accuracy || loaded.ModelID != meta.ModelID || len(loaded.Predicted) != ds.Test.N {
+		t.Errorf("LoadEvaluation: %+v", loaded)
+	}
+	header, rows := PerClassTable(loaded)
+	if len(header) != 6 || len(rows) != 3 || rows[0][1] != "4" {
+		t.Errorf("PerClassTable: %v %v", header, rows)
+	}
+	if want := int(math.Round((1 - loaded.Accuracy) * float64(loaded.N))); loaded.Misclassified() != want {
+		t.Errorf("Misclassified = %d, want %d", loaded.Misclassified(), want)
+	}
+	imgs, captions, err := Mistakes(p, loaded, 2)
+	if err != nil || len(imgs) != len(captions) || len(imgs) > 2 {
+		t.Fatalf("Mistakes: %d images, %v", len(imgs), err)
+	}
+	for _, c := range captions {
+		if !strings.HasPrefix(c, "true ") || !strings.Contains(c, "\u00a0%") {
+			t.Errorf("mistake caption %q", c)
+		}
+	}
+
+	// Predict a test picture and a few per class.
+	pr, err := predict.Load(p.Checkpoint, b, backend.Go)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := PictureToPredict(p, "")
+	if err != nil || !strings.HasPrefix(path, p.Images) {
+		t.Fatalf("PictureToPredict: %q, %v", path, err)
+	}
+	if _, err := PictureToPredict(p, filepath.Join(p.Root, "missing.png")); err == nil {
+		t.Error("PictureToPredict of a missing file: no error")
+	}
+	out.Reset()
+	pred, err := ShowPrediction(pr, path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), PredictionLine(pred, 1)+"\n") || !strings.Contains(out.String(), "top 3: ") {
+		t.Errorf("ShowPrediction output: %s", out)
+	}
+	imgs, captions, correct, err := PredictTestPictures(pr, p, 2)
+	if err != nil || len(imgs) != 6 || len(captions) != 6 || correct > 6 {
+		t.Fatalf("PredictTestPictures: %d, %v, %d, %v", len(imgs), captions, correct, err)
+	}
+
+	// Serve it and post a picture.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	cfg := serve.DefaultConfig()
+	cfg.Logger = quietLogger()
+	go func() { done <- serve.Serve(sctx, ln, cfg, pr) }()
+	answer, err := PostImage(ctx, "http://"+ln.Addr().String(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer, `"class": "`+pred.Class+`"`) {
+		t.Errorf("answer: %s", answer)
+	}
+	if _, err := PostImage(ctx, "http://"+ln.Addr().String(), filepath.Join(p.Processed, dataset.MetaFile)); err == nil || !strings.Contains(err.Error(), "415") {
+		t.Errorf("posting JSON: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+
+	// A new run replaces the model: the saved evaluation is stale, and a
+	// model of another dataset is replaced by Train.
+	s4 := s
+	s4.Fresh = true
+	if _, err := Train(ctx, p, s4, ds, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEvaluation(p); err == nil || !strings.Contains(err.Error(), "again") {
+		t.Errorf("LoadEvaluation after a new run: %v", err)
+	}
+	ds20, err := EnsurePrepared(ctx, p, s20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if _, err := Train(ctx, p, s20, ds20, b); err != nil || !strings.Contains(out.String(), "another dataset") {
+		t.Fatalf("Train on another dataset: %v; %s", err, out)
+	}
+	if m, err := model.LoadMeta(p.Checkpoint); err != nil || m.DatasetHash != ds20.Meta.Hash {
+		t.Errorf("model after Train on another dataset: %v", err)
+	}
+}
+
+func TestStandInCrawl(t *testing.T) {
+	captureOutput(t)
+	dir := filepath.Join(t.TempDir(), "stand-in")
+	if err := os.MkdirAll(filepath.Join(dir, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := StandInCrawl(context.Background(), dir, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old")); !os.IsNotExist(err) {
+		t.Error("StandInCrawl did not empty its folder")
+	}
+	if len(rep.Classes) != 3 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, c := range rep.Classes {
+		if c.Kept != 6 || c.Exhausted {
+			t.Errorf("%s: kept %d, exhausted %v", c.Class, c.Kept, c.Exhausted)
+		}
+	}
+	if len(rep.Classes[0].Rejected) != 1 || len(rep.Classes[2].Rejected) != 1 {
+		t.Errorf("rejected: monkey %v, crow %v", rep.Classes[0].Rejected, rep.Classes[2].Rejected)
+	}
+	header, rows := ReportTable(rep)
+	if len(rows) != 3 || len(rows[0]) != len(header) || rows[1][1] != "wild boar" || !strings.Contains(rows[0][6], "unavailable") || !strings.Contains(rows[2][6], "duplicate") {
+		t.Errorf("ReportTable: %v %v", header, rows)
+	}
+	imgs, captions, groups, err := NearDuplicateImages(filepath.Join(dir, "crow"), 10)
+	if err != nil || groups != 1 || len(imgs) != 2 || !strings.HasPrefix(captions[0], "group 1: ") {
+		t.Errorf("NearDuplicateImages: %d groups, %v, %v", groups, captions, err)
+	}
+	md, err := Attribution(dir, 0)
+	if err != nil || !strings.Contains(md, "Stand-in photographer") || !strings.Contains(md, "crow on a fence") || strings.Count(md, "\n- ") != 18 {
+		t.Errorf("Attribution: %v\n%s", err, md)
+	}
+	md, err = Attribution(dir, 2)
+	if err != nil || strings.Count(md, "\n- ") != 9 || strings.Count(md, "- … and 4 more") != 3 || !strings.Contains(md, "## crow (6 photos)") {
+		t.Errorf("Attribution, 2 per class: %v\n%s", err, md)
+	}
+	if _, err := StandInCrawl(context.Background(), dir, 4); err == nil {
+		t.Error("StandInCrawl with 4 per class: no error")
+	}
+}
+
+func TestCrawlWithoutKeyUsesStandIn(t *testing.T) {
+	out := captureOutput(t)
+	t.Setenv("FLICKR_API_KEY", "")
+	p := NewPaths(t.TempDir())
+	if HaveFlickrKey() || CrawlDir(p) != filepath.Join(p.Scratch, StandInDir) {
+		t.Fatalf("without a key: HaveFlickrKey %v, CrawlDir %s", HaveFlickrKey(), CrawlDir(p))
+	}
+	rep, err := Crawl(context.Background(), p, DefaultSettings(true), 5)
+	if err != nil || len(rep.Classes) != 3 || !strings.Contains(out.String(), "STAND-IN") {
+		t.Fatalf("Crawl: %v; %s", err, out)
+	}
+	if md, err := Credits(p, 2); err != nil || !strings.HasPrefix(md, "**STAND-IN**") || !strings.Contains(md, "## crow (5 photos)") {
+		t.Errorf("Credits: %v\n%s", err, md)
+	}
+	if !strings.Contains(FlickrKeyHelp(), "FLICKR_API_KEY=") {
+		t.Error("FlickrKeyHelp does not say how to set the key")
+	}
+	t.Setenv("FLICKR_API_KEY", "k")
+	if !HaveFlickrKey() || CrawlDir(p) != p.Images {
+		t.Errorf("with a key: CrawlDir %s", CrawlDir(p))
+	}
+}
+
+func TestImagesAndCuration(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "images")
+	writeTree(t, images, []string{"a", "b"}, 12)
+	if err := dataset.AddExclusions(filepath.Join(images, "a"), "", "p003.png"); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := CountImages(images, []string{"a", "b", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[0].Pictures != 12 || counts[0].Excluded != 1 || counts[2].Pictures != 0 || counts[0].Example != "p000.png, png 20×20" {
+		t.Errorf("CountImages: %+v", counts)
+	}
+	_, rows := ImagesTable(counts)
+	if len(rows) != 4 || rows[3][0] != "total" || rows[3][1] != "24" || rows[3][3] != "23" {
+		t.Errorf("ImagesTable rows: %v", rows)
+	}
+	imgs, captions, err := ClassSamples(filepath.Join(images, "a"), 4)
+	if err != nil || len(imgs) != 4 || slices.Contains(captions, "p003.png") {
+		t.Errorf("ClassSamples: %v, %v", captions, err)
+	}
+	first, err := FirstPicture(images, "b")
+	if err != nil || filepath.Base(first) != "p000.png" {
+		t.Errorf("FirstPicture: %s, %v", first, err)
+	}
+
+	ex, err := ExclusionDemo(images, filepath.Join(root, "scratch"), "b", 10, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Used != 8 || len(ex.Files) != 10 || !strings.Contains(ex.ExcludeTxt, "p002.png") || !strings.Contains(ex.ExcludeTxt, "p006.png") || ex.Before == nil || ex.After == nil {
+		t.Errorf("ExclusionDemo: used %d, files %v, exclude.txt %q", ex.Used, ex.Files, ex.ExcludeTxt)
+	}
+	if excl, _ := dataset.ReadExclusions(filepath.Join(images, "b")); len(excl) != 0 {
+		t.Errorf("ExclusionDemo touched the real folder: %v", excl)
+	}
+	if ex2, err := ExclusionDemo(images, filepath.Join(root, "scratch"), "b", 10, 1); err != nil || ex2.Used != 9 {
+		t.Errorf("second ExclusionDemo does not start afresh: %+v, %v", ex2, err)
+	}
+
+	augmented, captions, err := AugmentationSamples(first, 18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(augmented) != dataset.SamplesPerPhoto || captions[0] != "-20°" || captions[1] != "-20° mirrored" || captions[8] != "0°" || captions[15] != "+15° mirrored" {
+		t.Errorf("AugmentationSamples captions: %q", captions)
+	}
+	if augmented[0].Bounds().Dx() != 18 {
+		t.Errorf("augmented size %v", augmented[0].Bounds())
+	}
+}
+
+func TestLines(t *testing.T) {
+	e := train.Epoch{Epoch: 3, TrainLoss: 0.25, TrainAccuracy: 0.9, TestLoss: 0.3, TestAccuracy: 0.875, ImagesPerSecond: 200, Seconds: 11}
+	if got, want := EpochLine(e, 10), "epoch  3/10  train loss 0.2500 acc 0.900  |  test loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
+		t.Errorf("EpochLine = %q, want %q", got, want)
+	}
+	pred := predict.Prediction{Class: "sandal", Probability: 0.97, Probabilities: []float32{0.97, 0.02, 0.01}, Classes: []string{"sandal", "sneaker", "ankle_boot"}}
+	if got := PredictionLine(pred, 1); got != "sandal (97 %)" {
+		t.Errorf("PredictionLine(1) = %q", got)
+	}
+	if got := PredictionLine(pred, 3); got != "sandal (97 %), sneaker (2 %), ankle_boot (1 %)" {
+		t.Errorf("PredictionLine(3) = %q", got)
+	}
+	loss, acc := HistorySeries([]train.Epoch{e, {Epoch: 4, TestAccuracy: 0.9}})
+	if len(loss) != 2 || len(acc) != 2 || acc[1].Name != "test" || acc[1].Y[1] != 0.9 || loss[0].X[0] != 3 {
+		t.Errorf("HistorySeries: %+v %+v", loss, acc)
+	}
+	if got := percent(0.9523); got != "95.2 %" {
+		t.Errorf("percent = %q", got)
+	}
+}
+
+// The stand-in's near-duplicate pair differs in bytes, so the crawler keeps both.
+func TestStandInNearDuplicatePair(t *testing.T) {
+	a := flickrtest.Generate("crow on a fence", 150, 150)
+	if bytes.Equal(jpegBytes(a, 92), jpegBytes(edited(a), 75)) {
+		t.Fatal("the edited copy has the same bytes")
+	}
+	if b := edited(a).Bounds(); b.Dx() != 144 || b.Dy() != 144 {
+		t.Errorf("edited size %v", b)
+	}
+}

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/display"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+)
+
+// TestPictures returns the files of the prepared dataset's test split
+// (p.Processed), each class's in file-name order, as paths under p.Images.
+// They were not used for training, so they are fair pictures to predict.
+func TestPictures(p Paths) ([]string, error) {
+	ds, err := dataset.Load(p.Processed)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range ds.Meta.Files {
+		if f.Split == dataset.TestSplit {
+			out = append(out, filepath.Join(p.Images, filepath.FromSlash(f.Path)))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("test pictures: the dataset in %s has no test split", p.Processed)
+	}
+	return out, nil
+}
+
+// PictureToPredict returns userPath when it is set (checking that the file
+// exists), else the first test picture of the prepared dataset.
+func PictureToPredict(p Paths, userPath string) (string, error) {
+	if userPath != "" {
+		if _, err := os.Stat(userPath); err != nil {
+			return "", fmt.Errorf("picture to predict: %w", err)
+		}
+		return userPath, nil
+	}
+	files, err := TestPictures(p)
+	if err != nil {
+		return "", err
+	}
+	return files[0], nil
+}
+
+// PredictionLine formats the k most probable classes of a prediction as
+// "sandal (97 %)" or, for k > 1, "sandal (97 %), sneaker (2 %), …".
+func PredictionLine(pred predict.Prediction, k int) string {
+	top := pred.TopK(k)
+	parts := make([]string, len(top))
+	for i, s := range top {
+		parts[i] = fmt.Sprintf("%s (%.0f %%)", s.Class, 100*s.Probability)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ShowPrediction classifies the image file at path with pr and shows the
+// picture and its class probabilities (package display); it prints the
+// prediction ("sandal (97 %)") and the k most probable classes to Output.
+// It ends with display.Flush.
+func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Prediction, error) {
+	img, err := loadFile(path)
+	if err != nil {
+		return predict.Prediction{}, err
+	}
+	preds, err := pr.Predict(img)
+	if err != nil {
+		return predict.Prediction{}, err
+	}
+	pred := preds[0]
+	defer display.Flush()
+	if err := display.ImageGrid([]image.Image{img}, []string{filepath.Base(path)}, 1, 112); err != nil {
+		return pred, err
+	}
+	probs := make([]float64, len(pred.Probabilities))
+	for i, v := range pred.Probabilities {
+		probs[i] = float64(v)
+	}
+	display.Probabilities(pr.Classes(), probs)
+	fmt.Fprintln(Output, PredictionLine(pred, 1))
+	if k > 1 {
+		fmt.Fprintf(Output, "top %d: %s\n", k, PredictionLine(pred, k))
+	}
+	return pred, nil
+}
+
+// PredictTestPictures classifies perClass test pictures of each class
+// (PredictFiles) and returns them with captions such as "✓ sandal (97 %)"
+// or "✗ sandal (60 %), is sneaker", for display.ImageGrid, and the number
+// classified correctly.
+func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images []image.Image, captions []string, correct int, err error) {
+	files, err := TestPictures(p)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	taken := map[string]int{}
+	var chosen, truth []string
+	for _, f := range files {
+		class := filepath.Base(filepath.Dir(f))
+		if taken[class] < perClass {
+			taken[class]++
+			chosen = append(chosen, f)
+			truth = append(truth, class)
+		}
+	}
+	results, err := pr.PredictFiles(chosen...)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for i, r := range results {
+		if r.Err != nil {
+			return nil, nil, 0, r.Err
+		}
+		img, err := loadFile(r.Path)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		caption := "✓ " + PredictionLine(r.Prediction, 1)
+		if r.Prediction.Class == truth[i] {
+			correct++
+		} else {
+			caption = "✗ " + PredictionLine(r.Prediction, 1) + ", is " + truth[i]
+		}
+		images = append(images, img)
+		captions = append(captions, caption)
+	}
+	return images, captions, correct, nil
+}
