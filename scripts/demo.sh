@@ -25,6 +25,6 @@ echo "==> train: $epochs epochs → data/checkpoints/cnn"
 $bin train -epochs "$epochs" ${BACKEND:+-backend "$BACKEND"}
 echo "==> evaluate on the test split"
 $bin evaluate ${BACKEND:+-backend "$BACKEND"}
-echo "==> predict: one test picture of each class"
+echo "==> predict: one picture of each class"
 mapfile -t samples < <(for c in sandal sneaker ankle_boot; do ls data/images/$c/*.png | tail -1; done)
 $bin predict -top 3 ${BACKEND:+-backend "$BACKEND"} "${samples[@]}"
