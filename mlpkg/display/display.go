@@ -16,10 +16,12 @@
 package display
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"image"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -30,6 +32,49 @@ import (
 // Output receives the plain-text rendering when the code does not run in a
 // notebook. Tests may replace it.
 var Output io.Writer = os.Stdout
+
+// In a notebook, library logs (log/slog's default logger, e.g. which GoMLX
+// backend was picked) go to the cell's standard output: GoNB shows standard
+// error in red, as if something had failed. Warnings and errors stay on
+// standard error.
+func init() {
+	if gonbui.IsNotebook {
+		slog.SetDefault(slog.New(levelSplitHandler{
+			info: slog.NewTextHandler(os.Stdout, nil),
+			warn: slog.NewTextHandler(os.Stderr, nil),
+		}))
+	}
+}
+
+// levelSplitHandler sends records below slog.LevelWarn to info and the rest to warn.
+type levelSplitHandler struct{ info, warn slog.Handler }
+
+func (h levelSplitHandler) pick(l slog.Level) slog.Handler {
+	if l >= slog.LevelWarn {
+		return h.warn
+	}
+	return h.info
+}
+
+// Enabled implements slog.Handler.
+func (h levelSplitHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.pick(l).Enabled(ctx, l)
+}
+
+// Handle implements slog.Handler.
+func (h levelSplitHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.pick(r.Level).Handle(ctx, r)
+}
+
+// WithAttrs implements slog.Handler.
+func (h levelSplitHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelSplitHandler{info: h.info.WithAttrs(attrs), warn: h.warn.WithAttrs(attrs)}
+}
+
+// WithGroup implements slog.Handler.
+func (h levelSplitHandler) WithGroup(name string) slog.Handler {
+	return levelSplitHandler{info: h.info.WithGroup(name), warn: h.warn.WithGroup(name)}
+}
 
 // IsNotebook reports whether the program runs as a GoNB notebook cell.
 func IsNotebook() bool { return gonbui.IsNotebook }

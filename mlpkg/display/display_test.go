@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"log/slog"
 	"math"
 	"regexp"
 	"strings"
@@ -256,5 +257,19 @@ func TestTextFallbackOutsideNotebook(t *testing.T) {
 	}
 	if strings.Contains(out, "nothing") || strings.Contains(out, "<svg") {
 		t.Errorf("HTML/SVG printed outside a notebook:\n%s", out)
+	}
+}
+
+func TestLevelSplitHandler(t *testing.T) {
+	var info, warn strings.Builder
+	h := levelSplitHandler{info: slog.NewTextHandler(&info, nil), warn: slog.NewTextHandler(&warn, nil)}
+	log := slog.New(h).With("k", "v")
+	log.Info("chosen backend")
+	log.Warn("plugin missing")
+	if !strings.Contains(info.String(), "chosen backend") || strings.Contains(info.String(), "plugin missing") {
+		t.Errorf("info output %q", info.String())
+	}
+	if !strings.Contains(warn.String(), "plugin missing") || !strings.Contains(warn.String(), "k=v") {
+		t.Errorf("warn output %q", warn.String())
 	}
 }
