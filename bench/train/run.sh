@@ -98,26 +98,8 @@ json.dump({
 }, open(path, "w"), indent=2)
 PY
 
-# run_one FRAMEWORK BACKEND CMD...: runs one framework with a time limit; its
-# JSON report goes to $out/FRAMEWORK-BACKEND.json (an error row if it failed),
-# its output to the .log of the same name.
-run_one() {
-  local fw="$1" be="$2"; shift 2
-  local name="$fw-${be//:/-}"
-  echo "==> $fw $be (log: $out/$name.log)"
-  local t0=$SECONDS rc=0
-  timeout "$timeout_s" "$@" --out "$out/$name.json" >"$out/$name.log" 2>&1 || rc=$?
-  if [[ $rc != 0 || ! -s "$out/$name.json" ]]; then
-    local why
-    why="$(grep -v '^\s*$' "$out/$name.log" | tail -1 | cut -c1-200 | tr -d '|"\\')"
-    [[ $rc == 124 ]] && why="timed out after ${timeout_s}s"
-    printf '{"framework": "%s", "backend": "%s", "batch_size": %d, "error": "exit %d: %s"}\n' \
-      "$fw" "$be" "$batch" "$rc" "$why" >"$out/$name.json"
-    echo "    FAILED ($rc): $why"
-  else
-    echo "    done in $((SECONDS - t0))s"
-  fi
-}
+# shellcheck source=bench/train/run_one.sh
+. "$HERE/run_one.sh"
 
 common_args=(--data "$data" --epochs "$epochs" --batch "$batch")
 
@@ -128,13 +110,13 @@ if want go || want xla; then
   if CGO_ENABLED=1 go build -o bin/gotrain ./bench/train/gotrain 2>"$out/gotrain-build.log"; then
     if want xla; then
       if bash kernel_setup/pjrt_cpu.sh --check >/dev/null 2>&1; then
-        GOMAXPROCS="$threads" run_one gomlx xla:cpu bin/gotrain --backend xla:cpu "${common_args[@]}"
+        GOMAXPROCS="$threads" run_one gomlx-xla-cpu gomlx xla:cpu "$batch" bin/gotrain --backend xla:cpu "${common_args[@]}"
       else
         echo "    skipping XLA CPU: plugin not installed (bash kernel_setup/pjrt_cpu.sh)"
       fi
     fi
     if want go; then
-      GOMAXPROCS="$threads" run_one gomlx go bin/gotrain --backend go "${common_args[@]}"
+      GOMAXPROCS="$threads" run_one gomlx-go gomlx go "$batch" bin/gotrain --backend go "${common_args[@]}"
     fi
   else
     why="$(grep -v '^#' "$out/gotrain-build.log" | head -1 | cut -c1-150 | tr -d '|"\\')"
@@ -148,10 +130,10 @@ fi
 
 # ---------------------------------------------------------------- Python
 if want torch; then
-  run_one pytorch cpu "$PY" "$HERE/torch_cnn.py" --threads "$threads" "${common_args[@]}"
+  run_one pytorch-cpu pytorch cpu "$batch" "$PY" "$HERE/torch_cnn.py" --threads "$threads" "${common_args[@]}"
 fi
 if want keras; then
-  run_one keras tensorflow-cpu "$PY" "$HERE/keras_cnn.py" --threads "$threads" "${common_args[@]}"
+  run_one keras-tensorflow-cpu keras tensorflow-cpu "$batch" "$PY" "$HERE/keras_cnn.py" --threads "$threads" "${common_args[@]}"
 fi
 
 echo

@@ -93,22 +93,8 @@ json.dump({
 }, open(path, "w"), indent=2)
 PY
 
-run_one() {
-  local name="$1" fw="$2" be="$3" b="$4"; shift 4
-  echo "==> $fw $be batch $b (log: $out/$name.log)"
-  local t0=$SECONDS rc=0
-  timeout "$timeout_s" "$@" --out "$out/$name.json" >"$out/$name.log" 2>&1 || rc=$?
-  if [[ $rc != 0 || ! -s "$out/$name.json" ]]; then
-    local why
-    why="$(grep -v '^\s*$' "$out/$name.log" | tail -1 | cut -c1-200 | tr -d '|"\\')"
-    [[ $rc == 124 ]] && why="timed out after ${timeout_s}s"
-    printf '{"framework": "%s", "backend": "%s", "batch_size": %d, "error": "exit %d: %s"}\n' \
-      "$fw" "$be" "$b" "$rc" "$why" >"$out/$name.json"
-    echo "    FAILED ($rc): $why"
-  else
-    echo "    done in $((SECONDS - t0))s"
-  fi
-}
+# shellcheck source=bench/train/run_one.sh
+. "$HERE/run_one.sh"
 
 for b in $batches; do
   args=(--data "$data" --epochs "$epochs" --batch "$b")

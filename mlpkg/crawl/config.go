@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
 
 // DefaultAPIURL is Flickr's REST endpoint.
@@ -175,7 +177,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
 	fs.StringVar(&c.APIURL, "api-url", c.APIURL, "Flickr REST endpoint (change for a proxy or a fake server)")
 	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(Sizes, ", ")+" (q: 150x150 square; m: 500 px)")
-	fs.Var((*listValue)(&c.Licenses), "license",
+	fs.Var((*dataset.StringList)(&c.Licenses), "license",
 		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
 	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")
 	fs.IntVar(&c.SafeSearch, "safe-search", c.SafeSearch, "1 safe, 2 moderate, 3 restricted")
@@ -364,26 +366,6 @@ func (v *classesValue) Set(s string) error {
 		return err
 	}
 	*v = cl
-	return nil
-}
-
-// listValue is a comma-separated list flag.
-type listValue []string
-
-func (v *listValue) String() string {
-	if v == nil {
-		return ""
-	}
-	return strings.Join(*v, ",")
-}
-
-func (v *listValue) Set(s string) error {
-	*v = nil
-	for part := range strings.SplitSeq(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			*v = append(*v, part)
-		}
-	}
 	return nil
 }
 

@@ -6,15 +6,12 @@ import (
 	"errors"
 	"image"
 	"image/color"
-	"image/gif"
 	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 )
 
 var (
@@ -35,30 +32,6 @@ func halves(w, h int, left, right color.NRGBA) *image.NRGBA {
 		}
 	}
 	return img
-}
-
-func encode(t *testing.T, format string, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	var err error
-	switch format {
-	case "jpeg":
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95})
-	case "png":
-		err = png.Encode(&buf, img)
-	case "gif":
-		err = gif.Encode(&buf, img, nil)
-	case "bmp":
-		err = bmp.Encode(&buf, img)
-	case "tiff":
-		err = tiff.Encode(&buf, img, nil)
-	default:
-		t.Fatalf("no encoder for %s", format)
-	}
-	if err != nil {
-		t.Fatalf("encode %s: %v", format, err)
-	}
-	return buf.Bytes()
 }
 
 func readFixture(t *testing.T, name string) []byte {
@@ -121,11 +94,11 @@ func TestDecodeEveryFormat(t *testing.T) {
 		tol          int
 		left, right  [3]int
 	}{
-		{"jpeg", "jpeg", encode(t, "jpeg", src), w, h, 40, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
-		{"png", "png", encode(t, "png", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
-		{"gif", "gif", encode(t, "gif", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
-		{"bmp", "bmp", encode(t, "bmp", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
-		{"tiff", "tiff", encode(t, "tiff", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"jpeg", "jpeg", imagetest.Encode(t, "jpeg", src), w, h, 40, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"png", "png", imagetest.Encode(t, "png", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"gif", "gif", imagetest.Encode(t, "gif", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"bmp", "bmp", imagetest.Encode(t, "bmp", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
+		{"tiff", "tiff", imagetest.Encode(t, "tiff", src), w, h, 0, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
 		{"webp lossy", "webp", readFixture(t, "halves_lossy.webp"), 16, 16, 40, [3]int{255, 0, 0}, [3]int{0, 0, 255}},
 		// Lossless fixture: top-left red, top-right green (checked below).
 		{"webp lossless", "webp", readFixture(t, "quadrants_lossless.webp"), 8, 8, 0, [3]int{255, 0, 0}, [3]int{0, 255, 0}},
@@ -200,7 +173,7 @@ func TestGrayscale(t *testing.T) {
 		g.Pix[i] = uint8(i * 16)
 	}
 	for _, format := range []string{"png", "jpeg", "bmp", "tiff"} {
-		img, _, err := Decode(bytes.NewReader(encode(t, format, g)))
+		img, _, err := Decode(bytes.NewReader(imagetest.Encode(t, format, g)))
 		if err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
@@ -220,7 +193,7 @@ func TestGrayscale(t *testing.T) {
 	// 16-bit gray too.
 	g16 := image.NewGray16(image.Rect(0, 0, 2, 2))
 	g16.SetGray16(1, 1, color.Gray16{Y: 0x8080})
-	img, _, err := Decode(bytes.NewReader(encode(t, "png", g16)))
+	img, _, err := Decode(bytes.NewReader(imagetest.Encode(t, "png", g16)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +224,7 @@ func TestPNGAlphaOverWhite(t *testing.T) {
 	img.SetNRGBA(0, 0, color.NRGBA{200, 100, 0, 128}) // half transparent
 	img.SetNRGBA(1, 0, color.NRGBA{10, 20, 30, 0})    // fully transparent
 	img.SetNRGBA(2, 0, color.NRGBA{10, 20, 30, 255})  // opaque
-	dec, _, err := Decode(bytes.NewReader(encode(t, "png", img)))
+	dec, _, err := Decode(bytes.NewReader(imagetest.Encode(t, "png", img)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +255,7 @@ func TestPalettedGIFWithTransparency(t *testing.T) {
 	for i := range p.Pix {
 		p.Pix[i] = uint8(i % 3)
 	}
-	dec, _, err := Decode(bytes.NewReader(encode(t, "gif", p)))
+	dec, _, err := Decode(bytes.NewReader(imagetest.Encode(t, "gif", p)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +297,7 @@ func withEXIFOrientation(jpg []byte, orientation uint16) []byte {
 func TestEXIFOrientation(t *testing.T) {
 	// 32 wide × 16 high, red left, blue right. Orientation 6 means "rotate
 	// 90° clockwise to display": the result is 16 wide × 32 high, red on top.
-	jpg := encode(t, "jpeg", halves(32, 16, red, blue))
+	jpg := imagetest.Encode(t, "jpeg", halves(32, 16, red, blue))
 	img, _, err := Decode(bytes.NewReader(withEXIFOrientation(jpg, 6)))
 	if err != nil {
 		t.Fatal(err)
@@ -351,7 +324,7 @@ func TestEXIFOrientation(t *testing.T) {
 }
 
 func TestBadData(t *testing.T) {
-	jpg := encode(t, "jpeg", halves(64, 64, red, blue))
+	jpg := imagetest.Encode(t, "jpeg", halves(64, 64, red, blue))
 	for _, tc := range []struct {
 		name     string
 		data     []byte
@@ -362,7 +335,7 @@ func TestBadData(t *testing.T) {
 		{"html", []byte("<html><body>404</body></html>"), true},
 		{"truncated jpeg", jpg[:len(jpg)/2], false},
 		{"jpeg header only", jpg[:4], false},
-		{"truncated png", encode(t, "png", halves(64, 64, red, blue))[:60], false},
+		{"truncated png", imagetest.Encode(t, "png", halves(64, 64, red, blue))[:60], false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img, _, err := Decode(bytes.NewReader(tc.data))
@@ -394,7 +367,7 @@ func TestDecodeBytesRejectsHugeHeader(t *testing.T) {
 func TestLoadIgnoresExtension(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "really-a-png.jpg")
-	if err := os.WriteFile(path, encode(t, "png", halves(8, 8, red, blue)), 0o644); err != nil {
+	if err := os.WriteFile(path, imagetest.Encode(t, "png", halves(8, 8, red, blue)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	img, err := Load(path)

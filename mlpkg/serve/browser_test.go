@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
 
@@ -68,8 +69,8 @@ func TestBrowser(t *testing.T) {
 			redImg.Set(x, y, green)
 		}
 	}
-	writeFile(t, upload, encode(t, "png", redImg))
-	writeFile(t, dropped, encode(t, "jpeg", solid(90, 60, blue)))
+	writeFile(t, upload, imagetest.Encode(t, "png", redImg))
+	writeFile(t, dropped, imagetest.Encode(t, "jpeg", solid(90, 60, blue)))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

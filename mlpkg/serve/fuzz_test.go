@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
 
@@ -19,17 +20,17 @@ var updateFuzzSeeds = flag.Bool("update-fuzz-seeds", false, "rewrite testdata/fu
 // fuzzSeeds are the committed seed corpus of FuzzUpload: one small image
 // per format, and the bad inputs the handler tests cover.
 func fuzzSeeds(t testing.TB) map[string][]byte {
-	jpg := encode(t, "jpeg", solid(16, 16, green))
+	jpg := imagetest.Encode(t, "jpeg", solid(16, 16, green))
 	progressive, err := os.ReadFile("testdata/progressive.jpg")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return map[string][]byte{
-		"png":              encode(t, "png", solid(8, 8, red)),
+		"png":              imagetest.Encode(t, "png", solid(8, 8, red)),
 		"jpeg":             jpg,
-		"gif":              encode(t, "gif", solid(8, 8, blue)),
-		"bmp":              encode(t, "bmp", solid(4, 4, green)),
-		"tiff":             encode(t, "tiff", solid(4, 4, red)),
+		"gif":              imagetest.Encode(t, "gif", solid(8, 8, blue)),
+		"bmp":              imagetest.Encode(t, "bmp", solid(4, 4, green)),
+		"tiff":             imagetest.Encode(t, "tiff", solid(4, 4, red)),
 		"webp-lossless":    webpLossless,
 		"webp-lossy":       webpLossy,
 		"jpeg-truncated":   jpg[:len(jpg)/2],

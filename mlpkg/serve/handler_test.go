@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
@@ -22,7 +23,7 @@ func TestPredictMultipart(t *testing.T) {
 		img  image.Image
 		want string
 	}{{solid(40, 30, red), "monkey"}, {solid(40, 30, green), "boar"}, {solid(40, 30, blue), "crow"}} {
-		body, ct := fileForm(t, "photo.png", encode(t, "png", tc.img))
+		body, ct := fileForm(t, "photo.png", imagetest.Encode(t, "png", tc.img))
 		rec := do(h, "POST", "/api/predict", ct, body)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -57,7 +58,7 @@ func TestPredictMultipart(t *testing.T) {
 func TestPredictRawBodyIgnoresClientContentType(t *testing.T) {
 	h := newTestHandler(t, testConfig(), nil)
 	for _, ct := range []string{"", "application/octet-stream", "text/plain", "image/gif"} {
-		rec := do(h, "POST", "/api/predict", ct, encode(t, "png", solid(8, 8, blue)))
+		rec := do(h, "POST", "/api/predict", ct, imagetest.Encode(t, "png", solid(8, 8, blue)))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("Content-Type %q: status %d: %s", ct, rec.Code, rec.Body)
 		}
@@ -71,8 +72,8 @@ func TestPredictEveryFormat(t *testing.T) {
 	h := newTestHandler(t, testConfig(), nil)
 	img := solid(16, 16, red)
 	cases := map[string][]byte{
-		"png": encode(t, "png", img), "jpeg": encode(t, "jpeg", img), "gif": encode(t, "gif", img),
-		"bmp": encode(t, "bmp", img), "webp": webpLossy,
+		"png": imagetest.Encode(t, "png", img), "jpeg": imagetest.Encode(t, "jpeg", img), "gif": imagetest.Encode(t, "gif", img),
+		"bmp": imagetest.Encode(t, "bmp", img), "webp": webpLossy,
 	}
 	for format, data := range cases {
 		// A misleading file name: the bytes decide.
@@ -89,9 +90,9 @@ func TestPredictEveryFormat(t *testing.T) {
 }
 
 func TestPredictBadInput(t *testing.T) {
-	jpg := encode(t, "jpeg", solid(64, 64, green))
+	jpg := imagetest.Encode(t, "jpeg", solid(64, 64, green))
 	emptyForm, emptyCT := multipartBody(t)
-	otherField, otherCT := multipartBody(t, part{field: "photo", filename: "a.png", data: encode(t, "png", solid(4, 4, red))})
+	otherField, otherCT := multipartBody(t, part{field: "photo", filename: "a.png", data: imagetest.Encode(t, "png", solid(4, 4, red))})
 	noFileChosen, noFileCT := multipartBody(t, part{field: "file", filename: "", contentType: "application/octet-stream"})
 	zero, zeroCT := fileForm(t, "zero.jpg", nil)
 	text, textCT := fileForm(t, "notes.jpg", []byte("Just some notes, not a photo at all.\n"))
@@ -114,10 +115,10 @@ func TestPredictBadInput(t *testing.T) {
 		{"text named .jpg", textCT, text, 415, CodeUnsupportedMediaType},
 		{"html named .png", htmlCT, html, 415, CodeUnsupportedMediaType},
 		{"raw text body claiming image/jpeg", "image/jpeg", []byte("hello"), 415, CodeUnsupportedMediaType},
-		{"TIFF (not accepted)", "image/tiff", encode(t, "tiff", solid(4, 4, red)), 415, CodeUnsupportedMediaType},
+		{"TIFF (not accepted)", "image/tiff", imagetest.Encode(t, "tiff", solid(4, 4, red)), 415, CodeUnsupportedMediaType},
 		{"TIFF whose strip claims 4 GiB", "", tiffHugeStrip(), 415, CodeUnsupportedMediaType},
 		{"truncated JPEG", truncCT, truncated, 422, CodeInvalidImage},
-		{"JPEG with too many scans", "", manyScans(encode(t, "jpeg", solid(8, 8, red)), maxJPEGScans+1), 422, CodeInvalidImage},
+		{"JPEG with too many scans", "", manyScans(imagetest.Encode(t, "jpeg", solid(8, 8, red)), maxJPEGScans+1), 422, CodeInvalidImage},
 		{"PNG magic then garbage", garbledCT, garbled, 422, CodeInvalidImage},
 		{"30000x30000 PNG header", bombCT, bomb, 422, CodeTooManyPixels},
 		{"0x0 PNG header", "", pngHeader(0, 0), 422, CodeInvalidImage},
@@ -155,11 +156,11 @@ func TestOversizedBody(t *testing.T) {
 	for i := range img.Pix {
 		img.Pix[i] = byte(rng.UintN(256)) // noise: does not compress below the limit
 	}
-	big := encode(t, "png", img)
+	big := imagetest.Encode(t, "png", img)
 	if len(big) <= 4<<10 {
 		t.Fatalf("fixture too small: %d bytes", len(big))
 	}
-	small := encode(t, "png", solid(8, 8, red))
+	small := imagetest.Encode(t, "png", solid(8, 8, red))
 	h := newTestHandler(t, cfg, nil)
 
 	form, ct := fileForm(t, "big.png", big)
@@ -194,7 +195,7 @@ func TestOversizedBody(t *testing.T) {
 func TestClassifierFailures(t *testing.T) {
 	failing := fake.New()
 	failing.Fail = true
-	png := encode(t, "png", solid(8, 8, red))
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
 	wantError(t, do(newTestHandler(t, testConfig(), failing), "POST", "/api/predict", "", png), 500, CodePredictionFailed)
 	wantError(t, do(newTestHandler(t, testConfig(), nanClassifier{fake.New()}), "POST", "/api/predict", "", png), 500, CodePredictionFailed)
 }
@@ -237,7 +238,7 @@ func TestRoutes(t *testing.T) {
 
 func TestLanguageChoice(t *testing.T) {
 	h := newTestHandler(t, testConfig(), nil)
-	png := encode(t, "png", solid(8, 8, red))
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
 	for _, tc := range []struct {
 		query, accept, want, name string
 	}{
@@ -312,7 +313,7 @@ func TestPage(t *testing.T) {
 func TestPageUploadWithoutJavaScript(t *testing.T) {
 	h := newTestHandler(t, testConfig(), nil)
 	img := solid(20, 20, green)
-	body, ct := fileForm(t, "boar.png", encode(t, "png", img))
+	body, ct := fileForm(t, "boar.png", imagetest.Encode(t, "png", img))
 	rec := do(h, "POST", "/?lang=ja", ct, body)
 	page := rec.Body.String()
 	if rec.Code != 200 {

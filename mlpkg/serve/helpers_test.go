@@ -7,9 +7,6 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -17,9 +14,6 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"testing"
-
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
 
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
@@ -44,31 +38,6 @@ func solid(w, h int, c color.Color) *image.RGBA {
 		}
 	}
 	return img
-}
-
-// encode returns img in format: png, jpeg, gif, bmp or tiff.
-func encode(t testing.TB, format string, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	var err error
-	switch format {
-	case "png":
-		err = png.Encode(&buf, img)
-	case "jpeg":
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90})
-	case "gif":
-		err = gif.Encode(&buf, img, nil)
-	case "bmp":
-		err = bmp.Encode(&buf, img)
-	case "tiff":
-		err = tiff.Encode(&buf, img, nil)
-	default:
-		t.Fatalf("encode: unknown format %q", format)
-	}
-	if err != nil {
-		t.Fatalf("encode %s: %v", format, err)
-	}
-	return buf.Bytes()
 }
 
 // pngHeader returns a PNG whose IHDR declares w×h RGBA pixels, followed by a

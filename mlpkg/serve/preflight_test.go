@@ -3,10 +3,12 @@ package serve
 import (
 	"os"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 )
 
 func TestJPEGScans(t *testing.T) {
-	base := encode(t, "jpeg", solid(32, 32, red))
+	base := imagetest.Encode(t, "jpeg", solid(32, 32, red))
 	if n := jpegScans(base, 100); n != 1 {
 		t.Errorf("baseline JPEG: %d scans, want 1", n)
 	}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
@@ -39,9 +40,9 @@ func TestConcurrentRequests(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{encode(t, "png", solid(32, 32, red)), "monkey"},
-		{encode(t, "jpeg", solid(32, 32, green)), "boar"},
-		{encode(t, "gif", solid(32, 32, blue)), "crow"},
+		{imagetest.Encode(t, "png", solid(32, 32, red)), "monkey"},
+		{imagetest.Encode(t, "jpeg", solid(32, 32, green)), "boar"},
+		{imagetest.Encode(t, "gif", solid(32, 32, blue)), "crow"},
 	}
 	const workers, perWorker = 12, 5
 	var wg sync.WaitGroup
@@ -85,7 +86,7 @@ func TestBusyWhenSlotsStayTaken(t *testing.T) {
 	cfg.MaxConcurrent = 1
 	cfg.QueueTimeout = 20 * time.Millisecond
 	h := newTestHandler(t, cfg, cl)
-	png := encode(t, "png", solid(8, 8, red))
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
 	recs := make(chan *httptest.ResponseRecorder, 2)
 	var wg sync.WaitGroup
 	for range 2 {
@@ -110,7 +111,7 @@ func TestBusyWhenSlotsStayTaken(t *testing.T) {
 
 func TestStoreUploads(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "uploads")
-	png := encode(t, "png", solid(8, 8, red))
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
 	cfg := testConfig()
 	cfg.StoreUploadsDir = dir
 	cfg.StoreQuotaBytes = int64(2*len(png) + len(png)/2) // room for two
@@ -178,7 +179,7 @@ func TestNothingStoredByDefault(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	h := newTestHandler(t, testConfig(), nil)
-	body, ct := fileForm(t, "a.png", encode(t, "png", solid(8, 8, red)))
+	body, ct := fileForm(t, "a.png", imagetest.Encode(t, "png", solid(8, 8, red)))
 	if rec := do(h, "POST", "/api/predict", ct, body); rec.Code != 200 {
 		t.Fatal(rec.Code)
 	}
@@ -219,7 +220,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	cfg := testConfig()
 	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	h := newTestHandler(t, cfg, nil)
-	png := encode(t, "png", solid(8, 8, green))
+	png := imagetest.Encode(t, "png", solid(8, 8, green))
 	body, ct := fileForm(t, "secret-holiday-name.png", png)
 	do(h, "POST", "/api/predict?lang=ja", ct, body)
 	do(h, "POST", "/api/predict", "", []byte("plain text"))
@@ -281,7 +282,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	inflight := make(chan result, 1)
 	go func() {
-		resp, err := http.Post(url+"/api/predict", "image/png", bytes.NewReader(encode(t, "png", solid(8, 8, red))))
+		resp, err := http.Post(url+"/api/predict", "image/png", bytes.NewReader(imagetest.Encode(t, "png", solid(8, 8, red))))
 		if err != nil {
 			inflight <- result{err: err}
 			return

@@ -1,0 +1,21 @@
+# Sourced by run.sh and run_gpu.sh (needs $out and $timeout_s set).
+#
+# run_one NAME FRAMEWORK BACKEND BATCH CMD...: runs one benchmark command with
+# a time limit. Its JSON report goes to $out/NAME.json (an error row when it
+# failed) and its output to $out/NAME.log.
+run_one() {
+  local name="$1" fw="$2" be="$3" b="$4"; shift 4
+  echo "==> $fw $be batch $b (log: $out/$name.log)"
+  local t0=$SECONDS rc=0
+  timeout "$timeout_s" "$@" --out "$out/$name.json" >"$out/$name.log" 2>&1 || rc=$?
+  if [[ $rc != 0 || ! -s "$out/$name.json" ]]; then
+    local why
+    why="$(grep -v '^\s*$' "$out/$name.log" | tail -1 | cut -c1-200 | tr -d '|"\\')"
+    [[ $rc == 124 ]] && why="timed out after ${timeout_s}s"
+    printf '{"framework": "%s", "backend": "%s", "batch_size": %d, "error": "exit %d: %s"}\n' \
+      "$fw" "$be" "$b" "$rc" "$why" >"$out/$name.json"
+    echo "    FAILED ($rc): $why"
+  else
+    echo "    done in $((SECONDS - t0))s"
+  fi
+}
