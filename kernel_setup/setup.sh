@@ -14,6 +14,7 @@
 #                   and hover help need it): for CI
 #   --no-apt        never call apt-get; report missing Debian packages only
 #   --check         change nothing: print versions and what is missing
+#   --apt-only      only the Debian packages (used by scripts/setup_cli.sh)
 set -euo pipefail
 
 # Pinned versions (see kernel_setup/README.md for how to change them).
@@ -32,13 +33,14 @@ LOG="$(mktemp -t animalcnn-setup.XXXXXX)" # output of the current command, shown
 readonly LOG
 trap 'rm -f "$LOG"' EXIT
 
-with_browser=0 with_gopls=1 use_apt=1 check_only=0
+with_browser=0 with_gopls=1 use_apt=1 check_only=0 apt_only=0
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
     --no-gopls) with_gopls=0 ;;
     --no-apt) use_apt=0 ;;
     --check) check_only=1 ;;
+    --apt-only) apt_only=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -340,6 +342,12 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
   echo "All set: start JupyterLab with kernel_setup/lab.sh"
 }
 
+if [[ $apt_only == 1 ]]; then
+  do_apt
+  missing="$(missing_apt)"
+  [[ -z "$missing" ]] || { echo "MISSING Debian packages: $missing" >&2; exit 1; }
+  exit 0
+fi
 if [[ $check_only == 0 ]]; then
   do_apt
   do_venv
