@@ -344,8 +344,8 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
 
 if [[ $apt_only == 1 ]]; then
   do_apt
-  missing="$(missing_apt)"
-  [[ -z "$missing" ]] || { echo "MISSING Debian packages: $missing" >&2; exit 1; }
+  still_missing="$(missing_apt)"
+  [[ -z "$still_missing" ]] || { echo "MISSING Debian packages: $still_missing" >&2; exit 1; }
   exit 0
 fi
 if [[ $check_only == 0 ]]; then
