@@ -145,7 +145,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	res, err := train.Train(ctx, cfg, ds, train.Options{
 		Backend:     b,
 		BackendName: name,
-		OnEpoch:     func(e train.Epoch) { fmt.Fprintln(Output, EpochLine(e, cfg.Epochs)) },
+		OnEpoch:     func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -157,12 +157,6 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		fmt.Fprintf(Output, "train: best epoch %d: test accuracy %.4f (checkpoint %s/%s)\n", res.Best.Epoch, res.Best.TestAccuracy, res.Dir, model.BestDir)
 	}
 	return res, nil
-}
-
-// EpochLine formats one epoch's metrics as the progress line Train prints.
-func EpochLine(e train.Epoch, epochs int) string {
-	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f  |  test loss %.4f acc %.3f  |  %.0f img/s, %.0f s",
-		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
 }
 
 // EnsureModel returns the metadata of the trained model in p.Checkpoint; when

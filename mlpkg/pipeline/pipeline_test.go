@@ -481,8 +481,8 @@ func TestImagesAndCuration(t *testing.T) {
 
 func TestLines(t *testing.T) {
 	e := train.Epoch{Epoch: 3, TrainLoss: 0.25, TrainAccuracy: 0.9, TestLoss: 0.3, TestAccuracy: 0.875, ImagesPerSecond: 200, Seconds: 11}
-	if got, want := EpochLine(e, 10), "epoch  3/10  train loss 0.2500 acc 0.900  |  test loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
-		t.Errorf("EpochLine = %q, want %q", got, want)
+	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  test loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
+		t.Errorf("Line = %q, want %q", got, want)
 	}
 	pred := predict.Prediction{Class: "sandal", Probability: 0.97, Probabilities: []float32{0.97, 0.02, 0.01}, Classes: []string{"sandal", "sneaker", "ankle_boot"}}
 	if got := PredictionLine(pred, 1); got != "sandal (97 %)" {

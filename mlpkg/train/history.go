@@ -32,6 +32,13 @@ type Epoch struct {
 	Time             time.Time `json:"time"`
 }
 
+// Line formats the epoch's metrics as one progress line, e.g.
+// "epoch  3/10  train loss 0.2500 acc 0.900  |  test loss 0.3000 acc 0.875  |  200 img/s, 11 s".
+func (e Epoch) Line(epochs int) string {
+	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f  |  test loss %.4f acc %.3f  |  %.0f img/s, %.0f s",
+		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
+}
+
 var historyHeader = []string{"epoch", "step", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
 	"learning_rate", "images_per_second", "first_step_seconds", "seconds", "time"}
 

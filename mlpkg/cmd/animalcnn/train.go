@@ -69,8 +69,7 @@ func runTrain(args []string) error {
 				_ = bar.Finish()
 				bar = nil
 			}
-			fmt.Fprintf(os.Stderr, "epoch %3d  train loss %.4f  acc %.4f  |  test loss %.4f  acc %.4f  |  %.1f img/s, %.0f s\n",
-				e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
+			fmt.Fprintln(os.Stderr, e.Line(cfg.Epochs))
 		},
 		Logger: quietLogger(),
 	}
