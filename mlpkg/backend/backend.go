@@ -264,8 +264,11 @@ func canonicalXLAName(plugin string) string {
 const goConfig = "go:parallelism=-1"
 
 func create(c Choice) (b backends.Backend, err error) {
-	if strings.HasPrefix(c.Config, "xla") && c.Name == XLACUDA {
-		prepareCUDA()
+	if strings.HasPrefix(c.Config, "xla") {
+		keepXLABuffersMapped()
+		if c.Name == XLACUDA {
+			prepareCUDA()
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {
