@@ -74,7 +74,7 @@ func assertClose(t *testing.T, what string, a, b [][]float32, tol float64) {
 	}
 }
 
-// The im2col formulation and GoMLX's own convolution/pooling compute the same
+// The im2col formulation and GoMLX's own convolution compute the same
 // function of the same variables (the pure-Go backend can run both forward).
 func TestFormulationsAgree(t *testing.T) {
 	b := goBackend(t)
