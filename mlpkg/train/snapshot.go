@@ -36,7 +36,9 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).Done()
+	// Uncompressed: gzip saves only 10 % of the size of trained float32
+	// weights and took about 0.7 s per save, a sixth of an epoch on xla:cpu.
+	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).WithCompression(checkpoints.BinUncompressed).Done()
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
 	}
