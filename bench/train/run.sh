@@ -14,8 +14,12 @@
 # Data: data/processed when `animalcnn prepare` has written it, else a
 # deterministic synthetic set (bench/train/make_data.py) in data/bench-synthetic.
 #
-# Usage: bench/train/run.sh [--epochs N] [--data DIR] [--only LIST] [--synthetic N_TRAIN]
+# Usage: bench/train/run.sh [--epochs N] [--rounds N] [--data DIR] [--only LIST] [--synthetic N_TRAIN]
 #   --epochs N      epochs per framework (default 3; EPOCHS too)
+#   --rounds N      run every framework N times, interleaved (round 1: all of
+#                   them, round 2: all again, ...); the table gives medians and
+#                   the images/s range, which a busy shared machine needs
+#                   (default 1)
 #   --data DIR      use this prepared folder
 #   --only LIST     comma-separated subset of go,xla,torch,keras
 #   --synthetic N   use the synthetic set with N training images (test: N/4),
@@ -28,12 +32,13 @@ REPO="$(cd "$HERE/../.." && pwd)"
 readonly HERE REPO
 cd "$REPO"
 
-epochs="${EPOCHS:-3}" data="" only="go,xla,torch,keras" synthetic=""
+epochs="${EPOCHS:-3}" rounds=1 data="" only="go,xla,torch,keras" synthetic=""
 readonly batch=32 threads="${THREADS:-2}" timeout_s="${RUN_TIMEOUT:-3600}"
 cmdline="bench/train/run.sh $*"
 while (($#)); do
   case "$1" in
     --epochs) epochs="$2"; shift ;;
+    --rounds) rounds="$2"; shift ;;
     --data) data="$2"; shift ;;
     --only) only="$2"; shift ;;
     --synthetic) synthetic="$2"; shift ;;
@@ -43,6 +48,7 @@ while (($#)); do
   shift
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds wants a positive number" >&2; exit 2; }
 
 # ---------------------------------------------------------------- Python
 need_python=0
@@ -79,9 +85,9 @@ PY
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="$REPO/bench/results/train-cpu-$stamp"
 mkdir -p "$out"
-python3 - "$out/machine.json" "$data_desc" "$epochs" "$threads" "$cmdline" <<'PY'
+python3 - "$out/machine.json" "$data_desc" "$epochs" "$threads" "$cmdline" "$rounds" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-path, data_desc, epochs, threads, cmd = sys.argv[1:]
+path, data_desc, epochs, threads, cmd, rounds = sys.argv[1:]
 def sh(c):
     try:
         return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
@@ -94,7 +100,7 @@ json.dump({
     "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**20, 1),
     "kernel": platform.release(), "loadavg": open("/proc/loadavg").read().split()[0],
     "go": sh("go version"), "data_desc": data_desc, "epochs": int(epochs), "threads": int(threads),
-    "command": cmd,
+    "rounds": int(rounds), "command": cmd,
 }, open(path, "w"), indent=2)
 PY
 
@@ -103,21 +109,13 @@ PY
 
 common_args=(--data "$data" --epochs "$epochs" --batch "$batch")
 
-# ---------------------------------------------------------------- Go
+# ---------------------------------------------------------------- build
+gotrain_ok=0
 if want go || want xla; then
   mkdir -p bin
   echo "==> building bin/gotrain"
   if CGO_ENABLED=1 go build -o bin/gotrain ./bench/train/gotrain 2>"$out/gotrain-build.log"; then
-    if want xla; then
-      if bash kernel_setup/pjrt_cpu.sh --check >/dev/null 2>&1; then
-        GOMAXPROCS="$threads" run_one gomlx-xla-cpu gomlx xla:cpu "$batch" bin/gotrain --backend xla:cpu "${common_args[@]}"
-      else
-        echo "    skipping XLA CPU: plugin not installed (bash kernel_setup/pjrt_cpu.sh)"
-      fi
-    fi
-    if want go; then
-      GOMAXPROCS="$threads" run_one gomlx-go gomlx go "$batch" bin/gotrain --backend go "${common_args[@]}"
-    fi
+    gotrain_ok=1
   else
     why="$(grep -v '^#' "$out/gotrain-build.log" | head -1 | cut -c1-150 | tr -d '|"\\')"
     echo "    FAILED to build: $why"
@@ -127,14 +125,35 @@ if want go || want xla; then
     done
   fi
 fi
+xla_ok=0
+if want xla && ((gotrain_ok)); then
+  if bash kernel_setup/pjrt_cpu.sh --check >/dev/null 2>&1; then
+    xla_ok=1
+  else
+    echo "    skipping XLA CPU: plugin not installed (bash kernel_setup/pjrt_cpu.sh)"
+  fi
+fi
 
-# ---------------------------------------------------------------- Python
-if want torch; then
-  run_one pytorch-cpu pytorch cpu "$batch" "$PY" "$HERE/torch_cnn.py" --threads "$threads" "${common_args[@]}"
-fi
-if want keras; then
-  run_one keras-tensorflow-cpu keras tensorflow-cpu "$batch" "$PY" "$HERE/keras_cnn.py" --threads "$threads" "${common_args[@]}"
-fi
+# ---------------------------------------------------------------- runs
+for ((round = 1; round <= rounds; round++)); do
+  suffix=""
+  if ((rounds > 1)); then
+    suffix=".r$round"
+    echo "==> round $round of $rounds"
+  fi
+  if ((xla_ok)); then
+    GOMAXPROCS="$threads" run_one "gomlx-xla-cpu$suffix" gomlx xla:cpu "$batch" bin/gotrain --backend xla:cpu "${common_args[@]}"
+  fi
+  if want go && ((gotrain_ok)); then
+    GOMAXPROCS="$threads" run_one "gomlx-go$suffix" gomlx go "$batch" bin/gotrain --backend go "${common_args[@]}"
+  fi
+  if want torch; then
+    run_one "pytorch-cpu$suffix" pytorch cpu "$batch" "$PY" "$HERE/torch_cnn.py" --threads "$threads" "${common_args[@]}"
+  fi
+  if want keras; then
+    run_one "keras-tensorflow-cpu$suffix" keras tensorflow-cpu "$batch" "$PY" "$HERE/keras_cnn.py" --threads "$threads" "${common_args[@]}"
+  fi
+done
 
 echo
 python3 "$HERE/table.py" "$out" --title "Training benchmark, CPU (batch $batch)"

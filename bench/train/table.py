@@ -3,6 +3,10 @@
 run.sh or run_gpu.sh) into one Markdown table, printed and saved as
 table.md in that folder. Standard library only.
 
+When a framework ran several rounds (run.sh --rounds: NAME.r1.json,
+NAME.r2.json, ...), its row gives the medians, the images/s range and the
+largest peak RSS.
+
 Usage: table.py RESULTS_DIR [--title TITLE]
 """
 
@@ -11,6 +15,7 @@ import glob
 import json
 import math
 import os
+import statistics
 
 ORDER = {("gomlx", "go"): 0, ("gomlx", "xla:cpu"): 1, ("pytorch", "cpu"): 2, ("keras", "tensorflow-cpu"): 3,
          ("gomlx", "xla:cuda"): 4, ("pytorch", "cuda"): 5}
@@ -23,6 +28,37 @@ def fmt(x, spec):
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
     return format(x, spec)
+
+
+def merge_rounds(rows):
+    """One row per (framework, backend, batch): medians over the rounds that
+    succeeded, or the first error when none did."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r.get("framework"), r.get("backend"), r.get("batch_size")), []).append(r)
+    merged = []
+    for runs in groups.values():
+        good = [r for r in runs if not r.get("error")]
+        if not good:
+            merged.append(runs[0])
+            continue
+        row = dict(good[0])
+        if len(runs) > 1:
+            speeds = [r["images_per_sec"] for r in good]
+            row.update(
+                rounds=len(good),
+                images_per_sec=statistics.median(speeds),
+                images_per_sec_min=min(speeds),
+                images_per_sec_max=max(speeds),
+                first_step_s=statistics.median(r["first_step_s"] for r in good),
+                peak_rss_mib=max(r["peak_rss_mib"] for r in good),
+                test_accuracy=statistics.median(r["test_accuracy"] for r in good),
+            )
+            bad = [r for r in runs if r.get("error")]
+            if bad:
+                row.update(failed_rounds=len(bad), first_error=bad[0]["error"])
+        merged.append(row)
+    return merged
 
 
 def main():
@@ -44,11 +80,13 @@ def main():
                 rows.append(json.load(f))
             except json.JSONDecodeError as e:
                 rows.append({"framework": os.path.basename(p), "backend": "?", "error": f"bad JSON: {e}"})
+    rows = merge_rounds(rows)
     key = lambda r: (ORDER.get((r.get("framework"), r.get("backend")), 99), r.get("batch_size") or 0)  # noqa: E731
     rows.sort(key=key)
 
     out = [f"# {a.title}", ""]
     if machine:
+        rounds = f", {machine['rounds']} rounds (medians)" if machine.get("rounds", 1) > 1 else ""
         out.append(
             f"{machine.get('date', '?')} on {machine.get('cpu', '?')} ({machine.get('cores', '?')} cores, "
             f"{machine.get('memory_gib', '?')} GiB){', ' + machine['gpu'] if machine.get('gpu') else ''}; "
@@ -56,7 +94,7 @@ def main():
         )
         out.append(
             f"Data: {machine.get('data_desc', '?')}. Same CNN everywhere, epochs: {machine.get('epochs', '?')}, "
-            f"{machine.get('threads', '?')} CPU threads. Command: `{machine.get('command', '?')}`."
+            f"{machine.get('threads', '?')} CPU threads{rounds}. Command: `{machine.get('command', '?')}`."
         )
         out.append("")
     out += [
@@ -71,8 +109,13 @@ def main():
         ver = r.get("framework_version", "")
         if r.get("jit_compile"):
             ver += f" (jit_compile={r['jit_compile']})"
+        speed = fmt(r.get("images_per_sec"), ",.1f")
+        if r.get("rounds", 1) > 1:
+            speed += f" ({fmt(r['images_per_sec_min'], ',.0f')}–{fmt(r['images_per_sec_max'], ',.0f')}, {r['rounds']} runs)"
+        if r.get("failed_rounds"):
+            speed += f"; {r['failed_rounds']} failed: {r['first_error']}"
         out.append(
-            f"| {name} | {r.get('batch_size')} | {fmt(r.get('images_per_sec'), ',.1f')} | "
+            f"| {name} | {r.get('batch_size')} | {speed} | "
             f"{fmt(r.get('first_step_s'), '.2f')} | {fmt(r.get('peak_rss_mib'), ',.0f')} | "
             f"{fmt(r.get('test_accuracy'), '.3f')} | {ver} |"
         )
