@@ -111,7 +111,8 @@ def main():
             ver += f" (jit_compile={r['jit_compile']})"
         speed = fmt(r.get("images_per_sec"), ",.1f")
         if r.get("rounds", 1) > 1:
-            speed += f" ({fmt(r['images_per_sec_min'], ',.0f')}–{fmt(r['images_per_sec_max'], ',.0f')}, {r['rounds']} runs)"
+            spec = ",.0f" if r["images_per_sec_max"] >= 100 else ",.1f"
+            speed += f" ({fmt(r['images_per_sec_min'], spec)}–{fmt(r['images_per_sec_max'], spec)}, {r['rounds']} runs)"
         if r.get("failed_rounds"):
             speed += f"; {r['failed_rounds']} failed: {r['first_error']}"
         out.append(
