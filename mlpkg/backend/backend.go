@@ -24,6 +24,11 @@
 // that is not installed returns a *NotAvailableError that lists what is
 // available and how to install the rest.
 //
+// Creating an xla backend on Linux also raises the C allocator's mmap and trim
+// thresholds for the whole process, so that XLA's large per-step buffers are
+// reused instead of being mapped and zeroed again on every step (see
+// malloc_linux.go).
+//
 // The xla backend needs cgo; a binary built with CGO_ENABLED=0 or the noxla
 // build tag has the pure-Go backend only, and says so when xla is requested.
 package backend

@@ -37,9 +37,9 @@ type Config struct {
 	// and after the hidden dense layer (0.25 and 0.5 in the course).
 	ConvDropout  float64 `json:"conv_dropout"`
 	DenseDropout float64 `json:"dense_dropout"`
-	// Formulation selects how convolutions are computed; it
-	// changes speed only, never the weights or the results (see Formulation).
-	// Empty means Im2Col.
+	// Formulation selects how convolutions are computed; it changes speed
+	// only, never the weights or the results (see Formulation). Empty means
+	// Im2Col.
 	Formulation Formulation `json:"-"`
 }
 
