@@ -117,6 +117,7 @@ if want go || want xla; then
   if CGO_ENABLED=1 go build -o bin/gotrain ./bench/train/gotrain 2>"$out/gotrain-build.log"; then
     gotrain_ok=1
   else
+    # shellcheck disable=SC1003  # tr's \\ is one backslash, no quote escaped
     why="$(grep -v '^#' "$out/gotrain-build.log" | head -1 | cut -c1-150 | tr -d '|"\\')"
     echo "    FAILED to build: $why"
     for b in go xla:cpu; do

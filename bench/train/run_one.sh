@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # out and timeout_s come from the caller
 # Sourced by run.sh and run_gpu.sh (needs $out and $timeout_s set).
 #
 # run_one NAME FRAMEWORK BACKEND BATCH CMD...: runs one benchmark command with
@@ -10,6 +11,7 @@ run_one() {
   timeout "$timeout_s" "$@" --out "$out/$name.json" >"$out/$name.log" 2>&1 || rc=$?
   if [[ $rc != 0 || ! -s "$out/$name.json" ]]; then
     local why
+    # shellcheck disable=SC1003  # tr's \\ is one backslash, no quote escaped
     why="$(grep -v '^\s*$' "$out/$name.log" | tail -1 | cut -c1-200 | tr -d '|"\\')"
     [[ $rc == 124 ]] && why="timed out after ${timeout_s}s"
     printf '{"framework": "%s", "backend": "%s", "batch_size": %d, "error": "exit %d: %s"}\n' \
