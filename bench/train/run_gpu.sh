@@ -13,7 +13,9 @@
 # libraries (an existing JAX CUDA installation is found by
 # kernel_setup/pjrt_cuda.sh, which writes .tools/cuda/env.sh; sourced here).
 # XLA_FLAGS passes through (e.g. --xla_gpu_autotune_level=0 for a faster
-# first step, slower steps: see shared/notes/gomlx.md).
+# first step, slower steps: see shared/notes/gomlx.md). XLA CUDA runs three
+# times per batch size: cold autotuning cache, warm cache, and cold with
+# Triton GEMM off (see below). About 4 minutes on an H100 at the defaults.
 #
 # Usage: bench/train/run_gpu.sh [--build] [--epochs N] [--train N] [--batches "32 256"] [--only LIST]
 #   --build        only build bin/gotrain (on a machine with Go and gcc) and exit
@@ -96,10 +98,23 @@ PY
 # shellcheck source=bench/train/run_one.sh
 . "$HERE/run_one.sh"
 
+# XLA CUDA runs three times per batch size: with an empty autotuning cache
+# (a first run on this machine), again with the cache that run filled (every
+# later run: mlpkg/backend keeps the cache in the user's cache directory), and
+# with an empty cache and Triton GEMM fusions off (no Triton autotuning).
+cache_root="$(mktemp -d)"
+trap 'rm -rf "$cache_root"' EXIT
 for b in $batches; do
   args=(--data "$data" --epochs "$epochs" --batch "$b")
   if want xla; then
-    run_one "gomlx-xla-cuda-b$b" gomlx xla:cuda "$b" bin/gotrain --backend xla:cuda "${args[@]}"
+    gotrain=(bin/gotrain --backend xla:cuda "${args[@]}")
+    run_one "gomlx-xla-cuda-b$b-1" gomlx xla:cuda "$b" \
+      env ANIMALCNN_XLA_CACHE="$cache_root/b$b" "${gotrain[@]}" --variant "cold cache"
+    run_one "gomlx-xla-cuda-b$b-2" gomlx xla:cuda "$b" \
+      env ANIMALCNN_XLA_CACHE="$cache_root/b$b" "${gotrain[@]}" --variant "warm cache"
+    run_one "gomlx-xla-cuda-b$b-3" gomlx xla:cuda "$b" \
+      env ANIMALCNN_XLA_CACHE="$cache_root/b$b-no-triton" XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_enable_triton_gemm=false" \
+      "${gotrain[@]}" --variant "cold cache, Triton GEMM off"
   fi
   if want torch; then
     run_one "pytorch-cuda-b$b" pytorch cuda "$b" "$PYTHON" "$HERE/torch_cnn.py" --device cuda "${args[@]}"

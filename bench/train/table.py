@@ -5,7 +5,8 @@ table.md in that folder. Standard library only.
 
 When a framework ran several rounds (run.sh --rounds: NAME.r1.json,
 NAME.r2.json, ...), its row gives the medians, the images/s range and the
-largest peak RSS.
+largest peak RSS. Reports with a "variant" (gotrain --variant, e.g. "cold
+cache") get rows of their own, in file-name order.
 
 Usage: table.py RESULTS_DIR [--title TITLE]
 """
@@ -31,11 +32,11 @@ def fmt(x, spec):
 
 
 def merge_rounds(rows):
-    """One row per (framework, backend, batch): medians over the rounds that
-    succeeded, or the first error when none did."""
+    """One row per (framework, backend, batch, variant): medians over the
+    rounds that succeeded, or the first error when none did."""
     groups = {}
     for r in rows:
-        groups.setdefault((r.get("framework"), r.get("backend"), r.get("batch_size")), []).append(r)
+        groups.setdefault((r.get("framework"), r.get("backend"), r.get("batch_size"), r.get("variant")), []).append(r)
     merged = []
     for runs in groups.values():
         good = [r for r in runs if not r.get("error")]
@@ -103,6 +104,8 @@ def main():
     ]
     for r in rows:
         name = LABEL.get((r.get("framework"), r.get("backend")), f"{r.get('framework')} {r.get('backend')}")
+        if r.get("variant"):
+            name += f", {r['variant']}"
         if r.get("error"):
             out.append(f"| {name} | {r.get('batch_size', '—')} | failed: {r['error']} | | | | |")
             continue
@@ -134,10 +137,32 @@ def main():
         checks.append(f"fastest of the CPU rows: {LABEL[(fastest['framework'], fastest['backend'])]}")
         checks.append(f"XLA CPU first step under 5 s: {'yes' if xla['first_step_s'] < 5 else 'no'}")
         out.append("Aims (issue 6): " + "; ".join(checks) + ".")
+    out += gpu_aims(rows)
     text = "\n".join(out) + "\n"
     with open(os.path.join(a.dir, "table.md"), "w") as f:
         f.write(text)
     print(text, end="")
+
+
+def gpu_aims(rows):
+    """The issue's GPU aims, per batch size: XLA CUDA at or above PyTorch
+    CUDA's throughput, and its first step under 5 s (every variant)."""
+    lines = []
+    for b in sorted({r.get("batch_size") for r in rows if r.get("backend") == "xla:cuda"}):
+        xla = [r for r in rows if r.get("backend") == "xla:cuda" and r.get("batch_size") == b and not r.get("error")]
+        torch = [r for r in rows if r.get("backend") == "cuda" and r.get("batch_size") == b and not r.get("error")]
+        if not xla:
+            continue
+        checks = []
+        if torch:
+            best = max(r["images_per_sec"] for r in xla)
+            checks.append(f"XLA CUDA ≥ PyTorch CUDA: {'yes' if best >= torch[0]['images_per_sec'] else 'no'} "
+                          f"({best:,.0f} vs {torch[0]['images_per_sec']:,.0f} img/s)")
+        for r in xla:
+            what = f"first step under 5 s{' (' + r['variant'] + ')' if r.get('variant') else ''}"
+            checks.append(f"{what}: {'yes' if r['first_step_s'] < 5 else 'no'} ({r['first_step_s']:.1f} s)")
+        lines.append(f"Aims (issue 6), batch {b}: " + "; ".join(checks) + ".")
+    return [""] + lines if lines else []
 
 
 if __name__ == "__main__":

@@ -27,7 +27,10 @@
 // Creating an xla backend on Linux also raises the C allocator's mmap and trim
 // thresholds for the whole process, so that XLA's large per-step buffers are
 // reused instead of being mapped and zeroed again on every step (see
-// malloc_linux.go).
+// malloc_linux.go). Creating xla:cuda points XLA at a persistent autotuning
+// cache, so that compiling the same model again on the same GPU model is fast
+// ($ANIMALCNN_XLA_CACHE, default <user cache dir>/animalcnn/xla-autotune; "off"
+// for none).
 //
 // The xla backend needs cgo; a binary built with CGO_ENABLED=0 or the noxla
 // build tag has the pure-Go backend only, and says so when xla is requested.
@@ -75,6 +78,10 @@ const (
 	// .../site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so; the env
 	// file written by kernel_setup/pjrt_cuda.sh sets it.
 	EnvCUDAPlugin = "ANIMALCNN_CUDA_PLUGIN"
+	// EnvXLACache is the directory of XLA's persistent GPU autotuning cache
+	// (see autotuneCacheDir), or "off" for none. Default:
+	// <user cache dir>/animalcnn/xla-autotune.
+	EnvXLACache = "ANIMALCNN_XLA_CACHE"
 	// envPJRTLibraryPath is go-xla's plugin search path variable.
 	envPJRTLibraryPath = "PJRT_PLUGIN_LIBRARY_PATH"
 )
@@ -316,12 +323,71 @@ func silenceStdout() (restore func()) {
 
 // prepareCUDA sets the variables the notes' CUDA recipe needs, when unset:
 // go-xla's CUDA "driver check" otherwise points XLA at a wrong directory.
+// It also gives XLA a persistent autotuning cache (see autotuneCacheDir).
 func prepareCUDA() {
 	for _, v := range []string{"GOPJRT_CUDA_CHECKS", "GOPJR_CUDA_CHECKS"} {
 		if _, ok := os.LookupEnv(v); !ok {
 			_ = os.Setenv(v, "0")
 		}
 	}
+	dir := autotuneCacheDir(os.Getenv)
+	if dir == "" {
+		return
+	}
+	if strings.ContainsAny(dir, " \t\n\"'") {
+		// XLA_FLAGS is split at spaces.
+		slog.Warn("no XLA autotuning cache: its path has spaces or quotes; set "+EnvXLACache, "dir", dir)
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		slog.Warn("no XLA autotuning cache", "error", err)
+		return
+	}
+	flags := withAutotuneCache(os.Getenv(envXLAFlags), dir)
+	_ = os.Setenv(envXLAFlags, flags)
+	slog.Info("XLA autotuning cache", "dir", dir, "XLA_FLAGS", flags)
+}
+
+// envXLAFlags holds XLA's own options; XLA reads it in this process, when
+// it first compiles.
+const envXLAFlags = "XLA_FLAGS"
+
+// autotuneCacheFlag names a directory where XLA on GPU keeps the results of
+// autotuning (the timing of alternative kernels for each fusion and matrix
+// product) across processes, as JAX's persistent cache does by default: a
+// later compilation of the same graph on the same GPU model skips that
+// search, most of a cold compilation. XLA aborts on unknown flags, so a
+// test checks that the pinned XLA knows this one.
+const autotuneCacheFlag = "--xla_gpu_per_fusion_autotune_cache_dir"
+
+// autotuneCacheDir returns the autotuning cache directory: $ANIMALCNN_XLA_CACHE
+// (made absolute), nothing when that is "off", else
+// <user cache dir>/animalcnn/xla-autotune.
+func autotuneCacheDir(getenv func(string) string) string {
+	v := strings.TrimSpace(getenv(EnvXLACache))
+	switch strings.ToLower(v) {
+	case "off", "none", "0", "false", "no":
+		return ""
+	case "":
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(base, "animalcnn", "xla-autotune")
+	}
+	if abs, err := filepath.Abs(v); err == nil {
+		return abs
+	}
+	return v
+}
+
+// withAutotuneCache adds the autotuning cache flag for dir to XLA_FLAGS'
+// value flags, unless flags already sets one (the user's choice wins).
+func withAutotuneCache(flags, dir string) string {
+	if strings.Contains(flags, autotuneCacheFlag+"=") {
+		return flags
+	}
+	return strings.TrimSpace(flags + " " + autotuneCacheFlag + "=" + dir)
 }
 
 // configureAutoInstall applies GOMLX_NO_AUTO_INSTALL semantics unless the

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -332,4 +333,88 @@ func TestNewGoPrintsNothing(t *testing.T) {
 	if len(out) > 0 {
 		t.Errorf("creating the go backend printed %q to stdout", out)
 	}
+}
+
+func TestAutotuneCacheDir(t *testing.T) {
+	get := func(v string) func(string) string {
+		return func(k string) string {
+			if k == EnvXLACache {
+				return v
+			}
+			return ""
+		}
+	}
+	if d := autotuneCacheDir(get("off")); d != "" {
+		t.Errorf("off: got %q, want none", d)
+	}
+	if d := autotuneCacheDir(get("rel/cache")); !filepath.IsAbs(d) || !strings.HasSuffix(d, "rel/cache") {
+		t.Errorf("relative path: got %q, want it made absolute", d)
+	}
+	if base, err := os.UserCacheDir(); err == nil {
+		if d, want := autotuneCacheDir(get("")), filepath.Join(base, "animalcnn", "xla-autotune"); d != want {
+			t.Errorf("default: got %q, want %q", d, want)
+		}
+	}
+}
+
+func TestWithAutotuneCache(t *testing.T) {
+	for _, c := range []struct{ flags, want string }{
+		{"", "--xla_gpu_per_fusion_autotune_cache_dir=/c"},
+		{"--xla_gpu_autotune_level=0", "--xla_gpu_autotune_level=0 --xla_gpu_per_fusion_autotune_cache_dir=/c"},
+		{"--xla_gpu_per_fusion_autotune_cache_dir=/mine", "--xla_gpu_per_fusion_autotune_cache_dir=/mine"},
+	} {
+		if got := withAutotuneCache(c.flags, "/c"); got != c.want {
+			t.Errorf("withAutotuneCache(%q) = %q, want %q", c.flags, got, c.want)
+		}
+	}
+}
+
+// envChildXLAFlags makes the test binary a child that sets XLA_FLAGS from its
+// value, in-process as prepareCUDA does, then compiles and runs a graph on
+// xla:cpu.
+const envChildXLAFlags = "ANIMALCNN_TEST_CHILD_XLA_FLAGS"
+
+// XLA aborts the whole process on a flag it does not know, so the flag that
+// prepareCUDA adds must be known to the pinned XLA. The CPU plugin is built
+// from the same XLA as the pinned CUDA plugin (kernel_setup/pjrt_cuda.sh)
+// and parses the same flags, GPU ones included.
+func TestAutotuneCacheFlagKnownToXLA(t *testing.T) {
+	if flags, ok := os.LookupEnv(envChildXLAFlags); ok {
+		_ = os.Setenv(envXLAFlags, flags)
+		b, err := New(XLACPU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Finalize()
+		out := MustExecOnce(b, func(x *Node) *Node { return MulScalar(x, 2) }, []float32{1, 2})
+		if got := tensors.MustCopyFlatData[float32](out); got[1] != 4 {
+			t.Fatalf("2·x = %v", got)
+		}
+		return
+	}
+	if !installed(XLACPU) {
+		t.Skip("no PJRT CPU plugin installed (run kernel_setup/pjrt_cpu.sh)")
+	}
+	child := func(flags string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAutotuneCacheFlagKnownToXLA$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envChildXLAFlags+"="+flags)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// The control: XLA does reject what it does not know.
+	if out, err := child("--xla_animalcnn_no_such_flag=1"); err == nil || !strings.Contains(out, "Unknown flag") {
+		t.Fatalf("XLA did not reject an unknown flag (err %v), so this test proves nothing:\n%s", err, out)
+	}
+	if out, err := child(withAutotuneCache("", t.TempDir())); err != nil {
+		t.Fatalf("XLA rejected %s: %v\n%s", autotuneCacheFlag, err, out)
+	}
+}
+
+func installed(name string) bool {
+	for _, in := range Available() {
+		if in.Name == name {
+			return in.Installed
+		}
+	}
+	return false
 }

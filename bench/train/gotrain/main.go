@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	gotrain -data DIR [-backend go|xla:cpu|xla:cuda] [-epochs 3] [-batch 32] [-seed 1] [-out FILE]
+//	gotrain -data DIR [-backend go|xla:cpu|xla:cuda] [-epochs 3] [-batch 32] [-seed 1] [-variant LABEL] [-out FILE]
 //	gotrain -available     # JSON list of the backends installed here
 package main
 
@@ -33,6 +33,7 @@ type report struct {
 	Framework     string           `json:"framework"`
 	Version       string           `json:"framework_version"`
 	Backend       string           `json:"backend"`
+	Variant       string           `json:"variant,omitempty"`
 	BatchSize     int              `json:"batch_size"`
 	Epochs        int              `json:"epochs"`
 	Seed          int64            `json:"seed"`
@@ -66,6 +67,7 @@ func run() error {
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Int64("seed", 1, "random seed")
 	out := fs.String("out", "", "also write the JSON report to this file")
+	variant := fs.String("variant", "", `label for this run's row in the table, e.g. "warm cache"`)
 	available := fs.Bool("available", false, "print the installed backends as JSON and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
@@ -116,7 +118,7 @@ func run() error {
 	}
 
 	r := report{
-		Framework: "gomlx", Version: gomlxVersion(), Backend: backend.Name(b),
+		Framework: "gomlx", Version: gomlxVersion(), Backend: backend.Name(b), Variant: *variant,
 		BatchSize: *batch, Epochs: *epochs, Seed: *seed, Threads: runtime.GOMAXPROCS(0),
 		NTrain: ds.Train.N, NTest: ds.Test.N,
 		ImagesPerSec: round(clock.imagesPerSec(), 2),
