@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
@@ -142,14 +143,18 @@ func conv3x3(ctx *context.Context, x *graph.Node, filters int, same bool) *graph
 	}
 	oh, ow := h+2*pad-2, w+2*pad-2
 
-	// Rows of x (one per pixel), plus one all-zero row that padding points to.
-	rows := graph.Reshape(x, batch*h*w, cin)
+	// Each image's pixels as rows, plus one all-zero row that padding points to.
+	rows := graph.Reshape(x, batch, h*w, cin)
 	if same {
-		rows = graph.Concatenate([]*graph.Node{rows, graph.Zeros(g, shapes.Make(x.DType(), 1, cin))}, 0)
+		rows = graph.Concatenate([]*graph.Node{rows, graph.Zeros(g, shapes.Make(x.DType(), batch, 1, cin))}, 1)
 	}
-	indices := graph.Const(g, patchIndices(batch, h, w, pad))
-	patches := graph.Gather(rows, indices, true)         // [batch·oh·ow·9, 1] → [batch·oh·ow·9, cin]
-	patches = graph.Reshape(patches, batch*oh*ow, 9*cin) // im2col matrix
+	// Gather by (image, row) pairs: the row numbers are the same for every
+	// image, so the graph's constant does not grow with the batch.
+	n := oh * ow * 9
+	image := graph.BroadcastToDims(graph.Iota(g, shapes.Make(dtypes.Int32, batch, 1, 1), 0), batch, n, 1)
+	row := graph.BroadcastToDims(graph.Const(g, patchRows(h, w, pad)), batch, n, 1)
+	patches := graph.Gather(rows, graph.Concatenate([]*graph.Node{image, row}, 2)) // [batch, n, cin]
+	patches = graph.Reshape(patches, batch*oh*ow, 9*cin)                           // im2col matrix
 	kernel, bias := convVariables(ctx, g, cin, filters)
 	y := graph.Add(graph.Dot(patches, kernel), graph.InsertAxes(bias, 0))
 	return graph.Reshape(y, batch, oh, ow, filters)
@@ -177,33 +182,29 @@ func nativeConv3x3(ctx *context.Context, x *graph.Node, filters int, same bool) 
 	return graph.Add(conv.Done(), graph.Reshape(bias, 1, 1, 1, filters))
 }
 
-// patchIndices returns, for every output pixel of a 3×3 convolution over a
-// [batch, h, w] grid padded by pad on each side, the row numbers (in the
-// flattened [batch·h·w] image, with row batch·h·w meaning "zero padding") of
-// its 9 input pixels, in (dy, dx) row-major order: shape [batch·oh·ow·9, 1].
-// The result is sorted within each image and only depends on the shapes, so
-// it becomes a constant of the graph.
-func patchIndices(batch, h, w, pad int) [][]int32 {
+// patchRows returns, for every output pixel of a 3×3 convolution over an
+// h×w image padded by pad on each side, the row numbers (in the image's
+// flattened [h·w] pixels, with row h·w meaning "zero padding") of its 9 input
+// pixels, in (dy, dx) row-major order: a [1, oh·ow·9, 1] tensor.
+func patchRows(h, w, pad int) *tensors.Tensor {
 	oh, ow := h+2*pad-2, w+2*pad-2
-	zeroRow := int32(batch * h * w)
-	out := make([][]int32, 0, batch*oh*ow*9)
-	for b := range batch {
-		for i := range oh {
-			for j := range ow {
-				for dy := range 3 {
-					for dx := range 3 {
-						y, x := i+dy-pad, j+dx-pad
-						idx := zeroRow
-						if y >= 0 && y < h && x >= 0 && x < w {
-							idx = int32((b*h+y)*w + x)
-						}
-						out = append(out, []int32{idx})
+	zeroRow := int32(h * w)
+	out := make([]int32, 0, oh*ow*9)
+	for i := range oh {
+		for j := range ow {
+			for dy := range 3 {
+				for dx := range 3 {
+					y, x := i+dy-pad, j+dx-pad
+					idx := zeroRow
+					if y >= 0 && y < h && x >= 0 && x < w {
+						idx = int32(y*w + x)
 					}
+					out = append(out, idx)
 				}
 			}
 		}
 	}
-	return out
+	return tensors.FromFlatDataAndDimensions(out, 1, len(out), 1)
 }
 
 // maxPool2x2 is a 2×2 max pooling with stride 2 written as a reshape to

@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -130,29 +132,25 @@ func TestMatMulGradient(t *testing.T) {
 	assertClose(t, "dW", dw, wantDW, 1e-6)
 }
 
-func TestPatchIndices(t *testing.T) {
-	// 1 image of 3×3 with same padding: the centre output pixel sees all 9
+func TestPatchRows(t *testing.T) {
+	// A 3×3 image with same padding: the centre output pixel sees all 9
 	// inputs in row-major order; the corner one sees 4 inputs and 5 zeros.
-	idx := patchIndices(1, 3, 3, 1)
-	if len(idx) != 9*9 {
-		t.Fatalf("%d indices, want 81", len(idx))
+	rows := tensors.MustCopyFlatData[int32](patchRows(3, 3, 1))
+	if len(rows) != 9*9 {
+		t.Fatalf("%d rows, want 81", len(rows))
 	}
-	centre := idx[4*9 : 5*9]
+	centre := rows[4*9 : 5*9]
 	for k, v := range centre {
-		if v[0] != int32(k) {
+		if v != int32(k) {
 			t.Fatalf("centre patch %v", centre)
 		}
 	}
 	zero := int32(9)
-	corner := idx[:9]
-	want := []int32{zero, zero, zero, zero, 0, 1, zero, 3, 4}
-	for k := range want {
-		if corner[k][0] != want[k] {
-			t.Fatalf("corner patch %v, want %v", corner, want)
-		}
+	if corner, want := rows[:9], []int32{zero, zero, zero, zero, 0, 1, zero, 3, 4}; !slices.Equal(corner, want) {
+		t.Fatalf("corner patch %v, want %v", corner, want)
 	}
-	if got := len(patchIndices(2, 5, 5, 0)); got != 2*3*3*9 {
-		t.Fatalf("valid padding: %d indices", got)
+	if got := patchRows(5, 5, 0).Shape().Dimensions; !slices.Equal(got, []int{1, 3 * 3 * 9, 1}) {
+		t.Fatalf("valid padding: shape %v", got)
 	}
 }
 
@@ -238,5 +236,88 @@ func TestFormulationFor(t *testing.T) {
 	}
 	if f := FormulationFor(nil); f != Im2Col {
 		t.Errorf("nil backend gets %q", f)
+	}
+}
+
+// The im2col formulation's gradients (a scatter-add through the gather, and
+// the replacement matrix-product gradient) equal those of GoMLX's own
+// convolution, which only XLA can differentiate: the reference is the native
+// formulation on xla:cpu, compared with im2col on xla:cpu and on pure Go.
+func TestGradientsAgree(t *testing.T) {
+	xb, err := backend.New(backend.XLACPU)
+	if err != nil {
+		t.Skipf("needs xla:cpu for the reference gradient: %v", err)
+	}
+	cfg := smallConfig()
+	cfg.ConvDropout, cfg.DenseDropout = 0, 0
+	dir := t.TempDir()
+	if h, err := checkpoints.Build(initVariables(t, goBackend(t), cfg)).Dir(dir).Done(); err != nil || h.Save() != nil {
+		t.Fatalf("save variables: %v", err)
+	}
+	const n = 3
+	px := randomImages(n, cfg.ImageSize, 7)
+	weights := make([]float32, n*cfg.NumClasses)
+	for i := range weights {
+		weights[i] = float32(i%5) - 1.5
+	}
+	grads := func(b backends.Backend, f Formulation) (names []string, values [][]float32) {
+		c := cfg
+		c.Formulation = f
+		ctx := context.New() // the same variables, on b
+		if _, err := checkpoints.Load(ctx).Dir(dir).Immediate().Done(); err != nil {
+			t.Fatal(err)
+		}
+		exec, err := context.NewExec(b, ctx.In(Scope).Checked(false), func(ctx *context.Context, images *graph.Node) []*graph.Node {
+			g := images.Graph()
+			logits := c.Logits(ctx, images)
+			loss := graph.ReduceAllSum(graph.Mul(logits, graph.Const(g, tensors.FromFlatDataAndDimensions(weights, n, c.NumClasses))))
+			all := slices.SortedFunc(ctx.IterVariablesInScope(), func(a, b *context.Variable) int {
+				return strings.Compare(a.ScopeAndName(), b.ScopeAndName())
+			})
+			var vars []*graph.Node
+			names = names[:0]
+			for _, v := range all {
+				names = append(names, v.ScopeAndName())
+				vars = append(vars, v.ValueGraph(g))
+			}
+			return graph.Gradient(loss, vars...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(px, n, c.ImageSize, c.ImageSize, 3))
+		if err != nil {
+			t.Fatalf("%s/%s: %v", b.Name(), f, err)
+		}
+		for _, o := range out {
+			values = append(values, tensors.MustCopyFlatData[float32](o))
+		}
+		return names, values
+	}
+	refNames, ref := grads(xb, Native)
+	for _, run := range []struct {
+		b backends.Backend
+		f Formulation
+	}{{xb, Im2Col}, {goBackend(t), Im2Col}} {
+		names, got := grads(run.b, run.f)
+		what := backend.Name(run.b) + "/" + string(run.f)
+		if !slices.Equal(names, refNames) {
+			t.Fatalf("%s: variables %v, want %v", what, names, refNames)
+		}
+		for i := range ref {
+			scale := 0.0
+			for _, v := range ref[i] {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			if scale == 0 {
+				t.Fatalf("%s: the reference gradient of %s is all zeros", what, names[i])
+			}
+			for j := range ref[i] {
+				if d := math.Abs(float64(got[i][j] - ref[i][j])); d > 1e-4*scale || math.IsNaN(d) {
+					t.Fatalf("%s: d%s[%d] = %g, native %g", what, names[i], j, got[i][j], ref[i][j])
+				}
+			}
+		}
+		t.Logf("%s matches native on %d gradients", what, len(ref))
 	}
 }

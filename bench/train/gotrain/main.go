@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	gotrain -data DIR [-backend go|xla:cpu|xla:cuda] [-epochs 3] [-batch 32] [-seed 1] [-variant LABEL] [-out FILE]
+//	gotrain -data DIR [-backend go|xla:cpu|xla:cuda] [-epochs 3] [-batch 32] [-seed 1] [-formulation im2col|native] [-variant LABEL] [-out FILE]
 //	gotrain -available     # JSON list of the backends installed here
 package main
 
@@ -25,6 +25,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
@@ -67,6 +68,7 @@ func run() error {
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Int64("seed", 1, "random seed")
 	out := fs.String("out", "", "also write the JSON report to this file")
+	formulation := fs.String("formulation", "", `"im2col" or "native" (default: the fastest measured on the backend)`)
 	variant := fs.String("variant", "", `label for this run's row in the table, e.g. "warm cache"`)
 	available := fs.Bool("available", false, "print the installed backends as JSON and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -99,6 +101,7 @@ func run() error {
 	cfg.Epochs = *epochs
 	cfg.BatchSize = *batch
 	cfg.Seed = *seed
+	cfg.Model.Formulation = model.Formulation(*formulation)
 
 	// Steady throughput with common.py's definition: images after the first
 	// step over the wall time after it, counting training steps only (the
