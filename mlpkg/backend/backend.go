@@ -348,16 +348,17 @@ func prepareCUDA() {
 	slog.Info("XLA autotuning cache", "dir", dir, "XLA_FLAGS", flags)
 }
 
-// envXLAFlags holds XLA's own options; XLA reads it in this process, when
-// it first compiles.
+// envXLAFlags holds XLA's own options; XLA reads it once per process, at its
+// first compilation (so the cache applies when xla:cuda is the first XLA
+// backend the process compiles on).
 const envXLAFlags = "XLA_FLAGS"
 
 // autotuneCacheFlag names a directory where XLA on GPU keeps the results of
 // autotuning (the timing of alternative kernels for each fusion and matrix
 // product) across processes, as JAX's persistent cache does by default: a
 // later compilation of the same graph on the same GPU model skips that
-// search, most of a cold compilation. XLA aborts on unknown flags, so a
-// test checks that the pinned XLA knows this one.
+// search, which can dominate a cold compilation. XLA aborts on unknown
+// flags, so a test checks that the pinned XLA knows this one.
 const autotuneCacheFlag = "--xla_gpu_per_fusion_autotune_cache_dir"
 
 // autotuneCacheDir returns the autotuning cache directory: $ANIMALCNN_XLA_CACHE
