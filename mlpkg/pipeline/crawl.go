@@ -15,6 +15,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // StandInDir is the folder under Paths.Scratch that StandInCrawl fills.
@@ -177,7 +178,7 @@ func NearDuplicateImages(classDir string, maxDistance int) (images []image.Image
 	}
 	for g, names := range found {
 		for _, name := range names {
-			img, err := loadFile(filepath.Join(classDir, name))
+			img, err := imageio.Load(filepath.Join(classDir, name))
 			if err != nil {
 				return nil, nil, 0, err
 			}

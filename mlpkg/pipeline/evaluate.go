@@ -17,6 +17,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
@@ -84,7 +85,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(p.Checkpoint, EvaluationFile), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(p.Checkpoint, EvaluationFile), data, 0o644); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	ev, err := f.evaluation()
@@ -206,26 +207,4 @@ func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, erro
 		captions[k] = fmt.Sprintf("true %s: %s", ev.Classes[ev.Labels[i]], strings.Join(parts, ", "))
 	}
 	return images, captions, nil
-}
-
-// writeFileAtomic writes data to a temporary file next to path and renames it.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
 }

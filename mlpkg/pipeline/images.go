@@ -237,12 +237,3 @@ func ExclusionDemo(imagesDir, scratchDir, class string, n int, numbers ...int) (
 	ex.Used = len(used)
 	return ex, nil
 }
-
-// loadFile decodes an image file, with the path in the error.
-func loadFile(path string) (image.Image, error) {
-	img, err := imageio.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	return img, nil
-}

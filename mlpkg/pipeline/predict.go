@@ -9,6 +9,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 )
 
@@ -64,7 +65,7 @@ func PredictionLine(pred predict.Prediction, k int) string {
 // prediction ("sandal (97 %)") and the k most probable classes to Output.
 // It ends with display.Flush.
 func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Prediction, error) {
-	img, err := loadFile(path)
+	img, err := imageio.Load(path)
 	if err != nil {
 		return predict.Prediction{}, err
 	}
@@ -116,7 +117,7 @@ func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images [
 		if r.Err != nil {
 			return nil, nil, 0, r.Err
 		}
-		img, err := loadFile(r.Path)
+		img, err := imageio.Load(r.Path)
 		if err != nil {
 			return nil, nil, 0, err
 		}
