@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
 )
 
 // stateFile, inside a snapshot folder, records where in training the snapshot was taken.
@@ -38,7 +40,8 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	defer os.RemoveAll(tmp)
 	// Uncompressed: gzip saves only 10 % of the size of trained float32
 	// weights and took about 0.7 s per save, a sixth of an epoch on xla:cpu.
-	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).WithCompression(checkpoints.BinUncompressed).Done()
+	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).WithCompression(checkpoints.BinUncompressed).
+		ExcludeVars(metricVariables(gctx)...).Done()
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
 	}
@@ -68,6 +71,20 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	return syncDir(dir)
 }
 
+// metricVariables returns the variables of gctx that hold running training
+// metrics. They are left out of snapshots: each run creates its own (under a
+// new unique name) and restarts them, so saved ones would only pile up.
+func metricVariables(gctx *mlctx.Context) []*mlctx.Variable {
+	var vars []*mlctx.Variable
+	prefix := mlctx.RootScope + metrics.Scope
+	gctx.EnumerateVariables(func(v *mlctx.Variable) {
+		if v.Scope() == prefix || strings.HasPrefix(v.Scope(), prefix+mlctx.ScopeSeparator) {
+			vars = append(vars, v)
+		}
+	})
+	return vars
+}
+
 // syncDir flushes a directory's entries to disk (best effort where unsupported).
 func syncDir(dir string) error {
 	f, err := os.Open(dir)
@@ -81,9 +98,10 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// loadSnapshot attaches the checkpoint dir/name (or its ".old" twin) to gctx,
-// so that variables take their saved values when the graphs are built, and
-// returns the recorded training position.
+// loadSnapshot loads the checkpoint dir/name (or its ".old" twin) into gctx
+// and returns the recorded training position. The variables are loaded at
+// once, not when a graph first asks for them, so a snapshot saved before any
+// graph is built (Ctrl-C right after resuming) still holds all of them.
 func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 	var st state
 	for _, n := range []string{name, name + ".old"} {
@@ -91,7 +109,7 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Done(); err != nil {
+		if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Immediate().Done(); err != nil {
 			return st, fmt.Errorf("resume from %s: %w", p, err)
 		}
 		b, err := os.ReadFile(filepath.Join(p, stateFile))

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -108,6 +110,18 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, model.LastDir, stateFile)); err != nil {
 		t.Fatalf("no checkpoint after interruption: %v", err)
 	}
+	saved := snapshotVariables(t, filepath.Join(dir, model.LastDir))
+
+	// Interrupted again before its first step (Ctrl-C while resuming): the
+	// snapshot it saves must still hold every variable.
+	cancelled, cancelNow := context.WithCancel(context.Background())
+	cancelNow()
+	if res, err = Train(cancelled, cfg, ds, Options{Backend: backend, BackendName: "go"}); err != nil || !res.Interrupted {
+		t.Fatalf("cancelled run: interrupted=%v, err %v", res != nil && res.Interrupted, err)
+	}
+	if again := snapshotVariables(t, filepath.Join(dir, model.LastDir)); !slices.Equal(again, saved) {
+		t.Fatalf("snapshot after an interruption before the first step has variables\n%v\nwant\n%v", again, saved)
+	}
 
 	// Resume: it must continue at batch 4 of epoch 1 and finish all epochs.
 	firstStep := 0
@@ -184,6 +198,39 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 			}
 		}
 	}
+}
+
+// snapshotVariables returns the names of the variables that resuming needs
+// (weights, their optimiser moments, step counts) saved in the GoMLX
+// checkpoint of the snapshot folder dir. The learning rate is left out: the
+// trainer recreates it from the step count.
+func snapshotVariables(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "checkpoint-*.json"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("checkpoint files in %s: %v (err %v)", dir, files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ckpt struct {
+		Variables []struct{ ParameterName string }
+	}
+	if err := json.Unmarshal(b, &ckpt); err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	var names []string
+	for _, v := range ckpt.Variables {
+		if strings.HasPrefix(v.ParameterName, "var:/metrics/") {
+			t.Errorf("%s saves the running metric %s", dir, v.ParameterName)
+		}
+		if strings.Contains(v.ParameterName, "/model/") || strings.HasSuffix(v.ParameterName, "global_step") {
+			names = append(names, v.ParameterName)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // TestHelperPredict runs in a child process started by the test above: it
