@@ -263,7 +263,6 @@ func canonicalXLAName(plugin string) string {
 	return "xla:" + plugin
 }
 
-// create makes the backend of c, turning GoMLX panics into errors.
 // goConfig is the pure-Go backend's configuration when "go" is asked for
 // without options. GoMLX v0.26.0's pure-Go backend runs graph operations in a
 // pool of 2×NumCPU goroutines, and an operation running in the pool (a
@@ -275,6 +274,7 @@ func canonicalXLAName(plugin string) string {
 // ops_sequential cannot deadlock either but is 30 % slower.
 const goConfig = "go:parallelism=-1"
 
+// create makes the backend of c, turning GoMLX panics into errors.
 func create(c Choice) (b backends.Backend, err error) {
 	if strings.HasPrefix(c.Config, "xla") {
 		keepXLABuffersMapped()
@@ -289,13 +289,11 @@ func create(c Choice) (b backends.Backend, err error) {
 	}()
 	if c.Name == Go {
 		// The pure-Go backend prints its parallelism setting to standard
-		// output, which is the CLI's data channel (predict -json).
-		restore := silenceStdout()
-		b, err = backends.NewWithConfig(c.Config)
-		restore()
-	} else {
-		b, err = backends.NewWithConfig(c.Config)
+		// output, which is the CLI's data channel (predict -json). Deferred,
+		// so that a panic (recovered above) restores it too.
+		defer silenceStdout()()
 	}
+	b, err = backends.NewWithConfig(c.Config)
 	if err != nil {
 		err = fmt.Errorf("create GoMLX backend %s (%s): %w", c.Name, c.Config, err)
 		if c.Name == XLACUDA {
