@@ -199,9 +199,13 @@ func (c *Client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
 		}
 		return nil, &retryableError{err: err}
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+	defer func() {
+		// Read a little of what is left (an error page), so that the
+		// connection can be reused, then close.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
 		return nil, &retryableError{err: &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}, after: retryAfter(resp.Header)}
 	}
 	if resp.StatusCode != http.StatusOK {

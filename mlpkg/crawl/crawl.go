@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // Report summarises a Run, one entry per class crawled (so far).
@@ -179,7 +180,8 @@ type download struct {
 	format string
 	w, h   int
 	reject *Rejection
-	err    error // context cancelled
+	err    error // context cancelled: nothing was written
+	fatal  error // the photo could not be saved locally: stop the crawl
 }
 
 // fill searches and downloads until the folder holds PerClass photos or
@@ -329,6 +331,8 @@ func (s *classState) recover(p Photo, path string) error {
 // finish keeps or discards one download.
 func (s *classState) finish(d download) error {
 	switch {
+	case d.fatal != nil:
+		return d.fatal
 	case d.err != nil:
 		return nil // cancelled: nothing was written
 	case d.reject != nil:
@@ -397,6 +401,14 @@ type rejectError struct {
 func (e *rejectError) Error() string { return e.err.Error() }
 func (e *rejectError) Unwrap() error { return e.err }
 
+// networkFormats are the image formats accepted in downloads: those the web
+// server accepts (see mlpkg/serve). TIFF, which imageio reads from local
+// files, is left out because golang.org/x/image/tiff sizes its buffers from
+// untrusted header fields; no photo site serves it for display anyway. An
+// unrecognised format ("") is decoded, to be rejected with a description of
+// what came back.
+var networkFormats = map[string]bool{"": true, "jpeg": true, "png": true, "gif": true, "bmp": true, "webp": true}
+
 // download fetches one photo, checks it is a real image and writes it to a
 // temporary file in dir, synced; the caller renames or removes it.
 func (c *Client) download(ctx context.Context, dir string, p Photo) download {
@@ -404,6 +416,9 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
 		if isPlaceholder(f.finalURL, 0, -1, -1, nil) {
 			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
+		}
+		if format, _ := imageio.Sniff(f.body); !networkFormats[format] {
+			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
 		}
 		img, format, err := decodeImage(f.body)
 		if err != nil {
@@ -432,16 +447,20 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 	d.sha, d.size = hex.EncodeToString(sum[:]), int64(len(f.body))
 	tmp, err := writeTemp(dir, p.ID, f.body)
 	if err != nil {
-		d.reject = &Rejection{ID: p.ID, URL: p.URL, Reason: ReasonFailed, Detail: err.Error()}
+		// A full disk or a read-only folder fails every later photo too.
+		d.fatal = fmt.Errorf("save photo %s: %w", p.ID, err)
 		return d
 	}
 	d.tmp = tmp
 	return d
 }
 
+// createTemp is os.CreateTemp; tests replace it to fail like a full disk.
+var createTemp = os.CreateTemp
+
 // writeTemp writes b to a new temporary file in dir and syncs it.
 func writeTemp(dir, id string, b []byte) (string, error) {
-	f, err := os.CreateTemp(dir, tempPrefix+id+"-*"+tempSuffix)
+	f, err := createTemp(dir, tempPrefix+id+"-*"+tempSuffix)
 	if err != nil {
 		return "", fmt.Errorf("create temporary file: %w", err)
 	}

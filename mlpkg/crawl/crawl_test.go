@@ -19,6 +19,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"golang.org/x/image/tiff"
 )
 
 // testKey must never show up in logs, errors or reports.
@@ -432,7 +433,7 @@ func TestTimeouts(t *testing.T) {
 
 func TestTruncatedAndHTMLBodies(t *testing.T) {
 	f := newFixture(t)
-	photos := f.fake.AddGenerated("monkey", 8)
+	photos := f.fake.AddGenerated("monkey", 9)
 	f.cfg.Retries = 1
 	// Truncated once: retried and kept.
 	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Truncate: true})
@@ -443,6 +444,12 @@ func TestTruncatedAndHTMLBodies(t *testing.T) {
 	// Half a JPEG, complete as far as HTTP knows: discarded.
 	full := jpegBytes(t, flickrtest.Generate("x", 150, 150))
 	f.fake.FailPhoto(photos[3].ID, flickrtest.Fault{Body: full[:len(full)/2], ContentType: "image/jpeg"})
+	// A TIFF: a real image, but not one taken from the network.
+	var tif bytes.Buffer
+	if err := tiff.Encode(&tif, flickrtest.Generate("t", 150, 150), nil); err != nil {
+		t.Fatal(err)
+	}
+	f.fake.FailPhoto(photos[4].ID, flickrtest.Fault{Body: tif.Bytes(), ContentType: "image/tiff"})
 	rep, err := f.run(t, context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -455,9 +462,14 @@ func TestTruncatedAndHTMLBodies(t *testing.T) {
 	for _, r := range c.Rejected {
 		reasons[r.ID] = r.Reason
 	}
-	want := map[string]Reason{photos[1].ID: ReasonFailed, photos[2].ID: ReasonNotImage, photos[3].ID: ReasonNotImage}
+	want := map[string]Reason{photos[1].ID: ReasonFailed, photos[2].ID: ReasonNotImage, photos[3].ID: ReasonNotImage, photos[4].ID: ReasonNotImage}
 	if fmt.Sprint(reasons) != fmt.Sprint(want) {
 		t.Errorf("rejections %v, want %v", reasons, want)
+	}
+	for _, r := range c.Rejected {
+		if r.ID == photos[4].ID && !strings.Contains(r.Detail, "tiff") {
+			t.Errorf("TIFF rejected with %q, want the format named", r.Detail)
+		}
 	}
 	images := checkFolder(t, f.classDir("monkey"))
 	if !slices.Contains(images, photos[0].ID+".jpg") {
@@ -466,6 +478,24 @@ func TestTruncatedAndHTMLBodies(t *testing.T) {
 	counts := f.fake.PhotoRequests()
 	if counts[photos[2].ID] != 1 || counts[photos[0].ID] != 2 {
 		t.Errorf("requests per photo %v", counts)
+	}
+}
+
+// A photo that cannot be saved locally (full disk, read-only folder) stops
+// the crawl with an error, instead of discarding every later download.
+func TestLocalWriteFailureStopsCrawl(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 20)
+	f.cfg.Concurrency = 1
+	diskFull := errors.New("no space left on device")
+	createTemp = func(string, string) (*os.File, error) { return nil, diskFull }
+	t.Cleanup(func() { createTemp = os.CreateTemp })
+	_, err := f.run(t, context.Background())
+	if !errors.Is(err, diskFull) {
+		t.Fatalf("crawl returned %v, want the write error", err)
+	}
+	if n := len(f.fake.PhotoRequests()); n > 2 {
+		t.Errorf("%d photos downloaded after the first write failure, want the crawl to stop", n)
 	}
 }
 

@@ -1,28 +1,16 @@
 package crawl
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // register decoders for image.Decode
-	_ "image/jpeg"
-	_ "image/png"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
-
-// The standard library's image.Decode with the decoders registered above is
-// used rather than mlpkg/imageio so that this package does not depend on a
-// package still being written; imageio.Decode could replace decodeImage.
-
-// maxPixels guards against decompression bombs (about 8000×6000).
-const maxPixels = 50_000_000
 
 // imageExts are the file extensions treated as photos in a class folder.
 var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true, ".bmp": true, ".tif": true, ".tiff": true}
@@ -38,19 +26,16 @@ func extFor(format string) string {
 	return "." + format
 }
 
-// decodeImage checks the header's dimensions, then decodes all of b, so a
-// truncated file fails.
+// decodeImage decodes b with imageio, the decoder training and prediction
+// use: the header is checked first (at most imageio.MaxPixels pixels), then
+// all of b is decoded, so a truncated file fails.
 func decodeImage(b []byte) (image.Image, string, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil {
-		return nil, "", fmt.Errorf("not an image (%s): %w", describeBody(b), err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
-		return nil, "", fmt.Errorf("%s image of %dx%d pixels refused", format, cfg.Width, cfg.Height)
-	}
-	img, format, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, "", fmt.Errorf("%s image does not decode: %w", format, err)
+	img, format, err := imageio.DecodeBytes(b)
+	switch {
+	case errors.Is(err, imageio.ErrNotImage):
+		return nil, "", fmt.Errorf("not an image (%s)", describeBody(b))
+	case err != nil:
+		return nil, format, err
 	}
 	return img, format, nil
 }
