@@ -1,8 +1,8 @@
 // Command loadgen is the bounded load client of bench/serve: it posts
 // single-image predictions to a server on the loopback interface for at most
 // -duration and at most -requests requests, with -concurrency requests in
-// flight, and prints one JSON object: requests/s, latency percentiles and
-// errors. It refuses any host other than 127.0.0.1, localhost or ::1.
+// flight, and prints one JSON object: successful requests/s, latency
+// percentiles of the successful requests, and errors. It refuses any host other than 127.0.0.1, localhost or ::1.
 //
 //	loadgen -gen-images DIR -n 24          # write 24 synthetic 150×150 JPEG photos
 //	loadgen -url http://127.0.0.1:8080/api/predict -images DIR -name go
@@ -96,6 +96,8 @@ func run() error {
 			MaxIdleConnsPerHost: *concurrency,
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		},
+		// A redirect could lead off the loopback interface: count it as an error.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	send := func(ctx context.Context, b body) (kind string, err error) {
 		req, err := http.NewRequestWithContext(ctx, "POST", *target, bytes.NewReader(b.data))
@@ -143,12 +145,15 @@ func run() error {
 				if err != nil && ctx.Err() != nil {
 					break // cut off by the time limit: not counted
 				}
-				mu.Lock()
 				if err != nil {
+					// Not in the latencies: a fast refusal (503) would make
+					// an overloaded server look quick.
+					mu.Lock()
 					errorsN++
 					kinds[kind]++
+					mu.Unlock()
+					continue
 				}
-				mu.Unlock()
 				local = append(local, time.Since(t0))
 			}
 			mu.Lock()
@@ -159,7 +164,7 @@ func run() error {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	res := Result{Name: *name, URL: *target, Concurrency: *concurrency, Requests: len(latencies), Errors: errorsN,
+	res := Result{Name: *name, URL: *target, Concurrency: *concurrency, Requests: len(latencies) + errorsN, Errors: errorsN,
 		Seconds: round(elapsed.Seconds()), Images: len(bodies)}
 	if len(kinds) > 0 {
 		res.ErrorKinds = kinds
@@ -173,7 +178,7 @@ func run() error {
 		pct := func(p float64) float64 {
 			return msOf(latencies[min(n-1, int(math.Ceil(p*float64(n)))-1)])
 		}
-		res.RPS = round(float64(n-errorsN) / elapsed.Seconds())
+		res.RPS = round(float64(n) / elapsed.Seconds())
 		res.MeanMS = round(msOf(sum / time.Duration(n)))
 		res.P50MS, res.P90MS, res.P99MS = pct(0.50), pct(0.90), pct(0.99)
 		res.MaxMS = msOf(latencies[n-1])
