@@ -186,6 +186,9 @@ func Flush() {
 	select {
 	case <-done:
 	case <-time.After(FlushTimeout):
+		// gonbui.Sync cannot be cancelled: its goroutine stays blocked
+		// until GoNB answers or the cell's program exits. One per timeout,
+		// and a timeout means GoNB is gone, so few ever pile up.
 	}
 }
 
