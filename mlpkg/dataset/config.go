@@ -90,6 +90,16 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // Validate reports the first invalid setting.
 func (c *Config) Validate() error {
+	if err := c.validateSettings(); err != nil {
+		return err
+	}
+	return checkClassCount(c.Classes)
+}
+
+// validateSettings is Validate without the check that at least two classes
+// are listed, which Prepare makes after checking the listed folders exist,
+// so that a lone misspelt class is reported as a missing folder.
+func (c *Config) validateSettings() error {
 	switch {
 	case c.ImagesDir == "":
 		return errors.New("no images folder given")
@@ -120,8 +130,14 @@ func (c *Config) Validate() error {
 		}
 		seen[name] = true
 	}
-	if len(c.Classes) == 1 {
-		return fmt.Errorf("need at least 2 classes, got only %q", c.Classes[0])
+	return nil
+}
+
+// checkClassCount rejects a list of exactly one class (an empty list means
+// every sub-folder).
+func checkClassCount(classes []string) error {
+	if len(classes) == 1 {
+		return fmt.Errorf("need at least 2 classes, got only %q", classes[0])
 	}
 	return nil
 }

@@ -51,6 +51,7 @@ func Excluded(set map[string]bool, fileName string) bool {
 
 // AddExclusions appends entries (file names or photo ids) to classDir/exclude.txt,
 // skipping those already listed, with an optional comment line explaining why.
+// A last line without its newline is ended first.
 func AddExclusions(classDir, reason string, entries ...string) error {
 	set, err := ReadExclusions(classDir)
 	if err != nil {
@@ -66,11 +67,21 @@ func AddExclusions(classDir, reason string, entries ...string) error {
 	if len(add) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(classDir, ExcludeFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(filepath.Join(classDir, ExcludeFile), os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("add exclusions: %w", err)
 	}
 	var b strings.Builder
+	// A hand-edited list may lack its final newline: end that line first,
+	// or the first new entry would join it ("1234.jpg5678.jpg").
+	unended, err := lacksFinalNewline(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("add exclusions %s: %w", f.Name(), err)
+	}
+	if unended {
+		b.WriteByte('\n')
+	}
 	if reason != "" {
 		fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(reason, "\n", " "))
 	}
@@ -82,4 +93,17 @@ func AddExclusions(classDir, reason string, entries ...string) error {
 		return fmt.Errorf("add exclusions %s: %w", f.Name(), err)
 	}
 	return f.Close()
+}
+
+// lacksFinalNewline reports whether f is not empty and does not end in '\n'.
+func lacksFinalNewline(f *os.File) (bool, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n', nil
 }

@@ -92,9 +92,13 @@ func (p *photo) relPath(classes []string) string {
 // Prepare reads the photos under cfg.ImagesDir, splits, augments and writes
 // them to cfg.OutDir as train_images.npy (uint8 [n, size, size, 3]),
 // train_labels.npy (int32 [n]), test_images.npy, test_labels.npy and
-// dataset.json (see Meta). Files are written atomically, only once
-// everything else succeeded; on error or cancellation of ctx no file in
-// OutDir is changed.
+// dataset.json (see Meta). Files are written to temporary files, and moved
+// into place only once everything else succeeded; on error or cancellation
+// of ctx before that no file in OutDir is changed. The old dataset.json goes
+// first and the new one is moved in last, so should moving the files fail
+// partway (a full or failing disk), OutDir holds no dataset.json and Load
+// refuses it until Prepare succeeds, rather than read a mix of old and new
+// arrays.
 //
 // Unreadable, empty, truncated and non-image files are skipped and listed in
 // the summary, not fatal. It is an error if the images folder is missing, if
@@ -106,7 +110,7 @@ func (p *photo) relPath(classes []string) string {
 // trainers shuffle.
 func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 	start := time.Now()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validateSettings(); err != nil { // Validate, with the class count checked by findClasses
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	wrap := func(err error) error { return fmt.Errorf("prepare %s: %w", cfg.ImagesDir, err) }
@@ -250,7 +254,8 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 // findClasses returns the configured classes after checking their folders
-// exist, or else the sorted sub-folders of dir.
+// exist (before their number, so that a lone misspelt class is reported as a
+// missing folder), or else the sorted sub-folders of dir.
 func findClasses(dir string, configured []string) ([]string, error) {
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -268,6 +273,9 @@ func findClasses(dir string, configured []string) ([]string, error) {
 			if err != nil || !st.IsDir() {
 				return nil, fmt.Errorf("class %q: no folder %s", c, filepath.Join(dir, c))
 			}
+		}
+		if err := checkClassCount(configured); err != nil {
+			return nil, err
 		}
 		return slices.Clone(configured), nil
 	}
@@ -448,9 +456,11 @@ func parallelFor(ctx context.Context, n, workers int, fn func(i int)) error {
 }
 
 // writeAll writes the four arrays and dataset.json to dir: each to a
-// temporary file first, then, if all succeeded and ctx is still live, renames
-// them into place (dataset.json last). On failure the temporary files are
-// removed and existing files are left as they were.
+// temporary file first, then, if all succeeded and ctx is still live, removes
+// the old dataset.json and renames the new files into place, dataset.json
+// last. On failure the temporary files are removed; existing files are left
+// as they were, unless renaming fails partway: then dir has no dataset.json,
+// so Load fails rather than read a mix of old and new arrays.
 func writeAll(ctx context.Context, dir string, meta *Meta, train, test *Split) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", dir, err)
@@ -489,13 +499,23 @@ func writeAll(ctx context.Context, dir string, meta *Meta, train, test *Split) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The arrays cannot all be replaced at once. Remove the old dataset.json
+	// first and put the new one last, so that a failure partway leaves a
+	// folder that Load refuses (no dataset.json), never old metadata beside
+	// some new arrays.
+	if err := os.Remove(filepath.Join(dir, MetaFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
 	for i, o := range outputs {
-		if err := os.Rename(temps[i], filepath.Join(dir, o.name)); err != nil {
-			return fmt.Errorf("write %s: %w", filepath.Join(dir, o.name), err)
+		if err := rename(temps[i], filepath.Join(dir, o.name)); err != nil {
+			return fmt.Errorf("write %s: %w (the folder holds no dataset until prepare runs again)", filepath.Join(dir, o.name), err)
 		}
 	}
 	return nil
 }
+
+// rename is os.Rename; tests replace it to fail partway through writeAll.
+var rename = os.Rename
 
 // writeTemp writes a temporary file in dir for the final name and returns
 // its path.

@@ -296,6 +296,8 @@ func TestPrepareErrors(t *testing.T) {
 		{"empty class", func(c *Config) { c.ImagesDir = emptyClass }, []string{`class "c1"`, "no usable photos", "1 skipped"}},
 		{"below minimum", func(c *Config) { c.ImagesDir = small; c.MinPerClass = 5 }, []string{`class "c1"`, "4 usable", "minimum of 5"}},
 		{"missing class", func(c *Config) { c.ImagesDir = small; c.Classes = []string{"c0", "zebra"} }, []string{`"zebra"`, "no folder"}},
+		{"lone missing class", func(c *Config) { c.ImagesDir = small; c.Classes = []string{"doesnotexist"} }, []string{`"doesnotexist"`, "no folder", filepath.Join(small, "doesnotexist")}},
+		{"lone class", func(c *Config) { c.ImagesDir = small; c.Classes = []string{"c0"} }, []string{"at least 2", `"c0"`}},
 		{"first-n too big", func(c *Config) { c.ImagesDir = small; c.TestPerClass = 4 }, []string{`class "c1"`, "none to train"}},
 		{"bad fraction", func(c *Config) { c.ImagesDir = small; c.TestFraction = 1 }, []string{"test fraction"}},
 	} {
@@ -530,5 +532,9 @@ func TestConfigFlags(t *testing.T) {
 	cfg.Classes = []string{"a", "../b"}
 	if err := cfg.Validate(); err == nil {
 		t.Error("Validate accepted a class name with a path")
+	}
+	cfg.Classes = []string{"a"}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("Validate of one class: %v", err)
 	}
 }

@@ -1,0 +1,85 @@
+package dataset
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPrepareRenameFailsPartway makes moving the new files into place fail
+// after the first one, over an earlier dataset with arrays of the same
+// shapes: Load must then refuse the folder rather than read new training
+// images with the old labels, and no temporary file may be left.
+func TestPrepareRenameFailsPartway(t *testing.T) {
+	images := makeTree(t, 8, 8)
+	cfg := testConfig(images)
+	first := prepare(t, cfg)
+
+	cfg.Seed++ // same shapes, other split
+	calls := 0
+	rename = func(from, to string) error {
+		if calls++; calls == 2 {
+			return errors.New("disk full")
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { rename = os.Rename }()
+	_, err := Prepare(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "no dataset") {
+		t.Fatalf("Prepare with a failing rename: %v", err)
+	}
+	if _, err := Load(cfg.OutDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load after a partial write: %v, want a missing %s", err, MetaFile)
+	}
+	entries, _ := os.ReadDir(cfg.OutDir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file %s left", e.Name())
+		}
+	}
+
+	rename = os.Rename
+	second := prepare(t, cfg)
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Verify(); err != nil || ds.Meta.Hash != second.Meta.Hash || second.Meta.Hash == first.Meta.Hash {
+		t.Errorf("after a successful Prepare: %v, hash %s (first %s, second %s)", err, ds.Meta.Hash, first.Meta.Hash, second.Meta.Hash)
+	}
+}
+
+// TestAddExclusionsEndsUnendedLine checks that an entry added to a
+// hand-edited exclude.txt without a final newline gets its own line.
+func TestAddExclusionsEndsUnendedLine(t *testing.T) {
+	for _, tc := range []struct{ before, want string }{
+		{"1234.jpg", "1234.jpg\n5678.jpg\n"},
+		{"# bad ones\n1234.jpg\n", "# bad ones\n1234.jpg\n5678.jpg\n"},
+		{"", "5678.jpg\n"},
+	} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, ExcludeFile), []byte(tc.before))
+		if err := AddExclusions(dir, "", "5678.jpg"); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, ExcludeFile))
+		if string(b) != tc.want {
+			t.Errorf("after %q: %q, want %q", tc.before, b, tc.want)
+		}
+		set, err := ReadExclusions(dir)
+		if err != nil || !Excluded(set, "5678.jpg") || (tc.before != "" && !Excluded(set, "1234.jpg")) {
+			t.Errorf("after %q: exclusions %v, %v", tc.before, set, err)
+		}
+	}
+	// No file yet: created, with the reason.
+	dir := t.TempDir()
+	if err := AddExclusions(dir, "blurry", "1.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, ExcludeFile)); string(b) != "# blurry\n1.jpg\n" {
+		t.Errorf("new file %q", b)
+	}
+}
