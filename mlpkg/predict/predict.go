@@ -29,7 +29,7 @@ type Predictor struct {
 func Load(dir string, backend backends.Backend, backendName string) (*Predictor, error) {
 	c, meta, err := model.Load(backend, dir)
 	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
+		return nil, fmt.Errorf("load model: %w", err)
 	}
 	return &Predictor{classifier: c, meta: meta, backend: backendName}, nil
 }
@@ -88,31 +88,55 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	return classifyFiles(files, imageio.Load, p.Predict)
+}
+
+// filesChunk is the number of decoded images PredictFiles holds at most.
+const filesChunk = 64
+
+// classifyFiles decodes files with load and classifies them with classify,
+// filesChunk readable images at a time, so that a large folder never holds
+// every decoded image at once. A file load fails on gets that error in its
+// FileResult.
+func classifyFiles(files []string, load func(string) (image.Image, error), classify func(...image.Image) ([]Prediction, error)) ([]FileResult, error) {
 	results := make([]FileResult, len(files))
-	var good []int
-	var imgs []image.Image
+	good := make([]int, 0, filesChunk)
+	imgs := make([]image.Image, 0, filesChunk)
+	flush := func() error {
+		if len(imgs) == 0 {
+			return nil
+		}
+		preds, err := classify(imgs...)
+		if err != nil {
+			return err
+		}
+		if len(preds) != len(imgs) {
+			return fmt.Errorf("predict: %d predictions for %d images", len(preds), len(imgs))
+		}
+		for j, pr := range preds {
+			results[good[j]].Prediction = pr
+		}
+		clear(imgs) // let the decoded images go before decoding the next chunk
+		imgs, good = imgs[:0], good[:0]
+		return nil
+	}
 	for i, f := range files {
 		results[i].Path = f
-		img, err := imageio.Load(f)
+		img, err := load(f)
 		if err != nil {
 			results[i].Err = err
 			continue
 		}
 		good = append(good, i)
 		imgs = append(imgs, img)
+		if len(imgs) == filesChunk {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
 	}
-	// Classify in chunks so that a large folder never holds every decoded image at once.
-	const chunk = 64
-	for start := 0; start < len(imgs); start += chunk {
-		end := min(start+chunk, len(imgs))
-		preds, err := p.Predict(imgs[start:end]...)
-		if err != nil {
-			return nil, err
-		}
-		for j, pr := range preds {
-			results[good[start+j]].Prediction = pr
-		}
-		clear(imgs[start:end])
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return results, nil
 }
