@@ -1,6 +1,8 @@
 package train
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -19,10 +21,11 @@ type Evaluation struct {
 	Accuracy float64 `json:"accuracy"`
 	// Confusion[t][p] counts images of true class t predicted as class p.
 	Confusion [][]int `json:"confusion"`
-	// Precision, Recall and F1 per class (NaN where undefined, e.g. a class never predicted).
-	Precision []float64 `json:"precision"`
-	Recall    []float64 `json:"recall"`
-	F1        []float64 `json:"f1"`
+	// Precision, Recall and F1 per class (NaN where undefined, e.g. a class
+	// never predicted; null in JSON).
+	Precision PerClass `json:"precision"`
+	Recall    PerClass `json:"recall"`
+	F1        PerClass `json:"f1"`
 	// Labels, Predicted and Probabilities per image, in input order.
 	Labels        []int32     `json:"-"`
 	Predicted     []int       `json:"-"`
@@ -73,7 +76,7 @@ func NewEvaluation(classes []string, labels []int32, probs [][]float32) (*Evalua
 	if e.N > 0 {
 		e.Loss, e.Accuracy = lossSum/float64(e.N), float64(correct)/float64(e.N)
 	}
-	e.Precision, e.Recall, e.F1 = make([]float64, k), make([]float64, k), make([]float64, k)
+	e.Precision, e.Recall, e.F1 = make(PerClass, k), make(PerClass, k), make(PerClass, k)
 	for c := range k {
 		tp, predicted, actual := e.Confusion[c][c], 0, 0
 		for o := range k {
@@ -88,6 +91,56 @@ func NewEvaluation(classes []string, labels []int32, probs [][]float32) (*Evalua
 		}
 	}
 	return e, nil
+}
+
+// PerClass holds one metric per class, in label order. It is a plain
+// []float64 (index it, range over it, pass it where a []float64 is wanted)
+// whose JSON form writes NaN, which JSON cannot hold, as null, and reads null
+// back as NaN.
+type PerClass []float64
+
+// MarshalJSON writes the values as a JSON array, NaN (and ±Inf) as null.
+func (p PerClass) MarshalJSON() ([]byte, error) {
+	if p == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'['}
+	for i, v := range p {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b = append(b, "null"...)
+			continue
+		}
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, enc...)
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON reads a JSON array of numbers, null as NaN.
+func (p *PerClass) UnmarshalJSON(data []byte) error {
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		*p = nil
+		return nil
+	}
+	var vs []*float64
+	if err := json.Unmarshal(data, &vs); err != nil {
+		return err
+	}
+	out := make(PerClass, len(vs))
+	for i, v := range vs {
+		out[i] = math.NaN()
+		if v != nil {
+			out[i] = *v
+		}
+	}
+	*p = out
+	return nil
 }
 
 func ratio(a, b int) float64 {

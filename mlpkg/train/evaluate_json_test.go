@@ -1,0 +1,75 @@
+package train
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestEvaluationJSONNeverPredictedClass checks that an evaluation where a
+// class is never predicted (precision NaN) encodes to valid JSON, with null
+// for that precision, and decodes back to the same metrics (null as NaN).
+func TestEvaluationJSONNeverPredictedClass(t *testing.T) {
+	// Class "c" is never predicted: its precision is 0/0.
+	probs := [][]float32{{.8, .1, .1}, {.2, .7, .1}, {.6, .3, .1}, {.1, .8, .1}}
+	e, err := NewEvaluation([]string{"a", "b", "c"}, []int32{0, 1, 2, 1}, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(e.Precision[2]) {
+		t.Fatalf("precision of the never-predicted class is %v, want NaN", e.Precision[2])
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		t.Fatalf("json.Marshal: %v", err)
+	}
+	if !json.Valid(data) {
+		t.Fatalf("invalid JSON: %s", data)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	prec, ok := raw["precision"].([]any)
+	if !ok || len(prec) != 3 || prec[2] != nil || prec[0] != 0.5 || prec[1] != 1.0 {
+		t.Fatalf("precision in JSON: %v (want [0.5, 1, null])", raw["precision"])
+	}
+	if !strings.Contains(string(data), `"precision":[0.5,1,null]`) {
+		t.Errorf("JSON %s", data)
+	}
+
+	var back Evaluation
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	for _, m := range []struct {
+		name      string
+		got, want PerClass
+	}{{"precision", back.Precision, e.Precision}, {"recall", back.Recall, e.Recall}, {"f1", back.F1, e.F1}} {
+		if len(m.got) != len(m.want) {
+			t.Fatalf("%s: got %v, want %v", m.name, m.got, m.want)
+		}
+		for i := range m.want {
+			if m.got[i] != m.want[i] && !(math.IsNaN(m.got[i]) && math.IsNaN(m.want[i])) {
+				t.Errorf("%s[%d]: got %v, want %v", m.name, i, m.got[i], m.want[i])
+			}
+		}
+	}
+	if back.N != e.N || back.Accuracy != e.Accuracy || back.Loss != e.Loss || len(back.Confusion) != 3 || back.Confusion[2][0] != 1 {
+		t.Errorf("round trip: %+v, want %+v", back, *e)
+	}
+
+	// PerClass stays a plain []float64 for callers.
+	var plain []float64 = e.Recall
+	if plain[1] != 1 {
+		t.Errorf("recall %v", plain)
+	}
+	var empty struct{ P PerClass }
+	if err := json.Unmarshal([]byte(`{"P":null}`), &empty); err != nil || empty.P != nil {
+		t.Errorf("null list: %v %v", empty.P, err)
+	}
+	if b, err := json.Marshal(struct{ P PerClass }{}); err != nil || string(b) != `{"P":null}` {
+		t.Errorf("nil list: %s %v", b, err)
+	}
+}
