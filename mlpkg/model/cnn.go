@@ -70,15 +70,25 @@ func (c Config) Validate() error {
 	switch {
 	case c.NumClasses < 2:
 		return fmt.Errorf("model: need at least 2 classes, got %d", c.NumClasses)
-	case c.ImageSize < 14 || c.ImageSize%4 != 2:
-		// Both 2×2 poolings must see even sizes: (size-2)/2 - 2 must be even.
-		return fmt.Errorf("model: image size must be 14 or more and leave 2 when divided by 4 (e.g. 30, 34, 50, 66), got %d", c.ImageSize)
+	case CheckImageSize(c.ImageSize) != nil:
+		return CheckImageSize(c.ImageSize)
 	case c.Filters1 < 1 || c.Filters2 < 1 || c.DenseUnits < 1:
 		return fmt.Errorf("model: filters and dense units must be positive")
 	case c.ConvDropout < 0 || c.ConvDropout >= 1 || c.DenseDropout < 0 || c.DenseDropout >= 1:
 		return fmt.Errorf("model: dropout rates must be in [0, 1)")
 	case c.Formulation != "" && c.Formulation != Im2Col && c.Formulation != Native:
 		return fmt.Errorf("model: unknown formulation %q (want %q or %q)", c.Formulation, Im2Col, Native)
+	}
+	return nil
+}
+
+// CheckImageSize reports an error unless the CNN takes size×size images:
+// 14 or more and 2 more than a multiple of 4 (e.g. 30, 34, 50, 66), so that
+// both 2×2 poolings see even sizes ((size-2)/2 - 2 must be even). Data for
+// the model must be prepared at such a size.
+func CheckImageSize(size int) error {
+	if size < 14 || size%4 != 2 {
+		return fmt.Errorf("model: image size must be 14 or more and leave 2 when divided by 4 (e.g. 30, 34, 50, 66), got %d", size)
 	}
 	return nil
 }

@@ -81,6 +81,9 @@ func countsLine(counts []ClassImages) string {
 // the images exist (EnsureImages), runs dataset.Prepare with
 // s.PrepareConfig(p) and returns the result.
 func EnsurePrepared(ctx context.Context, p Paths, s Settings) (*dataset.Dataset, error) {
+	if err := model.CheckImageSize(s.ImageSize); err != nil {
+		return nil, fmt.Errorf("ensure prepared: %w", err) // before hours of preparing
+	}
 	ds, err := dataset.Load(p.Processed)
 	switch {
 	case err == nil && preparedWith(ds.Meta, s):

@@ -195,6 +195,15 @@ func TestPipeline(t *testing.T) {
 	if _, err := EnsurePrepared(ctx, p, s); err != nil || !strings.Contains(out.String(), "holds") || strings.Contains(out.String(), "prepared ") {
 		t.Fatalf("second EnsurePrepared: %v; %s", err, out)
 	}
+	// A size the model cannot take is refused before anything is prepared.
+	s51 := s
+	s51.ImageSize = 51
+	if _, err := EnsurePrepared(ctx, p, s51); err == nil || !strings.Contains(err.Error(), "leave 2 when divided by 4") {
+		t.Fatalf("EnsurePrepared at 51 px: %v", err)
+	}
+	if ds, err := dataset.Load(p.Processed); err != nil || ds.Meta.ImageSize != 18 {
+		t.Fatalf("the dataset at 18 px was touched: %v", err)
+	}
 	s20 := s
 	s20.PerClass = 20
 	out.Reset()
