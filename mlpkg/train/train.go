@@ -33,12 +33,33 @@ type Step struct {
 	ImagesPerSecond float64
 }
 
+// Start reports to Options.OnStart where a run begins.
+type Start struct {
+	// Dir is the checkpoint directory.
+	Dir string
+	// Resumed is set when the run continues one found in Dir.
+	Resumed bool
+	// Done is the number of complete epochs in Dir (0 unless Resumed), and
+	// Batch the number of batches of the next epoch already trained.
+	Done, Batch int
+	// Epochs is the number asked for (Config.Epochs). When Done ≥ Epochs,
+	// there is nothing to train: Train returns the run's result as it is.
+	Epochs int
+}
+
+// NothingToTrain reports whether the checkpoint already holds the epochs asked for.
+func (s Start) NothingToTrain() bool { return s.Done >= s.Epochs }
+
 // Options are the non-hyperparameter inputs of Train.
 type Options struct {
 	// Backend runs the model; required (see package backend).
 	Backend backends.Backend
 	// BackendName is recorded in the model metadata (e.g. "go", "xla:cpu").
 	BackendName string
+	// OnStart, when set, is called once before the first step, when Train
+	// knows whether it resumes a run and where (also when there is nothing
+	// left to train).
+	OnStart func(Start)
 	// OnStep, when set, is called after every training step (progress bars).
 	OnStep func(Step)
 	// OnEpoch, when set, is called after every epoch with its metrics.
@@ -118,12 +139,21 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		if st, err = loadSnapshot(gctx, dir, model.LastDir); err != nil {
 			return nil, err
 		}
-		log.Info("resuming training", "dir", dir, "epoch", st.Epoch+1, "batch", st.Batch+1, "epochs", cfg.Epochs)
 	}
 	if st.Epoch > len(history) { // history is written after the snapshot: keep both consistent
 		st.Epoch, st.Batch = len(history), 0
 	}
 	history = history[:st.Epoch]
+	start := Start{Dir: dir, Resumed: resumed, Done: st.Epoch, Batch: st.Batch, Epochs: cfg.Epochs}
+	switch {
+	case start.NothingToTrain():
+		log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", dir, "epochs_done", st.Epoch, "epochs", cfg.Epochs)
+	case resumed:
+		log.Info("resuming training", "dir", dir, "epoch", st.Epoch+1, "batch", st.Batch+1, "epochs", cfg.Epochs)
+	}
+	if opts.OnStart != nil {
+		opts.OnStart(start)
+	}
 
 	if resumed {
 		// Variables come from the checkpoint: let the model find them instead
@@ -291,7 +321,9 @@ func scalar(t *tensors.Tensor) float64 {
 }
 
 // throughputClock measures training images per second, leaving out the first
-// step of a run (graph building and compilation).
+// step it times (graph building and compilation on the first epoch of a run).
+// Train starts a new clock every epoch, so each epoch's first step is left
+// out, and Epoch.FirstStepSeconds is that step's duration.
 type throughputClock struct {
 	t0, since time.Time
 	first     time.Duration

@@ -123,18 +123,28 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 		t.Fatalf("snapshot after an interruption before the first step has variables\n%v\nwant\n%v", again, saved)
 	}
 
-	// Resume: it must continue at batch 4 of epoch 1 and finish all epochs.
+	// Resume: it must continue at batch 4 of epoch 1 and finish all epochs,
+	// and say so before its first step.
 	firstStep := 0
-	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend, BackendName: "go", OnStep: func(s Step) {
-		if firstStep == 0 {
-			firstStep = s.Batch
-		}
-	}})
+	var start *Start
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend, BackendName: "go",
+		OnStart: func(s Start) { start = &s },
+		OnStep: func(s Step) {
+			if start == nil {
+				t.Error("OnStep called before OnStart")
+			}
+			if firstStep == 0 {
+				firstStep = s.Batch
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if firstStep != 4 {
 		t.Errorf("resumed at batch %d, want 4", firstStep)
+	}
+	if want := (Start{Dir: dir, Resumed: true, Done: 0, Batch: 3, Epochs: cfg.Epochs}); start == nil || *start != want {
+		t.Errorf("OnStart got %+v, want %+v", start, want)
 	}
 	if len(res.History) != cfg.Epochs || res.History[len(res.History)-1].Epoch != cfg.Epochs {
 		t.Fatalf("history has %d epochs, want %d", len(res.History), cfg.Epochs)
@@ -156,6 +166,22 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if err != nil || len(res.History) != cfg.Epochs {
 		t.Fatalf("extra epoch: history %d, err %v", len(res.History), err)
 	}
+
+	// Fewer epochs than the checkpoint holds: nothing is trained, and
+	// OnStart says so.
+	done := cfg.Epochs
+	cfg.Epochs = 2
+	start = nil
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend,
+		OnStart: func(s Start) { start = &s },
+		OnEpoch: func(e Epoch) { t.Errorf("epoch %d trained on a checkpoint that already has %d", e.Epoch, done) }})
+	if err != nil || len(res.History) != done {
+		t.Fatalf("asking for fewer epochs: history %d (want %d), err %v", len(res.History), done, err)
+	}
+	if start == nil || !start.Resumed || start.Done != done || start.Epochs != 2 || !start.NothingToTrain() {
+		t.Errorf("asking for fewer epochs: OnStart got %+v, want Done %d, Epochs 2, nothing to train", start, done)
+	}
+	cfg.Epochs = done
 
 	// A checkpoint for another dataset is refused, not overwritten.
 	if _, err := Train(context.Background(), cfg, patternDataset(2, 30), Options{Backend: backend}); err == nil {
