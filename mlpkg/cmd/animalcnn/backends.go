@@ -14,7 +14,7 @@ func init() {
 		usage:   "",
 		summary: "list the GoMLX backends installed here and how to install the others",
 		run: func(args []string) error {
-			if err := newFlagSet(commands["backends"]).Parse(args); err != nil {
+			if err := parseNoArgs(newFlagSet(commands["backends"]), args); err != nil {
 				return err
 			}
 			def := backend.Default()
@@ -23,7 +23,10 @@ func init() {
 				if in.Name == def {
 					mark = "*"
 				}
-				state := "installed " + in.Path
+				state := "installed"
+				if in.Path != "" {
+					state += " " + in.Path
+				}
 				if !in.Installed {
 					state = "missing: " + in.Note
 					if in.Install != "" {

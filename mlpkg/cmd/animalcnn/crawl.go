@@ -38,7 +38,7 @@ func runCrawl(args []string) error {
 	cfg.RegisterFlags(fs)
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	verbose := fs.Bool("v", false, "log every request, retry and discarded photo to stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -115,11 +115,8 @@ func runAttribution(args []string) error {
 	dir := fs.String("images", "data/images", "folder holding one sub-folder per class")
 	classes := fs.String("classes", "", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
 	out := fs.String("o", "", "output file (default: standard output)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var names []string
 	for c := range strings.SplitSeq(*classes, ",") {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
@@ -67,10 +68,12 @@ func main() {
 func run(args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				newFlagSet(c).Usage()
-				return 0
+			c, ok := commands[args[1]]
+			if !ok {
+				return unknownSubcommand(args[1])
 			}
+			newFlagSet(c).Usage()
+			return 0
 		}
 		usage(os.Stdout)
 		if len(args) == 0 {
@@ -80,24 +83,57 @@ func run(args []string) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "animalcnn: unknown subcommand %q\n", args[0])
-		usage(os.Stderr)
-		return 2
+		return unknownSubcommand(args[0])
 	}
 	if err := c.run(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		var ue usageError
+		switch {
+		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &ue):
+			// The flag package has already printed the error and the usage.
+			return 2
 		}
-		fmt.Fprintf(os.Stderr, "animalcnn %s: %v\n", c.name, err)
+		fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, trimName(c.name, err.Error()))
 		return 1
 	}
 	return 0
 }
 
+func unknownSubcommand(name string) int {
+	fmt.Fprintf(os.Stderr, "animalcnn: unknown subcommand %q\n", name)
+	usage(os.Stderr)
+	return 2
+}
+
+// trimName drops a leading "name: " from msg: library errors start with
+// their package's name, which is often the subcommand's own ("animalcnn
+// train: train: …" would say it twice).
+func trimName(name, msg string) string {
+	return strings.TrimPrefix(msg, name+": ")
+}
+
+// usageError is a command-line parsing error that the FlagSet has already
+// printed, with the usage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// parseFlags parses a subcommand's flags. A bad flag comes back as a
+// usageError (already printed), -h as flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{err}
+	}
+	return err
+}
+
 // parseNoArgs parses a subcommand's flags and rejects positional arguments:
 // every setting of those subcommands is a flag.
 func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"image"
 	"image/color"
 	"image/png"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // binary is the animalcnn command built once for the tests in this file.
@@ -116,6 +120,17 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("train output lacks the best test accuracy:\n%s", out)
 	}
 
+	// Asking for fewer epochs than the checkpoint has trains nothing, and says so.
+	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "2", "-lr", "1e-3", "-dense-units", "32")
+	if want := "data/checkpoints/cnn already has 4 epochs (asked for 2): nothing to train"; code != 0 || !strings.Contains(errOut, want) {
+		t.Errorf("train -epochs 2 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
+	}
+	// Asking for more resumes, and says so.
+	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "5", "-lr", "1e-3", "-dense-units", "32")
+	if want := "resuming data/checkpoints/cnn at epoch 5 of 5"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("train -epochs 5 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
+	}
+
 	out, errOut, code = animalcnn(t, dir, "evaluate")
 	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(out, "precision") {
 		t.Fatalf("evaluate: exit %d\n%s%s", code, out, errOut)
@@ -140,6 +155,73 @@ func TestPipeline(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "notes.jpg") || strings.Count(out, "\n") != 40 {
 		t.Errorf("predict on a folder with a bad file: exit %d, %d lines\n%s", code, strings.Count(out, "\n"), errOut)
 	}
+	if strings.Count(errOut, "notes.jpg") != 1 {
+		t.Errorf("predict: the bad file's error repeats its path:\n%s", errOut)
+	}
+
+	// A missing file is one more per-file error: the others are classified.
+	notes := filepath.Join(dir, "data/images/square/notes.jpg")
+	out, errOut, code = animalcnn(t, dir, "predict", img, "missing.png", notes)
+	if code == 0 || !strings.HasPrefix(out, img+": ") || strings.Count(out, "\n") != 1 ||
+		!strings.Contains(errOut, "missing.png: no such file or directory\n") || !strings.Contains(errOut, notes+": ") ||
+		!strings.Contains(errOut, "2 of 3 files could not be classified") {
+		t.Errorf("predict good, missing, bad: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	testServe(t, dir)
+}
+
+// testServe starts "animalcnn serve" on a free port in dir, checks that it
+// prints its URL and answers there, and stops it with SIGINT.
+func testServe(t *testing.T, dir string) {
+	cmd := exec.Command(binary, "serve", "-addr", "127.0.0.1:0")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOMLX_BACKEND=go")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var url string
+	select {
+	case line := <-lines:
+		m := regexp.MustCompile(`^Serving on (http://127\.0\.0\.1:[1-9]\d*) \(Ctrl-C to stop\)$`).FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("serve: first line %q, want \"Serving on http://127.0.0.1:PORT (Ctrl-C to stop)\"\n%s", line, errOut.String())
+		}
+		url = m[1]
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve printed no URL in 60 s\n%s", errOut.String())
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatalf("GET %s/healthz: %v", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s/healthz: %s", url, resp.Status)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for range lines { // drain until the process closes stdout
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGINT: %v\n%s", err, errOut.String())
+	}
 }
 
 // TestErrors checks the one-line errors users see for common mistakes.
@@ -154,6 +236,11 @@ func TestErrors(t *testing.T) {
 		{[]string{"predict", "-checkpoint", "nowhere", "x.png"}, "x.png: no such file"},
 		{[]string{"predict", "-checkpoint", "nowhere", "empty"}, "no image files"},
 		{[]string{"nosuchcommand"}, "unknown subcommand"},
+		{[]string{"help", "nonsense"}, `unknown subcommand "nonsense"`},
+		{[]string{"serve", "foo"}, "unexpected arguments"},
+		{[]string{"backends", "extra"}, "unexpected arguments"},
+		{[]string{"predict", "-nosuchflag", "x.png"}, "flag provided but not defined: -nosuchflag"},
+		{[]string{"train", "-epochs", "many"}, `invalid value "many" for flag -epochs`},
 	}
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
@@ -170,9 +257,37 @@ func TestErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want it to mention %q (stdout %q)", c.args, code, errOut, c.want, out)
 		}
-		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 0 && c.args[0] != "nosuchcommand" {
+		usage := c.args[0] == "nosuchcommand" || c.args[0] == "help" || strings.Contains(c.want, "flag")
+		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 0 && !usage {
 			t.Errorf("%v: error is %d lines, want one:\n%s", c.args, lines+1, errOut)
 		}
+		if usage && code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage error)", c.args, code)
+		}
+		if n := strings.Count(errOut, c.want); n != 1 {
+			t.Errorf("%v: %q printed %d times, want once:\n%s", c.args, c.want, n, errOut)
+		}
+		if m := regexp.MustCompile(`animalcnn (\S+): (\S+):`).FindStringSubmatch(errOut); m != nil && m[1] == m[2] {
+			t.Errorf("%v: error repeats its prefix: %q", c.args, errOut)
+		}
+	}
+
+	// Several missing files: each is reported, and the model is not loaded.
+	out, errOut, code := animalcnn(t, dir, "predict", "-checkpoint", "nowhere", "a.png", "b.png")
+	if code != 1 || !strings.Contains(errOut, "a.png: no such file or directory\n") ||
+		!strings.Contains(errOut, "b.png: no such file or directory\n") || strings.Contains(errOut, "checkpoint") {
+		t.Errorf("predict a.png b.png (both missing): exit %d\nstdout %q\nstderr:\n%s", code, out, errOut)
+	}
+
+	// A busy port: the error says which flag to change.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, errOut, code = animalcnn(t, dir, "serve", "-checkpoint", "nowhere", "-addr", ln.Addr().String())
+	if code == 0 || !strings.Contains(errOut, ln.Addr().String()+" is already in use") || !strings.Contains(errOut, "-addr") {
+		t.Errorf("serve on a busy port: exit %d, stderr %q", code, errOut)
 	}
 	for _, sub := range []string{"import-fashion", "crawl", "attribution", "prepare", "train", "evaluate", "predict", "serve", "backends"} {
 		_, errOut, code := animalcnn(t, dir, sub, "-h")

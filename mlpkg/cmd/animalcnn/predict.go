@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"strings"
 
@@ -24,39 +25,65 @@ func init() {
 func runPredict(args []string) error {
 	fs := newFlagSet(commands["predict"])
 	checkpoint := fs.String("checkpoint", train.DefaultConfig().CheckpointDir, "checkpoint directory (output of train)")
-	top := fs.Int("top", 1, "show the k most probable classes")
+	top := fs.Int("top", 1, "show the k most probable classes (0: all of them)")
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	lang := fs.String("lang", "", "language of the class names, from the checkpoint's display names (e.g. ja)")
 	backendSpec := backend.RegisterFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return errors.New("no image files given (usage: animalcnn predict [flags] FILE|DIR...)")
 	}
-	if _, err := predict.ExpandPaths(fs.Args()...); err != nil { // fail fast, before loading the model
-		return err
+	// Check every path before loading the model: one that does not exist is
+	// reported like an unreadable image, and does not stop the others.
+	var items []predictItem
+	var files []string
+	for _, arg := range fs.Args() {
+		paths, err := expandPath(arg)
+		if err != nil {
+			items = append(items, predictItem{path: arg, err: err})
+			continue
+		}
+		for _, f := range paths {
+			items = append(items, predictItem{path: f, file: len(files)})
+			files = append(files, f)
+		}
 	}
-	p, err := loadPredictor(*checkpoint, *backendSpec)
-	if err != nil {
-		return err
+	var results []predict.FileResult
+	var p *predict.Predictor
+	if len(files) > 0 {
+		var err error
+		if p, err = loadPredictor(*checkpoint, *backendSpec); err != nil {
+			return err
+		}
+		if results, err = p.PredictFiles(files...); err != nil {
+			return err
+		}
+		for i := range items {
+			if items[i].err == nil {
+				items[i].err = results[items[i].file].Err
+			}
+		}
 	}
-	results, err := p.PredictFiles(fs.Args()...)
-	if err != nil {
-		return err
+	// One file that fails: its error is the command's, on one line.
+	if len(items) == 1 && items[0].err != nil && !*asJSON {
+		return errors.New(fileError(items[0].path, items[0].err))
 	}
+
 	failed := 0
 	enc := json.NewEncoder(os.Stdout)
-	for _, r := range results {
-		if r.Err != nil {
+	for _, it := range items {
+		if it.err != nil {
 			failed++
 			if *asJSON {
-				_ = enc.Encode(map[string]string{"path": r.Path, "error": r.Err.Error()})
+				_ = enc.Encode(map[string]string{"path": it.path, "error": fileReason(it.path, it.err)})
 			} else {
-				fmt.Fprintf(os.Stderr, "%s: %v\n", r.Path, r.Err)
+				fmt.Fprintln(os.Stderr, fileError(it.path, it.err))
 			}
 			continue
 		}
+		r := results[it.file]
 		topK := r.Prediction.TopK(*top)
 		if *asJSON {
 			_ = enc.Encode(map[string]any{"path": r.Path, "class": r.Prediction.Class,
@@ -68,13 +95,59 @@ func runPredict(args []string) error {
 			parts[i] = fmt.Sprintf("%s (%.0f %%)", p.Meta().DisplayName(s.Class, *lang), 100*s.Probability)
 		}
 		prefix := ""
-		if len(results) > 1 {
+		if len(items) > 1 {
 			prefix = r.Path + ": "
 		}
 		fmt.Println(prefix + strings.Join(parts, ", "))
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be classified", failed, len(results))
+		return fmt.Errorf("%d of %d files could not be classified", failed, len(items))
 	}
 	return nil
+}
+
+// predictItem is one file to classify, in the order given: err when it
+// cannot be, else its index in the files passed to PredictFiles.
+type predictItem struct {
+	path string
+	file int
+	err  error
+}
+
+// expandPath returns the image files that arg stands for (see
+// predict.ExpandPaths), or why there are none.
+func expandPath(arg string) ([]string, error) {
+	if _, err := os.Stat(arg); err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil, errors.New("no such file or directory")
+		}
+		return nil, err
+	}
+	return predict.ExpandPaths(arg)
+}
+
+// fileError formats a per-file error as one line, "PATH: reason".
+func fileError(path string, err error) string {
+	reason := fileReason(path, err)
+	if strings.Contains(reason, path) { // e.g. "directory x has no image files"
+		return reason
+	}
+	return path + ": " + reason
+}
+
+// fileReason is err without the wrappers that only repeat path (e.g.
+// "load image PATH: …", "open PATH: …") or the command's name ("predict: …").
+func fileReason(path string, err error) string {
+	for {
+		msg := trimName("predict", err.Error())
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return msg
+		}
+		prefix, ok := strings.CutSuffix(msg, ": "+inner.Error())
+		if !ok || !strings.HasSuffix(prefix, path) {
+			return msg
+		}
+		err = inner
+	}
 }

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -27,7 +31,7 @@ func runServe(args []string) error {
 	backendSpec := backend.RegisterFlag(fs)
 	cfg := serve.DefaultConfig()
 	cfg.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil { // fail fast, before loading the model
@@ -35,11 +39,46 @@ func runServe(args []string) error {
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 
+	// Listen before loading the model, so that a busy port fails at once.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is already in use (another server running?): choose another address with -addr, e.g. -addr 127.0.0.1:8081 (port 0: any free port)", cfg.Addr)
+	}
+	if err != nil {
+		return fmt.Errorf("listen on %s (-addr): %w", cfg.Addr, err)
+	}
 	p, err := loadPredictor(*checkpoint, *backendSpec)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve.ListenAndServe(ctx, cfg, p)
+	// serve.Serve warms the model up, then accepts: say where to go then.
+	return serve.Serve(ctx, &announcingListener{Listener: ln}, cfg, p)
+}
+
+// announcingListener prints the server's URL when the server first asks
+// for a connection, i.e. once it is ready.
+type announcingListener struct {
+	net.Listener
+	once sync.Once
+}
+
+func (l *announcingListener) Accept() (net.Conn, error) {
+	l.once.Do(func() { fmt.Printf("Serving on %s (Ctrl-C to stop)\n", serverURL(l.Addr())) })
+	return l.Listener.Accept()
+}
+
+// serverURL is the URL a browser on this machine opens for addr: a server
+// listening on every interface is reached on localhost.
+func serverURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -54,6 +54,17 @@ func runTrain(args []string) error {
 	opts := train.Options{
 		Backend:     b,
 		BackendName: backend.Name(b),
+		OnStart: func(s train.Start) {
+			switch {
+			case s.NothingToTrain():
+				fmt.Fprintf(os.Stderr, "%s already has %d epochs (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
+					s.Dir, s.Done, s.Epochs)
+			case s.Resumed && s.Batch > 0:
+				fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
+			case s.Resumed:
+				fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+			}
+		},
 		OnStep: func(s train.Step) {
 			if !showBar {
 				return
@@ -74,6 +85,10 @@ func runTrain(args []string) error {
 		Logger: quietLogger(),
 	}
 	res, err := train.Train(ctx, cfg, ds, opts)
+	if bar != nil { // interrupted or failed mid-epoch: clear the bar before saying why
+		_ = bar.Clear()
+		_ = bar.Exit()
+	}
 	if err != nil {
 		return err
 	}
