@@ -6,12 +6,21 @@
 #   --quick   300 pictures per class and 2 epochs (a smoke run of a few minutes)
 # Environment: EPOCHS, PER_CLASS override the defaults (10 epochs, 1000 per class);
 # GOMLX_BACKEND or BACKEND picks the backend (default: the fastest installed).
+#
+# Every run trains from scratch into its own checkpoint directory,
+# data/checkpoints/demo (data/checkpoints/demo-quick with --quick), so the
+# script can be run again with any settings, and never touches the default
+# data/checkpoints/cnn of "animalcnn train".
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
-epochs="${EPOCHS:-10}" per_class="${PER_CLASS:-1000}"
-if [[ "${1:-}" == "--quick" ]]; then epochs="${EPOCHS:-2}" per_class="${PER_CLASS:-300}"; fi
+epochs="${EPOCHS:-10}" per_class="${PER_CLASS:-1000}" checkpoint=data/checkpoints/demo
+case "${1:-}" in
+  --quick) epochs="${EPOCHS:-2}" per_class="${PER_CLASS:-300}" checkpoint=data/checkpoints/demo-quick ;;
+  "") ;;
+  *) echo "usage: scripts/demo.sh [--quick]" >&2; exit 2 ;;
+esac
 
 echo "==> set up: Debian's Fashion-MNIST, the XLA CPU plugin, the animalcnn binary"
 scripts/setup_cli.sh
@@ -21,10 +30,25 @@ echo "==> import-fashion: $per_class pictures per class into data/images"
 $bin import-fashion -per-class "$per_class"
 echo "==> prepare: data/images → data/processed (50×50 RGB, 25% test)"
 $bin prepare -classes sandal,sneaker,ankle_boot -max-per-class "$per_class"
-echo "==> train: $epochs epochs → data/checkpoints/cnn"
-$bin train -epochs "$epochs" ${BACKEND:+-backend "$BACKEND"}
+echo "==> train: $epochs epochs from scratch → $checkpoint"
+$bin train -fresh -epochs "$epochs" -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"}
 echo "==> evaluate on the test split"
-$bin evaluate ${BACKEND:+-backend "$BACKEND"}
-echo "==> predict: one picture of each class"
-mapfile -t samples < <(for c in sandal sneaker ankle_boot; do ls data/images/$c/*.png | tail -1; done)
-$bin predict -top 3 ${BACKEND:+-backend "$BACKEND"} "${samples[@]}"
+$bin evaluate -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"}
+
+# One picture of each class from the test split (never seen in training), as
+# recorded in data/processed/dataset.json. Their names ("train-…", "test-…")
+# tell which part of Fashion-MNIST they come from, not this split.
+mapfile -t samples < <(python3 -c '
+import json, os
+d = json.load(open("data/processed/dataset.json"))
+last = {}
+for f in d["files"]:
+    if f["split"] == "test":
+        last[f["label"]] = os.path.join(d["images_dir"], f["path"])
+for label in sorted(last):
+    print(last[label])
+')
+(( ${#samples[@]} )) || { echo "no test pictures recorded in data/processed/dataset.json" >&2; exit 1; }
+echo "==> predict: one picture of each class from the test split (not used in training)"
+$bin predict -top 3 -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"} "${samples[@]}"
+echo "==> done: serve the model with  $bin serve -checkpoint $checkpoint"
