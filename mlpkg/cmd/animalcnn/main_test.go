@@ -232,6 +232,7 @@ func TestErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"prepare", "-images", "missing"}, "missing"},
+		{[]string{"prepare", "-images", "missing", "-size", "51"}, "-size 51: model: image size must be 14 or more and leave 2 when divided by 4"},
 		{[]string{"train"}, `run "animalcnn prepare" first`},
 		{[]string{"predict", "-checkpoint", "nowhere", "x.png"}, "x.png: no such file"},
 		{[]string{"predict", "-checkpoint", "nowhere", "empty"}, "no image files"},

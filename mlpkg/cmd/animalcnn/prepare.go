@@ -8,6 +8,7 @@ import (
 	"os/signal"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
 func init() {
@@ -25,6 +26,11 @@ func runPrepare(args []string) error {
 	cfg.RegisterFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	// The arrays are for the CNN: refuse a size it cannot take now, not
+	// after a long prepare.
+	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
+		return fmt.Errorf("-size %d: %w", cfg.ImageSize, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
