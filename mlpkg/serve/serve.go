@@ -73,7 +73,7 @@ func ListenAndServe(ctx context.Context, cfg Config, c Classifier) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("serve: listen: %w", err)
+		return fmt.Errorf("serve: %w", err) // "listen tcp ADDR: …"
 	}
 	return Serve(ctx, ln, cfg, c)
 }
