@@ -63,7 +63,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "prepared dataset directory (output of prepare)")
 	fs.StringVar(&c.CheckpointDir, "checkpoint", c.CheckpointDir, "checkpoint directory (resumed when it holds a run for the same dataset)")
-	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total number of epochs")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total number of epochs; a run resumed from -checkpoint trains only those it lacks")
 	fs.IntVar(&c.BatchSize, "batch", c.BatchSize, "batch size")
 	fs.Float64Var(&c.LearningRate, "lr", c.LearningRate, "RMSprop learning rate")
 	fs.Float64Var(&c.Rho, "rho", c.Rho, "RMSprop rho (moving average of squared gradients)")
