@@ -143,7 +143,8 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		}
 	}
 	name := backend.Name(b)
-	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, name, p.Checkpoint)
+	fmt.Fprintf(Output, "train: %s (%s of the training images), %d epochs on backend %s, checkpoint %s\n",
+		describeDataset(ds), cfg.HoldOutNote(), cfg.Epochs, name, p.Checkpoint)
 	train.LimitMemory(ds) // as the CLI does: keeps the pure-Go backend near 1 GB
 	res, err := train.Train(ctx, cfg, ds, train.Options{
 		Backend:     b,
@@ -157,7 +158,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	if res.Interrupted {
 		fmt.Fprintf(Output, "train: interrupted; checkpoint saved in %s: run again to resume\n", res.Dir)
 	} else if res.Best.Epoch > 0 {
-		fmt.Fprintf(Output, "train: best epoch %d: test accuracy %.4f (checkpoint %s/%s)\n", res.Best.Epoch, res.Best.TestAccuracy, res.Dir, model.BestDir)
+		fmt.Fprintf(Output, "train: %s\n", res.Summary())
 	}
 	return res, nil
 }

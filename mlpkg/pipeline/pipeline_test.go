@@ -489,9 +489,13 @@ func TestImagesAndCuration(t *testing.T) {
 }
 
 func TestLines(t *testing.T) {
-	e := train.Epoch{Epoch: 3, TrainLoss: 0.25, TrainAccuracy: 0.9, TestLoss: 0.3, TestAccuracy: 0.875, ImagesPerSecond: 200, Seconds: 11}
-	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  test loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
+	e := train.Epoch{Epoch: 3, TrainLoss: 0.25, TrainAccuracy: 0.9, Validated: true, ValLoss: 0.3, ValAccuracy: 0.875, ImagesPerSecond: 200, Seconds: 11}
+	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
 		t.Errorf("Line = %q, want %q", got, want)
+	}
+	unvalidated := train.Epoch{Epoch: 3, TrainLoss: 0.25, TrainAccuracy: 0.9, ImagesPerSecond: 200, Seconds: 11}
+	if got, want := unvalidated.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  200 img/s, 11 s"; got != want {
+		t.Errorf("Line without validation = %q, want %q", got, want)
 	}
 	pred := predict.Prediction{Class: "sandal", Probability: 0.97, Probabilities: []float32{0.97, 0.02, 0.01}, Classes: []string{"sandal", "sneaker", "ankle_boot"}}
 	if got := PredictionLine(pred, 1); got != "sandal (97 %)" {
@@ -500,9 +504,13 @@ func TestLines(t *testing.T) {
 	if got := PredictionLine(pred, 3); got != "sandal (97 %), sneaker (2 %), ankle_boot (1 %)" {
 		t.Errorf("PredictionLine(3) = %q", got)
 	}
-	loss, acc := HistorySeries([]train.Epoch{e, {Epoch: 4, TestAccuracy: 0.9}})
-	if len(loss) != 2 || len(acc) != 2 || acc[1].Name != "test" || acc[1].Y[1] != 0.9 || loss[0].X[0] != 3 {
+	loss, acc := HistorySeries([]train.Epoch{unvalidated, e, {Epoch: 4, Validated: true, ValAccuracy: 0.9}})
+	if len(loss) != 2 || len(acc) != 2 || acc[1].Name != "validation" || len(acc[1].X) != 2 || acc[1].Y[1] != 0.9 ||
+		loss[0].X[0] != 3 || len(loss[0].X) != 3 {
 		t.Errorf("HistorySeries: %+v %+v", loss, acc)
+	}
+	if loss, acc := HistorySeries([]train.Epoch{unvalidated}); len(loss) != 1 || len(acc) != 1 {
+		t.Errorf("HistorySeries without validation: %d and %d series, want only training's", len(loss), len(acc))
 	}
 	if got := percent(0.9523); got != "95.2 %" {
 		t.Errorf("percent = %q", got)

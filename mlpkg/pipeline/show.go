@@ -8,28 +8,32 @@ import (
 )
 
 // HistorySeries returns a training history as plot series: training and
-// test loss, and training and test accuracy, by epoch.
+// validation loss, and training and validation accuracy, by epoch (the
+// validation series only over the epochs that were validated).
 func HistorySeries(history []train.Epoch) (loss, accuracy []display.Series) {
 	trainLoss := display.Series{Name: "train"}
-	testLoss := display.Series{Name: "test"}
+	valLoss := display.Series{Name: "validation"}
 	trainAcc := display.Series{Name: "train"}
-	testAcc := display.Series{Name: "test"}
+	valAcc := display.Series{Name: "validation"}
 	for _, e := range history {
 		x := float64(e.Epoch)
-		for _, s := range []*display.Series{&trainLoss, &testLoss, &trainAcc, &testAcc} {
-			s.X = append(s.X, x)
+		trainLoss.X, trainLoss.Y = append(trainLoss.X, x), append(trainLoss.Y, e.TrainLoss)
+		trainAcc.X, trainAcc.Y = append(trainAcc.X, x), append(trainAcc.Y, e.TrainAccuracy)
+		if e.Validated {
+			valLoss.X, valLoss.Y = append(valLoss.X, x), append(valLoss.Y, e.ValLoss)
+			valAcc.X, valAcc.Y = append(valAcc.X, x), append(valAcc.Y, e.ValAccuracy)
 		}
-		trainLoss.Y = append(trainLoss.Y, e.TrainLoss)
-		testLoss.Y = append(testLoss.Y, e.TestLoss)
-		trainAcc.Y = append(trainAcc.Y, e.TrainAccuracy)
-		testAcc.Y = append(testAcc.Y, e.TestAccuracy)
 	}
-	return []display.Series{trainLoss, testLoss}, []display.Series{trainAcc, testAcc}
+	loss, accuracy = []display.Series{trainLoss}, []display.Series{trainAcc}
+	if len(valLoss.X) > 0 {
+		loss, accuracy = append(loss, valLoss), append(accuracy, valAcc)
+	}
+	return loss, accuracy
 }
 
-// ShowHistory plots a training history (loss, then accuracy; train and test)
-// as SVG line plots and prints the final and best test accuracy to Output.
-// It ends with display.Flush.
+// ShowHistory plots a training history (loss, then accuracy; train and
+// validation) as SVG line plots and prints the final and best validation
+// accuracy to Output. It ends with display.Flush.
 func ShowHistory(history []train.Epoch) {
 	if len(history) == 0 {
 		fmt.Fprintln(Output, "no training history yet: train first")
@@ -40,11 +44,15 @@ func ShowHistory(history []train.Epoch) {
 	display.LinePlot("Loss (categorical cross-entropy)", "epoch", "loss", loss...)
 	display.LinePlot("Accuracy", "epoch", "accuracy", acc...)
 	last, best := history[len(history)-1], history[0]
+	if !last.Validated {
+		fmt.Fprintf(Output, "training accuracy %.3f after %s (nothing held out for validation)\n", last.TrainAccuracy, plural(last.Epoch, "epoch"))
+		return
+	}
 	for _, e := range history {
-		if e.TestAccuracy > best.TestAccuracy {
+		if e.Validated && (!best.Validated || e.ValAccuracy > best.ValAccuracy) {
 			best = e
 		}
 	}
-	fmt.Fprintf(Output, "test accuracy %.3f after %s (best %.3f, epoch %d, kept in best/)\n",
-		last.TestAccuracy, plural(last.Epoch, "epoch"), best.TestAccuracy, best.Epoch)
+	fmt.Fprintf(Output, "validation accuracy %.3f after %s (best %.3f, epoch %d, kept in best/)\n",
+		last.ValAccuracy, plural(last.Epoch, "epoch"), best.ValAccuracy, best.Epoch)
 }

@@ -1,7 +1,9 @@
 // Package train trains the course's CNN (package model) on a prepared dataset
 // (package dataset): the Keras recipe (RMSprop with legacy decay, batch 32,
-// categorical cross-entropy), an evaluation on the test split after every
-// epoch, a metrics history for plots, and checkpoints (last and best) written
+// categorical cross-entropy), an evaluation after every epoch on photos held
+// out of the training split (Keras' validation_split), which picks the best
+// epoch, one evaluation of that best model on the test split at the end, a
+// metrics history for plots, and checkpoints (last and best) written
 // atomically with the model's metadata, so that an interrupted run resumes
 // where it stopped and prediction needs only the checkpoint directory.
 package train
@@ -31,6 +33,14 @@ type Config struct {
 	Rho          float64 `json:"rho"`
 	Epsilon      float64 `json:"epsilon"`
 	Decay        float64 `json:"decay"`
+	// ValidationFraction is the share of each class's training photos held
+	// out of training (all augmented variants of a photo together; see
+	// dataset.Split.HoldOut) to measure the model after every epoch and pick
+	// the best epoch. The test split is used once, at the end, on that best
+	// model, so the test accuracy is not inflated by the choice. 0 holds
+	// nothing out: the last epoch is the best, as in Keras without
+	// validation.
+	ValidationFraction float64 `json:"validation_fraction"`
 	// Augment turns on random horizontal flips and small shifts of each
 	// training batch (on top of any offline augmentation in the dataset).
 	Augment bool `json:"augment"`
@@ -43,7 +53,8 @@ type Config struct {
 }
 
 // DefaultConfig returns the course's recipe: RMSprop(lr=1e-4, rho=0.9,
-// eps=1e-7, decay=1e-6), batch 32, and the data/ layout of the repository.
+// eps=1e-7, decay=1e-6), batch 32, 10 % of the training photos held out for
+// validation, and the data/ layout of the repository.
 func DefaultConfig() Config {
 	return Config{
 		DataDir:       "data/processed",
@@ -56,6 +67,8 @@ func DefaultConfig() Config {
 		Decay:         1e-6,
 		Seed:          1,
 		Model:         model.DefaultConfig(3),
+
+		ValidationFraction: 0.1,
 	}
 }
 
@@ -69,6 +82,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.Rho, "rho", c.Rho, "RMSprop rho (moving average of squared gradients)")
 	fs.Float64Var(&c.Epsilon, "epsilon", c.Epsilon, "RMSprop epsilon")
 	fs.Float64Var(&c.Decay, "decay", c.Decay, "Keras legacy learning-rate decay: lr / (1 + decay*step)")
+	fs.Float64Var(&c.ValidationFraction, "validation", c.ValidationFraction, "share of the training photos held out to pick the best epoch (0: none, the last epoch is kept)")
 	fs.BoolVar(&c.Augment, "augment", c.Augment, "random flips and shifts of each training batch")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed (initialisation, dropout, shuffling, augmentation)")
 	fs.BoolVar(&c.Fresh, "fresh", c.Fresh, "start from scratch, deleting any checkpoint in the checkpoint directory")
@@ -86,10 +100,21 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train: epochs must be at least 1, got %d", c.Epochs)
 	case c.BatchSize < 1:
 		return fmt.Errorf("train: batch size must be at least 1, got %d", c.BatchSize)
+	case c.ValidationFraction < 0 || c.ValidationFraction > 0.5:
+		return fmt.Errorf("train: validation fraction must be in [0, 0.5], got %g", c.ValidationFraction)
 	case c.LearningRate <= 0 || c.Rho <= 0 || c.Rho >= 1 || c.Epsilon <= 0 || c.Decay < 0:
 		return fmt.Errorf("train: invalid RMSprop settings (lr=%g rho=%g epsilon=%g decay=%g)", c.LearningRate, c.Rho, c.Epsilon, c.Decay)
 	}
 	return nil
+}
+
+// HoldOutNote describes the validation hold-out for a progress line, e.g.
+// "10 % held out to pick the best epoch".
+func (c *Config) HoldOutNote() string {
+	if c.ValidationFraction == 0 {
+		return "none held out: the last epoch is kept"
+	}
+	return fmt.Sprintf("%g %% held out to pick the best epoch", 100*c.ValidationFraction)
 }
 
 // Hyperparameters returns the configuration as a name → value map for the model metadata.
@@ -97,7 +122,7 @@ func (c *Config) Hyperparameters() map[string]any {
 	return map[string]any{
 		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": "rmsprop",
 		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
-		"augment": c.Augment, "seed": c.Seed, "loss": "categorical_crossentropy",
+		"augment": c.Augment, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
 		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,
 		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout,
 	}

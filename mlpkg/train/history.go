@@ -19,12 +19,16 @@ const HistoryFile = "history.csv"
 
 // Epoch holds one epoch's metrics.
 type Epoch struct {
-	Epoch            int       `json:"epoch"`
-	Step             int64     `json:"step"`
-	TrainLoss        float64   `json:"train_loss"`
-	TrainAccuracy    float64   `json:"train_accuracy"`
-	TestLoss         float64   `json:"test_loss"`
-	TestAccuracy     float64   `json:"test_accuracy"`
+	Epoch         int     `json:"epoch"`
+	Step          int64   `json:"step"`
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_accuracy"`
+	// Validated tells whether ValLoss and ValAccuracy were measured: on the
+	// photos held out of training (Config.ValidationFraction), never on the
+	// test split.
+	Validated        bool      `json:"validated"`
+	ValLoss          float64   `json:"val_loss"`
+	ValAccuracy      float64   `json:"val_accuracy"`
 	LearningRate     float64   `json:"learning_rate"`
 	ImagesPerSecond  float64   `json:"images_per_second"`
 	FirstStepSeconds float64   `json:"first_step_seconds"`
@@ -33,13 +37,19 @@ type Epoch struct {
 }
 
 // Line formats the epoch's metrics as one progress line, e.g.
-// "epoch  3/10  train loss 0.2500 acc 0.900  |  test loss 0.3000 acc 0.875  |  200 img/s, 11 s".
+// "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s".
 func (e Epoch) Line(epochs int) string {
-	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f  |  test loss %.4f acc %.3f  |  %.0f img/s, %.0f s",
-		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.ImagesPerSecond, e.Seconds)
+	val := ""
+	if e.Validated {
+		val = fmt.Sprintf("  |  val loss %.4f acc %.3f", e.ValLoss, e.ValAccuracy)
+	}
+	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f%s  |  %.0f img/s, %.0f s",
+		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, val, e.ImagesPerSecond, e.Seconds)
 }
 
-var historyHeader = []string{"epoch", "step", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
+// historyHeader names the columns of history.csv. The validation columns
+// are empty for epochs without validation.
+var historyHeader = []string{"epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
 	"learning_rate", "images_per_second", "first_step_seconds", "seconds", "time"}
 
 // ReadHistory reads dir/history.csv (an empty history when it does not exist).
@@ -58,15 +68,27 @@ func readHistory(dir string) ([]Epoch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	col := map[string]int{}
+	for j, name := range rows[0] {
+		col[name] = j
+	}
 	var out []Epoch
-	for i, r := range rows {
-		if i == 0 || len(r) != len(historyHeader) {
-			continue
+	for _, r := range rows[1:] {
+		cell := func(name string) string {
+			if j, ok := col[name]; ok && j < len(r) {
+				return r[j]
+			}
+			return ""
 		}
-		f := func(j int) float64 { v, _ := strconv.ParseFloat(r[j], 64); return v }
-		e := Epoch{Epoch: int(f(0)), Step: int64(f(1)), TrainLoss: f(2), TrainAccuracy: f(3), TestLoss: f(4),
-			TestAccuracy: f(5), LearningRate: f(6), ImagesPerSecond: f(7), FirstStepSeconds: f(8), Seconds: f(9)}
-		e.Time, _ = time.Parse(time.RFC3339, r[10])
+		f := func(name string) float64 { v, _ := strconv.ParseFloat(cell(name), 64); return v }
+		e := Epoch{Epoch: int(f("epoch")), Step: int64(f("step")), TrainLoss: f("train_loss"), TrainAccuracy: f("train_accuracy"),
+			LearningRate: f("learning_rate"), ImagesPerSecond: f("images_per_second"), FirstStepSeconds: f("first_step_seconds"), Seconds: f("seconds")}
+		e.Validated = cell("val_accuracy") != ""
+		e.ValLoss, e.ValAccuracy = f("val_loss"), f("val_accuracy")
+		e.Time, _ = time.Parse(time.RFC3339, cell("time"))
 		out = append(out, e)
 	}
 	return out, nil
@@ -79,8 +101,12 @@ func writeHistory(dir string, history []Epoch) error {
 	_ = w.Write(historyHeader)
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	for _, e := range history {
+		valLoss, valAcc := "", ""
+		if e.Validated {
+			valLoss, valAcc = g(e.ValLoss), g(e.ValAccuracy)
+		}
 		_ = w.Write([]string{strconv.Itoa(e.Epoch), strconv.FormatInt(e.Step, 10), g(e.TrainLoss), g(e.TrainAccuracy),
-			g(e.TestLoss), g(e.TestAccuracy), g(e.LearningRate), g(e.ImagesPerSecond), g(e.FirstStepSeconds),
+			valLoss, valAcc, g(e.LearningRate), g(e.ImagesPerSecond), g(e.FirstStepSeconds),
 			g(e.Seconds), e.Time.Format(time.RFC3339)})
 	}
 	w.Flush()

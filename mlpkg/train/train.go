@@ -74,8 +74,12 @@ type Result struct {
 	Dir string
 	// History holds every epoch trained so far, including earlier runs that this one resumed.
 	History []Epoch
-	// Best is the epoch with the highest test accuracy (saved in best/).
+	// Best is the epoch saved in best/: the one with the highest validation
+	// accuracy, or the last one when nothing is held out for validation.
 	Best Epoch
+	// Test is the evaluation of best/ on the test split, made once when
+	// training ends (nil when interrupted).
+	Test *Evaluation
 	// Interrupted is set when the context was cancelled: the last checkpoint
 	// was saved and running Train again resumes.
 	Interrupted bool
@@ -83,11 +87,14 @@ type Result struct {
 	Meta *model.Meta
 }
 
-// Train trains the CNN on ds according to cfg, evaluating on the test split
-// after every epoch and saving checkpoints to cfg.CheckpointDir. If that
-// directory holds a run on the same dataset, training resumes from its last
-// checkpoint (unless cfg.Fresh). Cancelling ctx (e.g. Ctrl-C) stops after
-// the current step, saves a checkpoint and returns a Result with Interrupted set.
+// Train trains the CNN on ds according to cfg, evaluating after every epoch
+// on the photos held out for validation (cfg.ValidationFraction of the
+// training split) and saving checkpoints to cfg.CheckpointDir; at the end
+// it evaluates the best epoch's model on the test split (Result.Test). If
+// that directory holds a run on the same dataset, training resumes from its
+// last checkpoint (unless cfg.Fresh). Cancelling ctx (e.g. Ctrl-C) stops
+// after the current step, saves a checkpoint and returns a Result with
+// Interrupted set.
 func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -99,9 +106,12 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if log == nil {
 		log = slog.Default()
 	}
-	if ds.Train.N < cfg.BatchSize {
-		return nil, fmt.Errorf("train: the training split has %d images, fewer than one batch of %d", ds.Train.N, cfg.BatchSize)
+	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, uint64(cfg.Seed))
+	if len(trainIdx) < cfg.BatchSize {
+		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
+			len(trainIdx), len(valIdx), cfg.BatchSize)
 	}
+	val := ds.Train.Subset(valIdx)
 	mcfg := cfg.Model
 	mcfg.ImageSize, mcfg.NumClasses = ds.Meta.ImageSize, len(ds.Meta.Classes)
 	if mcfg.Formulation == "" {
@@ -168,11 +178,11 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 
 	res := &Result{Dir: dir, History: history, Meta: meta}
 	for _, e := range history {
-		if e.TestAccuracy > res.Best.TestAccuracy || res.Best.Epoch == 0 {
+		if better(e, res.Best) {
 			res.Best = e
 		}
 	}
-	batches := ds.Train.N / cfg.BatchSize
+	batches := len(trainIdx) / cfg.BatchSize
 	per := ds.Meta.ImageSize * ds.Meta.ImageSize * 3
 	batchImages := make([]uint8, cfg.BatchSize*per)
 	batchLabels := make([]int32, cfg.BatchSize)
@@ -181,7 +191,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		// Each epoch's order and augmentation depend only on the seed and the
 		// epoch, so a resumed epoch sees the same batches.
 		rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(epoch)))
-		order := rng.Perm(ds.Train.N)
+		order := rng.Perm(len(trainIdx))
 		if err := trainer.ResetTrainMetrics(); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
@@ -202,7 +212,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 				return res, nil
 			}
 			for i := range cfg.BatchSize {
-				idx := order[b*cfg.BatchSize+i]
+				idx := trainIdx[order[b*cfg.BatchSize+i]]
 				copy(batchImages[i*per:(i+1)*per], ds.Train.Image(idx))
 				batchLabels[i] = ds.Train.Labels[idx]
 			}
@@ -224,24 +234,26 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		}
 		trainSeconds, imagesPerSecond := time.Since(epochStart).Seconds(), clock.imagesPerSecond()
 
-		eval, err := Evaluate(classifier, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels)
-		if err != nil {
-			return nil, err
-		}
 		e := Epoch{
 			Epoch: epoch + 1, Step: trainer.GlobalStep(),
 			TrainLoss: lossSum / float64(max(1, batches-firstBatch)), TrainAccuracy: trainAcc,
-			TestLoss: eval.Loss, TestAccuracy: eval.Accuracy,
 			LearningRate:    cfg.LearningRate / (1 + cfg.Decay*float64(trainer.GlobalStep())),
 			ImagesPerSecond: imagesPerSecond, FirstStepSeconds: clock.first.Seconds(),
 			Seconds: trainSeconds, Time: time.Now().UTC(),
+		}
+		if val.N > 0 {
+			eval, err := Evaluate(classifier, ds.Meta.Classes, val.Images, val.Labels)
+			if err != nil {
+				return nil, err
+			}
+			e.Validated, e.ValLoss, e.ValAccuracy = true, eval.Loss, eval.Accuracy
 		}
 		history = append(history, e)
 		res.History = history
 		if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch + 1}); err != nil {
 			return nil, err
 		}
-		improved := res.Best.Epoch == 0 || e.TestAccuracy > res.Best.TestAccuracy
+		improved := better(e, res.Best)
 		if improved {
 			res.Best = e
 			if err := saveSnapshot(gctx, dir, model.BestDir, state{Epoch: epoch + 1}); err != nil {
@@ -251,21 +263,75 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		if err := writeHistory(dir, history); err != nil {
 			return nil, err
 		}
-		meta.Metrics = map[string]float64{
-			"epochs": float64(e.Epoch), "test_accuracy": e.TestAccuracy, "test_loss": e.TestLoss,
-			"train_loss": e.TrainLoss, "best_epoch": float64(res.Best.Epoch), "best_test_accuracy": res.Best.TestAccuracy,
-			"images_per_second": e.ImagesPerSecond,
-		}
+		meta.Metrics = epochMetrics(e, res.Best)
 		if err := meta.Save(dir); err != nil {
 			return nil, err
 		}
 		log.Info("epoch done", "epoch", e.Epoch, "of", cfg.Epochs, "train_loss", round(e.TrainLoss),
-			"test_loss", round(e.TestLoss), "test_accuracy", round(e.TestAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
+			"val_loss", round(e.ValLoss), "val_accuracy", round(e.ValAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
 		if opts.OnEpoch != nil {
 			opts.OnEpoch(e)
 		}
 	}
+	if len(history) == 0 {
+		return res, nil
+	}
+
+	// The test split, once, on the model kept in best/.
+	best, _, err := model.Load(opts.Backend, dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: evaluate the best model: %w", err)
+	}
+	if res.Test, err = Evaluate(best, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels); err != nil {
+		return nil, err
+	}
+	meta.Metrics = epochMetrics(history[len(history)-1], res.Best)
+	meta.Metrics["test_accuracy"], meta.Metrics["test_loss"] = res.Test.Accuracy, res.Test.Loss
+	if err := meta.Save(dir); err != nil {
+		return nil, err
+	}
+	log.Info("test split", "best_epoch", res.Best.Epoch, "test_loss", round(res.Test.Loss), "test_accuracy", round(res.Test.Accuracy))
 	return res, nil
+}
+
+// Summary says in one line which epoch best/ holds and how it does on the
+// test split, e.g. "best epoch 7 (validation accuracy 0.912), in
+// data/checkpoints/cnn/best: test accuracy 0.8960 on 750 images".
+func (r *Result) Summary() string {
+	if r.Best.Epoch == 0 {
+		return "no epoch trained yet"
+	}
+	line := fmt.Sprintf("last epoch %d (nothing held out for validation)", r.Best.Epoch)
+	if r.Best.Validated {
+		line = fmt.Sprintf("best epoch %d (validation accuracy %.3f)", r.Best.Epoch, r.Best.ValAccuracy)
+	}
+	line += ", in " + filepath.Join(r.Dir, model.BestDir)
+	if r.Test != nil {
+		line += fmt.Sprintf(": test accuracy %.4f on %d images", r.Test.Accuracy, r.Test.N)
+	}
+	return line
+}
+
+// better reports whether epoch e should replace best in best/: a higher
+// validation accuracy, or, without validation, any later epoch.
+func better(e, best Epoch) bool {
+	if best.Epoch == 0 || !e.Validated || !best.Validated {
+		return best.Epoch == 0 || e.Epoch > best.Epoch
+	}
+	return e.ValAccuracy > best.ValAccuracy
+}
+
+// epochMetrics is the model metadata's Metrics after epoch last, with best
+// in best/.
+func epochMetrics(last, best Epoch) map[string]float64 {
+	m := map[string]float64{
+		"epochs": float64(last.Epoch), "train_loss": last.TrainLoss,
+		"best_epoch": float64(best.Epoch), "images_per_second": last.ImagesPerSecond,
+	}
+	if best.Validated {
+		m["val_accuracy"], m["val_loss"] = best.ValAccuracy, best.ValLoss
+	}
+	return m
 }
 
 // newTrainer builds GoMLX's Trainer for the CNN with Keras' RMSprop.

@@ -149,15 +149,33 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if len(res.History) != cfg.Epochs || res.History[len(res.History)-1].Epoch != cfg.Epochs {
 		t.Fatalf("history has %d epochs, want %d", len(res.History), cfg.Epochs)
 	}
-	if wantSteps := int64(cfg.Epochs * (ds.Train.N / cfg.BatchSize)); res.History[cfg.Epochs-1].Step != wantSteps {
+	trainIdx, _ := ds.Train.HoldOut(cfg.ValidationFraction, uint64(cfg.Seed))
+	if wantSteps := int64(cfg.Epochs * (len(trainIdx) / cfg.BatchSize)); res.History[cfg.Epochs-1].Step != wantSteps {
 		t.Errorf("global step %d after resuming, want %d", res.History[cfg.Epochs-1].Step, wantSteps)
 	}
-	if acc := res.Best.TestAccuracy; acc < 0.8 {
-		t.Fatalf("best test accuracy %.3f, want ≥ 0.8 (chance is 0.33)", acc)
+	if res.Test == nil || res.Test.Accuracy < 0.8 || res.Test.N != ds.Test.N {
+		t.Fatalf("test evaluation of the best model: %+v, want accuracy ≥ 0.8 (chance is 0.33) on %d images", res.Test, ds.Test.N)
 	}
 	hist, err := ReadHistory(dir)
 	if err != nil || len(hist) != cfg.Epochs {
 		t.Fatalf("history.csv: %d rows, err %v", len(hist), err)
+	}
+	// best/ holds the epoch with the highest validation accuracy, the first
+	// of equals; the metadata has its test accuracy.
+	best := hist[0]
+	for _, e := range hist {
+		if !e.Validated {
+			t.Fatalf("epoch %d not validated", e.Epoch)
+		}
+		if e.ValAccuracy > best.ValAccuracy {
+			best = e
+		}
+	}
+	if res.Best.Epoch != best.Epoch {
+		t.Errorf("best epoch %d, want %d (highest validation accuracy in %+v)", res.Best.Epoch, best.Epoch, hist)
+	}
+	if res.Meta.Metrics["test_accuracy"] != res.Test.Accuracy || res.Meta.Metrics["best_epoch"] != float64(best.Epoch) {
+		t.Errorf("model.json metrics %v, want test accuracy %v of epoch %d", res.Meta.Metrics, res.Test.Accuracy, best.Epoch)
 	}
 
 	// Training further on the same checkpoint only adds the missing epochs.
@@ -201,8 +219,8 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(eval.Accuracy-res.Best.TestAccuracy) > 1e-9 {
-		t.Errorf("reloaded best model accuracy %.4f, training reported %.4f", eval.Accuracy, res.Best.TestAccuracy)
+	if math.Abs(eval.Accuracy-res.Test.Accuracy) > 1e-9 {
+		t.Errorf("reloaded best model accuracy %.4f, training reported %.4f", eval.Accuracy, res.Test.Accuracy)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPredict$")
 	cmd.Env = append(os.Environ(), "ANIMALCNN_HELPER_CHECKPOINT="+dir)
@@ -257,6 +275,39 @@ func snapshotVariables(t *testing.T, dir string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Without a validation hold-out, every training image is trained on, the
+// last epoch is the one kept, and the history has no validation figures.
+func TestTrainWithoutValidation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ds := patternDataset(1, 30)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs, cfg.ValidationFraction = 2, 0
+	images := 0
+	res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnStep: func(s Step) {
+		if s.Epoch == 1 {
+			images += cfg.BatchSize
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ds.Train.N / cfg.BatchSize * cfg.BatchSize; images != want {
+		t.Errorf("first epoch trained on %d images, want %d", images, want)
+	}
+	if res.Best.Epoch != 2 || res.Best.Validated || res.Test == nil {
+		t.Errorf("best %+v, test %v: want the last epoch, unvalidated, tested", res.Best, res.Test)
+	}
+	hist, err := ReadHistory(cfg.CheckpointDir)
+	if err != nil || len(hist) != 2 || hist[0].Validated || hist[1].Validated {
+		t.Errorf("history %+v (err %v): want 2 epochs without validation", hist, err)
+	}
+	if !strings.Contains(res.Summary(), "last epoch 2") {
+		t.Errorf("summary %q", res.Summary())
+	}
 }
 
 // TestHelperPredict runs in a child process started by the test above: it
@@ -339,8 +390,8 @@ func TestTrainOnEveryBackend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Best.TestAccuracy < 0.8 {
-				t.Fatalf("best test accuracy %.3f on %s, want ≥ 0.8", res.Best.TestAccuracy, in.Name)
+			if res.Test == nil || res.Test.Accuracy < 0.8 {
+				t.Fatalf("test evaluation of the best model on %s: %+v, want accuracy ≥ 0.8", in.Name, res.Test)
 			}
 			if res.Meta.Backend != in.Name {
 				t.Errorf("metadata records backend %q, want %q", res.Meta.Backend, in.Name)

@@ -116,8 +116,8 @@ func TestPipeline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s%s", code, out, errOut)
 	}
-	if !regexp.MustCompile(`best epoch \d+: test accuracy 0\.\d+`).MatchString(out) {
-		t.Errorf("train output lacks the best test accuracy:\n%s", out)
+	if !regexp.MustCompile(`best epoch \d+ \(validation accuracy [01]\.\d+\), in \S+/best: test accuracy [01]\.\d+ on \d+ images`).MatchString(out) {
+		t.Errorf("train output lacks the best epoch and its test accuracy:\n%s", out)
 	}
 
 	// Asking for fewer epochs than the checkpoint has trains nothing, and says so.

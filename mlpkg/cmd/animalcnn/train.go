@@ -11,7 +11,6 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
-	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -47,8 +46,8 @@ func runTrain(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
-		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
+	fmt.Printf("training on %d images (%s) of %v, %d×%d, backend %s, checkpoint %s\n",
+		ds.Train.N, cfg.HoldOutNote(), ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
 	var bar *progressbar.ProgressBar
 	showBar := term.IsTerminal(int(os.Stderr.Fd())) // a log file gets the epoch lines only
 	opts := train.Options{
@@ -95,7 +94,7 @@ func runTrain(args []string) error {
 	if res.Interrupted {
 		return fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", res.Dir)
 	}
-	fmt.Printf("best epoch %d: test accuracy %.4f (checkpoint %s/%s)\n", res.Best.Epoch, res.Best.TestAccuracy, res.Dir, model.BestDir)
+	fmt.Println(res.Summary())
 	return nil
 }
 
