@@ -375,7 +375,7 @@ func (s *classState) entry(p Photo, file, format string, w, h int, size int64, s
 func (s *classState) reject(r Rejection, permanent bool) {
 	r.Detail = s.c.redact(r.Detail)
 	s.rep.Rejected = append(s.rep.Rejected, r)
-	s.c.log.Warn("photo discarded", "class", s.cl.Name, "id", r.ID, "reason", r.Reason, "detail", r.Detail)
+	s.c.log.Info("photo discarded", "class", s.cl.Name, "id", r.ID, "reason", r.Reason, "detail", r.Detail)
 	if permanent {
 		s.known[r.ID] = true
 		if err := appendJSONL(filepath.Join(s.dir, RejectedFile), r); err != nil {
