@@ -16,7 +16,6 @@
 package display
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"image"
@@ -33,47 +32,20 @@ import (
 // notebook. Tests may replace it.
 var Output io.Writer = os.Stdout
 
-// In a notebook, library logs (log/slog's default logger, e.g. which GoMLX
-// backend was picked) go to the cell's standard output: GoNB shows standard
-// error in red, as if something had failed. Warnings and errors stay on
-// standard error.
+// In a notebook, library logs (log/slog's default logger: which GoMLX
+// backend was picked, a server's requests, …) show warnings and errors only:
+// the notebooks print what matters themselves, and GoNB shows standard
+// error, where these go, in red, as if something had failed. Outside a
+// notebook the default logger is left alone.
 func init() {
 	if gonbui.IsNotebook {
-		slog.SetDefault(slog.New(levelSplitHandler{
-			info: slog.NewTextHandler(os.Stdout, nil),
-			warn: slog.NewTextHandler(os.Stderr, nil),
-		}))
+		slog.SetDefault(notebookLogger(os.Stderr))
 	}
 }
 
-// levelSplitHandler sends records below slog.LevelWarn to info and the rest to warn.
-type levelSplitHandler struct{ info, warn slog.Handler }
-
-func (h levelSplitHandler) pick(l slog.Level) slog.Handler {
-	if l >= slog.LevelWarn {
-		return h.warn
-	}
-	return h.info
-}
-
-// Enabled implements slog.Handler.
-func (h levelSplitHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.pick(l).Enabled(ctx, l)
-}
-
-// Handle implements slog.Handler.
-func (h levelSplitHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.pick(r.Level).Handle(ctx, r)
-}
-
-// WithAttrs implements slog.Handler.
-func (h levelSplitHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return levelSplitHandler{info: h.info.WithAttrs(attrs), warn: h.warn.WithAttrs(attrs)}
-}
-
-// WithGroup implements slog.Handler.
-func (h levelSplitHandler) WithGroup(name string) slog.Handler {
-	return levelSplitHandler{info: h.info.WithGroup(name), warn: h.warn.WithGroup(name)}
+// notebookLogger is the default logger in a notebook: warnings and errors, as text, to w.
+func notebookLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // IsNotebook reports whether the program runs as a GoNB notebook cell.

@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"math"
 	"regexp"
 	"strings"
@@ -260,16 +259,12 @@ func TestTextFallbackOutsideNotebook(t *testing.T) {
 	}
 }
 
-func TestLevelSplitHandler(t *testing.T) {
-	var info, warn strings.Builder
-	h := levelSplitHandler{info: slog.NewTextHandler(&info, nil), warn: slog.NewTextHandler(&warn, nil)}
-	log := slog.New(h).With("k", "v")
+func TestNotebookLogger(t *testing.T) {
+	var out strings.Builder
+	log := notebookLogger(&out).With("k", "v")
 	log.Info("chosen backend")
 	log.Warn("plugin missing")
-	if !strings.Contains(info.String(), "chosen backend") || strings.Contains(info.String(), "plugin missing") {
-		t.Errorf("info output %q", info.String())
-	}
-	if !strings.Contains(warn.String(), "plugin missing") || !strings.Contains(warn.String(), "k=v") {
-		t.Errorf("warn output %q", warn.String())
+	if strings.Contains(out.String(), "chosen backend") || !strings.Contains(out.String(), "plugin missing") || !strings.Contains(out.String(), "k=v") {
+		t.Errorf("notebook log %q: want the warning only", out.String())
 	}
 }
