@@ -143,7 +143,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		}
 	}
 	name := backend.Name(b)
-	fmt.Fprintf(Output, "train: %s (%s of the training images), %d epochs on backend %s, checkpoint %s\n",
+	fmt.Fprintf(Output, "train: %s; of the training images, %s; %d epochs on backend %s, checkpoint %s\n",
 		describeDataset(ds), cfg.HoldOutNote(), cfg.Epochs, name, p.Checkpoint)
 	train.LimitMemory(ds) // as the CLI does: keeps the pure-Go backend near 1 GB
 	res, err := train.Train(ctx, cfg, ds, train.Options{
