@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -319,5 +320,28 @@ func TestGradientsAgree(t *testing.T) {
 			}
 		}
 		t.Logf("%s matches native on %d gradients", what, len(ref))
+	}
+}
+
+// The summary's shapes and parameter counts are those of the model GoMLX
+// builds: the course's CNN has 4,032,547 parameters for 3 classes (Keras'
+// model.summary() says the same), and every variable is counted.
+func TestLayers(t *testing.T) {
+	cfg := DefaultConfig(3)
+	if got := cfg.Params(); got != 4_032_547 {
+		t.Errorf("Params = %d, want 4032547", got)
+	}
+	layers := cfg.Layers()
+	if len(layers) != 12 || fmt.Sprint(layers[5].Output) != "[22 22 64]" || fmt.Sprint(layers[8].Output) != fmt.Sprint([]int{cfg.FlatFeatures()}) {
+		t.Errorf("layers %+v", layers)
+	}
+	cfg.ImageSize, cfg.Filters1, cfg.Filters2, cfg.DenseUnits = 18, 4, 8, 16
+	ctx := initVariables(t, goBackend(t), cfg)
+	vars := 0
+	for v := range ctx.In(Scope).IterVariablesInScope() {
+		vars += v.Shape().Size()
+	}
+	if vars != cfg.Params() {
+		t.Errorf("GoMLX variables hold %d parameters, the summary says %d", vars, cfg.Params())
 	}
 }

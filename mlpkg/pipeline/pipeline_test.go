@@ -512,6 +512,10 @@ func TestLines(t *testing.T) {
 	if loss, acc := HistorySeries([]train.Epoch{unvalidated}); len(loss) != 1 || len(acc) != 1 {
 		t.Errorf("HistorySeries without validation: %d and %d series, want only training's", len(loss), len(acc))
 	}
+	header, rows := ModelTable(DefaultSettings(false).ModelConfig())
+	if len(header) != 4 || len(rows) != 13 || rows[0][2] != "50×50×32" || rows[12][0] != "total" || rows[12][3] != "4\u2009032\u2009547" {
+		t.Errorf("ModelTable: %v %v", header, rows)
+	}
 	if got := percent(0.9523); got != "95.2 %" {
 		t.Errorf("percent = %q", got)
 	}

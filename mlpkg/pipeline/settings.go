@@ -8,6 +8,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
@@ -108,6 +109,14 @@ func (s Settings) TrainConfig(p Paths) train.Config {
 	cfg.Epochs = s.Epochs
 	cfg.BatchSize = s.BatchSize
 	cfg.Fresh = s.Fresh
+	return cfg
+}
+
+// ModelConfig returns the architecture Train builds for s: the course's CNN
+// for s.ImageSize pictures and len(s.Classes) classes.
+func (s Settings) ModelConfig() model.Config {
+	cfg := train.DefaultConfig().Model
+	cfg.ImageSize, cfg.NumClasses = s.ImageSize, len(s.Classes)
 	return cfg
 }
 

@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/display"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
@@ -55,4 +58,28 @@ func ShowHistory(history []train.Epoch) {
 	}
 	fmt.Fprintf(Output, "validation accuracy %.3f after %s (best %.3f, epoch %d, kept in best/)\n",
 		last.ValAccuracy, plural(last.Epoch, "epoch"), best.ValAccuracy, best.Epoch)
+}
+
+// ModelTable returns the CNN's layers as a table, like Keras'
+// model.summary(): each layer, what it does, its output shape for one
+// picture, and its parameters, then the total.
+func ModelTable(cfg model.Config) (header []string, rows [][]string) {
+	header = []string{"layer", "does", "output shape", "parameters"}
+	for _, l := range cfg.Layers() {
+		shape := make([]string, len(l.Output))
+		for i, d := range l.Output {
+			shape[i] = strconv.Itoa(d)
+		}
+		rows = append(rows, []string{l.Name, l.Kind, strings.Join(shape, "×"), thousands(l.Params)})
+	}
+	return header, append(rows, []string{"total", "", "", thousands(cfg.Params())})
+}
+
+// thousands formats n with a thin space between groups of three digits: "4 032 547".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "\u2009" + s[i:]
+	}
+	return s
 }
