@@ -148,6 +148,11 @@ func TestPipeline(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"class":`) || !strings.Contains(out, `"probability":`) {
 		t.Errorf("predict -json: exit %d, %s", code, out)
 	}
+	// A language the model has no class names in: said once, then its own names.
+	out, errOut, code = animalcnn(t, dir, "predict", "-lang", "ja", img)
+	if code != 0 || !strings.Contains(errOut, `no class names in "ja"`) || !regexp.MustCompile(`^(horizontal|square|vertical) \(`).MatchString(out) {
+		t.Errorf("predict -lang ja: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
 
 	// A directory with one bad file: the good ones are printed, the bad one
 	// is reported, and the exit status says something failed.

@@ -57,6 +57,9 @@ func runPredict(args []string) error {
 		if p, err = loadPredictor(*checkpoint, *backendSpec); err != nil {
 			return err
 		}
+		if _, ok := p.Meta().DisplayNames[*lang]; *lang != "" && !ok {
+			fmt.Fprintf(os.Stderr, "predict: the model has no class names in %q (display_names in %s/model.json): showing its own\n", *lang, *checkpoint)
+		}
 		if results, err = p.PredictFiles(files...); err != nil {
 			return err
 		}
