@@ -78,11 +78,11 @@ func sniffReader(r io.Reader) (*bufio.Reader, string, error) {
 		return nil, "", fmt.Errorf("read image header: %w", err)
 	}
 	if len(head) == 0 {
-		return nil, "", fmt.Errorf("empty file: %w", ErrNotImage)
+		return nil, "", fmt.Errorf("%w: the file is empty", ErrNotImage)
 	}
 	format, ok := Sniff(head)
 	if !ok {
-		return nil, "", fmt.Errorf("unknown header %q: %w", printable(head), ErrNotImage)
+		return nil, "", fmt.Errorf("%w: it starts with %q", ErrNotImage, printable(head))
 	}
 	return br, format, nil
 }
