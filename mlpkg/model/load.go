@@ -15,7 +15,8 @@ import (
 //	<dir>/model.json    Meta
 //	<dir>/history.csv   per-epoch metrics
 //	<dir>/last/         GoMLX checkpoint of the latest step (with optimiser state)
-//	<dir>/best/         GoMLX checkpoint of the epoch with the best test accuracy
+//	<dir>/best/         GoMLX checkpoint of the epoch with the best validation
+//	                    accuracy (the last epoch when nothing was held out)
 const (
 	LastDir = "last"
 	BestDir = "best"

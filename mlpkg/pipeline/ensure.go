@@ -136,6 +136,10 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		case meta.DatasetHash != ds.Meta.Hash:
 			fmt.Fprintf(Output, "train: %s holds a model of another dataset: starting a new run that replaces it\n", p.Checkpoint)
 			cfg.Fresh = true
+		case train.CheckResume(meta.Hyperparameters, cfg) != nil:
+			fmt.Fprintf(Output, "train: %s holds a run that cannot be resumed (%v): starting a new run that replaces it\n",
+				p.Checkpoint, train.CheckResume(meta.Hyperparameters, cfg))
+			cfg.Fresh = true
 		case len(history) >= cfg.Epochs:
 			fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", p.Checkpoint, len(history))
 		case len(history) > 0:
@@ -143,14 +147,18 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		}
 	}
 	name := backend.Name(b)
-	fmt.Fprintf(Output, "train: %s; of the training images, %s; %d epochs on backend %s, checkpoint %s\n",
-		describeDataset(ds), cfg.HoldOutNote(), cfg.Epochs, name, p.Checkpoint)
+	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, name, p.Checkpoint)
 	train.LimitMemory(ds) // as the CLI does: keeps the pure-Go backend near 1 GB
 	res, err := train.Train(ctx, cfg, ds, train.Options{
 		Backend:     b,
 		BackendName: name,
-		OnEpoch:     func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		OnStart: func(s train.Start) {
+			if !s.NothingToTrain() {
+				fmt.Fprintf(Output, "train: %s\n", s.Split())
+			}
+		},
+		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
+		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return nil, err
@@ -193,7 +201,7 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 func DescribeModel(m *model.Meta) string {
 	line := fmt.Sprintf("%s, classes %s, %d×%d", m.ModelID, strings.Join(m.Classes, ", "), m.ImageSize, m.ImageSize)
 	if acc, ok := m.Metrics["test_accuracy"]; ok {
-		line += fmt.Sprintf(", test accuracy %.3f after %s", acc, plural(int(m.Metrics["epochs"]), "epoch"))
+		line += fmt.Sprintf(", test accuracy %.3f (epoch %d of %d)", acc, int(m.Metrics["best_epoch"]), int(m.Metrics["epochs"]))
 	}
 	if m.Backend != "" {
 		line += ", trained on " + m.Backend

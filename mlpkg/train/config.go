@@ -108,15 +108,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// HoldOutNote describes the validation hold-out for a progress line, e.g.
-// "10 % held out to pick the best epoch".
-func (c *Config) HoldOutNote() string {
-	if c.ValidationFraction == 0 {
-		return "none held out: the last epoch is kept"
-	}
-	return fmt.Sprintf("%g %% held out to pick the best epoch", 100*c.ValidationFraction)
-}
-
 // Hyperparameters returns the configuration as a name → value map for the model metadata.
 func (c *Config) Hyperparameters() map[string]any {
 	return map[string]any{

@@ -112,16 +112,60 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 		if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Immediate().Done(); err != nil {
 			return st, fmt.Errorf("resume from %s: %w", p, err)
 		}
-		b, err := os.ReadFile(filepath.Join(p, stateFile))
+		st, _, err := readState(dir, n)
 		if err != nil {
-			return st, fmt.Errorf("resume from %s: %w", p, err)
-		}
-		if err := json.Unmarshal(b, &st); err != nil {
-			return st, fmt.Errorf("resume from %s: %w", p, err)
+			return st, fmt.Errorf("resume: %w", err)
 		}
 		return st, nil
 	}
 	return st, nil
+}
+
+// readState reads the training position recorded in the snapshot dir/name;
+// ok is false when there is no such snapshot.
+func readState(dir, name string) (st state, ok bool, err error) {
+	path := filepath.Join(dir, name, stateFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, false, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		return st, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	return st, true, nil
+}
+
+// CheckResume reports why the run recorded with hyperparameters hp (a
+// checkpoint's model.json) cannot be resumed with cfg, or nil when it can:
+// the settings that decide which images are trained on and in which batches
+// (validation hold-out, seed, batch size) must not change, and a run of the
+// version that picked its best epoch on the test split is not resumed.
+func CheckResume(hp map[string]any, cfg Config) error { return sameRun(hp, &cfg) }
+
+// errOldRun is sameRun's answer for a run of the version without a
+// validation hold-out.
+var errOldRun = errors.New("of an older version, which picked its best epoch on the test split")
+
+func sameRun(hp map[string]any, cfg *Config) error {
+	if _, ok := hp["validation_fraction"]; !ok {
+		return errOldRun
+	}
+	for _, c := range []struct {
+		name, flag string
+		now        float64
+	}{
+		{"validation_fraction", "-validation", cfg.ValidationFraction},
+		{"seed", "-seed", float64(cfg.Seed)},
+		{"batch_size", "-batch", float64(cfg.BatchSize)},
+	} {
+		if was, ok := hp[c.name].(float64); ok && was != c.now {
+			return fmt.Errorf("trained with %s %g, not %g", c.flag, was, c.now)
+		}
+	}
+	return nil
 }
 
 // startMeta returns the metadata for a run in dir: the existing one when dir
@@ -133,6 +177,11 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 	if err == nil {
 		if old.DatasetHash != ds.Meta.Hash || old.Architecture == nil || *old.Architecture != mcfg {
 			return nil, false, fmt.Errorf("train: %s holds a model trained on another dataset or architecture; pass -fresh to replace it, or choose another -checkpoint directory", dir)
+		}
+		if err := sameRun(old.Hyperparameters, cfg); errors.Is(err, errOldRun) {
+			return nil, false, fmt.Errorf("train: %s holds a run %w: pass -fresh to train it again", dir, err)
+		} else if err != nil {
+			return nil, false, fmt.Errorf("train: %s holds a run %w: pass -fresh to start over, or the same settings to resume it", dir, err)
 		}
 		if _, err := model.SnapshotDir(dir); err == nil {
 			old.Hyperparameters = cfg.Hyperparameters()

@@ -45,10 +45,22 @@ type Start struct {
 	// Epochs is the number asked for (Config.Epochs). When Done ≥ Epochs,
 	// there is nothing to train: Train returns the run's result as it is.
 	Epochs int
+	// Images is the number of training images each epoch trains on, and
+	// Validation the number held out to pick the best epoch.
+	Images, Validation int
 }
 
 // NothingToTrain reports whether the checkpoint already holds the epochs asked for.
 func (s Start) NothingToTrain() bool { return s.Done >= s.Epochs }
+
+// Split says in words what the run trains and validates on, e.g. "2025
+// training images, 225 held out to pick the best epoch".
+func (s Start) Split() string {
+	if s.Validation == 0 {
+		return fmt.Sprintf("%d training images, none held out: the last epoch is kept", s.Images)
+	}
+	return fmt.Sprintf("%d training images, %d held out to pick the best epoch", s.Images, s.Validation)
+}
 
 // Options are the non-hyperparameter inputs of Train.
 type Options struct {
@@ -106,7 +118,12 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if log == nil {
 		log = slog.Default()
 	}
-	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, uint64(cfg.Seed))
+	if ds.Meta.SamplesPerPhoto > 1 && len(ds.Train.Files) != ds.Train.N {
+		// Without them, augmented variants of one photo could land on both
+		// sides of the validation hold-out.
+		return nil, fmt.Errorf("train: %s does not say which photo each augmented sample comes from: prepare it again", ds.Dir)
+	}
+	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
 	if len(trainIdx) < cfg.BatchSize {
 		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
 			len(trainIdx), len(valIdx), cfg.BatchSize)
@@ -154,7 +171,8 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		st.Epoch, st.Batch = len(history), 0
 	}
 	history = history[:st.Epoch]
-	start := Start{Dir: dir, Resumed: resumed, Done: st.Epoch, Batch: st.Batch, Epochs: cfg.Epochs}
+	start := Start{Dir: dir, Resumed: resumed, Done: st.Epoch, Batch: st.Batch, Epochs: cfg.Epochs,
+		Images: len(trainIdx), Validation: len(valIdx)}
 	switch {
 	case start.NothingToTrain():
 		log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", dir, "epochs_done", st.Epoch, "epochs", cfg.Epochs)
@@ -163,6 +181,13 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	}
 	if opts.OnStart != nil {
 		opts.OnStart(start)
+	}
+	res := &Result{Dir: dir, History: history, Meta: meta}
+	if res.Best, err = bestEpoch(dir, history); err != nil {
+		return nil, err
+	}
+	if start.NothingToTrain() {
+		return res, nil // model.json and the checkpoints stay as they are
 	}
 
 	if resumed {
@@ -176,12 +201,6 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		return nil, err
 	}
 
-	res := &Result{Dir: dir, History: history, Meta: meta}
-	for _, e := range history {
-		if better(e, res.Best) {
-			res.Best = e
-		}
-	}
 	batches := len(trainIdx) / cfg.BatchSize
 	per := ds.Meta.ImageSize * ds.Meta.ImageSize * 3
 	batchImages := make([]uint8, cfg.BatchSize*per)
@@ -273,10 +292,6 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			opts.OnEpoch(e)
 		}
 	}
-	if len(history) == 0 {
-		return res, nil
-	}
-
 	// The test split, once, on the model kept in best/.
 	best, _, err := model.Load(opts.Backend, dir)
 	if err != nil {
@@ -310,6 +325,20 @@ func (r *Result) Summary() string {
 		line += fmt.Sprintf(": test accuracy %.4f on %d images", r.Test.Accuracy, r.Test.N)
 	}
 	return line
+}
+
+// holdOutSeed is the seed of the validation hold-out: drawn from its own
+// random stream, not from those that shuffle the epochs.
+func holdOutSeed(seed int64) uint64 { return uint64(seed) ^ 0x9E3779B97F4A7C15 }
+
+// bestEpoch returns the epoch of history that dir's best/ snapshot holds
+// (the zero Epoch when there is none).
+func bestEpoch(dir string, history []Epoch) (Epoch, error) {
+	st, ok, err := readState(dir, model.BestDir)
+	if err != nil || !ok || st.Epoch < 1 || st.Epoch > len(history) {
+		return Epoch{}, err
+	}
+	return history[st.Epoch-1], nil
 }
 
 // better reports whether epoch e should replace best in best/: a higher

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math"
@@ -143,13 +144,13 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if firstStep != 4 {
 		t.Errorf("resumed at batch %d, want 4", firstStep)
 	}
-	if want := (Start{Dir: dir, Resumed: true, Done: 0, Batch: 3, Epochs: cfg.Epochs}); start == nil || *start != want {
+	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
+	if want := (Start{Dir: dir, Resumed: true, Done: 0, Batch: 3, Epochs: cfg.Epochs, Images: len(trainIdx), Validation: len(valIdx)}); start == nil || *start != want {
 		t.Errorf("OnStart got %+v, want %+v", start, want)
 	}
 	if len(res.History) != cfg.Epochs || res.History[len(res.History)-1].Epoch != cfg.Epochs {
 		t.Fatalf("history has %d epochs, want %d", len(res.History), cfg.Epochs)
 	}
-	trainIdx, _ := ds.Train.HoldOut(cfg.ValidationFraction, uint64(cfg.Seed))
 	if wantSteps := int64(cfg.Epochs * (len(trainIdx) / cfg.BatchSize)); res.History[cfg.Epochs-1].Step != wantSteps {
 		t.Errorf("global step %d after resuming, want %d", res.History[cfg.Epochs-1].Step, wantSteps)
 	}
@@ -187,7 +188,9 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 
 	// Fewer epochs than the checkpoint holds: nothing is trained, and
 	// OnStart says so.
-	done := cfg.Epochs
+	// model.json, best/ and the test figures stay those of the run.
+	done, trained := cfg.Epochs, res
+	metaBefore, _ := os.ReadFile(filepath.Join(dir, model.MetaFile))
 	cfg.Epochs = 2
 	start = nil
 	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend,
@@ -199,7 +202,36 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if start == nil || !start.Resumed || start.Done != done || start.Epochs != 2 || !start.NothingToTrain() {
 		t.Errorf("asking for fewer epochs: OnStart got %+v, want Done %d, Epochs 2, nothing to train", start, done)
 	}
-	cfg.Epochs = done
+	if metaAfter, _ := os.ReadFile(filepath.Join(dir, model.MetaFile)); !bytes.Equal(metaAfter, metaBefore) {
+		t.Errorf("nothing to train, but model.json changed:\n%s\nwas\n%s", metaAfter, metaBefore)
+	}
+	if res.Best.Epoch != trained.Best.Epoch || res.Test != nil {
+		t.Errorf("nothing to train: best epoch %d (want %d, the one in best/), test %v (want none)", res.Best.Epoch, trained.Best.Epoch, res.Test)
+	}
+	res, cfg.Epochs = trained, done
+
+	// Other settings that decide the batches are refused for a resume.
+	for _, change := range []func(*Config){
+		func(c *Config) { c.ValidationFraction = 0.2 },
+		func(c *Config) { c.Seed++ },
+		func(c *Config) { c.BatchSize *= 2 },
+	} {
+		other := cfg
+		other.Epochs++
+		change(&other)
+		if _, err := Train(context.Background(), other, ds, Options{Backend: backend}); err == nil || !strings.Contains(err.Error(), "-fresh") {
+			t.Errorf("resuming with other settings: %v, want a refusal naming -fresh", err)
+		}
+	}
+	// So is a run of the version that picked its best epoch on the test split.
+	meta, err := model.LoadMeta(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(meta.Hyperparameters, "validation_fraction")
+	if err := CheckResume(meta.Hyperparameters, cfg); err == nil || !strings.Contains(err.Error(), "older version") {
+		t.Errorf("CheckResume of an old run: %v", err)
+	}
 
 	// A checkpoint for another dataset is refused, not overwritten.
 	if _, err := Train(context.Background(), cfg, patternDataset(2, 30), Options{Backend: backend}); err == nil {

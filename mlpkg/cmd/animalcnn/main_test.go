@@ -122,7 +122,7 @@ func TestPipeline(t *testing.T) {
 
 	// Asking for fewer epochs than the checkpoint has trains nothing, and says so.
 	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "2", "-lr", "1e-3", "-dense-units", "32")
-	if want := "data/checkpoints/cnn already has 4 epochs (asked for 2): nothing to train"; code != 0 || !strings.Contains(errOut, want) {
+	if want := "data/checkpoints/cnn already has 4 epoch(s) (asked for 2): nothing to train"; code != 0 || !strings.Contains(errOut, want) {
 		t.Errorf("train -epochs 2 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
 	}
 	// Asking for more resumes, and says so.

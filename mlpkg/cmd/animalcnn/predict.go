@@ -132,7 +132,7 @@ func expandPath(arg string) ([]string, error) {
 // fileError formats a per-file error as one line, "PATH: reason".
 func fileError(path string, err error) string {
 	reason := fileReason(path, err)
-	if strings.Contains(reason, path) { // e.g. "directory x has no image files"
+	if strings.HasPrefix(reason, "directory "+path+" ") { // "directory x has no image files"
 		return reason
 	}
 	return path + ": " + reason

@@ -46,17 +46,20 @@ func runTrain(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fmt.Printf("training on %d images (%s) of %v, %d×%d, backend %s, checkpoint %s\n",
-		ds.Train.N, cfg.HoldOutNote(), ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
+	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
+		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
 	var bar *progressbar.ProgressBar
 	showBar := term.IsTerminal(int(os.Stderr.Fd())) // a log file gets the epoch lines only
 	opts := train.Options{
 		Backend:     b,
 		BackendName: backend.Name(b),
 		OnStart: func(s train.Start) {
+			if !s.NothingToTrain() {
+				fmt.Println(s.Split())
+			}
 			switch {
 			case s.NothingToTrain():
-				fmt.Fprintf(os.Stderr, "%s already has %d epochs (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
+				fmt.Fprintf(os.Stderr, "%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
 					s.Dir, s.Done, s.Epochs)
 			case s.Resumed && s.Batch > 0:
 				fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
