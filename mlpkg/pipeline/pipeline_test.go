@@ -122,6 +122,10 @@ func TestDefaultSettings(t *testing.T) {
 	if full.PerClass != 1000 || full.Epochs != 10 || full.ImageSize != 50 || quick.PerClass >= full.PerClass || quick.Epochs >= full.Epochs {
 		t.Errorf("full %+v, quick %+v", full, quick)
 	}
+	t.Setenv(ClassesEnv, " monkey, boar ,crow,")
+	if s := DefaultSettings(false); !slices.Equal(s.Classes, []string{"monkey", "boar", "crow"}) {
+		t.Errorf("with $%s: classes %q", ClassesEnv, s.Classes)
+	}
 }
 
 func TestEnsureImagesNeedsPhotosOfOtherClasses(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
@@ -43,14 +44,30 @@ type Settings struct {
 	Fresh bool
 }
 
+// ClassesEnv names the environment variable that, when set, replaces the
+// default classes of DefaultSettings, e.g. ANIMALCNN_CLASSES=monkey,boar,crow
+// for crawled photos: set before starting JupyterLab, it reaches every
+// notebook at once.
+const ClassesEnv = "ANIMALCNN_CLASSES"
+
 // DefaultSettings returns the settings of a full run (the three footwear
 // classes of Fashion-MNIST, 1000 pictures each, 50×50 pixels, 10 epochs:
 // about 0.95 test accuracy) or, with quick, of a quick one (200 pictures per
-// class, 5 epochs, always trained from scratch).
+// class, 5 epochs, always trained from scratch). $ANIMALCNN_CLASSES, a
+// comma-separated list, replaces the classes.
 func DefaultSettings(quick bool) Settings {
+	classes := slices.Clone(fashion.DefaultClasses)
+	if v := strings.TrimSpace(os.Getenv(ClassesEnv)); v != "" {
+		classes = nil
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				classes = append(classes, c)
+			}
+		}
+	}
 	s := Settings{
 		Quick:     quick,
-		Classes:   slices.Clone(fashion.DefaultClasses),
+		Classes:   classes,
 		PerClass:  fashion.DefaultPerClass,
 		ImageSize: dataset.DefaultImageSize,
 		Epochs:    10,
