@@ -26,6 +26,8 @@ if [[ "${1:-}" != "--no-setup" ]]; then
 fi
 # The venv's python3 has numpy (the .npy read-back test uses it); .tools/bin has gonb.
 export PATH="$REPO/.venv/bin:$REPO/.tools/bin:$PATH"
+# The tests use the built-in dataset, whatever classes this shell picked.
+unset ANIMALCNN_CLASSES
 
 step "gofmt and go vet"
 unformatted="$(gofmt -l mlpkg bench)"
