@@ -115,7 +115,7 @@ func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images [
 	}
 	for i, r := range results {
 		if r.Err != nil {
-			return nil, nil, 0, r.Err
+			return nil, nil, 0, fmt.Errorf("%s: %w", r.Path, r.Err)
 		}
 		img, err := imageio.Load(r.Path)
 		if err != nil {

@@ -75,7 +75,8 @@ type FileResult struct {
 	Path string `json:"path"`
 	// Prediction is set when Err is nil.
 	Prediction Prediction `json:"prediction"`
-	// Err explains why the file could not be classified (not an image, unreadable…).
+	// Err explains why the file could not be classified (not an image,
+	// unreadable…), without repeating Path.
 	Err error `json:"-"`
 }
 
@@ -88,7 +89,23 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classifyFiles(files, imageio.Load, p.Predict)
+	return classifyFiles(files, loadFile, p.Predict)
+}
+
+// loadFile reads and decodes one file for PredictFiles. Its errors leave the
+// path out (FileResult.Path has it): "open: permission denied", "decode
+// image header: not a supported image (…)".
+func loadFile(path string) (image.Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		}
+		return nil, err
+	}
+	img, _, err := imageio.DecodeBytes(data)
+	return img, err
 }
 
 // filesChunk is the number of decoded images PredictFiles holds at most.

@@ -2,10 +2,12 @@ package predict
 
 import (
 	"context"
+	"errors"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -135,6 +137,10 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	}
 	if len(results) != 2 || results[0].Err != nil || results[1].Err == nil {
 		t.Fatalf("results %+v", results)
+	}
+	// The error says why, and leaves the path to FileResult.Path.
+	if msg := results[1].Err.Error(); !errors.Is(results[1].Err, imageio.ErrNotImage) || strings.Contains(msg, "b.jpg") {
+		t.Errorf("error of a non-image: %q, want ErrNotImage without the path", msg)
 	}
 	if got, want := results[0].Prediction.Probabilities, preds[0].Probabilities; got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("file prediction %v, image prediction %v", got, want)

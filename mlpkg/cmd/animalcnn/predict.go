@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	iofs "io/fs"
 	"os"
 	"strings"
 
@@ -40,9 +39,9 @@ func runPredict(args []string) error {
 	var items []predictItem
 	var files []string
 	for _, arg := range fs.Args() {
-		paths, err := expandPath(arg)
+		paths, err := predict.ExpandPaths(arg)
 		if err != nil {
-			items = append(items, predictItem{path: arg, err: err})
+			items = append(items, predictItem{path: arg, err: errors.New(trimName("predict", err.Error()))})
 			continue
 		}
 		for _, f := range paths {
@@ -63,15 +62,15 @@ func runPredict(args []string) error {
 		if results, err = p.PredictFiles(files...); err != nil {
 			return err
 		}
-		for i := range items {
-			if items[i].err == nil {
-				items[i].err = results[items[i].file].Err
+		for i, it := range items {
+			if it.err == nil && results[it.file].Err != nil {
+				items[i].err = fmt.Errorf("%s: %w", it.path, results[it.file].Err)
 			}
 		}
 	}
 	// One file that fails: its error is the command's, on one line.
 	if len(items) == 1 && items[0].err != nil && !*asJSON {
-		return errors.New(fileError(items[0].path, items[0].err))
+		return items[0].err
 	}
 
 	failed := 0
@@ -80,9 +79,9 @@ func runPredict(args []string) error {
 		if it.err != nil {
 			failed++
 			if *asJSON {
-				_ = enc.Encode(map[string]string{"path": it.path, "error": fileReason(it.path, it.err)})
+				_ = enc.Encode(map[string]string{"path": it.path, "error": it.err.Error()})
 			} else {
-				fmt.Fprintln(os.Stderr, fileError(it.path, it.err))
+				fmt.Fprintln(os.Stderr, it.err)
 			}
 			continue
 		}
@@ -109,48 +108,11 @@ func runPredict(args []string) error {
 	return nil
 }
 
-// predictItem is one file to classify, in the order given: err when it
-// cannot be, else its index in the files passed to PredictFiles.
+// predictItem is one file to classify, in the order given: err (a line
+// that names the file) when it cannot be, else its index in the files passed
+// to PredictFiles.
 type predictItem struct {
 	path string
 	file int
 	err  error
-}
-
-// expandPath returns the image files that arg stands for (see
-// predict.ExpandPaths), or why there are none.
-func expandPath(arg string) ([]string, error) {
-	if _, err := os.Stat(arg); err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return nil, errors.New("no such file or directory")
-		}
-		return nil, err
-	}
-	return predict.ExpandPaths(arg)
-}
-
-// fileError formats a per-file error as one line, "PATH: reason".
-func fileError(path string, err error) string {
-	reason := fileReason(path, err)
-	if strings.HasPrefix(reason, "directory "+path+" ") { // "directory x has no image files"
-		return reason
-	}
-	return path + ": " + reason
-}
-
-// fileReason is err without the wrappers that only repeat path (e.g.
-// "load image PATH: …", "open PATH: …") or the command's name ("predict: …").
-func fileReason(path string, err error) string {
-	for {
-		msg := trimName("predict", err.Error())
-		inner := errors.Unwrap(err)
-		if inner == nil {
-			return msg
-		}
-		prefix, ok := strings.CutSuffix(msg, ": "+inner.Error())
-		if !ok || !strings.HasSuffix(prefix, path) {
-			return msg
-		}
-		err = inner
-	}
 }
