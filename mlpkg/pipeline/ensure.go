@@ -125,25 +125,19 @@ func describeDataset(ds *dataset.Dataset) string {
 // Train trains the CNN on ds with s.TrainConfig(p) on backend b, printing one
 // line per epoch to Output. It resumes the run in p.Checkpoint when that run
 // is on the same dataset (unless s.Fresh), and starts over, saying so, when
-// the checkpoint was trained on another dataset. Cancelling ctx (a kernel
+// the checkpoint was trained on another dataset or cannot be resumed with s
+// (train.CheckResume). Cancelling ctx (a kernel
 // interrupt) saves a checkpoint and returns a Result with Interrupted set;
 // running Train again resumes.
 func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b backends.Backend) (*train.Result, error) {
 	cfg := s.TrainConfig(p)
 	if meta, err := model.LoadMeta(p.Checkpoint); err == nil && !cfg.Fresh {
-		history, _ := train.ReadHistory(p.Checkpoint)
-		switch {
-		case meta.DatasetHash != ds.Meta.Hash:
+		if meta.DatasetHash != ds.Meta.Hash {
 			fmt.Fprintf(Output, "train: %s holds a model of another dataset: starting a new run that replaces it\n", p.Checkpoint)
 			cfg.Fresh = true
-		case train.CheckResume(meta.Hyperparameters, cfg) != nil:
-			fmt.Fprintf(Output, "train: %s holds a run that cannot be resumed (%v): starting a new run that replaces it\n",
-				p.Checkpoint, train.CheckResume(meta.Hyperparameters, cfg))
+		} else if err := train.CheckResume(meta.Hyperparameters, cfg); err != nil {
+			fmt.Fprintf(Output, "train: %s holds a run that cannot be resumed (%v): starting a new run that replaces it\n", p.Checkpoint, err)
 			cfg.Fresh = true
-		case len(history) >= cfg.Epochs:
-			fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", p.Checkpoint, len(history))
-		case len(history) > 0:
-			fmt.Fprintf(Output, "train: resuming the run in %s after epoch %d of %d\n", p.Checkpoint, len(history), cfg.Epochs)
 		}
 	}
 	name := backend.Name(b)
@@ -153,9 +147,14 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		Backend:     b,
 		BackendName: name,
 		OnStart: func(s train.Start) {
-			if !s.NothingToTrain() {
-				fmt.Fprintf(Output, "train: %s\n", s.Split())
+			switch {
+			case s.NothingToTrain():
+				fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", s.Dir, s.Done)
+				return
+			case s.Resumed:
+				fmt.Fprintf(Output, "train: resuming the run in %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
 			}
+			fmt.Fprintf(Output, "train: %s\n", s.Split())
 		},
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -112,7 +112,10 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 		if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Immediate().Done(); err != nil {
 			return st, fmt.Errorf("resume from %s: %w", p, err)
 		}
-		st, _, err := readState(dir, n)
+		st, ok, err := readState(dir, n)
+		if err == nil && !ok {
+			err = fmt.Errorf("%s has no %s", p, stateFile)
+		}
 		if err != nil {
 			return st, fmt.Errorf("resume: %w", err)
 		}
@@ -143,13 +146,7 @@ func readState(dir, name string) (st state, ok bool, err error) {
 // the settings that decide which images are trained on and in which batches
 // (validation hold-out, seed, batch size) must not change, and a run of the
 // version that picked its best epoch on the test split is not resumed.
-func CheckResume(hp map[string]any, cfg Config) error { return sameRun(hp, &cfg) }
-
-// errOldRun is sameRun's answer for a run of the version without a
-// validation hold-out.
-var errOldRun = errors.New("of an older version, which picked its best epoch on the test split")
-
-func sameRun(hp map[string]any, cfg *Config) error {
+func CheckResume(hp map[string]any, cfg Config) error {
 	if _, ok := hp["validation_fraction"]; !ok {
 		return errOldRun
 	}
@@ -168,6 +165,10 @@ func sameRun(hp map[string]any, cfg *Config) error {
 	return nil
 }
 
+// errOldRun is CheckResume's answer for a run of the version without a
+// validation hold-out.
+var errOldRun = errors.New("of an older version, which picked its best epoch on the test split")
+
 // startMeta returns the metadata for a run in dir: the existing one when dir
 // holds a run on the same dataset and architecture (resumed is then true), a
 // new one otherwise. A run on another dataset is an error, never overwritten.
@@ -178,7 +179,7 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 		if old.DatasetHash != ds.Meta.Hash || old.Architecture == nil || *old.Architecture != mcfg {
 			return nil, false, fmt.Errorf("train: %s holds a model trained on another dataset or architecture; pass -fresh to replace it, or choose another -checkpoint directory", dir)
 		}
-		if err := sameRun(old.Hyperparameters, cfg); errors.Is(err, errOldRun) {
+		if err := CheckResume(old.Hyperparameters, *cfg); errors.Is(err, errOldRun) {
 			return nil, false, fmt.Errorf("train: %s holds a run %w: pass -fresh to train it again", dir, err)
 		} else if err != nil {
 			return nil, false, fmt.Errorf("train: %s holds a run %w: pass -fresh to start over, or the same settings to resume it", dir, err)
