@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -401,14 +402,6 @@ type rejectError struct {
 func (e *rejectError) Error() string { return e.err.Error() }
 func (e *rejectError) Unwrap() error { return e.err }
 
-// networkFormats are the image formats accepted in downloads: those the web
-// server accepts (see mlpkg/serve). TIFF, which imageio reads from local
-// files, is left out because golang.org/x/image/tiff sizes its buffers from
-// untrusted header fields; no photo site serves it for display anyway. An
-// unrecognised format ("") is decoded, to be rejected with a description of
-// what came back.
-var networkFormats = map[string]bool{"": true, "jpeg": true, "png": true, "gif": true, "bmp": true, "webp": true}
-
 // download fetches one photo, checks it is a real image and writes it to a
 // temporary file in dir, synced; the caller renames or removes it.
 func (c *Client) download(ctx context.Context, dir string, p Photo) download {
@@ -417,7 +410,7 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 		if isPlaceholder(f.finalURL, 0, -1, -1, nil) {
 			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
 		}
-		if format, _ := imageio.Sniff(f.body); !networkFormats[format] {
+		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats, format) {
 			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
 		}
 		img, format, err := decodeImage(f.body)

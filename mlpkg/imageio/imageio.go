@@ -43,6 +43,14 @@ const MaxPixels = 50_000_000
 // Formats lists the supported format names, as returned by Sniff.
 var Formats = []string{"jpeg", "png", "gif", "bmp", "webp", "tiff"}
 
+// UntrustedFormats are the formats of Formats to accept from strangers (web
+// uploads, downloads): all but TIFF. golang.org/x/image/tiff (v0.33.0) sizes
+// its buffers from header fields rather than the pixel count (a RowsPerStrip
+// or tile size beyond the image lets a deflate or LZW strip decompress
+// without bound), so checking the header's dimensions cannot make a TIFF
+// cheap. Browsers do not show TIFF either.
+var UntrustedFormats = []string{"jpeg", "png", "gif", "bmp", "webp"}
+
 // sniffLen is how many leading bytes Sniff needs at most.
 const sniffLen = 12
 

@@ -90,8 +90,8 @@ func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Predicti
 	return pred, nil
 }
 
-// PredictTestPictures classifies perClass test pictures of each class
-// (PredictFiles) and returns them with captions such as "✓ sandal (97 %)"
+// PredictTestPictures classifies perClass test pictures of each class and
+// returns them with captions such as "✓ sandal (97 %)"
 // or "✗ sandal (60 %), is sneaker", for display.ImageGrid, and the number
 // classified correctly.
 func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images []image.Image, captions []string, correct int, err error) {
@@ -109,25 +109,24 @@ func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images [
 			truth = append(truth, class)
 		}
 	}
-	results, err := pr.PredictFiles(chosen...)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	for i, r := range results {
-		if r.Err != nil {
-			return nil, nil, 0, fmt.Errorf("%s: %w", r.Path, r.Err)
-		}
-		img, err := imageio.Load(r.Path)
+	for _, f := range chosen {
+		img, err := imageio.Load(f)
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		caption := "✓ " + PredictionLine(r.Prediction, 1)
-		if r.Prediction.Class == truth[i] {
+		images = append(images, img)
+	}
+	preds, err := pr.Predict(images...)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for i, pred := range preds {
+		caption := "✓ " + PredictionLine(pred, 1)
+		if pred.Class == truth[i] {
 			correct++
 		} else {
-			caption = "✗ " + PredictionLine(r.Prediction, 1) + ", is " + truth[i]
+			caption = "✗ " + PredictionLine(pred, 1) + ", is " + truth[i]
 		}
-		images = append(images, img)
 		captions = append(captions, caption)
 	}
 	return images, captions, correct, nil

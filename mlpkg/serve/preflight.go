@@ -3,16 +3,10 @@ package serve
 import (
 	"fmt"
 	"net/http"
-)
+	"slices"
 
-// acceptedFormats are the sniffed formats the server decodes. TIFF, which
-// imageio reads for local files, is refused here: golang.org/x/image/tiff
-// (v0.33.0) sizes buffers from untrusted header fields rather than the pixel
-// count — a StripByteCounts near 4 GiB read through a non-ReaderAt input
-// allocates it up front, and a RowsPerStrip or tile size beyond the image
-// lets a deflate/LZW strip decompress without a bound — so the header check
-// cannot make a TIFF upload cheap. Browsers do not show TIFF either.
-var acceptedFormats = map[string]bool{"jpeg": true, "png": true, "gif": true, "bmp": true, "webp": true}
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+)
 
 // maxJPEGScans caps the scans (SOS segments) of a JPEG. Every scan of a
 // progressive JPEG walks all of the image's blocks, so a small file with
@@ -24,7 +18,7 @@ const maxJPEGScans = 100
 // alone would let through but that cost far more than their size: formats
 // the server does not accept and JPEGs with too many scans.
 func preflight(format string, data []byte) *apiError {
-	if !acceptedFormats[format] {
+	if !slices.Contains(imageio.UntrustedFormats, format) { // TIFF, which imageio reads for local files
 		return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 			fmt.Sprintf("%s images are not accepted here: send JPEG, PNG, GIF, BMP or WebP", format), nil)
 	}

@@ -130,7 +130,7 @@ type classified struct {
 }
 
 // classify sniffs, checks, decodes and classifies one uploaded image. The
-// type is decided by the bytes alone (see acceptedFormats), and the
+// type is decided by the bytes alone (see imageio.UntrustedFormats), and the
 // dimensions are checked from the header before the pixels are decoded, so
 // an image bomb costs only its header (see also preflight). Decoding and prediction hold one of MaxConcurrent slots.
 func (s *server) classify(ctx context.Context, data []byte) (*classified, *apiError) {
