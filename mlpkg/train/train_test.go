@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -452,5 +454,25 @@ func TestTrainOnEveryBackend(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A snapshot without its state.json cannot say where training stopped:
+// resuming from it is an error, not a silent restart at epoch 1.
+func TestLoadSnapshotNeedsState(t *testing.T) {
+	dir := t.TempDir()
+	gctx := mlctx.New()
+	gctx.VariableWithValue("w", []float32{1, 2})
+	if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: 3, Batch: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err != nil || st != (state{Epoch: 3, Batch: 2}) {
+		t.Fatalf("loadSnapshot: %+v, %v", st, err)
+	}
+	if err := os.Remove(filepath.Join(dir, model.LastDir, stateFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err == nil || !strings.Contains(err.Error(), stateFile) {
+		t.Errorf("loadSnapshot without %s: %v, want an error naming it", stateFile, err)
 	}
 }

@@ -54,18 +54,17 @@ func runTrain(args []string) error {
 		Backend:     b,
 		BackendName: backend.Name(b),
 		OnStart: func(s train.Start) {
-			if !s.NothingToTrain() {
-				fmt.Println(s.Split())
-			}
 			switch {
 			case s.NothingToTrain():
 				fmt.Fprintf(os.Stderr, "%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
 					s.Dir, s.Done, s.Epochs)
+				return
 			case s.Resumed && s.Batch > 0:
 				fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
 			case s.Resumed:
 				fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
 			}
+			fmt.Println(s.Split())
 		},
 		OnStep: func(s train.Step) {
 			if !showBar {
