@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -59,6 +60,9 @@ func NewEvaluation(classes []string, labels []int32, probs [][]float32) (*Evalua
 		t := int(labels[i])
 		if t < 0 || t >= k || len(p) != k {
 			return nil, fmt.Errorf("evaluate: image %d has label %d and %d probabilities for %d classes", i, t, len(p), k)
+		}
+		if slices.ContainsFunc(p, func(v float32) bool { return math.IsNaN(float64(v)) }) {
+			return nil, fmt.Errorf("evaluate: image %d: the model's outputs are not numbers (NaN): %w", i, ErrDiverged)
 		}
 		best := 0
 		for j := range p {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -61,6 +62,13 @@ func (s Start) Split() string {
 	}
 	return fmt.Sprintf("%d training images, %d held out to pick the best epoch", s.Images, s.Validation)
 }
+
+// ErrDiverged is wrapped by the error Train returns when the training loss
+// stops being a finite number (Keras' TerminateOnNaN), and by Evaluate when a
+// model's outputs are not numbers. The weights are then lost: Train stops
+// without saving them, so the checkpoint directory keeps what it had before
+// (the previous epoch's snapshots, or nothing).
+var ErrDiverged = errors.New("training diverged")
 
 // Options are the non-hyperparameter inputs of Train.
 type Options struct {
@@ -243,6 +251,9 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			if err != nil {
 				return nil, err
 			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return nil, divergedError(dir, fmt.Sprintf("epoch %d, batch %d: the loss is %v", epoch+1, b+1, loss))
+			}
 			clock.endStep(cfg.BatchSize)
 			lossSum += loss
 			trainAcc = acc
@@ -262,7 +273,9 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		}
 		if val.N > 0 {
 			eval, err := Evaluate(classifier, ds.Meta.Classes, val.Images, val.Labels)
-			if err != nil {
+			if errors.Is(err, ErrDiverged) {
+				return nil, divergedError(dir, fmt.Sprintf("epoch %d: the model's outputs on the validation photos are not numbers", epoch+1))
+			} else if err != nil {
 				return nil, err
 			}
 			e.Validated, e.ValLoss, e.ValAccuracy = true, eval.Loss, eval.Accuracy
@@ -307,6 +320,16 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	}
 	log.Info("test split", "best_epoch", res.Best.Epoch, "test_loss", round(res.Test.Loss), "test_accuracy", round(res.Test.Accuracy))
 	return res, nil
+}
+
+// divergedError is Train's error when training diverges, as what says,
+// adding what the checkpoint directory dir still holds.
+func divergedError(dir, what string) error {
+	kept := "nothing was saved"
+	if _, err := model.SnapshotDir(dir); err == nil {
+		kept = dir + " keeps the snapshots from before, and running again resumes from them"
+	}
+	return fmt.Errorf("train: %s: %w (a lower learning rate, -lr, usually helps); %s", what, ErrDiverged, kept)
 }
 
 // Summary says in one line which epoch best/ holds and how it does on the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -344,6 +345,66 @@ func TestTrainWithoutValidation(t *testing.T) {
 	}
 }
 
+// TestTrainStopsWhenDiverged checks Keras' TerminateOnNaN behaviour: a
+// learning rate far too high makes the loss NaN, and Train stops with
+// ErrDiverged without saving the broken weights, so the run resumes from
+// the snapshots it had, with a better learning rate.
+func TestTrainStopsWhenDiverged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ds := patternDataset(1, 30)
+	b := goBackend(t)
+
+	// A new run that diverges saves no snapshot.
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs, cfg.LearningRate = 3, 1e6
+	_, err := Train(context.Background(), cfg, ds, Options{Backend: b})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "nothing was saved") {
+		t.Fatalf("lr 1e6 from scratch: err %v, want ErrDiverged and \"nothing was saved\"", err)
+	}
+	if _, err := model.SnapshotDir(cfg.CheckpointDir); err == nil {
+		t.Errorf("a diverged run left a snapshot in %s", cfg.CheckpointDir)
+	}
+
+	// Two good epochs, then two more with the learning rate far too high.
+	cfg.Epochs, cfg.LearningRate = 2, 1e-3
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: b}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(cfg.CheckpointDir, model.LastDir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs, cfg.LearningRate = 4, 1e6
+	_, err = Train(context.Background(), cfg, ds, Options{Backend: b})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "keeps the snapshots from before") {
+		t.Fatalf("lr 1e6 after 2 epochs: err %v, want ErrDiverged, snapshots kept", err)
+	}
+	after, err := os.ReadFile(filepath.Join(cfg.CheckpointDir, model.LastDir, stateFile))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("last/%s was %s, is %s (err %v): a diverged run must not replace it", stateFile, before, after, err)
+	}
+	if _, err := model.LoadMeta(cfg.CheckpointDir); err != nil {
+		t.Errorf("model.json after divergence: %v", err)
+	}
+
+	// Resuming with a sane learning rate trains on from the good snapshot.
+	cfg.Epochs, cfg.LearningRate = 3, 1e-3
+	res, err := Train(context.Background(), cfg, ds, Options{Backend: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.History) != 3 || res.Test == nil {
+		t.Fatalf("resumed run: %d epochs, test %v: want 3 epochs, tested", len(res.History), res.Test)
+	}
+	for _, e := range res.History {
+		if math.IsNaN(e.TrainLoss) || math.IsNaN(e.ValLoss) {
+			t.Errorf("epoch %d has a NaN loss: %+v", e.Epoch, e)
+		}
+	}
+}
+
 // TestHelperPredict runs in a child process started by the test above: it
 // loads the checkpoint and prints the test images' probabilities as JSON.
 func TestHelperPredict(t *testing.T) {
@@ -398,6 +459,10 @@ func TestEvaluationMetrics(t *testing.T) {
 	}
 	if _, err := NewEvaluation([]string{"a", "b"}, []int32{2}, [][]float32{{.5, .5}}); err == nil {
 		t.Fatal("out-of-range label accepted")
+	}
+	nan := float32(math.NaN())
+	if _, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.5, .5}, {nan, nan}}); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("NaN probabilities: err %v, want ErrDiverged", err)
 	}
 }
 
