@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts JupyterLab on the project's notebooks with the GoNB (Go) kernel.
 #
-# Usage: kernel_setup/lab.sh [JUPYTER LAB OPTIONS …]
+# Usage: kernel_setup/lab.sh [--port=N] [JUPYTER LAB OPTIONS …]
 #
 # Runs kernel_setup/setup.sh first when something is missing. Listens on
 # 127.0.0.1 only (port 8888, or a free one when that is taken), with a fresh
@@ -21,8 +21,21 @@ export JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 # Terminals opened in JupyterLab find go, gonb, goimports and gopls too.
 export PATH="$REPO/.tools/bin:$PATH"
 
-read -r PORT TOKEN < <("$VENV/bin/python" - <<'PY'
-import secrets, socket
+# --port=N among the arguments picks the port (it is not passed twice).
+want_port=""
+pass_args=()
+for a in "$@"; do
+  case "$a" in
+    --port=*) want_port="${a#--port=}" ;;
+    *) pass_args+=("$a") ;;
+  esac
+done
+
+read -r PORT TOKEN < <(WANT_PORT="$want_port" "$VENV/bin/python" - <<'PY'
+import os, secrets, socket
+if os.environ["WANT_PORT"]:
+    print(os.environ["WANT_PORT"], secrets.token_hex(24))
+    raise SystemExit
 def free(port):
     with socket.socket() as s:
         try:
@@ -39,8 +52,10 @@ print(port, secrets.token_hex(24))
 PY
 )
 
-args=(--ip=127.0.0.1 --port="$PORT" --port-retries=0 --IdentityProvider.token="$TOKEN"
-  --ServerApp.root_dir="$REPO/notebooks")
+# The token goes through the environment: on the command line, any local user
+# could read it with ps.
+export JUPYTER_TOKEN="$TOKEN"
+args=(--ip=127.0.0.1 --port="$PORT" --port-retries=0 --ServerApp.root_dir="$REPO/notebooks")
 [[ $(id -u) == 0 ]] && args+=(--allow-root)
 if [[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" && "$(uname)" != Darwin ]]; then args+=(--no-browser); fi
 
@@ -50,4 +65,4 @@ echo
 echo "  JupyterLab: http://127.0.0.1:$PORT/lab${first:+/tree/$first}?token=$TOKEN"
 echo "  (notebooks in $REPO/notebooks; kernel: Go (gonb); Ctrl+C to stop)"
 echo
-exec "$VENV/bin/jupyter" lab "${args[@]}" "$@"
+exec "$VENV/bin/jupyter" lab "${args[@]}" "${pass_args[@]}"

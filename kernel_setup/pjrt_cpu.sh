@@ -6,8 +6,9 @@
 # copied next to it). The wheel is pinned by version and SHA-256; the plugin
 # inside it is checked against its own SHA-256 too.
 #
-# No virtual environment is needed: `python3 -m pip download --no-deps` fetches
-# the wheel (or --wheel FILE uses one already downloaded) and Python's zipfile
+# No virtual environment is needed: `python3 -m pip download --no-deps` (with
+# pip from a throwaway virtual environment when python3 has none) fetches the
+# wheel (or --wheel FILE uses one already downloaded) and Python's zipfile
 # extracts the one .so. Run it again at any time: it prints "ok: …" and does
 # nothing when the pinned plugin is already in place.
 #
@@ -90,8 +91,14 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 if [[ -z "$wheel" ]]; then
-  [[ -n "$PYTHON" ]] && "$PYTHON" -m pip --version >/dev/null 2>&1 ||
-    die "needs python3 with pip to download the wheel (Debian: apt-get install python3-pip), or --wheel FILE"
+  [[ -n "$PYTHON" ]] || die "needs python3 to download the wheel, or --wheel FILE"
+  if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    # Debian's python3 has no pip unless python3-pip is installed: a
+    # throwaway virtual environment has one (python3-venv).
+    "$PYTHON" -m venv "$tmp/venv" >/dev/null 2>&1 ||
+      die "needs python3 with pip or venv to download the wheel (Debian: apt-get install python3-venv), or --wheel FILE"
+    PYTHON="$tmp/venv/bin/python"
+  fi
   echo "    downloading $WHEEL_NAME (63 MB) from the package index"
   "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: \
     --dest "$tmp" "$PKG_NAME==$PKG_VERSION" ||

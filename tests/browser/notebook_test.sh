@@ -15,10 +15,14 @@
 #
 # Cells run in quick mode (ANIMALCNN_QUICK=1). JupyterLab runs with autosave
 # off, so the notebook file is not changed; the script checks that it wasn't.
-# Needs: kernel_setup/setup.sh --with-browser.
+# Needs: kernel_setup/setup.sh --with-browser. CHROMIUM: the browser to drive
+# (default /usr/bin/chromium).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO/.venv"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# node (and gonb, go tools) as setup.sh installed them.
+export PATH="$REPO/.tools/bin:$PATH"
 NOTEBOOK="${1:-${NOTEBOOK:-05_predict.ipynb}}"
 EXPECT="${2:-${EXPECT:-(sandal|sneaker|ankle_boot|monkey|boar|crow) \\(\\d+(\\.\\d+)? ?%\\)}}"
 TIMEOUT="${TIMEOUT:-600}"
@@ -26,7 +30,7 @@ ROOT="$(cd "${NOTEBOOK_ROOT:-$REPO/notebooks}" && pwd)"
 file="$ROOT/$NOTEBOOK"
 
 [[ -f "$file" ]] || { echo "notebook_test.sh: no notebook $file" >&2; exit 1; }
-for need in "$VENV/bin/jupyter" "$REPO/tests/browser/node_modules/playwright-core" /usr/bin/chromium; do
+for need in "$VENV/bin/jupyter" "$REPO/tests/browser/node_modules/playwright-core" "$CHROMIUM"; do
   [[ -e "$need" ]] || { echo "notebook_test.sh: missing $need: run kernel_setup/setup.sh --with-browser" >&2; exit 1; }
 done
 
@@ -62,15 +66,16 @@ mkdir -p "$REPO/out/browser"
 log="$REPO/out/browser/jupyterlab.log"
 echo "notebook_test.sh: JupyterLab on $BASE (log: out/browser/jupyterlab.log)"
 JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" JUPYTER_RUNTIME_DIR="$tmp/runtime" \
-  ANIMALCNN_QUICK=1 PATH="$REPO/.tools/bin:$PATH" \
+  ANIMALCNN_QUICK=1 JUPYTER_TOKEN="$TOKEN" \
   "$VENV/bin/jupyter" lab --no-browser "${root[@]}" --ip=127.0.0.1 --port="$PORT" --port-retries=0 \
-  --IdentityProvider.token="$TOKEN" --ServerApp.root_dir="$ROOT" \
+  --ServerApp.root_dir="$ROOT" \
   --LabApp.user_settings_dir="$tmp/settings" --LabApp.workspaces_dir="$tmp/workspaces" \
   >"$log" 2>&1 &
 server_pid=$!
 
 for i in $(seq 120); do
-  if curl -fsS -o /dev/null "$BASE/api/status?token=$TOKEN" 2>/dev/null; then break; fi
+  if "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+    "$BASE/api/status?token=$TOKEN" 2>/dev/null; then break; fi
   if ! kill -0 "$server_pid" 2>/dev/null; then echo "notebook_test.sh: JupyterLab exited; see $log" >&2; exit 1; fi
   ((i == 120)) && { echo "notebook_test.sh: JupyterLab did not answer in 60 s; see $log" >&2; exit 1; }
   sleep 0.5

@@ -11,9 +11,10 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$REPO/.venv/bin/python"
-if [[ ! -x "$PY" || ! -f "$REPO/.venv/share/jupyter/kernels/gonb/kernel.json" ]]; then
-  echo "tests/notebooks/run.sh: the notebook environment is missing: run kernel_setup/setup.sh first" >&2
-  exit 1
+if ! "$REPO/kernel_setup/setup.sh" --check >/dev/null 2>&1; then
+  # Missing, or stale (e.g. a moved checkout's kernel): set up, as lab.sh does.
+  echo "tests/notebooks/run.sh: setting up the notebook environment first (kernel_setup/setup.sh --no-gopls)"
+  "$REPO/kernel_setup/setup.sh" --no-gopls
 fi
 cd "$REPO"
 "$PY" notebooks/clean.py --check
