@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,7 +22,11 @@ type License struct {
 	URL  string // empty for All Rights Reserved
 }
 
-// Licenses are the license ids flickr.photos.licenses.getInfo lists.
+// Licenses are the license ids flickr.photos.licenses.getInfo listed before
+// Flickr added the Creative Commons 4.0 licenses in 2025: the fallback names
+// when a manifest entry does not carry its license's name (manifests written
+// before, or the answer could not be fetched). Run asks Flickr for the
+// current list.
 var Licenses = map[string]License{
 	"0":  {"0", "All Rights Reserved", ""},
 	"1":  {"1", "CC BY-NC-SA 2.0", "https://creativecommons.org/licenses/by-nc-sa/2.0/"},
@@ -35,9 +41,61 @@ var Licenses = map[string]License{
 	"10": {"10", "Public Domain Mark 1.0", "https://creativecommons.org/publicdomain/mark/1.0/"},
 }
 
-// CCLicenseIDs are the Creative Commons license ids ("-license cc"): the
-// six CC 2.0 licenses and CC0.
+// CCLicenseIDs are the Creative Commons license ids of Licenses: the six CC
+// 2.0 licenses and CC0. "-license cc" falls back to them when Flickr's
+// license list cannot be fetched; otherwise it takes every license whose URL
+// IsCreativeCommons.
 var CCLicenseIDs = []string{"1", "2", "3", "4", "5", "6", "9"}
+
+// IsCreativeCommons reports whether a license URL is a Creative Commons
+// license (https://creativecommons.org/licenses/...) or the CC0 dedication
+// (.../publicdomain/zero/...). The Public Domain Mark is not a license and
+// does not count.
+func IsCreativeCommons(licenseURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(licenseURL))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return false
+	}
+	if host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."); host != "creativecommons.org" {
+		return false
+	}
+	return strings.HasPrefix(u.Path, "/licenses/") || strings.HasPrefix(u.Path, "/publicdomain/zero/")
+}
+
+// ccIDs returns the ids of the Creative Commons licenses among list, in
+// numeric order.
+func ccIDs(list []License) []string {
+	var ids []string
+	for _, l := range list {
+		if IsCreativeCommons(l.URL) {
+			ids = append(ids, l.ID)
+		}
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(a) - len(b) // digits only: shorter is smaller
+		}
+		return strings.Compare(a, b)
+	})
+	return ids
+}
+
+// expandLicenses replaces "cc" in want by cc and drops repeated ids.
+func expandLicenses(want, cc []string) []string {
+	var out []string
+	for _, l := range want {
+		ids := []string{l}
+		if l == "cc" {
+			ids = cc
+		}
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
 
 // LicenseInfo returns the license for a Flickr license id; unknown ids get
 // a generic name pointing at Flickr's license list.
@@ -46,6 +104,16 @@ func LicenseInfo(id string) License {
 		return l
 	}
 	return License{ID: id, Name: "Flickr license " + id, URL: "https://www.flickr.com/services/api/flickr.photos.licenses.getInfo.html"}
+}
+
+// entryLicense is the license of a manifest entry: the name and URL Flickr
+// gave when it was kept, or LicenseInfo's for entries written before the
+// manifest recorded them.
+func entryLicense(e ManifestEntry) License {
+	if e.LicenseName != "" {
+		return License{ID: e.License, Name: e.LicenseName, URL: e.LicenseURL}
+	}
+	return LicenseInfo(e.License)
 }
 
 // Credit is one kept photo's attribution.
@@ -91,7 +159,7 @@ func Credits(classDir string) ([]Credit, error) {
 			page = Photo{ID: e.ID, Owner: e.Owner}.PageURL()
 		}
 		out = append(out, Credit{Class: class, File: e.File, Title: e.Title, Author: author,
-			Owner: e.Owner, PageURL: page, License: LicenseInfo(e.License)})
+			Owner: e.Owner, PageURL: page, License: entryLicense(e)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
 	return out, nil

@@ -10,20 +10,42 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
+// ErrRateLimited matches (errors.Is) the error that stops a crawl when
+// Flickr answers 429 or 503 with a Retry-After longer than
+// Config.MaxRetryAfter. Photos kept until then stay; a rerun resumes.
+var ErrRateLimited = errors.New("rate limited by Flickr")
+
 // Client talks to Flickr's API and image servers: every request waits for
-// the one rate limiter, carries the User-Agent, has a time limit and is
-// retried on transient failures. It is safe for concurrent use.
+// the one rate limiter and for any pause Flickr asked for (Retry-After),
+// carries the User-Agent, has a time limit and is retried on transient
+// failures. The classes one Client crawls share which photos they took, so
+// that no photo gets two labels. It is safe for concurrent use.
 type Client struct {
 	cfg     Config
 	key     string
 	http    *http.Client
 	limiter *rate.Limiter
 	log     *slog.Logger
+
+	pauseMu   sync.Mutex
+	notBefore time.Time // no request before this time (Retry-After)
+
+	lic    licenseState
+	claims claims
+}
+
+// licenseState is what the client learnt from flickr.photos.licenses.getInfo.
+type licenseState struct {
+	mu     sync.Mutex
+	loaded bool               // asked already (whatever the outcome)
+	table  map[string]License // Flickr's answer by id; nil when it could not be fetched
+	filter []string           // the license ids searches send
 }
 
 // NewClient checks cfg (Classes may be empty) and resolves the API key:
@@ -45,7 +67,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Interval > 0 {
 		lim = rate.Every(cfg.Interval)
 	}
-	return &Client{cfg: cfg, key: key, http: hc, limiter: rate.NewLimiter(lim, 1), log: cfg.Logger}, nil
+	c := &Client{cfg: cfg, key: key, http: hc, limiter: rate.NewLimiter(lim, 1), log: cfg.Logger}
+	c.lic.filter = expandLicenses(cfg.Licenses, CCLicenseIDs)
+	return c, nil
 }
 
 // SearchParams selects one page of flickr.photos.search results.
@@ -55,10 +79,13 @@ type SearchParams struct {
 	PerPage int    // page size, at most MaxPerPage (the config's when 0)
 }
 
-// Search runs flickr.photos.search for one page: photos only, the config's
-// sort, safe search, license filter and size (url_<size>), with license and
-// owner name. An invalid key gives an error matching ErrInvalidAPIKey; code
-// 105 (service unavailable) is retried like a 5xx.
+// Search runs flickr.photos.search for one page: photos only (media=photos,
+// content_type=1: no screenshots or illustrations), the config's sort, safe
+// search, license filter and size (url_<size>), with license and owner name.
+// The client's first search fetches Flickr's license list first (see
+// Licenses), to expand "cc". An invalid key gives an error matching
+// ErrInvalidAPIKey; codes 105 and 10 (service or search unavailable) and
+// answers that are not JSON (a maintenance page) are retried like a 5xx.
 func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, error) {
 	if strings.TrimSpace(p.Text) == "" {
 		return nil, errors.New("search: empty search text")
@@ -70,42 +97,127 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 		p.PerPage = c.cfg.perPage()
 	}
 	p.PerPage = min(p.PerPage, MaxPerPage)
-	u, err := url.Parse(c.cfg.APIURL)
+	filter, err := c.licenseFilter(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("search: API URL: %w", err)
+		return nil, fmt.Errorf("search %q: %w", p.Text, err)
 	}
-	q := u.Query()
-	q.Set("method", "flickr.photos.search")
-	q.Set("api_key", c.key)
+	q := url.Values{}
 	q.Set("text", p.Text)
 	q.Set("page", strconv.Itoa(p.Page))
 	q.Set("per_page", strconv.Itoa(p.PerPage))
 	q.Set("media", "photos")
+	q.Set("content_type", "1")
 	q.Set("sort", c.cfg.Sort)
 	q.Set("safe_search", strconv.Itoa(c.cfg.SafeSearch))
 	q.Set("extras", "url_"+c.cfg.Size+",license,owner_name")
-	if len(c.cfg.Licenses) > 0 {
-		q.Set("license", strings.Join(c.cfg.Licenses, ","))
+	if len(filter) > 0 {
+		q.Set("license", strings.Join(filter, ","))
 	}
-	q.Set("format", "json")
-	q.Set("nojsoncallback", "1")
-	u.RawQuery = q.Encode()
+	u, err := c.apiURL("flickr.photos.search", q)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
 
 	c.log.Debug("flickr search", "text", p.Text, "page", p.Page, "per_page", p.PerPage)
 	var res *SearchResult
-	_, err = c.fetch(ctx, u.String(), func(f *fetched) error {
+	_, err = c.fetch(ctx, u, func(f *fetched) error {
 		r, err := parseSearch(f.body, c.cfg.Size)
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.Code == CodeServiceUnavailable {
-			return &retryableError{err: err}
-		}
 		res = r
-		return err
+		return retryableAPI(err)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search %q page %d: %w", p.Text, p.Page, err)
 	}
 	return res, nil
+}
+
+// Licenses lists Flickr's licenses (flickr.photos.licenses.getInfo), with
+// the same rate limit and retries as the searches.
+func (c *Client) Licenses(ctx context.Context) ([]License, error) {
+	u, err := c.apiURL("flickr.photos.licenses.getInfo", nil)
+	if err != nil {
+		return nil, fmt.Errorf("licenses: %w", err)
+	}
+	var list []License
+	_, err = c.fetch(ctx, u, func(f *fetched) error {
+		l, err := parseLicenses(f.body)
+		list = l
+		return retryableAPI(err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list Flickr's licenses: %w", err)
+	}
+	return list, nil
+}
+
+// licenseFilter returns the license ids to search for. The first call asks
+// Flickr for its licenses (Licenses), to expand "cc" into every Creative
+// Commons license it lists (CC 4.0 included) and to name each kept photo's
+// license; when that fails for another reason than ctx, the key or a rate
+// limit, it logs a warning and keeps CCLicenseIDs and the built-in names.
+func (c *Client) licenseFilter(ctx context.Context) ([]string, error) {
+	c.lic.mu.Lock()
+	defer c.lic.mu.Unlock()
+	if c.lic.loaded {
+		return c.lic.filter, nil
+	}
+	list, err := c.Licenses(ctx)
+	switch {
+	case err == nil:
+		c.lic.table = map[string]License{}
+		for _, l := range list {
+			c.lic.table[l.ID] = l
+		}
+		c.lic.filter = expandLicenses(c.cfg.Licenses, ccIDs(list))
+		c.log.Debug("flickr licenses", "count", len(list), "creative_commons", strings.Join(ccIDs(list), ","))
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrRateLimited):
+		return nil, err
+	default:
+		c.log.Warn("could not fetch Flickr's license list: \"cc\" means the built-in CC 2.0 and CC0 ids only (no CC 4.0) and license names come from the built-in table",
+			"cc_ids", strings.Join(CCLicenseIDs, ","), "error", err.Error())
+	}
+	c.lic.loaded = true
+	return c.lic.filter, nil
+}
+
+// flickrLicense returns license id as Flickr's license list gave it, if it
+// was fetched and lists id.
+func (c *Client) flickrLicense(id string) (License, bool) {
+	c.lic.mu.Lock()
+	defer c.lic.mu.Unlock()
+	l, ok := c.lic.table[id]
+	return l, ok
+}
+
+// apiURL is the REST endpoint's URL calling method with params, the API key
+// and format=json&nojsoncallback=1.
+func (c *Client) apiURL(method string, params url.Values) (string, error) {
+	u, err := url.Parse(c.cfg.APIURL)
+	if err != nil {
+		return "", fmt.Errorf("API URL: %w", err)
+	}
+	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	q.Set("method", method)
+	q.Set("api_key", c.key)
+	q.Set("format", "json")
+	q.Set("nojsoncallback", "1")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// retryableAPI marks the API answers worth asking again: Flickr error codes
+// 105 and 10, and answers that are not JSON at all.
+func retryableAPI(err error) error {
+	var apiErr *APIError
+	if (errors.As(err, &apiErr) && retryableCode(apiErr.Code)) || errors.Is(err, errNotJSON) {
+		return &retryableError{err: err}
+	}
+	return err
 }
 
 // HTTPError is an unexpected HTTP status.
@@ -134,20 +246,15 @@ type fetched struct {
 }
 
 // fetch GETs rawURL, retrying on network errors, timeouts, 429 and 5xx
-// (and on errors check marks retryable) with exponential backoff, honouring
-// Retry-After. Errors never contain the API key.
+// (and on errors check marks retryable) with exponential backoff. A
+// Retry-After pauses the whole client, every request of every goroutine;
+// one longer than MaxRetryAfter fails with ErrRateLimited instead. Errors
+// never contain the API key.
 func (c *Client) fetch(ctx context.Context, rawURL string, check func(*fetched) error) (*fetched, error) {
 	var last error
 	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
 		if attempt > 0 {
 			wait := min(c.cfg.Backoff<<(attempt-1), c.cfg.MaxBackoff)
-			var re *retryableError
-			if errors.As(last, &re) && re.after > 0 {
-				if re.after > c.cfg.MaxRetryAfter {
-					return nil, c.scrub(fmt.Errorf("server asks to retry after %v (more than %v): %w", re.after, c.cfg.MaxRetryAfter, last))
-				}
-				wait = max(wait, re.after)
-			}
 			c.log.Info("retrying", "url", c.redact(rawURL), "attempt", attempt+1, "wait", wait, "error", c.scrub(last).Error())
 			if err := sleep(ctx, wait); err != nil {
 				return nil, err
@@ -167,6 +274,12 @@ func (c *Client) fetch(ctx context.Context, rawURL string, check func(*fetched) 
 		if !errors.As(err, &re) {
 			return nil, c.scrub(err)
 		}
+		if re.after > 0 {
+			c.pause(re.after)
+			if re.after > c.cfg.MaxRetryAfter {
+				return nil, c.scrub(rateLimited(re.after, c.cfg.MaxRetryAfter, err))
+			}
+		}
 		last = err
 	}
 	if c.cfg.Retries == 0 {
@@ -175,13 +288,61 @@ func (c *Client) fetch(ctx context.Context, rawURL string, check func(*fetched) 
 	return nil, c.scrub(fmt.Errorf("%d attempts: %w", c.cfg.Retries+1, last))
 }
 
-// attempt makes one rate-limited request with the per-attempt time limit.
+// rateLimited is the error wrapping ErrRateLimited for a wait longer than
+// limit that the server asked for (cause, when known, its answer).
+func rateLimited(wait, limit time.Duration, cause error) error {
+	err := fmt.Errorf("%w: Flickr asks to wait %v before the next request, more than the %v the crawler waits; "+
+		"photos kept so far stay, rerun later to resume", ErrRateLimited, wait.Round(time.Second), limit)
+	if cause != nil {
+		err = fmt.Errorf("%w (%v)", err, cause)
+	}
+	return err
+}
+
+// pause delays every later request of the client by d from now (unless a
+// longer pause is already set).
+func (c *Client) pause(d time.Duration) {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if t := time.Now().Add(d); t.After(c.notBefore) {
+		c.notBefore = t
+		c.log.Info("Flickr asks to pause", "wait", d)
+	}
+}
+
+// waitPause waits until the client's pause is over; a pause longer than
+// MaxRetryAfter fails at once with ErrRateLimited.
+func (c *Client) waitPause(ctx context.Context) error {
+	for {
+		c.pauseMu.Lock()
+		d := time.Until(c.notBefore)
+		c.pauseMu.Unlock()
+		switch {
+		case d <= 0:
+			return nil
+		case d > c.cfg.MaxRetryAfter:
+			return rateLimited(d, c.cfg.MaxRetryAfter, nil)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt makes one request, after any pause and its turn from the rate
+// limiter, with the per-attempt time limit.
 func (c *Client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
+	if err := c.waitPause(ctx); err != nil {
+		return nil, err
+	}
 	if err := c.limiter.Wait(ctx); err != nil {
 		// Cancelled, or no turn before ctx's deadline: nothing to do but
 		// wait for it, so the caller sees ctx's error, not a failed photo.
 		<-ctx.Done()
 		return nil, ctx.Err()
+	}
+	if err := c.waitPause(ctx); err != nil { // set while waiting for the turn
+		return nil, err
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()

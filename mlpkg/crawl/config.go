@@ -94,7 +94,9 @@ type Config struct {
 	// Size is the photo size to download, one of Sizes ("q" like the course).
 	Size string
 	// Licenses restricts results to these Flickr license ids (empty: any).
-	// "cc" expands to CCLicenseIDs.
+	// "cc" stands for every Creative Commons license (CC BY..., CC0; see
+	// IsCreativeCommons) in the list flickr.photos.licenses.getInfo gives,
+	// or CCLicenseIDs when that list cannot be fetched.
 	Licenses []string
 	// Sort is the search order ("relevance").
 	Sort string
@@ -112,13 +114,15 @@ type Config struct {
 	// Timeout bounds each request attempt, body included.
 	Timeout time.Duration
 	// Retries is how many times a failed request is retried (5xx, 429,
-	// network errors, timeouts, Flickr code 105).
+	// network errors, timeouts, Flickr codes 105 and 10, API answers that
+	// are not JSON).
 	Retries int
 	// Backoff is the wait before the first retry; it doubles each retry up
 	// to MaxBackoff. A Retry-After header longer than that is honoured.
 	Backoff, MaxBackoff time.Duration
-	// MaxRetryAfter is the longest Retry-After honoured; a server asking
-	// for longer fails the request.
+	// MaxRetryAfter is the longest Retry-After honoured (the whole client
+	// pauses that long); a server asking for longer stops the crawl with
+	// ErrRateLimited.
 	MaxRetryAfter time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
@@ -222,7 +226,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("interval must not be negative, got %v", c.Interval)
 	}
 	for _, l := range c.Licenses {
-		if l == "" || strings.Trim(l, "0123456789") != "" {
+		if l != "cc" && (l == "" || strings.Trim(l, "0123456789") != "") {
 			return fmt.Errorf("license %q is not a Flickr license id (or \"cc\")", l)
 		}
 	}
@@ -273,11 +277,11 @@ func (c Config) withDefaults() Config {
 	}
 	var lic []string
 	for _, l := range c.Licenses {
+		l = strings.TrimSpace(l)
 		if strings.EqualFold(l, "cc") {
-			lic = append(lic, CCLicenseIDs...)
-		} else {
-			lic = append(lic, strings.TrimSpace(l))
+			l = "cc" // expanded by the client, from Flickr's license list
 		}
+		lic = append(lic, l)
 	}
 	c.Licenses = lic
 	return c

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,23 +39,39 @@ type ClassReport struct {
 	Downloaded int
 	// Skipped counts search results not fetched: excluded in exclude.txt,
 	// deleted from the folder after an earlier run, rejected by an earlier
-	// run, or without a URL for the configured size.
+	// run, or without a URL for the configured size (NoSize).
 	Skipped int
+	// NoSize counts the skipped results without a URL for the configured
+	// size: photos too small (or too old) for it.
+	NoSize int
+	// Results counts the distinct search results met in this run (Flickr
+	// returns at most MaxResults of SearchTotal).
+	Results int
 	// SearchTotal is the result count Flickr reports for the query (-1 when
 	// no search was needed).
 	SearchTotal int
-	// Rejected lists the photos discarded in this run.
+	// Rejected lists the photos discarded in this run, including those
+	// already another class's (ReasonOtherClass).
 	Rejected []Rejection
+	// Failed counts the downloads in Rejected that failed for a reason that
+	// may pass (ReasonFailed: HTTP errors, network errors, timeouts after
+	// the retries); a rerun tries them again.
+	Failed int
 	// Exhausted is true when the search results (at most MaxResults) ran
-	// out before the folder held Wanted photos.
+	// out before the folder held Wanted photos, and retrying the failed
+	// downloads could not make up the difference either.
 	Exhausted bool
 }
 
 // Run crawls every class of cfg in turn and reports what it did. Without an
 // API key it fails with ErrNoAPIKey before touching the disk; with a key
 // Flickr rejects (ErrInvalidAPIKey) it fails before downloading anything.
-// When ctx is cancelled (Ctrl-C) it stops, leaving only complete files, and
-// returns the report so far with ctx's error; a rerun resumes.
+// When ctx is cancelled (Ctrl-C), or Flickr asks to wait longer than
+// Config.MaxRetryAfter (an error matching ErrRateLimited), it stops, leaving
+// only complete files listed in the manifests, and returns the report so
+// far with the error; a rerun resumes. A photo is kept in one class only:
+// the first class of the run that meets it, or the class folder already
+// holding it.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if len(cfg.Classes) == 0 {
 		return nil, errors.New("crawl: no classes to crawl")
@@ -97,13 +114,22 @@ type classState struct {
 	keptIDs  map[string]bool   // photo ids whose files are in the folder
 	seen     map[string]bool   // photo ids met in this run's search results
 	kept     int
+	// page is the next page to search, morePages whether there is one,
+	// queue the results met but not yet admitted.
+	page      int
+	morePages bool
+	queue     []Photo
 }
 
 // CrawlClass fills cl's folder up to Config.PerClass photos: it searches
 // page by page and downloads with bounded concurrency, skipping photos
-// already there, excluded or rejected before.
+// already there, excluded or rejected before, and photos of the other
+// classes under Config.OutDir or crawled by c before.
 func (c *Client) CrawlClass(ctx context.Context, cl Class) (*ClassReport, error) {
 	if err := checkClassName(cl.Name); err != nil {
+		return nil, err
+	}
+	if err := c.claims.scan(c.cfg.OutDir); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(c.cfg.OutDir, cl.Name)
@@ -186,45 +212,32 @@ type download struct {
 }
 
 // fill searches and downloads until the folder holds PerClass photos or
-// the results run out.
+// the results run out. An error stops it (ctx's, a rate limit, a local write
+// failure): the downloads in flight are then cancelled, keeping those
+// already complete, so that files and manifest agree.
 func (s *classState) fill(ctx context.Context) error {
 	c := s.c
 	want := c.cfg.PerClass
 	if s.kept >= want {
 		return nil
 	}
-	perPage := c.cfg.perPage()
-	page, morePages := 1, true
-	var queue []Photo
-	next := func() (Photo, bool, error) {
-		for len(queue) == 0 {
-			if !morePages {
-				return Photo{}, false, nil
-			}
-			res, err := c.Search(ctx, SearchParams{Text: s.cl.SearchText(), Page: page, PerPage: perPage})
-			if err != nil {
-				return Photo{}, false, err
-			}
-			if page == 1 {
-				s.rep.SearchTotal = res.Total
-			}
-			queue = append(queue, res.Photos...)
-			morePages = len(res.Photos) > 0 && page < res.Pages && page*perPage < MaxResults
-			page++
-		}
-		p := queue[0]
-		queue = queue[1:]
-		return p, true, nil
-	}
-
+	s.page, s.morePages = 1, true
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	results := make(chan download, c.cfg.Concurrency)
 	inflight := 0
 	var fatal error
+	stop := func(err error) {
+		if fatal == nil {
+			fatal = err
+			cancel()
+		}
+	}
 	for {
 		for fatal == nil && ctx.Err() == nil && s.kept+inflight < want && inflight < c.cfg.Concurrency {
-			p, ok, err := next()
+			p, ok, err := s.next(ctx)
 			if err != nil {
-				fatal = err
+				stop(err)
 				break
 			}
 			if !ok {
@@ -232,12 +245,12 @@ func (s *classState) fill(ctx context.Context) error {
 			}
 			start, err := s.admit(p)
 			if err != nil {
-				fatal = err
+				stop(err)
 				break
 			}
 			if start {
 				inflight++
-				go func() { results <- c.download(ctx, s.dir, p) }()
+				go func() { results <- c.download(dctx, s.dir, p) }()
 			}
 		}
 		if inflight == 0 {
@@ -245,8 +258,8 @@ func (s *classState) fill(ctx context.Context) error {
 		}
 		d := <-results
 		inflight--
-		if err := s.finish(d); err != nil && fatal == nil {
-			fatal = err
+		if err := s.finish(d); err != nil {
+			stop(err)
 		}
 	}
 	if fatal != nil {
@@ -255,8 +268,33 @@ func (s *classState) fill(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.rep.Exhausted = s.kept < want && !morePages && len(queue) == 0
+	ranOut := !s.morePages && len(s.queue) == 0
+	s.rep.Exhausted = ranOut && s.kept+s.rep.Failed < want
 	return nil
+}
+
+// next returns the next search result, searching for the next page when
+// needed; false when the results ran out.
+func (s *classState) next(ctx context.Context) (Photo, bool, error) {
+	perPage := s.c.cfg.perPage()
+	for len(s.queue) == 0 {
+		if !s.morePages {
+			return Photo{}, false, nil
+		}
+		res, err := s.c.Search(ctx, SearchParams{Text: s.cl.SearchText(), Page: s.page, PerPage: perPage})
+		if err != nil {
+			return Photo{}, false, err
+		}
+		if s.page == 1 {
+			s.rep.SearchTotal = res.Total
+		}
+		s.queue = append(s.queue, res.Photos...)
+		s.morePages = len(res.Photos) > 0 && s.page < res.Pages && s.page*perPage < MaxResults
+		s.page++
+	}
+	p := s.queue[0]
+	s.queue = s.queue[1:]
+	return p, true, nil
 }
 
 // admit decides what to do with a search result: skip it, recover a file
@@ -266,6 +304,7 @@ func (s *classState) admit(p Photo) (bool, error) {
 		return false, nil // Flickr repeats photos across pages
 	}
 	s.seen[p.ID] = true
+	s.rep.Results++
 	switch {
 	case s.known[p.ID]:
 		if !s.keptIDs[p.ID] {
@@ -281,6 +320,14 @@ func (s *classState) admit(p Photo) (bool, error) {
 	case p.URL == "":
 		s.c.log.Debug("no URL for the size", "class", s.cl.Name, "id", p.ID, "size", s.c.cfg.Size)
 		s.rep.Skipped++
+		s.rep.NoSize++
+		return false, nil
+	}
+	// Claimed only now: a photo excluded here (often one of another class)
+	// stays free for the class it belongs to.
+	if owner := s.c.claims.claimID(p.ID, s.cl.Name); owner != s.cl.Name {
+		s.reject(Rejection{ID: p.ID, URL: p.URL, Reason: ReasonOtherClass,
+			Detail: "a photo of class " + owner + " (kept there, or met first in its search results)"}, false)
 		return false, nil
 	}
 	files, err := findByID(s.dir, p.ID)
@@ -309,7 +356,11 @@ func (s *classState) recover(p Photo, path string) error {
 	}
 	sum := sha256.Sum256(b)
 	sha := hex.EncodeToString(sum[:])
-	if prev, dup := s.hashes[sha]; dup {
+	prev, dup := s.hashes[sha]
+	if !dup {
+		prev = s.c.claims.otherHash(sha, s.cl.Name)
+	}
+	if prev != "" {
 		s.c.log.Warn("file on disk duplicates a kept photo", "file", path, "duplicate_of", prev)
 		s.rep.Skipped++
 		return nil
@@ -320,10 +371,7 @@ func (s *classState) recover(p Photo, path string) error {
 	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), e); err != nil {
 		return err
 	}
-	s.hashes[sha] = file
-	s.keptIDs[p.ID] = true
-	s.known[p.ID] = true
-	s.kept++
+	s.keep(p.ID, sha, file)
 	s.rep.Recovered++
 	s.progress(false)
 	return nil
@@ -337,14 +385,17 @@ func (s *classState) finish(d download) error {
 	case d.err != nil:
 		return nil // cancelled: nothing was written
 	case d.reject != nil:
+		if d.reject.Reason == ReasonFailed {
+			s.rep.Failed++
+		}
 		s.reject(*d.reject, d.reject.Reason == ReasonUnavailable)
 		return nil
 	}
-	if prev, dup := s.hashes[d.sha]; dup {
+	if r := s.duplicate(d); r != nil {
 		if err := os.Remove(d.tmp); err != nil {
 			return fmt.Errorf("remove duplicate download: %w", err)
 		}
-		s.reject(Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonDuplicate, Detail: "same content as " + prev}, true)
+		s.reject(*r, true)
 		return nil
 	}
 	file := d.photo.ID + extFor(d.format)
@@ -355,20 +406,43 @@ func (s *classState) finish(d download) error {
 	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), s.entry(d.photo, file, d.format, d.w, d.h, d.size, d.sha)); err != nil {
 		return err
 	}
-	s.hashes[d.sha] = file
-	s.keptIDs[d.photo.ID] = true
-	s.known[d.photo.ID] = true
-	s.kept++
+	s.keep(d.photo.ID, d.sha, file)
 	s.rep.Downloaded++
 	s.progress(false)
 	return nil
 }
 
-// entry builds a manifest line.
+// duplicate returns the rejection of a download with the same content as a
+// photo kept in this class or another, or nil.
+func (s *classState) duplicate(d download) *Rejection {
+	if prev, dup := s.hashes[d.sha]; dup {
+		return &Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonDuplicate, Detail: "same content as " + prev}
+	}
+	if other := s.c.claims.otherHash(d.sha, s.cl.Name); other != "" {
+		return &Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonOtherClass, Detail: "same content as " + other}
+	}
+	return nil
+}
+
+// keep records a photo kept in the folder as file.
+func (s *classState) keep(id, sha, file string) {
+	s.hashes[sha] = file
+	s.keptIDs[id] = true
+	s.known[id] = true
+	s.kept++
+	s.c.claims.keep(id, sha, s.cl.Name, file)
+}
+
+// entry builds a manifest line, with the license's name and URL when
+// Flickr's license list was fetched.
 func (s *classState) entry(p Photo, file, format string, w, h int, size int64, sha string) ManifestEntry {
-	return ManifestEntry{ID: p.ID, Owner: p.Owner, OwnerName: p.OwnerName, License: p.License, Title: p.Title,
+	e := ManifestEntry{ID: p.ID, Owner: p.Owner, OwnerName: p.OwnerName, License: p.License, Title: p.Title,
 		URL: p.URL, PageURL: p.PageURL(), Query: s.cl.SearchText(), File: file, Format: format,
 		Width: w, Height: h, Size: size, SHA256: sha, Fetched: time.Now().UTC().Truncate(time.Second)}
+	if l, ok := s.c.flickrLicense(p.License); ok {
+		e.LicenseName, e.LicenseURL = l.Name, l.URL
+	}
+	return e
 }
 
 // reject reports a discarded photo; permanent ones are written to the
@@ -424,16 +498,14 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 		return nil
 	})
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			d.err = ctx.Err()
-			return d
+		case errors.Is(err, ErrRateLimited):
+			d.fatal = fmt.Errorf("photo %s: %w", p.ID, err)
+		default:
+			d.reject = &Rejection{ID: p.ID, URL: p.URL, Reason: failureReason(err), Detail: err.Error()}
 		}
-		reason := ReasonFailed
-		var re *rejectError
-		if errors.As(err, &re) {
-			reason = re.reason
-		}
-		d.reject = &Rejection{ID: p.ID, URL: p.URL, Reason: reason, Detail: err.Error()}
 		return d
 	}
 	sum := sha256.Sum256(f.body)
@@ -446,6 +518,21 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 	}
 	d.tmp = tmp
 	return d
+}
+
+// failureReason classifies a failed download: what the check rejected, an
+// image gone for good (HTTP 404 or 410: unavailable, not fetched again), or
+// a failure that may pass.
+func failureReason(err error) Reason {
+	var re *rejectError
+	var he *HTTPError
+	switch {
+	case errors.As(err, &re):
+		return re.reason
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone):
+		return ReasonUnavailable
+	}
+	return ReasonFailed
 }
 
 // createTemp is os.CreateTemp; tests replace it to fail like a full disk.

@@ -147,12 +147,10 @@ func TestPagination(t *testing.T) {
 		t.Errorf("%d images, want 23", n)
 	}
 	var pages []string
-	for _, r := range f.fake.Requests() {
-		if r.Query.Get("method") != "" {
-			pages = append(pages, r.Query.Get("page"))
-			if r.Query.Get("per_page") != "5" {
-				t.Errorf("per_page=%s, want 5", r.Query.Get("per_page"))
-			}
+	for _, r := range searchRequests(f.fake) {
+		pages = append(pages, r.Query.Get("page"))
+		if r.Query.Get("per_page") != "5" {
+			t.Errorf("per_page=%s, want 5", r.Query.Get("per_page"))
 		}
 	}
 	if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(pages, want) {
@@ -167,11 +165,12 @@ func TestPagination(t *testing.T) {
 	if _, err := g.run(t, context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := apiRequests(g.fake); n != 2 {
+	if n := len(searchRequests(g.fake)); n != 2 {
 		t.Errorf("%d search requests for 7 photos at 5 per page, want 2", n)
 	}
 }
 
+// apiRequests counts the API requests, whatever their method.
 func apiRequests(fake *flickrtest.Server) int {
 	n := 0
 	for _, r := range fake.Requests() {
@@ -180,6 +179,22 @@ func apiRequests(fake *flickrtest.Server) int {
 		}
 	}
 	return n
+}
+
+// methodRequests returns the API requests of one method, in order.
+func methodRequests(fake *flickrtest.Server, method string) []flickrtest.Request {
+	var out []flickrtest.Request
+	for _, r := range fake.Requests() {
+		if strings.HasPrefix(r.Path, flickrtest.APIPath) && r.Query.Get("method") == method {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// searchRequests returns the flickr.photos.search requests, in order.
+func searchRequests(fake *flickrtest.Server) []flickrtest.Request {
+	return methodRequests(fake, flickrtest.MethodSearch)
 }
 
 func TestSearchParameters(t *testing.T) {
@@ -194,11 +209,17 @@ func TestSearchParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := f.fake.Requests()
-	q := reqs[0].Query
+	searches := searchRequests(f.fake)
+	if len(searches) == 0 {
+		t.Fatal("no search request")
+	}
+	q := searches[0].Query
 	want := map[string]string{
-		"method": "flickr.photos.search", "text": "wild boar", "media": "photos", "sort": "relevance",
+		"method": "flickr.photos.search", "text": "wild boar", "media": "photos", "content_type": "1", "sort": "relevance",
 		"safe_search": "1", "extras": "url_m,license,owner_name", "format": "json", "nojsoncallback": "1",
-		"license": "1,2,3,4,5,6,9", "api_key": testKey, "per_page": "3", "page": "1",
+		// Every Creative Commons license of the stand-in's getInfo answer,
+		// its (made-up) CC 4.0 ids 11 to 16 included.
+		"license": "1,2,3,4,5,6,9,11,12,13,14,15,16", "api_key": testKey, "per_page": "3", "page": "1",
 	}
 	for k, v := range want {
 		if q.Get(k) != v {
@@ -338,14 +359,14 @@ func TestServiceUnavailable105(t *testing.T) {
 	g := newFixture(t)
 	g.fake.AddGenerated("monkey", 5)
 	g.cfg.Retries = 2
-	g.fake.FailAPI(flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105})
+	g.fake.FailMethod(flickrtest.MethodSearch, flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105})
 	_, err = g.run(t, context.Background())
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
 		t.Fatalf("error %v, want APIError 105 after the retries", err)
 	}
-	if n := apiRequests(g.fake); n != 3 {
-		t.Errorf("%d API requests, want 3", n)
+	if n := len(searchRequests(g.fake)); n != 3 {
+		t.Errorf("%d search requests, want 3", n)
 	}
 }
 
@@ -377,19 +398,111 @@ func TestRetryOn500And429(t *testing.T) {
 	}
 }
 
+// A Retry-After longer than MaxRetryAfter stops the whole run with
+// ErrRateLimited, instead of failing the photo and going on with the next
+// one; what was kept stays consistent and a rerun resumes.
 func TestRetryAfterTooLong(t *testing.T) {
 	f := newFixture(t)
-	photos := f.fake.AddGenerated("monkey", 1)
-	f.cfg.PerClass = 1
+	photos := f.fake.AddGenerated("monkey", 30)
+	f.cfg.Classes = []Class{{Name: "monkey"}, {Name: "crow"}}
+	f.fake.AddGenerated("crow", 3)
+	f.cfg.PerClass = 30
+	// Requests 10 ms apart: while the 429 travels back to the client and
+	// pauses it, one more request may leave, not a burst.
+	f.cfg.Interval = 10 * time.Millisecond
 	f.cfg.MaxRetryAfter = time.Second
-	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Status: 429, RetryAfter: "3600"})
+	f.fake.FailPhoto(photos[5].ID, flickrtest.Fault{Status: 429, RetryAfter: "3600"})
+	rep, err := f.run(t, context.Background())
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("error %v, want ErrRateLimited", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "1h0m0s") || !strings.Contains(msg, "rerun later") {
+		t.Errorf("error %q should say how long Flickr asks to wait and that a rerun resumes", msg)
+	}
+	if len(rep.Classes) != 1 {
+		t.Fatalf("report %+v, want monkey only (the run stops)", rep)
+	}
+	c := rep.Classes[0]
+	if len(c.Rejected) != 0 || c.Failed != 0 || c.Exhausted {
+		t.Errorf("report %+v, want nothing rejected and not exhausted", c)
+	}
+	if n := len(checkFolder(t, f.classDir("monkey"))); n != c.Kept || n == 30 {
+		t.Errorf("%d images, report %+v", n, c)
+	}
+	var limited time.Time
+	for _, r := range f.fake.Requests() {
+		if strings.Contains(r.Path, photos[5].ID) {
+			limited = r.Time
+		}
+	}
+	after := 0
+	for _, r := range f.fake.Requests() {
+		if r.Time.After(limited) {
+			after++
+		}
+	}
+	if after > f.cfg.Concurrency {
+		t.Errorf("%d requests after the 429 asking to wait an hour, want at most the %d in flight and one more", after, f.cfg.Concurrency-1)
+	}
+	if _, err := os.Stat(f.classDir("crow")); err == nil {
+		t.Error("the next class was crawled after the rate limit")
+	}
+
+	// Later, the rerun resumes.
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 30 || c.Existing+c.Downloaded != 30 {
+		t.Errorf("rerun report %+v", c)
+	}
+	checkFolder(t, f.classDir("monkey"))
+
+	// A search asking to wait too long stops the run before any download.
+	g := newFixture(t)
+	g.fake.AddGenerated("monkey", 5)
+	g.cfg.MaxRetryAfter = time.Second
+	g.fake.FailMethod(flickrtest.MethodSearch, flickrtest.Fault{Status: 503, RetryAfter: "600"})
+	if _, err := g.run(t, context.Background()); !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "10m0s") {
+		t.Errorf("error %v, want ErrRateLimited saying 10m0s", err)
+	}
+	if n := len(g.fake.PhotoRequests()); n != 0 {
+		t.Errorf("%d photos requested", n)
+	}
+}
+
+// A Retry-After within MaxRetryAfter pauses every request of the client,
+// not only the one retried.
+func TestRetryAfterPausesEveryRequest(t *testing.T) {
+	f := newFixture(t)
+	// At one request per 50 ms, the crawl lasts well over a second
+	// without the pause.
+	photos := f.fake.AddGenerated("monkey", 25)
+	f.cfg.PerClass = 25
+	f.cfg.Concurrency = 3
+	f.cfg.Interval = 50 * time.Millisecond
+	f.fake.FailPhoto(photos[1].ID, flickrtest.Fault{Status: 429, RetryAfter: "1"})
 	rep, err := f.run(t, context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := rep.Classes[0]; c.Kept != 0 || len(c.Rejected) != 1 || c.Rejected[0].Reason != ReasonFailed ||
-		!strings.Contains(c.Rejected[0].Detail, "retry after") {
+	if c := rep.Classes[0]; c.Kept != 25 || len(c.Rejected) != 0 {
 		t.Errorf("report %+v", c)
+	}
+	reqs := f.fake.Requests()
+	var limited time.Time
+	for _, r := range reqs {
+		if strings.Contains(r.Path, photos[1].ID) {
+			limited = r.Time
+			break
+		}
+	}
+	// Requests already on their way when the 429 came may arrive just
+	// after it; none may start during the pause.
+	for _, r := range reqs {
+		if d := r.Time.Sub(limited); d > 200*time.Millisecond && d < 900*time.Millisecond {
+			t.Errorf("request %s sent %v after a 429 with Retry-After: 1", r.Path, d)
+		}
 	}
 }
 
@@ -425,7 +538,9 @@ func TestTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := rep.Classes[0]; c.Kept != 1 || len(c.Rejected) != 1 || c.Rejected[0].Reason != ReasonFailed || !c.Exhausted {
+	// The results ran out, but a rerun may get the failed photo: the class
+	// is not exhausted.
+	if c := rep.Classes[0]; c.Kept != 1 || len(c.Rejected) != 1 || c.Rejected[0].Reason != ReasonFailed || c.Failed != 1 || c.Exhausted {
 		t.Errorf("report %+v", c)
 	}
 	checkFolder(t, g.classDir("monkey"))
@@ -717,8 +832,8 @@ func TestRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	times := sent.times
-	if len(times) != 8 {
-		t.Fatalf("%d requests, want 8 (2 searches, 6 photos)", len(times))
+	if len(times) != 9 {
+		t.Fatalf("%d requests, want 9 (the license list, 2 searches, 6 photos)", len(times))
 	}
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 	// The limiter hands out one turn per interval; a busy machine can delay
@@ -729,8 +844,8 @@ func TestRateLimit(t *testing.T) {
 			t.Errorf("requests %d and %d sent %v apart (interval %v)", i-1, i, gap, interval)
 		}
 	}
-	if span := times[len(times)-1].Sub(times[0]); span < 7*interval-20*time.Millisecond {
-		t.Errorf("8 requests sent within %v (interval %v)", span, interval)
+	if span := times[len(times)-1].Sub(times[0]); span < 8*interval-20*time.Millisecond {
+		t.Errorf("9 requests sent within %v (interval %v)", span, interval)
 	}
 }
 
@@ -773,7 +888,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 	f := newFixture(t)
 	f.fake.AddGenerated("monkey", 2)
 	f.cfg.Retries = 1
-	f.fake.FailAPI(flickrtest.Fault{Status: 502}, flickrtest.Fault{Hang: true})
+	f.fake.FailMethod(flickrtest.MethodSearch, flickrtest.Fault{Status: 502}, flickrtest.Fault{Hang: true})
 	f.cfg.Timeout = 100 * time.Millisecond
 	if _, err := f.run(t, context.Background()); err == nil {
 		t.Error("no error after a 502 and a timeout")
@@ -845,8 +960,14 @@ func TestFlags(t *testing.T) {
 	if !slices.Equal(cfg.Classes, want) || cfg.PerClass != 50 || cfg.Size != "m" || cfg.Interval != 2*time.Second {
 		t.Errorf("config %+v", cfg)
 	}
-	if got := cfg.withDefaults().Licenses; !slices.Equal(got, CCLicenseIDs) {
+	if got := cfg.withDefaults().Licenses; !slices.Equal(got, []string{"cc"}) {
 		t.Errorf("licenses %v", got)
+	}
+	// Before Flickr's license list is fetched (or when it cannot be), "cc"
+	// stands for the built-in Creative Commons ids.
+	cfg.APIKey = testKey
+	if c, err := NewClient(cfg); err != nil || !slices.Equal(c.lic.filter, CCLicenseIDs) {
+		t.Errorf("license filter before the license list: %v %v", c.lic.filter, err)
 	}
 	if err := fs.Parse([]string{"-classes", "../etc"}); err == nil {
 		t.Error("class name with a path accepted")

@@ -133,7 +133,8 @@ func TestAttribution(t *testing.T) {
 	for _, want := range []string{
 		"## monkey (2 photos)",
 		"- `111.jpg`: [Monkey \\*on\\* tree](https://www.flickr.com/photos/",
-		"by Ann \\[A\\], [CC BY 2.0](https://creativecommons.org/licenses/by/2.0/)",
+		// The license's name as Flickr's license list gives it.
+		"by Ann \\[A\\], [Attribution License](https://creativecommons.org/licenses/by/2.0/)",
 		"- `222.jpg`: [untitled](https://www.flickr.com/photos/2@N00/222/) by 2@N00, All Rights Reserved",
 	} {
 		if !strings.Contains(s, want) {

@@ -4,16 +4,21 @@
 //
 //	data/images/<class>/<photo id>.<ext>   the photos (jpg, png, gif, webp, bmp)
 //	data/images/<class>/manifest.jsonl     one ManifestEntry per kept photo
-//	data/images/<class>/rejected.jsonl     photos not to fetch again (duplicates, "photo unavailable")
+//	data/images/<class>/rejected.jsonl     photos not to fetch again (duplicates, "photo unavailable", gone)
 //	data/images/<class>/exclude.txt        curation list (format owned by package dataset)
 //
 // It is the Go port of the course's download.py, done properly: the API key
 // comes from the environment (FLICKR_API_KEY), a flag or a file and is never
 // logged; every request (API and image) goes through one global rate limit
 // (one per second by default, the course's politeness); downloads are retried
-// with backoff on 5xx, 429 (honouring Retry-After) and network errors; files
-// are written to a temporary name and renamed only once complete and verified
-// to decode as an image; reruns resume, skipping photos already on disk.
+// with backoff on 5xx, 429 and network errors, and a Retry-After pauses every
+// request (one longer than Config.MaxRetryAfter stops the crawl with
+// ErrRateLimited); files are written to a temporary name and renamed only
+// once complete and verified to decode as an image; reruns resume, skipping
+// photos already on disk. A photo is kept in one class only. "-license cc"
+// takes every Creative Commons license Flickr lists
+// (flickr.photos.licenses.getInfo), and the manifest records each photo's
+// license name and URL for the credits.
 //
 // Typical use:
 //

@@ -19,7 +19,19 @@ const (
 	CodeInvalidKey = 100
 	// CodeServiceUnavailable is "Service currently unavailable": retried.
 	CodeServiceUnavailable = 105
+	// CodeSearchUnavailable is "Sorry, the Flickr search API is not
+	// currently available": retried like CodeServiceUnavailable.
+	CodeSearchUnavailable = 10
 )
+
+// retryableCode reports whether a Flickr error code means "try again later".
+func retryableCode(code int) bool {
+	return code == CodeServiceUnavailable || code == CodeSearchUnavailable
+}
+
+// errNotJSON marks an answer that is not JSON at all, such as a maintenance
+// page served with status 200; it is retried.
+var errNotJSON = errors.New("not a JSON answer")
 
 // APIError is a Flickr answer with stat=fail.
 type APIError struct {
@@ -131,6 +143,16 @@ type apiResponse struct {
 		Total   flexInt           `json:"total"`
 		Photo   []json.RawMessage `json:"photo"`
 	} `json:"photos"`
+	Licenses *struct {
+		License []rawLicense `json:"license"`
+	} `json:"licenses"`
+}
+
+// rawLicense is one flickr.photos.licenses.getInfo entry.
+type rawLicense struct {
+	ID   flexString `json:"id"`
+	Name flexString `json:"name"`
+	URL  flexString `json:"url"`
 }
 
 // rawPhoto holds the fields common to every size.
@@ -158,18 +180,53 @@ func stripJSONP(body []byte) []byte {
 	return bytes.TrimSuffix(b, []byte(")"))
 }
 
-// parseSearch decodes a flickr.photos.search answer (JSON or JSONP) and
-// picks each photo's url_<size>, width_<size> and height_<size>.
-func parseSearch(body []byte, size string) (*SearchResult, error) {
+// decodeAPI decodes a Flickr answer (JSON or JSONP) to what (e.g.
+// "search"): stat=fail gives an *APIError, an answer that is not JSON at all
+// an error matching errNotJSON.
+func decodeAPI(body []byte, what string) (*apiResponse, error) {
+	b := stripJSONP(body)
+	if len(b) == 0 || b[0] != '{' {
+		return nil, fmt.Errorf("decode %s answer: %w (%s)", what, errNotJSON, describeBody(body))
+	}
 	var resp apiResponse
-	if err := json.Unmarshal(stripJSONP(body), &resp); err != nil {
-		return nil, fmt.Errorf("decode search answer (%s): %w", describeBody(body), err)
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, fmt.Errorf("decode %s answer (%s): %w", what, describeBody(body), err)
 	}
 	if resp.Stat != "ok" {
 		if resp.Stat == "fail" {
 			return nil, &APIError{Code: int(resp.Code), Message: resp.Message}
 		}
-		return nil, fmt.Errorf("unexpected search answer stat %q (%s)", resp.Stat, describeBody(body))
+		return nil, fmt.Errorf("unexpected %s answer stat %q (%s)", what, resp.Stat, describeBody(body))
+	}
+	return &resp, nil
+}
+
+// parseLicenses decodes a flickr.photos.licenses.getInfo answer.
+func parseLicenses(body []byte) ([]License, error) {
+	resp, err := decodeAPI(body, "licenses")
+	if err != nil {
+		return nil, err
+	}
+	if resp.Licenses == nil || len(resp.Licenses.License) == 0 {
+		return nil, fmt.Errorf("licenses answer without licenses (%s)", describeBody(body))
+	}
+	out := make([]License, 0, len(resp.Licenses.License))
+	for i, l := range resp.Licenses.License {
+		id := strings.TrimSpace(string(l.ID))
+		if id == "" || strings.Trim(id, "0123456789") != "" {
+			return nil, fmt.Errorf("license %d of the answer has id %q", i, id)
+		}
+		out = append(out, License{ID: id, Name: strings.TrimSpace(string(l.Name)), URL: strings.TrimSpace(string(l.URL))})
+	}
+	return out, nil
+}
+
+// parseSearch decodes a flickr.photos.search answer (JSON or JSONP) and
+// picks each photo's url_<size>, width_<size> and height_<size>.
+func parseSearch(body []byte, size string) (*SearchResult, error) {
+	resp, err := decodeAPI(body, "search")
+	if err != nil {
+		return nil, err
 	}
 	if resp.Photos == nil {
 		return nil, fmt.Errorf("search answer without photos (%s)", describeBody(body))

@@ -16,7 +16,8 @@ import (
 const ManifestFile = "manifest.jsonl"
 
 // RejectedFile lists, one JSON Rejection per line, photos a rerun must not
-// fetch again: exact duplicates and "photo unavailable" placeholders.
+// fetch again: exact duplicates (in the class or of another class's photo),
+// "photo unavailable" placeholders and images gone (HTTP 404 or 410).
 const RejectedFile = "rejected.jsonl"
 
 // ManifestEntry describes one kept photo.
@@ -37,6 +38,12 @@ type ManifestEntry struct {
 	SHA256    string    `json:"sha256"`              // hex, of the file
 	Fetched   time.Time `json:"fetched"`             // when it was downloaded
 	Recovered bool      `json:"recovered,omitempty"` // file found on disk without a manifest line (crash before the manifest write)
+	// LicenseName and LicenseURL are the license's as
+	// flickr.photos.licenses.getInfo gave them when the photo was kept;
+	// absent from manifests written before, and when the list could not be
+	// fetched (LicenseInfo then names the license).
+	LicenseName string `json:"license_name,omitempty"`
+	LicenseURL  string `json:"license_url,omitempty"`
 }
 
 // Reason says why a photo was discarded.
@@ -45,9 +52,10 @@ type Reason string
 // Reasons for discarding a photo.
 const (
 	ReasonDuplicate   Reason = "duplicate"   // same SHA-256 as a kept photo
-	ReasonUnavailable Reason = "unavailable" // Flickr's "photo unavailable" placeholder
+	ReasonUnavailable Reason = "unavailable" // Flickr's "photo unavailable" placeholder, or HTTP 404 or 410
 	ReasonNotImage    Reason = "not-image"   // does not decode as an image (HTML page, truncated file, ...)
 	ReasonFailed      Reason = "failed"      // HTTP error or network failure after the retries
+	ReasonOtherClass  Reason = "other-class" // already a photo of another class: one photo, one label
 )
 
 // Rejection is one discarded photo.

@@ -57,7 +57,7 @@ func runCrawl(args []string) error {
 	defer stop()
 	rep, err := crawl.Run(ctx, cfg)
 	if rep != nil {
-		printCrawlReport(os.Stdout, rep, *verbose)
+		printCrawlReport(os.Stdout, rep, cfg.Size, *verbose)
 	}
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted: complete photos are kept; rerun the same command to resume")
@@ -91,15 +91,14 @@ func progressBars(w io.Writer) func(crawl.Progress) {
 	}
 }
 
-// printCrawlReport writes one line per class, and with verbose the
-// discarded photos.
-func printCrawlReport(w io.Writer, rep *crawl.Report, verbose bool) {
+// printCrawlReport writes one line per class, why a class is short of
+// photos (size is the -size crawled), and with verbose the discarded photos.
+func printCrawlReport(w io.Writer, rep *crawl.Report, size string, verbose bool) {
 	for _, c := range rep.Classes {
 		fmt.Fprintf(w, "%s: %d/%d photos in %s (%d downloaded, %d already there, %d recovered), %d discarded, %d skipped\n",
 			c.Class, c.Kept, c.Wanted, c.Dir, c.Downloaded, c.Existing, c.Recovered, len(c.Rejected), c.Skipped)
-		if c.Exhausted {
-			fmt.Fprintf(w, "  only %d results for %q: try another search text (-classes %s=...) or a larger size\n",
-				c.SearchTotal, c.Query, c.Class)
+		for _, line := range shortfall(c, size) {
+			fmt.Fprintf(w, "  %s\n", line)
 		}
 		if verbose {
 			for _, r := range c.Rejected {
@@ -107,6 +106,56 @@ func printCrawlReport(w io.Writer, rep *crawl.Report, verbose bool) {
 			}
 		}
 	}
+}
+
+// shortfall explains, from the report's counts, why class c holds fewer
+// photos than wanted and what may help; nothing when it is not short or the
+// crawl stopped early (its error says why).
+func shortfall(c crawl.ClassReport, size string) []string {
+	if c.Kept >= c.Wanted || (!c.Exhausted && c.Failed == 0) {
+		return nil
+	}
+	var out []string
+	if c.Exhausted {
+		out = append(out, resultsUsed(c, size))
+	}
+	if c.Failed > 0 {
+		out = append(out, fmt.Sprintf("%d downloads failed (server or network errors): rerun the same command to try them again", c.Failed))
+	}
+	return out
+}
+
+// resultsUsed says how the search results of an exhausted class were used
+// up and what to try.
+func resultsUsed(c crawl.ClassReport, size string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "search results for %q used up: %d met", c.Query, c.Results)
+	if c.SearchTotal > crawl.MaxResults {
+		fmt.Fprintf(&b, " (Flickr lists %d but returns only the first %d of a search)", c.SearchTotal, crawl.MaxResults)
+	}
+	others := 0
+	for _, r := range c.Rejected {
+		if r.Reason == crawl.ReasonOtherClass {
+			others++
+		}
+	}
+	if n := c.Skipped - c.NoSize; n > 0 {
+		fmt.Fprintf(&b, ", %d skipped (excluded, deleted or discarded in earlier runs)", n)
+	}
+	if c.NoSize > 0 {
+		fmt.Fprintf(&b, ", %d without a %s-size image (too small or too old for it)", c.NoSize, size)
+	}
+	if others > 0 {
+		fmt.Fprintf(&b, ", %d already in another class", others)
+	}
+	if n := len(c.Rejected) - others - c.Failed; n > 0 {
+		fmt.Fprintf(&b, ", %d discarded", n)
+	}
+	fmt.Fprintf(&b, "; try another search text (-classes %s=...)", c.Class)
+	if c.NoSize > 0 && size != crawl.Sizes[0] {
+		b.WriteString(" or a smaller -size")
+	}
+	return b.String()
 }
 
 // runAttribution is "animalcnn attribution".

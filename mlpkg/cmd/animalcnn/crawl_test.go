@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -111,5 +112,39 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "## boar (3 photos)") || !strings.Contains(string(b), "Stand-in photographer") {
 		t.Errorf("credits:\n%s", b)
+	}
+}
+
+// A class short of photos is explained from the report's counts: the
+// 4,000-result cap and the photos without the size, not Flickr's total as
+// "only N results", and a smaller size, not a larger one.
+func TestCrawlReportExplainsShortfall(t *testing.T) {
+	capped := crawl.ClassReport{Class: "monkey", Query: "monkey", Wanted: 400, Kept: 250, Results: 4000, SearchTotal: 12000,
+		Skipped: 3700, NoSize: 3600, Exhausted: true,
+		Rejected: []crawl.Rejection{{Reason: crawl.ReasonDuplicate}, {Reason: crawl.ReasonOtherClass}, {Reason: crawl.ReasonFailed}}, Failed: 1}
+	failed := crawl.ClassReport{Class: "crow", Query: "crow", Wanted: 400, Kept: 390, Results: 500, SearchTotal: 900,
+		Rejected: []crawl.Rejection{{Reason: crawl.ReasonFailed}}, Failed: 10}
+	full := crawl.ClassReport{Class: "boar", Query: "wild boar", Wanted: 400, Kept: 400, Results: 420, SearchTotal: 420}
+	var out bytes.Buffer
+	printCrawlReport(&out, &crawl.Report{Classes: []crawl.ClassReport{capped, failed, full}}, "q", false)
+	s := out.String()
+	for _, want := range []string{
+		`search results for "monkey" used up: 4000 met (Flickr lists 12000 but returns only the first 4000 of a search)`,
+		"100 skipped (excluded, deleted or discarded in earlier runs), 3600 without a q-size image (too small or too old for it)",
+		"1 already in another class, 1 discarded; try another search text (-classes monkey=...) or a smaller -size",
+		"1 downloads failed",
+		"10 downloads failed (server or network errors): rerun the same command to try them again",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q:\n%s", want, s)
+		}
+	}
+	for _, bad := range []string{"larger", "only 12000 results", "only 900 results"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("report says %q:\n%s", bad, s)
+		}
+	}
+	if strings.Count(s, "\n") != 6 {
+		t.Errorf("want 3 summary lines and 3 explanations:\n%s", s)
 	}
 }

@@ -1,16 +1,19 @@
 // Package flickrtest is an offline STAND-IN for Flickr: a small fake of the
-// flickr.photos.search REST method and of the image servers, for tests and
+// flickr.photos.search and flickr.photos.licenses.getInfo REST methods and
+// of the image servers, for tests and
 // for demonstrating the crawler where Flickr cannot be reached. It is not
 // Flickr and only imitates the parts package crawl uses; photos it serves are
 // generated pictures or files from a local folder, never real Flickr photos.
 //
 // It answers flickr.photos.search in JSON (JSONP when nojsoncallback is
 // missing, as Flickr does) with pagination, the url_<size>/width/height,
-// license and owner_name extras and the license filter; optionally with
-// numbers as strings; stat=fail codes 100 (invalid key), 3 (parameterless
-// search) and 112 (unknown method); and injectable faults (HTTP statuses
-// with Retry-After, stat=fail codes such as 105, hanging responses,
-// truncated bodies, HTML instead of an image, "photo unavailable" redirects).
+// license and owner_name extras and the license and content_type filters;
+// flickr.photos.licenses.getInfo with its own license table (Licenses);
+// optionally with numbers as strings; stat=fail codes 100 (invalid key), 3
+// (parameterless search) and 112 (unknown method); and injectable faults,
+// for any method or one (HTTP statuses with Retry-After, stat=fail codes
+// such as 105 and 10, hanging responses, truncated bodies, HTML instead of
+// an image or an API answer, "photo unavailable" redirects).
 //
 //	fake := flickrtest.Demo(20)
 //	apiURL, stop := fake.Start()
@@ -61,6 +64,45 @@ const UnavailablePath = "/images/photo_unavailable.png"
 // Flickr (later pages are empty here; Flickr repeats results instead).
 const MaxResults = 4000
 
+// Method names the fake answers.
+const (
+	MethodSearch   = "flickr.photos.search"
+	MethodLicenses = "flickr.photos.licenses.getInfo"
+)
+
+// License is one entry of flickr.photos.licenses.getInfo's answer.
+type License struct {
+	ID   int
+	Name string
+	URL  string
+}
+
+// Licenses is the fake's answer to flickr.photos.licenses.getInfo. Ids 0 to
+// 10 are Flickr's list before 2025. Flickr added the six Creative Commons
+// 4.0 licenses on 2025-06-18 under ids above 10: the ids and NAMES OF IDS 11
+// TO 16 HERE ARE MADE UP FOR THE TESTS (only their creativecommons.org URLs
+// are real), not copied from Flickr.
+var Licenses = []License{
+	{0, "All Rights Reserved", ""},
+	{1, "Attribution-NonCommercial-ShareAlike License", "https://creativecommons.org/licenses/by-nc-sa/2.0/"},
+	{2, "Attribution-NonCommercial License", "https://creativecommons.org/licenses/by-nc/2.0/"},
+	{3, "Attribution-NonCommercial-NoDerivs License", "https://creativecommons.org/licenses/by-nc-nd/2.0/"},
+	{4, "Attribution License", "https://creativecommons.org/licenses/by/2.0/"},
+	{5, "Attribution-ShareAlike License", "https://creativecommons.org/licenses/by-sa/2.0/"},
+	{6, "Attribution-NoDerivs License", "https://creativecommons.org/licenses/by-nd/2.0/"},
+	{7, "No known copyright restrictions", "https://www.flickr.com/commons/usage/"},
+	{8, "United States Government Work", "http://www.usa.gov/copyright.shtml"},
+	{9, "Public Domain Dedication (CC0)", "https://creativecommons.org/publicdomain/zero/1.0/"},
+	{10, "Public Domain Mark", "https://creativecommons.org/publicdomain/mark/1.0/"},
+	// Made up for the tests (see above).
+	{11, "Stand-in CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"},
+	{12, "Stand-in CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/"},
+	{13, "Stand-in CC BY-ND 4.0", "https://creativecommons.org/licenses/by-nd/4.0/"},
+	{14, "Stand-in CC BY-NC 4.0", "https://creativecommons.org/licenses/by-nc/4.0/"},
+	{15, "Stand-in CC BY-NC-SA 4.0", "https://creativecommons.org/licenses/by-nc-sa/4.0/"},
+	{16, "Stand-in CC BY-NC-ND 4.0", "https://creativecommons.org/licenses/by-nc-nd/4.0/"},
+}
+
 // Photo is one photo the fake knows.
 type Photo struct {
 	ID        string // digits, like Flickr's
@@ -77,6 +119,9 @@ type Photo struct {
 	// Unavailable photos redirect to UnavailablePath, as Flickr does for
 	// deleted or private photos.
 	Unavailable bool
+	// ContentType is Flickr's content type: 1 photo (when 0), 2
+	// screenshot, 3 other (illustration, art...).
+	ContentType int
 }
 
 // Fault changes the fake's next answer to one request.
@@ -117,7 +162,7 @@ type Server struct {
 	mu          sync.Mutex
 	byText      map[string][]string // lower-cased search text → photo ids
 	photos      map[string]*Photo
-	apiFaults   []Fault
+	apiFaults   map[string][]Fault // method ("" any) → faults
 	photoFaults map[string][]Fault
 	requests    []Request
 	cache       map[string][]byte // id/size → bytes
@@ -126,7 +171,7 @@ type Server struct {
 
 // New returns an empty fake accepting any API key.
 func New() *Server {
-	return &Server{byText: map[string][]string{}, photos: map[string]*Photo{},
+	return &Server{byText: map[string][]string{}, photos: map[string]*Photo{}, apiFaults: map[string][]Fault{},
 		photoFaults: map[string][]Fault{}, cache: map[string][]byte{}, nextID: 50000000000}
 }
 
@@ -208,11 +253,30 @@ func (s *Server) AddDir(text, dir string) ([]Photo, error) {
 	return s.Add(text, ps...), nil
 }
 
-// FailAPI queues faults for the next API requests, one each.
-func (s *Server) FailAPI(faults ...Fault) {
+// FailAPI queues faults for the next API requests, whatever their method,
+// one each.
+func (s *Server) FailAPI(faults ...Fault) { s.FailMethod("", faults...) }
+
+// FailMethod queues faults for the next requests of one API method (e.g.
+// MethodSearch), one each; they come before those FailAPI queued.
+func (s *Server) FailMethod(method string, faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apiFaults = append(s.apiFaults, faults...)
+	s.apiFaults[method] = append(s.apiFaults[method], faults...)
+}
+
+// popAPIFault takes the next fault queued for method, or for any method.
+func (s *Server) popAPIFault(method string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range []string{method, ""} {
+		q := s.apiFaults[m]
+		if f, ok := popFault(&q); ok {
+			s.apiFaults[m] = q
+			return f, true
+		}
+	}
+	return Fault{}, false
 }
 
 // FailPhoto queues faults for the next requests of photo id, one each.
@@ -270,6 +334,7 @@ func popFault(q *[]Fault) (Fault, bool) {
 
 // defaultMessages are Flickr's messages for the codes the fake sends.
 var defaultMessages = map[int]string{
+	10:  "Sorry, the Flickr search API is not currently available.",
 	3:   "Parameterless searches have been disabled. Please use flickr.photos.getRecent instead.",
 	100: "Invalid API Key (Key has invalid format)",
 	105: "Service currently unavailable",
@@ -283,9 +348,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			q = r.Form
 		}
 	}
-	s.mu.Lock()
-	f, faulty := popFault(&s.apiFaults)
-	s.mu.Unlock()
+	f, faulty := s.popAPIFault(q.Get("method"))
 	jsonp := s.AlwaysJSONP || q.Get("nojsoncallback") != "1"
 	if faulty {
 		if handled := applyFault(w, r, f); handled {
@@ -306,7 +369,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case key == "" || (s.Key != "" && key != s.Key):
 		s.writeAPI(w, r, fail(100, ""), jsonp, f)
 		return
-	case q.Get("method") != "flickr.photos.search":
+	case q.Get("method") == MethodLicenses:
+		s.writeAPI(w, r, licensesAnswer(), jsonp, f)
+		return
+	case q.Get("method") != MethodSearch:
 		s.writeAPI(w, r, fail(112, fmt.Sprintf("Method %q not found", q.Get("method"))), jsonp, f)
 		return
 	case strings.TrimSpace(q.Get("text")) == "" && q.Get("tags") == "":
@@ -322,6 +388,20 @@ func fail(code int, msg string) map[string]any {
 		msg = defaultMessages[code]
 	}
 	return map[string]any{"stat": "fail", "code": code, "message": msg}
+}
+
+// licensesAnswer builds a flickr.photos.licenses.getInfo answer from Licenses.
+func licensesAnswer() map[string]any {
+	list := make([]map[string]any, len(Licenses))
+	for i, l := range Licenses {
+		list[i] = map[string]any{"id": l.ID, "name": l.Name, "url": l.URL}
+	}
+	return map[string]any{"stat": "ok", "licenses": map[string]any{"license": list}}
+}
+
+// contentTypes are the content types each content_type parameter selects.
+var contentTypes = map[string][]int{
+	"1": {1}, "2": {2}, "3": {3}, "4": {1, 2}, "5": {2, 3}, "6": {1, 3}, "7": {1, 2, 3},
 }
 
 // search builds a flickr.photos.search answer.
@@ -344,9 +424,11 @@ func (s *Server) search(r *http.Request, q url.Values) map[string]any {
 
 	s.mu.Lock()
 	var matches []*Photo
+	types, typed := contentTypes[q.Get("content_type")]
 	for _, id := range s.byText[strings.ToLower(strings.TrimSpace(q.Get("text")))] {
 		p := s.photos[id]
-		if len(licenses) == 0 || slices.Contains(licenses, p.License) {
+		if (len(licenses) == 0 || slices.Contains(licenses, p.License)) &&
+			(!typed || slices.Contains(types, max(p.ContentType, 1))) {
 			matches = append(matches, p)
 		}
 	}

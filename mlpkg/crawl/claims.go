@@ -1,0 +1,125 @@
+package crawl
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// claims records, across the classes one Client crawls (one Run), which
+// class took each photo id and each file content, so that no photo gets two
+// labels: the first class to meet a photo in its search results, or to hold
+// it in its folder, keeps it.
+type claims struct {
+	mu      sync.Mutex
+	scanned bool                // the class folders' manifests were read
+	ids     map[string]string   // photo id → class
+	hashes  map[string]keptFile // SHA-256 → a kept photo's file
+}
+
+// keptFile is a kept photo's class and file name.
+type keptFile struct{ class, file string }
+
+// scan reads, once, the manifests of every class folder under outDir and
+// records the photos kept there (listed, and their file present).
+func (cl *claims) scan(outDir string) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.scanned {
+		return nil
+	}
+	cl.init()
+	ents, err := os.ReadDir(outDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		cl.scanned = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list class folders: %w", err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		if err := cl.scanClass(filepath.Join(outDir, e.Name()), e.Name()); err != nil {
+			return err
+		}
+	}
+	cl.scanned = true
+	return nil
+}
+
+// scanClass records the photos kept in one class folder.
+func (cl *claims) scanClass(dir, class string) error {
+	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	entries, err := ReadManifest(dir)
+	if err != nil {
+		return fmt.Errorf("check the photos of class %s: %w", class, err)
+	}
+	for _, e := range entries {
+		if e.File == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.File)); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("check the photos of class %s: %w", class, err)
+		}
+		if _, ok := cl.ids[e.ID]; !ok {
+			cl.ids[e.ID] = class
+		}
+		if _, ok := cl.hashes[e.SHA256]; !ok && e.SHA256 != "" {
+			cl.hashes[e.SHA256] = keptFile{class, e.File}
+		}
+	}
+	return nil
+}
+
+// init makes the maps; the caller holds mu.
+func (cl *claims) init() {
+	if cl.ids == nil {
+		cl.ids, cl.hashes = map[string]string{}, map[string]keptFile{}
+	}
+}
+
+// claimID gives photo id to class unless another class has it, and returns
+// the class that has it.
+func (cl *claims) claimID(id, class string) string {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.init()
+	if owner, ok := cl.ids[id]; ok {
+		return owner
+	}
+	cl.ids[id] = class
+	return class
+}
+
+// otherHash returns "class/file" of another class's kept photo with this
+// SHA-256, or "".
+func (cl *claims) otherHash(sha, class string) string {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if k, ok := cl.hashes[sha]; ok && k.class != class {
+		return k.class + "/" + k.file
+	}
+	return ""
+}
+
+// keep records a photo kept in class as file.
+func (cl *claims) keep(id, sha, class, file string) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.init()
+	if _, ok := cl.ids[id]; !ok {
+		cl.ids[id] = class
+	}
+	if _, ok := cl.hashes[sha]; !ok {
+		cl.hashes[sha] = keptFile{class, file}
+	}
+}
