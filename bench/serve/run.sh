@@ -88,7 +88,9 @@ load() { # NAME URL
 echo "== Go server"
 port="$(free_port)"
 if [ -n "$checkpoint" ]; then
-  args=(serve --checkpoint "$checkpoint" --addr "127.0.0.1:$port")
+  # Room for every request the load generator keeps in flight: the default
+  # (4 × the decode slots) answers 503 busy beyond that.
+  args=(serve --checkpoint "$checkpoint" --addr "127.0.0.1:$port" --max-uploads "$((concurrency > 8 ? concurrency : 8))")
   [ -n "$backend" ] && args+=(--backend "$backend")
   "$work/bin/animalcnn" "${args[@]}" > "$work/go.log" 2>&1 &
 else

@@ -150,9 +150,12 @@ func Decode(r io.Reader) (image.Image, string, error) {
 	var img image.Image
 	switch format {
 	case "jpeg":
-		// imaging.Decode reads the EXIF orientation while the standard
-		// decoder (registered by the image/jpeg import) decodes.
-		img, err = imaging.Decode(br, imaging.AutoOrientation(true))
+		// The EXIF orientation is read first, in this goroutine, and the
+		// bytes it took are handed back to the decoder.
+		head, o := readJPEGOrientation(br)
+		if img, err = jpeg.Decode(io.MultiReader(bytes.NewReader(head), br)); err == nil {
+			img = orient(img, o)
+		}
 	case "png":
 		img, err = png.Decode(br)
 	case "gif":

@@ -24,7 +24,9 @@ const (
 	CodeInvalidImage = "invalid_image"
 	// CodeTooManyPixels: the header declares more than Config.MaxPixels pixels (422).
 	CodeTooManyPixels = "too_many_pixels"
-	// CodeBusy: no decode slot became free within Config.QueueTimeout (503).
+	// CodeBusy: Config.MaxUploads uploads were already being handled, or no
+	// decode slot became free within Config.QueueTimeout (503, with
+	// Retry-After).
 	CodeBusy = "busy"
 	// CodePredictionFailed: the classifier returned an error (500).
 	CodePredictionFailed = "prediction_failed"
@@ -34,6 +36,15 @@ const (
 	CodeNotFound = "not_found"
 	// CodeMethodNotAllowed: the path exists, the method does not (405).
 	CodeMethodNotAllowed = "method_not_allowed"
+)
+
+// codeClientClosed and statusClientClosed (nginx's "499 Client Closed
+// Request") mark a request whose client went away before it was answered,
+// e.g. while it waited for a decode slot. Nothing is written to such a
+// client: they only appear in the request's log line, as a warning.
+const (
+	codeClientClosed   = "client_closed"
+	statusClientClosed = 499
 )
 
 // ErrorResponse is the JSON body of every API error.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -40,21 +41,7 @@ type browserResult struct {
 // (cd tests/browser && npm install) or Chromium (apt-get install chromium)
 // are missing.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped under -short")
-	}
-	root := repoRoot(t)
-	dir := filepath.Join(root, "tests", "browser")
-	nodePath, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("browser test skipped: node is not installed")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		t.Skip("browser test skipped: run `cd tests/browser && npm install` first (node_modules/playwright-core is missing)")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skip("browser test skipped: " + chromiumPath + " is missing (apt-get install -y chromium)")
-	}
+	nodePath, dir := browserTools(t)
 
 	tmp := t.TempDir()
 	shotDir := os.Getenv("BROWSER_SCREENSHOT_DIR")
@@ -135,6 +122,82 @@ func TestBrowser(t *testing.T) {
 	check("form without JavaScript", res.NoJS.Class, res.NoJS.Probabilities, wantUpload, "monkey")
 	if res.NoJSLang != "ja" {
 		t.Errorf("page language for a Japanese browser: %q", res.NoJSLang)
+	}
+}
+
+// browserTools skips t under -short or when node, the npm packages of
+// tests/browser or Chromium are missing; else it returns node's path and
+// the tests/browser folder.
+func browserTools(t *testing.T) (nodePath, dir string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped under -short")
+	}
+	dir = filepath.Join(repoRoot(t), "tests", "browser")
+	nodePath, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("browser test skipped: node is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		t.Skip("browser test skipped: run `cd tests/browser && npm install` first (node_modules/playwright-core is missing)")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skip("browser test skipped: " + chromiumPath + " is missing (apt-get install -y chromium)")
+	}
+	return nodePath, dir
+}
+
+// TestBrowserUploadErrors runs testdata/upload_errors.mjs (Playwright, as
+// TestBrowser) against a server with a 2 KiB upload limit: a larger file is
+// refused by the page's script before anything is sent, with the server's
+// own message, and a request that gets no answer at all shows a sentence
+// instead of the browser's "TypeError: Failed to fetch".
+func TestBrowserUploadErrors(t *testing.T) {
+	nodePath, dir := browserTools(t)
+	cfg := testConfig()
+	cfg.MaxUploadBytes = 2 << 10
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, cfg, fake.New()) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	script, err := filepath.Abs(filepath.Join("testdata", "upload_errors.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	cmd := exec.CommandContext(runCtx, nodePath, script, dir, "http://"+ln.Addr().String(), strconv.FormatInt(cfg.MaxUploadBytes, 10))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	type shown struct{ Code, Message string }
+	var res struct {
+		TooLarge, Network shown
+		Posted            int
+		Problems          []string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("upload_errors.mjs: %v; output %q; stderr %s", runErr, stdout.String(), stderr.String())
+	}
+	for _, p := range res.Problems {
+		t.Errorf("browser: %s", p)
+	}
+	server := tooLarge(cfg.MaxUploadBytes, nil).message
+	if res.TooLarge != (shown{CodeBodyTooLarge, server}) || res.Posted != 1 {
+		t.Errorf("too large a file: shown %+v after %d requests to /api/predict; want %q and only the second file sent",
+			res.TooLarge, res.Posted, server)
+	}
+	if want := (shown{"network", uiTexts["en"].NetworkError}); res.Network != want {
+		t.Errorf("no answer: shown %+v, want %+v", res.Network, want)
 	}
 }
 

@@ -19,17 +19,32 @@ type Config struct {
 	// multipart form, or a raw request body). Larger uploads get 413.
 	MaxUploadBytes int64
 	// MaxPixels caps width×height, read from the image header before the
-	// image is decoded. Larger images get 422 (too_many_pixels). Decoding
-	// needs up to about 24 bytes per pixel (a progressive JPEG), times
-	// MaxConcurrent.
+	// image is decoded. Larger images get 422 (too_many_pixels). The model
+	// reads 50×50 pictures, so the cap only has to let real photos through:
+	// the default, 16,777,216 (4096×4096), passes a 12 MP phone photo
+	// (4000×3000) and a 16 MP one (4624×3472). Decoding costs up to 24 bytes
+	// per pixel (a progressive CMYK JPEG; 15 for a progressive 4:4:4 colour
+	// one, 1.5 to 3 for a baseline one), so about 400 MB per decode at the
+	// default cap, and at most MaxConcurrent decodes run at once: peak decode
+	// memory is about MaxConcurrent × MaxPixels × 24 bytes.
 	MaxPixels int64
 	// MaxConcurrent limits how many images are decoded and classified at
 	// once; further requests wait (at most QueueTimeout) for a slot. It bounds
-	// the memory used by decoded images.
+	// the memory used by decoded images (see MaxPixels). Decoding and
+	// prediction are CPU-bound, so more slots than CPUs add memory, not
+	// throughput: the default is runtime.NumCPU(). On a host with many
+	// cores and little memory, lower it (or MaxPixels).
 	MaxConcurrent int
 	// QueueTimeout is how long a request waits for a decode/predict slot
 	// before it is answered 503 (busy).
 	QueueTimeout time.Duration
+	// MaxUploads limits how many uploads are handled at once, from reading
+	// the body to the answer: an upload over the limit is answered 503
+	// (busy, with Retry-After) at once, before its body is read. It bounds
+	// the memory held by buffered uploads (up to MaxUploadBytes each) and by
+	// the requests queued for a decode slot. 0 (the default) means
+	// 4 × MaxConcurrent.
+	MaxUploads int
 
 	// StoreUploadsDir, when not empty, keeps every classified upload in this
 	// dedicated folder under a random name (never the client's file name).
@@ -60,15 +75,23 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// defaultMaxPixels is 4096×4096: above a 12 MP (4000×3000) or 16 MP
+// (4624×3472) phone photo, and about 400 MB per decode at worst.
+const defaultMaxPixels = 1 << 24
+
+// uploadsPerSlot is the default MaxUploads per decode slot.
+const uploadsPerSlot = 4
+
 // DefaultConfig returns the defaults: 127.0.0.1:8080, 10 MiB uploads,
-// 25 megapixels (a 24 MP camera photo), 2×NumCPU concurrent decodes, nothing stored, and
+// 16.8 megapixels (4096×4096: a 12 or 16 MP phone photo passes), NumCPU
+// concurrent decodes, 4 × NumCPU uploads at once, nothing stored, and
 // conservative server timeouts.
 func DefaultConfig() Config {
 	return Config{
 		Addr:              "127.0.0.1:8080",
 		MaxUploadBytes:    10 << 20,
-		MaxPixels:         25_000_000,
-		MaxConcurrent:     2 * runtime.NumCPU(),
+		MaxPixels:         defaultMaxPixels,
+		MaxConcurrent:     runtime.NumCPU(),
 		QueueTimeout:      10 * time.Second,
 		StoreQuotaBytes:   100 << 20,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -84,9 +107,10 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")
-	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above)")
-	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once")
+	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above); a decode needs up to 24 bytes per pixel")
+	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once (each decode needs up to 24 bytes × max-pixels)")
 	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for a free decode slot (503 after)")
+	fs.IntVar(&c.MaxUploads, "max-uploads", c.MaxUploads, "uploads read, decoded and classified at once; more get 503 before their body is read (0: 4×max-concurrent)")
 	fs.StringVar(&c.StoreUploadsDir, "store-uploads", c.StoreUploadsDir, "keep uploads in this dedicated folder under random names (empty: keep nothing)")
 	fs.Int64Var(&c.StoreQuotaBytes, "store-quota-bytes", c.StoreQuotaBytes, "total size of kept uploads; the oldest are deleted beyond it")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", c.ReadHeaderTimeout, "time allowed to read request headers")
@@ -108,6 +132,9 @@ func (c *Config) Validate() error {
 	if c.MaxConcurrent <= 0 {
 		errs = append(errs, fmt.Errorf("max concurrent must be positive, got %d", c.MaxConcurrent))
 	}
+	if c.MaxUploads < 0 {
+		errs = append(errs, fmt.Errorf("max uploads must not be negative, got %d", c.MaxUploads))
+	}
 	if c.StoreUploadsDir != "" && c.StoreQuotaBytes <= 0 {
 		errs = append(errs, fmt.Errorf("store quota must be positive when storing uploads, got %d", c.StoreQuotaBytes))
 	}
@@ -126,6 +153,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("serve config: %w", err)
 	}
 	return nil
+}
+
+// maxUploads is MaxUploads with 0 resolved to its default.
+func (c *Config) maxUploads() int {
+	if c.MaxUploads > 0 {
+		return c.MaxUploads
+	}
+	return uploadsPerSlot * c.MaxConcurrent
 }
 
 func (c *Config) logger() *slog.Logger {

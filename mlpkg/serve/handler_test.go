@@ -231,7 +231,7 @@ func TestRoutes(t *testing.T) {
 	if rec.Code != 200 || m.ModelID != "fake-mean-colour" || m.ImageSize != 50 || m.Backend != "fake" ||
 		m.Metrics["test_accuracy"] != 0.5 || m.Lang != "ja" || len(m.Classes) != 3 ||
 		m.Classes[0] != (ClassInfo{Class: "monkey", DisplayName: "サル"}) ||
-		strings.Join(m.Languages, ",") != "en,ja" || m.MaxUploadBytes != 10<<20 || m.MaxPixels != 25_000_000 {
+		strings.Join(m.Languages, ",") != "en,ja" || m.MaxUploadBytes != 10<<20 || m.MaxPixels != DefaultConfig().MaxPixels {
 		t.Errorf("model: %d %+v", rec.Code, m)
 	}
 }

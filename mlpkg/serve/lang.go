@@ -65,6 +65,10 @@ type uiText struct {
 	Title, Intro, ChooseLabel, DropHint, Submit, Classifying, ResultHeading string
 	ProbabilitiesLabel, TopPrefix, ModelLabel, BackendLabel, AccuracyLabel  string
 	LanguageLabel, PreviewAlt, NoScript, ErrorHeading, TryAgain             string
+	// NetworkError is shown by the script when no answer came back (the
+	// browser's "Failed to fetch"): the server is unreachable, or it closed
+	// the connection early.
+	NetworkError string
 	// Errors translates API error codes for the page; missing codes show
 	// the API's (English) message.
 	Errors map[string]string
@@ -89,6 +93,7 @@ var uiTexts = map[string]uiText{
 		NoScript:           "JavaScript is off: the form still works and shows the result on a new page.",
 		ErrorHeading:       "The photo could not be classified",
 		TryAgain:           "Try another photo",
+		NetworkError:       "No answer from the server: it cannot be reached, or it closed the connection (a photo that is too large can cause this). Check the connection and try again.",
 	},
 	"ja": {
 		Title:              "動物の画像分類",
@@ -108,6 +113,7 @@ var uiTexts = map[string]uiText{
 		NoScript:           "JavaScript が無効です。フォームはそのまま使え、結果は新しいページに表示されます。",
 		ErrorHeading:       "この写真は判定できませんでした",
 		TryAgain:           "別の写真を試す",
+		NetworkError:       "サーバーから応答がありません。接続できないか、接続が切られました（写真が大きすぎる場合にも起こります）。接続を確認して、もう一度お試しください。",
 		Errors: map[string]string{
 			CodeMissingFile:          "写真が選ばれていません。",
 			CodeEmptyFile:            "ファイルが空です。",
@@ -116,6 +122,7 @@ var uiTexts = map[string]uiText{
 			CodeInvalidImage:         "画像が壊れているか途中で切れているため、読み込めません。",
 			CodeTooManyPixels:        "画像の画素数が多すぎます。",
 			CodeBusy:                 "サーバーが混み合っています。少し待ってからもう一度お試しください。",
+			CodeInternal:             "サーバー内部でエラーが起きました。",
 		},
 	},
 }

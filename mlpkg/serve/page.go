@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // assets holds the page template, its stylesheet and its script: the page
@@ -31,13 +33,20 @@ func newPageRenderer() (*pageRenderer, error) {
 	return &pageRenderer{tmpl: t}, nil
 }
 
-func staticHandler() http.Handler {
+// staticHandler serves the embedded stylesheet and script. Only files are
+// served: a directory, /static/ itself included, is not found (no listing).
+func (s *server) staticHandler() http.Handler {
 	sub, err := fs.Sub(assets, "assets/static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if fi, err := fs.Stat(sub, name); name == "" || err != nil || fi.IsDir() {
+			s.handleNotFoundPage(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fsrv.ServeHTTP(w, r)
 	})
@@ -51,10 +60,15 @@ type pageData struct {
 	ModelID   string
 	Backend   string
 	Accuracy  string // test accuracy, formatted; empty when unknown
-	MaxUpload string
-	Accept    string // the file input's accept list
-	Result    *pageResult
-	Error     *pageError
+	MaxUpload string // Config.MaxUploadBytes, e.g. "10 MiB"
+	// MaxUploadBytes and TooLarge let the script refuse a file over the
+	// limit before sending it, with the server's own message: a browser
+	// often shows the server's early 413 as a network error.
+	MaxUploadBytes int64
+	TooLarge       string
+	Accept         string // the file input's accept list
+	Result         *pageResult
+	Error          *pageError
 }
 
 type langLink struct {
@@ -81,6 +95,8 @@ func (s *server) pageData(lang string) *pageData {
 		MaxUpload: formatBytes(s.cfg.MaxUploadBytes),
 		Accept:    "image/jpeg,image/png,image/gif,image/bmp,image/webp",
 	}
+	d.MaxUploadBytes = s.cfg.MaxUploadBytes
+	d.TooLarge = d.T.errorMessage(tooLarge(s.cfg.MaxUploadBytes, nil))
 	if a, ok := s.meta.Metrics["test_accuracy"]; ok {
 		d.Accuracy = strconv.FormatFloat(a*100, 'f', 1, 64) + "%"
 	}
@@ -102,7 +118,9 @@ func (s *server) handlePageUpload(w http.ResponseWriter, r *http.Request) {
 	d := s.pageData(lang)
 	res, aerr := s.upload(w, r)
 	if aerr != nil {
-		noteError(w, r, aerr)
+		if !noteError(w, r, aerr) {
+			return // the client is gone
+		}
 		d.Error = &pageError{Code: aerr.code, Message: d.T.errorMessage(aerr)}
 		s.renderPage(w, r, aerr.status, d)
 		return
@@ -118,9 +136,16 @@ func (s *server) handlePageUpload(w http.ResponseWriter, r *http.Request) {
 
 // handleNotFoundPage answers unknown non-API paths with a short HTML page.
 func (s *server) handleNotFoundPage(w http.ResponseWriter, r *http.Request) {
+	writeShortPage(w, http.StatusNotFound, "Not found", "Not found.")
+}
+
+// writeShortPage answers status with a minimal HTML page: a title, one
+// sentence and a link back to the classifier.
+func writeShortPage(w http.ResponseWriter, status int, title, sentence string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write([]byte("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not found</title><p>Not found. <a href=\"/\">Back to the classifier</a></p></html>\n"))
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>%s</title><p>%s <a href=\"/\">Back to the classifier</a></p></html>\n",
+		html.EscapeString(title), html.EscapeString(sentence))
 }
 
 func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, d *pageData) {

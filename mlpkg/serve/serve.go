@@ -14,7 +14,10 @@
 //
 // The image type is decided by sniffing its bytes, its size is capped
 // (Config.MaxUploadBytes, 413) and its pixel count is read from the header
-// before decoding (Config.MaxPixels, 422). API errors are ErrorResponse
+// before decoding (Config.MaxPixels, 422). At most Config.MaxUploads uploads
+// are handled at once (more are answered 503 before their body is read),
+// and at most Config.MaxConcurrent are decoded and classified at once.
+// Other methods on the known paths get 405 with an Allow header. API errors are ErrorResponse
 // values with a stable Code* error code. The display language comes from
 // ?lang= or Accept-Language, among the languages of the model metadata's
 // display names. Each request logs one structured line.
@@ -109,7 +112,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "model_id", s.meta.ModelID, "backend", c.Backend(),
 		"max_upload_bytes", cfg.MaxUploadBytes, "max_pixels", cfg.MaxPixels, "max_concurrent", cfg.MaxConcurrent,
-		"store_uploads", cfg.StoreUploadsDir != "")
+		"max_uploads", s.cfg.maxUploads(), "store_uploads", cfg.StoreUploadsDir != "")
 
 	select {
 	case err := <-errc:
@@ -137,7 +140,8 @@ type server struct {
 	cl      Classifier
 	meta    *model.Meta
 	langs   *languages
-	slots   chan struct{} // decode/predict semaphore
+	slots   chan struct{} // decode/predict semaphore (MaxConcurrent)
+	uploads chan struct{} // admission semaphore (MaxUploads), taken before the body is read
 	store   *uploadStore  // nil unless storing uploads
 	page    *pageRenderer
 	handler http.Handler
@@ -161,6 +165,7 @@ func newServer(cfg Config, c Classifier) (*server, error) {
 		meta:    meta,
 		langs:   newLanguages(meta),
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		uploads: make(chan struct{}, cfg.maxUploads()),
 		started: time.Now(),
 	}
 	if cfg.StoreUploadsDir != "" {

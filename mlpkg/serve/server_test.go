@@ -410,13 +410,13 @@ func TestConfigFlags(t *testing.T) {
 	cfg.RegisterFlags(fs)
 	err := fs.Parse([]string{"-addr", "127.0.0.1:9999", "-max-upload-bytes", "1000", "-max-pixels", "4000",
 		"-store-uploads", "/tmp/x", "-store-quota-bytes", "5000", "-read-timeout", "3s", "-write-timeout", "4s",
-		"-idle-timeout", "5s", "-read-header-timeout", "1s", "-shutdown-timeout", "2s", "-max-concurrent", "7", "-queue-timeout", "9s"})
+		"-idle-timeout", "5s", "-read-header-timeout", "1s", "-shutdown-timeout", "2s", "-max-concurrent", "7", "-queue-timeout", "9s", "-max-uploads", "11"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "127.0.0.1:9999", MaxUploadBytes: 1000, MaxPixels: 4000, StoreUploadsDir: "/tmp/x", StoreQuotaBytes: 5000,
 		ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second, IdleTimeout: 5 * time.Second, ReadHeaderTimeout: time.Second,
-		ShutdownTimeout: 2 * time.Second, MaxConcurrent: 7, QueueTimeout: 9 * time.Second}
+		ShutdownTimeout: 2 * time.Second, MaxConcurrent: 7, QueueTimeout: 9 * time.Second, MaxUploads: 11}
 	if cfg != want {
 		t.Errorf("parsed %+v\nwant   %+v", cfg, want)
 	}
@@ -424,9 +424,9 @@ func TestConfigFlags(t *testing.T) {
 		t.Error(err)
 	}
 	bad := DefaultConfig()
-	bad.MaxConcurrent, bad.StoreUploadsDir, bad.StoreQuotaBytes, bad.IdleTimeout = 0, "/tmp/x", 0, -time.Second
+	bad.MaxConcurrent, bad.StoreUploadsDir, bad.StoreQuotaBytes, bad.IdleTimeout, bad.MaxUploads = 0, "/tmp/x", 0, -time.Second, -1
 	err = bad.Validate()
-	if err == nil || !strings.Contains(err.Error(), "max concurrent") || !strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "idle timeout") {
+	if err == nil || !strings.Contains(err.Error(), "max concurrent") || !strings.Contains(err.Error(), "max uploads") || !strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "idle timeout") {
 		t.Errorf("Validate: %v", err)
 	}
 	d := DefaultConfig()

@@ -27,10 +27,22 @@ const sniffLen = 512
 // fileField is the form field that carries the image, as in the course's app.
 const fileField = "file"
 
+// initialReserve caps the buffer reserved up front for an upload from its
+// declared Content-Length: the client's claim is not trusted (a client could
+// declare 10 MiB and send 400 bytes on many connections), so the buffer
+// grows with the bytes that actually arrive.
+const initialReserve = 64 << 10
+
 // readUpload returns the uploaded image bytes: the "file" part of a
 // multipart/form-data body, or else the whole raw body. The client's file
 // name and content type are ignored (the type is sniffed later).
-func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+//
+// Before any of the body is read the upload takes one of MaxUploads places
+// (503 busy at once when all are taken); release gives it back, and is nil
+// when an error is returned. What the headers alone show to be wrong (a
+// declared Content-Length over the limit, a multipart type without a
+// boundary) is answered first, without taking a place.
+func (s *server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte, release func(), _ *apiError) {
 	limit := s.cfg.MaxUploadBytes
 	mediaType, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	isMultipart := mediaType == "multipart/form-data"
@@ -39,26 +51,60 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, *ap
 		bodyLimit += multipartOverhead
 	}
 	if r.ContentLength > bodyLimit {
-		return nil, tooLarge(limit, nil)
+		return nil, nil, tooLarge(limit, nil)
+	}
+	if isMultipart && params["boundary"] == "" {
+		return nil, nil, newAPIError(http.StatusBadRequest, CodeBadRequest, "multipart body without a boundary", nil)
+	}
+	release, aerr := s.admit()
+	if aerr != nil {
+		return nil, nil, aerr
 	}
 	body := http.MaxBytesReader(w, r.Body, bodyLimit)
 	defer body.Close()
-
-	if !isMultipart {
-		data, err := readLimited(body, limit, r.ContentLength)
-		if err != nil {
-			return nil, readError(err, limit)
-		}
-		if len(data) == 0 {
-			return nil, newAPIError(http.StatusBadRequest, CodeEmptyFile, "the request body is empty: send an image", nil)
-		}
-		return data, nil
+	if isMultipart {
+		data, aerr = readFilePart(body, params["boundary"], limit)
+	} else {
+		data, aerr = readRawBody(body, limit, r.ContentLength)
 	}
-
-	boundary := params["boundary"]
-	if boundary == "" {
-		return nil, newAPIError(http.StatusBadRequest, CodeBadRequest, "multipart body without a boundary", nil)
+	if aerr != nil {
+		release()
+		if aerr.status == http.StatusBadRequest && r.Context().Err() != nil {
+			// The read failed because the client hung up.
+			return nil, nil, clientClosed(context.Cause(r.Context()))
+		}
+		return nil, nil, aerr
 	}
+	return data, release, nil
+}
+
+// admit takes one of MaxUploads places for an upload, without waiting: when
+// all are taken the upload is answered 503 busy before its body is read.
+func (s *server) admit() (release func(), _ *apiError) {
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, nil
+	default:
+		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy,
+			"the server is busy with other uploads: try again shortly", nil)
+	}
+}
+
+// readRawBody reads a raw (non-multipart) upload body.
+func readRawBody(body io.Reader, limit, contentLength int64) ([]byte, *apiError) {
+	data, err := readLimited(body, limit, contentLength)
+	if err != nil {
+		return nil, readError(err, limit)
+	}
+	if len(data) == 0 {
+		return nil, newAPIError(http.StatusBadRequest, CodeEmptyFile, "the request body is empty: send an image", nil)
+	}
+	return data, nil
+}
+
+// readFilePart reads the "file" part of a multipart/form-data body,
+// skipping any other fields.
+func readFilePart(body io.Reader, boundary string, limit int64) ([]byte, *apiError) {
 	mr := multipart.NewReader(body, boundary)
 	for {
 		part, err := mr.NextPart()
@@ -92,11 +138,12 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, *ap
 var errUploadTooLarge = errors.New("upload too large")
 
 // readLimited reads all of r, failing with errUploadTooLarge past limit bytes.
-// sizeHint (the Content-Length, or -1) preallocates the buffer.
+// sizeHint (the Content-Length, or -1) preallocates the buffer, but never
+// more than initialReserve: beyond that the buffer grows with the data read.
 func readLimited(r io.Reader, limit, sizeHint int64) ([]byte, error) {
 	buf := bytes.NewBuffer(nil)
 	if sizeHint > 0 && sizeHint <= limit {
-		buf.Grow(int(sizeHint) + bytes.MinRead)
+		buf.Grow(int(min(sizeHint, initialReserve)) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
@@ -218,8 +265,14 @@ func (s *server) acquire(ctx context.Context) (release func(), _ *apiError) {
 	case <-t.C:
 		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy, "the server is busy: try again shortly", nil)
 	case <-ctx.Done():
-		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy, "the request ended while waiting for the server", ctx.Err())
+		return nil, clientClosed(context.Cause(ctx))
 	}
+}
+
+// clientClosed is the error for a request whose client went away (its
+// context is done): it is logged, never answered.
+func clientClosed(cause error) *apiError {
+	return newAPIError(statusClientClosed, codeClientClosed, "the client closed the request", cause)
 }
 
 func decodeError(format string, err error) *apiError {

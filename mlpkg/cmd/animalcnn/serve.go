@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"sync"
 	"syscall"
 
@@ -20,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		usage:   "[flags]",
-		summary: "serve the classifier: upload page on /, JSON API on /api/predict (stops gracefully on SIGINT/SIGTERM)",
+		summary: "serve the classifier: upload page on /, JSON API on /api/predict (stops gracefully on SIGINT/SIGTERM; a second Ctrl-C stops at once)",
 		run:     runServe,
 	})
 }
@@ -52,7 +51,11 @@ func runServe(args []string) error {
 		ln.Close()
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C (or SIGTERM) starts a graceful shutdown; signals are
+	// no longer caught after it, so a second Ctrl-C ends the process at once.
+	ctx, stop := serve.SignalContext(context.Background(), func(os.Signal) {
+		fmt.Printf("Stopping: finishing the requests in progress (at most %s); press Ctrl-C again to stop now\n", cfg.ShutdownTimeout)
+	})
 	defer stop()
 	// serve.Serve warms the model up, then accepts: say where to go then.
 	return serve.Serve(ctx, &announcingListener{Listener: ln}, cfg, p)

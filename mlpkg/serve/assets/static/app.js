@@ -12,6 +12,7 @@
   var result = document.getElementById('result');
   var body = document.getElementById('result-body');
   var d = form.dataset;
+  var maxUpload = Number(d.maxUpload) || 0;
   var previewURL = null;
   var seq = 0;
 
@@ -60,6 +61,14 @@
     if (!file) { input.focus(); return; }
     var id = ++seq;
     result.hidden = false;
+    if (maxUpload > 0 && file.size > maxUpload) {
+      // The server would refuse it (413) and close the connection while the
+      // file is still being sent, which browsers often report as a network
+      // error: refuse it here, with the server's own message.
+      result.removeAttribute('aria-busy');
+      renderError('body_too_large', d.tooLarge);
+      return;
+    }
     result.setAttribute('aria-busy', 'true');
     body.replaceChildren(el('p', { 'class': 'status' }, d.classifying));
     var fd = new FormData();
@@ -75,8 +84,11 @@
           renderResult(data);
         }
       });
+    }, function () {
+      // No answer at all ("TypeError: Failed to fetch"): say so in words.
+      if (id === seq) renderError('network', d.networkError);
     }).catch(function (err) {
-      if (id === seq) renderError('network', String(err));
+      if (id === seq) renderError('internal', String(err));
     }).finally(function () {
       if (id === seq) result.removeAttribute('aria-busy');
     });

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
@@ -27,7 +25,7 @@ func main() {
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cl := fake.New()
 	cl.Delay = *delay
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := serve.SignalContext(context.Background(), nil) // a second Ctrl-C stops at once
 	defer stop()
 	if err := serve.ListenAndServe(ctx, cfg, cl); err != nil {
 		fmt.Fprintln(os.Stderr, "fakeserve:", err)

@@ -1,0 +1,317 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
+	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
+)
+
+// TestReadLimitedDoesNotTrustContentLength: a client declaring 10 MiB and
+// sending 400 bytes must not make the server reserve 10 MiB.
+func TestReadLimitedDoesNotTrustContentLength(t *testing.T) {
+	data, err := readLimited(bytes.NewReader(make([]byte, 400)), 10<<20, 10<<20)
+	if err != nil || len(data) != 400 {
+		t.Fatalf("read %d bytes, %v", len(data), err)
+	}
+	if cap(data) > 1<<20 {
+		t.Errorf("reserved %d bytes for a 400-byte body declared as 10 MiB", cap(data))
+	}
+	// A body as large as declared is still read whole.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	data, err = readLimited(bytes.NewReader(big), 10<<20, int64(len(big)))
+	if err != nil || !bytes.Equal(data, big) {
+		t.Errorf("1 MiB body: %d bytes, %v", len(data), err)
+	}
+}
+
+// TestUploadsAdmittedBeforeReading: with every upload place taken, another
+// upload is answered 503 busy at once, in the route's format, without its
+// body being read; the place is free again once the first upload is done.
+func TestUploadsAdmittedBeforeReading(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUploads = 1
+	h := newTestHandler(t, cfg, nil)
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+
+	pr, pw := io.Pipe()
+	first := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		req := httptest.NewRequest("POST", "/api/predict", pr)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		first <- rec
+	}()
+	// Write returns once the handler has read these bytes: it holds the place.
+	if _, err := pw.Write(png[:10]); err != nil {
+		t.Fatal(err)
+	}
+
+	body := &countingReader{r: bytes.NewReader(png)}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/predict", body))
+	wantError(t, rec, 503, CodeBusy)
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if n := body.n.Load(); n != 0 {
+		t.Errorf("%d bytes of the refused upload were read", n)
+	}
+	form, ct := fileForm(t, "b.png", png)
+	rec = do(h, "POST", "/", ct, form)
+	if rec.Code != 503 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+		!strings.Contains(rec.Body.String(), `data-error="busy"`) || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("page upload while busy: %d %s %v\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Header(), rec.Body)
+	}
+	// A declared-too-large upload is still 413, not busy: it takes no place.
+	req := httptest.NewRequest("POST", "/api/predict", bytes.NewReader(png))
+	req.ContentLength = cfg.MaxUploadBytes + 1
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	wantError(t, rec, 413, CodeBodyTooLarge)
+
+	if _, err := pw.Write(png[10:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if rec := <-first; rec.Code != 200 {
+		t.Fatalf("first upload: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(h, "POST", "/api/predict", "", png); rec.Code != 200 {
+		t.Errorf("after the first upload: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestDefaultDecodeLimits(t *testing.T) {
+	d := DefaultConfig()
+	if d.MaxConcurrent != runtime.NumCPU() {
+		t.Errorf("MaxConcurrent = %d, want NumCPU = %d", d.MaxConcurrent, runtime.NumCPU())
+	}
+	if got := d.maxUploads(); got != 4*d.MaxConcurrent {
+		t.Errorf("default max uploads %d, want 4×MaxConcurrent", got)
+	}
+	d.MaxUploads = 3
+	if got := d.maxUploads(); got != 3 {
+		t.Errorf("max uploads %d, want the configured 3", got)
+	}
+	h := newTestHandler(t, testConfig(), nil)
+	for _, tc := range []struct {
+		w, h uint32
+		code string
+	}{
+		// Phone photos pass the header check (and fail on the fixture's tiny IDAT).
+		{4000, 3000, CodeInvalidImage}, // 12 MP
+		{4624, 3472, CodeInvalidImage}, // 16 MP
+		{4096, 4096, CodeInvalidImage},
+		{4097, 4096, CodeTooManyPixels},
+		{5000, 5000, CodeTooManyPixels}, // 25 MP: about 600 MB to decode as a progressive CMYK JPEG
+	} {
+		rec := do(h, "POST", "/api/predict", "", pngHeader(tc.w, tc.h))
+		if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); e.Error != tc.code {
+			t.Errorf("%d×%d: %d %+v, want %s", tc.w, tc.h, rec.Code, e, tc.code)
+		}
+	}
+}
+
+func TestMethodsAndPaths(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"PUT", "/", 405, "GET, HEAD, POST"},
+		{"DELETE", "/", 405, "GET, HEAD, POST"},
+		{"POST", "/static/app.css", 405, "GET, HEAD"},
+		{"PUT", "/static/app.js", 405, "GET, HEAD"},
+		{"GET", "/nothing", 404, ""},
+		{"PUT", "/nothing", 404, ""},
+		{"GET", "/static/", 404, ""},     // no directory listing
+		{"GET", "/static/x.js", 404, ""}, // no such file
+	} {
+		rec := do(h, tc.method, tc.path, "", nil)
+		if rec.Code != tc.status || rec.Header().Get("Allow") != tc.allow ||
+			!strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s %s: %d, Allow %q, %s; want %d, Allow %q, HTML", tc.method, tc.path, rec.Code,
+				rec.Header().Get("Allow"), rec.Header().Get("Content-Type"), tc.status, tc.allow)
+		}
+		if strings.Contains(rec.Body.String(), "app.js") {
+			t.Errorf("%s %s lists the static files:\n%s", tc.method, tc.path, rec.Body)
+		}
+	}
+	for _, path := range []string{"/", "/static/app.css"} {
+		if rec := do(h, "HEAD", path, "", nil); rec.Code != 200 {
+			t.Errorf("HEAD %s: %d", path, rec.Code)
+		}
+	}
+	if rec := do(h, "GET", "/static/app.css", "", nil); rec.Code != 200 || rec.Header().Get("Cache-Control") != "public, max-age=3600" {
+		t.Errorf("GET /static/app.css: %d %v", rec.Code, rec.Header())
+	}
+	if rec := do(h, "GET", "/static/", "", nil); rec.Header().Get("Cache-Control") != "" {
+		t.Errorf("a 404 is cached: %v", rec.Header())
+	}
+	rec := do(h, "PUT", "/api/predict", "", nil)
+	wantError(t, rec, 405, CodeMethodNotAllowed)
+	if rec.Header().Get("Allow") != "POST" {
+		t.Errorf("PUT /api/predict: Allow %q", rec.Header().Get("Allow"))
+	}
+}
+
+// panicky is a classifier whose Predict panics (but not for the warm-up).
+type panicky struct{ *fake.Classifier }
+
+func (panicky) Predict(imgs ...image.Image) ([]predict.Prediction, error) {
+	panic("model bug")
+}
+
+func TestPanicAnsweredInTheRoutesFormat(t *testing.T) {
+	var logs logBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	h := newTestHandler(t, cfg, panicky{fake.New()})
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+
+	wantError(t, do(h, "POST", "/api/predict", "", png), 500, CodeInternal)
+	form, ct := fileForm(t, "a.png", png)
+	rec := do(h, "POST", "/?lang=ja", ct, form)
+	if rec.Code != 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+		!strings.Contains(rec.Body.String(), `data-error="internal"`) || !strings.Contains(rec.Body.String(), `<html lang="ja">`) {
+		t.Errorf("page upload that panics: %d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2: %v", len(lines), lines)
+	}
+	for _, l := range lines {
+		if l["level"] != "ERROR" || l["status"] != 500.0 || l["panic"] != "model bug" ||
+			!strings.Contains(fmt.Sprint(l["stack"]), "serve.panicky.Predict") {
+			t.Errorf("panic logged as %v", l)
+		}
+	}
+}
+
+func TestPanicAfterWritingCutsTheResponse(t *testing.T) {
+	var logs logBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	s, err := newServer(cfg, fake.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.logRequests(s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "partial")
+		panic("late bug")
+	})))
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("panic %v, want http.ErrAbortHandler (the connection is dropped)", p)
+			}
+		}()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/predict", nil))
+	}()
+	if rec.Code != 200 || rec.Body.String() != "partial" || rec.Header().Get("Content-Type") != "text/plain" {
+		t.Errorf("response %d %v %q: a second answer was written", rec.Code, rec.Header(), rec.Body)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 1 || lines[0]["level"] != "ERROR" || lines[0]["panic"] != "late bug" || lines[0]["aborted"] != true ||
+		!strings.Contains(fmt.Sprint(lines[0]["stack"]), "TestPanicAfterWritingCutsTheResponse") {
+		t.Errorf("logged %v", lines)
+	}
+}
+
+// writeSpy is a ResponseWriter that records whether anything was written.
+type writeSpy struct {
+	header http.Header
+	wrote  bool
+}
+
+func (w *writeSpy) Header() http.Header         { return w.header }
+func (w *writeSpy) WriteHeader(int)             { w.wrote = true }
+func (w *writeSpy) Write(b []byte) (int, error) { w.wrote = true; return len(b), nil }
+
+func TestClientGoneIsNotAnswered(t *testing.T) {
+	var logs logBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	cfg.MaxConcurrent = 1
+	cfg.QueueTimeout = time.Hour // only a done context ends the wait below
+	started := make(chan struct{})
+	cl := &gate{Classifier: fake.New(), started: started, release: make(chan struct{})}
+	h := newTestHandler(t, cfg, cl)
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+
+	first := make(chan int, 1)
+	go func() { first <- do(h, "POST", "/api/predict", "", png).Code }()
+	<-started // the one decode slot is taken
+
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	form, ct := fileForm(t, "a.png", png)
+	for _, tc := range []struct {
+		name, target, ct string
+		body             io.Reader
+	}{
+		{"API, queued", "/api/predict", "", bytes.NewReader(png)},
+		{"page, queued", "/", ct, bytes.NewReader(form)},
+		{"API, hung up while sending", "/api/predict", "", iotest.ErrReader(errors.New("connection reset by peer"))},
+	} {
+		req := httptest.NewRequestWithContext(gone, "POST", tc.target, tc.body)
+		req.Header.Set("Content-Type", tc.ct)
+		w := &writeSpy{header: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.wrote {
+			t.Errorf("%s: an answer was written to a client that is gone", tc.name)
+		}
+	}
+	close(cl.release)
+	if code := <-first; code != 200 {
+		t.Errorf("first request: %d", code)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 4 {
+		t.Fatalf("%d log lines, want 4: %v", len(lines), lines)
+	}
+	for _, l := range lines[:3] {
+		if l["level"] != "WARN" || l["status"] != 499.0 || l["error"] != codeClientClosed || l["cause"] != nil {
+			t.Errorf("client gone logged as %v", l)
+		}
+	}
+}
+
+func TestPageCarriesTheUploadLimit(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUploadBytes = 2 << 10
+	h := newTestHandler(t, cfg, nil)
+	page := do(h, "GET", "/", "", nil).Body.String()
+	server := decodeJSON[ErrorResponse](t, do(h, "POST", "/api/predict", "", make([]byte, 3<<10)).Body.Bytes())
+	for _, want := range []string{
+		`data-max-upload="2048"`,
+		`data-too-large="` + server.Message + `"`, // the server's own message
+		`data-network-error="No answer from the server`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if ja := do(h, "GET", "/?lang=ja", "", nil).Body.String(); !strings.Contains(ja, `data-too-large="ファイルが大きすぎます。"`) {
+		t.Error("the Japanese page lacks the Japanese too-large message")
+	}
+}
