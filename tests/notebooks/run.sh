@@ -11,7 +11,7 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$REPO/.venv/bin/python"
-if ! "$REPO/kernel_setup/setup.sh" --check >/dev/null 2>&1; then
+if ! "$REPO/kernel_setup/setup.sh" --check --no-gopls >/dev/null 2>&1; then
   # Missing, or stale (e.g. a moved checkout's kernel): set up, as lab.sh does.
   echo "tests/notebooks/run.sh: setting up the notebook environment first (kernel_setup/setup.sh --no-gopls)"
   "$REPO/kernel_setup/setup.sh" --no-gopls
