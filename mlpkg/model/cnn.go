@@ -6,11 +6,11 @@
 package model
 
 import (
+	"fmt"
+	"math"
 	"strings"
 
-	"fmt"
 	"github.com/gomlx/gomlx/backends"
-
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -173,8 +173,16 @@ func conv3x3(ctx *context.Context, x *graph.Node, filters int, same bool) *graph
 // convVariables returns the kernel [9·cin, filters] (rows in (dy, dx, cin)
 // order, i.e. a [3, 3, cin, filters] kernel flattened) and the bias of a
 // 3×3 convolution. Both formulations use exactly these variables.
+//
+// The kernel starts as Keras' glorot_uniform does for a [3, 3, cin, filters]
+// kernel: uniform in ±√(6 / (fan_in + fan_out)) with fan_in = 9·cin and
+// fan_out = 9·filters. (GoMLX's GlorotUniformFn would read the flattened
+// shape as a dense layer's, fan_out = filters, and start 1.3 to 2.3 times
+// wider.)
 func convVariables(ctx *context.Context, g *graph.Graph, cin, filters int) (kernel, bias *graph.Node) {
-	kernel = ctx.VariableWithShape("weights", shapes.Make(dtypes.Float32, 9*cin, filters)).ValueGraph(g)
+	limit := math.Sqrt(6 / float64(9*cin+9*filters))
+	kernel = ctx.WithInitializer(initializers.RandomUniformFn(ctx, -limit, limit)).
+		VariableWithShape("weights", shapes.Make(dtypes.Float32, 9*cin, filters)).ValueGraph(g)
 	bias = ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtypes.Float32, filters)).ValueGraph(g)
 	return kernel, bias
 }

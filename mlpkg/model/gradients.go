@@ -16,8 +16,8 @@ import (
 // layer (32 × 7744 × 512 floats) that is half a gigabyte per step, and for the
 // convolutions (written as matrix products, see conv3x3) it does not fit in
 // memory at all. The replacement is mathematically identical, so other graphs
-// in the same process only get faster; every other case (vectors, higher
-// order gradients) still goes to GoMLX's own implementation.
+// in the same process only get faster; the vector cases still go to GoMLX's
+// own implementation (a gradient of this gradient goes through DotGeneral's).
 //
 // graph.VJPRegistration is GoMLX's documented table of gradient functions,
 // meant to be changed "for experimentation"; this runs once, when the package

@@ -44,7 +44,11 @@ type Meta struct {
 	Backend string `json:"backend,omitempty"`
 	// Created is when training started.
 	Created time.Time `json:"created"`
-	// Metrics holds the latest and best evaluation figures, e.g. "test_accuracy".
+	// Metrics holds the run's figures: "epochs", "train_loss" and
+	// "images_per_second" of the last epoch trained;
+	// "best_epoch" with its "val_loss" and "val_accuracy" (the model in
+	// best/); and "test_loss" and "test_accuracy" of that best model on the
+	// test split, once training ends.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 

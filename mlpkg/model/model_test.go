@@ -345,3 +345,48 @@ func TestLayers(t *testing.T) {
 		t.Errorf("GoMLX variables hold %d parameters, the summary says %d", vars, cfg.Params())
 	}
 }
+
+// TestInitIsKerasGlorot checks the initial weights against Keras'
+// glorot_uniform: uniform in ±√(6/(fan_in+fan_out)), with a convolution's
+// fans counted over its 3×3 window (fan_in = 9·cin, fan_out = 9·filters),
+// and zero biases.
+func TestInitIsKerasGlorot(t *testing.T) {
+	cfg := DefaultConfig(3) // the real sizes: the fans are what is tested
+	ctx := initVariables(t, goBackend(t), cfg)
+	flat := cfg.FlatFeatures()
+	limits := map[string]float64{
+		"conv1":  math.Sqrt(6 / float64(9*3+9*cfg.Filters1)),
+		"conv2":  math.Sqrt(6 / float64(9*cfg.Filters1+9*cfg.Filters1)),
+		"conv3":  math.Sqrt(6 / float64(9*cfg.Filters1+9*cfg.Filters2)),
+		"conv4":  math.Sqrt(6 / float64(9*cfg.Filters2+9*cfg.Filters2)),
+		"dense1": math.Sqrt(6 / float64(flat+cfg.DenseUnits)),
+		"dense2": math.Sqrt(6 / float64(cfg.DenseUnits+cfg.NumClasses)),
+	}
+	seen := 0
+	ctx.EnumerateVariables(func(v *context.Variable) {
+		layer := v.Scope()[strings.LastIndex(v.Scope(), context.ScopeSeparator)+1:]
+		limit, ok := limits[layer]
+		if !ok {
+			return
+		}
+		maxAbs := 0.0
+		for _, w := range tensors.MustCopyFlatData[float32](v.MustValue()) {
+			maxAbs = max(maxAbs, math.Abs(float64(w)))
+		}
+		switch v.Name() {
+		case "weights":
+			seen++
+			// Thousands of draws: the largest is within a few percent of the limit.
+			if maxAbs > limit || maxAbs < 0.95*limit {
+				t.Errorf("%s weights: largest |w| %.4f, want just under Keras' limit %.4f", layer, maxAbs, limit)
+			}
+		case "biases":
+			if maxAbs != 0 {
+				t.Errorf("%s biases start at %v, want 0", layer, maxAbs)
+			}
+		}
+	})
+	if seen != len(limits) {
+		t.Errorf("checked %d weight variables, want %d", seen, len(limits))
+	}
+}

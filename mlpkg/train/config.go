@@ -25,10 +25,14 @@ type Config struct {
 	// Epochs is the total number of passes over the training split (a resumed
 	// run continues up to this number).
 	Epochs int `json:"epochs"`
-	// BatchSize is the number of images per training step.
+	// BatchSize is the number of images per training step. Each epoch
+	// trains on whole batches only: the last len%BatchSize images of the
+	// epoch's shuffled order (a different few each epoch) wait for the next
+	// one, which keeps one compiled graph per run.
 	BatchSize int `json:"batch_size"`
-	// LearningRate, Rho, Epsilon and Decay configure RMSprop exactly like
-	// Keras' RMSprop(lr, rho, epsilon, decay): lr_t = lr / (1 + decay·step).
+	// LearningRate, Rho, Epsilon and Decay configure RMSprop as the course's
+	// Keras RMSprop(lr, rho, epsilon, decay) does (see rmsProp): a ← ρ·a +
+	// (1−ρ)·g², w ← w − lr_t·g/(√a + ε), with lr_t = lr / (1 + decay·step).
 	LearningRate float64 `json:"learning_rate"`
 	Rho          float64 `json:"rho"`
 	Epsilon      float64 `json:"epsilon"`
@@ -111,7 +115,7 @@ func (c *Config) Validate() error {
 // Hyperparameters returns the configuration as a name → value map for the model metadata.
 func (c *Config) Hyperparameters() map[string]any {
 	return map[string]any{
-		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": "rmsprop",
+		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": optimizerName,
 		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
 		"augment": c.Augment, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
 		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,

@@ -144,10 +144,11 @@ func readState(dir, name string) (st state, ok bool, err error) {
 // CheckResume reports why the run recorded with hyperparameters hp (a
 // checkpoint's model.json) cannot be resumed with cfg, or nil when it can:
 // the settings that decide which images are trained on and in which batches
-// (validation hold-out, seed, batch size) must not change, and a run of the
-// version that picked its best epoch on the test split is not resumed.
+// (validation hold-out, seed, batch size) must not change, and a run of an
+// older version (one that picked its best epoch on the test split, or
+// trained with GoMLX's bias-corrected RMSProp) is not resumed.
 func CheckResume(hp map[string]any, cfg Config) error {
-	if _, ok := hp["validation_fraction"]; !ok {
+	if _, ok := hp["validation_fraction"]; !ok || hp["optimizer"] != optimizerName {
 		return errOldRun
 	}
 	for _, c := range []struct {
@@ -165,9 +166,8 @@ func CheckResume(hp map[string]any, cfg Config) error {
 	return nil
 }
 
-// errOldRun is CheckResume's answer for a run of the version without a
-// validation hold-out.
-var errOldRun = errors.New("of an older version, which picked its best epoch on the test split")
+// errOldRun is CheckResume's answer for a run of an older version.
+var errOldRun = errors.New("of an older version (best epoch picked on the test split, or another RMSprop)")
 
 // startMeta returns the metadata for a run in dir: the existing one when dir
 // holds a run on the same dataset and architecture (resumed is then true), a

@@ -244,7 +244,10 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 				batchLabels[i] = ds.Train.Labels[idx]
 			}
 			if cfg.Augment {
-				dataset.RandomAugment(rng, batchImages, cfg.BatchSize, ds.Meta.ImageSize)
+				// Its own stream per batch, so that a run resumed at batch b
+				// augments it as the uninterrupted run did.
+				batchRNG := rand.New(rand.NewPCG(uint64(cfg.Seed)^augmentSalt, uint64(epoch)<<32|uint64(b)))
+				dataset.RandomAugment(batchRNG, batchImages, cfg.BatchSize, ds.Meta.ImageSize)
 			}
 			clock.startStep()
 			loss, acc, err := trainStep(trainer, batchImages, batchLabels, ds.Meta.ImageSize)
@@ -354,6 +357,10 @@ func (r *Result) Summary() string {
 // random stream, not from those that shuffle the epochs.
 func holdOutSeed(seed int64) uint64 { return uint64(seed) ^ 0x9E3779B97F4A7C15 }
 
+// augmentSalt separates the batch augmentation streams from the shuffling
+// ones, which use the seed as it is.
+const augmentSalt = 0xD1B54A32D192ED03
+
 // bestEpoch returns the epoch of history that dir's best/ snapshot holds
 // (the zero Epoch when there is none).
 func bestEpoch(dir string, history []Epoch) (Epoch, error) {
@@ -365,12 +372,16 @@ func bestEpoch(dir string, history []Epoch) (Epoch, error) {
 }
 
 // better reports whether epoch e should replace best in best/: a higher
-// validation accuracy, or, without validation, any later epoch.
+// validation accuracy, or the same with a lower validation loss (ties are
+// common on a few hundred photos); without validation, any later epoch.
 func better(e, best Epoch) bool {
 	if best.Epoch == 0 || !e.Validated || !best.Validated {
 		return best.Epoch == 0 || e.Epoch > best.Epoch
 	}
-	return e.ValAccuracy > best.ValAccuracy
+	if e.ValAccuracy != best.ValAccuracy {
+		return e.ValAccuracy > best.ValAccuracy
+	}
+	return e.ValLoss < best.ValLoss
 }
 
 // epochMetrics is the model metadata's Metrics after epoch last, with best
@@ -399,9 +410,7 @@ func newTrainer(backend backends.Backend, gctx *mlctx.Context, cfg Config, mcfg 
 		}
 		return []*graph.Node{mcfg.Logits(ctx.In(model.Scope), inputs[0])}
 	}
-	// GoMLX's RMSProp is Adam without the first moment: Betas(_, rho) and
-	// Epsilon match Keras' RMSprop.
-	opt := optimizers.RMSProp().Betas(0.9, cfg.Rho).Epsilon(cfg.Epsilon).LearningRate(cfg.LearningRate).Done()
+	opt := rmsProp{lr: cfg.LearningRate, rho: cfg.Rho, epsilon: cfg.Epsilon}
 	accuracy := metrics.NewSparseCategoricalAccuracy("Train accuracy", "acc")
 	return gotrain.NewTrainer(backend, gctx, modelFn, losses.SparseCategoricalCrossEntropyLogits, opt,
 		[]metrics.Interface{accuracy}, nil)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -14,7 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	gotrain "github.com/gomlx/gomlx/pkg/ml/train"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -164,14 +168,15 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if err != nil || len(hist) != cfg.Epochs {
 		t.Fatalf("history.csv: %d rows, err %v", len(hist), err)
 	}
-	// best/ holds the epoch with the highest validation accuracy, the first
-	// of equals; the metadata has its test accuracy.
+	// best/ holds the epoch with the highest validation accuracy, of equals
+	// the one with the lowest validation loss; the metadata has its test
+	// accuracy.
 	best := hist[0]
 	for _, e := range hist {
 		if !e.Validated {
 			t.Fatalf("epoch %d not validated", e.Epoch)
 		}
-		if e.ValAccuracy > best.ValAccuracy {
+		if e.ValAccuracy > best.ValAccuracy || (e.ValAccuracy == best.ValAccuracy && e.ValLoss < best.ValLoss) {
 			best = e
 		}
 	}
@@ -231,9 +236,19 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	delete(meta.Hyperparameters, "validation_fraction")
-	if err := CheckResume(meta.Hyperparameters, cfg); err == nil || !strings.Contains(err.Error(), "older version") {
-		t.Errorf("CheckResume of an old run: %v", err)
+	if err := CheckResume(meta.Hyperparameters, cfg); err != nil {
+		t.Errorf("CheckResume of this version's run: %v", err)
+	}
+	for _, old := range []struct{ key, value string }{{"validation_fraction", ""}, {"optimizer", "rmsprop"}} {
+		hp := maps.Clone(meta.Hyperparameters)
+		if old.value == "" {
+			delete(hp, old.key)
+		} else {
+			hp[old.key] = old.value
+		}
+		if err := CheckResume(hp, cfg); err == nil || !strings.Contains(err.Error(), "older version") {
+			t.Errorf("CheckResume of an old run (%s %q): %v", old.key, old.value, err)
+		}
 	}
 
 	// A checkpoint for another dataset is refused, not overwritten.
@@ -401,6 +416,107 @@ func TestTrainStopsWhenDiverged(t *testing.T) {
 	for _, e := range res.History {
 		if math.IsNaN(e.TrainLoss) || math.IsNaN(e.ValLoss) {
 			t.Errorf("epoch %d has a NaN loss: %+v", e.Epoch, e)
+		}
+	}
+}
+
+// TestResumeIsExact checks that a run interrupted mid-epoch and resumed
+// ends with the same model as the same run uninterrupted, with batch
+// augmentation and dropout on: the shuffling, the augmentation of each
+// batch and the dropout's random state all resume where they stopped.
+func TestResumeIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ds := patternDataset(3, 40)
+	b := goBackend(t)
+	train := func(dir string, stopAt int) *Result {
+		cfg := testConfig(dir)
+		cfg.Epochs, cfg.Augment = 2, true
+		if stopAt > 0 {
+			ctx, cancel := context.WithCancel(context.Background())
+			steps := 0
+			res, err := Train(ctx, cfg, ds, Options{Backend: b, OnStep: func(Step) {
+				if steps++; steps == stopAt {
+					cancel()
+				}
+			}})
+			if err != nil || !res.Interrupted {
+				t.Fatalf("interrupted run: %v, interrupted %v", err, res != nil && res.Interrupted)
+			}
+		}
+		res, err := Train(context.Background(), cfg, ds, Options{Backend: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	whole, resumed := train(t.TempDir(), 0), train(t.TempDir(), 2)
+	if len(whole.History) != 2 || len(resumed.History) != 2 {
+		t.Fatalf("histories of %d and %d epochs, want 2", len(whole.History), len(resumed.History))
+	}
+	for i := range whole.History {
+		w, r := whole.History[i], resumed.History[i]
+		if w.ValLoss != r.ValLoss || w.ValAccuracy != r.ValAccuracy {
+			t.Errorf("epoch %d: validation loss %v, accuracy %v uninterrupted; %v, %v resumed", i+1, w.ValLoss, w.ValAccuracy, r.ValLoss, r.ValAccuracy)
+		}
+	}
+	for i, p := range whole.Test.Probabilities {
+		if !slices.Equal(p, resumed.Test.Probabilities[i]) {
+			t.Fatalf("test image %d: probabilities %v uninterrupted, %v resumed", i, p, resumed.Test.Probabilities[i])
+		}
+	}
+}
+
+// TestBetterEpoch checks how best/ is chosen: higher validation accuracy,
+// then lower validation loss; without validation, the later epoch.
+func TestBetterEpoch(t *testing.T) {
+	best := Epoch{Epoch: 2, Validated: true, ValAccuracy: 0.9, ValLoss: 0.30}
+	for _, c := range []struct {
+		e    Epoch
+		want bool
+	}{
+		{Epoch{Epoch: 3, Validated: true, ValAccuracy: 0.95, ValLoss: 0.50}, true},
+		{Epoch{Epoch: 3, Validated: true, ValAccuracy: 0.90, ValLoss: 0.25}, true},
+		{Epoch{Epoch: 3, Validated: true, ValAccuracy: 0.90, ValLoss: 0.30}, false},
+		{Epoch{Epoch: 3, Validated: true, ValAccuracy: 0.85, ValLoss: 0.10}, false},
+	} {
+		if got := better(c.e, best); got != c.want {
+			t.Errorf("better(%+v, %+v) = %v, want %v", c.e, best, got, c.want)
+		}
+	}
+	if !better(Epoch{Epoch: 1}, Epoch{}) || !better(Epoch{Epoch: 3}, Epoch{Epoch: 2}) {
+		t.Error("without validation, the first or a later epoch must be better")
+	}
+}
+
+// TestRMSPropIsKeras checks the optimiser's updates against Keras' RMSprop
+// (a ← ρ·a + (1−ρ)·g², w ← w − lr·g/(√a + ε)) on a loss whose gradient is
+// known: the sum of the weights, whose gradient is 1 everywhere.
+func TestRMSPropIsKeras(t *testing.T) {
+	const lr, rho, eps = 0.01, 0.9, 1e-7
+	gctx := mlctx.New()
+	modelFn := func(ctx *mlctx.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		w := ctx.VariableWithValue("w", []float32{1, -2})
+		return []*graph.Node{graph.Add(w.ValueGraph(inputs[0].Graph()), graph.ReduceAllSum(inputs[0]))}
+	}
+	loss := func(_, predictions []*graph.Node) *graph.Node { return graph.ReduceAllSum(predictions[0]) }
+	trainer := gotrain.NewTrainer(goBackend(t), gctx, modelFn, loss, rmsProp{lr: lr, rho: rho, epsilon: eps}, nil, nil)
+	x, y := tensors.FromValue([]float32{0}), tensors.FromValue([]float32{0})
+	want, a := []float64{1, -2}, 0.0
+	for step := 1; step <= 5; step++ {
+		if _, err := trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{y}); err != nil {
+			t.Fatal(err)
+		}
+		a = rho*a + (1 - rho)
+		for i := range want {
+			want[i] -= lr / (math.Sqrt(a) + eps)
+		}
+		got := gctx.GetVariableByScopeAndName(mlctx.RootScope, "w").MustValue().Value().([]float32)
+		for i := range want {
+			if math.Abs(float64(got[i])-want[i]) > 1e-6 {
+				t.Fatalf("step %d: w = %v, want %v (Keras' RMSprop)", step, got, want)
+			}
 		}
 	}
 }
