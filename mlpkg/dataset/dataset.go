@@ -5,7 +5,8 @@
 // Prepare lists each class folder (honouring exclude.txt and ignoring
 // sidecar files such as manifest.jsonl), decodes and resizes every photo in
 // parallel with imageio (the same path prediction uses), skips and reports
-// unreadable files, splits each class into training and test photos
+// unreadable files and duplicates (the same bytes under two names, see
+// Prepare), splits each class into training and test photos
 // (stratified and seeded, or the course's "first N per class are the test
 // set"), optionally augments the training photos like the course (rotations
 // and mirror images), and writes train/test .npy arrays plus dataset.json.
@@ -85,7 +86,8 @@ type Meta struct {
 	// the test samples; the training photos, in this order, make the
 	// training samples (SamplesPerPhoto consecutive samples each).
 	Files []SourceFile `json:"files"`
-	// Skipped lists files that could not be used, with the reason.
+	// Skipped lists files that could not be used, or were left out as
+	// duplicates (see Prepare), with the reason.
 	Skipped []SkippedFile `json:"skipped,omitempty"`
 	// Hash identifies the dataset: the SHA-256, in hex, of the classes, the
 	// image size and the four arrays (see HashArrays).
@@ -114,7 +116,7 @@ type ClassCounts struct {
 	Files int `json:"files"`
 	// Excluded were left out by exclude.txt.
 	Excluded int `json:"excluded"`
-	// Skipped could not be decoded.
+	// Skipped could not be decoded, or were left out as duplicates.
 	Skipped int `json:"skipped"`
 	// Unused were over MaxPerClass.
 	Unused int `json:"unused,omitempty"`
@@ -137,11 +139,13 @@ type SourceFile struct {
 	Split string `json:"split"`
 }
 
-// SkippedFile is a file that was left out because it could not be used.
+// SkippedFile is a file that was left out because it could not be used or
+// duplicated another.
 type SkippedFile struct {
 	// Path is "<class>/<file name>", relative to the images folder.
 	Path string `json:"path"`
-	// Reason is why, e.g. "empty file" or the decoder's error.
+	// Reason is why, e.g. "empty file", the decoder's error or "duplicate
+	// of c0/a.jpg (same bytes): used once".
 	Reason string `json:"reason"`
 }
 
@@ -195,7 +199,9 @@ func HashArrays(classes []string, size int, train, test *Split) string {
 }
 
 // Load reads a dataset written by Prepare from dir and checks that the
-// arrays agree with dataset.json.
+// arrays agree with dataset.json. It refuses a dataset that uses two files
+// with the same bytes (see Prepare), which only an earlier version of
+// Prepare wrote.
 func Load(dir string) (*Dataset, error) {
 	ds := &Dataset{Dir: dir}
 	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
@@ -211,6 +217,9 @@ func Load(dir string) (*Dataset, error) {
 	}
 	if len(m.Classes) < 2 || m.ImageSize <= 0 || m.SamplesPerPhoto <= 0 {
 		return nil, fmt.Errorf("load dataset %s: dataset.json needs at least 2 classes, a positive image size and samples per photo", dir)
+	}
+	if err := checkDistinct(m.Files); err != nil {
+		return nil, fmt.Errorf("load dataset %s: %w", dir, err)
 	}
 	var trainFiles, testFiles []string
 	for _, f := range m.Files {
@@ -239,6 +248,24 @@ func Load(dir string) (*Dataset, error) {
 		}
 	}
 	return ds, nil
+}
+
+// checkDistinct returns an error if two files have the same SHA-256: a
+// dataset prepared before Prepare left out duplicates, whose test (and
+// validation) accuracy may be too high because it tests on photos it also
+// trains on under another name.
+func checkDistinct(files []SourceFile) error {
+	seen := make(map[string]string, len(files))
+	for _, f := range files {
+		if f.SHA256 == "" {
+			continue
+		}
+		if prev, ok := seen[f.SHA256]; ok {
+			return fmt.Errorf("%s lists %s and %s, files with the same bytes: this dataset was prepared before duplicates were left out, and may test on photos it trains on; prepare it again", MetaFile, prev, f.Path)
+		}
+		seen[f.SHA256] = f.Path
+	}
+	return nil
 }
 
 // loadSplit reads one split's two arrays and checks them.

@@ -34,6 +34,10 @@ type Summary struct {
 	// photos (sidecar files such as manifest.jsonl, hidden and temporary
 	// files, sub-folders), as "<class>/<name>".
 	Ignored []string
+	// Conflicts lists the pictures found in more than one class (files
+	// with the same bytes), each as the "<class>/<name>" paths of its
+	// copies. No copy of them was used; each is also in Meta.Skipped.
+	Conflicts [][]string
 	// Elapsed is how long Prepare took.
 	Elapsed time.Duration
 }
@@ -70,6 +74,16 @@ func (s *Summary) String() string {
 			fmt.Fprintf(&b, "  %s: %s\n", sk.Path, sk.Reason)
 		}
 	}
+	if len(s.Conflicts) > 0 {
+		are := "pictures are"
+		if len(s.Conflicts) == 1 {
+			are = "picture is"
+		}
+		fmt.Fprintf(&b, "%d %s in more than one class, so no copy was used; list the wrong copies in their class's %s and prepare again:\n", len(s.Conflicts), are, ExcludeFile)
+		for _, c := range s.Conflicts {
+			fmt.Fprintf(&b, "  %s\n", strings.Join(c, " = "))
+		}
+	}
 	fmt.Fprintf(&b, "wrote %s in %s (dataset hash %.12s)\n", s.OutDir, s.Elapsed.Round(time.Millisecond), m.Hash)
 	return b.String()
 }
@@ -101,7 +115,12 @@ func (p *photo) relPath(classes []string) string {
 // arrays.
 //
 // Unreadable, empty, truncated and non-image files are skipped and listed in
-// the summary, not fatal. It is an error if the images folder is missing, if
+// the summary, not fatal. So are duplicates, found by the SHA-256 of the
+// files' bytes after exclude.txt is applied: of copies within one class
+// one is used, and a picture found in more than one class is left out of
+// all of them and reported in Summary.Conflicts (see markDuplicates), so
+// that no picture is used twice, in particular in both the training and the
+// test split. It is an error if the images folder is missing, if
 // there are fewer than two classes, or if a class has fewer than
 // cfg.MinPerClass usable photos (or, with cfg.TestPerClass, not more than
 // that many).
@@ -140,8 +159,10 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := decodeAll(ctx, photos, cfg.ImageSize, workers, cfg.Progress); err != nil {
 		return nil, wrap(err)
 	}
+	conflicts := markDuplicates(photos, classes)
 
-	// Per class: usable photos in file-name order, capped, then split.
+	// Per class: usable photos in file-name order (duplicates skipped before
+	// the cap, so that they take no place in it), capped, then split.
 	var skipped []SkippedFile
 	byClass := make([][]*photo, len(classes))
 	for _, p := range photos {
@@ -248,7 +269,7 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := writeAll(ctx, cfg.OutDir, &meta, &train, &test); err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	sum := &Summary{OutDir: cfg.OutDir, Meta: meta, Ignored: ignored, Elapsed: time.Since(start)}
+	sum := &Summary{OutDir: cfg.OutDir, Meta: meta, Ignored: ignored, Conflicts: conflicts, Elapsed: time.Since(start)}
 	slog.Info("prepare: done", "out", cfg.OutDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
 	return sum, nil
 }
