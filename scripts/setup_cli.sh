@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the command-line pipeline needs (idempotent; a second run
 # changes nothing): Debian's dataset-fashion-mnist (the built-in default
-# dataset, through command -v go >/dev/null 2>&1 || export PATH="/usr/local/go/bin:$PATH"
-kernel_setup/setup.sh --apt-only), the XLA CPU PJRT plugin
+# dataset, through kernel_setup/setup.sh --apt-only), the XLA CPU PJRT plugin
 # (kernel_setup/pjrt_cpu.sh; without it the slower pure-Go backend is used),
 # the Go modules, and builds bin/animalcnn.
 set -euo pipefail
