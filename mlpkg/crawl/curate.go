@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/unionfind"
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
@@ -177,17 +178,7 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 		names = append(names, f)
 		hashes = append(hashes, h)
 	}
-	parent := make([]int, len(names))
-	for i := range parent {
-		parent[i] = i
-	}
-	find := func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
+	sets := unionfind.New(len(names))
 	for i := range hashes {
 		for j := i + 1; j < len(hashes); j++ {
 			d, err := hashes[i].Distance(hashes[j])
@@ -195,13 +186,13 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 				return nil, fmt.Errorf("near duplicates: compare %s and %s: %w", names[i], names[j], err)
 			}
 			if d <= maxDistance {
-				parent[find(j)] = find(i)
+				sets.Union(i, j)
 			}
 		}
 	}
 	byRoot := map[int][]string{}
 	for i, n := range names {
-		r := find(i)
+		r := sets.Find(i)
 		byRoot[r] = append(byRoot[r], n)
 	}
 	var groups [][]string

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/unionfind"
 )
 
 // HoldOut divides the samples of s into those to train on and those held out
@@ -45,26 +47,13 @@ func (s *Split) HoldOut(fraction float64, seed uint64) (train, held []int) {
 		photos[j].samples = append(photos[j].samples, i)
 		photoOf[i] = j
 	}
-	parent := make([]int, len(photos))
-	for j := range parent {
-		parent[j] = j
-	}
-	root := func(j int) int {
-		for parent[j] != j {
-			parent[j] = parent[parent[j]]
-			j = parent[j]
-		}
-		return j
-	}
+	sets := unionfind.New(len(photos)) // each set named by its first photo
 	for _, same := range s.identicalSamples() {
-		a, b := root(photoOf[same[0]]), root(photoOf[same[1]])
-		if a != b {
-			parent[max(a, b)] = min(a, b) // the root is the first photo
-		}
+		sets.Union(photoOf[same[0]], photoOf[same[1]])
 	}
 	var groups []*photo // merged photos, in order of first sample
 	for j, p := range photos {
-		if r := root(j); r != j {
+		if r := sets.Find(j); r != j {
 			photos[r].samples = append(photos[r].samples, p.samples...)
 			continue
 		}
