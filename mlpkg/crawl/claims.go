@@ -123,3 +123,13 @@ func (cl *claims) keep(id, sha, class, file string) {
 		cl.hashes[sha] = keptFile{class, file}
 	}
 }
+
+// release gives photo id back when class claimed it but did not keep it (a
+// failed or discarded download): another class may then keep it.
+func (cl *claims) release(id, class string) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.ids[id] == class {
+		delete(cl.ids, id)
+	}
+}

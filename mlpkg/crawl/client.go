@@ -168,8 +168,15 @@ func (c *Client) licenseFilter(ctx context.Context) ([]string, error) {
 		for _, l := range list {
 			c.lic.table[l.ID] = l
 		}
-		c.lic.filter = expandLicenses(c.cfg.Licenses, ccIDs(list))
-		c.log.Debug("flickr licenses", "count", len(list), "creative_commons", strings.Join(ccIDs(list), ","))
+		cc := ccIDs(list)
+		if len(cc) == 0 {
+			// Never an empty filter for "cc": that would search every license.
+			c.log.Warn("Flickr's license list names no Creative Commons license: \"cc\" means the built-in CC 2.0 and CC0 ids",
+				"cc_ids", strings.Join(CCLicenseIDs, ","))
+			cc = CCLicenseIDs
+		}
+		c.lic.filter = expandLicenses(c.cfg.Licenses, cc)
+		c.log.Debug("flickr licenses", "count", len(list), "creative_commons", strings.Join(cc, ","))
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrRateLimited):

@@ -388,6 +388,7 @@ func (s *classState) finish(d download) error {
 		if d.reject.Reason == ReasonFailed {
 			s.rep.Failed++
 		}
+		s.c.claims.release(d.photo.ID, s.cl.Name)
 		s.reject(*d.reject, d.reject.Reason == ReasonUnavailable)
 		return nil
 	}

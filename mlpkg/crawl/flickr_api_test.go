@@ -86,6 +86,25 @@ func mapsEqual(a, b map[string]string) bool {
 // When the license list cannot be fetched, "cc" falls back to the built-in
 // ids with a warning, and the credits to the built-in names; the same for
 // manifests written before they named licenses.
+// A license list without any Creative Commons license must not turn "cc"
+// into no filter at all (every license): the built-in CC ids are used.
+func TestLicenseListWithoutCC(t *testing.T) {
+	f := newFixture(t)
+	f.fake.Licenses = flickrtest.Licenses[:1] // All Rights Reserved only
+	f.fake.Add("monkey", flickrtest.Photo{License: "0"}, flickrtest.Photo{License: "4"})
+	f.cfg.Licenses = []string{"cc"}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := searchRequests(f.fake)[0].Query.Get("license"); got != "1,2,3,4,5,6,9" {
+		t.Errorf("search sent license=%q, want the built-in CC ids", got)
+	}
+	if c := rep.Classes[0]; c.Kept != 1 {
+		t.Errorf("kept %d photos, want only the CC one: %+v", c.Kept, c)
+	}
+}
+
 func TestLicenseListUnavailable(t *testing.T) {
 	f := newFixture(t)
 	f.fake.Add("monkey", flickrtest.Photo{License: "4"}, flickrtest.Photo{License: "11"}, flickrtest.Photo{License: "5"})
@@ -258,6 +277,20 @@ func TestPhotoInTwoClasses(t *testing.T) {
 		}
 		if images := checkFolder(t, f.classDir("crow")); !slices.Contains(images, shared[0].ID+".jpg") {
 			t.Errorf("crow lacks the photo monkey excluded: %v (report %+v)", images, rep.Classes[1])
+		}
+	})
+	t.Run("failed where met first", func(t *testing.T) {
+		// monkey's download of the shared photo fails: crow may keep it.
+		f, shared := setup(t)
+		f.cfg.Retries = 0
+		f.fake.FailPhoto(shared[0].ID, flickrtest.Fault{Status: 500})
+		f.cfg.Classes = []Class{{Name: "monkey"}, {Name: "crow"}}
+		rep, err := f.run(t, context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if images := checkFolder(t, f.classDir("crow")); !slices.Contains(images, shared[0].ID+".jpg") {
+			t.Errorf("crow lacks the photo monkey failed to download: %v (report %+v)", images, rep.Classes[1])
 		}
 	})
 	t.Run("rerun", func(t *testing.T) {

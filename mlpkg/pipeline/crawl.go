@@ -154,8 +154,11 @@ func ReportTable(r *crawl.Report) (header []string, rows [][]string) {
 			discarded = append(discarded, fmt.Sprintf("%s (%s)", rej.ID, rej.Reason))
 		}
 		kept := fmt.Sprintf("%d / %d", c.Kept, c.Wanted)
-		if c.Exhausted {
+		switch {
+		case c.Exhausted:
 			kept += " (results ran out)"
+		case c.Failed > 0 && c.Kept < c.Wanted:
+			kept += fmt.Sprintf(" (%d downloads failed: run again)", c.Failed)
 		}
 		total := strconv.Itoa(c.SearchTotal)
 		if c.SearchTotal < 0 {

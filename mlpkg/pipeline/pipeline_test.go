@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
@@ -398,6 +399,17 @@ func TestStandInCrawl(t *testing.T) {
 	header, rows := ReportTable(rep)
 	if len(rows) != 3 || len(rows[0]) != len(header) || rows[1][1] != "wild boar" || !strings.Contains(rows[0][6], "unavailable") || !strings.Contains(rows[2][6], "duplicate") {
 		t.Errorf("ReportTable: %v %v", header, rows)
+	}
+	short := &crawl.Report{Classes: []crawl.ClassReport{
+		{Class: "a", Kept: 3, Wanted: 5, Exhausted: true},
+		{Class: "b", Kept: 3, Wanted: 5, Failed: 2},
+		{Class: "c", Kept: 5, Wanted: 5, Failed: 1},
+	}}
+	_, rows = ReportTable(short)
+	for i, want := range []string{"3 / 5 (results ran out)", "3 / 5 (2 downloads failed: run again)", "5 / 5"} {
+		if rows[i][2] != want {
+			t.Errorf("ReportTable of class %s: %q, want %q", rows[i][0], rows[i][2], want)
+		}
 	}
 	imgs, captions, groups, err := NearDuplicateImages(filepath.Join(dir, "crow"), 10)
 	if err != nil || groups != 1 || len(imgs) != 2 || !strings.HasPrefix(captions[0], "group 1: ") {

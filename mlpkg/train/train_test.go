@@ -371,9 +371,11 @@ func TestTrainStopsWhenDiverged(t *testing.T) {
 	ds := patternDataset(1, 30)
 	b := goBackend(t)
 
-	// A new run that diverges saves no snapshot.
+	// A new run that diverges saves no snapshot. No decay: the learning
+	// rate given must be the one used, also on resuming (GoMLX's trainer
+	// drops the rate saved in the checkpoint).
 	cfg := testConfig(t.TempDir())
-	cfg.Epochs, cfg.LearningRate = 3, 1e6
+	cfg.Epochs, cfg.LearningRate, cfg.Decay = 3, 1e6, 0
 	_, err := Train(context.Background(), cfg, ds, Options{Backend: b})
 	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "nothing was saved") {
 		t.Fatalf("lr 1e6 from scratch: err %v, want ErrDiverged and \"nothing was saved\"", err)

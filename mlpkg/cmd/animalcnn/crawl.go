@@ -109,8 +109,9 @@ func printCrawlReport(w io.Writer, rep *crawl.Report, size string, verbose bool)
 }
 
 // shortfall explains, from the report's counts, why class c holds fewer
-// photos than wanted and what may help; nothing when it is not short or the
-// crawl stopped early (its error says why).
+// photos than wanted and what may help: the search results ran out (and
+// how they were used), or downloads failed (a rerun tries them again);
+// nothing when it is not short.
 func shortfall(c crawl.ClassReport, size string) []string {
 	if c.Kept >= c.Wanted || (!c.Exhausted && c.Failed == 0) {
 		return nil

@@ -158,6 +158,9 @@ type Server struct {
 	// AlwaysJSONP wraps answers in jsonFlickrApi(...) even with
 	// nojsoncallback=1.
 	AlwaysJSONP bool
+	// Licenses, when not nil, is this server's answer to
+	// flickr.photos.licenses.getInfo instead of the package's Licenses.
+	Licenses []License
 
 	mu          sync.Mutex
 	byText      map[string][]string // lower-cased search text → photo ids
@@ -370,7 +373,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.writeAPI(w, r, fail(100, ""), jsonp, f)
 		return
 	case q.Get("method") == MethodLicenses:
-		s.writeAPI(w, r, licensesAnswer(), jsonp, f)
+		s.writeAPI(w, r, s.licensesAnswer(), jsonp, f)
 		return
 	case q.Get("method") != MethodSearch:
 		s.writeAPI(w, r, fail(112, fmt.Sprintf("Method %q not found", q.Get("method"))), jsonp, f)
@@ -390,10 +393,15 @@ func fail(code int, msg string) map[string]any {
 	return map[string]any{"stat": "fail", "code": code, "message": msg}
 }
 
-// licensesAnswer builds a flickr.photos.licenses.getInfo answer from Licenses.
-func licensesAnswer() map[string]any {
-	list := make([]map[string]any, len(Licenses))
-	for i, l := range Licenses {
+// licensesAnswer builds a flickr.photos.licenses.getInfo answer from the
+// server's Licenses, or the package's.
+func (s *Server) licensesAnswer() map[string]any {
+	licenses := Licenses
+	if s.Licenses != nil {
+		licenses = s.Licenses
+	}
+	list := make([]map[string]any, len(licenses))
+	for i, l := range licenses {
 		list[i] = map[string]any{"id": l.ID, "name": l.Name, "url": l.URL}
 	}
 	return map[string]any{"stat": "ok", "licenses": map[string]any{"license": list}}
