@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts JupyterLab on the project's notebooks with the GoNB (Go) kernel.
 #
-# Usage: kernel_setup/lab.sh [--port=N] [JUPYTER LAB OPTIONS …]
+# Usage: kernel_setup/lab.sh [--port N] [JUPYTER LAB OPTIONS …]
 #
 # Runs kernel_setup/setup.sh first when something is missing. Listens on
 # 127.0.0.1 only (port 8888, or a free one when that is taken), with a fresh
@@ -21,15 +21,22 @@ export JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 # Terminals opened in JupyterLab find go, gonb, goimports and gopls too.
 export PATH="$REPO/.tools/bin:$PATH"
 
-# --port=N among the arguments picks the port (it is not passed twice).
+# --port=N (or --port N) among the arguments picks the port (it is not
+# passed twice).
 want_port=""
 pass_args=()
-for a in "$@"; do
-  case "$a" in
-    --port=*) want_port="${a#--port=}" ;;
-    *) pass_args+=("$a") ;;
+while (($#)); do
+  case "$1" in
+    --port=*) want_port="${1#--port=}" ;;
+    --port) want_port="${2:-}"; shift ;;
+    *) pass_args+=("$1") ;;
   esac
+  shift
 done
+if [[ -n "$want_port" && ! "$want_port" =~ ^[0-9]+$ ]]; then
+  echo "kernel_setup/lab.sh: --port needs a number, got \"$want_port\"" >&2
+  exit 2
+fi
 
 read -r PORT TOKEN < <(WANT_PORT="$want_port" "$VENV/bin/python" - <<'PY'
 import os, secrets, socket

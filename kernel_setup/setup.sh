@@ -157,11 +157,15 @@ do_venv() {
     ok "virtual environment already installed"
     return
   fi
-  # Other requirements, another interpreter, a moved checkout (the venv's
-  # scripts name its old path) or an interrupted install: start again (pip's
-  # cache makes it quick).
-  rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
+  # Another interpreter, or a moved or copied checkout (the venv's scripts
+  # name the path it was made at, so its pip would be another checkout's):
+  # start again. Otherwise (other requirements, an interrupted install) pip
+  # brings the existing one up to date.
+  if [[ "$("$VENV/bin/python" --version 2>&1)" != "$("$PYTHON" --version 2>&1)" ]] ||
+    ! "$VENV/bin/pip" --version 2>/dev/null | grep -qF "$VENV/lib/"; then
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+  fi
   if ! "$VENV/bin/pip" install -q --disable-pip-version-check \
     -r "$SETUP_DIR/requirements.txt" -c "$SETUP_DIR/constraints.txt" >"$LOG" 2>&1; then
     cat "$LOG"
