@@ -17,7 +17,7 @@ import (
 )
 
 // ErrRateLimited matches (errors.Is) the error that stops a crawl when
-// Flickr answers 429 or 503 with a Retry-After longer than
+// Flickr answers 429 or a 5xx with a Retry-After longer than
 // Config.MaxRetryAfter. Photos kept until then stay; a rerun resumes.
 var ErrRateLimited = errors.New("rate limited by Flickr")
 

@@ -27,8 +27,8 @@ type Config struct {
 	Epochs int `json:"epochs"`
 	// BatchSize is the number of images per training step. Each epoch
 	// trains on whole batches only: the last len%BatchSize images of the
-	// epoch's shuffled order (a different few each epoch) wait for the next
-	// one, which keeps one compiled graph per run.
+	// epoch's shuffled order (a different few each epoch) are left out of
+	// it, which keeps one compiled graph per run.
 	BatchSize int `json:"batch_size"`
 	// LearningRate, Rho, Epsilon and Decay configure RMSprop as the course's
 	// Keras RMSprop(lr, rho, epsilon, decay) does (see rmsProp): a ← ρ·a +

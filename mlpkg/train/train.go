@@ -95,7 +95,8 @@ type Result struct {
 	// History holds every epoch trained so far, including earlier runs that this one resumed.
 	History []Epoch
 	// Best is the epoch saved in best/: the one with the highest validation
-	// accuracy, or the last one when nothing is held out for validation.
+	// accuracy (of equals, the lowest validation loss), or the last one when
+	// nothing is held out for validation.
 	Best Epoch
 	// Test is the evaluation of best/ on the test split, made once when
 	// training ends (nil when interrupted).
