@@ -7,11 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -53,7 +52,12 @@ func runCrawl(args []string) error {
 		cfg.Progress = progressBars(os.Stderr)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C: finish writing what is downloaded; a second one stops at once
+	// (files are renamed into place complete, and the manifest repairs a
+	// torn last line).
+	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
+		fmt.Fprintln(os.Stderr, "\nstopping: keeping the photos downloaded so far (press Ctrl-C again to stop now)")
+	})
 	defer stop()
 	rep, err := crawl.Run(ctx, cfg)
 	if rep != nil {

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 )
 
 func init() {
@@ -26,7 +25,7 @@ func runImportFashion(args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := sigctx.Notify(context.Background(), nil) // a second Ctrl-C stops at once
 	defer stop()
 	sum, err := fashion.Import(ctx, cfg)
 	if errors.Is(err, context.Canceled) {

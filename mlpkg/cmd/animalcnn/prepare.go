@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
@@ -32,7 +31,7 @@ func runPrepare(args []string) error {
 	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
 		return fmt.Errorf("-size %d: %w", cfg.ImageSize, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := sigctx.Notify(context.Background(), nil) // a second Ctrl-C stops at once
 	defer stop()
 	sum, err := dataset.Prepare(ctx, cfg)
 	if errors.Is(err, context.Canceled) {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
@@ -53,7 +54,7 @@ func runServe(args []string) error {
 	}
 	// The first Ctrl-C (or SIGTERM) starts a graceful shutdown; signals are
 	// no longer caught after it, so a second Ctrl-C ends the process at once.
-	ctx, stop := serve.SignalContext(context.Background(), func(os.Signal) {
+	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
 		fmt.Printf("Stopping: finishing the requests in progress (at most %s); press Ctrl-C again to stop now\n", cfg.ShutdownTimeout)
 	})
 	defer stop()

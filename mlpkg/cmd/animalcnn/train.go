@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -43,7 +42,11 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C: stop after the current step and save; a second one stops at once
+	// (the last saved snapshot stays: snapshots are replaced atomically).
+	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
+		fmt.Fprintln(os.Stderr, "\nstopping after this step to save a checkpoint (press Ctrl-C again to stop now)")
+	})
 	defer stop()
 
 	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
@@ -25,7 +26,7 @@ func main() {
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cl := fake.New()
 	cl.Delay = *delay
-	ctx, stop := serve.SignalContext(context.Background(), nil) // a second Ctrl-C stops at once
+	ctx, stop := sigctx.Notify(context.Background(), nil) // a second Ctrl-C stops at once
 	defer stop()
 	if err := serve.ListenAndServe(ctx, cfg, cl); err != nil {
 		fmt.Fprintln(os.Stderr, "fakeserve:", err)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package serve
+package sigctx
 
 import (
 	"bufio"
@@ -16,18 +16,18 @@ import (
 	"time"
 )
 
-// TestSignalContextSecondSignalKills runs this test binary again as a
+// TestNotifySecondSignalKills runs this test binary again as a
 // "server" that shuts down slowly after the first SIGTERM, and checks that a
 // second SIGTERM ends it at once, by the signal's default action. (SIGTERM
 // rather than Ctrl-C's SIGINT, which a shell without job control makes its
 // background jobs ignore: an ignored signal stays ignored.)
-func TestSignalContextSecondSignalKills(t *testing.T) {
-	if os.Getenv("SERVE_SIGNAL_CHILD") == "1" {
+func TestNotifySecondSignalKills(t *testing.T) {
+	if os.Getenv("SIGCTX_CHILD") == "1" {
 		if signal.Ignored(syscall.SIGTERM) {
 			fmt.Println("SIGTERM is ignored")
 			os.Exit(0)
 		}
-		ctx, stop := SignalContext(context.Background(), func(sig os.Signal) { fmt.Println("first signal:", sig) })
+		ctx, stop := Notify(context.Background(), func(sig os.Signal) { fmt.Println("first signal:", sig) })
 		defer stop()
 		fmt.Println("ready")
 		<-ctx.Done()
@@ -36,8 +36,8 @@ func TestSignalContextSecondSignalKills(t *testing.T) {
 		fmt.Println("survived the second signal")
 		os.Exit(0)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSignalContextSecondSignalKills$")
-	cmd.Env = append(os.Environ(), "SERVE_SIGNAL_CHILD=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNotifySecondSignalKills$")
+	cmd.Env = append(os.Environ(), "SIGCTX_CHILD=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -87,9 +87,9 @@ func TestSignalContextSecondSignalKills(t *testing.T) {
 	}
 }
 
-// TestSignalContextStop checks that stop cancels the context.
-func TestSignalContextStop(t *testing.T) {
-	ctx, stop := SignalContext(context.Background(), func(os.Signal) { t.Error("no signal was sent") })
+// TestNotifyStop checks that stop cancels the context.
+func TestNotifyStop(t *testing.T) {
+	ctx, stop := Notify(context.Background(), func(os.Signal) { t.Error("no signal was sent") })
 	stop()
 	<-ctx.Done()
 	stop() // twice is fine
