@@ -22,12 +22,12 @@ type License struct {
 	URL  string // empty for All Rights Reserved
 }
 
-// Licenses are the license ids flickr.photos.licenses.getInfo listed before
+// BuiltinLicenses are the license ids flickr.photos.licenses.getInfo listed before
 // Flickr added the Creative Commons 4.0 licenses in 2025: the fallback names
 // when a manifest entry does not carry its license's name (manifests written
 // before, or the answer could not be fetched). Run asks Flickr for the
 // current list.
-var Licenses = map[string]License{
+var BuiltinLicenses = map[string]License{
 	"0":  {"0", "All Rights Reserved", ""},
 	"1":  {"1", "CC BY-NC-SA 2.0", "https://creativecommons.org/licenses/by-nc-sa/2.0/"},
 	"2":  {"2", "CC BY-NC 2.0", "https://creativecommons.org/licenses/by-nc/2.0/"},
@@ -41,18 +41,18 @@ var Licenses = map[string]License{
 	"10": {"10", "Public Domain Mark 1.0", "https://creativecommons.org/publicdomain/mark/1.0/"},
 }
 
-// CCLicenseIDs are the Creative Commons license ids of Licenses: the six CC
+// CCLicenseIDs are the Creative Commons license ids of BuiltinLicenses: the six CC
 // 2.0 licenses and CC0. "-license cc" falls back to them when Flickr's
 // license list cannot be fetched; otherwise it takes every license whose URL
-// IsCreativeCommons.
+// License.IsCreativeCommons.
 var CCLicenseIDs = []string{"1", "2", "3", "4", "5", "6", "9"}
 
-// IsCreativeCommons reports whether a license URL is a Creative Commons
-// license (https://creativecommons.org/licenses/...) or the CC0 dedication
+// IsCreativeCommons reports whether l is a Creative Commons license (its URL
+// is https://creativecommons.org/licenses/...) or the CC0 dedication
 // (.../publicdomain/zero/...). The Public Domain Mark is not a license and
 // does not count.
-func IsCreativeCommons(licenseURL string) bool {
-	u, err := url.Parse(strings.TrimSpace(licenseURL))
+func (l License) IsCreativeCommons() bool {
+	u, err := url.Parse(strings.TrimSpace(l.URL))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return false
 	}
@@ -67,7 +67,7 @@ func IsCreativeCommons(licenseURL string) bool {
 func ccIDs(list []License) []string {
 	var ids []string
 	for _, l := range list {
-		if IsCreativeCommons(l.URL) {
+		if l.IsCreativeCommons() {
 			ids = append(ids, l.ID)
 		}
 	}
@@ -100,7 +100,7 @@ func expandLicenses(want, cc []string) []string {
 // LicenseInfo returns the license for a Flickr license id; unknown ids get
 // a generic name pointing at Flickr's license list.
 func LicenseInfo(id string) License {
-	if l, ok := Licenses[id]; ok {
+	if l, ok := BuiltinLicenses[id]; ok {
 		return l
 	}
 	return License{ID: id, Name: "Flickr license " + id, URL: "https://www.flickr.com/services/api/flickr.photos.licenses.getInfo.html"}

@@ -95,7 +95,7 @@ type Config struct {
 	Size string
 	// Licenses restricts results to these Flickr license ids (empty: any).
 	// "cc" stands for every Creative Commons license (CC BY..., CC0; see
-	// IsCreativeCommons) in the list flickr.photos.licenses.getInfo gives,
+	// License.IsCreativeCommons) in the list flickr.photos.licenses.getInfo gives,
 	// or CCLicenseIDs when that list cannot be fetched.
 	Licenses []string
 	// Sort is the search order ("relevance").

@@ -167,7 +167,7 @@ func TestParseLicenses(t *testing.T) {
 		t.Errorf("CC ids %v", got)
 	}
 	var static []License
-	for _, l := range Licenses {
+	for _, l := range BuiltinLicenses {
 		static = append(static, l)
 	}
 	if got := ccIDs(static); !slices.Equal(got, CCLicenseIDs) {
@@ -181,8 +181,8 @@ func TestParseLicenses(t *testing.T) {
 		"https://creativecommons.org.evil.example/licenses/x/": false,
 		"": false,
 	} {
-		if IsCreativeCommons(u) != want {
-			t.Errorf("IsCreativeCommons(%q) = %v", u, !want)
+		if (License{URL: u}).IsCreativeCommons() != want {
+			t.Errorf("License{URL: %q}.IsCreativeCommons() = %v", u, !want)
 		}
 	}
 	if _, err := parseLicenses([]byte(`{"stat":"fail","code":112,"message":"Method not found"}`)); err == nil {

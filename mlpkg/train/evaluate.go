@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -33,6 +34,11 @@ type Evaluation struct {
 	Probabilities [][]float32 `json:"-"`
 }
 
+// ErrNaNOutputs is wrapped by the error of Evaluate and NewEvaluation when
+// the model's outputs are not numbers: its weights are NaN, usually because
+// its training diverged (see ErrDiverged).
+var ErrNaNOutputs = errors.New("the model's outputs are not numbers (NaN): its weights are broken, usually by a training that diverged")
+
 // Evaluate classifies n images (consecutive HWC uint8 RGB, see
 // imageio.ToRGB) with c and compares them to labels.
 func Evaluate(c *model.Classifier, classes []string, images []uint8, labels []int32) (*Evaluation, error) {
@@ -62,7 +68,7 @@ func NewEvaluation(classes []string, labels []int32, probs [][]float32) (*Evalua
 			return nil, fmt.Errorf("evaluate: image %d has label %d and %d probabilities for %d classes", i, t, len(p), k)
 		}
 		if slices.ContainsFunc(p, func(v float32) bool { return math.IsNaN(float64(v)) }) {
-			return nil, fmt.Errorf("evaluate: image %d: the model's outputs are not numbers (NaN): %w", i, ErrDiverged)
+			return nil, fmt.Errorf("evaluate: image %d: %w", i, ErrNaNOutputs)
 		}
 		best := 0
 		for j := range p {

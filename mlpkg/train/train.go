@@ -64,8 +64,8 @@ func (s Start) Split() string {
 }
 
 // ErrDiverged is wrapped by the error Train returns when the training loss
-// stops being a finite number (Keras' TerminateOnNaN), and by Evaluate when a
-// model's outputs are not numbers. The weights are then lost: Train stops
+// stops being a finite number (Keras' TerminateOnNaN), or the model's
+// outputs on the validation photos do (ErrNaNOutputs). Train then stops
 // without saving them, so the checkpoint directory keeps what it had before
 // (the previous epoch's snapshots, or nothing).
 var ErrDiverged = errors.New("training diverged")
@@ -277,7 +277,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		}
 		if val.N > 0 {
 			eval, err := Evaluate(classifier, ds.Meta.Classes, val.Images, val.Labels)
-			if errors.Is(err, ErrDiverged) {
+			if errors.Is(err, ErrNaNOutputs) {
 				return nil, divergedError(dir, fmt.Sprintf("epoch %d: the model's outputs on the validation photos are not numbers", epoch+1))
 			} else if err != nil {
 				return nil, err

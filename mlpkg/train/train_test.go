@@ -579,8 +579,8 @@ func TestEvaluationMetrics(t *testing.T) {
 		t.Fatal("out-of-range label accepted")
 	}
 	nan := float32(math.NaN())
-	if _, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.5, .5}, {nan, nan}}); !errors.Is(err, ErrDiverged) {
-		t.Fatalf("NaN probabilities: err %v, want ErrDiverged", err)
+	if _, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.5, .5}, {nan, nan}}); !errors.Is(err, ErrNaNOutputs) {
+		t.Fatalf("NaN probabilities: err %v, want ErrNaNOutputs", err)
 	}
 }
 
