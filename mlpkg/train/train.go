@@ -66,7 +66,7 @@ func (s Start) Split() string {
 // ErrDiverged is wrapped by the error Train returns when the training loss
 // stops being a finite number (Keras' TerminateOnNaN), or the model's
 // outputs on the validation photos do (ErrNaNOutputs). Train then stops
-// without saving them, so the checkpoint directory keeps what it had before
+// without saving the broken weights, so the checkpoint directory keeps what it had before
 // (the previous epoch's snapshots, or nothing).
 var ErrDiverged = errors.New("training diverged")
 
