@@ -66,8 +66,8 @@ func (s Start) Split() string {
 // ErrDiverged is wrapped by the error Train returns when the training loss
 // stops being a finite number (Keras' TerminateOnNaN), or the model's
 // outputs on the validation photos do (ErrNaNOutputs). Train then stops
-// without saving the broken weights, so the checkpoint directory keeps what it had before
-// (the previous epoch's snapshots, or nothing).
+// without saving the broken weights, so the checkpoint directory keeps what
+// it had before (the previous epoch's snapshots, or nothing).
 var ErrDiverged = errors.New("training diverged")
 
 // Options are the non-hyperparameter inputs of Train.
