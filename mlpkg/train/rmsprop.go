@@ -24,6 +24,10 @@ const rmsPropScope = "rmsprop"
 //	a ← ρ·a + (1−ρ)·g²
 //	w ← w − lr·g / (√a + ε)
 //
+// (Standalone Keras 2, the course's, adds ε outside the square root, as
+// here; tf.keras and Keras 3 add it inside, √(a + ε), which differs only
+// while a is below about ε.)
+//
 // GoMLX's optimizers.RMSProp is Adam without the first moment: it also
 // divides a by Adam's bias correction (1−ρᵗ), which makes its first steps up
 // to 1/√(1−ρ) ≈ 3.2 times smaller than Keras'. The learning rate is the
