@@ -136,7 +136,8 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 			fmt.Fprintf(Output, "train: %s holds a model of another dataset: starting a new run that replaces it\n", p.Checkpoint)
 			cfg.Fresh = true
 		} else if err := train.CheckResume(meta.Hyperparameters, cfg); err != nil {
-			fmt.Fprintf(Output, "train: %s holds a run that cannot be resumed (%v): starting a new run that replaces it\n", p.Checkpoint, err)
+			// CheckResume's reasons follow "holds a run": "trained with -seed 1, not 2".
+			fmt.Fprintf(Output, "train: %s holds a run %v, which cannot be resumed: starting a new run that replaces it\n", p.Checkpoint, err)
 			cfg.Fresh = true
 		}
 	}

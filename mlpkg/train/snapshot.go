@@ -146,7 +146,8 @@ func readState(dir, name string) (st state, ok bool, err error) {
 // the settings that decide which images are trained on and in which batches
 // (validation hold-out, seed, batch size) must not change, and a run of an
 // older version (one that picked its best epoch on the test split, or
-// trained with GoMLX's bias-corrected RMSProp) is not resumed.
+// trained with GoMLX's bias-corrected RMSProp) is not resumed. The error's
+// text completes "… holds a run ", e.g. "trained with -seed 1, not 2".
 func CheckResume(hp map[string]any, cfg Config) error {
 	if _, ok := hp["validation_fraction"]; !ok || hp["optimizer"] != optimizerName {
 		return errOldRun
