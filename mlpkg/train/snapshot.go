@@ -168,7 +168,7 @@ func CheckResume(hp map[string]any, cfg Config) error {
 }
 
 // errOldRun is CheckResume's answer for a run of an older version.
-var errOldRun = errors.New("of an older version (best epoch picked on the test split, or another RMSprop)")
+var errOldRun = errors.New("made by an older version of this code (which picked the best epoch on the test split, or trained with another RMSprop)")
 
 // startMeta returns the metadata for a run in dir: the existing one when dir
 // holds a run on the same dataset and architecture (resumed is then true), a
