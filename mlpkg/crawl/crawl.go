@@ -212,9 +212,13 @@ type download struct {
 }
 
 // fill searches and downloads until the folder holds PerClass photos or
-// the results run out. An error stops it (ctx's, a rate limit, a local write
-// failure): the downloads in flight are then cancelled, keeping those
-// already complete, so that files and manifest agree.
+// the results run out. Downloads run concurrently, but are settled (kept,
+// or discarded) in search order, so what is kept, and which of two identical
+// photos, does not depend on which download finished first: the first
+// PerClass good photos in search order. An error stops it (ctx's, a rate
+// limit, a local write failure): the downloads in flight are then
+// cancelled, keeping those already complete, so that files and manifest
+// agree.
 func (s *classState) fill(ctx context.Context) error {
 	c := s.c
 	want := c.cfg.PerClass
@@ -224,8 +228,15 @@ func (s *classState) fill(ctx context.Context) error {
 	s.page, s.morePages = 1, true
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan download, c.cfg.Concurrency)
-	inflight := 0
+	// Download number seq (in search order) reports on results; settled
+	// counts the downloads settled, pending those finished out of turn.
+	type finished struct {
+		seq int
+		d   download
+	}
+	results := make(chan finished, c.cfg.Concurrency)
+	started, settled := 0, 0
+	pending := map[int]download{}
 	var fatal error
 	stop := func(err error) {
 		if fatal == nil {
@@ -234,7 +245,7 @@ func (s *classState) fill(ctx context.Context) error {
 		}
 	}
 	for {
-		for fatal == nil && ctx.Err() == nil && s.kept+inflight < want && inflight < c.cfg.Concurrency {
+		for fatal == nil && ctx.Err() == nil && s.kept+started-settled < want && started-settled < c.cfg.Concurrency {
 			p, ok, err := s.next(ctx)
 			if err != nil {
 				stop(err)
@@ -249,17 +260,22 @@ func (s *classState) fill(ctx context.Context) error {
 				break
 			}
 			if start {
-				inflight++
-				go func() { results <- c.download(dctx, s.dir, p) }()
+				seq := started
+				started++
+				go func() { results <- finished{seq, c.download(dctx, s.dir, p)} }()
 			}
 		}
-		if inflight == 0 {
+		if started == settled {
 			break
 		}
-		d := <-results
-		inflight--
-		if err := s.finish(d); err != nil {
-			stop(err)
+		f := <-results
+		pending[f.seq] = f.d
+		for d, ok := pending[settled]; ok; d, ok = pending[settled] {
+			delete(pending, settled)
+			settled++
+			if err := s.finish(d); err != nil {
+				stop(err)
+			}
 		}
 	}
 	if fatal != nil {

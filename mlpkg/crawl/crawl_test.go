@@ -614,6 +614,42 @@ func TestLocalWriteFailureStopsCrawl(t *testing.T) {
 	}
 }
 
+// TestSettledInSearchOrder checks that concurrent downloads are settled in
+// search order: of two identical photos the first result is kept even when
+// its copy finishes downloading first, and the photos kept are the first
+// good ones in search order.
+func TestSettledInSearchOrder(t *testing.T) {
+	f := newFixture(t)
+	same := jpegBytes(t, flickrtest.Generate("same", 150, 150))
+	photos := f.fake.Add("monkey",
+		flickrtest.Photo{Title: "original", Data: same},
+		flickrtest.Photo{Title: "re-upload", Data: same},
+	)
+	f.fake.AddGenerated("monkey", 4)
+	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Delay: 300 * time.Millisecond})
+	f.cfg.Concurrency = 4
+	f.cfg.PerClass = 3
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if len(c.Rejected) != 1 || c.Rejected[0].ID != photos[1].ID || c.Rejected[0].Reason != ReasonDuplicate {
+		t.Errorf("rejected %+v, want the re-upload %s as a duplicate", c.Rejected, photos[1].ID)
+	}
+	entries, err := ReadManifest(f.classDir("monkey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, e := range entries {
+		kept = append(kept, e.Title)
+	}
+	if len(kept) != 3 || kept[0] != "original" {
+		t.Errorf("kept %v in this order, want the original first, then the next results", kept)
+	}
+}
+
 func TestDuplicatesAndUnavailable(t *testing.T) {
 	f := newFixture(t)
 	same := jpegBytes(t, flickrtest.Generate("same", 150, 150))

@@ -131,7 +131,9 @@ type Fault struct {
 	Code       int    // API only: answer stat=fail with this Flickr code
 	Message    string // with Code (a default message per code otherwise)
 	Hang       bool   // send nothing until the client gives up (at most a minute)
-	Truncate   bool   // declare the full Content-Length, send half, close
+	// Delay, when set alone, answers normally after waiting that long.
+	Delay    time.Duration
+	Truncate bool // declare the full Content-Length, send half, close
 	// Body, when set, is sent with status 200 instead of the real answer
 	// (e.g. an HTML page instead of an image), as ContentType.
 	Body        []byte
@@ -523,6 +525,13 @@ func stringifyNumbers(v any) any {
 // applyFault handles faults that replace the answer; it reports whether
 // the request was answered.
 func applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	if f.Delay > 0 {
+		select {
+		case <-r.Context().Done():
+			return true
+		case <-time.After(f.Delay):
+		}
+	}
 	switch {
 	case f.Hang:
 		select {
