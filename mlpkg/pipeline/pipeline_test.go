@@ -547,3 +547,23 @@ func TestStandInNearDuplicatePair(t *testing.T) {
 		t.Errorf("edited size %v", b)
 	}
 }
+
+// TestShowDisplayDemo checks the setup notebook's demo of the display
+// helpers, through their plain-text rendering outside a notebook.
+func TestShowDisplayDemo(t *testing.T) {
+	var out strings.Builder
+	display.Output = &out
+	defer func() { display.Output = os.Stdout }()
+	images, epochs, err := ShowDisplayDemo(true)
+	if err != nil || images != 6 || epochs != 8 {
+		t.Fatalf("ShowDisplayDemo(quick) = %d images, %d epochs, %v; want 6, 8", images, epochs, err)
+	}
+	if images, epochs, _ := ShowDisplayDemo(false); images != 12 || epochs != 20 {
+		t.Errorf("ShowDisplayDemo(full) = %d images, %d epochs; want 12, 20", images, epochs)
+	}
+	for _, want := range []string{"monkey #2", "crow #1", "Loss (made-up numbers)", "77.8%", "88.0%"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the demo's text lacks %q:\n%s", want, out.String())
+		}
+	}
+}

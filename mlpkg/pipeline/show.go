@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"image"
+	"image/color"
 	"strconv"
 	"strings"
 
@@ -82,4 +84,51 @@ func thousands(n int) string {
 		s = s[:i] + "\u2009" + s[i:]
 	}
 	return s
+}
+
+// ShowDisplayDemo shows made-up data with each display helper, for the setup
+// check notebook: a grid of colour-gradient stand-ins for photos (4 per
+// class, 2 with quick), a loss curve over 20 epochs (8 with quick), a
+// confusion matrix (21 of 27 right) and class probabilities. It returns how
+// many images and epochs it showed.
+func ShowDisplayDemo(quick bool) (images, epochs int, err error) {
+	classes := []string{"monkey", "boar", "crow"}
+	colors := []color.RGBA{{200, 120, 60, 255}, {120, 90, 60, 255}, {40, 40, 60, 255}}
+	perClass, epochs := 4, 20
+	if quick {
+		perClass, epochs = 2, 8
+	}
+	var pictures []image.Image
+	var captions []string
+	for i, name := range classes {
+		for k := range perClass {
+			pictures = append(pictures, gradient(50, colors[i]))
+			captions = append(captions, fmt.Sprintf("%s #%d", name, k+1))
+		}
+	}
+	if err := display.ImageGrid(pictures, captions, 6, 64); err != nil {
+		return 0, 0, fmt.Errorf("display demo: %w", err)
+	}
+	loss, validation := display.Series{Name: "train"}, display.Series{Name: "validation"}
+	for e := 1; e <= epochs; e++ {
+		loss.Y = append(loss.Y, 1.1/float64(e)+0.05)
+		validation.Y = append(validation.Y, 1.2/float64(e)+0.15)
+	}
+	display.LinePlot("Loss (made-up numbers)", "epoch", "loss", loss, validation)
+	display.ConfusionMatrix(classes, [][]int{{8, 1, 1}, {1, 6, 1}, {0, 2, 7}})
+	display.Probabilities(classes, []float64{0.07, 0.88, 0.05})
+	return len(pictures), epochs, nil
+}
+
+// gradient returns a size×size image fading from black to c, a stand-in
+// for a photo.
+func gradient(size int, c color.RGBA) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	for y := range size {
+		for x := range size {
+			f := float64(x+y) / float64(2*size)
+			img.Set(x, y, color.RGBA{uint8(f * float64(c.R)), uint8(f * float64(c.G)), uint8(f * float64(c.B)), 255})
+		}
+	}
+	return img
 }
