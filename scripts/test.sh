@@ -5,7 +5,7 @@
 #      (Debian packages, JupyterLab venv with numpy, GoNB, Chromium and
 #      playwright-core) and kernel_setup/pjrt_cpu.sh (the XLA CPU plugin, so
 #      tests run on both the pure-Go and the XLA CPU backends);
-#   2. gofmt and go vet;
+#   2. gofmt, go vet and staticcheck;
 #   3. go test ./... (unit, CLI end-to-end, training on every installed
 #      backend, the web app's browser test), then -race on the concurrent
 #      packages and a short fuzz run of the upload path;
@@ -31,12 +31,14 @@ export PATH="$REPO/.venv/bin:$REPO/.tools/bin:$PATH"
 # The tests use the built-in dataset, whatever classes this shell picked.
 unset ANIMALCNN_CLASSES
 
-step "gofmt and go vet"
+step "gofmt, go vet and staticcheck"
 unformatted="$(gofmt -l mlpkg bench)"
 if [[ -n "$unformatted" ]]; then
   echo "not gofmt-ed:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+# staticcheck at a pinned version (go run fetches and caches it).
+go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
 
 step "go test ./..."
 go test -count=1 -timeout 25m ./...

@@ -510,7 +510,7 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 		}
 		d.format, d.w, d.h = format, img.Bounds().Dx(), img.Bounds().Dy()
 		if isPlaceholder("", int64(len(f.body)), d.w, d.h, c.cfg.Placeholders) {
-			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("Flickr's placeholder (%d bytes, %dx%d)", len(f.body), d.w, d.h)}
+			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("the placeholder Flickr serves for unavailable photos (%d bytes, %dx%d)", len(f.body), d.w, d.h)}
 		}
 		return nil
 	})

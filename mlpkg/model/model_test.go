@@ -363,11 +363,11 @@ func TestInitIsKerasGlorot(t *testing.T) {
 		"dense2": math.Sqrt(6 / float64(cfg.DenseUnits+cfg.NumClasses)),
 	}
 	seen := 0
-	ctx.EnumerateVariables(func(v *context.Variable) {
+	for v := range ctx.IterVariables() {
 		layer := v.Scope()[strings.LastIndex(v.Scope(), context.ScopeSeparator)+1:]
 		limit, ok := limits[layer]
 		if !ok {
-			return
+			continue
 		}
 		maxAbs := 0.0
 		for _, w := range tensors.MustCopyFlatData[float32](v.MustValue()) {
@@ -385,7 +385,7 @@ func TestInitIsKerasGlorot(t *testing.T) {
 				t.Errorf("%s biases start at %v, want 0", layer, maxAbs)
 			}
 		}
-	})
+	}
 	if seen != len(limits) {
 		t.Errorf("checked %d weight variables, want %d", seen, len(limits))
 	}

@@ -77,11 +77,11 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 func metricVariables(gctx *mlctx.Context) []*mlctx.Variable {
 	var vars []*mlctx.Variable
 	prefix := mlctx.RootScope + metrics.Scope
-	gctx.EnumerateVariables(func(v *mlctx.Variable) {
+	for v := range gctx.IterVariables() {
 		if v.Scope() == prefix || strings.HasPrefix(v.Scope(), prefix+mlctx.ScopeSeparator) {
 			vars = append(vars, v)
 		}
-	})
+	}
 	return vars
 }
 
