@@ -133,8 +133,9 @@ type Choice struct {
 // (or not compiled in). Its message lists the available backends and how to
 // install the others.
 type NotAvailableError struct {
-	// Requested is the spec asked for.
-	Requested string
+	// Requested is the spec asked for, and From where it came from when not
+	// an argument ("$GOMLX_BACKEND").
+	Requested, From string
 	// Reason says what is missing.
 	Reason string
 	// Backends is the state of every backend on this machine.
@@ -151,7 +152,11 @@ func (e *NotAvailableError) Error() string {
 			install = append(install, in.Name+": "+in.Install)
 		}
 	}
-	msg := fmt.Sprintf("backend %q is not available: %s; available: %s", e.Requested, e.Reason, strings.Join(avail, ", "))
+	from := ""
+	if e.From != "" {
+		from = " (from " + e.From + ")"
+	}
+	msg := fmt.Sprintf("backend %q%s is not available: %s; available: %s", e.Requested, from, e.Reason, strings.Join(avail, ", "))
 	if len(install) > 0 {
 		msg += "; to install the others: " + strings.Join(install, "; ")
 	}
@@ -273,6 +278,21 @@ func canonicalXLAName(plugin string) string {
 // threads), which cannot deadlock and measured the same speed and memory;
 // ops_sequential cannot deadlock either but is 30 % slower.
 const goConfig = "go:parallelism=-1"
+
+// goSpec is the pure-Go backend's configuration for the options asked for
+// ("" for none): parallelism=-1 (see goConfig) unless they set one.
+func goSpec(options string) string {
+	var opts []string
+	for _, o := range strings.Split(options, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			opts = append(opts, o)
+		}
+	}
+	if !slices.ContainsFunc(opts, func(o string) bool { return strings.HasPrefix(o, "parallelism=") }) {
+		opts = append([]string{"parallelism=-1"}, opts...)
+	}
+	return "go:" + strings.Join(opts, ",")
+}
 
 // create makes the backend of c, turning GoMLX panics into errors.
 func create(c Choice) (b backends.Backend, err error) {
@@ -583,12 +603,17 @@ func (e *env) available() []Info {
 
 // resolve turns a spec into the choices New tries in order (one unless the
 // spec was automatic).
-func (e *env) resolve(spec string) ([]Choice, error) {
+func (e *env) resolve(spec string) (_ []Choice, err error) {
 	source := "argument"
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		spec = strings.TrimSpace(e.getenv(EnvBackend))
 		source = EnvBackend
+		defer func() {
+			if na, ok := errors.AsType[*NotAvailableError](err); ok {
+				na.From = "$" + EnvBackend // say where a bad spec came from
+			}
+		}()
 	}
 	if spec == "" || spec == "auto" {
 		return e.auto(), nil
@@ -600,10 +625,7 @@ func (e *env) resolve(spec string) ([]Choice, error) {
 	}
 	switch name {
 	case Go:
-		if spec == Go {
-			spec = goConfig
-		}
-		return []Choice{{Name: Go, Config: spec, Source: source}}, nil
+		return []Choice{{Name: Go, Config: goSpec(config), Source: source}}, nil
 	case "xla", "stablehlo", "shlo", "hlo":
 	default:
 		return nil, e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, or a PJRT plugin path)", name))

@@ -60,10 +60,18 @@ func TestGoAlwaysAvailable(t *testing.T) {
 	if err != nil || cs[0].Config != goConfig || cs[0].Source != "argument" {
 		t.Fatalf(`resolve("go") = %+v, %v`, cs, err)
 	}
-	// Asking for "go" gets the deadlock-free pool; explicit options pass through to simplego.
-	cs, err = e.resolve("go:parallelism=2")
-	if err != nil || cs[0].Name != Go || cs[0].Config != "go:parallelism=2" {
-		t.Fatalf(`resolve("go:parallelism=2") = %+v, %v`, cs, err)
+	// Asking for "go" gets the deadlock-free pool, with other options too;
+	// an explicit parallelism passes through to simplego.
+	for spec, want := range map[string]string{
+		"go:parallelism=2":                "go:parallelism=2",
+		"go:":                             "go:parallelism=-1",
+		"go:dotgeneral_large":             "go:parallelism=-1,dotgeneral_large",
+		"go:ops_sequential,parallelism=4": "go:ops_sequential,parallelism=4",
+	} {
+		cs, err = e.resolve(spec)
+		if err != nil || cs[0].Name != Go || cs[0].Config != want {
+			t.Errorf("resolve(%q) = %+v, %v; want config %q", spec, cs, err, want)
+		}
 	}
 	e.hasXLA = false
 	if cs, err := e.resolve(""); err != nil || names(cs)[0] != Go {
@@ -80,6 +88,14 @@ func TestEnvVarChoosesBackend(t *testing.T) {
 	}
 	if len(cs) != 1 || cs[0].Name != Go || cs[0].Source != EnvBackend {
 		t.Fatalf("GOMLX_BACKEND=go gave %+v", cs)
+	}
+	// A bad value says where it came from; a bad argument does not.
+	bad := fakeEnv(t, map[string]string{EnvBackend: "nonsense"})
+	if _, err := bad.resolve(""); err == nil || !strings.Contains(err.Error(), `"nonsense" (from $GOMLX_BACKEND) is not available`) {
+		t.Errorf("GOMLX_BACKEND=nonsense: %v", err)
+	}
+	if _, err := bad.resolve("nonsense"); err == nil || strings.Contains(err.Error(), "GOMLX_BACKEND") {
+		t.Errorf("-backend nonsense: %v", err)
 	}
 	// The argument (the --backend flag) wins over the variable.
 	cs, err = e.resolve("xla:cpu")

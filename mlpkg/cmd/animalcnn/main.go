@@ -149,5 +149,10 @@ func loadPredictor(checkpoint, spec string) (*predict.Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return predict.Load(checkpoint, b, backend.Name(b))
+	p, err := predict.Load(checkpoint, b, backend.Name(b))
+	if err != nil {
+		b.Finalize()
+		return nil, err
+	}
+	return p, nil
 }
