@@ -96,6 +96,10 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 // path out (FileResult.Path has it): "open: permission denied", "decode
 // image header: not a supported image (…)".
 func loadFile(path string) (image.Image, error) {
+	// A named pipe or a device would block the read, or never end.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -107,6 +111,10 @@ func loadFile(path string) (image.Image, error) {
 	img, _, err := imageio.DecodeBytes(data)
 	return img, err
 }
+
+// errNotRegular is the error for a path that is neither a regular file nor
+// a directory (a named pipe, a device, a socket).
+var errNotRegular = errors.New("not a regular file")
 
 // filesChunk is the number of decoded images PredictFiles holds at most.
 const filesChunk = 64
@@ -177,6 +185,9 @@ func ExpandPaths(paths ...string) ([]string, error) {
 			return nil, fmt.Errorf("predict: %w", err)
 		}
 		if !st.IsDir() {
+			if !st.Mode().IsRegular() {
+				return nil, fmt.Errorf("predict: %s: %w", p, errNotRegular)
+			}
 			out = append(out, p)
 			continue
 		}

@@ -154,6 +154,27 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("predict -lang ja: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 
+	// A folder of one picture still names it; flags after the files are
+	// pointed out; a negative -top is refused.
+	one := filepath.Join(t.TempDir(), "one folder")
+	if err := os.MkdirAll(one, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(img); err != nil || os.WriteFile(filepath.Join(one, "a.png"), b, 0o644) != nil {
+		t.Fatal("copy the picture:", err)
+	}
+	out, errOut, code = animalcnn(t, dir, "predict", one)
+	if want := filepath.Join(one, "a.png") + ": "; code != 0 || !strings.HasPrefix(out, want) {
+		t.Errorf("predict on a folder of one picture: exit %d, %q, want it to start with %q\n%s", code, out, want, errOut)
+	}
+	_, errOut, code = animalcnn(t, dir, "predict", img, "-top", "2")
+	if code == 0 || !strings.Contains(errOut, "flags go before the files") {
+		t.Errorf("predict FILE -top 2: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code = animalcnn(t, dir, "predict", "-top", "-1", img); code == 0 || !strings.Contains(errOut, "-top -1") {
+		t.Errorf("predict -top -1: exit %d\n%s", code, errOut)
+	}
+
 	// A directory with one bad file: the good ones are printed, the bad one
 	// is reported, and the exit status says something failed.
 	out, errOut, code = animalcnn(t, dir, "predict", filepath.Join(dir, "data/images/square"))

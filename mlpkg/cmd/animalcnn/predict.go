@@ -25,7 +25,7 @@ func runPredict(args []string) error {
 	fs := newFlagSet(commands["predict"])
 	checkpoint := fs.String("checkpoint", train.DefaultConfig().CheckpointDir, "checkpoint directory (output of train)")
 	top := fs.Int("top", 1, "show the k most probable classes (0: all of them)")
-	asJSON := fs.Bool("json", false, "print one JSON object per file")
+	asJSON := fs.Bool("json", false, "print one JSON object per file, one per line (JSON Lines)")
 	lang := fs.String("lang", "", "language of the class names, from the checkpoint's display names (e.g. ja)")
 	backendSpec := backend.RegisterFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -34,15 +34,26 @@ func runPredict(args []string) error {
 	if fs.NArg() == 0 {
 		return errors.New("no image files given (usage: animalcnn predict [flags] FILE|DIR...)")
 	}
+	if *top < 0 {
+		return fmt.Errorf("-top %d: want 0 (all classes) or more", *top)
+	}
 	// Check every path before loading the model: one that does not exist is
 	// reported like an unreadable image, and does not stop the others.
 	var items []predictItem
 	var files []string
+	fromDir := false // a folder was given: name each file
 	for _, arg := range fs.Args() {
 		paths, err := predict.ExpandPaths(arg)
 		if err != nil {
-			items = append(items, predictItem{path: arg, err: errors.New(trimName("predict", err.Error()))})
+			msg := trimName("predict", err.Error())
+			if strings.HasPrefix(arg, "-") {
+				msg += " (flags go before the files: animalcnn predict [flags] FILE|DIR...)"
+			}
+			items = append(items, predictItem{path: arg, err: errors.New(msg)})
 			continue
+		}
+		if len(paths) != 1 || paths[0] != arg {
+			fromDir = true
 		}
 		for _, f := range paths {
 			items = append(items, predictItem{path: f, file: len(files)})
@@ -97,7 +108,7 @@ func runPredict(args []string) error {
 			parts[i] = fmt.Sprintf("%s (%.0f %%)", p.Meta().DisplayName(s.Class, *lang), 100*s.Probability)
 		}
 		prefix := ""
-		if len(items) > 1 {
+		if len(items) > 1 || fromDir {
 			prefix = r.Path + ": "
 		}
 		fmt.Println(prefix + strings.Join(parts, ", "))
