@@ -58,6 +58,7 @@ if [[ -z "$data" || $need_python == 1 ]]; then
   bash "$HERE/setup_venv.sh"
 fi
 PY="$REPO/bench/.venv/bin/python"
+[[ -x "$PY" ]] || PY="$(command -v python3)" # Go rows only, with --data: no venv made
 
 # ---------------------------------------------------------------- data
 if [[ -z "$data" ]]; then
