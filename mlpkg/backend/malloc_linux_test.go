@@ -2,7 +2,13 @@
 
 package backend
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
 
 // After an xla backend is set up, large C allocations (XLA's per-step
 // buffers) come from the heap rather than from a fresh mmap each time.
@@ -14,5 +20,32 @@ func TestXLABuffersStayMapped(t *testing.T) {
 	keepXLABuffersMapped()
 	if mmappedAfterMalloc(size) {
 		t.Errorf("a %d MB block is still mmapped after keepXLABuffersMapped", size>>20)
+	}
+}
+
+// A block larger than a thread arena's 64 MB heaps, made by a thread other
+// than the main one (as XLA's workers do), comes from the main heap too:
+// the program runs with one malloc arena. Each check runs in a new process.
+func TestXLAThreadBuffersStayMapped(t *testing.T) {
+	const size = 96 << 20
+	if os.Getenv("MALLOC_ARENA_CHILD") == "1" {
+		keepXLABuffersMapped()
+		fmt.Println(mmappedInNewThread(size))
+		os.Exit(0)
+	}
+	run := func(arenas string) string {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestXLAThreadBuffersStayMapped$")
+		cmd.Env = append(os.Environ(), "MALLOC_ARENA_CHILD=1", "ANIMALCNN_MALLOC_ARENAS="+arenas)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("child (ANIMALCNN_MALLOC_ARENAS=%q): %v", arenas, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if run("default") != "true" {
+		t.Skip("this C allocator does not mmap large blocks of other threads")
+	}
+	if got := run(""); got != "false" {
+		t.Errorf("a %d MB block allocated by a new thread is mmapped (%s) with one arena", size>>20, got)
 	}
 }
