@@ -3,8 +3,6 @@ package dataset
 import (
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
 	"os"
 	"path/filepath"
 	"slices"
@@ -252,17 +250,7 @@ func TestHoldOutKeepsIdenticalImagesTogether(t *testing.T) {
 // split Load returns, so HoldOut keeps all SamplesPerPhoto together.
 func TestHoldOutAugmentedPrepared(t *testing.T) {
 	images := filepath.Join(t.TempDir(), "images")
-	for label := range 2 {
-		for i := range 6 {
-			img := image.NewNRGBA(image.Rect(0, 0, 16, 16))
-			for y := range 16 {
-				for x := range 16 {
-					img.SetNRGBA(x, y, color.NRGBA{uint8(x * 15), uint8(y * 15), uint8(100*label + 15*i), 255})
-				}
-			}
-			writePNG(t, filepath.Join(images, fmt.Sprintf("c%d", label), fmt.Sprintf("p%d.png", i)), img)
-		}
-	}
+	writeGradients(t, images, 6, 16)
 	cfg := testConfig(images)
 	cfg.Augment = true
 	cfg.TestFraction = 0.2

@@ -402,20 +402,28 @@ print(x.dtype, x.shape, y.dtype, y.shape, tx.shape, ty.shape, int(x[3, 2, 1, 0])
 	}
 }
 
-func TestPrepareAugmentation(t *testing.T) {
-	// Photos with structure (not solid), so rotations and mirrors differ.
-	images := filepath.Join(t.TempDir(), "images")
+// writeGradients writes perClass size×size gradient photos (with
+// structure, so that rotations and mirrors differ; all different) into
+// images/c0 and images/c1 as p0.png, p1.png, ….
+func writeGradients(t *testing.T, images string, perClass, size int) {
+	t.Helper()
+	step := 240 / size
 	for label := range 2 {
-		for i := range 4 {
-			img := image.NewNRGBA(image.Rect(0, 0, 24, 24))
-			for y := range 24 {
-				for x := range 24 {
-					img.SetNRGBA(x, y, color.NRGBA{uint8(x * 10), uint8(y * 10), uint8(60*label + 10*i), 255})
+		for i := range perClass {
+			img := image.NewNRGBA(image.Rect(0, 0, size, size))
+			for y := range size {
+				for x := range size {
+					img.SetNRGBA(x, y, color.NRGBA{uint8(x * step), uint8(y * step), uint8(100*label + 10*i), 255})
 				}
 			}
 			writePNG(t, filepath.Join(images, fmt.Sprintf("c%d", label), fmt.Sprintf("p%d.png", i)), img)
 		}
 	}
+}
+
+func TestPrepareAugmentation(t *testing.T) {
+	images := filepath.Join(t.TempDir(), "images")
+	writeGradients(t, images, 4, 24)
 	cfg := testConfig(images)
 	cfg.ImageSize = 16
 	plain := prepare(t, cfg)
