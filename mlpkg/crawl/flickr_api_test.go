@@ -260,6 +260,19 @@ func TestPhotoInTwoClasses(t *testing.T) {
 		}
 		check(t, f, rep.Classes[1], shared)
 	})
+	// crowKeeps crawls monkey then crow, and checks that crow kept the
+	// shared photo that monkey met first but did not keep (why).
+	crowKeeps := func(t *testing.T, f *fixture, shared []flickrtest.Photo, why string) {
+		t.Helper()
+		f.cfg.Classes = []Class{{Name: "monkey"}, {Name: "crow"}}
+		rep, err := f.run(t, context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if images := checkFolder(t, f.classDir("crow")); !slices.Contains(images, shared[0].ID+".jpg") {
+			t.Errorf("crow lacks the photo %s: %v (report %+v)", why, images, rep.Classes[1])
+		}
+	}
 	t.Run("excluded where met first", func(t *testing.T) {
 		// The user excluded the shared photo from monkey (it shows a crow):
 		// crow, crawled after, keeps it.
@@ -270,28 +283,14 @@ func TestPhotoInTwoClasses(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(f.classDir("monkey"), dataset.ExcludeFile), []byte(shared[0].ID+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		f.cfg.Classes = []Class{{Name: "monkey"}, {Name: "crow"}}
-		rep, err := f.run(t, context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if images := checkFolder(t, f.classDir("crow")); !slices.Contains(images, shared[0].ID+".jpg") {
-			t.Errorf("crow lacks the photo monkey excluded: %v (report %+v)", images, rep.Classes[1])
-		}
+		crowKeeps(t, f, shared, "monkey excluded")
 	})
 	t.Run("failed where met first", func(t *testing.T) {
 		// monkey's download of the shared photo fails: crow may keep it.
 		f, shared := setup(t)
 		f.cfg.Retries = 0
 		f.fake.FailPhoto(shared[0].ID, flickrtest.Fault{Status: 500})
-		f.cfg.Classes = []Class{{Name: "monkey"}, {Name: "crow"}}
-		rep, err := f.run(t, context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if images := checkFolder(t, f.classDir("crow")); !slices.Contains(images, shared[0].ID+".jpg") {
-			t.Errorf("crow lacks the photo monkey failed to download: %v (report %+v)", images, rep.Classes[1])
-		}
+		crowKeeps(t, f, shared, "monkey failed to download")
 	})
 	t.Run("rerun", func(t *testing.T) {
 		f, shared := setup(t)
