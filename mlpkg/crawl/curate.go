@@ -11,7 +11,6 @@ import (
 	"strconv"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
-	"github.com/animalcnn/animalcnn/mlpkg/internal/unionfind"
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
@@ -178,7 +177,17 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 		names = append(names, f)
 		hashes = append(hashes, h)
 	}
-	sets := unionfind.New(len(names))
+	parent := make([]int, len(names))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
 	for i := range hashes {
 		for j := i + 1; j < len(hashes); j++ {
 			d, err := hashes[i].Distance(hashes[j])
@@ -186,13 +195,13 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 				return nil, fmt.Errorf("near duplicates: compare %s and %s: %w", names[i], names[j], err)
 			}
 			if d <= maxDistance {
-				sets.Union(i, j)
+				parent[find(j)] = find(i)
 			}
 		}
 	}
 	byRoot := map[int][]string{}
 	for i, n := range names {
-		r := sets.Find(i)
+		r := find(i)
 		byRoot[r] = append(byRoot[r], n)
 	}
 	var groups [][]string

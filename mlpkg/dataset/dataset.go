@@ -5,7 +5,7 @@
 // Prepare lists each class folder (honouring exclude.txt and ignoring
 // sidecar files such as manifest.jsonl), decodes and resizes every photo in
 // parallel with imageio (the same path prediction uses), skips and reports
-// unreadable files and duplicates (the same bytes under two names, see
+// unreadable files and duplicates (the same picture under two names, see
 // Prepare), splits each class into training and test photos
 // (stratified and seeded, or the course's "first N per class are the test
 // set"), optionally augments the training photos like the course (rotations
@@ -145,7 +145,7 @@ type SkippedFile struct {
 	// Path is "<class>/<file name>", relative to the images folder.
 	Path string `json:"path"`
 	// Reason is why, e.g. "empty file", the decoder's error or "duplicate
-	// of c0/a.jpg (same bytes): used once".
+	// of c0/a.jpg (the same picture): used once".
 	Reason string `json:"reason"`
 }
 

@@ -1,16 +1,19 @@
 package dataset
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 )
 
-// markDuplicates finds the usable photos (decoded, not yet skipped) whose
-// files have the same bytes (the same SHA-256) and marks all but at most one
-// of each picture as skipped, so that no picture is used twice: two copies
-// under different names would otherwise be split independently, and one
-// could be tested (or, in Split.HoldOut, validated) on while the other is
-// trained on, which inflates the measured accuracy. photos must be in class,
+// markDuplicates finds the usable photos (decoded, not yet skipped) that are
+// the same picture as the model sees it (the same pixels at the training
+// size: byte-identical files, and also one image saved twice in lossless
+// formats) and marks all but at most one of each picture as skipped, so
+// that no picture is used twice: two copies under different names would
+// otherwise be split independently, and one could be tested (or, in
+// Split.HoldOut, validated) on while the other is trained on, which
+// inflates the measured accuracy. photos must be in class,
 // then file-name order, as Prepare lists them; exclusions were applied
 // before, so excluding one copy in exclude.txt leaves the other in use.
 //
@@ -28,16 +31,18 @@ import (
 // exclude.txt, then preparing again, brings the picture back in the right
 // class.
 func markDuplicates(photos []*photo, classes []string) (conflicts [][]string) {
-	bySum := map[string][]*photo{}
-	var sums []string // in order of first copy, for a deterministic report
+	type picture = [sha256.Size]byte
+	bySum := map[picture][]*photo{}
+	var sums []picture // in order of first copy, for a deterministic report
 	for _, p := range photos {
 		if p.reason != "" {
 			continue
 		}
-		if bySum[p.sha256] == nil {
-			sums = append(sums, p.sha256)
+		sum := sha256.Sum256(p.pix)
+		if bySum[sum] == nil {
+			sums = append(sums, sum)
 		}
-		bySum[p.sha256] = append(bySum[p.sha256], p)
+		bySum[sum] = append(bySum[sum], p)
 	}
 	for _, sum := range sums {
 		copies := bySum[sum]
@@ -53,7 +58,7 @@ func markDuplicates(photos []*photo, classes []string) (conflicts [][]string) {
 			}
 			for _, p := range copies {
 				if p != keep {
-					p.reason = fmt.Sprintf("duplicate of %s (same bytes): used once", keep.relPath(classes))
+					p.reason = fmt.Sprintf("duplicate of %s (the same picture): used once", keep.relPath(classes))
 				}
 			}
 			continue
@@ -68,7 +73,7 @@ func markDuplicates(photos []*photo, classes []string) (conflicts [][]string) {
 		}
 		for i, p := range copies {
 			others := append(paths[:i:i], paths[i+1:]...)
-			p.reason = fmt.Sprintf("same bytes as %s: a picture in classes %s is left out of all of them (exclude the wrong copies)",
+			p.reason = fmt.Sprintf("the same picture as %s: a picture in classes %s is left out of all of them (exclude the wrong copies)",
 				listNames(others), strings.Join(names, " and "))
 		}
 		conflicts = append(conflicts, paths)

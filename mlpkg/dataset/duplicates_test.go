@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/image/bmp"
 )
 
 // copyFile copies the file src to dst, byte for byte.
@@ -79,7 +82,7 @@ func TestPrepareDuplicatesWithinClass(t *testing.T) {
 			}
 			wantSkipped = append(wantSkipped, SkippedFile{
 				Path:   fmt.Sprintf("c%d/p%02d copy.png", label, i),
-				Reason: fmt.Sprintf("duplicate of c%d/p%02d.png (same bytes): used once", label, i),
+				Reason: fmt.Sprintf("duplicate of c%d/p%02d.png (the same picture): used once", label, i),
 			})
 		}
 	}
@@ -92,7 +95,7 @@ func TestPrepareDuplicatesWithinClass(t *testing.T) {
 	if len(s.Conflicts) != 0 {
 		t.Errorf("conflicts %v", s.Conflicts)
 	}
-	if !strings.Contains(s.String(), "c1/p07 copy.png: duplicate of c1/p07.png (same bytes)") {
+	if !strings.Contains(s.String(), "c1/p07 copy.png: duplicate of c1/p07.png (the same picture)") {
 		t.Errorf("summary does not report the duplicate:\n%s", s)
 	}
 	checkNoSharedContent(t, m, cfg.OutDir)
@@ -123,6 +126,28 @@ func TestPrepareDuplicatesWithinClass(t *testing.T) {
 	checkNoSharedContent(t, s.Meta, cfg.OutDir)
 }
 
+// One image saved in two lossless formats is one picture: the bytes differ,
+// the pixels the model sees do not.
+func TestPrepareSamePictureInTwoFormats(t *testing.T) {
+	images := makeTree(t, 6, 6)
+	var buf bytes.Buffer
+	if err := bmp.Encode(&buf, solid(photoColor(1, 4))); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(images, "c1", "p04 export.bmp"), buf.Bytes())
+	cfg := testConfig(images)
+	sum := prepare(t, cfg)
+	m := sum.Meta
+	want := SkippedFile{Path: "c1/p04 export.bmp", Reason: "duplicate of c1/p04.png (the same picture): used once"}
+	if !slices.Contains(m.Skipped, want) {
+		t.Errorf("skipped %v, want %v", m.Skipped, want)
+	}
+	if len(m.Files) != 12 {
+		t.Errorf("%d files used, want 12 (summary:\n%s)", len(m.Files), sum)
+	}
+	checkNoSharedContent(t, m, cfg.OutDir)
+}
+
 func TestPrepareDuplicatesAcrossClasses(t *testing.T) {
 	images := makeTree(t, 10, 10)
 	c0, c1 := filepath.Join(images, "c0"), filepath.Join(images, "c1")
@@ -150,7 +175,7 @@ func TestPrepareDuplicatesAcrossClasses(t *testing.T) {
 	}
 	for _, sk := range m.Skipped {
 		others, ok := wantSkipped[sk.Path]
-		if !ok || !strings.Contains(sk.Reason, "same bytes as "+strings.Join(others, ", ")+":") || !strings.Contains(sk.Reason, "classes c0 and c1") {
+		if !ok || !strings.Contains(sk.Reason, "the same picture as "+strings.Join(others, ", ")+":") || !strings.Contains(sk.Reason, "classes c0 and c1") {
 			t.Errorf("skipped %s: %q, want it to name %v and both classes", sk.Path, sk.Reason, others)
 		}
 	}
@@ -163,7 +188,7 @@ func TestPrepareDuplicatesAcrossClasses(t *testing.T) {
 		t.Errorf("counts %+v", c)
 	}
 	out := s.String()
-	for _, w := range []string{"2 pictures are in more than one class", "exclude.txt", "  c0/p03.png = c1/x03.png\n", "  c0/p05.png = c0/p05b.png = c1/y05.png\n", "c1/x03.png: same bytes as c0/p03.png"} {
+	for _, w := range []string{"2 pictures are in more than one class", "exclude.txt", "  c0/p03.png = c1/x03.png\n", "  c0/p05.png = c0/p05b.png = c1/y05.png\n", "c1/x03.png: the same picture as c0/p03.png"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("summary lacks %q:\n%s", w, out)
 		}
@@ -208,40 +233,6 @@ func TestLoadRefusesDuplicateFiles(t *testing.T) {
 	for _, w := range []string{m.Files[0].Path, m.Files[2].Path, "same bytes", "prepare it again"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not contain %q", err, w)
-		}
-	}
-}
-
-// A split as an earlier Prepare made it of photos stored twice: the copies
-// have other names but the same images. HoldOut keeps them together.
-func TestHoldOutKeepsIdenticalImagesTogether(t *testing.T) {
-	s := holdOutSplit(10, 4)
-	twin := func(dst, src int) { // photo dst of class 0 gets the images of photo src
-		for k := range 4 {
-			copy(s.Image(dst*4+k), s.Image(src*4+k))
-		}
-	}
-	twin(1, 0)
-	twin(7, 2)
-	s.Files[9*4+2] = "c0/p2.jpg" // and one sample named after another photo
-	for seed := range uint64(40) {
-		train, held := s.HoldOut(0.3, seed)
-		if len(train)+len(held) != s.N {
-			t.Fatalf("seed %d: %d + %d samples, want %d", seed, len(train), len(held), s.N)
-		}
-		trained := map[string]int{}
-		trainedFile := map[string]bool{}
-		for _, i := range train {
-			trained[string(s.Image(i))] = i
-			trainedFile[s.Files[i]] = true
-		}
-		for _, i := range held {
-			if j, ok := trained[string(s.Image(i))]; ok {
-				t.Fatalf("seed %d: held-out sample %d (%s) has the image of training sample %d (%s)", seed, i, s.Files[i], j, s.Files[j])
-			}
-			if trainedFile[s.Files[i]] {
-				t.Fatalf("seed %d: %s is both trained on and held out", seed, s.Files[i])
-			}
 		}
 	}
 }

@@ -34,8 +34,8 @@ type Summary struct {
 	// photos (sidecar files such as manifest.jsonl, hidden and temporary
 	// files, sub-folders), as "<class>/<name>".
 	Ignored []string
-	// Conflicts lists the pictures found in more than one class (files
-	// with the same bytes), each as the "<class>/<name>" paths of its
+	// Conflicts lists the pictures found in more than one class (the same
+	// pixels at the training size), each as the "<class>/<name>" paths of its
 	// copies. No copy of them was used; each is also in Meta.Skipped.
 	Conflicts [][]string
 	// Elapsed is how long Prepare took.
@@ -116,7 +116,9 @@ func (p *photo) relPath(classes []string) string {
 //
 // Unreadable, empty, truncated and non-image files are skipped and listed in
 // the summary, not fatal. So are duplicates, found by the SHA-256 of the
-// files' bytes after exclude.txt is applied: of copies within one class
+// pixels each photo gives at the training size, after exclude.txt is
+// applied (byte-identical files, and one image saved in two lossless
+// formats): of copies within one class
 // one is used, and a picture found in more than one class is left out of
 // all of them and reported in Summary.Conflicts (see markDuplicates), so
 // that no picture is used twice, in particular in both the training and the
