@@ -100,15 +100,12 @@ func (cl *claims) claimID(id, class string) string {
 	return class
 }
 
-// otherHash returns "class/file" of another class's kept photo with this
-// SHA-256, or "".
-func (cl *claims) otherHash(sha, class string) string {
+// kept returns the class and file of a photo kept with this SHA-256.
+func (cl *claims) kept(sha string) (keptFile, bool) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if k, ok := cl.hashes[sha]; ok && k.class != class {
-		return k.class + "/" + k.file
-	}
-	return ""
+	k, ok := cl.hashes[sha]
+	return k, ok
 }
 
 // keep records a photo kept in class as file.

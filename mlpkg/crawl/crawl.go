@@ -109,10 +109,9 @@ type classState struct {
 	dir      string
 	rep      *ClassReport
 	excluded map[string]bool
-	known    map[string]bool   // photo ids in the manifest or the rejected list
-	hashes   map[string]string // SHA-256 → file of kept photos
-	keptIDs  map[string]bool   // photo ids whose files are in the folder
-	seen     map[string]bool   // photo ids met in this run's search results
+	known    map[string]bool // photo ids in the manifest or the rejected list
+	keptIDs  map[string]bool // photo ids whose files are in the folder
+	seen     map[string]bool // photo ids met in this run's search results
 	kept     int
 	// page is the next page to search, morePages whether there is one,
 	// queue the results met but not yet admitted.
@@ -134,7 +133,7 @@ func (c *Client) CrawlClass(ctx context.Context, cl Class) (*ClassReport, error)
 	}
 	dir := filepath.Join(c.cfg.OutDir, cl.Name)
 	rep := &ClassReport{Class: cl.Name, Query: cl.SearchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
-	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, hashes: map[string]string{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
+	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
 	if err := s.load(); err != nil {
 		return rep, err
 	}
@@ -177,8 +176,7 @@ func (s *classState) load() error {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(s.dir, e.File)); err == nil {
-			s.kept++
-			s.hashes[e.SHA256] = e.File
+			s.kept++ // its SHA-256 is in the client's claims (claims.scan)
 			s.keptIDs[e.ID] = true
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("check %s: %w", e.File, err)
@@ -372,12 +370,8 @@ func (s *classState) recover(p Photo, path string) error {
 	}
 	sum := sha256.Sum256(b)
 	sha := hex.EncodeToString(sum[:])
-	prev, dup := s.hashes[sha]
-	if !dup {
-		prev = s.c.claims.otherHash(sha, s.cl.Name)
-	}
-	if prev != "" {
-		s.c.log.Warn("file on disk duplicates a kept photo", "file", path, "duplicate_of", prev)
+	if k, dup := s.c.claims.kept(sha); dup {
+		s.c.log.Warn("file on disk duplicates a kept photo", "file", path, "duplicate_of", k.class+"/"+k.file)
 		s.rep.Skipped++
 		return nil
 	}
@@ -432,18 +426,18 @@ func (s *classState) finish(d download) error {
 // duplicate returns the rejection of a download with the same content as a
 // photo kept in this class or another, or nil.
 func (s *classState) duplicate(d download) *Rejection {
-	if prev, dup := s.hashes[d.sha]; dup {
-		return &Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonDuplicate, Detail: "same content as " + prev}
+	k, dup := s.c.claims.kept(d.sha)
+	switch {
+	case !dup:
+		return nil
+	case k.class == s.cl.Name:
+		return &Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonDuplicate, Detail: "same content as " + k.file}
 	}
-	if other := s.c.claims.otherHash(d.sha, s.cl.Name); other != "" {
-		return &Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonOtherClass, Detail: "same content as " + other}
-	}
-	return nil
+	return &Rejection{ID: d.photo.ID, URL: d.photo.URL, Reason: ReasonOtherClass, Detail: "same content as " + k.class + "/" + k.file}
 }
 
 // keep records a photo kept in the folder as file.
 func (s *classState) keep(id, sha, file string) {
-	s.hashes[sha] = file
 	s.keptIDs[id] = true
 	s.known[id] = true
 	s.kept++
