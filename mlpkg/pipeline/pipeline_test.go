@@ -27,6 +27,17 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
+// TestMain clears the variables that a user's shell may set (the README
+// tells users to set ANIMALCNN_CLASSES and FLICKR_API_KEY) and that change
+// what DefaultSettings, NotebookPaths and Crawl do; tests that want them set
+// them with t.Setenv.
+func TestMain(m *testing.M) {
+	for _, name := range []string{ClassesEnv, DataEnv, crawl.APIKeyEnv} {
+		os.Unsetenv(name)
+	}
+	os.Exit(m.Run())
+}
+
 // captureOutput sends Output (and display's plain-text output) to a buffer
 // for the rest of the test.
 func captureOutput(t *testing.T) *bytes.Buffer {
@@ -551,9 +562,7 @@ func TestStandInNearDuplicatePair(t *testing.T) {
 // TestShowDisplayDemo checks the setup notebook's demo of the display
 // helpers, through their plain-text rendering outside a notebook.
 func TestShowDisplayDemo(t *testing.T) {
-	var out strings.Builder
-	display.Output = &out
-	defer func() { display.Output = os.Stdout }()
+	out := captureOutput(t)
 	images, epochs, err := ShowDisplayDemo(true)
 	if err != nil || images != 6 || epochs != 8 {
 		t.Fatalf("ShowDisplayDemo(quick) = %d images, %d epochs, %v; want 6, 8", images, epochs, err)
