@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/xml"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"math"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // solid returns a w×h image of one colour.
@@ -209,23 +213,170 @@ func TestLinePlotSVG(t *testing.T) {
 func TestNiceTicks(t *testing.T) {
 	for _, tc := range []struct {
 		lo, hi     float64
+		integer    bool
 		start, end float64
 		step       float64
 	}{
-		{0.03, 0.97, 0, 1, 0.2},
-		{1, 10, 0, 10, 2},
-		{-3, 7, -4, 8, 2},
-		{5, 5, 4.4, 5.6, 0.2},
-		{0.1, 0.7, 0, 0.8, 0.2},
+		{0.03, 0.97, false, 0, 1, 0.2},
+		{1, 10, false, 0, 10, 2},
+		{-3, 7, false, -4, 8, 2},
+		{5, 5, false, 4.4, 5.6, 0.2},
+		{0.1, 0.7, false, 0, 0.8, 0.2},
+		{1, 2, true, 1, 2, 1}, // two epochs: no tick at 1.2
+		{1, 1, true, 0, 2, 1},
 	} {
-		ticks, start, end := niceTicks(tc.lo, tc.hi, 6)
-		if start != tc.start || end != tc.end || len(ticks) < 2 || math.Abs(ticks[1]-ticks[0]-tc.step) > 1e-9 {
-			t.Errorf("niceTicks(%g, %g) = %v, %g, %g; want %g..%g step %g", tc.lo, tc.hi, ticks, start, end, tc.start, tc.end, tc.step)
+		ticks, start, end, step := niceTicks(tc.lo, tc.hi, 6, tc.integer)
+		if start != tc.start || end != tc.end || step != tc.step || len(ticks) < 2 || math.Abs(ticks[1]-ticks[0]-tc.step) > 1e-9 {
+			t.Errorf("niceTicks(%g, %g) = %v, %g, %g, step %g; want %g..%g step %g", tc.lo, tc.hi, ticks, start, end, step, tc.start, tc.end, tc.step)
 		}
+		format := tickFormat(ticks, step)
 		for _, tick := range ticks {
-			if s := tickLabel(tick); len(s) > 5 {
+			if s := format(tick); len(s) > 4 {
 				t.Errorf("niceTicks(%g, %g): tick label %q is not round", tc.lo, tc.hi, s)
 			}
+		}
+	}
+}
+
+func TestTickFormat(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0.5, 0.9, []string{"0.5", "0.6", "0.7", "0.8", "0.9"}}, // one decimal throughout: "0.9", not "0.90", and "1.0"
+		{1000.0001, 1000.0002, []string{"1000.00010", "1000.00015", "1000.00020"}},
+		{0, 1500000, []string{"0", "500000", "1000000", "1500000"}},
+		{1e-9, 3e-9, []string{"1e-09", "1.5e-09", "2e-09", "2.5e-09", "3e-09"}},
+		{-0.2, 0.2, []string{"-0.2", "-0.1", "0.0", "0.1", "0.2"}},
+	} {
+		ticks, _, _, step := niceTicks(tc.lo, tc.hi, 5, false)
+		format := tickFormat(ticks, step)
+		var got []string
+		for _, tick := range ticks {
+			got = append(got, format(tick))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("tick labels of %g..%g: %q, want %q", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}
+
+// plotParts returns an SVG plot's data area (the frame's x, y and width),
+// its x and y tick labels and the y of each legend line.
+func plotParts(t *testing.T, svg string) (frame [3]float64, xLabels, yLabels []string, legendY []float64) {
+	t.Helper()
+	m := regexp.MustCompile(`<rect x="([-\d.]+)" y="([-\d.]+)" width="([-\d.]+)" height="[-\d.]+" fill="none"`).FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatalf("no frame in %s", svg)
+	}
+	for i := range frame {
+		frame[i], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	ticks := svg[strings.Index(svg, `<g fill="#444">`):]
+	ticks = ticks[:strings.Index(ticks, "</g>")]
+	for _, m := range regexp.MustCompile(`text-anchor="(middle|end)">([^<]*)<`).FindAllStringSubmatch(ticks, -1) {
+		if m[1] == "middle" {
+			xLabels = append(xLabels, m[2])
+		} else {
+			yLabels = append(yLabels, m[2])
+		}
+	}
+	for _, m := range regexp.MustCompile(`<line x1="[-\d.]+" y1="([-\d.]+)"[^>]*stroke-width="2"/>`).FindAllStringSubmatch(svg, -1) {
+		y, _ := strconv.ParseFloat(m[1], 64)
+		legendY = append(legendY, y)
+	}
+	return frame, xLabels, yLabels, legendY
+}
+
+func TestLinePlotLayout(t *testing.T) {
+	// Accuracy curves end at the top right, where the legend used to be: the
+	// legend is above the data area now.
+	svg := LinePlotSVG("Accuracy", "epoch", "accuracy",
+		Series{Name: "train", Y: []float64{0.61, 0.72, 0.80, 0.845, 0.87}},
+		Series{Name: "validation", Y: []float64{0.60, 0.71, 0.69, 0.733, 0.822}})
+	frame, xLabels, _, legendY := plotParts(t, svg)
+	if len(legendY) != 2 {
+		t.Fatalf("legend lines: %v", legendY)
+	}
+	for _, y := range legendY {
+		if y >= frame[1] {
+			t.Errorf("legend line at y=%g, inside the data area (from y=%g)", y, frame[1])
+		}
+	}
+	if !slices.Equal(xLabels, []string{"1", "2", "3", "4", "5"}) {
+		t.Errorf("x tick labels %q", xLabels)
+	}
+
+	// A long name is shortened, with the full name as its tooltip, and the
+	// legend wraps instead of running off the SVG.
+	long := strings.Repeat("very long series name ", 4)
+	var many []Series
+	for i := range 6 {
+		many = append(many, Series{Name: fmt.Sprintf("series %d %s", i, long), Y: []float64{1, 2}})
+	}
+	svg = LinePlotSVG("", "", "", many...)
+	wellFormed(t, svg)
+	if !strings.Contains(svg, "<title>series 0 "+long+"</title>") || strings.Count(svg, "…") != 6 {
+		t.Errorf("long names are not shortened: %s", svg)
+	}
+	for _, m := range regexp.MustCompile(`<text x="([\d.]+)" y="[\d.]+">(?:<title>[^<]*</title>)?([^<]*)<`).FindAllStringSubmatch(svg, -1) {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		if end := x + charWidth*float64(utf8.RuneCountInString(m[2])); end > plotWidth {
+			t.Errorf("legend entry %q ends at x=%g, beyond the SVG's %d", m[2], end, plotWidth)
+		}
+	}
+	frame, _, _, legendY = plotParts(t, svg)
+	if slices.Max(legendY) >= frame[1] {
+		t.Errorf("legend rows reach into the data area: %v, frame from y=%g", legendY, frame[1])
+	}
+
+	// Epochs: whole-number x ticks, the axis starting at the first epoch.
+	two := LinePlotSVG("", "", "", Series{Name: "train", X: []float64{1, 2}, Y: []float64{0.9, 0.7}})
+	if _, xLabels, _, _ := plotParts(t, two); !slices.Equal(xLabels, []string{"1", "2"}) {
+		t.Errorf("2 epochs: x tick labels %q", xLabels)
+	}
+	var ten Series
+	for e := 1; e <= 10; e++ {
+		ten.Y = append(ten.Y, 1/float64(e))
+	}
+	svg = LinePlotSVG("", "", "", ten)
+	frame, xLabels, _, _ = plotParts(t, svg)
+	if !slices.Equal(xLabels, []string{"2", "4", "6", "8", "10"}) {
+		t.Errorf("10 epochs: x tick labels %q", xLabels)
+	}
+	if first := regexp.MustCompile(`points="([\d.]+),`).FindStringSubmatch(svg); first == nil || first[1] != num(frame[0]) {
+		t.Errorf("10 epochs: epoch 1 is not at the left edge (%g): %v", frame[0], first)
+	}
+
+	// Long y tick labels get room: they do not reach the y axis title.
+	svg = LinePlotSVG("", "epoch", "loss", Series{Name: "loss", Y: []float64{1000.0001, 1000.0002, 1000.00015}})
+	frame, _, yLabels, _ := plotParts(t, svg)
+	if len(slices.Compact(slices.Clone(yLabels))) != len(yLabels) {
+		t.Errorf("y tick labels repeat: %q", yLabels)
+	}
+	diverged := LinePlotSVG("", "epoch", "loss", Series{Name: "train", Y: []float64{1.1, 0.9, 0.8, 1234567}})
+	frame2, _, yLabels2, _ := plotParts(t, diverged)
+	for _, f := range []struct {
+		left   float64
+		labels []string
+	}{{frame[0], yLabels}, {frame2[0], yLabels2}} {
+		for _, l := range f.labels {
+			if start := f.left - 4 - charWidth*float64(len(l)); start < yTitleRoom {
+				t.Errorf("y tick label %q starts at x=%g, over the y axis title", l, start)
+			}
+		}
+	}
+}
+
+func TestLinePlotOverflow(t *testing.T) {
+	for _, ys := range [][]float64{{-1e308, 1e308}, {-9e307, 9e307}, {0, math.MaxFloat64}} {
+		svg := LinePlotSVG("huge", "", "", Series{Name: "loss", Y: ys}, Series{Name: "small", Y: []float64{1, 2}})
+		wellFormed(t, svg)
+		if strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") {
+			t.Errorf("values %g: NaN or Inf in the SVG: %s", ys, svg)
+		}
+		if strings.Contains(svg, "<polyline") || !strings.Contains(svg, ">small<") {
+			t.Errorf("values %g: want empty axes and the legend: %s", ys, svg)
 		}
 	}
 }

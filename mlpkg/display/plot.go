@@ -3,8 +3,10 @@ package display
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Series is one line of a line plot, e.g. the training loss per epoch.
@@ -37,48 +39,102 @@ func (s Series) points() [][2]float64 {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// Plot geometry, in SVG user units (pixels).
+// Plot geometry, in SVG user units (pixels). The top margin grows with the
+// legend's rows and the left one with the y tick labels.
 const (
 	plotWidth   = 480
-	plotHeight  = 300
-	marginLeft  = 56
+	plotArea    = 228 // height of the data area
+	marginLeft  = 56  // at least
 	marginRight = 16
-	marginTop   = 28
 	marginBot   = 44
+	legendRow   = 14  // height of one legend row
+	legendName  = 32  // longest series name shown, in characters
+	charWidth   = 6.6 // estimated width of a character at font-size 11
+	yTitleRoom  = 22  // from the left edge to the y tick labels: room for the y axis title
 )
 
 // palette is the colour of series i (mod its length): the Tableau 10 colours.
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"}
 
 // LinePlotSVG renders series as a small, self-contained SVG line plot with a
-// title, axis labels, "nice" ticks, a grid and a legend. A series with a
-// single point is drawn as a dot. It never fails: with no finite points it
-// draws empty axes.
+// title, axis labels, "nice" ticks, a grid and a legend above the data area
+// (long series names are shortened with "…"; the full name is the entry's
+// tooltip). When every x value is a whole number (epochs), the x axis spans
+// the data exactly and its ticks are whole numbers. A series with a single
+// point is drawn as a dot. It never fails: with no finite points, or values
+// so large that their range overflows, it draws empty axes.
 func LinePlotSVG(title, xLabel, yLabel string, series ...Series) string {
 	xMin, xMax, yMin, yMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	all := make([][][2]float64, len(series))
+	integerX := true
 	for i, s := range series {
 		all[i] = s.points()
 		for _, p := range all[i] {
 			xMin, xMax = math.Min(xMin, p[0]), math.Max(xMax, p[0])
 			yMin, yMax = math.Min(yMin, p[1]), math.Max(yMax, p[1])
+			integerX = integerX && p[0] == math.Trunc(p[0])
 		}
 	}
-	if xMin > xMax { // no points at all
+	if !finite(xMax-xMin) || !finite(yMax-yMin) { // no points at all, or an overflowing range
+		all = make([][][2]float64, len(series))
 		xMin, xMax, yMin, yMax = 0, 1, 0, 1
+		integerX = false
 	}
-	xTicks, xMin, xMax := niceTicks(xMin, xMax, 6)
-	yTicks, yMin, yMax := niceTicks(yMin, yMax, 5)
+	xTicks, xStart, xEnd, xStep := niceTicks(xMin, xMax, 6, integerX)
+	if integerX && xMax > xMin { // epochs: the axis spans the data, not 0..10 for 1..10
+		xTicks = slices.DeleteFunc(xTicks, func(t float64) bool { return t < xMin || t > xMax })
+		xStart, xEnd = xMin, xMax
+	}
+	yTicks, yStart, yEnd, yStep := niceTicks(yMin, yMax, 5, false)
+	if !finite(xEnd-xStart) || !finite(yEnd-yStart) { // the rounded range overflows
+		return LinePlotSVG(title, xLabel, yLabel, namesOnly(series)...)
+	}
+	xFormat, yFormat := tickFormat(xTicks, xStep), tickFormat(yTicks, yStep)
+	yLabels := make([]string, len(yTicks))
+	longest := 0
+	for i, t := range yTicks {
+		yLabels[i] = yFormat(t)
+		longest = max(longest, utf8.RuneCountInString(yLabels[i]))
+	}
 
-	x0, x1 := float64(marginLeft), float64(plotWidth-marginRight)
-	y0, y1 := float64(plotHeight-marginBot), float64(marginTop)
-	sx := func(x float64) float64 { return x0 + (x-xMin)/(xMax-xMin)*(x1-x0) }
-	sy := func(y float64) float64 { return y0 + (y-yMin)/(yMax-yMin)*(y1-y0) }
+	// Legend entries, laid out in rows above the data area.
+	left := math.Max(marginLeft, yTitleRoom+4+charWidth*float64(longest))
+	x0, x1 := left, float64(plotWidth-marginRight)
+	type entry struct {
+		x       float64
+		row     int
+		name    string
+		full    string
+		shorter bool
+	}
+	entries := make([]entry, len(series))
+	x, row := x0, 0
+	for i, s := range series {
+		name, shorter := ellipsize(s.Name, min(legendName, int((x1-x0-22)/charWidth)))
+		w := 22 + charWidth*float64(utf8.RuneCountInString(name))
+		if x > x0 && x+w > x1 {
+			x, row = x0, row+1
+		}
+		entries[i] = entry{x: x, row: row, name: name, full: s.Name, shorter: shorter}
+		x += w + 12
+	}
+	top := 8.0
+	if title != "" {
+		top = 26
+	}
+	legendTop := top
+	if len(series) > 0 {
+		top += legendRow*float64(row+1) + 4
+	}
+	height := int(top) + plotArea + marginBot
+	y0, y1 := top+plotArea, top
+	sx := func(x float64) float64 { return x0 + (x-xStart)/(xEnd-xStart)*(x1-x0) }
+	sy := func(y float64) float64 { return y0 + (y-yStart)/(yEnd-yStart)*(y1-y0) }
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`,
-		plotWidth, plotHeight, plotWidth, plotHeight)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`, plotWidth, plotHeight)
+		plotWidth, height, plotWidth, height)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`, plotWidth, height)
 	if title != "" {
 		fmt.Fprintf(&b, `<text x="%d" y="16" text-anchor="middle" font-size="13" font-weight="bold">%s</text>`, plotWidth/2, esc(title))
 	}
@@ -92,15 +148,15 @@ func LinePlotSVG(title, xLabel, yLabel string, series ...Series) string {
 	}
 	b.WriteString(`</g><g fill="#444">`)
 	for _, t := range xTicks {
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, num(sx(t)), num(y0+14), tickLabel(t))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, num(sx(t)), num(y0+14), xFormat(t))
 	}
-	for _, t := range yTicks {
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end">%s</text>`, num(x0-4), num(sy(t)+4), tickLabel(t))
+	for i, t := range yTicks {
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end">%s</text>`, num(x0-4), num(sy(t)+4), yLabels[i])
 	}
 	b.WriteString(`</g>`)
 	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#888"/>`, num(x0), num(y1), num(x1-x0), num(y0-y1))
 	if xLabel != "" {
-		fmt.Fprintf(&b, `<text x="%s" y="%d" text-anchor="middle">%s</text>`, num((x0+x1)/2), plotHeight-8, esc(xLabel))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" text-anchor="middle">%s</text>`, num((x0+x1)/2), height-8, esc(xLabel))
 	}
 	if yLabel != "" {
 		fmt.Fprintf(&b, `<text transform="translate(14 %s) rotate(-90)" text-anchor="middle">%s</text>`, num((y0+y1)/2), esc(yLabel))
@@ -120,39 +176,87 @@ func LinePlotSVG(title, xLabel, yLabel string, series ...Series) string {
 			fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" points="%s"/>`, color, strings.Join(coords, " "))
 		}
 	}
-	// Legend, top right inside the plot area.
-	for i, s := range series {
+	// Legend, above the data area.
+	for i, e := range entries {
 		color := palette[i%len(palette)]
-		y := y1 + 12 + 14*float64(i)
-		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>`, num(x1-110), num(y-4), num(x1-94), num(y-4), color)
-		fmt.Fprintf(&b, `<text x="%s" y="%s">%s</text>`, num(x1-90), num(y), esc(s.Name))
+		y := legendTop + legendRow*float64(e.row) + 10
+		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>`, num(e.x), num(y-4), num(e.x+16), num(y-4), color)
+		tooltip := ""
+		if e.shorter {
+			tooltip = "<title>" + esc(e.full) + "</title>"
+		}
+		fmt.Fprintf(&b, `<text x="%s" y="%s">%s%s</text>`, num(e.x+20), num(y), tooltip, esc(e.name))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
 }
 
+// namesOnly returns series with their names only, no points.
+func namesOnly(series []Series) []Series {
+	out := make([]Series, len(series))
+	for i, s := range series {
+		out[i].Name = s.Name
+	}
+	return out
+}
+
+// ellipsize shortens s to at most n characters (at least 2), ending it
+// with "…", and reports whether it did.
+func ellipsize(s string, n int) (string, bool) {
+	n = max(n, 2)
+	r := []rune(s)
+	if len(r) <= n {
+		return s, false
+	}
+	return string(r[:n-1]) + "…", true
+}
+
 // num formats an SVG coordinate with at most one decimal.
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
-// tickLabel formats a tick value compactly (%g, without "-0").
-func tickLabel(v float64) string {
-	if math.Abs(v) < 1e-12 {
-		v = 0
+// tickFormat returns the formatter of ticks step apart: as many decimals as
+// the step needs (0.2 → "0.4", 0.00002 → "1000.00004"), or, for values too
+// large or too small for that to stay short, as few significant digits as
+// tell them apart ("1.5e+06", "2.5e-09"). It never writes "-0".
+func tickFormat(ticks []float64, step float64) func(float64) string {
+	biggest := 0.0
+	for _, t := range ticks {
+		biggest = math.Max(biggest, math.Abs(t))
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	if biggest < 1e7 && decimals <= 6 {
+		return func(v float64) string {
+			s := strconv.FormatFloat(v, 'f', decimals, 64)
+			if strings.Trim(s, "-0.") == "" {
+				s = strings.TrimPrefix(s, "-")
+			}
+			return s
+		}
+	}
+	digits := int(math.Floor(math.Log10(biggest))-math.Floor(math.Log10(step)+1e-9)) + 1
+	return func(v float64) string {
+		if math.Abs(v) < step/2 {
+			return "0"
+		}
+		return strconv.FormatFloat(v, 'g', max(digits, 1), 64)
+	}
 }
 
 // niceTicks returns about n evenly spaced round tick values (steps of 1, 2 or
-// 5 times a power of ten) covering lo..hi, and the range they span. A zero
-// range is widened so that a flat line still gets an axis.
-func niceTicks(lo, hi float64, n int) (ticks []float64, start, end float64) {
+// 5 times a power of ten, and at least 1 when integer is set) covering
+// lo..hi, the range they span and the step. A zero range is widened so that
+// a flat line still gets an axis.
+func niceTicks(lo, hi float64, n int, integer bool) (ticks []float64, start, end, step float64) {
 	if hi-lo < 1e-12*math.Max(1, math.Abs(hi)) {
 		pad := math.Max(math.Abs(lo)*0.1, 0.5)
 		lo, hi = lo-pad, hi+pad
 	}
 	raw := (hi - lo) / float64(max(n-1, 1))
+	if integer {
+		raw = math.Max(raw, 1)
+	}
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
+	step = mag
 	for _, m := range []float64{1, 2, 5, 10} {
 		if m*mag >= raw {
 			step = m * mag
@@ -163,7 +267,7 @@ func niceTicks(lo, hi float64, n int) (ticks []float64, start, end float64) {
 	for k := first; k <= last; k++ {
 		ticks = append(ticks, round12(k*step))
 	}
-	return ticks, round12(first * step), round12(last * step)
+	return ticks, round12(first * step), round12(last * step), step
 }
 
 // round12 rounds v to 12 significant digits, removing the noise of
