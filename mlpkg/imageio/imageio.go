@@ -163,7 +163,9 @@ func Decode(r io.Reader) (image.Image, string, error) {
 	case "bmp":
 		img, err = bmp.Decode(br)
 	case "webp":
-		img, err = webp.Decode(br)
+		if img, err = webp.Decode(br); err == nil {
+			img = webpRGB(img) // lossy WebP is limited-range YCbCr
+		}
 	case "tiff":
 		// x/image/tiff sizes its buffers from header fields unless it can
 		// read at random positions: give it the whole file in memory, so an
