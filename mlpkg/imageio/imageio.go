@@ -13,6 +13,7 @@ package imageio
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -21,6 +22,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/bmp"
@@ -51,12 +53,19 @@ var Formats = []string{"jpeg", "png", "gif", "bmp", "webp", "tiff"}
 // cheap. Browsers do not show TIFF either.
 var UntrustedFormats = []string{"jpeg", "png", "gif", "bmp", "webp"}
 
-// sniffLen is how many leading bytes Sniff needs at most.
-const sniffLen = 12
+// SniffLen is how many leading bytes Sniff needs to recognise every format.
+const SniffLen = 18
 
-// Sniff identifies the image format from the first bytes of a file (12 are
-// enough): "jpeg", "png", "gif", "bmp", "webp" or "tiff". ok is false for
-// anything else. It never looks at a file name.
+// bmpHeaderSizes are the sizes of the BMP info headers (DIB headers) in use:
+// BITMAPCOREHEADER (12), BITMAPINFOHEADER (40) and its V2, V3 (52, 56),
+// OS/2 2.x (64), V4 (108) and V5 (124); Pillow accepts the same.
+var bmpHeaderSizes = []uint32{12, 40, 52, 56, 64, 108, 124}
+
+// Sniff identifies the image format from the first bytes of a file
+// (SniffLen are enough): "jpeg", "png", "gif", "bmp", "webp" or "tiff". ok is
+// false for anything else. It never looks at a file name. "BM" alone is not
+// taken for a BMP (a text may start with it): the size of a known BMP info
+// header must follow the 14-byte file header.
 func Sniff(head []byte) (format string, ok bool) {
 	switch {
 	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
@@ -65,7 +74,7 @@ func Sniff(head []byte) (format string, ok bool) {
 		return "png", true
 	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
 		return "gif", true
-	case bytes.HasPrefix(head, []byte("BM")):
+	case bytes.HasPrefix(head, []byte("BM")) && len(head) >= 18 && slices.Contains(bmpHeaderSizes, binary.LittleEndian.Uint32(head[14:18])):
 		return "bmp", true
 	case len(head) >= 12 && bytes.Equal(head[:4], []byte("RIFF")) && bytes.Equal(head[8:12], []byte("WEBP")):
 		return "webp", true
@@ -78,10 +87,10 @@ func Sniff(head []byte) (format string, ok bool) {
 // sniffReader wraps r in a buffered reader and identifies its format.
 func sniffReader(r io.Reader) (*bufio.Reader, string, error) {
 	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < sniffLen {
+	if !ok || br.Size() < SniffLen {
 		br = bufio.NewReader(r)
 	}
-	head, err := br.Peek(sniffLen)
+	head, err := br.Peek(SniffLen)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, "", fmt.Errorf("read image header: %w", err)
 	}

@@ -68,7 +68,11 @@ func TestSniff(t *testing.T) {
 		{"\x89PNG\r\n\x1a\n\x00\x00\x00\x0d", "png"},
 		{"GIF89a\x10\x00", "gif"},
 		{"GIF87a\x10\x00", "gif"},
-		{"BM6\x00\x00\x00", "bmp"},
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "bmp"}, // BITMAPINFOHEADER (40)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x1a\x00\x00\x00\x0c\x00\x00\x00", "bmp"}, // BITMAPCOREHEADER (12)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x7a\x00\x00\x00\x7c\x00\x00\x00", "bmp"}, // BITMAPV5HEADER (124)
+		{"BMW owners club, meeting notes", ""},
+		{"BM6\x00\x00\x00", ""}, // too short to hold an info header
 		{"RIFF\x24\x00\x00\x00WEBPVP8L", "webp"},
 		{"II*\x00\x08\x00\x00\x00", "tiff"},
 		{"MM\x00*\x00\x00\x00\x08", "tiff"},
@@ -411,6 +415,8 @@ func TestBadData(t *testing.T) {
 		{"empty", nil, true},
 		{"text", []byte("this is not an image\n"), true},
 		{"html", []byte("<html><body>404</body></html>"), true},
+		{"text starting with BM", []byte("BMW owners club, meeting notes\n"), true},
+		{"truncated bmp", imagetest.Encode(t, "bmp", halves(64, 64, red, blue))[:100], false},
 		{"truncated jpeg", jpg[:len(jpg)/2], false},
 		{"jpeg header only", jpg[:4], false},
 		{"truncated png", imagetest.Encode(t, "png", halves(64, 64, red, blue))[:60], false},
