@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -148,7 +149,8 @@ func DecodeConfig(r io.Reader) (image.Config, string, error) {
 
 // Decode decodes an image in any supported format, chosen by its magic bytes,
 // and returns it with its format name. A JPEG's EXIF orientation is applied,
-// so the image is the right way up. Data that is no supported image gives an
+// so the image is the right way up. A GIF gives its first frame, on a
+// transparent canvas of the GIF's size when the frame is smaller. Data that is no supported image gives an
 // error wrapping ErrNotImage; a damaged or truncated image gives the
 // decoder's error, wrapped.
 func Decode(r io.Reader) (image.Image, string, error) {
@@ -168,7 +170,7 @@ func Decode(r io.Reader) (image.Image, string, error) {
 	case "png":
 		img, err = png.Decode(br)
 	case "gif":
-		img, err = gif.Decode(br)
+		img, err = decodeGIF(br)
 	case "bmp":
 		img, err = bmp.Decode(br)
 	case "webp":
@@ -191,6 +193,32 @@ func Decode(r io.Reader) (image.Image, string, error) {
 		return nil, format, fmt.Errorf("decode %s: empty %dx%d image", format, b.Dx(), b.Dy())
 	}
 	return img, format, nil
+}
+
+// decodeGIF decodes a GIF's first frame onto its logical screen (the
+// canvas): a frame smaller than the screen is drawn at its place on a
+// transparent canvas of the screen's size, as a viewer shows it, rather
+// than returned alone (and stretched by ToRGB to the whole picture).
+func decodeGIF(br *bufio.Reader) (image.Image, error) {
+	head, err := br.Peek(10) // signature (6), screen width and height
+	if err != nil {
+		return nil, err
+	}
+	w, h := int(binary.LittleEndian.Uint16(head[6:])), int(binary.LittleEndian.Uint16(head[8:]))
+	frame, err := gif.Decode(br)
+	if err != nil {
+		return nil, err
+	}
+	screen := image.Rect(0, 0, w, h)
+	if frame.Bounds() == screen {
+		return frame, nil
+	}
+	if w*h > MaxPixels {
+		return nil, fmt.Errorf("%dx%d screen, more than %d pixels: %w", w, h, MaxPixels, ErrTooLarge)
+	}
+	canvas := image.NewNRGBA(screen) // transparent
+	draw.Draw(canvas, frame.Bounds(), frame, frame.Bounds().Min, draw.Src)
+	return canvas, nil
 }
 
 // DecodeBytes decodes an image held in memory (a file's content, an upload)

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"image/gif"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -350,6 +351,44 @@ func TestPalettedGIFWithTransparency(t *testing.T) {
 		if got := pixel(pix, 4, i%4, i/4); got != want[i%3] {
 			t.Errorf("pixel %d = %v, want %v", i, got, want[i%3])
 		}
+	}
+}
+
+func TestGIFFrameSmallerThanScreen(t *testing.T) {
+	// A 20×10 GIF whose only frame, red, covers the right half: the left
+	// half is transparent, so white, and the frame is not stretched.
+	pal := color.Palette{color.Black, red}
+	fr := image.NewPaletted(image.Rect(10, 0, 20, 10), pal)
+	for i := range fr.Pix {
+		fr.Pix[i] = 1
+	}
+	var b bytes.Buffer
+	err := gif.EncodeAll(&b, &gif.GIF{Image: []*image.Paletted{fr}, Delay: []int{0}, Config: image.Config{Width: 20, Height: 10, ColorModel: pal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := DecodeBytes(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.Bounds(); got != image.Rect(0, 0, 20, 10) {
+		t.Fatalf("bounds %v, want the 20x10 screen", got)
+	}
+	pix := ToRGB(img, 4)
+	for y := range 4 {
+		if l, r := pixel(pix, 4, 0, y), pixel(pix, 4, 3, y); l != [3]int{255, 255, 255} || r != [3]int{255, 0, 0} {
+			t.Errorf("row %d: left %v, right %v; want white, red", y, l, r)
+		}
+	}
+	// Decode, which does not check the header's size first, does not make a
+	// canvas of more than MaxPixels for a small frame.
+	b.Reset()
+	err = gif.EncodeAll(&b, &gif.GIF{Image: []*image.Paletted{fr}, Delay: []int{0}, Config: image.Config{Width: 60000, Height: 60000, ColorModel: pal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Decode(bytes.NewReader(b.Bytes())); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("60000x60000 screen: err = %v, want ErrTooLarge", err)
 	}
 }
 
