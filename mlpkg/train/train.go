@@ -176,9 +176,16 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			return nil, err
 		}
 	}
-	if st.Epoch > len(history) { // history is written after the snapshot: keep both consistent
-		st.Epoch, st.Batch = len(history), 0
+	if st.Epoch > len(history) {
+		// This version writes history.csv before last/, so only an older
+		// version's crash (or an edited history.csv) gets here: the weights
+		// are past epochs the history lacks, and cannot be wound back.
+		return nil, fmt.Errorf("train: %s: %s/ holds %d epochs but %s only %d, so the run cannot be resumed exactly: pass -fresh to start over",
+			dir, model.LastDir, st.Epoch, HistoryFile, len(history))
 	}
+	// history.csv is written before the snapshots at the end of an epoch:
+	// rows past last/ are epochs a crash stopped before last/ was saved.
+	// They are dropped, and trained again from last/.
 	history = history[:st.Epoch]
 	start := Start{Dir: dir, Resumed: resumed, Done: st.Epoch, Batch: st.Batch, Epochs: cfg.Epochs,
 		Images: len(trainIdx), Validation: len(valIdx)}
@@ -194,6 +201,16 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	res := &Result{Dir: dir, History: history, Meta: meta}
 	if res.Best, err = bestEpoch(dir, history); err != nil {
 		return nil, err
+	}
+	if st.Batch == 0 && st.Epoch > 0 && res.Best.Epoch < st.Epoch && better(history[st.Epoch-1], res.Best) {
+		// A crash between saving last/ and best/ at the end of epoch
+		// st.Epoch: last/ holds that epoch's final weights, which best/
+		// should have. Save them there now.
+		if err := saveSnapshot(gctx, dir, model.BestDir, state{Epoch: st.Epoch}); err != nil {
+			return nil, err
+		}
+		res.Best = history[st.Epoch-1]
+		log.Info("best epoch saved (the previous run stopped before it could)", "dir", dir, "epoch", st.Epoch)
 	}
 	if start.NothingToTrain() {
 		return res, nil // model.json and the checkpoints stay as they are
@@ -284,9 +301,24 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			}
 			e.Validated, e.ValLoss, e.ValAccuracy = true, eval.Loss, eval.Accuracy
 		}
+		// The order of these writes makes every crash point resumable
+		// exactly: history.csv first (a row past last/ is dropped on
+		// resuming and its epoch trained again), then last/ (from here on
+		// the epoch counts as done), then best/ (a resumed run saves it
+		// from last/ when it is missing, see above), then model.json
+		// (brought up to date at the latest when training ends).
 		history = append(history, e)
 		res.History = history
+		if err := writeHistory(dir, history); err != nil {
+			return nil, err
+		}
+		if err := crashPoint("history", e.Epoch); err != nil {
+			return nil, err
+		}
 		if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch + 1}); err != nil {
+			return nil, err
+		}
+		if err := crashPoint("last", e.Epoch); err != nil {
 			return nil, err
 		}
 		improved := better(e, res.Best)
@@ -295,12 +327,15 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			if err := saveSnapshot(gctx, dir, model.BestDir, state{Epoch: epoch + 1}); err != nil {
 				return nil, err
 			}
-		}
-		if err := writeHistory(dir, history); err != nil {
-			return nil, err
+			if err := crashPoint("best", e.Epoch); err != nil {
+				return nil, err
+			}
 		}
 		meta.Metrics = epochMetrics(e, res.Best)
 		if err := meta.Save(dir); err != nil {
+			return nil, err
+		}
+		if err := crashPoint("meta", e.Epoch); err != nil {
 			return nil, err
 		}
 		log.Info("epoch done", "epoch", e.Epoch, "of", cfg.Epochs, "train_loss", round(e.TrainLoss),
@@ -354,6 +389,18 @@ func (r *Result) Summary() string {
 	return line
 }
 
+// crashHook, when set (by tests), is called after each write at the end of
+// an epoch, naming what was just written (point: "history", "last", "best"
+// or "meta"); an error it returns stops Train there, as a crash would.
+var crashHook func(point string, epoch int) error
+
+func crashPoint(point string, epoch int) error {
+	if crashHook == nil {
+		return nil
+	}
+	return crashHook(point, epoch)
+}
+
 // holdOutSeed is the seed of the validation hold-out: drawn from its own
 // random stream, not from those that shuffle the epochs.
 func holdOutSeed(seed int64) uint64 { return uint64(seed) ^ 0x9E3779B97F4A7C15 }
@@ -370,6 +417,22 @@ func bestEpoch(dir string, history []Epoch) (Epoch, error) {
 		return Epoch{}, err
 	}
 	return history[st.Epoch-1], nil
+}
+
+// BestEpoch returns the epoch of history that Train keeps in best/ (by the
+// rule of better: the highest validation accuracy, of equals the lowest
+// validation loss, the first of exact ties; the last epoch when the epochs
+// were not validated), and false when history is empty. Given a checkpoint
+// directory's history (ReadHistory), it names the epoch whose weights its
+// best/ holds.
+func BestEpoch(history []Epoch) (Epoch, bool) {
+	var best Epoch
+	for _, e := range history {
+		if better(e, best) {
+			best = e
+		}
+	}
+	return best, best.Epoch != 0
 }
 
 // better reports whether epoch e should replace best in best/: a higher

@@ -490,6 +490,24 @@ func TestBetterEpoch(t *testing.T) {
 	if !better(Epoch{Epoch: 1}, Epoch{}) || !better(Epoch{Epoch: 3}, Epoch{Epoch: 2}) {
 		t.Error("without validation, the first or a later epoch must be better")
 	}
+
+	// BestEpoch applies the same rule to a whole history.
+	if e, ok := BestEpoch(nil); ok || e.Epoch != 0 {
+		t.Errorf("BestEpoch(nil) = %+v, %v", e, ok)
+	}
+	history := []Epoch{
+		{Epoch: 1, Validated: true, ValAccuracy: 0.8, ValLoss: 0.5},
+		{Epoch: 2, Validated: true, ValAccuracy: 0.9, ValLoss: 0.4},
+		{Epoch: 3, Validated: true, ValAccuracy: 0.9, ValLoss: 0.3},
+		{Epoch: 4, Validated: true, ValAccuracy: 0.9, ValLoss: 0.3},
+		{Epoch: 5, Validated: true, ValAccuracy: 0.7, ValLoss: 0.1},
+	}
+	if e, ok := BestEpoch(history); !ok || e.Epoch != 3 {
+		t.Errorf("BestEpoch = epoch %d, %v; want 3 (highest accuracy, then lowest loss, then the first)", e.Epoch, ok)
+	}
+	if e, ok := BestEpoch([]Epoch{{Epoch: 1}, {Epoch: 2}}); !ok || e.Epoch != 2 {
+		t.Errorf("BestEpoch without validation = epoch %d, %v; want the last, 2", e.Epoch, ok)
+	}
 }
 
 // TestRMSPropIsKeras checks the optimiser's updates against Keras' RMSprop
