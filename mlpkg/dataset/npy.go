@@ -2,10 +2,12 @@ package dataset
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,41 +74,96 @@ func writeInt32NPY(w io.Writer, data []int32) error {
 }
 
 // openNPY opens path, parses its header with npyio and checks the dtype
-// (one of accept) and C order. It returns the reader positioned at the data.
-func openNPY(path string, accept ...string) (*os.File, *bufio.Reader, []int, error) {
+// (one of accept, itemSize bytes an element), C order and the shape: no
+// negative dimension, and no more elements than the file holds, so that a
+// damaged header can neither crash the reader nor make it allocate more
+// than the file's size. It returns the reader positioned at the data, the
+// shape and the number of elements.
+func openNPY(path string, itemSize int, accept ...string) (*os.File, *bufio.Reader, []int, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, 0, err
 	}
-	br := bufio.NewReaderSize(f, 1<<20)
-	r, err := npyio.NewReader(br)
+	br, shape, n, err := readNPYHeader(f, itemSize, accept)
 	if err != nil {
 		f.Close()
-		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, nil, 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return f, br, shape, n, nil
+}
+
+// readNPYHeader does openNPY's work on the open file f.
+func readNPYHeader(f *os.File, itemSize int, accept []string) (br *bufio.Reader, shape []int, n int, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	// The header's length is in its first 12 bytes: check it against the
+	// file's size before npyio allocates it.
+	var pre [12]byte
+	if _, err := f.ReadAt(pre[:], 0); err != nil {
+		return nil, nil, 0, fmt.Errorf("not a .npy file (%d bytes): %w", st.Size(), err)
+	}
+	if !bytes.Equal(pre[:6], npyio.Magic[:]) {
+		return nil, nil, 0, fmt.Errorf("not a .npy file (it starts with %q)", pre[:6])
+	}
+	var dataStart int64
+	switch pre[6] {
+	case 1:
+		dataStart = 10 + int64(binary.LittleEndian.Uint16(pre[8:]))
+	case 2, 3:
+		dataStart = 12 + int64(binary.LittleEndian.Uint32(pre[8:]))
+	default:
+		return nil, nil, 0, fmt.Errorf(".npy format version %d.%d not supported", pre[6], pre[7])
+	}
+	if dataStart > st.Size() {
+		return nil, nil, 0, fmt.Errorf(".npy header of %d bytes in a file of %d: damaged or truncated", dataStart, st.Size())
+	}
+	// npyio v0.14 slices a malformed header without checking it (a header
+	// without '\n', keys out of order): an error, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("damaged .npy header: %v", p)
+		}
+	}()
+	br = bufio.NewReaderSize(f, 1<<20)
+	r, err := npyio.NewReader(br)
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	dtype := strings.Trim(r.Header.Descr.Type, `'"`)
-	ok := false
-	for _, a := range accept {
-		ok = ok || dtype == a
+	if !slices.Contains(accept, dtype) || r.Header.Descr.Fortran {
+		return nil, nil, 0, fmt.Errorf("dtype %s (fortran order %v), want %s in C order", dtype, r.Header.Descr.Fortran, accept[0])
 	}
-	if !ok || r.Header.Descr.Fortran {
-		f.Close()
-		return nil, nil, nil, fmt.Errorf("read %s: dtype %s (fortran order %v), want %s in C order", path, dtype, r.Header.Descr.Fortran, accept[0])
+	shape = r.Header.Descr.Shape
+	avail := (st.Size() - dataStart) / int64(itemSize) // elements the file can hold
+	empty := slices.Contains(shape, 0)
+	total := int64(1)
+	for _, d := range shape {
+		switch {
+		case d < 0:
+			return nil, nil, 0, fmt.Errorf("damaged .npy header: shape %v has a negative dimension", shape)
+		case empty:
+		case total > avail/int64(d): // total*d > avail, without overflow
+			return nil, nil, 0, fmt.Errorf("shape %v declares more data than the file's %d bytes after its header: damaged or truncated", shape, st.Size()-dataStart)
+		default:
+			total *= int64(d)
+		}
 	}
-	return f, br, r.Header.Descr.Shape, nil
+	if empty {
+		total = 0
+	}
+	n = int(total)
+	return br, shape, n, nil
 }
 
 // readUint8NPY reads a uint8 array and its shape.
 func readUint8NPY(path string) ([]uint8, []int, error) {
-	f, br, shape, err := openNPY(path, dtypeUint8, "<u1")
+	f, br, shape, n, err := openNPY(path, 1, dtypeUint8, "<u1")
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
 	data := make([]uint8, n)
 	if _, err := io.ReadFull(br, data); err != nil {
 		return nil, nil, fmt.Errorf("read %s: %d bytes: %w", path, n, err)
@@ -116,7 +173,7 @@ func readUint8NPY(path string) ([]uint8, []int, error) {
 
 // readInt32NPY reads a 1-D int32 array.
 func readInt32NPY(path string) ([]int32, error) {
-	f, br, shape, err := openNPY(path, dtypeInt32)
+	f, br, shape, n, err := openNPY(path, 4, dtypeInt32)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +181,11 @@ func readInt32NPY(path string) ([]int32, error) {
 	if len(shape) != 1 {
 		return nil, fmt.Errorf("read %s: shape %v, want 1-D", path, shape)
 	}
-	raw := make([]byte, 4*shape[0])
+	raw := make([]byte, 4*n)
 	if _, err := io.ReadFull(br, raw); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	out := make([]int32, shape[0])
+	out := make([]int32, n)
 	for i := range out {
 		out[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
