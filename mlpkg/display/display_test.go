@@ -33,8 +33,9 @@ func solid(w, h int, c color.Color) image.Image {
 // are written as XHTML-compatible markup, so the same check serves both).
 func wellFormed(t *testing.T, s string) {
 	t.Helper()
-	// <br> is the only void element the package writes without a slash.
+	// <br> and <wbr> are the only void elements the package writes without a slash.
 	s = strings.ReplaceAll(s, "<br>", "<br/>")
+	s = strings.ReplaceAll(s, "<wbr>", "<wbr/>")
 	s = regexp.MustCompile(`(<img [^>]*[^/])>`).ReplaceAllString(s, "$1/>")
 	d := xml.NewDecoder(strings.NewReader("<root>" + s + "</root>"))
 	for {
@@ -88,6 +89,26 @@ func TestImageGridHTML(t *testing.T) {
 		if cfg.Width != wantSizes[i][0] || cfg.Height != wantSizes[i][1] {
 			t.Errorf("embedded image %d is %dx%d, want %v", i, cfg.Width, cfg.Height, wantSizes[i])
 		}
+	}
+}
+
+// Captions break between words, and a file name before its extension; never
+// anywhere (which split "17 %" from its number).
+func TestCaptionBreaks(t *testing.T) {
+	h, err := ImageGridHTML([]image.Image{solid(4, 4, color.White), solid(4, 4, color.White)},
+		[]string{"50000000031.jpg", "true ankle_boot: sneaker 81\u00a0%, e.g. 0.95"}, 2, 56)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, h)
+	if strings.Contains(h, "overflow-wrap:anywhere") || !strings.Contains(h, "overflow-wrap:break-word") {
+		t.Errorf("captions may break anywhere: %s", h)
+	}
+	if !strings.Contains(h, ">50000000031<wbr>.jpg</figcaption>") {
+		t.Errorf("no break opportunity before the extension: %s", h)
+	}
+	if strings.Count(h, "<wbr>") != 1 || !strings.Contains(h, "81\u00a0%, e.g. 0.95<") {
+		t.Errorf("break opportunities in a caption without file names: %s", h)
 	}
 }
 

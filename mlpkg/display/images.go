@@ -3,6 +3,7 @@ package display
 import (
 	"fmt"
 	"image"
+	"regexp"
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -19,7 +20,8 @@ const (
 
 // ImageGridHTML renders images as an HTML table of <figure>s, columns per
 // row, each image fitted into a size×size pixel box and embedded as a PNG
-// data URL, with captions[i] (HTML-escaped) under image i. Images larger than
+// data URL, with captions[i] (HTML-escaped, see captionHTML for where it
+// breaks) under image i, as wide as the box. Images larger than
 // the box are downscaled before embedding, so the saved notebook stays small;
 // smaller ones are embedded as they are and enlarged by the browser without
 // smoothing. columns or size 0 take DefaultColumns and DefaultThumbSize.
@@ -66,11 +68,23 @@ func writeFigure(b *strings.Builder, img image.Image, caption string, size int) 
 			src, w, h, esc(caption))
 	}
 	if caption != "" {
-		fmt.Fprintf(b, `<figcaption style="font-size:small;max-width:%dpx;overflow-wrap:anywhere">%s</figcaption>`,
-			size, esc(caption))
+		fmt.Fprintf(b, `<figcaption style="font-size:small;max-width:%dpx;overflow-wrap:break-word">%s</figcaption>`,
+			size, captionHTML(caption))
 	}
 	b.WriteString("</figure>")
 	return nil
+}
+
+// extension matches a file name's extension: ".jpg" in "50000000031.jpg".
+var extension = regexp.MustCompile(`\.[A-Za-z][A-Za-z0-9]{1,4}\b`)
+
+// captionHTML escapes a caption and lets a file name that does not fit on
+// one line break before its extension ("50000000031" / ".jpg"). Other words
+// break only at spaces and hyphens, and mid-word only where a word is wider
+// than the caption (overflow-wrap:break-word); keep two words together with
+// a no-break space ("97\u00a0%").
+func captionHTML(caption string) string {
+	return extension.ReplaceAllString(esc(caption), "<wbr>$0")
 }
 
 // Thumbnail returns img scaled down (keeping its aspect ratio) to fit a

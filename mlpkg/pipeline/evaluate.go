@@ -171,7 +171,8 @@ func percent(x float64) string {
 // Mistakes returns up to limit misclassified test images of p.Processed, the
 // most confident mistakes first, with captions giving the true class and
 // every class's probability ("true sneaker: sandal 81 %, sneaker 17 %, …",
-// with no-break spaces inside each item).
+// with a no-break space before each "%", so that a narrow caption breaks
+// between words, never inside "81 %").
 func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, error) {
 	ds, err := dataset.Load(p.Processed)
 	if err != nil {
@@ -202,7 +203,7 @@ func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, erro
 		sort.SliceStable(order, func(a, b int) bool { return ev.Probabilities[i][order[a]] > ev.Probabilities[i][order[b]] })
 		parts := make([]string, len(order))
 		for n, c := range order {
-			parts[n] = fmt.Sprintf("%s\u00a0%.0f\u00a0%%", ev.Classes[c], 100*ev.Probabilities[i][c]) // no-break spaces: "98 %" stays on one line
+			parts[n] = fmt.Sprintf("%s %.0f\u00a0%%", ev.Classes[c], 100*ev.Probabilities[i][c]) // a no-break space: "98 %" stays on one line
 		}
 		captions[k] = fmt.Sprintf("true %s: %s", ev.Classes[ev.Labels[i]], strings.Join(parts, ", "))
 	}

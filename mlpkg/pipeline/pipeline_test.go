@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -300,14 +301,10 @@ func TestPipeline(t *testing.T) {
 	if want := int(math.Round((1 - loaded.Accuracy) * float64(loaded.N))); loaded.Misclassified() != want {
 		t.Errorf("Misclassified = %d, want %d", loaded.Misclassified(), want)
 	}
+	// Mistakes of a trained model's evaluation (its captions and order: TestMistakes).
 	imgs, captions, err := Mistakes(p, loaded, 2)
-	if err != nil || len(imgs) != len(captions) || len(imgs) > 2 {
-		t.Fatalf("Mistakes: %d images, %v", len(imgs), err)
-	}
-	for _, c := range captions {
-		if !strings.HasPrefix(c, "true ") || !strings.Contains(c, "\u00a0%") {
-			t.Errorf("mistake caption %q", c)
-		}
+	if err != nil || len(imgs) != len(captions) || len(imgs) != min(2, loaded.Misclassified()) {
+		t.Fatalf("Mistakes: %d images of %d mistakes, %v", len(imgs), loaded.Misclassified(), err)
 	}
 
 	// Predict a test picture and a few per class.
@@ -331,8 +328,21 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("ShowPrediction output: %s", out)
 	}
 	imgs, captions, correct, err := PredictTestPictures(pr, p, 2)
-	if err != nil || len(imgs) != 6 || len(captions) != 6 || correct > 6 {
+	if err != nil || len(imgs) != 6 || len(captions) != 6 {
 		t.Fatalf("PredictTestPictures: %d, %v, %d, %v", len(imgs), captions, correct, err)
+	}
+	right := 0
+	for _, c := range captions {
+		switch {
+		case strings.HasPrefix(c, "✓\u00a0") && regexp.MustCompile(`^✓\x{a0}\w+ \(\d+\x{a0}%\)$`).MatchString(c):
+			right++
+		case regexp.MustCompile(`^✗\x{a0}\w+ \(\d+\x{a0}%\), is \w+$`).MatchString(c):
+		default:
+			t.Errorf("PredictTestPictures caption %q", c)
+		}
+	}
+	if right != correct {
+		t.Errorf("PredictTestPictures: %d correct, but %d captions say ✓: %q", correct, right, captions)
 	}
 
 	// Serve it and post a picture.
@@ -575,4 +585,69 @@ func TestShowDisplayDemo(t *testing.T) {
 			t.Errorf("the demo's text lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// TestMistakes checks Mistakes on an evaluation with chosen probabilities:
+// the most confident mistakes first, their pictures, and captions that wrap
+// between words only.
+func TestMistakes(t *testing.T) {
+	captureOutput(t)
+	p := NewPaths(t.TempDir())
+	classes := []string{"red", "green", "blue"}
+	writeTree(t, p.Images, classes, 16)
+	ds, err := EnsurePrepared(context.Background(), p, tinySettings(classes...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Test.N < 8 {
+		t.Fatalf("%d test images, want at least 8", ds.Test.N)
+	}
+	// Every image right with 0.9, except three taken for the next class,
+	// with 0.6, 0.8 and 0.7.
+	wrong := map[int]float32{1: 0.6, 5: 0.8, 7: 0.7}
+	probs := make([][]float32, ds.Test.N)
+	for i, l := range ds.Test.Labels {
+		probs[i] = []float32{0.05, 0.05, 0.05}
+		probs[i][l] = 0.9
+		if conf, ok := wrong[i]; ok {
+			probs[i] = []float32{0.05, 0.05, 0.05}
+			probs[i][(l+1)%3] = conf
+			probs[i][l] = 0.95 - conf
+		}
+	}
+	tev, err := train.NewEvaluation(classes, ds.Test.Labels, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &Evaluation{Evaluation: tev, DatasetHash: ds.Meta.Hash}
+	images, captions, err := Mistakes(p, ev, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 3 || len(captions) != 3 {
+		t.Fatalf("Mistakes: %d images, captions %q; want the 3 mistakes", len(images), captions)
+	}
+	for k, i := range []int{5, 7, 1} { // most confident first
+		l := int(ds.Test.Labels[i])
+		want := fmt.Sprintf("true %s: %s %.0f\u00a0%%, %s %.0f\u00a0%%, %s 5\u00a0%%",
+			classes[l], classes[(l+1)%3], 100*wrong[i], classes[l], 100*(0.95-wrong[i]), classes[(l+2)%3])
+		if captions[k] != want {
+			t.Errorf("mistake %d: caption %q, want %q (image %d)", k, captions[k], want, i)
+		}
+		if got := images[k].(*image.NRGBA).Pix; !bytes.Equal(got, rgbaPixels(ds.Test.Image(i))) {
+			t.Errorf("mistake %d is not test image %d", k, i)
+		}
+	}
+	if images, _, err := Mistakes(p, ev, 2); err != nil || len(images) != 2 {
+		t.Errorf("Mistakes with limit 2: %d images, %v", len(images), err)
+	}
+}
+
+// rgbaPixels returns RGB pixels as RGBA bytes (alpha 255).
+func rgbaPixels(rgb []uint8) []uint8 {
+	out := make([]uint8, 0, len(rgb)/3*4)
+	for i := 0; i+2 < len(rgb); i += 3 {
+		out = append(out, rgb[i], rgb[i+1], rgb[i+2], 255)
+	}
+	return out
 }

@@ -92,8 +92,8 @@ func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Predicti
 
 // PredictTestPictures classifies perClass test pictures of each class and
 // returns them with captions such as "✓ sandal (97 %)"
-// or "✗ sandal (60 %), is sneaker", for display.ImageGrid, and the number
-// classified correctly.
+// or "✗ sandal (60 %), is sneaker" (with no-break spaces after the mark and
+// before "%"), for display.ImageGrid, and the number classified correctly.
 func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images []image.Image, captions []string, correct int, err error) {
 	files, err := TestPictures(p)
 	if err != nil {
@@ -121,11 +121,14 @@ func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images [
 		return nil, nil, 0, err
 	}
 	for i, pred := range preds {
-		caption := "✓ " + PredictionLine(pred, 1)
+		// No-break spaces keep the mark with the class and "97 %" together
+		// when the caption wraps.
+		line := strings.ReplaceAll(PredictionLine(pred, 1), " %", "\u00a0%")
+		caption := "✓\u00a0" + line
 		if pred.Class == truth[i] {
 			correct++
 		} else {
-			caption = "✗ " + PredictionLine(pred, 1) + ", is " + truth[i]
+			caption = "✗\u00a0" + line + ", is " + truth[i]
 		}
 		captions = append(captions, caption)
 	}
