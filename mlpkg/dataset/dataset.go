@@ -199,7 +199,7 @@ func HashArrays(classes []string, size int, train, test *Split) string {
 }
 
 // Load reads a dataset written by Prepare from dir and checks that the
-// arrays agree with dataset.json. It refuses a dataset that uses two files
+// arrays and dataset.json's list of photos agree with its sample counts. It refuses a dataset that uses two files
 // with the same bytes (see Prepare), which only an earlier version of
 // Prepare wrote.
 func Load(dir string) (*Dataset, error) {
@@ -232,20 +232,22 @@ func Load(dir string) (*Dataset, error) {
 		}
 	}
 	for _, sp := range []struct {
+		name           string
 		s              *Split
 		images, labels string
 		n              int
 		files          []string
 	}{
-		{&ds.Train, TrainImagesFile, TrainLabelsFile, m.TrainN, trainFiles},
-		{&ds.Test, TestImagesFile, TestLabelsFile, m.TestN, testFiles},
+		{TrainSplit, &ds.Train, TrainImagesFile, TrainLabelsFile, m.TrainN, trainFiles},
+		{TestSplit, &ds.Test, TestImagesFile, TestLabelsFile, m.TestN, testFiles},
 	} {
+		if len(sp.files) != sp.n {
+			return nil, fmt.Errorf("load dataset %s: %s lists photos for %d %s samples, but says there are %d (edited or damaged; prepare it again)", dir, MetaFile, len(sp.files), sp.name, sp.n)
+		}
 		if err := loadSplit(dir, sp.images, sp.labels, len(m.Classes), m.ImageSize, sp.n, sp.s); err != nil {
 			return nil, fmt.Errorf("load dataset %s: %w", dir, err)
 		}
-		if len(sp.files) == sp.n {
-			sp.s.Files = sp.files
-		}
+		sp.s.Files = sp.files
 	}
 	return ds, nil
 }

@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -362,6 +363,39 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 	os.WriteFile(filepath.Join(cfg.OutDir, TestImagesFile), []byte("garbage"), 0o644)
 	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), TestImagesFile) {
 		t.Errorf("Load of a damaged folder: %v", err)
+	}
+}
+
+func TestLoadRefusesFileListMismatch(t *testing.T) {
+	images := filepath.Join(t.TempDir(), "images")
+	writeGradients(t, images, 8, 16)
+	cfg := testConfig(images)
+	cfg.ImageSize = 16
+	cfg.Augment = true
+	prepare(t, cfg)
+	metaPath := filepath.Join(cfg.OutDir, MetaFile)
+	orig, err := os.ReadFile(metaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range []string{TrainSplit, TestSplit} {
+		// One photo of the split lost from dataset.json (a hand edit, a merge).
+		var m map[string]any
+		if err := json.Unmarshal(orig, &m); err != nil {
+			t.Fatal(err)
+		}
+		files := m["files"].([]any)
+		for i, f := range files {
+			if f.(map[string]any)["split"] == split {
+				m["files"] = append(files[:i:i], files[i+1:]...)
+				break
+			}
+		}
+		b, _ := json.Marshal(m)
+		writeFile(t, metaPath, b)
+		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), MetaFile) {
+			t.Errorf("%s entry missing: Load error %v, want one naming %s", split, err, MetaFile)
+		}
 	}
 }
 
