@@ -66,7 +66,7 @@ func TestImageGridHTML(t *testing.T) {
 	if got := strings.Count(h, "<img "); got != 2 {
 		t.Errorf("img tags = %d, want 2 (nil image has none)", got)
 	}
-	for _, want := range []string{"monkey &lt;1&gt;", "boar &amp; co", `width="64" height="64"`, `width="64" height="32"`} {
+	for _, want := range []string{"monkey &lt;1&gt;", "boar &amp; co", `width="50" height="50"`, `width="64" height="32"`} {
 		if !strings.Contains(h, want) {
 			t.Errorf("missing %q in %s", want, h)
 		}
@@ -88,6 +88,25 @@ func TestImageGridHTML(t *testing.T) {
 		}
 		if cfg.Width != wantSizes[i][0] || cfg.Height != wantSizes[i][1] {
 			t.Errorf("embedded image %d is %dx%d, want %v", i, cfg.Width, cfg.Height, wantSizes[i])
+		}
+	}
+}
+
+// Small images are enlarged by whole factors only: a pixelated 1.9× would
+// draw some pixels twice as wide as others.
+func TestShownSize(t *testing.T) {
+	for _, tc := range []struct{ w, h, size, wantW, wantH int }{
+		{50, 50, 96, 50, 50},    // 1.92×: native size
+		{50, 50, 100, 100, 100}, // 2×
+		{28, 28, 80, 56, 56},    // 2.86×: 2×
+		{28, 28, 112, 112, 112}, // 4×
+		{30, 20, 64, 60, 40},    // by the longer side
+		{524, 108, 560, 524, 108},
+		{300, 150, 64, 64, 32}, // larger: fitted (Thumbnail scales it down)
+		{1, 1, 96, 96, 96},
+	} {
+		if w, h := shownSize(tc.w, tc.h, tc.size); w != tc.wantW || h != tc.wantH {
+			t.Errorf("shownSize(%d×%d in %d) = %d×%d, want %d×%d", tc.w, tc.h, tc.size, w, h, tc.wantW, tc.wantH)
 		}
 	}
 }

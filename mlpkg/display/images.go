@@ -24,7 +24,9 @@ const (
 // breaks) under image i, as wide as the box. Images larger than
 // the box are downscaled before embedding, so the saved notebook stays small;
 // smaller ones are embedded as they are and enlarged by the browser without
-// smoothing. columns or size 0 take DefaultColumns and DefaultThumbSize.
+// smoothing, by a whole factor (2×, 3×, …; a 50×50 image in a 96 box stays
+// 50×50, in a 100 box it is shown 100×100). columns or size 0 take
+// DefaultColumns and DefaultThumbSize.
 // Missing captions are left empty; nil images show as an empty cell.
 func ImageGridHTML(images []image.Image, captions []string, columns, size int) (string, error) {
 	if columns <= 0 {
@@ -63,7 +65,7 @@ func writeFigure(b *strings.Builder, img image.Image, caption string, size int) 
 		if err != nil {
 			return err
 		}
-		w, h := fit(img.Bounds().Dx(), img.Bounds().Dy(), size)
+		w, h := shownSize(img.Bounds().Dx(), img.Bounds().Dy(), size)
 		fmt.Fprintf(b, `<img src="%s" width="%d" height="%d" style="image-rendering:pixelated" alt="%s">`,
 			src, w, h, esc(caption))
 	}
@@ -98,6 +100,19 @@ func Thumbnail(img image.Image, size int) image.Image {
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, bounds, draw.Src, nil)
 	return dst
+}
+
+// shownSize returns the size at which a w×h image is shown in a size×size
+// box: scaled down to fit (Thumbnail does it before embedding, so it is shown
+// at its own size), or, when it is smaller, enlarged by the largest whole
+// number that keeps it in the box. A pixelated enlargement by 1.2 or 1.9
+// would make some pixels one screen pixel wider than others.
+func shownSize(w, h, size int) (int, int) {
+	if w > size || h > size {
+		return fit(w, h, size)
+	}
+	k := size / max(w, h)
+	return w * k, h * k
 }
 
 // fit returns the size of a w×h rectangle scaled to fit a size×size box

@@ -102,7 +102,7 @@ func ShowDisplayDemo(quick bool) (images, epochs int, err error) {
 	var captions []string
 	for i, name := range classes {
 		for k := range perClass {
-			pictures = append(pictures, gradient(50, colors[i]))
+			pictures = append(pictures, gradient(32, colors[i])) // shown 2× in the 64-pixel box
 			captions = append(captions, fmt.Sprintf("%s #%d", name, k+1))
 		}
 	}
