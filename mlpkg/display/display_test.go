@@ -192,6 +192,25 @@ func TestConfusionMatrix(t *testing.T) {
 	if !strings.Contains(txt, "accuracy 76.5% (13/17)") || !strings.Contains(txt, "80.0%") {
 		t.Errorf("ConfusionMatrixText:\n%s", txt)
 	}
+	// Ragged or non-square input: both renderings read the same square
+	// matrix, nothing left out.
+	for _, ragged := range [][][]int{{{3, 1, 2}, {4}}, {{3, 1}, {0, 2, 5}}, {{1, 2}}} {
+		h, txt := ConfusionMatrixHTML(nil, ragged), ConfusionMatrixText(nil, ragged)
+		total, correct := 0, 0
+		for i, row := range ragged {
+			for j, c := range row {
+				total += c
+				if i == j {
+					correct += c
+				}
+			}
+		}
+		want := fmt.Sprintf("(%d/%d)", correct, total)
+		if !strings.Contains(h, want) || !strings.Contains(txt, want) {
+			t.Errorf("matrix %v: want accuracy %s in both:\n%s\n%s", ragged, want, h, txt)
+		}
+		wellFormed(t, h)
+	}
 	// Empty matrix: no division by zero.
 	if got := ConfusionMatrixHTML(nil, nil); !strings.Contains(got, "accuracy –") {
 		t.Errorf("empty matrix: %s", got)

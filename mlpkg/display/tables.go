@@ -85,37 +85,24 @@ func TableText(header []string, rows [][]string) string {
 // shows the count and its share of the row; its background is shaded by that
 // share, blue on the diagonal (correct) and red off it (mistakes). A last
 // column gives each class's recall and the caption the overall accuracy.
+// A ragged or non-square counts is read as the square matrix that holds it,
+// missing cells being 0 (see ConfusionMatrixText, which shows the same).
 func ConfusionMatrixHTML(labels []string, counts [][]int) string {
-	n := len(counts)
-	total, correct := 0, 0
-	for i, row := range counts {
-		for j, c := range row {
-			total += c
-			if i == j {
-				correct += c
-			}
-		}
-	}
+	m := square(counts)
+	correct, total := accuracy(m)
 	var b strings.Builder
 	b.WriteString(`<table style="border-collapse:collapse;text-align:center">`)
 	fmt.Fprintf(&b, `<caption style="caption-side:bottom;font-size:small">rows: true class, columns: predicted; accuracy %s (%d/%d)</caption>`,
 		percent(correct, total), correct, total)
 	fmt.Fprintf(&b, `<tr><th style="%s">true \ predicted</th>`, cellStyle)
-	for j := 0; j < n; j++ {
+	for j := range m {
 		fmt.Fprintf(&b, `<th style="%s">%s</th>`, cellStyle, esc(label(labels, j)))
 	}
 	fmt.Fprintf(&b, `<th style="%s">recall</th></tr>`, cellStyle)
-	for i, row := range counts {
-		rowTotal := 0
-		for _, c := range row {
-			rowTotal += c
-		}
+	for i, row := range m {
+		rowTotal := sum(row)
 		fmt.Fprintf(&b, `<tr><th style="%s">%s</th>`, cellStyle, esc(label(labels, i)))
-		for j := 0; j < n; j++ {
-			c := 0
-			if j < len(row) {
-				c = row[j]
-			}
+		for j, c := range row {
 			share := 0.0
 			if rowTotal > 0 {
 				share = float64(c) / float64(rowTotal)
@@ -127,46 +114,66 @@ func ConfusionMatrixHTML(labels []string, counts [][]int) string {
 			fmt.Fprintf(&b, `<td style="%s;background:rgba(%s,%.2f)" title="%s">%d<br><small>%s</small></td>`,
 				cellStyle, rgb, 0.85*share, esc(label(labels, i)+" → "+label(labels, j)), c, percent(c, rowTotal))
 		}
-		diag := 0
-		if i < len(row) {
-			diag = row[i]
-		}
-		fmt.Fprintf(&b, `<td style="%s">%s</td></tr>`, cellStyle, percent(diag, rowTotal))
+		fmt.Fprintf(&b, `<td style="%s">%s</td></tr>`, cellStyle, percent(row[i], rowTotal))
 	}
 	b.WriteString("</table>")
 	return b.String()
 }
 
 // ConfusionMatrixText renders a confusion matrix as aligned text, with each
-// class's recall and the overall accuracy.
+// class's recall and the overall accuracy (see ConfusionMatrixHTML).
 func ConfusionMatrixText(labels []string, counts [][]int) string {
+	m := square(counts)
 	header := []string{`true \ predicted`}
-	for j := range counts {
+	for j := range m {
 		header = append(header, label(labels, j))
 	}
 	header = append(header, "recall")
-	rows := make([][]string, 0, len(counts))
-	total, correct := 0, 0
-	for i, row := range counts {
+	rows := make([][]string, 0, len(m))
+	for i, row := range m {
 		cells := []string{label(labels, i)}
-		rowTotal := 0
-		for j := range counts {
-			c := 0
-			if j < len(row) {
-				c = row[j]
-			}
-			rowTotal += c
+		for _, c := range row {
 			cells = append(cells, fmt.Sprint(c))
 		}
-		diag := 0
-		if i < len(row) {
-			diag = row[i]
-		}
-		total += rowTotal
-		correct += diag
-		rows = append(rows, append(cells, percent(diag, rowTotal)))
+		rows = append(rows, append(cells, percent(row[i], sum(row))))
 	}
+	correct, total := accuracy(m)
 	return TableText(header, rows) + fmt.Sprintf("accuracy %s (%d/%d)\n", percent(correct, total), correct, total)
+}
+
+// square returns counts as an n×n matrix, n being its number of rows or its
+// longest row, whichever is larger; missing cells are 0.
+func square(counts [][]int) [][]int {
+	n := len(counts)
+	for _, row := range counts {
+		n = max(n, len(row))
+	}
+	m := make([][]int, n)
+	for i := range m {
+		m[i] = make([]int, n)
+		if i < len(counts) {
+			copy(m[i], counts[i])
+		}
+	}
+	return m
+}
+
+// accuracy returns the diagonal's sum and the total of a square matrix.
+func accuracy(m [][]int) (correct, total int) {
+	for i, row := range m {
+		correct += row[i]
+		total += sum(row)
+	}
+	return correct, total
+}
+
+// sum returns the sum of values.
+func sum(values []int) int {
+	s := 0
+	for _, v := range values {
+		s += v
+	}
+	return s
 }
 
 // percent formats part/whole as a percentage with one decimal, or "–" when
