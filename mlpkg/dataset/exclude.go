@@ -14,7 +14,11 @@ import (
 // ExcludeFile is the name of the per-class curation list inside a class folder
 // (data/images/<class>/exclude.txt). Each line names a file (e.g. "1234.jpg")
 // or a photo id (the file name without extension, e.g. "1234") to leave out of
-// the dataset. Blank lines and text after '#' are ignored.
+// the dataset. Spaces around an entry, blank lines and comment lines (whose
+// first non-space character is '#') are ignored; a '#' elsewhere is part of
+// the name ("beach #2.jpg"), so a comment cannot follow an entry on its line.
+// Lines may end in LF or CRLF, and a UTF-8 byte order mark at the start of
+// the file is ignored.
 const ExcludeFile = "exclude.txt"
 
 // ReadExclusions reads classDir/exclude.txt. A missing file is an empty list.
@@ -30,9 +34,12 @@ func ReadExclusions(classDir string) (map[string]bool, error) {
 	defer f.Close()
 	set := map[string]bool{}
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		if line = strings.TrimSpace(line); line != "" {
+	for first := true; sc.Scan(); first = false {
+		line := sc.Text()
+		if first {
+			line = strings.TrimPrefix(line, "\uFEFF") // a byte order mark
+		}
+		if line = strings.TrimSpace(line); line != "" && line[0] != '#' {
 			set[line] = true
 		}
 	}
@@ -51,19 +58,27 @@ func Excluded(set map[string]bool, fileName string) bool {
 
 // AddExclusions appends entries (file names or photo ids) to classDir/exclude.txt,
 // skipping those already listed, with an optional comment line explaining why.
-// A last line without its newline is ended first.
+// A last line without its newline is ended first. Spaces around an entry are
+// dropped. An entry that cannot be read back as written is an error, and
+// nothing is added: one with a line break, or one starting with '#', which
+// would read as a comment (Prepare never uses a file whose name starts with
+// '#', taken for an editor's temporary file).
 func AddExclusions(classDir, reason string, entries ...string) error {
+	var add []string
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if strings.ContainsAny(e, "\r\n") || strings.HasPrefix(e, "#") {
+			return fmt.Errorf("add exclusions to %s: %q cannot be listed (a line break, or a '#' first, which starts a comment)", filepath.Join(classDir, ExcludeFile), e)
+		}
+		if e != "" && !slices.Contains(add, e) {
+			add = append(add, e)
+		}
+	}
 	set, err := ReadExclusions(classDir)
 	if err != nil {
 		return err
 	}
-	var add []string
-	for _, e := range entries {
-		e = strings.TrimSpace(e)
-		if e != "" && !set[e] && !slices.Contains(add, e) {
-			add = append(add, e)
-		}
-	}
+	add = slices.DeleteFunc(add, func(e string) bool { return set[e] })
 	if len(add) == 0 {
 		return nil
 	}

@@ -1,0 +1,75 @@
+package dataset
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestReadExclusionsFormat(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ExcludeFile), []byte("\uFEFFp00.png\r\n"+
+		"  # a comment, indented\r\n"+
+		"# another\n"+
+		"beach #2.jpg\r\n"+
+		"\n"+
+		"  1234  \n"+
+		"last.jpg"))
+	set, err := ReadExclusions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1234", "beach #2.jpg", "last.jpg", "p00.png"}
+	if got := slices.Sorted(maps.Keys(set)); !slices.Equal(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+	for name, excluded := range map[string]bool{
+		"p00.png": true, "beach #2.jpg": true, "beach.jpg": false, "beach .jpg": false,
+		"1234.jpg": true, "last.jpg": true, "other.jpg": false,
+	} {
+		if Excluded(set, name) != excluded {
+			t.Errorf("Excluded(%q) = %v", name, !excluded)
+		}
+	}
+}
+
+func TestAddExclusionsReadsBack(t *testing.T) {
+	dir := t.TempDir()
+	if err := AddExclusions(dir, "picked on the contact sheet", "beach #2.jpg", " 5.jpg "); err != nil {
+		t.Fatal(err)
+	}
+	set, err := ReadExclusions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Excluded(set, "beach #2.jpg") || Excluded(set, "beach.jpg") || !Excluded(set, "5.jpg") {
+		t.Errorf("after adding \"beach #2.jpg\" and \"5.jpg\": %q", slices.Sorted(maps.Keys(set)))
+	}
+	// Names that would not read back as written are refused, and nothing
+	// of the call is written.
+	before, _ := os.ReadFile(filepath.Join(dir, ExcludeFile))
+	for _, bad := range []string{"#1.jpg", "a.jpg\nb.jpg", "c.jpg\rd.jpg"} {
+		if err := AddExclusions(dir, "", "ok.jpg", bad); err == nil {
+			t.Errorf("AddExclusions(%q): no error", bad)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, ExcludeFile)); string(after) != string(before) {
+		t.Errorf("exclude.txt changed by refused calls: %q", after)
+	}
+}
+
+func TestPrepareExcludeFileWithBOMAndCRLF(t *testing.T) {
+	images := makeTree(t, 12, 12)
+	writeFile(t, filepath.Join(images, "c0", ExcludeFile), []byte("\uFEFFp00.png\r\np01.png\r\n"))
+	s := prepare(t, testConfig(images))
+	if c := s.Meta.Counts[0]; c.Excluded != 2 {
+		t.Errorf("c0 counts %+v, want 2 excluded", c)
+	}
+	for _, f := range s.Meta.Files {
+		if f.Path == "c0/p00.png" || f.Path == "c0/p01.png" {
+			t.Errorf("%s is excluded but used", f.Path)
+		}
+	}
+}
