@@ -31,6 +31,17 @@ func TestCrashPointsResumeExactly(t *testing.T) {
 	testCrashPoints(t, []crashCase{{"history", 1}, {"last", 1}, {"best", 1}, {"meta", 1}, {"history", 2}})
 }
 
+// TestCrashAfterLastEpochIsFinished stops a run after its last epoch's
+// writes and before or during its test evaluation (point "test"): running
+// Train again has nothing to train, but must still test best/ and record the
+// figures in model.json.
+func TestCrashAfterLastEpochIsFinished(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains models")
+	}
+	testCrashPoints(t, []crashCase{{"last", 2}, {"best", 2}, {"meta", 2}, {"test", 2}})
+}
+
 func testCrashPoints(t *testing.T, cases []crashCase) {
 	t.Helper()
 	ds := patternDataset(3, 40)

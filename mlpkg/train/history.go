@@ -19,8 +19,11 @@ const HistoryFile = "history.csv"
 
 // Epoch holds one epoch's metrics.
 type Epoch struct {
-	Epoch         int     `json:"epoch"`
-	Step          int64   `json:"step"`
+	Epoch int   `json:"epoch"`
+	Step  int64 `json:"step"`
+	// TrainLoss (the mean batch loss) and TrainAccuracy cover the batches
+	// trained by the run that finished the epoch: for an epoch resumed in
+	// the middle, only those after the resume point.
 	TrainLoss     float64 `json:"train_loss"`
 	TrainAccuracy float64 `json:"train_accuracy"`
 	// Validated tells whether ValLoss and ValAccuracy were measured: on the

@@ -44,7 +44,8 @@ type Start struct {
 	// Batch the number of batches of the next epoch already trained.
 	Done, Batch int
 	// Epochs is the number asked for (Config.Epochs). When Done ≥ Epochs,
-	// there is nothing to train: Train returns the run's result as it is.
+	// there is nothing to train: Train returns the run's result as it is
+	// (after testing best/ if the run that trained it stopped before).
 	Epochs int
 	// Images is the number of training images each epoch trains on, and
 	// Validation the number held out to pick the best epoch.
@@ -99,7 +100,8 @@ type Result struct {
 	// nothing is held out for validation.
 	Best Epoch
 	// Test is the evaluation of best/ on the test split, made once when
-	// training ends (nil when interrupted).
+	// training ends (nil when interrupted, and when there was nothing to
+	// train and model.json already had the test figures).
 	Test *Evaluation
 	// Interrupted is set when the context was cancelled: the last checkpoint
 	// was saved and running Train again resumes.
@@ -213,7 +215,16 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		log.Info("best epoch saved (the previous run stopped before it could)", "dir", dir, "epoch", st.Epoch)
 	}
 	if start.NothingToTrain() {
-		return res, nil // model.json and the checkpoints stay as they are
+		if metricsCurrent(meta.Metrics, history, res.Best) {
+			return res, nil // model.json and the checkpoints stay as they are
+		}
+		// The run that trained the last epoch was stopped before it had
+		// tested best/ (e.g. killed during the test evaluation): finish it.
+		log.Info("nothing to train, but the best model was not tested yet: testing it", "dir", dir)
+		if err := testBest(opts.Backend, ds, meta, res, log); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 
 	if resumed {
@@ -344,21 +355,40 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			opts.OnEpoch(e)
 		}
 	}
-	// The test split, once, on the model kept in best/.
-	best, _, err := model.Load(opts.Backend, dir)
+	if err := crashPoint("test", len(history)); err != nil {
+		return nil, err
+	}
+	if err := testBest(opts.Backend, ds, meta, res, log); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// testBest evaluates the model in res.Dir's best/ on the test split, once
+// training ends, and records the result in res.Test and in model.json with
+// the figures of the last epoch and of the best one.
+func testBest(b backends.Backend, ds *dataset.Dataset, meta *model.Meta, res *Result, log *slog.Logger) error {
+	best, _, err := model.Load(b, res.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("train: evaluate the best model: %w", err)
+		return fmt.Errorf("train: evaluate the best model: %w", err)
 	}
 	if res.Test, err = Evaluate(best, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels); err != nil {
-		return nil, err
+		return err
 	}
-	meta.Metrics = epochMetrics(history[len(history)-1], res.Best)
+	meta.Metrics = epochMetrics(res.History[len(res.History)-1], res.Best)
 	meta.Metrics["test_accuracy"], meta.Metrics["test_loss"] = res.Test.Accuracy, res.Test.Loss
-	if err := meta.Save(dir); err != nil {
-		return nil, err
+	if err := meta.Save(res.Dir); err != nil {
+		return err
 	}
 	log.Info("test split", "best_epoch", res.Best.Epoch, "test_loss", round(res.Test.Loss), "test_accuracy", round(res.Test.Accuracy))
-	return res, nil
+	return nil
+}
+
+// metricsCurrent reports whether m (model.json's metrics) describes the run
+// whose history and best epoch are given, test figures included.
+func metricsCurrent(m map[string]float64, history []Epoch, best Epoch) bool {
+	_, tested := m["test_accuracy"]
+	return tested && len(history) > 0 && m["epochs"] == float64(len(history)) && m["best_epoch"] == float64(best.Epoch)
 }
 
 // divergedError is Train's error when training diverges, as what says,
