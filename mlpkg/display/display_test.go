@@ -176,7 +176,7 @@ func TestConfusionMatrix(t *testing.T) {
 	h := ConfusionMatrixHTML(labels, counts)
 	wellFormed(t, h)
 	for _, want := range []string{
-		"accuracy 76.5% (13/17)",
+		"accuracy 76.5 % (13/17)",
 		"rgba(31,119,180,0.68)", // monkey→monkey: 80% of the row, blue
 		"rgba(31,119,180,0.85)", // boar→boar: 100%
 		"rgba(214,39,40,0.85)",  // crow→monkey: 100%, red
@@ -185,11 +185,11 @@ func TestConfusionMatrix(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	if !strings.Contains(h, ">0.0%</td></tr>") {
-		t.Errorf("crow recall 0.0%% missing")
+	if !strings.Contains(h, ">0.0 %</td></tr>") {
+		t.Errorf("crow recall 0.0 %% missing")
 	}
 	txt := ConfusionMatrixText(labels, counts)
-	if !strings.Contains(txt, "accuracy 76.5% (13/17)") || !strings.Contains(txt, "80.0%") {
+	if !strings.Contains(txt, "accuracy 76.5 % (13/17)") || !strings.Contains(txt, "80.0 %") {
 		t.Errorf("ConfusionMatrixText:\n%s", txt)
 	}
 	// Ragged or non-square input: both renderings read the same square
@@ -217,19 +217,30 @@ func TestConfusionMatrix(t *testing.T) {
 	}
 }
 
+func TestPercent(t *testing.T) {
+	for _, tc := range []struct {
+		x    float64
+		want string
+	}{{0.9523, "95.2 %"}, {1, "100.0 %"}, {0, "0.0 %"}, {math.NaN(), "–"}} {
+		if got := Percent(tc.x); got != tc.want {
+			t.Errorf("Percent(%g) = %q, want %q", tc.x, got, tc.want)
+		}
+	}
+}
+
 func TestProbabilities(t *testing.T) {
 	labels := []string{"monkey", "boar", "crow"}
 	probs := []float64{0.1, 0.85, math.NaN()}
 	h := ProbabilitiesHTML(labels, probs)
 	wellFormed(t, h)
-	for _, want := range []string{"width:170.0px", "85.0%", "width:0.0px", `font-weight:bold"><td style="padding:1px 6px;text-align:right">boar`} {
+	for _, want := range []string{"width:170.0px", "85.0 %", "width:0.0px", `font-weight:bold"><td style="padding:1px 6px;text-align:right">boar`} {
 		if !strings.Contains(h, want) {
 			t.Errorf("missing %q in %s", want, h)
 		}
 	}
 	txt := ProbabilitiesText(labels, probs)
 	lines := strings.Split(strings.TrimSpace(txt), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[1], "* boar  ") || !strings.Contains(lines[1], strings.Repeat("#", 17)+" ") {
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "* boar  ") || !strings.Contains(lines[1], strings.Repeat("#", 17)+" ") || !strings.HasSuffix(lines[1], " 85.0 %") {
 		t.Errorf("ProbabilitiesText:\n%s", txt)
 	}
 }
@@ -459,7 +470,7 @@ func TestTextFallbackOutsideNotebook(t *testing.T) {
 	HTML("<b>nothing</b>")
 	SVG("<svg/>")
 	out := buf.String()
-	for _, want := range []string{"a\n1\n", "accuracy 100.0% (2/2)", "* y", "train: 2 points, last 0.9", "[1 images] w", "# title\n"} {
+	for _, want := range []string{"a\n1\n", "accuracy 100.0 % (2/2)", "* y", "train: 2 points, last 0.9", "[1 images] w", "# title\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}

@@ -176,13 +176,22 @@ func sum(values []int) int {
 	return s
 }
 
-// percent formats part/whole as a percentage with one decimal, or "–" when
-// whole is 0.
+// Percent formats a fraction as a percentage with one decimal and a space
+// before "%", as the command-line tool writes them: 0.9523 is "95.2 %". NaN
+// (undefined, e.g. the precision of a class never predicted) is "–".
+func Percent(fraction float64) string {
+	if math.IsNaN(fraction) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f %%", 100*fraction)
+}
+
+// percent formats part/whole with Percent, or "–" when whole is 0.
 func percent(part, whole int) string {
 	if whole == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+	return Percent(float64(part) / float64(whole))
 }
 
 // ProbabilitiesHTML renders one prediction's class probabilities (0 to 1) as
@@ -200,8 +209,8 @@ func ProbabilitiesHTML(labels []string, probs []float64) string {
 		}
 		fmt.Fprintf(&b, `<tr style="font-weight:%s"><td style="padding:1px 6px;text-align:right">%s</td>`+
 			`<td style="padding:1px 0;width:200px"><div style="background:%s;width:%.1fpx;height:14px"></div></td>`+
-			`<td style="padding:1px 6px;text-align:right">%.1f%%</td></tr>`,
-			weight, esc(label(labels, i)), color, 200*p, 100*p)
+			`<td style="padding:1px 6px;text-align:right">%s</td></tr>`,
+			weight, esc(label(labels, i)), color, 200*p, Percent(p))
 	}
 	b.WriteString("</table>")
 	return b.String()
@@ -224,7 +233,7 @@ func ProbabilitiesText(labels []string, probs []float64) string {
 		}
 		name := label(labels, i)
 		pad := strings.Repeat(" ", width-len([]rune(name)))
-		fmt.Fprintf(&b, "%s %s%s %-20s %5.1f%%\n", mark, name, pad, strings.Repeat("#", int(math.Round(20*p))), 100*p)
+		fmt.Fprintf(&b, "%s %s%s %-20s %7s\n", mark, name, pad, strings.Repeat("#", int(math.Round(20*p))), Percent(p))
 	}
 	return b.String()
 }

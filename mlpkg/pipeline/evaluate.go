@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -139,7 +139,7 @@ func (ev *Evaluation) Misclassified() int {
 
 // AccuracyLine states an evaluation's accuracy: "accuracy 95.3 % (715/750 test images), loss 0.144".
 func AccuracyLine(ev *Evaluation) string {
-	return fmt.Sprintf("accuracy %.1f %% (%d/%d test images), loss %.3f", 100*ev.Accuracy, ev.N-ev.Misclassified(), ev.N, ev.Loss)
+	return fmt.Sprintf("accuracy %s (%d/%d test images), loss %.3f", display.Percent(ev.Accuracy), ev.N-ev.Misclassified(), ev.N, ev.Loss)
 }
 
 // PerClassTable lays out an evaluation's per-class precision, recall and F1
@@ -155,17 +155,9 @@ func PerClassTable(ev *Evaluation) (header []string, rows [][]string) {
 			support += n
 		}
 		rows = append(rows, []string{c, strconv.Itoa(support), strconv.Itoa(predicted),
-			percent(ev.Precision[i]), percent(ev.Recall[i]), percent(ev.F1[i])})
+			display.Percent(ev.Precision[i]), display.Percent(ev.Recall[i]), display.Percent(ev.F1[i])})
 	}
 	return header, rows
-}
-
-// percent formats a fraction as "95.2 %", NaN as "–" (undefined).
-func percent(x float64) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f %%", 100*x)
 }
 
 // Mistakes returns up to limit misclassified test images of p.Processed, the

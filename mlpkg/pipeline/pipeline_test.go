@@ -553,8 +553,21 @@ func TestLines(t *testing.T) {
 	if len(header) != 4 || len(rows) != 13 || rows[0][2] != "50×50×32" || rows[12][0] != "total" || rows[12][3] != "4\u2009032\u2009547" {
 		t.Errorf("ModelTable: %v %v", header, rows)
 	}
-	if got := percent(0.9523); got != "95.2 %" {
-		t.Errorf("percent = %q", got)
+	ev, err := train.NewEvaluation([]string{"a", "b"}, []int32{0, 0, 1}, [][]float32{{0.9, 0.1}, {0.2, 0.8}, {0.3, 0.7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One percent format throughout, the command line's: the per-class table
+	// sits above the confusion matrix in 04_evaluate.
+	header, rows = PerClassTable(&Evaluation{Evaluation: ev})
+	if got := strings.Join(rows[0], "|"); got != "a|2|1|100.0 %|50.0 %|66.7 %" {
+		t.Errorf("PerClassTable %v: %q", header, got)
+	}
+	if got := AccuracyLine(&Evaluation{Evaluation: ev}); !strings.HasPrefix(got, "accuracy 66.7 % (2/3 test images)") {
+		t.Errorf("AccuracyLine = %q", got)
+	}
+	if cm := display.ConfusionMatrixText(ev.Classes, ev.Confusion); !strings.Contains(cm, "50.0 %") || !strings.Contains(cm, "accuracy 66.7 % (2/3)") {
+		t.Errorf("confusion matrix:\n%s", cm)
 	}
 }
 
@@ -580,7 +593,7 @@ func TestShowDisplayDemo(t *testing.T) {
 	if images, epochs, _ := ShowDisplayDemo(false); images != 12 || epochs != 20 {
 		t.Errorf("ShowDisplayDemo(full) = %d images, %d epochs; want 12, 20", images, epochs)
 	}
-	for _, want := range []string{"monkey #2", "crow #1", "Loss (made-up numbers)", "77.8%", "88.0%"} {
+	for _, want := range []string{"monkey #2", "crow #1", "Loss (made-up numbers)", "77.8 %", "88.0 %"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo's text lacks %q:\n%s", want, out.String())
 		}
