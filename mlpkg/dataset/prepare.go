@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -114,8 +115,9 @@ func (p *photo) relPath(classes []string) string {
 // refuses it until Prepare succeeds, rather than read a mix of old and new
 // arrays.
 //
-// Unreadable, empty, truncated and non-image files are skipped and listed in
-// the summary, not fatal. So are duplicates, found by the SHA-256 of the
+// Unreadable, empty, truncated and non-image files, and files over
+// MaxFileBytes, are skipped and listed in the summary, not fatal; a file that
+// is no picture by its first bytes is not read further. So are duplicates, found by the SHA-256 of the
 // pixels each photo gives at the training size, after exclude.txt is
 // applied (byte-identical files, and one image saved in two lossless
 // formats): of copies within one class
@@ -407,15 +409,49 @@ func decodeAll(ctx context.Context, photos []*photo, size, workers int, progress
 	return ctx.Err()
 }
 
+// MaxFileBytes is the largest file Prepare reads as a picture (256 MiB, far
+// above any photo's size); a larger one is skipped, with the reason. Files
+// that are not pictures by their first bytes (a video, an archive) are
+// skipped after reading only those, whatever their size.
+const MaxFileBytes = 256 << 20
+
 // decodeOne fills in p.sha256 and p.pix, or p.reason.
 func decodeOne(p *photo, size int) {
-	data, err := os.ReadFile(p.path)
-	switch {
-	case err != nil:
+	f, err := os.Open(p.path)
+	if err != nil {
 		p.reason = err.Error()
 		return
-	case len(data) == 0:
+	}
+	defer f.Close()
+	head := make([]byte, imageio.SniffLen)
+	n, err := io.ReadFull(f, head)
+	head = head[:n]
+	switch {
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+		p.reason = err.Error()
+		return
+	case n == 0:
 		p.reason = "empty file (0 bytes)"
+		return
+	}
+	if _, ok := imageio.Sniff(head); !ok {
+		_, _, err := imageio.DecodeConfig(bytes.NewReader(head)) // the error that says what it is
+		p.reason = err.Error()
+		return
+	}
+	st, err := f.Stat()
+	if err != nil {
+		p.reason = err.Error()
+		return
+	}
+	if st.Size() > MaxFileBytes {
+		p.reason = fmt.Sprintf("%d MiB, more than the %d MiB a picture may have", st.Size()>>20, MaxFileBytes>>20)
+		return
+	}
+	data := make([]byte, max(st.Size(), int64(n)))
+	copy(data, head)
+	if _, err := io.ReadFull(f, data[n:]); err != nil {
+		p.reason = fmt.Sprintf("read %d bytes: %v", len(data), err)
 		return
 	}
 	sum := sha256.Sum256(data)

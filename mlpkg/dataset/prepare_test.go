@@ -186,6 +186,40 @@ func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
 	}
 }
 
+// sparseFile makes a file of size bytes that starts with head, without
+// using the disk space (a sparse file).
+func sparseFile(t *testing.T, path string, head []byte, size int64) {
+	t.Helper()
+	writeFile(t, path, head)
+	if err := os.Truncate(path, size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrepareDoesNotReadLargeFiles(t *testing.T) {
+	images := makeTree(t, 5, 5)
+	// A video in a class folder: not a picture by its first bytes, skipped
+	// without being read.
+	sparseFile(t, filepath.Join(images, "c0", "clip.mov"), []byte("\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00"), 300<<20)
+	// A file that starts like a PNG but is over MaxFileBytes.
+	sparseFile(t, filepath.Join(images, "c1", "huge.png"), []byte("\x89PNG\r\n\x1a\n"), MaxFileBytes+1)
+	cfg := testConfig(images)
+	var s *Summary
+	if n := allocated(func() { s = prepare(t, cfg) }); n > 64<<20 {
+		t.Errorf("Prepare allocated %d MiB", n>>20)
+	}
+	reasons := map[string]string{}
+	for _, sk := range s.Meta.Skipped {
+		reasons[sk.Path] = sk.Reason
+	}
+	if r := reasons["c0/clip.mov"]; !strings.Contains(r, "not a supported image") {
+		t.Errorf("clip.mov skipped for %q, want not an image", r)
+	}
+	if r := reasons["c1/huge.png"]; !strings.Contains(r, "256 MiB") {
+		t.Errorf("huge.png skipped for %q, want the size limit", r)
+	}
+}
+
 func TestSplitStratifiedSeededDisjoint(t *testing.T) {
 	images := makeTree(t, 40, 20, 12)
 	cfg := testConfig(images)
