@@ -168,6 +168,19 @@ func TestTables(t *testing.T) {
 	if !strings.Contains(txt, "monkey  255") {
 		t.Errorf("TableText not aligned:\n%s", txt)
 	}
+	// Wide characters take two columns; a tab or line break in a cell
+	// stays on its row; the last cell is not padded.
+	txt = TableText([]string{"class", "n"}, [][]string{{"サル", "1"}, {"monkey", "2"}, {"tab\there", "3"}, {"line1\r\nline2", "4"}})
+	want = "class        n\nサル         1\nmonkey       2\ntab here     3\nline1 line2  4\n"
+	if txt != want {
+		t.Errorf("TableText =\n%s\nwant\n%s", txt, want)
+	}
+	if md := TableMarkdown([]string{"a"}, [][]string{{"x|y\r\nz\rw"}}); md != "| a |\n| --- |\n| x\\|y z w |\n" {
+		t.Errorf("TableMarkdown with line breaks = %q", md)
+	}
+	if got := ImageGridText(nil, nil); got != "[0 images]" {
+		t.Errorf("ImageGridText of none = %q", got)
+	}
 }
 
 func TestConfusionMatrix(t *testing.T) {
@@ -240,6 +253,13 @@ func TestProbabilities(t *testing.T) {
 	}
 	txt := ProbabilitiesText(labels, probs)
 	lines := strings.Split(strings.TrimSpace(txt), "\n")
+	// Bars start in the same terminal column whatever the labels' widths.
+	wide := strings.Split(ProbabilitiesText([]string{"サル", "イノシシ", "crow"}, []float64{0.1, 0.8, 0.1}), "\n")
+	for _, l := range wide[:3] {
+		if col := textWidth(l[:strings.Index(l, "#")]); col != 11 {
+			t.Errorf("bar starts in column %d, want 11: %q", col, l)
+		}
+	}
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "* boar  ") || !strings.Contains(lines[1], strings.Repeat("#", 17)+" ") || !strings.HasSuffix(lines[1], " 85.0 %") {
 		t.Errorf("ProbabilitiesText:\n%s", txt)
 	}
@@ -470,7 +490,7 @@ func TestTextFallbackOutsideNotebook(t *testing.T) {
 	HTML("<b>nothing</b>")
 	SVG("<svg/>")
 	out := buf.String()
-	for _, want := range []string{"a\n1\n", "accuracy 100.0 % (2/2)", "* y", "train: 2 points, last 0.9", "[1 images] w", "# title\n"} {
+	for _, want := range []string{"a\n1\n", "accuracy 100.0 % (2/2)", "* y", "train: 2 points, last 0.9", "[1 image] w", "# title\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}

@@ -131,7 +131,10 @@ func fit(w, h, size int) (int, int) {
 // images and their captions.
 func ImageGridText(images []image.Image, captions []string) string {
 	n := min(len(captions), len(images))
-	text := fmt.Sprintf("[%d images]", len(images))
+	text := "[1 image]"
+	if len(images) != 1 {
+		text = fmt.Sprintf("[%d images]", len(images))
+	}
 	if n > 0 {
 		text += " " + strings.Join(captions[:n], ", ")
 	}

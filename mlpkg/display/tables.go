@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"text/tabwriter"
+	"unicode"
+
+	"golang.org/x/text/width"
 )
 
 // cellStyle is the style of every table cell, so tables look the same in
@@ -35,8 +37,8 @@ func TableHTML(header []string, rows [][]string) string {
 	return b.String()
 }
 
-// TableMarkdown renders a table as GitHub-flavoured Markdown; "|" and line
-// breaks inside cells are escaped.
+// TableMarkdown renders a table as GitHub-flavoured Markdown; "|" is escaped
+// and tabs and line breaks inside cells become spaces.
 func TableMarkdown(header []string, rows [][]string) string {
 	cols := len(header)
 	for _, row := range rows {
@@ -62,22 +64,61 @@ func TableMarkdown(header []string, rows [][]string) string {
 
 // markdownCell escapes one Markdown table cell.
 func markdownCell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
+	return strings.ReplaceAll(oneLine(s), "|", `\|`)
 }
 
-// TableText renders a table as aligned plain text.
+// oneLine replaces tabs and line breaks (\n, \r\n, \r) with spaces, so that
+// a cell stays on its row.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ").Replace(s)
+}
+
+// TableText renders a table as aligned plain text: columns two spaces apart,
+// aligned by their width on a terminal (East Asian wide characters such as
+// サル take two columns), tabs and line breaks inside cells as spaces.
 func TableText(header []string, rows [][]string) string {
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	all := rows
 	if len(header) > 0 {
-		fmt.Fprintln(w, strings.Join(header, "\t"))
+		all = append([][]string{header}, rows...)
 	}
-	for _, row := range rows {
-		fmt.Fprintln(w, strings.Join(row, "\t"))
+	var widths []int
+	for _, row := range all {
+		for j, cell := range row {
+			if j == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], textWidth(oneLine(cell)))
+		}
 	}
-	_ = w.Flush()
+	var b strings.Builder
+	for _, row := range all {
+		for j, cell := range row {
+			cell = oneLine(cell)
+			b.WriteString(cell)
+			if j < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[j]-textWidth(cell)+2))
+			}
+		}
+		b.WriteString("\n")
+	}
 	return b.String()
+}
+
+// textWidth returns how many columns s takes on a terminal: two for East
+// Asian wide and fullwidth characters, none for combining marks, one for
+// the others.
+func textWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch k := width.LookupRune(r).Kind(); {
+		case k == width.EastAsianWide || k == width.EastAsianFullwidth:
+			n += 2
+		case unicode.Is(unicode.Mn, r):
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // ConfusionMatrixHTML renders a confusion matrix as a table: counts[i][j] is
@@ -220,9 +261,9 @@ func ProbabilitiesHTML(labels []string, probs []float64) string {
 // class, the most probable marked with "*".
 func ProbabilitiesText(labels []string, probs []float64) string {
 	best := argmax(probs)
-	width := 0
+	widest := 0
 	for i := range probs {
-		width = max(width, len([]rune(label(labels, i))))
+		widest = max(widest, textWidth(oneLine(label(labels, i))))
 	}
 	var b strings.Builder
 	for i, p := range probs {
@@ -231,8 +272,8 @@ func ProbabilitiesText(labels []string, probs []float64) string {
 		if i == best {
 			mark = "*"
 		}
-		name := label(labels, i)
-		pad := strings.Repeat(" ", width-len([]rune(name)))
+		name := oneLine(label(labels, i))
+		pad := strings.Repeat(" ", widest-textWidth(name))
 		fmt.Fprintf(&b, "%s %s%s %-20s %7s\n", mark, name, pad, strings.Repeat("#", int(math.Round(20*p))), Percent(p))
 	}
 	return b.String()
