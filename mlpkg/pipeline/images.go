@@ -75,9 +75,13 @@ func describeFile(path string) string {
 	return fmt.Sprintf("%s, %s %d×%d", filepath.Base(path), format, cfg.Width, cfg.Height)
 }
 
-// ImagesTable lays out counts as a table for display.Table.
+// ImagesTable lays out counts as a table for display.Table. Its "not
+// excluded" column is pictures minus exclusions: what Prepare may use, not
+// what it uses, for Prepare also leaves out copies of a picture and takes at
+// most Settings.PerClass of each class (its summary, and dataset.json, give
+// those numbers).
 func ImagesTable(counts []ClassImages) (header []string, rows [][]string) {
-	header = []string{"class", "pictures", "excluded", "used", "first picture"}
+	header = []string{"class", "pictures", "excluded", "not excluded", "first picture"}
 	total := [3]int{}
 	for _, c := range counts {
 		rows = append(rows, []string{c.Class, strconv.Itoa(c.Pictures), strconv.Itoa(c.Excluded), strconv.Itoa(c.Pictures - c.Excluded), c.Example})

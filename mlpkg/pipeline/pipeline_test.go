@@ -486,9 +486,9 @@ func TestImagesAndCuration(t *testing.T) {
 	if counts[0].Pictures != 12 || counts[0].Excluded != 1 || counts[2].Pictures != 0 || counts[0].Example != "p000.png, png 20×20" {
 		t.Errorf("CountImages: %+v", counts)
 	}
-	_, rows := ImagesTable(counts)
-	if len(rows) != 4 || rows[3][0] != "total" || rows[3][1] != "24" || rows[3][3] != "23" {
-		t.Errorf("ImagesTable rows: %v", rows)
+	header, rows := ImagesTable(counts)
+	if len(rows) != 4 || rows[3][0] != "total" || rows[3][1] != "24" || rows[3][3] != "23" || header[3] != "not excluded" {
+		t.Errorf("ImagesTable: %v %v", header, rows)
 	}
 	imgs, captions, err := ClassSamples(filepath.Join(images, "a"), 4)
 	if err != nil || len(imgs) != 4 || slices.Contains(captions, "p003.png") {
