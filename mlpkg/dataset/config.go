@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Config holds every setting of Prepare. DefaultConfig gives the course's
@@ -146,6 +147,9 @@ func checkClassCount(classes []string) error {
 func checkClassName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
 		return fmt.Errorf("invalid class name %q", name)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("invalid class name %q: not valid UTF-8", name)
 	}
 	return nil
 }

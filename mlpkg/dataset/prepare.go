@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
@@ -117,7 +118,10 @@ func (p *photo) relPath(classes []string) string {
 //
 // Unreadable, empty, truncated and non-image files, and files over
 // MaxFileBytes, are skipped and listed in the summary, not fatal; a file that
-// is no picture by its first bytes is not read further. So are duplicates, found by the SHA-256 of the
+// is no picture by its first bytes is not read further. So are files whose
+// names are not valid UTF-8 (e.g. Latin-1 names from an old archive), which
+// dataset.json, a JSON file, cannot record; a class folder with such a name
+// is an error. So are duplicates, found by the SHA-256 of the
 // pixels each photo gives at the training size, after exclude.txt is
 // applied (byte-identical files, and one image saved in two lossless
 // formats): of copies within one class
@@ -310,7 +314,13 @@ func findClasses(dir string, configured []string) ([]string, error) {
 	}
 	var classes []string
 	for _, e := range entries {
-		if isDir(dir, e) && checkClassName(e.Name()) == nil {
+		if !isDir(dir, e) {
+			continue
+		}
+		if !utf8.ValidString(e.Name()) { // not hidden: it would have been a class
+			return nil, fmt.Errorf("class folder %q: its name is not valid UTF-8 (dataset.json could not record it); rename it", e.Name())
+		}
+		if checkClassName(e.Name()) == nil {
 			classes = append(classes, e.Name())
 		}
 	}
@@ -375,7 +385,13 @@ func listClass(dir string, label int) (photos []*photo, excluded int, ignored []
 			excluded++
 			continue
 		}
-		photos = append(photos, &photo{label: label, name: name, path: filepath.Join(dir, name)})
+		p := &photo{label: label, name: name, path: filepath.Join(dir, name)}
+		if !utf8.ValidString(name) {
+			// dataset.json (JSON) would record another name, which may not
+			// exist or may be another file's.
+			p.reason = fmt.Sprintf("the file name %q is not valid UTF-8, which dataset.json cannot record; rename the file", name)
+		}
+		photos = append(photos, p)
 	}
 	return photos, excluded, ignored, nil
 }
@@ -393,7 +409,9 @@ func decodeAll(ctx context.Context, photos []*photo, size, workers int, progress
 				if i >= len(photos) {
 					return
 				}
-				decodeOne(photos[i], size)
+				if photos[i].reason == "" {
+					decodeOne(photos[i], size)
+				}
 				done <- struct{}{}
 			}
 		})

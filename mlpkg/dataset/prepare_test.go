@@ -186,6 +186,34 @@ func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
 	}
 }
 
+func TestPrepareNonUTF8Names(t *testing.T) {
+	images := makeTree(t, 5, 5)
+	writePNG(t, filepath.Join(images, "c0", "caf\xe9.png"), solid(photoColor(0, 9))) // a Latin-1 name
+	cfg := testConfig(images)
+	s := prepare(t, cfg)
+	if len(s.Meta.Skipped) != 1 || !strings.Contains(s.Meta.Skipped[0].Reason, `"caf\xe9.png" is not valid UTF-8`) {
+		t.Errorf("skipped %+v, want the Latin-1 name", s.Meta.Skipped)
+	}
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ds.Meta.Files {
+		if _, err := os.Stat(filepath.Join(images, f.Path)); err != nil {
+			t.Errorf("dataset.json lists %q: %v", f.Path, err)
+		}
+	}
+	// A class folder so named is an error, whether found or listed.
+	writePNG(t, filepath.Join(images, "\xe9t\xe9", "p.png"), solid(photoColor(0, 9)))
+	if _, err := Prepare(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("Prepare with a Latin-1 class folder: %v", err)
+	}
+	cfg.Classes = []string{"c0", "\xe9t\xe9"}
+	if _, err := Prepare(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("Prepare with a Latin-1 class listed: %v", err)
+	}
+}
+
 // sparseFile makes a file of size bytes that starts with head, without
 // using the disk space (a sparse file).
 func sparseFile(t *testing.T, path string, head []byte, size int64) {
