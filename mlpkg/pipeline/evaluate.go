@@ -160,8 +160,8 @@ func PerClassTable(ev *Evaluation) (header []string, rows [][]string) {
 	return header, rows
 }
 
-// Mistakes returns up to limit misclassified test images of p.Processed, the
-// most confident mistakes first, with captions giving the true class and
+// Mistakes returns up to limit misclassified test images of p.Processed
+// (none when limit ≤ 0), the most confident mistakes first, with captions giving the true class and
 // every class's probability ("true sneaker: sandal 81 %, sneaker 17 %, …",
 // with a no-break space before each "%", so that a narrow caption breaks
 // between words, never inside "81 %").
@@ -183,7 +183,7 @@ func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, erro
 		i, j := wrong[a], wrong[b]
 		return ev.Probabilities[i][ev.Predicted[i]] > ev.Probabilities[j][ev.Predicted[j]]
 	})
-	wrong = wrong[:min(limit, len(wrong))]
+	wrong = wrong[:min(max(limit, 0), len(wrong))]
 	images := make([]image.Image, len(wrong))
 	captions := make([]string, len(wrong))
 	for k, i := range wrong {

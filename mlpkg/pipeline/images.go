@@ -94,8 +94,8 @@ func ImagesTable(counts []ClassImages) (header []string, rows [][]string) {
 }
 
 // ClassSamples returns n pictures of a class folder, spread evenly over its
-// (sorted) files, with their file names as captions. Excluded files are
-// left out.
+// (sorted) files, with their file names as captions (none when n ≤ 0).
+// Excluded files are left out.
 func ClassSamples(classDir string, n int) ([]image.Image, []string, error) {
 	files, err := usableFiles(classDir)
 	if err != nil {
@@ -104,7 +104,7 @@ func ClassSamples(classDir string, n int) ([]image.Image, []string, error) {
 	if len(files) == 0 {
 		return nil, nil, fmt.Errorf("class samples: no pictures in %s", classDir)
 	}
-	n = min(n, len(files))
+	n = min(max(n, 0), len(files))
 	images := make([]image.Image, n)
 	captions := make([]string, n)
 	for i := range n {

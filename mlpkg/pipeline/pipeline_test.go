@@ -494,6 +494,11 @@ func TestImagesAndCuration(t *testing.T) {
 	if err != nil || len(imgs) != 4 || slices.Contains(captions, "p003.png") {
 		t.Errorf("ClassSamples: %v, %v", captions, err)
 	}
+	for _, n := range []int{0, -1} {
+		if imgs, captions, err := ClassSamples(filepath.Join(images, "a"), n); err != nil || len(imgs) != 0 || len(captions) != 0 {
+			t.Errorf("ClassSamples(%d): %v, %v", n, captions, err)
+		}
+	}
 	first, err := FirstPicture(images, "b")
 	if err != nil || filepath.Base(first) != "p000.png" {
 		t.Errorf("FirstPicture: %s, %v", first, err)
@@ -651,8 +656,10 @@ func TestMistakes(t *testing.T) {
 			t.Errorf("mistake %d is not test image %d", k, i)
 		}
 	}
-	if images, _, err := Mistakes(p, ev, 2); err != nil || len(images) != 2 {
-		t.Errorf("Mistakes with limit 2: %d images, %v", len(images), err)
+	for limit, want := range map[int]int{2: 2, 0: 0, -1: 0} {
+		if images, captions, err := Mistakes(p, ev, limit); err != nil || len(images) != want || len(captions) != want {
+			t.Errorf("Mistakes with limit %d: %d images, %v; want %d", limit, len(images), err, want)
+		}
 	}
 }
 
