@@ -65,10 +65,14 @@ func (s Start) Split() string {
 }
 
 // ErrDiverged is wrapped by the error Train returns when the training loss
-// stops being a finite number (Keras' TerminateOnNaN), or the model's
-// outputs on the validation photos do (ErrNaNOutputs). Train then stops
-// without saving the broken weights, so the checkpoint directory keeps what
-// it had before (the previous epoch's snapshots, or nothing).
+// stops being a finite number (Keras' TerminateOnNaN), or, checked before
+// every snapshot, the weights or optimiser state do, or the model's outputs
+// do (ErrNaNOutputs: on the validation photos, or without validation on the
+// last batch trained). Train then stops without saving the broken weights,
+// so the checkpoint directory keeps what it had before (the previous
+// epoch's snapshots, or nothing). It is also wrapped, with ErrNaNOutputs,
+// when best/ gives NaN outputs on the test split (a checkpoint saved
+// without these checks).
 var ErrDiverged = errors.New("training diverged")
 
 // Options are the non-hyperparameter inputs of Train.
@@ -256,11 +260,17 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			firstBatch = st.Batch
 		}
 		var clock throughputClock
+		lastBatch := 0 // images of the batch trained last in this run, not yet checked (see brokenModel)
 		var lossSum, trainAcc float64
 		epochStart := time.Now()
 		for b := firstBatch; b < batches; b++ {
 			if ctx.Err() != nil {
 				res.Interrupted = true
+				if why, err := brokenModel(gctx, classifier, batchImages, lastBatch); err != nil {
+					return nil, err
+				} else if why != "" {
+					return nil, divergedError(dir, fmt.Sprintf("interrupted at epoch %d, batch %d: %s", epoch+1, b+1, why))
+				}
 				if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch, Batch: b}); err != nil {
 					return nil, err
 				}
@@ -287,6 +297,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 				return nil, divergedError(dir, fmt.Sprintf("epoch %d, batch %d: the loss is %v", epoch+1, b+1, loss))
 			}
 			clock.endStep(cfg.BatchSize)
+			lastBatch = cfg.BatchSize
 			lossSum += loss
 			trainAcc = acc
 			if opts.OnStep != nil {
@@ -303,6 +314,19 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			ImagesPerSecond: imagesPerSecond, FirstStepSeconds: clock.first.Seconds(),
 			Seconds: trainSeconds, Time: time.Now().UTC(),
 		}
+		// The loss checked above was computed before each update: make sure
+		// the weights after the last one are sound before saving them (the
+		// validation below runs the model; without it, the last batch does).
+		probe := lastBatch
+		if val.N > 0 {
+			probe = 0
+		}
+		if why, err := brokenModel(gctx, classifier, batchImages, probe); err != nil {
+			return nil, err
+		} else if why != "" {
+			return nil, divergedError(dir, fmt.Sprintf("epoch %d: %s", epoch+1, why))
+		}
+		lastBatch = 0
 		if val.N > 0 {
 			eval, err := Evaluate(classifier, ds.Meta.Classes, val.Images, val.Labels)
 			if errors.Is(err, ErrNaNOutputs) {
@@ -372,7 +396,9 @@ func testBest(b backends.Backend, ds *dataset.Dataset, meta *model.Meta, res *Re
 	if err != nil {
 		return fmt.Errorf("train: evaluate the best model: %w", err)
 	}
-	if res.Test, err = Evaluate(best, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels); err != nil {
+	if res.Test, err = Evaluate(best, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels); errors.Is(err, ErrNaNOutputs) {
+		return fmt.Errorf("train: test the best model: %w: %w", ErrDiverged, err)
+	} else if err != nil {
 		return err
 	}
 	meta.Metrics = epochMetrics(res.History[len(res.History)-1], res.Best)
