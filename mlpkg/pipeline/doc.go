@@ -8,8 +8,10 @@
 //	EnsureModel     a trained checkpoint (trains one)
 //
 // Each Ensure function is idempotent: when its output is already there and
-// matches the settings it only says so. That lets every notebook run on its
-// own, in a fresh kernel, whatever ran before.
+// matches the settings it only says so; otherwise it makes it for these
+// settings, replacing a dataset or model made for others (after
+// ANIMALCNN_CLASSES changed, say) and saying so. That lets every notebook
+// run on its own, in a fresh kernel, whatever ran before.
 //
 // The package also holds the few helpers that would make notebook cells
 // long: the Flickr stand-in crawl, tables and image galleries built from

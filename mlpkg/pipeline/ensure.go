@@ -171,17 +171,27 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	return res, nil
 }
 
-// EnsureModel returns the metadata of the trained model in p.Checkpoint; when
-// there is none, it prepares the data (EnsurePrepared) and trains one with s
-// on backend b (Train) first.
+// EnsureModel returns the metadata of the trained model in p.Checkpoint when
+// it is a model for s: of s.Classes, in that order, at s.ImageSize. When
+// there is none, or the one there is for other classes or another size
+// (ANIMALCNN_CLASSES changed since it was trained), it prepares the data
+// (EnsurePrepared) and trains one with s on backend b (Train), replacing
+// the other model, and says so.
 func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (*model.Meta, error) {
-	if meta, err := model.LoadMeta(p.Checkpoint); err == nil {
-		if _, err := model.SnapshotDir(p.Checkpoint); err == nil {
-			fmt.Fprintf(Output, "model: %s\n", DescribeModel(meta))
-			return meta, nil
-		}
+	meta, err := model.LoadMeta(p.Checkpoint)
+	if err == nil {
+		_, err = model.SnapshotDir(p.Checkpoint)
 	}
-	fmt.Fprintf(Output, "model: no trained model in %s yet: training one (%d epochs)\n", p.Checkpoint, s.Epochs)
+	switch {
+	case err != nil:
+		fmt.Fprintf(Output, "model: no trained model in %s yet: training one (%d epochs)\n", p.Checkpoint, s.Epochs)
+	case !slices.Equal(meta.Classes, s.Classes) || meta.ImageSize != s.ImageSize:
+		fmt.Fprintf(Output, "model: %s holds a model of %s at %d×%d, not of %s at %d×%d as the settings ask: training one for these settings (%d epochs), which replaces it\n",
+			p.Checkpoint, strings.Join(meta.Classes, ", "), meta.ImageSize, meta.ImageSize, strings.Join(s.Classes, ", "), s.ImageSize, s.ImageSize, s.Epochs)
+	default:
+		fmt.Fprintf(Output, "model: %s\n", DescribeModel(meta))
+		return meta, nil
+	}
 	ds, err := EnsurePrepared(ctx, p, s)
 	if err != nil {
 		return nil, err

@@ -393,6 +393,40 @@ func TestPipeline(t *testing.T) {
 	}
 }
 
+// TestEnsureModelFollowsSettings: a model of other classes (the settings'
+// ANIMALCNN_CLASSES changed) is not returned as if it were the settings'
+// one; EnsureModel trains one for the settings instead.
+func TestEnsureModelFollowsSettings(t *testing.T) {
+	out := captureOutput(t)
+	ctx := context.Background()
+	p := NewPaths(t.TempDir())
+	writeTree(t, p.Images, []string{"red", "green", "blue"}, 16)
+	b, err := backend.New("go:ops_sequential") // see TestPipeline
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tinySettings("red", "green")
+	if _, err := EnsureModel(ctx, p, s, b); err != nil {
+		t.Fatal(err)
+	}
+	bigger := s
+	bigger.ImageSize = 22
+	for _, other := range []Settings{s.WithClasses("red", "green", "blue"), s.WithClasses("green", "red"), bigger} {
+		out.Reset()
+		meta, err := EnsureModel(ctx, p, other, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("not of %s at %d×%d", strings.Join(other.Classes, ", "), other.ImageSize, other.ImageSize)
+		if !slices.Equal(meta.Classes, other.Classes) || meta.ImageSize != other.ImageSize || !strings.Contains(out.String(), want) {
+			t.Errorf("EnsureModel for %v at %d px: a model of %v at %d px; %s", other.Classes, other.ImageSize, meta.Classes, meta.ImageSize, out)
+		}
+		if m, err := model.LoadMeta(p.Checkpoint); err != nil || !slices.Equal(m.Classes, other.Classes) || m.ImageSize != other.ImageSize {
+			t.Errorf("the checkpoint holds a model of %v at %d px, %v", m.Classes, m.ImageSize, err)
+		}
+	}
+}
+
 func TestStandInCrawl(t *testing.T) {
 	captureOutput(t)
 	dir := filepath.Join(t.TempDir(), "stand-in")
