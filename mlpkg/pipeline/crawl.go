@@ -18,12 +18,12 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
-// StandInDir is the folder under Paths.Scratch that StandInCrawl fills.
-const StandInDir = "flickr-stand-in"
+// standInDir is the folder under Paths.Scratch that standInCrawl fills.
+const standInDir = "flickr-stand-in"
 
-// QuickCrawlPerClass is how many real Flickr photos per class a quick run
+// quickCrawlPerClass is how many real Flickr photos per class a quick run
 // downloads (at one request per second).
-const QuickCrawlPerClass = 5
+const quickCrawlPerClass = 5
 
 // HaveFlickrKey reports whether a Flickr API key is set in $FLICKR_API_KEY.
 func HaveFlickrKey() bool { return strings.TrimSpace(os.Getenv(crawl.APIKeyEnv)) != "" }
@@ -43,29 +43,29 @@ func CrawlDir(p Paths) string {
 	if HaveFlickrKey() {
 		return p.Images
 	}
-	return filepath.Join(p.Scratch, StandInDir)
+	return filepath.Join(p.Scratch, standInDir)
 }
 
-// CrawlClasses are the course's classes and their search texts: monkey,
+// crawlClasses are the course's classes and their search texts: monkey,
 // boar (searched as "wild boar") and crow.
-func CrawlClasses() []crawl.Class {
+func crawlClasses() []crawl.Class {
 	return []crawl.Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}}
 }
 
-// Crawl downloads photos of CrawlClasses into CrawlDir(p): from Flickr when
+// Crawl downloads photos of crawlClasses into CrawlDir(p): from Flickr when
 // $FLICKR_API_KEY is set (the course's 400 per class at one request per
-// second, or QuickCrawlPerClass in a quick run; resumable), otherwise from
-// the offline stand-in (StandInCrawl, standInPerClass photos per class).
+// second, or quickCrawlPerClass in a quick run; resumable), otherwise from
+// the offline stand-in (standInCrawl, standInPerClass photos per class).
 func Crawl(ctx context.Context, p Paths, s Settings, standInPerClass int) (*crawl.Report, error) {
 	if !HaveFlickrKey() {
 		fmt.Fprintf(Output, "crawl: no Flickr API key: crawling the offline STAND-IN for Flickr (generated pictures, not photos) into %s\n", CrawlDir(p))
-		return StandInCrawl(ctx, CrawlDir(p), standInPerClass)
+		return standInCrawl(ctx, CrawlDir(p), standInPerClass)
 	}
 	cfg := crawl.DefaultConfig()
-	cfg.Classes = CrawlClasses()
+	cfg.Classes = crawlClasses()
 	cfg.OutDir = p.Images
 	if s.Quick {
-		cfg.PerClass = QuickCrawlPerClass
+		cfg.PerClass = quickCrawlPerClass
 	}
 	cfg.Logger = quietLogger()
 	cfg.Progress = func(pr crawl.Progress) {
@@ -82,13 +82,13 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// StandIn returns the offline stand-in for Flickr that StandInCrawl crawls:
+// standIn returns the offline stand-in for Flickr that standInCrawl crawls:
 // flickrtest.Demo(n), whose monkey results include an unavailable photo and
 // whose crow results include an exact copy of another, plus two more results
 // per query. For crow these two are one picture and an edited re-upload of it
 // (brighter, cropped, re-encoded): a near-duplicate that only a perceptual
 // hash finds. Each query then has n+2 usable results.
-func StandIn(n int) *flickrtest.Server {
+func standIn(n int) *flickrtest.Server {
 	s := flickrtest.Demo(n)
 	s.AddGenerated("monkey", 2)
 	s.AddGenerated("wild boar", 2)
@@ -123,20 +123,20 @@ func jpegBytes(img image.Image, quality int) []byte {
 	return buf.Bytes()
 }
 
-// StandInCrawl runs the real crawler (crawl.Run) against StandIn on a local
+// standInCrawl runs the real crawler (crawl.Run) against standIn on a local
 // port, into dir, which it empties first: perClass photos (at least 5) of each
-// of CrawlClasses, without the one-second pause between requests.
-func StandInCrawl(ctx context.Context, dir string, perClass int) (*crawl.Report, error) {
+// of crawlClasses, without the one-second pause between requests.
+func standInCrawl(ctx context.Context, dir string, perClass int) (*crawl.Report, error) {
 	if perClass < 5 {
 		return nil, fmt.Errorf("stand-in crawl: %d photos per class, want at least 5", perClass)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("stand-in crawl: %w", err)
 	}
-	apiURL, stop := StandIn(perClass - 2).Start()
+	apiURL, stop := standIn(perClass - 2).Start()
 	defer stop()
 	cfg := crawl.DefaultConfig()
-	cfg.Classes = CrawlClasses()
+	cfg.Classes = crawlClasses()
 	cfg.PerClass = perClass
 	cfg.OutDir = dir
 	cfg.APIURL, cfg.APIKey = apiURL, flickrtest.DemoKey
@@ -192,20 +192,20 @@ func NearDuplicateImages(classDir string, maxDistance int) (images []image.Image
 	return images, captions, len(found), nil
 }
 
-// Credits returns Attribution(CrawlDir(p), perClass): the credits of the
+// Credits returns attribution(CrawlDir(p), perClass): the credits of the
 // crawled photos, marked as made up when they are the stand-in's.
 func Credits(p Paths, perClass int) (string, error) {
-	md, err := Attribution(CrawlDir(p), perClass)
+	md, err := attribution(CrawlDir(p), perClass)
 	if err != nil || HaveFlickrKey() {
 		return md, err
 	}
 	return "**STAND-IN**: made-up credits of generated pictures, not of Flickr photos; the links lead nowhere useful.\n\n" + md, nil
 }
 
-// Attribution returns the Markdown credits (crawl.WriteAttribution) of the
+// attribution returns the Markdown credits (crawl.WriteAttribution) of the
 // photos kept under imagesDir, every crawled class, listing at most perClass
 // photos of each (0: all) and how many more there are.
-func Attribution(imagesDir string, perClass int) (string, error) {
+func attribution(imagesDir string, perClass int) (string, error) {
 	var full strings.Builder
 	if err := crawl.WriteAttribution(&full, imagesDir, nil); err != nil {
 		return "", err

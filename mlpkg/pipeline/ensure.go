@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
@@ -158,7 +156,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 			fmt.Fprintf(Output, "train: %s\n", s.Split())
 		},
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
-		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:  quietLogger(),
 	})
 	if err != nil {
 		return nil, err
@@ -189,7 +187,7 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 		fmt.Fprintf(Output, "model: %s holds a model of %s at %d×%d, not of %s at %d×%d as the settings ask: training one for these settings (%d epochs), which replaces it\n",
 			p.Checkpoint, strings.Join(meta.Classes, ", "), meta.ImageSize, meta.ImageSize, strings.Join(s.Classes, ", "), s.ImageSize, s.ImageSize, s.Epochs)
 	default:
-		fmt.Fprintf(Output, "model: %s\n", DescribeModel(meta))
+		fmt.Fprintf(Output, "model: %s\n", describeModel(meta))
 		return meta, nil
 	}
 	ds, err := EnsurePrepared(ctx, p, s)
@@ -203,12 +201,12 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 	if res.Interrupted {
 		return nil, fmt.Errorf("ensure model: training interrupted (checkpoint saved in %s: run again to resume)", res.Dir)
 	}
-	fmt.Fprintf(Output, "model: %s\n", DescribeModel(res.Meta))
+	fmt.Fprintf(Output, "model: %s\n", describeModel(res.Meta))
 	return res.Meta, nil
 }
 
-// DescribeModel says in one line which model a checkpoint holds.
-func DescribeModel(m *model.Meta) string {
+// describeModel says in one line which model a checkpoint holds.
+func describeModel(m *model.Meta) string {
 	line := fmt.Sprintf("%s, classes %s, %d×%d", m.ModelID, strings.Join(m.Classes, ", "), m.ImageSize, m.ImageSize)
 	if acc, ok := m.Metrics["test_accuracy"]; ok {
 		line += fmt.Sprintf(", test accuracy %.3f (epoch %d of %d)", acc, int(m.Metrics["best_epoch"]), int(m.Metrics["epochs"]))

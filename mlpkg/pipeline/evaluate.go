@@ -24,9 +24,9 @@ import (
 	"github.com/gomlx/gomlx/backends"
 )
 
-// EvaluationFile is the file in the checkpoint directory where Evaluate
+// evaluationName is the file in the checkpoint directory where Evaluate
 // saves its results for later cells (LoadEvaluation).
-const EvaluationFile = "evaluation.json"
+const evaluationName = "evaluation.json"
 
 // Evaluation is a model's evaluation on the prepared test split, with what
 // identifies the model and the data.
@@ -40,7 +40,7 @@ type Evaluation struct {
 	Backend string
 }
 
-// evaluationFile is EvaluationFile's content: the per-image results, from
+// evaluationFile is evaluationName's content: the per-image results, from
 // which train.NewEvaluation recomputes the metrics (JSON has no NaN, which
 // precision can be).
 type evaluationFile struct {
@@ -53,7 +53,7 @@ type evaluationFile struct {
 }
 
 // Evaluate classifies the test split of p.Processed with the model in
-// p.Checkpoint on backend b, saves the results to p.Checkpoint/EvaluationFile
+// p.Checkpoint on backend b, saves the results to p.Checkpoint/evaluationName
 // and prints the accuracy.
 func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	pr, err := predict.Load(p.Checkpoint, b, backend.Name(b))
@@ -85,14 +85,14 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(p.Checkpoint, EvaluationFile), data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(p.Checkpoint, evaluationName), data, 0o644); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	ev, err := f.evaluation()
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(Output, "%s (model %s, backend %s)\n", AccuracyLine(ev), ev.ModelID, ev.Backend)
+	fmt.Fprintf(Output, "%s (model %s, backend %s)\n", accuracyLine(ev), ev.ModelID, ev.Backend)
 	return ev, nil
 }
 
@@ -108,7 +108,7 @@ func (f *evaluationFile) evaluation() (*Evaluation, error) {
 // LoadEvaluation reads what Evaluate saved in p.Checkpoint. It fails when the
 // model there has changed since (run Evaluate again).
 func LoadEvaluation(p Paths) (*Evaluation, error) {
-	data, err := os.ReadFile(filepath.Join(p.Checkpoint, EvaluationFile))
+	data, err := os.ReadFile(filepath.Join(p.Checkpoint, evaluationName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("load evaluation: no evaluation in %s yet: run the evaluation (pipeline.Evaluate) first", p.Checkpoint)
 	}
@@ -137,8 +137,8 @@ func (ev *Evaluation) Misclassified() int {
 	return n
 }
 
-// AccuracyLine states an evaluation's accuracy: "accuracy 95.3 % (715/750 test images), loss 0.144".
-func AccuracyLine(ev *Evaluation) string {
+// accuracyLine states an evaluation's accuracy: "accuracy 95.3 % (715/750 test images), loss 0.144".
+func accuracyLine(ev *Evaluation) string {
 	return fmt.Sprintf("accuracy %s (%d/%d test images), loss %.3f", display.Percent(ev.Accuracy), ev.N-ev.Misclassified(), ev.N, ev.Loss)
 }
 

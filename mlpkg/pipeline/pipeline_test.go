@@ -241,8 +241,8 @@ func TestPipeline(t *testing.T) {
 	if meta2, err := EnsureModel(ctx, p, s, b); err != nil || meta2.ModelID != meta.ModelID || strings.Contains(out.String(), "train:") {
 		t.Fatalf("second EnsureModel: %v; %s", err, out)
 	}
-	if !strings.Contains(DescribeModel(meta), "test accuracy") {
-		t.Errorf("DescribeModel: %s", DescribeModel(meta))
+	if !strings.Contains(describeModel(meta), "test accuracy") {
+		t.Errorf("describeModel: %s", describeModel(meta))
 	}
 
 	// Train resumes with more epochs, and starts over on another dataset.
@@ -284,7 +284,7 @@ func TestPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.N != ds.Test.N || !strings.Contains(out.String(), "accuracy ") || !strings.Contains(AccuracyLine(ev), "test images") {
+	if ev.N != ds.Test.N || !strings.Contains(out.String(), "accuracy ") || !strings.Contains(accuracyLine(ev), "test images") {
 		t.Fatalf("Evaluate: n=%d; %s", ev.N, out)
 	}
 	loaded, err := LoadEvaluation(p)
@@ -324,7 +324,7 @@ func TestPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), PredictionLine(pred, 1)+"\n") || !strings.Contains(out.String(), "top 3: ") {
+	if !strings.Contains(out.String(), predictionLine(pred, 1)+"\n") || !strings.Contains(out.String(), "top 3: ") {
 		t.Errorf("ShowPrediction output: %s", out)
 	}
 	imgs, captions, correct, err := PredictTestPictures(pr, p, 2)
@@ -433,12 +433,12 @@ func TestStandInCrawl(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "old"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := StandInCrawl(context.Background(), dir, 6)
+	rep, err := standInCrawl(context.Background(), dir, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "old")); !os.IsNotExist(err) {
-		t.Error("StandInCrawl did not empty its folder")
+		t.Error("standInCrawl did not empty its folder")
 	}
 	if len(rep.Classes) != 3 {
 		t.Fatalf("report: %+v", rep)
@@ -470,16 +470,16 @@ func TestStandInCrawl(t *testing.T) {
 	if err != nil || groups != 1 || len(imgs) != 2 || !strings.HasPrefix(captions[0], "group 1: ") {
 		t.Errorf("NearDuplicateImages: %d groups, %v, %v", groups, captions, err)
 	}
-	md, err := Attribution(dir, 0)
+	md, err := attribution(dir, 0)
 	if err != nil || !strings.Contains(md, "Stand-in photographer") || !strings.Contains(md, "crow on a fence") || strings.Count(md, "\n- ") != 18 {
-		t.Errorf("Attribution: %v\n%s", err, md)
+		t.Errorf("attribution: %v\n%s", err, md)
 	}
-	md, err = Attribution(dir, 2)
+	md, err = attribution(dir, 2)
 	if err != nil || strings.Count(md, "\n- ") != 9 || strings.Count(md, "- … and 4 more") != 3 || !strings.Contains(md, "## crow (6 photos)") {
-		t.Errorf("Attribution, 2 per class: %v\n%s", err, md)
+		t.Errorf("attribution, 2 per class: %v\n%s", err, md)
 	}
-	if _, err := StandInCrawl(context.Background(), dir, 4); err == nil {
-		t.Error("StandInCrawl with 4 per class: no error")
+	if _, err := standInCrawl(context.Background(), dir, 4); err == nil {
+		t.Error("standInCrawl with 4 per class: no error")
 	}
 }
 
@@ -487,7 +487,7 @@ func TestCrawlWithoutKeyUsesStandIn(t *testing.T) {
 	out := captureOutput(t)
 	t.Setenv("FLICKR_API_KEY", "")
 	p := NewPaths(t.TempDir())
-	if HaveFlickrKey() || CrawlDir(p) != filepath.Join(p.Scratch, StandInDir) {
+	if HaveFlickrKey() || CrawlDir(p) != filepath.Join(p.Scratch, standInDir) {
 		t.Fatalf("without a key: HaveFlickrKey %v, CrawlDir %s", HaveFlickrKey(), CrawlDir(p))
 	}
 	rep, err := Crawl(context.Background(), p, DefaultSettings(true), 5)
@@ -574,11 +574,11 @@ func TestLines(t *testing.T) {
 		t.Errorf("Line without validation = %q, want %q", got, want)
 	}
 	pred := predict.Prediction{Class: "sandal", Probability: 0.97, Probabilities: []float32{0.97, 0.02, 0.01}, Classes: []string{"sandal", "sneaker", "ankle_boot"}}
-	if got := PredictionLine(pred, 1); got != "sandal (97 %)" {
-		t.Errorf("PredictionLine(1) = %q", got)
+	if got := predictionLine(pred, 1); got != "sandal (97 %)" {
+		t.Errorf("predictionLine(1) = %q", got)
 	}
-	if got := PredictionLine(pred, 3); got != "sandal (97 %), sneaker (2 %), ankle_boot (1 %)" {
-		t.Errorf("PredictionLine(3) = %q", got)
+	if got := predictionLine(pred, 3); got != "sandal (97 %), sneaker (2 %), ankle_boot (1 %)" {
+		t.Errorf("predictionLine(3) = %q", got)
 	}
 	loss, acc := HistorySeries([]train.Epoch{unvalidated, e, {Epoch: 4, Validated: true, ValAccuracy: 0.9}})
 	if len(loss) != 2 || len(acc) != 2 || acc[1].Name != "validation" || len(acc[1].X) != 2 || acc[1].Y[1] != 0.9 ||
@@ -602,8 +602,8 @@ func TestLines(t *testing.T) {
 	if got := strings.Join(rows[0], "|"); got != "a|2|1|100.0 %|50.0 %|66.7 %" {
 		t.Errorf("PerClassTable %v: %q", header, got)
 	}
-	if got := AccuracyLine(&Evaluation{Evaluation: ev}); !strings.HasPrefix(got, "accuracy 66.7 % (2/3 test images)") {
-		t.Errorf("AccuracyLine = %q", got)
+	if got := accuracyLine(&Evaluation{Evaluation: ev}); !strings.HasPrefix(got, "accuracy 66.7 % (2/3 test images)") {
+		t.Errorf("accuracyLine = %q", got)
 	}
 	if cm := display.ConfusionMatrixText(ev.Classes, ev.Confusion); !strings.Contains(cm, "50.0 %") || !strings.Contains(cm, "accuracy 66.7 % (2/3)") {
 		t.Errorf("confusion matrix:\n%s", cm)

@@ -49,9 +49,9 @@ func PictureToPredict(p Paths, userPath string) (string, error) {
 	return files[0], nil
 }
 
-// PredictionLine formats the k most probable classes of a prediction as
+// predictionLine formats the k most probable classes of a prediction as
 // "sandal (97 %)" or, for k > 1, "sandal (97 %), sneaker (2 %), …".
-func PredictionLine(pred predict.Prediction, k int) string {
+func predictionLine(pred predict.Prediction, k int) string {
 	top := pred.TopK(k)
 	parts := make([]string, len(top))
 	for i, s := range top {
@@ -83,9 +83,9 @@ func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Predicti
 		probs[i] = float64(v)
 	}
 	display.Probabilities(pr.Classes(), probs)
-	fmt.Fprintln(Output, PredictionLine(pred, 1))
+	fmt.Fprintln(Output, predictionLine(pred, 1))
 	if k > 1 {
-		fmt.Fprintf(Output, "top %d: %s\n", k, PredictionLine(pred, k))
+		fmt.Fprintf(Output, "top %d: %s\n", k, predictionLine(pred, k))
 	}
 	return pred, nil
 }
@@ -123,7 +123,7 @@ func PredictTestPictures(pr *predict.Predictor, p Paths, perClass int) (images [
 	for i, pred := range preds {
 		// No-break spaces keep the mark with the class and "97 %" together
 		// when the caption wraps.
-		line := strings.ReplaceAll(PredictionLine(pred, 1), " %", "\u00a0%")
+		line := strings.ReplaceAll(predictionLine(pred, 1), " %", "\u00a0%")
 		caption := "✓\u00a0" + line
 		if pred.Class == truth[i] {
 			correct++
