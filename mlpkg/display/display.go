@@ -137,10 +137,10 @@ func Probabilities(labels []string, probs []float64) {
 	printText(ProbabilitiesText(labels, probs))
 }
 
-// FlushTimeout bounds how long Flush waits for GoNB.
-const FlushTimeout = 5 * time.Second
+// flushTimeout bounds how long Flush waits for GoNB.
+const flushTimeout = 5 * time.Second
 
-// Flush waits (at most FlushTimeout) until GoNB has received everything
+// Flush waits (at most flushTimeout) until GoNB has received everything
 // displayed so far; outside a notebook it returns at once. Every display
 // function of this package ends with it: GoNB v0.11.1 stops reading a cell's
 // display pipe as soon as the cell's program exits, so a display sent just
@@ -157,7 +157,7 @@ func Flush() {
 	}()
 	select {
 	case <-done:
-	case <-time.After(FlushTimeout):
+	case <-time.After(flushTimeout):
 		// gonbui.Sync cannot be cancelled: its goroutine stays blocked
 		// until GoNB answers or the cell's program exits. One per timeout,
 		// and a timeout means GoNB is gone, so few ever pile up.

@@ -102,7 +102,7 @@ func TestShownSize(t *testing.T) {
 		{28, 28, 112, 112, 112}, // 4×
 		{30, 20, 64, 60, 40},    // by the longer side
 		{524, 108, 560, 524, 108},
-		{300, 150, 64, 64, 32}, // larger: fitted (Thumbnail scales it down)
+		{300, 150, 64, 64, 32}, // larger: fitted (thumbnail scales it down)
 		{1, 1, 96, 96, 96},
 	} {
 		if w, h := shownSize(tc.w, tc.h, tc.size); w != tc.wantW || h != tc.wantH {

@@ -60,7 +60,7 @@ func ImageGridHTML(images []image.Image, captions []string, columns, size int) (
 func writeFigure(b *strings.Builder, img image.Image, caption string, size int) error {
 	b.WriteString(`<figure style="margin:0">`)
 	if img != nil && !img.Bounds().Empty() {
-		thumb := Thumbnail(img, size)
+		thumb := thumbnail(img, size)
 		src, err := gonbui.EmbedImageAsPNGSrc(thumb)
 		if err != nil {
 			return err
@@ -89,9 +89,9 @@ func captionHTML(caption string) string {
 	return extension.ReplaceAllString(esc(caption), "<wbr>$0")
 }
 
-// Thumbnail returns img scaled down (keeping its aspect ratio) to fit a
+// thumbnail returns img scaled down (keeping its aspect ratio) to fit a
 // size×size box, or img itself where it already fits.
-func Thumbnail(img image.Image, size int) image.Image {
+func thumbnail(img image.Image, size int) image.Image {
 	bounds := img.Bounds()
 	if bounds.Dx() <= size && bounds.Dy() <= size {
 		return img
@@ -103,7 +103,7 @@ func Thumbnail(img image.Image, size int) image.Image {
 }
 
 // shownSize returns the size at which a w×h image is shown in a size×size
-// box: scaled down to fit (Thumbnail does it before embedding, so it is shown
+// box: scaled down to fit (thumbnail does it before embedding, so it is shown
 // at its own size), or, when it is smaller, enlarged by the largest whole
 // number that keeps it in the box. A pixelated enlargement by 1.2 or 1.9
 // would make some pixels one screen pixel wider than others.
