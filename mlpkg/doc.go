@@ -13,7 +13,10 @@
 //   - predict: load a checkpoint once, classify images.
 //   - serve: the web app (upload page and JSON API).
 //   - backend: picks the GoMLX backend (pure Go, XLA CPU, XLA CUDA).
-//   - display: helpers for Jupyter notebooks on the GoNB kernel.
+//   - display: helpers for Jupyter notebooks on the GoNB kernel (image grids,
+//     tables, plots), the only package that imports gonbui.
+//   - pipeline: the stages end to end with the repository's data layout, for
+//     the notebooks (each makes sure what it needs exists, or creates it).
 //
 // The command-line tool is in cmd/animalcnn.
 package mlpkg

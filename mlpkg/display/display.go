@@ -7,9 +7,9 @@
 // string (ImageGridHTML, TableHTML, LinePlotSVG, ConfusionMatrixHTML,
 // ProbabilitiesHTML, …), so the rendering is unit-tested without a notebook.
 //
-// Outside a notebook (a test, the command-line tool) the display functions
-// print a plain-text version to Output instead, or do nothing where there is
-// no useful text (HTML).
+// Outside a notebook (a test, or any program run outside GoNB) the display
+// functions print a plain-text version to Output instead, or do nothing where
+// there is no useful text (HTML).
 //
 // The functions take plain types ([]image.Image, []string, [][]int, []float64)
 // so that any package can feed them.
