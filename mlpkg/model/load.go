@@ -2,8 +2,11 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -16,7 +19,9 @@ import (
 //	<dir>/history.csv   per-epoch metrics
 //	<dir>/last/         GoMLX checkpoint of the latest step (with optimiser state)
 //	<dir>/best/         GoMLX checkpoint of the epoch with the best validation
-//	                    accuracy (the last epoch when nothing was held out)
+//	                    accuracy (the last epoch when nothing was held out):
+//	                    the model's variables only (older versions also saved
+//	                    the optimiser state there; Load ignores it)
 const (
 	LastDir = "last"
 	BestDir = "best"
@@ -36,7 +41,9 @@ func SnapshotDir(dir string) (string, error) {
 }
 
 // Load reads a checkpoint directory for inference: its metadata and the
-// weights of SnapshotDir, into a new GoMLX context. It returns a ready
+// model's weights in SnapshotDir (only those: an optimiser state saved with
+// them is dropped), into a new GoMLX context. It checks that the weights
+// are those of the architecture model.json describes, and returns a ready
 // Classifier on backend.
 func Load(backend backends.Backend, dir string) (*Classifier, *Meta, error) {
 	meta, err := LoadMeta(dir)
@@ -52,13 +59,39 @@ func Load(backend backends.Backend, dir string) (*Classifier, *Meta, error) {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	cfg.Formulation = FormulationFor(backend)
-	ctx := context.New()
-	if _, err := checkpoints.Load(ctx).Dir(snap).Immediate().Done(); err != nil {
-		return nil, nil, fmt.Errorf("load checkpoint %s: %w", snap, err)
+	ctx, err := loadModelVariables(snap)
+	if err != nil {
+		return nil, nil, err
 	}
 	c, err := NewClassifier(backend, ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, meta, nil
+}
+
+// loadModelVariables reads the GoMLX checkpoint in snap and returns a new
+// context holding its variables under /Scope, the only ones inference
+// needs. The others (optimiser state, global step) are released at once.
+func loadModelVariables(snap string) (*context.Context, error) {
+	// The handler loads every variable into its own map and is attached
+	// to a throwaway context; only the model's variables move to ctx.
+	h, err := checkpoints.Load(context.New()).Dir(snap).Done()
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %s: %w", snap, err)
+	}
+	loaded := h.LoadedVariables()
+	names := slices.Sorted(maps.Keys(loaded))
+	ctx := context.New()
+	prefix := context.RootScope + Scope
+	for _, name := range names {
+		value := loaded[name]
+		scope, varName := context.VariableScopeAndNameFromParameterName(name)
+		if scope != prefix && !strings.HasPrefix(scope, prefix+context.ScopeSeparator) {
+			value.FinalizeAll() //nolint:errcheck // frees it now rather than at the next GC
+			continue
+		}
+		ctx.InAbsPath(scope).VariableWithValue(varName, value)
+	}
+	return ctx, nil
 }

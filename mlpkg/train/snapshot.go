@@ -27,11 +27,13 @@ type state struct {
 	Batch int `json:"batch"`
 }
 
-// saveSnapshot writes the variables of gctx (weights, optimiser state, global
-// step) as a GoMLX checkpoint in dir/name, atomically: the checkpoint is
-// written to a temporary folder that then replaces dir/name with two renames.
-// A crash at any point leaves either the previous or the new snapshot
-// (model.SnapshotDir and loadSnapshot also accept "<name>.old").
+// saveSnapshot writes the variables of gctx as a GoMLX checkpoint in
+// dir/name: all of them (weights, optimiser state, global step: what
+// resuming needs) for last/, only the model's (what inference needs) for
+// best/, which is never resumed from. It writes atomically: the checkpoint
+// is written to a temporary folder that then replaces dir/name with two
+// renames. A crash at any point leaves either the previous or the new
+// snapshot (model.SnapshotDir and loadSnapshot also accept "<name>.old").
 func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	tmp, err := os.MkdirTemp(dir, "."+name+"-tmp-")
 	if err != nil {
@@ -41,7 +43,7 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	// Uncompressed: gzip saves only 10 % of the size of trained float32
 	// weights and took about 0.7 s per save, a sixth of an epoch on xla:cpu.
 	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).WithCompression(checkpoints.BinUncompressed).
-		ExcludeVars(metricVariables(gctx)...).Done()
+		ExcludeVars(excludedVariables(gctx, name == model.BestDir)...).Done()
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
 	}
@@ -69,6 +71,22 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return syncDir(dir)
+}
+
+// excludedVariables returns the variables of gctx a snapshot leaves out:
+// the running metrics, and when modelOnly every variable outside the model's
+// scope.
+func excludedVariables(gctx *mlctx.Context, modelOnly bool) []*mlctx.Variable {
+	vars := metricVariables(gctx)
+	if modelOnly {
+		prefix := mlctx.RootScope + model.Scope
+		for v := range gctx.IterVariables() {
+			if v.Scope() != prefix && !strings.HasPrefix(v.Scope(), prefix+mlctx.ScopeSeparator) {
+				vars = append(vars, v)
+			}
+		}
+	}
+	return vars
 }
 
 // metricVariables returns the variables of gctx that hold running training

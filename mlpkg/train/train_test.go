@@ -300,6 +300,23 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 // trainer recreates it from the step count.
 func snapshotVariables(t *testing.T, dir string) []string {
 	t.Helper()
+	var names []string
+	for _, name := range checkpointVariables(t, dir) {
+		if strings.HasPrefix(name, "var:/metrics/") {
+			t.Errorf("%s saves the running metric %s", dir, name)
+		}
+		if strings.Contains(name, "/model/") || strings.HasSuffix(name, "global_step") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// checkpointVariables returns the names of the variables saved in the GoMLX
+// checkpoint of the snapshot folder dir.
+func checkpointVariables(t *testing.T, dir string) []string {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "checkpoint-*.json"))
 	if err != nil || len(files) != 1 {
 		t.Fatalf("checkpoint files in %s: %v (err %v)", dir, files, err)
@@ -316,14 +333,8 @@ func snapshotVariables(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, v := range ckpt.Variables {
-		if strings.HasPrefix(v.ParameterName, "var:/metrics/") {
-			t.Errorf("%s saves the running metric %s", dir, v.ParameterName)
-		}
-		if strings.Contains(v.ParameterName, "/model/") || strings.HasSuffix(v.ParameterName, "global_step") {
-			names = append(names, v.ParameterName)
-		}
+		names = append(names, v.ParameterName)
 	}
-	slices.Sort(names)
 	return names
 }
 
@@ -357,6 +368,24 @@ func TestTrainWithoutValidation(t *testing.T) {
 	}
 	if !strings.Contains(res.Summary(), "last epoch 2") {
 		t.Errorf("summary %q", res.Summary())
+	}
+
+	// best/ holds only what inference needs, last/ also what resuming needs.
+	for _, c := range []struct {
+		name          string
+		withOptimizer bool
+	}{{model.BestDir, false}, {model.LastDir, true}} {
+		var inModel, others int
+		for _, name := range checkpointVariables(t, filepath.Join(cfg.CheckpointDir, c.name)) {
+			if strings.HasPrefix(name, "var:/model/") {
+				inModel++
+			} else {
+				others++
+			}
+		}
+		if inModel != 12 || (others > 0) != c.withOptimizer {
+			t.Errorf("%s/ saves %d model variables (want 12) and %d others (want some: %v)", c.name, inModel, others, c.withOptimizer)
+		}
 	}
 }
 

@@ -1,0 +1,77 @@
+package model
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+)
+
+// writeCheckpoint saves ctx's variables as dir/best (a GoMLX checkpoint)
+// with a model.json describing cfg.
+func writeCheckpoint(t *testing.T, ctx *context.Context, dir string, cfg Config) {
+	t.Helper()
+	h, err := checkpoints.Build(ctx).Dir(filepath.Join(dir, BestDir)).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	arch := cfg
+	meta := &Meta{ModelID: "test", Classes: []string{"a", "b", "c"}[:cfg.NumClasses], ImageSize: cfg.ImageSize, Architecture: &arch}
+	if err := meta.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A checkpoint whose best/ also holds the optimiser state (as older
+// versions saved it) loads, and only the model's variables are kept.
+func TestLoadKeepsOnlyTheModel(t *testing.T) {
+	b := goBackend(t)
+	cfg := smallConfig()
+	ctx := initVariables(t, b, cfg)
+	px := randomImages(3, cfg.ImageSize, 5)
+	want := probabilities(t, b, ctx, cfg, px, 3)
+	var modelVars int
+	for v := range ctx.IterVariables() {
+		if strings.HasPrefix(v.Scope(), "/"+Scope) {
+			modelVars++
+			// An optimiser moment per weight, as train's RMSprop keeps them.
+			moment, err := v.MustValue().Clone()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx.InAbsPath("/rmsprop"+v.Scope()).VariableWithValue(v.Name()+"_mean_square", moment)
+		}
+	}
+	ctx.InAbsPath(context.RootScope).VariableWithValue("global_step", int64(42))
+	dir := t.TempDir()
+	writeCheckpoint(t, ctx, dir, cfg)
+
+	loaded, err := loadModelVariables(filepath.Join(dir, BestDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for v := range loaded.IterVariables() {
+		if !strings.HasPrefix(v.Scope(), "/"+Scope+"/") {
+			t.Errorf("variable %s loaded for inference", v.ScopeAndName())
+		}
+		n++
+	}
+	if n != modelVars {
+		t.Errorf("%d variables loaded, want the model's %d", n, modelVars)
+	}
+	c, _, err := Load(b, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Probabilities(px, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "loaded vs trained", got, want, 0)
+}
