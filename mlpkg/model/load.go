@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 )
@@ -63,6 +66,9 @@ func Load(backend backends.Backend, dir string) (*Classifier, *Meta, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkVariables(backend, ctx, cfg); err != nil {
+		return nil, nil, fmt.Errorf("checkpoint %s does not match the architecture in %s: %w", snap, filepath.Join(dir, MetaFile), err)
+	}
 	c, err := NewClassifier(backend, ctx, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -83,15 +89,69 @@ func loadModelVariables(snap string) (*context.Context, error) {
 	loaded := h.LoadedVariables()
 	names := slices.Sorted(maps.Keys(loaded))
 	ctx := context.New()
-	prefix := context.RootScope + Scope
 	for _, name := range names {
 		value := loaded[name]
 		scope, varName := context.VariableScopeAndNameFromParameterName(name)
-		if scope != prefix && !strings.HasPrefix(scope, prefix+context.ScopeSeparator) {
+		if !inModel(scope) {
 			value.FinalizeAll() //nolint:errcheck // frees it now rather than at the next GC
 			continue
 		}
 		ctx.InAbsPath(scope).VariableWithValue(varName, value)
 	}
 	return ctx, nil
+}
+
+// checkVariables reports the first difference between the model variables
+// in ctx and those the architecture cfg has (found by building its graph,
+// never run, for one image on backend): one missing, one too many, or one
+// of another shape.
+func checkVariables(backend backends.Backend, ctx *context.Context, cfg Config) error {
+	want := context.New()
+	g := graph.NewGraph(backend, "variable_shapes")
+	defer g.Finalize()
+	if err := func() (err error) {
+		defer func() { // GoMLX reports graph-building errors by panicking
+			if r := recover(); r != nil {
+				err = fmt.Errorf("model: build the architecture: %v", r)
+			}
+		}()
+		x := graph.Parameter(g, "images", shapes.Make(dtypes.Uint8, 1, cfg.ImageSize, cfg.ImageSize, 3))
+		cfg.Logits(want.In(Scope), x)
+		return nil
+	}(); err != nil {
+		return err
+	}
+	expected := map[string]shapes.Shape{}
+	for v := range want.IterVariables() {
+		if inModel(v.Scope()) {
+			expected[v.ScopeAndName()] = v.Shape()
+		}
+	}
+	have := map[string]bool{}
+	for v := range ctx.IterVariables() {
+		if !inModel(v.Scope()) {
+			continue
+		}
+		name := v.ScopeAndName()
+		have[name] = true
+		s, ok := expected[name]
+		switch {
+		case !ok:
+			return fmt.Errorf("it has a variable %s that the architecture lacks", name)
+		case !s.Equal(v.Shape()):
+			return fmt.Errorf("variable %s is %s, the architecture's is %s", name, v.Shape(), s)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(expected)) {
+		if !have[name] {
+			return fmt.Errorf("it lacks the variable %s", name)
+		}
+	}
+	return nil
+}
+
+// inModel reports whether a variable scope is the model's (Scope) or below it.
+func inModel(scope string) bool {
+	prefix := context.RootScope + Scope
+	return scope == prefix || strings.HasPrefix(scope, prefix+context.ScopeSeparator)
 }

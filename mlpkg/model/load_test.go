@@ -75,3 +75,34 @@ func TestLoadKeepsOnlyTheModel(t *testing.T) {
 	}
 	assertClose(t, "loaded vs trained", got, want, 0)
 }
+
+// A model.json that does not describe the saved weights (here another
+// dense_units, or another image size) fails at Load, naming the checkpoint
+// and the variable, not at the first prediction.
+func TestLoadChecksTheArchitecture(t *testing.T) {
+	b := goBackend(t)
+	cfg := smallConfig()
+	ctx := initVariables(t, b, cfg)
+	for _, c := range []struct {
+		change func(*Config)
+		want   string
+	}{
+		{func(c *Config) { c.DenseUnits++ }, "/model/dense1/"},
+		{func(c *Config) { c.ImageSize += 4 }, "/model/dense1/"},
+		{func(c *Config) { c.Filters2++ }, "/model/conv3/"},
+	} {
+		dir := t.TempDir()
+		other := cfg
+		c.change(&other)
+		writeCheckpoint(t, ctx, dir, other)
+		_, _, err := Load(b, dir)
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, BestDir)) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("model.json with %+v for weights of %+v: err %v, want one naming %s and %s", other, cfg, err, filepath.Join(dir, BestDir), c.want)
+		}
+	}
+	dir := t.TempDir()
+	writeCheckpoint(t, ctx, dir, cfg)
+	if _, _, err := Load(b, dir); err != nil {
+		t.Errorf("matching model.json: %v", err)
+	}
+}
