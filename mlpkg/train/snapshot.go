@@ -54,6 +54,11 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	if err := os.WriteFile(filepath.Join(tmp, stateFile), b, 0o644); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
+	// GoMLX writes its files without flushing them: flush every file, then
+	// the folder, before the renames publish it.
+	if err := syncFiles(tmp); err != nil {
+		return err
+	}
 	if err := syncDir(tmp); err != nil {
 		return err
 	}
@@ -101,6 +106,31 @@ func metricVariables(gctx *mlctx.Context) []*mlctx.Variable {
 		}
 	}
 	return vars
+}
+
+// syncFiles flushes the contents of every regular file directly in dir to disk.
+func syncFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("save checkpoint: %w", err)
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && !errors.Is(err, os.ErrInvalid) {
+			return fmt.Errorf("save checkpoint: sync %s: %w", f.Name(), err)
+		}
+	}
+	return nil
 }
 
 // syncDir flushes a directory's entries to disk (best effort where unsupported).
