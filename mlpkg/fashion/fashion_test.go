@@ -1,12 +1,14 @@
 package fashion
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
 	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,8 +101,14 @@ func TestImportFake(t *testing.T) {
 	if img, _ := imageio.Load(filepath.Join(out, "sneaker", "t10k-00004.png")); img.(*image.Gray).Pix[0] != 204 {
 		t.Error("t10k-00004.png has the wrong picture")
 	}
-	// Idempotent: a second run writes nothing and keeps changed files.
-	os.WriteFile(filepath.Join(out, "sneaker", "train-00007.png"), []byte("kept"), 0o644)
+	// Idempotent: a second run writes nothing and keeps changed pictures.
+	white := image.NewGray(image.Rect(0, 0, 28, 28))
+	for i := range white.Pix {
+		white.Pix[i] = 255
+	}
+	var changed bytes.Buffer
+	png.Encode(&changed, white)
+	os.WriteFile(filepath.Join(out, "sneaker", "train-00007.png"), changed.Bytes(), 0o644)
 	s, err = Import(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -108,13 +116,26 @@ func TestImportFake(t *testing.T) {
 	if want := []ClassCount{{"sneaker", 0, 5}, {"tshirt_top", 0, 5}}; !slices.Equal(s.Counts, want) {
 		t.Errorf("second run counts %+v, want %+v", s.Counts, want)
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00007.png")); string(b) != "kept" {
-		t.Error("existing file rewritten")
+	if b, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00007.png")); !bytes.Equal(b, changed.Bytes()) {
+		t.Error("existing picture rewritten")
 	}
 	// A deleted file is written again.
 	os.Remove(filepath.Join(out, "tshirt_top", "train-00010.png"))
 	if s, err = Import(context.Background(), cfg); err != nil || s.Counts[1].Written != 1 {
 		t.Errorf("after deleting one: %+v, %v", s, err)
+	}
+	// A file that is no whole picture, as a crash before Import synced it
+	// may leave, is written again; so is a temporary file of a killed run
+	// removed.
+	good, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00017.png"))
+	os.WriteFile(filepath.Join(out, "sneaker", "train-00017.png"), nil, 0o644)
+	os.WriteFile(filepath.Join(out, "sneaker", "train-00027.png"), good[:len(good)/2], 0o644)
+	os.WriteFile(filepath.Join(out, "sneaker", ".fashion-123.tmp"), good[:10], 0o644)
+	if s, err = Import(context.Background(), cfg); err != nil || s.Counts[0].Written != 2 {
+		t.Errorf("after damaging two: %+v, %v", s, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00017.png")); !bytes.Equal(b, good) {
+		t.Error("empty picture not written again")
 	}
 	// No temporary files left.
 	if m, _ := filepath.Glob(filepath.Join(out, "*", ".*")); len(m) > 0 {
