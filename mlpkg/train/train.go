@@ -161,6 +161,9 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	if err := removeTemporaries(dir); err != nil {
+		return nil, err
+	}
 
 	// Model metadata: new, or the one of the run being resumed.
 	meta, resumed, err := startMeta(dir, &cfg, mcfg, ds, opts.BackendName)
@@ -604,6 +607,27 @@ func removeRun(dir string) error {
 	for _, name := range []string{model.LastDir, model.LastDir + ".old", model.BestDir, model.BestDir + ".old", model.MetaFile, HistoryFile} {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("train: start fresh: %w", err)
+		}
+	}
+	return removeTemporaries(dir)
+}
+
+// removeTemporaries deletes the temporary files and folders that a killed
+// Train can leave in dir (SIGKILL, or a second Ctrl-C, skips their
+// clean-up): snapshots being written (".last-tmp-*", ".best-tmp-*", see
+// saveSnapshot) and model.json or history.csv being replaced (see
+// atomicfile.WriteFile). Only one Train may use dir at a time.
+func removeTemporaries(dir string) error {
+	for _, pattern := range []string{"." + model.LastDir + "-tmp-*", "." + model.BestDir + "-tmp-*",
+		"." + model.MetaFile + ".tmp*", "." + HistoryFile + ".tmp*"} {
+		found, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		for _, p := range found {
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("train: remove a temporary left by an earlier run: %w", err)
+			}
 		}
 	}
 	return nil
