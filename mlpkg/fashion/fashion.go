@@ -100,6 +100,10 @@ type ClassCount struct {
 	Written int
 	// Existing is the number of files that were already there.
 	Existing int
+	// Earlier is the number of other pictures of an earlier import (with a
+	// larger PerClass, or other pictures chosen) in the class folder. Import
+	// does not remove them, and prepare uses them too.
+	Earlier int
 }
 
 // Summary is what Import did.
@@ -110,13 +114,26 @@ type Summary struct {
 	Counts []ClassCount
 }
 
-// String returns one line per class.
+// String returns one line per class, and says if pictures of an earlier
+// import are still there.
 func (s *Summary) String() string {
 	var b strings.Builder
+	earlier := 0
 	for _, c := range s.Counts {
 		fmt.Fprintf(&b, "%-12s %5d written, %5d already there\n", c.Class, c.Written, c.Existing)
+		earlier += c.Earlier
 	}
 	fmt.Fprintf(&b, "pictures in %s\n", s.OutDir)
+	if earlier > 0 {
+		var parts []string
+		for _, c := range s.Counts {
+			if c.Earlier > 0 {
+				parts = append(parts, fmt.Sprintf("%d in %s", c.Earlier, filepath.Join(s.OutDir, c.Class)))
+			}
+		}
+		fmt.Fprintf(&b, "%d more pictures from an earlier import are still there (%s), and prepare uses them too; to use only the pictures of this import, delete those folders and import again\n",
+			earlier, strings.Join(parts, ", "))
+	}
 	return b.String()
 }
 
@@ -126,14 +143,23 @@ func FileName(split string, index int) string {
 	return fmt.Sprintf("%s-%05d.png", split, index)
 }
 
+// isPictureName reports whether name is a FileName.
+func isPictureName(name string) bool {
+	split, num, ok := strings.Cut(strings.TrimSuffix(name, ".png"), "-")
+	if !ok || !slices.Contains(Splits, split) || len(num) != 5 || !strings.HasSuffix(name, ".png") {
+		return false
+	}
+	return strings.Trim(num, "0123456789") == ""
+}
+
 // Import writes cfg.PerClass pictures of each of cfg.Classes as PNG files
 // into cfg.OutDir/<class>/<part>-<index>.png. It is idempotent: pictures
 // already there are left alone, unless a file is not a whole PNG picture
-// (empty or damaged, e.g. by a crash), which is written again (and more
-// files from an earlier run with a larger PerClass are not removed). Each
-// picture is written under a temporary name and renamed when complete, and
-// all are synced to the disk before Import returns, even when it fails or
-// is cancelled.
+// (empty or damaged, e.g. by a crash), which is written again. Pictures of
+// an earlier import with a larger PerClass are not removed: they are
+// counted in the summary (ClassCount.Earlier). Each picture is written
+// under a temporary name and renamed when complete, and all are synced to
+// the disk before Import returns, even when it fails or is cancelled.
 func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	labelOf := map[string]int{}
 	for i, c := range Classes {
@@ -177,7 +203,11 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 	w := &pngWriter{enc: png.Encoder{BufferPool: &encoderPool{}}}
-	sum, err := importParts(ctx, cfg, want, w, sum)
+	chosen := make([]map[string]bool, len(cfg.Classes)) // file names, per class
+	for i := range chosen {
+		chosen[i] = make(map[string]bool, cfg.PerClass)
+	}
+	sum, err := importParts(ctx, cfg, want, chosen, w, sum)
 	// Whatever happened, make the pictures written so far durable.
 	if serr := w.sync(); serr != nil && err == nil {
 		err = fmt.Errorf("import fashion-mnist: %w", serr)
@@ -185,12 +215,24 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i, c := range cfg.Classes {
+		entries, err := os.ReadDir(filepath.Join(cfg.OutDir, c))
+		if err != nil {
+			return nil, fmt.Errorf("import fashion-mnist: %w", err)
+		}
+		for _, e := range entries {
+			if isPictureName(e.Name()) && !chosen[i][e.Name()] {
+				sum.Counts[i].Earlier++
+			}
+		}
+	}
 	slog.Info("import fashion-mnist: done", "out", cfg.OutDir, "classes", len(cfg.Classes), "per_class", cfg.PerClass)
 	return sum, nil
 }
 
-// importParts writes the missing pictures of Import with w.
-func importParts(ctx context.Context, cfg Config, want map[int]int, w *pngWriter, sum *Summary) (*Summary, error) {
+// importParts writes the missing pictures of Import with w, and records
+// the names of the pictures of each class in chosen.
+func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map[string]bool, w *pngWriter, sum *Summary) (*Summary, error) {
 	total := cfg.PerClass * len(cfg.Classes)
 	done := 0
 	taken := make([]int, len(cfg.Classes)) // pictures chosen per class so far
@@ -212,6 +254,7 @@ func importParts(ctx context.Context, cfg Config, want map[int]int, w *pngWriter
 			}
 			taken[pos]++
 			class := cfg.Classes[pos]
+			chosen[pos][FileName(split, idx)] = true
 			if readablePNG(filepath.Join(cfg.OutDir, class, FileName(split, idx))) {
 				sum.Counts[pos].Existing++
 				existing++

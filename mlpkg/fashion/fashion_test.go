@@ -80,7 +80,7 @@ func TestImportFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []ClassCount{{"sneaker", 5, 0}, {"tshirt_top", 5, 0}}; !slices.Equal(s.Counts, want) {
+	if want := []ClassCount{{"sneaker", 5, 0, 0}, {"tshirt_top", 5, 0, 0}}; !slices.Equal(s.Counts, want) {
 		t.Errorf("counts %+v, want %+v", s.Counts, want)
 	}
 	if calls != 10 {
@@ -113,7 +113,7 @@ func TestImportFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []ClassCount{{"sneaker", 0, 5}, {"tshirt_top", 0, 5}}; !slices.Equal(s.Counts, want) {
+	if want := []ClassCount{{"sneaker", 0, 5, 0}, {"tshirt_top", 0, 5, 0}}; !slices.Equal(s.Counts, want) {
 		t.Errorf("second run counts %+v, want %+v", s.Counts, want)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00007.png")); !bytes.Equal(b, changed.Bytes()) {
@@ -145,6 +145,38 @@ func TestImportFake(t *testing.T) {
 	cfg.PerClass = 7
 	if _, err := Import(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "only 6") {
 		t.Errorf("too many: %v", err)
+	}
+}
+
+func TestImportReportsEarlierPictures(t *testing.T) {
+	src := fakeSource(t, 40)
+	out := t.TempDir()
+	cfg := Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 5}
+	if _, err := Import(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	// Fewer per class: nothing to write, and the two more of each class
+	// from the first import are still there, which prepare would use.
+	cfg.PerClass = 3
+	s, err := Import(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []ClassCount{{"sneaker", 0, 3, 2}, {"tshirt_top", 0, 3, 2}}; !slices.Equal(s.Counts, want) {
+		t.Errorf("counts %+v, want %+v", s.Counts, want)
+	}
+	if !strings.Contains(s.String(), "4 more pictures from an earlier import") || !strings.Contains(s.String(), "2 in "+filepath.Join(out, "sneaker")) {
+		t.Errorf("summary does not say so:\n%s", s)
+	}
+	// Other files are not counted.
+	os.WriteFile(filepath.Join(out, "sneaker", "mine.png"), nil, 0o644)
+	os.WriteFile(filepath.Join(out, "sneaker", "train-1.png"), nil, 0o644)
+	if s, err := Import(context.Background(), cfg); err != nil || s.Counts[0].Earlier != 2 {
+		t.Errorf("with other files: %+v, %v", s, err)
+	}
+	cfg.PerClass = 5
+	if s, err := Import(context.Background(), cfg); err != nil || s.Counts[0].Earlier != 0 || strings.Contains(s.String(), "earlier") {
+		t.Errorf("all asked for again: %+v, %v", s, err)
 	}
 }
 
