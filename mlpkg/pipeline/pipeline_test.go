@@ -610,6 +610,26 @@ func TestLines(t *testing.T) {
 	}
 }
 
+// ShowHistory names the epoch that best/ holds: of two epochs with the same
+// validation accuracy, Train keeps the one with the lower validation loss.
+func TestShowHistoryBestEpoch(t *testing.T) {
+	out := captureOutput(t)
+	ShowHistory([]train.Epoch{
+		{Epoch: 1, Validated: true, ValAccuracy: 0.90, ValLoss: 0.30, TrainAccuracy: 0.8, TrainLoss: 0.5},
+		{Epoch: 2, Validated: true, ValAccuracy: 0.95, ValLoss: 0.20, TrainAccuracy: 0.9, TrainLoss: 0.3},
+		{Epoch: 3, Validated: true, ValAccuracy: 0.95, ValLoss: 0.15, TrainAccuracy: 0.95, TrainLoss: 0.2},
+		{Epoch: 4, Validated: true, ValAccuracy: 0.93, ValLoss: 0.25, TrainAccuracy: 0.97, TrainLoss: 0.1},
+	})
+	if want := "validation accuracy 0.930 after 4 epochs (best 0.950, epoch 3, kept in best/)"; !strings.Contains(out.String(), want) {
+		t.Errorf("ShowHistory: %s\nwant %q", out, want)
+	}
+	out.Reset()
+	ShowHistory([]train.Epoch{{Epoch: 1, TrainAccuracy: 0.5}, {Epoch: 2, TrainAccuracy: 0.75}})
+	if want := "training accuracy 0.750 after 2 epochs (nothing held out for validation)"; !strings.Contains(out.String(), want) {
+		t.Errorf("ShowHistory without validation: %s", out)
+	}
+}
+
 // The stand-in's near-duplicate pair differs in bytes, so the crawler keeps both.
 func TestStandInNearDuplicatePair(t *testing.T) {
 	a := flickrtest.Generate("crow on a fence", 150, 150)

@@ -37,8 +37,9 @@ func HistorySeries(history []train.Epoch) (loss, accuracy []display.Series) {
 }
 
 // ShowHistory plots a training history (loss, then accuracy; train and
-// validation) as SVG line plots and prints the final and best validation
-// accuracy to Output. It ends with display.Flush.
+// validation) as SVG line plots and prints the final validation accuracy and
+// that of the epoch kept in best/ (train.BestEpoch) to Output. It ends with
+// display.Flush.
 func ShowHistory(history []train.Epoch) {
 	if len(history) == 0 {
 		fmt.Fprintln(Output, "no training history yet: train first")
@@ -48,16 +49,12 @@ func ShowHistory(history []train.Epoch) {
 	loss, acc := HistorySeries(history)
 	display.LinePlot("Loss (categorical cross-entropy)", "epoch", "loss", loss...)
 	display.LinePlot("Accuracy", "epoch", "accuracy", acc...)
-	last, best := history[len(history)-1], history[0]
+	last := history[len(history)-1]
 	if !last.Validated {
 		fmt.Fprintf(Output, "training accuracy %.3f after %s (nothing held out for validation)\n", last.TrainAccuracy, plural(last.Epoch, "epoch"))
 		return
 	}
-	for _, e := range history {
-		if e.Validated && (!best.Validated || e.ValAccuracy > best.ValAccuracy) {
-			best = e
-		}
-	}
+	best, _ := train.BestEpoch(history) // the epoch best/ holds, by Train's own rule
 	fmt.Fprintf(Output, "validation accuracy %.3f after %s (best %.3f, epoch %d, kept in best/)\n",
 		last.ValAccuracy, plural(last.Epoch, "epoch"), best.ValAccuracy, best.Epoch)
 }
