@@ -73,8 +73,8 @@ type Meta struct {
 	Augment bool `json:"augment"`
 	// AugmentAngles are the rotation angles used when Augment is set.
 	AugmentAngles []float64 `json:"augment_angles,omitempty"`
-	// SamplesPerPhoto is the number of training samples per training photo
-	// (SamplesPerPhoto with augmentation, else 1).
+	// SamplesPerPhoto is the number of training samples per training photo:
+	// the package's SamplesPerPhoto (16) with augmentation, else 1.
 	SamplesPerPhoto int `json:"samples_per_photo"`
 	// TrainN and TestN are the numbers of samples in each split.
 	TrainN int `json:"train_n"`
@@ -102,7 +102,8 @@ type SplitInfo struct {
 	TestFraction float64 `json:"test_fraction,omitempty"`
 	// TestPerClass is the number of test photos per class (SplitFirstN).
 	TestPerClass int `json:"test_per_class,omitempty"`
-	// Seed of the random split (SplitRandom).
+	// Seed is Config.Seed, recorded in both modes; only the random split
+	// (SplitRandom) uses it.
 	Seed int64 `json:"seed"`
 }
 

@@ -67,8 +67,10 @@ type Config struct {
 	// PerClass is how many pictures to import per class (at most
 	// MaxPerClass): the first ones of the training part, then of the test part.
 	PerClass int
-	// Progress, if set, is called after each picture with the number of
-	// pictures handled so far (written or already there) and the total.
+	// Progress, if set, is called with the number of pictures handled so
+	// far (written or already there) and the total: after each picture
+	// written, and once for all the pictures of a part (train, t10k) that
+	// were already there.
 	Progress func(done, total int)
 }
 
