@@ -16,27 +16,31 @@ import (
 )
 
 // Config holds every training hyperparameter and path. Start from
-// DefaultConfig; RegisterFlags exposes the same names to the command line.
+// DefaultConfig; RegisterFlags exposes the same names to the command line,
+// and Hyperparameters names them in a checkpoint's model.json.
 type Config struct {
-	// DataDir is the prepared dataset (output of dataset.Prepare).
-	DataDir string `json:"-"`
+	// DataDir is the prepared dataset's directory (output of
+	// dataset.Prepare), for the programs that load it (the CLI, package
+	// pipeline, bench/train/gotrain) and pass it to Train, which only
+	// takes the loaded *dataset.Dataset and does not read this field.
+	DataDir string
 	// CheckpointDir receives model.json, history.csv and the last/ and best/ checkpoints.
-	CheckpointDir string `json:"-"`
+	CheckpointDir string
 	// Epochs is the total number of passes over the training split (a resumed
 	// run continues up to this number).
-	Epochs int `json:"epochs"`
+	Epochs int
 	// BatchSize is the number of images per training step. Each epoch
 	// trains on whole batches only: the last len%BatchSize images of the
 	// epoch's shuffled order (a different few each epoch) are left out of
 	// it, which keeps one compiled graph per run.
-	BatchSize int `json:"batch_size"`
+	BatchSize int
 	// LearningRate, Rho, Epsilon and Decay configure RMSprop as the course's
 	// Keras RMSprop(lr, rho, epsilon, decay) does (see rmsProp): a ← ρ·a +
 	// (1−ρ)·g², w ← w − lr_t·g/(√a + ε), with lr_t = lr / (1 + decay·step).
-	LearningRate float64 `json:"learning_rate"`
-	Rho          float64 `json:"rho"`
-	Epsilon      float64 `json:"epsilon"`
-	Decay        float64 `json:"decay"`
+	LearningRate float64
+	Rho          float64
+	Epsilon      float64
+	Decay        float64
 	// ValidationFraction is the share of each class's training photos held
 	// out of training (all augmented variants of a photo together; see
 	// dataset.Split.HoldOut) to measure the model after every epoch and pick
@@ -44,16 +48,16 @@ type Config struct {
 	// model, so the test accuracy is not inflated by the choice. 0 holds
 	// nothing out: the last epoch is the best, as in Keras without
 	// validation.
-	ValidationFraction float64 `json:"validation_fraction"`
+	ValidationFraction float64
 	// Augment turns on random horizontal flips and small shifts of each
 	// training batch (on top of any offline augmentation in the dataset).
-	Augment bool `json:"augment"`
+	Augment bool
 	// Seed makes runs repeatable: weight initialisation, dropout, shuffling and augmentation.
-	Seed int64 `json:"seed"`
+	Seed int64
 	// Fresh discards an existing checkpoint in CheckpointDir instead of resuming from it.
-	Fresh bool `json:"-"`
+	Fresh bool
 	// Model holds the architecture; ImageSize and NumClasses are taken from the dataset.
-	Model model.Config `json:"model"`
+	Model model.Config
 }
 
 // DefaultConfig returns the course's recipe: RMSprop(lr=1e-4, rho=0.9,

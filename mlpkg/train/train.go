@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
@@ -79,7 +80,8 @@ var ErrDiverged = errors.New("training diverged")
 type Options struct {
 	// Backend runs the model; required (see package backend).
 	Backend backends.Backend
-	// BackendName is recorded in the model metadata (e.g. "go", "xla:cpu").
+	// BackendName is recorded in the model metadata (e.g. "go",
+	// "xla:cpu"); empty: backend.Name(Backend).
 	BackendName string
 	// OnStart, when set, is called once before the first step, when Train
 	// knows whether it resumes a run and where (also when there is nothing
@@ -132,6 +134,9 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if opts.BackendName == "" {
+		opts.BackendName = backend.Name(opts.Backend)
 	}
 	if ds.Meta.SamplesPerPhoto > 1 && len(ds.Train.Files) != ds.Train.N {
 		// Without them, augmented variants of one photo could land on both

@@ -369,6 +369,9 @@ func TestTrainWithoutValidation(t *testing.T) {
 	if !strings.Contains(res.Summary(), "last epoch 2") {
 		t.Errorf("summary %q", res.Summary())
 	}
+	if res.Meta.Backend != "go" {
+		t.Errorf("no BackendName given: model.json records backend %q, want the backend's name, go", res.Meta.Backend)
+	}
 
 	// best/ holds only what inference needs, last/ also what resuming needs.
 	for _, c := range []struct {
