@@ -32,14 +32,7 @@ func AugmentSample(i int) (angle float64, mirrored bool) {
 func Augment(img image.Image) []image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	// ToRGB at the image's own size only converts (no resampling) when the
-	// image is square; otherwise convert through a square-free path.
-	var pix []uint8
-	if w == h {
-		pix = imageio.ToRGB(img, w)
-	} else {
-		pix = toRGBSize(img, w, h)
-	}
+	pix := imageio.ToRGBSize(img, w, h) // the conversion of training data, without resampling
 	out := make([]image.Image, 0, SamplesPerPhoto)
 	buf := make([]uint8, len(pix))
 	for _, angle := range AugmentAngles {
@@ -48,34 +41,6 @@ func Augment(img image.Image) []image.Image {
 		flipInto(buf, w, h)
 		out = append(out, imageio.RGBImage(buf, w, h))
 	}
-	return out
-}
-
-// toRGBSize converts img to HWC RGB at its own width and height, alpha over
-// white, by converting each pixel (used only for non-square images).
-func toRGBSize(img image.Image, w, h int) []uint8 {
-	b := img.Bounds()
-	pix := make([]uint8, w*h*3)
-	for y := range h {
-		for x := range w {
-			r, g, bb, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA() // premultiplied, 16 bits
-			white := 0xffff - a
-			i := (y*w + x) * 3
-			pix[i] = uint8((r + white) >> 8)
-			pix[i+1] = uint8((g + white) >> 8)
-			pix[i+2] = uint8((bb + white) >> 8)
-		}
-	}
-	return pix
-}
-
-// AugmentRGB is Augment on one size×size HWC RGB image: it returns the
-// SamplesPerPhoto augmented images concatenated (SamplesPerPhoto*size*size*3
-// bytes, in AugmentSample order). Prepare uses it.
-func AugmentRGB(pix []uint8, size int) []uint8 {
-	stride := size * size * 3
-	out := make([]uint8, SamplesPerPhoto*stride)
-	augmentInto(out, pix[:stride], size)
 	return out
 }
 

@@ -44,7 +44,7 @@ func centroid(pix []uint8, size int) (float64, float64) {
 func TestAugmentRotatesByTheAnglesAndMirrors(t *testing.T) {
 	const size, r = 50, 15
 	src := markerImage(size, r)
-	out := AugmentRGB(src, size)
+	out := augmentRGB(src, size)
 	stride := size * size * 3
 	if len(out) != SamplesPerPhoto*stride || SamplesPerPhoto != 16 {
 		t.Fatalf("len %d, SamplesPerPhoto %d", len(out), SamplesPerPhoto)
@@ -82,7 +82,7 @@ func TestRotateFillsCornersFromEdges(t *testing.T) {
 	// A uniform image stays uniform: no black or white corners.
 	const size = 20
 	src := bytes.Repeat([]uint8{30, 140, 70}, size*size)
-	for _, img := range [][]uint8{AugmentRGB(src, size)} {
+	for _, img := range [][]uint8{augmentRGB(src, size)} {
 		for i := 0; i < len(img); i += 3 {
 			if img[i] != 30 || img[i+1] != 140 || img[i+2] != 70 {
 				t.Fatalf("pixel %d = %v", i/3, img[i:i+3])
@@ -101,6 +101,8 @@ func TestAugmentImage(t *testing.T) {
 		}
 	}
 	img.SetNRGBA(0, 0, color.NRGBA{0, 0, 0, 0})
+	half := color.NRGBA{200, 100, 0, 128} // over white, as ToRGB makes it: (227, 177, 127)
+	img.SetNRGBA(5, 5, half)
 	out := Augment(img)
 	if len(out) != SamplesPerPhoto {
 		t.Fatalf("%d images", len(out))
@@ -111,6 +113,9 @@ func TestAugmentImage(t *testing.T) {
 		}
 	}
 	orig, mirror := out[8], out[9]
+	if c := orig.At(5, 5); c != (color.NRGBA{227, 177, 127, 255}) {
+		t.Errorf("half-transparent pixel = %v, want (227, 177, 127) as imageio.ToRGB makes it", c)
+	}
 	if c := color.NRGBAModel.Convert(orig.At(0, 0)).(color.NRGBA); c != (color.NRGBA{255, 255, 255, 255}) {
 		t.Errorf("transparent pixel = %v, want white", c)
 	}
@@ -119,7 +124,7 @@ func TestAugmentImage(t *testing.T) {
 			if orig.At(x, y) != mirror.At(29-x, y) {
 				t.Fatalf("(%d,%d): %v, mirror %v", x, y, orig.At(x, y), mirror.At(29-x, y))
 			}
-			if x > 0 && orig.At(x, y) != img.At(x, y) {
+			if x > 0 && (x != 5 || y != 5) && orig.At(x, y) != img.At(x, y) {
 				t.Fatalf("angle 0 changed pixel (%d,%d)", x, y)
 			}
 		}
@@ -130,8 +135,8 @@ func TestAugmentImage(t *testing.T) {
 		sq.Pix[i] = uint8(i * 3)
 	}
 	sqOut := Augment(sq)
-	if got, want := imageio.ToRGB(sqOut[4], 10), AugmentRGB(imageio.ToRGB(sq, 10), 10)[4*300:5*300]; !bytes.Equal(got, want) {
-		t.Error("Augment and AugmentRGB disagree")
+	if got, want := imageio.ToRGB(sqOut[4], 10), augmentRGB(imageio.ToRGB(sq, 10), 10)[4*300:5*300]; !bytes.Equal(got, want) {
+		t.Error("Augment and augmentInto disagree")
 	}
 }
 
@@ -197,4 +202,12 @@ func TestRandomAugment(t *testing.T) {
 	if got, want := tmp[(5*size+5)*3:(5*size+5)*3+3], src[(4*size+3)*3:(4*size+3)*3+3]; !bytes.Equal(got, want) {
 		t.Errorf("shift: %v, want %v", got, want)
 	}
+}
+
+// augmentRGB returns the SamplesPerPhoto samples augmentInto makes of one
+// size×size HWC RGB image, concatenated.
+func augmentRGB(pix []uint8, size int) []uint8 {
+	out := make([]uint8, SamplesPerPhoto*size*size*3)
+	augmentInto(out, pix, size)
+	return out
 }

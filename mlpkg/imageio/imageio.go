@@ -258,10 +258,16 @@ var filter = imaging.CatmullRom
 // cropping (like the course's PIL resize((50, 50))), transparent pixels are
 // composited over white, and grayscale, CMYK and paletted images become RGB.
 func ToRGB(img image.Image, size int) []uint8 {
-	if size <= 0 {
+	return ToRGBSize(img, size, size)
+}
+
+// ToRGBSize is ToRGB to width×height pixels (len width*height*3). At the
+// image's own size it only converts, without resampling.
+func ToRGBSize(img image.Image, width, height int) []uint8 {
+	if width <= 0 || height <= 0 {
 		return nil
 	}
-	out := make([]uint8, size*size*3)
+	out := make([]uint8, width*height*3)
 	b := img.Bounds()
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		for i := range out {
@@ -271,12 +277,13 @@ func ToRGB(img image.Image, size int) []uint8 {
 	}
 	// imaging's resampler reads every image type through fast paths and
 	// weights colours by alpha, so resizing before compositing is exact and
-	// touches only size×size pixels afterwards.
-	n := imaging.Resize(img, size, size, filter)
-	for y := range size {
-		src := n.Pix[y*n.Stride : y*n.Stride+size*4]
-		dst := out[y*size*3 : (y+1)*size*3]
-		for x := range size {
+	// touches only width×height pixels afterwards. At the same size it only
+	// converts to NRGBA.
+	n := imaging.Resize(img, width, height, filter)
+	for y := range height {
+		src := n.Pix[y*n.Stride : y*n.Stride+width*4]
+		dst := out[y*width*3 : (y+1)*width*3]
+		for x := range width {
 			s := src[x*4 : x*4+4 : x*4+4]
 			d := dst[x*3 : x*3+3 : x*3+3]
 			if a := uint32(s[3]); a == 255 {

@@ -250,6 +250,20 @@ func TestToRGBResizes(t *testing.T) {
 	}
 }
 
+func TestToRGBSizeAtOwnSizeOnlyConverts(t *testing.T) {
+	img := halves(30, 20, red, blue)
+	img.SetNRGBA(3, 4, color.NRGBA{10, 20, 30, 255})
+	pix := ToRGBSize(img, 30, 20)
+	for y := range 20 {
+		for x := range 30 {
+			c := img.NRGBAAt(x, y)
+			if got := pixel(pix, 30, x, y); got != [3]int{int(c.R), int(c.G), int(c.B)} {
+				t.Fatalf("(%d,%d) = %v, want %v", x, y, got, c)
+			}
+		}
+	}
+}
+
 func TestGrayscale(t *testing.T) {
 	g := image.NewGray(image.Rect(0, 0, 4, 4))
 	for i := range g.Pix {
