@@ -260,7 +260,7 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 		for k := range samples {
 			train.Labels[i*samples+k] = int32(p.label)
 		}
-	})
+	}, nil)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -396,35 +396,18 @@ func listClass(dir string, label int) (photos []*photo, excluded int, ignored []
 	return photos, excluded, ignored, nil
 }
 
-// decodeAll reads, hashes, decodes and resizes every photo on workers
-// goroutines, recording a reason for each one that fails.
+// decodeAll reads, hashes, decodes and resizes every photo not already
+// skipped on workers goroutines, recording a reason for each one that fails.
 func decodeAll(ctx context.Context, photos []*photo, size, workers int, progress func(done, total int)) error {
-	done := make(chan struct{}, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, max(len(photos), 1)) {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= len(photos) {
-					return
-				}
-				if photos[i].reason == "" {
-					decodeOne(photos[i], size)
-				}
-				done <- struct{}{}
-			}
-		})
+	var done func(int)
+	if progress != nil {
+		done = func(n int) { progress(n, len(photos)) }
 	}
-	go func() { wg.Wait(); close(done) }()
-	n := 0
-	for range done {
-		n++
-		if progress != nil {
-			progress(n, len(photos))
+	return parallelFor(ctx, len(photos), workers, func(i int) {
+		if photos[i].reason == "" {
+			decodeOne(photos[i], size)
 		}
-	}
-	return ctx.Err()
+	}, done)
 }
 
 // MaxFileBytes is the largest file Prepare reads as a picture (256 MiB, far
@@ -512,9 +495,12 @@ func selectTest(ps []*photo, class string, cfg Config) []*photo {
 	return out
 }
 
-// parallelFor calls fn(i) for i in [0, n) on workers goroutines; it stops
-// early, returning ctx.Err(), when ctx is cancelled.
-func parallelFor(ctx context.Context, n, workers int, fn func(i int)) error {
+// parallelFor calls fn(i) for i in [0, n) on workers goroutines, and, if
+// done is not nil, done(count of calls finished) after each, from the
+// calling goroutine. It stops early, returning ctx.Err(), when ctx is
+// cancelled.
+func parallelFor(ctx context.Context, n, workers int, fn func(i int), done func(finished int)) error {
+	finished := make(chan struct{}, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(workers, max(n, 1)) {
@@ -525,10 +511,18 @@ func parallelFor(ctx context.Context, n, workers int, fn func(i int)) error {
 					return
 				}
 				fn(i)
+				if done != nil {
+					finished <- struct{}{}
+				}
 			}
 		})
 	}
-	wg.Wait()
+	go func() { wg.Wait(); close(finished) }()
+	count := 0
+	for range finished {
+		count++
+		done(count)
+	}
 	return ctx.Err()
 }
 
