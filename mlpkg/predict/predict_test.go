@@ -1,14 +1,23 @@
 package predict
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/image/bmp"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -61,39 +70,97 @@ func TestExpandPaths(t *testing.T) {
 	}
 }
 
-// TestPredictUsesTrainingPreprocessing trains a tiny model, then checks that
-// Predict on decoded images, PredictFiles on files and the raw classifier on
-// imageio.ToRGB pixels all agree, and that a bad file is reported alone.
+// writePhotos writes n textured, non-square pictures per class into
+// dir/<class>/, in turn a PNG with transparency, a JPEG, a BMP and a
+// grayscale PNG, each different (so that Prepare keeps them all).
+func writePhotos(t *testing.T, dir string, classes []string, n int) {
+	t.Helper()
+	for label, class := range classes {
+		if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			seed := uint64(label*1000 + i)
+			rng := rand.New(rand.NewPCG(seed, 3))
+			w, h := 31+rng.IntN(20), 17+rng.IntN(30) // wider or taller, never square
+			if w == h {
+				w++
+			}
+			img := image.NewNRGBA(image.Rect(0, 0, w, h))
+			base := 40 + 140*label
+			for y := range h {
+				for x := range w {
+					img.SetNRGBA(x, y, color.NRGBA{
+						R: uint8(base + (x*9+y*4)%60 + rng.IntN(30)),
+						G: uint8(base + (x*x+y*7)%50 + rng.IntN(30)),
+						B: uint8(base/2 + (x^y)%90 + rng.IntN(20)),
+						A: uint8(255 - (x*200)/w), // transparent to the right
+					})
+				}
+			}
+			var buf bytes.Buffer
+			var err error
+			name := fmt.Sprintf("%s%02d", class, i)
+			switch i % 4 {
+			case 0:
+				name += ".png"
+				err = png.Encode(&buf, img)
+			case 1:
+				name += ".jpg"
+				err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85})
+			case 2:
+				name += ".bmp"
+				opaque := image.NewRGBA(img.Bounds())
+				draw.Draw(opaque, opaque.Bounds(), img, image.Point{}, draw.Src)
+				err = bmp.Encode(&buf, opaque)
+			case 3:
+				name += ".png"
+				gray := image.NewGray(img.Bounds())
+				draw.Draw(gray, gray.Bounds(), img, image.Point{}, draw.Src)
+				err = png.Encode(&buf, gray)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, class, name), buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestPredictUsesTrainingPreprocessing prepares a dataset (dataset.Prepare)
+// from textured, non-square photos in several formats (transparency, JPEG,
+// BMP, grayscale), trains a tiny model on it, and checks that PredictFiles
+// on the photo files, and Predict on the decoded photos, give exactly the
+// probabilities of the prepared rows the model was trained and tested on:
+// prediction preprocesses as training did.
 func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
 	const size = 18
-	ds := &dataset.Dataset{}
-	ds.Meta.Classes, ds.Meta.ImageSize = []string{"dark", "light"}, size
-	var imgs []image.Image
-	for i := range 64 {
-		v := uint8(20 + i%10)
-		if i%2 == 1 {
-			v = 220 - uint8(i%10)
-		}
-		img := image.NewGray(image.Rect(0, 0, 30, 24)) // not square, grayscale: preprocessing must cope
-		for p := range img.Pix {
-			img.Pix[p] = v
-		}
-		imgs = append(imgs, img)
-		ds.Train.Images = append(ds.Train.Images, imageio.ToRGB(img, size)...)
-		ds.Train.Labels = append(ds.Train.Labels, int32(i%2))
+	images, out := t.TempDir(), t.TempDir()
+	classes := []string{"dark", "light"}
+	writePhotos(t, images, classes, 16)
+	pcfg := dataset.DefaultConfig()
+	pcfg.ImagesDir, pcfg.OutDir, pcfg.Classes, pcfg.ImageSize = images, out, classes, size
+	if _, err := dataset.Prepare(context.Background(), pcfg); err != nil {
+		t.Fatal(err)
 	}
-	ds.Train.N, ds.Train.Size = 64, size
-	ds.Test = ds.Train
-	ds.Meta.Hash = dataset.HashArrays(ds.Meta.Classes, size, &ds.Train, &ds.Test)
+	ds, err := dataset.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Train.N+ds.Test.N != 32 {
+		t.Fatalf("prepared %d + %d photos, want 32", ds.Train.N, ds.Test.N)
+	}
 	b, err := backend.New(backend.Go)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := train.DefaultConfig()
-	cfg.CheckpointDir, cfg.Epochs, cfg.LearningRate = t.TempDir(), 2, 1e-3
+	cfg.CheckpointDir, cfg.Epochs, cfg.LearningRate, cfg.BatchSize, cfg.ValidationFraction = t.TempDir(), 2, 1e-3, 8, 0
 	cfg.Model.DenseUnits, cfg.Model.Filters1, cfg.Model.Filters2 = 8, 4, 4
 	if _, err := train.Train(context.Background(), cfg, ds, train.Options{Backend: b, BackendName: "go"}); err != nil {
 		t.Fatal(err)
@@ -106,28 +173,49 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if p.Backend() != "go" || len(p.Classes()) != 2 || p.Meta().ImageSize != size {
 		t.Fatalf("backend %q classes %v size %d", p.Backend(), p.Classes(), p.Meta().ImageSize)
 	}
-	preds, err := p.Predict(imgs[:4]...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := p.PredictPixels(ds.Train.Images[:4*size*size*3], 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range preds {
-		for j := range preds[i].Probabilities {
-			if preds[i].Probabilities[j] != raw[i].Probabilities[j] {
-				t.Fatalf("image %d: Predict %v, pixels %v", i, preds[i].Probabilities, raw[i].Probabilities)
+	for _, split := range []*dataset.Split{&ds.Train, &ds.Test} {
+		want, err := p.PredictPixels(split.Images, split.N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		var decoded []image.Image
+		for _, f := range split.Files {
+			path := filepath.Join(images, f)
+			files = append(files, path)
+			img, err := loadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoded = append(decoded, img)
+		}
+		results, err := p.PredictFiles(files...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preds, err := p.Predict(decoded...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if results[i].Err != nil || !slices.Equal(results[i].Prediction.Probabilities, want[i].Probabilities) {
+				t.Errorf("%s: PredictFiles gives %v (err %v), its prepared pixels %v", split.Files[i], results[i].Prediction.Probabilities, results[i].Err, want[i].Probabilities)
+			}
+			if !slices.Equal(preds[i].Probabilities, want[i].Probabilities) {
+				t.Errorf("%s: Predict gives %v, its prepared pixels %v", split.Files[i], preds[i].Probabilities, want[i].Probabilities)
 			}
 		}
 	}
 
+	// A file that is not an image gets its own error, without its path.
 	dir := t.TempDir()
-	f, _ := os.Create(filepath.Join(dir, "a.png"))
-	if err := png.Encode(f, imgs[0]); err != nil {
+	data, err := os.ReadFile(filepath.Join(images, ds.Test.Files[0]))
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := os.WriteFile(filepath.Join(dir, "a"+filepath.Ext(ds.Test.Files[0])), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "b.jpg"), []byte("<html>not a photo</html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +226,7 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if len(results) != 2 || results[0].Err != nil || results[1].Err == nil {
 		t.Fatalf("results %+v", results)
 	}
-	// The error says why, and leaves the path to FileResult.Path.
 	if msg := results[1].Err.Error(); !errors.Is(results[1].Err, imageio.ErrNotImage) || strings.Contains(msg, "b.jpg") {
 		t.Errorf("error of a non-image: %q, want ErrNotImage without the path", msg)
-	}
-	if got, want := results[0].Prediction.Probabilities, preds[0].Probabilities; got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("file prediction %v, image prediction %v", got, want)
 	}
 }
