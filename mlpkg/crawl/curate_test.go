@@ -32,6 +32,27 @@ func writeJPEG(t *testing.T, path string, img image.Image) {
 	}
 }
 
+// TestListImagesSkipsWhatPrepareSkips: the contact sheet lists only photos
+// that Prepare would use, so every number on it can be excluded.
+func TestListImagesSkipsWhatPrepareSkips(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"b.jpg", "a.PNG", "#a.jpg", "~lock.jpg", ".hidden.jpg", "notes.txt", "clip.mov"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub.jpg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ListImages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a.PNG", "b.jpg"}; !slices.Equal(got, want) {
+		t.Errorf("ListImages = %q, want %q", got, want)
+	}
+}
+
 func TestContactSheetAndExcludeByNumber(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 12 {

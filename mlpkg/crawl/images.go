@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
@@ -72,7 +73,8 @@ func isPlaceholder(finalURL string, size int64, width, height int, sigs []Placeh
 }
 
 // ListImages returns the base names of the photos in classDir (by
-// extension, hidden and temporary files skipped), sorted.
+// extension, leaving out the hidden and temporary files that Prepare leaves
+// out: dataset.IsSidecar), sorted.
 func ListImages(classDir string) ([]string, error) {
 	ents, err := os.ReadDir(classDir)
 	if err != nil {
@@ -81,7 +83,7 @@ func ListImages(classDir string) ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || !imageExts[strings.ToLower(filepath.Ext(n))] {
+		if e.IsDir() || dataset.IsSidecar(n) || !imageExts[strings.ToLower(filepath.Ext(n))] {
 			continue
 		}
 		out = append(out, n)

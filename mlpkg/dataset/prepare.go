@@ -355,11 +355,11 @@ var sidecarExts = map[string]bool{
 	".crdownload": true, ".download": true, ".swp": true, ".bak": true,
 }
 
-// isSidecar reports whether a file name is not a photo to consider:
-// manifest.jsonl, exclude.txt, hidden files, temporary files and the like.
-// Any other file is decoded by content (its extension does not matter), and
-// reported as skipped if it is not an image.
-func isSidecar(name string) bool {
+// IsSidecar reports whether a file name in a class folder is not a photo to
+// consider: manifest.jsonl, exclude.txt, hidden files, temporary files and
+// the like. Prepare decodes any other file by content (its extension does not
+// matter), and reports it as skipped if it is not an image.
+func IsSidecar(name string) bool {
 	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~") || strings.HasSuffix(name, "~") ||
 		strings.HasPrefix(name, "#") || sidecarExts[strings.ToLower(filepath.Ext(name))]
 }
@@ -377,7 +377,7 @@ func listClass(dir string, label int) (photos []*photo, excluded int, ignored []
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if isSidecar(name) || isDir(dir, e) || (!e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0) {
+		if IsSidecar(name) || isDir(dir, e) || (!e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0) {
 			ignored = append(ignored, name)
 			continue
 		}
