@@ -139,12 +139,10 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 			cfg.Fresh = true
 		}
 	}
-	name := backend.Name(b)
-	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, name, p.Checkpoint)
+	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, backend.Name(b), p.Checkpoint)
 	train.LimitMemory(ds) // as the CLI does: keeps the pure-Go backend near 1 GB
 	res, err := train.Train(ctx, cfg, ds, train.Options{
-		Backend:     b,
-		BackendName: name,
+		Backend: b,
 		OnStart: func(s train.Start) {
 			switch {
 			case s.NothingToTrain():

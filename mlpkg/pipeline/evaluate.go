@@ -8,12 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
@@ -56,7 +54,7 @@ type evaluationFile struct {
 // p.Checkpoint on backend b, saves the results to p.Checkpoint/evaluationName
 // and prints the accuracy.
 func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
-	pr, err := predict.Load(p.Checkpoint, b, backend.Name(b))
+	pr, err := predict.Load(p.Checkpoint, b)
 	if err != nil {
 		return nil, err
 	}
@@ -64,23 +62,16 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := pr.Meta()
-	if !slices.Equal(meta.Classes, ds.Meta.Classes) || meta.ImageSize != ds.Meta.ImageSize {
-		return nil, fmt.Errorf("evaluate: the model in %s knows %v at %d px, the dataset in %s has %v at %d px",
-			p.Checkpoint, meta.Classes, meta.ImageSize, p.Processed, ds.Meta.Classes, ds.Meta.ImageSize)
+	probs, otherDataset, err := pr.PredictTestSplit(ds, p.Processed)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate the model in %s: %w", p.Checkpoint, err)
 	}
-	if meta.DatasetHash != "" && meta.DatasetHash != ds.Meta.Hash {
+	if otherDataset {
 		fmt.Fprintf(Output, "note: the dataset in %s is not the one the model was trained on: its test images may have been seen in training\n", p.Processed)
 	}
-	preds, err := pr.PredictPixels(ds.Test.Images, ds.Test.N)
-	if err != nil {
-		return nil, err
-	}
+	meta := pr.Meta()
 	f := evaluationFile{ModelID: meta.ModelID, DatasetHash: ds.Meta.Hash, Backend: pr.Backend(),
-		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: make([][]float32, len(preds))}
-	for i, pred := range preds {
-		f.Probabilities[i] = pred.Probabilities
-	}
+		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: probs}
 	data, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)

@@ -308,7 +308,7 @@ func TestPipeline(t *testing.T) {
 	}
 
 	// Predict a test picture and a few per class.
-	pr, err := predict.Load(p.Checkpoint, b, backend.Go)
+	pr, err := predict.Load(p.Checkpoint, b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func TestClassifyFilesChunks(t *testing.T) {
 // "predict:" (Load also serves evaluate and serve).
 func TestLoadErrorNamesTheModel(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Load(dir, nil, "go")
+	_, err := Load(dir, nil)
 	if err == nil {
 		t.Fatal("Load accepted an empty directory")
 	}

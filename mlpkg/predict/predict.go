@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
@@ -24,14 +26,13 @@ type Predictor struct {
 }
 
 // Load reads the checkpoint directory dir (as written by train: model.json
-// plus best/ or last/) and prepares the model on backend. backendName is
-// what Backend reports (e.g. "go" or "xla:cpu").
-func Load(dir string, backend backends.Backend, backendName string) (*Predictor, error) {
-	c, meta, err := model.Load(backend, dir)
+// plus best/ or last/) and prepares the model on backend b.
+func Load(dir string, b backends.Backend) (*Predictor, error) {
+	c, meta, err := model.Load(b, dir)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	return &Predictor{classifier: c, meta: meta, backend: backendName}, nil
+	return &Predictor{classifier: c, meta: meta, backend: backend.Name(b)}, nil
 }
 
 // Meta returns the checkpoint's metadata (classes, image size, metrics…).
@@ -67,6 +68,28 @@ func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
 		out[i] = newPrediction(p.meta.Classes, pr)
 	}
 	return out, nil
+}
+
+// PredictTestSplit classifies the test split of a prepared dataset, which must
+// have the model's classes (in its order) and image size, and returns each
+// test image's class probabilities. otherDataset reports that ds is not the
+// dataset the model was trained on, so its test images may have been seen in
+// training (callers say so; the numbers are still computed).
+func (p *Predictor) PredictTestSplit(ds *dataset.Dataset, dataDir string) (probs [][]float32, otherDataset bool, err error) {
+	m := p.meta
+	if !slices.Equal(m.Classes, ds.Meta.Classes) || m.ImageSize != ds.Meta.ImageSize {
+		return nil, false, fmt.Errorf("the model knows %v at %d px, the dataset in %s has %v at %d px",
+			m.Classes, m.ImageSize, dataDir, ds.Meta.Classes, ds.Meta.ImageSize)
+	}
+	preds, err := p.PredictPixels(ds.Test.Images, ds.Test.N)
+	if err != nil {
+		return nil, false, err
+	}
+	probs = make([][]float32, len(preds))
+	for i, pr := range preds {
+		probs[i] = pr.Probabilities
+	}
+	return probs, m.DatasetHash != "" && m.DatasetHash != ds.Meta.Hash, nil
 }
 
 // FileResult is the outcome for one file of PredictFiles.

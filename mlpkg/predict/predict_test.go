@@ -162,11 +162,11 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	cfg := train.DefaultConfig()
 	cfg.CheckpointDir, cfg.Epochs, cfg.LearningRate, cfg.BatchSize, cfg.ValidationFraction = t.TempDir(), 2, 1e-3, 8, 0
 	cfg.Model.DenseUnits, cfg.Model.Filters1, cfg.Model.Filters2 = 8, 4, 4
-	if _, err := train.Train(context.Background(), cfg, ds, train.Options{Backend: b, BackendName: "go"}); err != nil {
+	if _, err := train.Train(context.Background(), cfg, ds, train.Options{Backend: b}); err != nil {
 		t.Fatal(err)
 	}
 
-	p, err := Load(cfg.CheckpointDir, b, "go")
+	p, err := Load(cfg.CheckpointDir, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +228,31 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	}
 	if msg := results[1].Err.Error(); !errors.Is(results[1].Err, imageio.ErrNotImage) || strings.Contains(msg, "b.jpg") {
 		t.Errorf("error of a non-image: %q, want ErrNotImage without the path", msg)
+	}
+
+	// The test split, as evaluate reads it: the prepared rows' probabilities;
+	// another dataset is flagged, one with other classes refused.
+	probs, other, err := p.PredictTestSplit(ds, out)
+	if err != nil || other || len(probs) != ds.Test.N {
+		t.Fatalf("PredictTestSplit: %d probabilities, other dataset %v, err %v; want %d, false, nil", len(probs), other, err, ds.Test.N)
+	}
+	want, err := p.PredictPixels(ds.Test.Images, ds.Test.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if !slices.Equal(probs[i], want[i].Probabilities) {
+			t.Errorf("PredictTestSplit image %d: %v, PredictPixels %v", i, probs[i], want[i].Probabilities)
+		}
+	}
+	reprepared := *ds
+	reprepared.Meta.Hash = "another"
+	if _, other, err := p.PredictTestSplit(&reprepared, out); err != nil || !other {
+		t.Errorf("another dataset: other %v, err %v; want true, nil", other, err)
+	}
+	swapped := *ds
+	swapped.Meta.Classes = []string{"light", "dark"}
+	if _, _, err := p.PredictTestSplit(&swapped, out); err == nil || !strings.Contains(err.Error(), "[light dark]") {
+		t.Errorf("classes in another order: err %v, want one naming the dataset's classes", err)
 	}
 }

@@ -80,9 +80,6 @@ var ErrDiverged = errors.New("training diverged")
 type Options struct {
 	// Backend runs the model; required (see package backend).
 	Backend backends.Backend
-	// BackendName is recorded in the model metadata (e.g. "go",
-	// "xla:cpu"); empty: backend.Name(Backend).
-	BackendName string
 	// OnStart, when set, is called once before the first step, when Train
 	// knows whether it resumes a run and where (also when there is nothing
 	// left to train).
@@ -135,9 +132,6 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if log == nil {
 		log = slog.Default()
 	}
-	if opts.BackendName == "" {
-		opts.BackendName = backend.Name(opts.Backend)
-	}
 	if ds.Meta.SamplesPerPhoto > 1 && len(ds.Train.Files) != ds.Train.N {
 		// Without them, augmented variants of one photo could land on both
 		// sides of the validation hold-out.
@@ -171,7 +165,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	}
 
 	// Model metadata: new, or the one of the run being resumed.
-	meta, resumed, err := startMeta(dir, &cfg, mcfg, ds, opts.BackendName)
+	meta, resumed, err := startMeta(dir, &cfg, mcfg, ds, backend.Name(opts.Backend))
 	if err != nil {
 		return nil, err
 	}

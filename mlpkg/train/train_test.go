@@ -104,7 +104,7 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	// Interrupt the first run after a few steps: a checkpoint must be saved.
 	ctx, cancel := context.WithCancel(context.Background())
 	steps := 0
-	res, err := Train(ctx, cfg, ds, Options{Backend: backend, BackendName: "go", OnStep: func(s Step) {
+	res, err := Train(ctx, cfg, ds, Options{Backend: backend, OnStep: func(s Step) {
 		if steps++; steps == 3 {
 			cancel()
 		}
@@ -124,7 +124,7 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	// snapshot it saves must still hold every variable.
 	cancelled, cancelNow := context.WithCancel(context.Background())
 	cancelNow()
-	if res, err = Train(cancelled, cfg, ds, Options{Backend: backend, BackendName: "go"}); err != nil || !res.Interrupted {
+	if res, err = Train(cancelled, cfg, ds, Options{Backend: backend}); err != nil || !res.Interrupted {
 		t.Fatalf("cancelled run: interrupted=%v, err %v", res != nil && res.Interrupted, err)
 	}
 	if again := snapshotVariables(t, filepath.Join(dir, model.LastDir)); !slices.Equal(again, saved) {
@@ -135,7 +135,7 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	// and say so before its first step.
 	firstStep := 0
 	var start *Start
-	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend, BackendName: "go",
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: backend,
 		OnStart: func(s Start) { start = &s },
 		OnStep: func(s Step) {
 			if start == nil {
@@ -653,7 +653,7 @@ func TestTrainOnEveryBackend(t *testing.T) {
 				t.Fatalf("%s listed as installed: %v", in.Name, err)
 			}
 			cfg := testConfig(t.TempDir())
-			res, err := Train(context.Background(), cfg, ds, Options{Backend: b, BackendName: backend.Name(b)})
+			res, err := Train(context.Background(), cfg, ds, Options{Backend: b})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -113,8 +113,8 @@ func run() error {
 	var clock stepClock
 	start := time.Now()
 	res, err := train.Train(context.Background(), cfg, ds, train.Options{
-		Backend: b, BackendName: backend.Name(b),
-		OnStep: func(s train.Step) { clock.step(s.Epoch, *batch) },
+		Backend: b,
+		OnStep:  func(s train.Step) { clock.step(s.Epoch, *batch) },
 	})
 	if err != nil {
 		return err

@@ -36,22 +36,14 @@ func runEvaluate(args []string) error {
 	if err != nil {
 		return err
 	}
-	meta := p.Meta()
-	if fmt.Sprint(meta.Classes) != fmt.Sprint(ds.Meta.Classes) || meta.ImageSize != ds.Meta.ImageSize {
-		return fmt.Errorf("checkpoint %s was trained on classes %v at %d px, the dataset in %s has %v at %d px",
-			*checkpoint, meta.Classes, meta.ImageSize, *data, ds.Meta.Classes, ds.Meta.ImageSize)
+	probs, otherDataset, err := p.PredictTestSplit(ds, *data)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", *checkpoint, err)
 	}
-	if meta.DatasetHash != "" && meta.DatasetHash != ds.Meta.Hash {
+	if otherDataset {
 		fmt.Fprintln(os.Stderr, "note: the dataset differs from the one the model was trained on (its test images may have been seen in training)")
 	}
-	preds, err := p.PredictPixels(ds.Test.Images, ds.Test.N)
-	if err != nil {
-		return err
-	}
-	probs := make([][]float32, len(preds))
-	for i, pr := range preds {
-		probs[i] = pr.Probabilities
-	}
+	meta := p.Meta()
 	eval, err := train.NewEvaluation(meta.Classes, ds.Test.Labels, probs)
 	if err != nil {
 		return err

@@ -149,7 +149,7 @@ func loadPredictor(checkpoint, spec string) (*predict.Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := predict.Load(checkpoint, b, backend.Name(b))
+	p, err := predict.Load(checkpoint, b)
 	if err != nil {
 		b.Finalize()
 		return nil, err

@@ -54,8 +54,7 @@ func runTrain(args []string) error {
 	var bar *progressbar.ProgressBar
 	showBar := term.IsTerminal(int(os.Stderr.Fd())) // a log file gets the epoch lines only
 	opts := train.Options{
-		Backend:     b,
-		BackendName: backend.Name(b),
+		Backend: b,
 		OnStart: func(s train.Start) {
 			switch {
 			case s.NothingToTrain():
