@@ -476,10 +476,13 @@ func TestRetryAfterTooLong(t *testing.T) {
 func TestRetryAfterPausesEveryRequest(t *testing.T) {
 	f := newFixture(t)
 	// At one request per 50 ms, the crawl lasts well over a second
-	// without the pause.
+	// without the pause. With many downloads at once, others are waiting
+	// for their turn while the limited one waits out its Retry-After: a
+	// pause of only the limited request would let them through. (With few,
+	// settling in search order holds them back anyway.)
 	photos := f.fake.AddGenerated("monkey", 25)
 	f.cfg.PerClass = 25
-	f.cfg.Concurrency = 3
+	f.cfg.Concurrency = 12
 	f.cfg.Interval = 50 * time.Millisecond
 	f.fake.FailPhoto(photos[1].ID, flickrtest.Fault{Status: 429, RetryAfter: "1"})
 	rep, err := f.run(t, context.Background())
