@@ -205,8 +205,12 @@ func TestSearchParameters(t *testing.T) {
 	f.cfg.Size = "m"
 	f.cfg.Licenses = []string{"cc"}
 	f.cfg.UserAgent = "test-agent/1"
-	if _, err := f.run(t, context.Background()); err != nil {
+	rep, err := f.run(t, context.Background())
+	if err != nil {
 		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 3 {
+		t.Errorf("kept %d photos, want 3: %+v", c.Kept, c)
 	}
 	reqs := f.fake.Requests()
 	searches := searchRequests(f.fake)
@@ -234,6 +238,9 @@ func TestSearchParameters(t *testing.T) {
 	entries, err := ReadManifest(f.classDir("boar"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(entries) != 3 {
+		t.Fatalf("manifest has %d entries, want 3", len(entries))
 	}
 	for _, e := range entries {
 		if !slices.Contains(CCLicenseIDs, e.License) {
