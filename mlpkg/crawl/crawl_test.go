@@ -993,6 +993,23 @@ func TestAPIKeySources(t *testing.T) {
 	}
 }
 
+// The default is Flickr's polite rate: one request per second, every
+// download and search together, and the flag says so.
+func TestDefaultOneRequestPerSecond(t *testing.T) {
+	cfg := DefaultConfig()
+	if cfg.Interval != time.Second {
+		t.Errorf("default interval %v, want 1s", cfg.Interval)
+	}
+	if got := cfg.withDefaults().Interval; got != time.Second {
+		t.Errorf("default interval after withDefaults %v, want 1s", got)
+	}
+	fs := flag.NewFlagSet("crawl", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if f := fs.Lookup("interval"); f == nil || f.DefValue != "1s" {
+		t.Errorf("-interval flag %+v, want default 1s", f)
+	}
+}
+
 func TestFlags(t *testing.T) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("crawl", flag.ContinueOnError)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -76,6 +77,10 @@ func TestCrawlHelpListsEveryFlag(t *testing.T) {
 	})
 	if !strings.Contains(stderr, "usage: animalcnn crawl") {
 		t.Errorf("no usage line:\n%s", stderr)
+	}
+	// One request per second unless told otherwise.
+	if !regexp.MustCompile(`(?m)^  -interval duration\n.*\(default 1s\)$`).MatchString(stderr) {
+		t.Errorf("-h does not show -interval's default of 1s:\n%s", stderr)
 	}
 }
 
