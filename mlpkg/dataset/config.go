@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 )
@@ -132,6 +133,33 @@ func (c *Config) validateSettings() error {
 		seen[name] = true
 	}
 	return nil
+}
+
+// workerCount is the number of goroutines Prepare decodes and augments on:
+// Workers, or one per CPU.
+func (c *Config) workerCount() int {
+	if c.Workers == 0 {
+		return runtime.NumCPU()
+	}
+	return c.Workers
+}
+
+// samplesPerPhoto is the number of training samples made of each training
+// photo: SamplesPerPhoto with augmentation, else 1.
+func (c *Config) samplesPerPhoto() int {
+	if c.Augment {
+		return SamplesPerPhoto
+	}
+	return 1
+}
+
+// splitInfo describes the split the settings ask for, as recorded in
+// dataset.json.
+func (c *Config) splitInfo() SplitInfo {
+	if c.TestPerClass > 0 {
+		return SplitInfo{Mode: SplitFirstN, TestPerClass: c.TestPerClass, Seed: c.Seed}
+	}
+	return SplitInfo{Mode: SplitRandom, TestFraction: c.TestFraction, Seed: c.Seed}
 }
 
 // checkClassCount rejects a list of exactly one class (an empty list means

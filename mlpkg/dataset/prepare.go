@@ -15,7 +15,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -58,9 +57,12 @@ func (s *Summary) String() string {
 	}
 	fmt.Fprintf(&b, "%d classes, %dx%d RGB, split: %s, augmentation: %s\n", len(m.Classes), m.ImageSize, m.ImageSize, split, aug)
 	fmt.Fprintf(&b, "%-16s %7s %9s %8s %7s %6s %6s %14s\n", "class", "files", "excluded", "skipped", "unused", "train", "test", "train samples")
+	row := func(name string, c ClassCounts) {
+		fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", name, c.Files, c.Excluded, c.Skipped, c.Unused, c.Train, c.Test, c.TrainSamples)
+	}
 	var tot ClassCounts
 	for _, c := range m.Counts {
-		fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", c.Class, c.Files, c.Excluded, c.Skipped, c.Unused, c.Train, c.Test, c.TrainSamples)
+		row(c.Class, c)
 		tot.Files += c.Files
 		tot.Excluded += c.Excluded
 		tot.Skipped += c.Skipped
@@ -69,7 +71,7 @@ func (s *Summary) String() string {
 		tot.Test += c.Test
 		tot.TrainSamples += c.TrainSamples
 	}
-	fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", "total", tot.Files, tot.Excluded, tot.Skipped, tot.Unused, tot.Train, tot.Test, tot.TrainSamples)
+	row("total", tot)
 	if len(m.Skipped) > 0 {
 		fmt.Fprintf(&b, "skipped %d files:\n", len(m.Skipped))
 		for _, sk := range m.Skipped {
@@ -98,6 +100,7 @@ type photo struct {
 	sha256 string
 	pix    []uint8 // ImageSize×ImageSize×3, nil if skipped
 	reason string  // why it was skipped, "" if usable
+	test   bool    // in the test split
 }
 
 // relPath is the photo's path relative to the images folder, with '/'.
@@ -145,25 +148,12 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, wrap(err)
 	}
-	counts := make([]ClassCounts, len(classes))
-	var photos []*photo
-	var ignored []string
-	for label, class := range classes {
-		ps, excluded, ign, err := listClass(filepath.Join(cfg.ImagesDir, class), label)
-		if err != nil {
-			return nil, wrap(fmt.Errorf("class %q: %w", class, err))
-		}
-		counts[label] = ClassCounts{Class: class, Label: label, Files: len(ps) + excluded, Excluded: excluded}
-		photos = append(photos, ps...)
-		for _, n := range ign {
-			ignored = append(ignored, class+"/"+n)
-		}
+	photos, counts, ignored, err := listClasses(cfg.ImagesDir, classes)
+	if err != nil {
+		return nil, wrap(err)
 	}
 	slog.Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))
-	workers := cfg.Workers
-	if workers == 0 {
-		workers = runtime.NumCPU()
-	}
+	workers := cfg.workerCount()
 	if err := decodeAll(ctx, photos, cfg.ImageSize, workers, cfg.Progress); err != nil {
 		return nil, wrap(err)
 	}
@@ -171,106 +161,19 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 
 	// Per class: usable photos in file-name order (duplicates skipped before
 	// the cap, so that they take no place in it), capped, then split.
-	var skipped []SkippedFile
-	byClass := make([][]*photo, len(classes))
-	for _, p := range photos {
-		if p.reason != "" {
-			skipped = append(skipped, SkippedFile{Path: p.relPath(classes), Reason: p.reason})
-			counts[p.label].Skipped++
-			continue
-		}
-		byClass[p.label] = append(byClass[p.label], p)
-	}
-	testSet := map[*photo]bool{}
-	for label, ps := range byClass {
-		c := &counts[label]
-		if cfg.MaxPerClass > 0 && len(ps) > cfg.MaxPerClass {
-			c.Unused = len(ps) - cfg.MaxPerClass
-			ps = ps[:cfg.MaxPerClass]
-			byClass[label] = ps
-		}
-		detail := fmt.Sprintf("%d files, %d excluded, %d skipped", c.Files, c.Excluded, c.Skipped)
-		switch {
-		case len(ps) == 0:
-			return nil, wrap(fmt.Errorf("class %q has no usable photos (%s)", c.Class, detail))
-		case len(ps) < cfg.MinPerClass:
-			return nil, wrap(fmt.Errorf("class %q has %d usable photos, fewer than the minimum of %d (%s)", c.Class, len(ps), cfg.MinPerClass, detail))
-		case cfg.TestPerClass > 0 && len(ps) <= cfg.TestPerClass:
-			return nil, wrap(fmt.Errorf("class %q has %d usable photos, not more than the %d test photos per class, leaving none to train on", c.Class, len(ps), cfg.TestPerClass))
-		}
-		for _, p := range selectTest(ps, c.Class, cfg) {
-			testSet[p] = true
-		}
+	byClass, skipped := groupUsable(photos, classes, counts)
+	if err := chooseSplits(byClass, counts, cfg); err != nil {
+		return nil, wrap(err)
 	}
 
 	// Arrays and metadata.
-	samples := 1
-	if cfg.Augment {
-		samples = SamplesPerPhoto
-	}
-	stride := cfg.ImageSize * cfg.ImageSize * 3
-	meta := Meta{
-		Version:         MetaVersion,
-		Created:         start.UTC().Truncate(time.Second),
-		ImagesDir:       cfg.ImagesDir,
-		Classes:         classes,
-		ImageSize:       cfg.ImageSize,
-		MaxPerClass:     cfg.MaxPerClass,
-		MinPerClass:     cfg.MinPerClass,
-		Augment:         cfg.Augment,
-		SamplesPerPhoto: samples,
-		Skipped:         skipped,
-	}
-	if cfg.TestPerClass > 0 {
-		meta.Split = SplitInfo{Mode: SplitFirstN, TestPerClass: cfg.TestPerClass, Seed: cfg.Seed}
-	} else {
-		meta.Split = SplitInfo{Mode: SplitRandom, TestFraction: cfg.TestFraction, Seed: cfg.Seed}
-	}
-	if cfg.Augment {
-		meta.AugmentAngles = AugmentAngles[:]
-	}
-	var trainPhotos, testPhotos []*photo
-	for label, ps := range byClass {
-		for _, p := range ps {
-			split := TrainSplit
-			if testSet[p] {
-				split = TestSplit
-				testPhotos = append(testPhotos, p)
-				counts[label].Test++
-			} else {
-				trainPhotos = append(trainPhotos, p)
-				counts[label].Train++
-				counts[label].TrainSamples += samples
-			}
-			meta.Files = append(meta.Files, SourceFile{Path: p.relPath(classes), Label: label, SHA256: p.sha256, Split: split})
-		}
-	}
-	meta.Counts = counts
-	train := Split{N: len(trainPhotos) * samples, Size: cfg.ImageSize}
-	train.Images = make([]uint8, train.N*stride)
-	train.Labels = make([]int32, train.N)
-	err = parallelFor(ctx, len(trainPhotos), workers, func(i int) {
-		p := trainPhotos[i]
-		dst := train.Images[i*samples*stride : (i+1)*samples*stride]
-		if cfg.Augment {
-			augmentInto(dst, p.pix, cfg.ImageSize)
-		} else {
-			copy(dst, p.pix)
-		}
-		for k := range samples {
-			train.Labels[i*samples+k] = int32(p.label)
-		}
-	}, nil)
+	meta := newMeta(cfg, classes, start, counts, skipped)
+	trainPhotos, testPhotos := listSplits(&meta, byClass)
+	train, err := trainArrays(ctx, trainPhotos, cfg, workers)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	test := Split{N: len(testPhotos), Size: cfg.ImageSize}
-	test.Images = make([]uint8, test.N*stride)
-	test.Labels = make([]int32, test.N)
-	for i, p := range testPhotos {
-		copy(test.Images[i*stride:], p.pix)
-		test.Labels[i] = int32(p.label)
-	}
+	test := testArrays(testPhotos, cfg.ImageSize)
 	meta.TrainN, meta.TestN = train.N, test.N
 	meta.Hash = HashArrays(classes, cfg.ImageSize, &train, &test)
 
@@ -280,6 +183,163 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 	sum := &Summary{OutDir: cfg.OutDir, Meta: meta, Ignored: ignored, Conflicts: conflicts, Elapsed: time.Since(start)}
 	slog.Info("prepare: done", "out", cfg.OutDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
 	return sum, nil
+}
+
+// listClasses lists the candidate photos of every class folder of dir (see
+// listClass), class by class in label order, with each class's counts of
+// files and exclusions, and the ignored entries as "<class>/<name>".
+func listClasses(dir string, classes []string) (photos []*photo, counts []ClassCounts, ignored []string, err error) {
+	counts = make([]ClassCounts, len(classes))
+	for label, class := range classes {
+		ps, excluded, ign, err := listClass(filepath.Join(dir, class), label)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("class %q: %w", class, err)
+		}
+		counts[label] = ClassCounts{Class: class, Label: label, Files: len(ps) + excluded, Excluded: excluded}
+		photos = append(photos, ps...)
+		for _, n := range ign {
+			ignored = append(ignored, class+"/"+n)
+		}
+	}
+	return photos, counts, ignored, nil
+}
+
+// groupUsable returns the usable photos of each class, in the order of
+// photos, and lists the skipped ones, counting them in counts.
+func groupUsable(photos []*photo, classes []string, counts []ClassCounts) (byClass [][]*photo, skipped []SkippedFile) {
+	byClass = make([][]*photo, len(classes))
+	for _, p := range photos {
+		if p.reason != "" {
+			skipped = append(skipped, SkippedFile{Path: p.relPath(classes), Reason: p.reason})
+			counts[p.label].Skipped++
+			continue
+		}
+		byClass[p.label] = append(byClass[p.label], p)
+	}
+	return byClass, skipped
+}
+
+// chooseSplits caps each class's usable photos (byClass[label], in file-name
+// order) at cfg.MaxPerClass, counting the rest as unused in counts, checks
+// that enough remain (see checkUsable) and marks the class's test photos
+// (see selectTest).
+func chooseSplits(byClass [][]*photo, counts []ClassCounts, cfg Config) error {
+	for label, ps := range byClass {
+		c := &counts[label]
+		if cfg.MaxPerClass > 0 && len(ps) > cfg.MaxPerClass {
+			c.Unused = len(ps) - cfg.MaxPerClass
+			ps = ps[:cfg.MaxPerClass]
+			byClass[label] = ps
+		}
+		if err := checkUsable(len(ps), c, cfg); err != nil {
+			return err
+		}
+		for _, p := range selectTest(ps, c.Class, cfg) {
+			p.test = true
+		}
+	}
+	return nil
+}
+
+// checkUsable returns an error if n, the number of photos of class c to use,
+// is too few to prepare: none, fewer than cfg.MinPerClass, or none left to
+// train on after the cfg.TestPerClass test photos.
+func checkUsable(n int, c *ClassCounts, cfg Config) error {
+	detail := fmt.Sprintf("%d files, %d excluded, %d skipped", c.Files, c.Excluded, c.Skipped)
+	switch {
+	case n == 0:
+		return fmt.Errorf("class %q has no usable photos (%s)", c.Class, detail)
+	case n < cfg.MinPerClass:
+		return fmt.Errorf("class %q has %d usable photos, fewer than the minimum of %d (%s)", c.Class, n, cfg.MinPerClass, detail)
+	case cfg.TestPerClass > 0 && n <= cfg.TestPerClass:
+		return fmt.Errorf("class %q has %d usable photos, not more than the %d test photos per class, leaving none to train on", c.Class, n, cfg.TestPerClass)
+	}
+	return nil
+}
+
+// newMeta returns the dataset.json of a preparation with cfg, started at
+// start, as far as it is known before the splits are listed: without Files,
+// the split counts in Counts, TrainN, TestN and Hash.
+func newMeta(cfg Config, classes []string, start time.Time, counts []ClassCounts, skipped []SkippedFile) Meta {
+	meta := Meta{
+		Version:         MetaVersion,
+		Created:         start.UTC().Truncate(time.Second),
+		ImagesDir:       cfg.ImagesDir,
+		Classes:         classes,
+		ImageSize:       cfg.ImageSize,
+		Split:           cfg.splitInfo(),
+		MaxPerClass:     cfg.MaxPerClass,
+		MinPerClass:     cfg.MinPerClass,
+		Augment:         cfg.Augment,
+		SamplesPerPhoto: cfg.samplesPerPhoto(),
+		Counts:          counts,
+		Skipped:         skipped,
+	}
+	if cfg.Augment {
+		meta.AugmentAngles = AugmentAngles[:]
+	}
+	return meta
+}
+
+// listSplits returns the training and the test photos, each class by class
+// in label order and file-name order, records every photo in meta.Files and
+// counts each split's photos and training samples in meta.Counts.
+func listSplits(meta *Meta, byClass [][]*photo) (train, test []*photo) {
+	for label, ps := range byClass {
+		c := &meta.Counts[label]
+		for _, p := range ps {
+			split := TrainSplit
+			if p.test {
+				split = TestSplit
+				test = append(test, p)
+				c.Test++
+			} else {
+				train = append(train, p)
+				c.Train++
+				c.TrainSamples += meta.SamplesPerPhoto
+			}
+			meta.Files = append(meta.Files, SourceFile{Path: p.relPath(meta.Classes), Label: label, SHA256: p.sha256, Split: split})
+		}
+	}
+	return train, test
+}
+
+// trainArrays returns the training split of photos: each photo's pixels,
+// or with cfg.Augment its SamplesPerPhoto augmented samples, made on
+// workers goroutines.
+func trainArrays(ctx context.Context, photos []*photo, cfg Config, workers int) (Split, error) {
+	samples := cfg.samplesPerPhoto()
+	stride := cfg.ImageSize * cfg.ImageSize * 3
+	s := Split{N: len(photos) * samples, Size: cfg.ImageSize}
+	s.Images = make([]uint8, s.N*stride)
+	s.Labels = make([]int32, s.N)
+	err := parallelFor(ctx, len(photos), workers, func(i int) {
+		p := photos[i]
+		dst := s.Images[i*samples*stride : (i+1)*samples*stride]
+		if cfg.Augment {
+			augmentInto(dst, p.pix, cfg.ImageSize)
+		} else {
+			copy(dst, p.pix)
+		}
+		for k := range samples {
+			s.Labels[i*samples+k] = int32(p.label)
+		}
+	}, nil)
+	return s, err
+}
+
+// testArrays returns the test split of photos: each photo's pixels, never
+// augmented.
+func testArrays(photos []*photo, size int) Split {
+	stride := size * size * 3
+	s := Split{N: len(photos), Size: size}
+	s.Images = make([]uint8, s.N*stride)
+	s.Labels = make([]int32, s.N)
+	for i, p := range photos {
+		copy(s.Images[i*stride:], p.pix)
+		s.Labels[i] = int32(p.label)
+	}
+	return s
 }
 
 // findClasses returns the configured classes after checking their folders
