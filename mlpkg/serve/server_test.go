@@ -272,8 +272,15 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, testConfig(), cl) }()
+	type returned struct {
+		err error
+		at  time.Time
+	}
+	done := make(chan returned, 1)
+	go func() {
+		err := Serve(ctx, ln, testConfig(), cl)
+		done <- returned{err, time.Now()}
+	}()
 	url := "http://" + ln.Addr().String()
 
 	type result struct {
@@ -281,8 +288,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 		err    error
 	}
 	inflight := make(chan result, 1)
+	body := imagetest.Encode(t, "png", solid(8, 8, red))
 	go func() {
-		resp, err := http.Post(url+"/api/predict", "image/png", bytes.NewReader(imagetest.Encode(t, "png", solid(8, 8, red))))
+		resp, err := http.Post(url+"/api/predict", "image/png", bytes.NewReader(body))
 		if err != nil {
 			inflight <- result{err: err}
 			return
@@ -297,28 +305,89 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatal("the request never reached the classifier")
 	}
 	cancel() // as SIGTERM would
-	time.Sleep(50 * time.Millisecond)
-	select {
-	case err := <-done:
-		t.Fatalf("Serve returned %v before the in-flight request finished", err)
-	default:
-	}
-	// No new connections once shutting down.
-	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
-		c.Close()
-		t.Error("a new connection was accepted during shutdown")
-	}
+	// No new connections once shutting down: the listener closes while
+	// the request is still in the classifier.
+	waitRefused(t, ln.Addr().String())
+	// The shutdown has begun; Serve must wait for the request, so it
+	// returns only after the classifier is released.
+	released := time.Now()
 	close(cl.release)
 	if r := <-inflight; r.err != nil || r.status != 200 {
 		t.Errorf("in-flight request: %+v", r)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
+	case r := <-done:
+		if r.err != nil {
+			t.Errorf("Serve: %v", r.err)
+		}
+		if r.at.Before(released) {
+			t.Errorf("Serve returned %v before the in-flight request was let finish", released.Sub(r.at))
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after shutdown")
+	}
+}
+
+// waitRefused waits until connections to addr are refused (its listener
+// closed), failing the test if that takes more than 10 s.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("connections still accepted 10 s after the shutdown began")
+		}
+		time.Sleep(5 * time.Millisecond) // poll interval, not synchronisation
+	}
+}
+
+// A request that never finishes does not keep the server alive past
+// ShutdownTimeout: Serve closes the connections and says the graceful
+// shutdown failed.
+func TestServeShutdownTimeout(t *testing.T) {
+	started := make(chan struct{})
+	cl := &gate{Classifier: fake.New(), started: started, release: make(chan struct{})}
+	t.Cleanup(func() { close(cl.release) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, cfg, cl) }()
+	body := imagetest.Encode(t, "png", solid(8, 8, red))
+	go func() {
+		resp, err := http.Post("http://"+ln.Addr().String()+"/api/predict", "image/png", bytes.NewReader(body))
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the classifier")
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "graceful shutdown") || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Serve after the shutdown timeout: %v, want a graceful shutdown error (deadline exceeded)", err)
+		}
+		if d := time.Since(start); d < 90*time.Millisecond {
+			t.Errorf("Serve returned %v after the cancel, before the 100 ms shutdown timeout", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still waiting for the request 5 s after the cancel, with a 100 ms shutdown timeout")
 	}
 }
 
