@@ -96,6 +96,58 @@ func TestUploadsAdmittedBeforeReading(t *testing.T) {
 	}
 }
 
+// TestUploadPlaceHeldWhileClassifying: an upload keeps its place until it
+// is answered, not only while its body is read; with one place, a second
+// upload during the first one's prediction is answered 503 busy at once,
+// without its body being read, instead of waiting for the decode slot.
+func TestUploadPlaceHeldWhileClassifying(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUploads = 1
+	cfg.MaxConcurrent = 1
+	cfg.QueueTimeout = time.Hour // a queued upload would wait, not fail
+	started := make(chan struct{})
+	cl := &gate{Classifier: fake.New(), started: started, release: make(chan struct{})}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(cl.release)
+		}
+	}
+	t.Cleanup(release)
+	h := newTestHandler(t, cfg, cl)
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+
+	first := make(chan int, 1)
+	go func() { first <- do(h, "POST", "/api/predict", "", png).Code }()
+	select {
+	case <-started: // the first upload is inside Predict
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first upload never reached the classifier")
+	}
+
+	body := &countingReader{r: bytes.NewReader(png)}
+	second := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/predict", body))
+		second <- rec
+	}()
+	select {
+	case rec := <-second:
+		wantError(t, rec, 503, CodeBusy)
+	case <-time.After(5 * time.Second):
+		t.Error("a second upload while the first is classified was not answered at once: it was admitted and waits for the decode slot")
+	}
+	if n := body.n.Load(); n != 0 {
+		t.Errorf("%d bytes of the refused upload were read", n)
+	}
+	release()
+	if code := <-first; code != 200 {
+		t.Errorf("first upload: %d", code)
+	}
+}
+
 func TestDefaultDecodeLimits(t *testing.T) {
 	d := DefaultConfig()
 	if d.MaxConcurrent != runtime.NumCPU() {
