@@ -2,6 +2,7 @@ package serve
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
@@ -43,5 +44,23 @@ func TestProgressiveJPEGAccepted(t *testing.T) {
 	h := newTestHandler(t, testConfig(), nil)
 	if rec := do(h, "POST", "/api/predict", "", data); rec.Code != 200 {
 		t.Errorf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+// TestTooManyScansRefusedByTheAPI: the scan cap is what refuses such a JPEG,
+// before decoding; a few empty scans fail only later, in the decoder, with
+// a different message, so the message tells the two apart.
+func TestTooManyScansRefusedByTheAPI(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	base := imagetest.Encode(t, "jpeg", solid(32, 32, red))
+	rec := do(h, "POST", "/api/predict", "", manyScans(base, maxJPEGScans+5))
+	wantError(t, rec, 422, CodeInvalidImage)
+	e := decodeJSON[ErrorResponse](t, rec.Body.Bytes())
+	if !strings.Contains(e.Message, "scans") {
+		t.Errorf("message %q, want one about the JPEG's scans", e.Message)
+	}
+	rec = do(h, "POST", "/api/predict", "", manyScans(base, 5))
+	if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); strings.Contains(e.Message, "scans") {
+		t.Errorf("a JPEG with 6 scans refused for its scans: %d %+v", rec.Code, e)
 	}
 }
