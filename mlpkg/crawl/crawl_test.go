@@ -405,6 +405,44 @@ func TestRetryOn500And429(t *testing.T) {
 	}
 }
 
+// Retries wait Backoff, then twice as long each time, up to MaxBackoff.
+func TestBackoffDoublesUpToMax(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 1)
+	f.cfg.PerClass = 1
+	f.cfg.Retries = 3
+	f.cfg.Backoff = 50 * time.Millisecond
+	f.cfg.MaxBackoff = 120 * time.Millisecond
+	f.fake.FailPhoto(photos[0].ID, flickrtest.Fault{Status: 500}, flickrtest.Fault{Status: 500}, flickrtest.Fault{Status: 500})
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 1 {
+		t.Errorf("report %+v", c)
+	}
+	var times []time.Time
+	for _, r := range f.fake.Requests() {
+		if strings.Contains(r.Path, photos[0].ID) {
+			times = append(times, r.Time)
+		}
+	}
+	if len(times) != 4 {
+		t.Fatalf("photo requested %d times, want 4", len(times))
+	}
+	// Waits of 50, 100 and 120 ms (not 200: capped). The upper bound leaves
+	// 70 ms for a loaded machine.
+	for i, want := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 120 * time.Millisecond} {
+		gap := times[i+1].Sub(times[i])
+		if gap < want*95/100 {
+			t.Errorf("retry %d sent %v after the failure, want at least %v", i+1, gap, want)
+		}
+		if i == 2 && gap >= 190*time.Millisecond {
+			t.Errorf("retry 3 sent %v after the failure: the wait is not capped at MaxBackoff 120 ms", gap)
+		}
+	}
+}
+
 // A Retry-After longer than MaxRetryAfter stops the whole run with
 // ErrRateLimited, instead of failing the photo and going on with the next
 // one; what was kept stays consistent and a rerun resumes.
