@@ -443,6 +443,31 @@ func TestBackoffDoublesUpToMax(t *testing.T) {
 	}
 }
 
+// Retry-After is seconds or an HTTP date (RFC 9110); a date already past
+// means no wait, and anything else is ignored.
+func TestRetryAfterHeader(t *testing.T) {
+	h := func(v string) http.Header { return http.Header{"Retry-After": {v}} }
+	// HTTP dates have whole seconds: 2 s from now, truncated, is 1 to 2 s away.
+	target := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	future := target.UTC().Format(http.TimeFormat)
+	d := retryAfter(h(future))
+	if want := time.Until(target); d > 2*time.Second || d < want-100*time.Millisecond || d > want+100*time.Millisecond {
+		t.Errorf("Retry-After: %s (%v from now) gives %v", future, want, d)
+	}
+	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	if d := retryAfter(h(past)); d != 0 {
+		t.Errorf("Retry-After: %s (an hour ago) gives %v, want 0", past, d)
+	}
+	for v, want := range map[string]time.Duration{"": 0, "7": 7 * time.Second, " 3 ": 3 * time.Second, "-1": 0, "soon": 0} {
+		if d := retryAfter(h(v)); d != want {
+			t.Errorf("Retry-After: %q gives %v, want %v", v, d, want)
+		}
+	}
+	if d := retryAfter(http.Header{}); d != 0 {
+		t.Errorf("no Retry-After gives %v", d)
+	}
+}
+
 // A Retry-After longer than MaxRetryAfter stops the whole run with
 // ErrRateLimited, instead of failing the photo and going on with the next
 // one; what was kept stays consistent and a rerun resumes.
