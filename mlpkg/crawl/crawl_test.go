@@ -871,6 +871,50 @@ func TestResumeAfterCrash(t *testing.T) {
 	checkFolder(t, dir)
 }
 
+// A manifest line cut short at the end is what a crash mid-append leaves,
+// and is ignored; a malformed line before others is corruption: reading the
+// manifest, and crawling into its folder, fail naming the file and line,
+// instead of forgetting the photo it described (and fetching it again).
+func TestManifestCorruptLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ManifestFile)
+	one := `{"id":"1","file":"1.jpg"}` + "\n"
+	two := `{"id":"2","file":"2.jpg"}` + "\n"
+	if err := os.WriteFile(path, []byte(one+two+`{"id":"3","fi`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ReadManifest(dir)
+	if err != nil || len(entries) != 2 || entries[0].ID != "1" || entries[1].ID != "2" {
+		t.Errorf("manifest with a partial last line: %+v, %v; want entries 1 and 2", entries, err)
+	}
+
+	if err := os.WriteFile(path, []byte(one+"garbage\n"+two), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	entries, err = ReadManifest(dir)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("manifest with a garbage line: %+v, %v; want an error naming %s line 2", entries, err, path)
+	}
+
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 5)
+	classDir := f.classDir("monkey")
+	if err := os.MkdirAll(classDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(classDir, ManifestFile)
+	if err := os.WriteFile(manifest, []byte(one+"garbage\n"+two), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.run(t, context.Background())
+	if err == nil || !strings.Contains(err.Error(), manifest) || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("crawl into a folder with a corrupt manifest: %v; want an error naming %s line 2", err, manifest)
+	}
+	if n := len(f.fake.PhotoRequests()); n != 0 {
+		t.Errorf("%d photos downloaded into a folder with a corrupt manifest", n)
+	}
+}
+
 // secretFromSearch finds a photo's image URL secret through the API.
 func secretFromSearch(t *testing.T, f *fixture, id string) string {
 	t.Helper()
