@@ -915,6 +915,38 @@ func TestManifestCorruptLine(t *testing.T) {
 	}
 }
 
+// A photo larger than MaxBytes is not kept: the download stops there and
+// the photo is rejected as too large, once (no retries).
+func TestMaxBytes(t *testing.T) {
+	f := newFixture(t)
+	small := jpegBytes(t, flickrtest.Generate("small", 16, 16))
+	big := jpegBytes(t, flickrtest.Generate("big", 400, 400))
+	f.cfg.MaxBytes = 4000 // more than a search answer and the small photo
+	if len(small) > 2000 || len(big) < 2*int(f.cfg.MaxBytes) {
+		t.Fatalf("photos of %d and %d bytes", len(small), len(big))
+	}
+	photos := f.fake.Add("monkey", flickrtest.Photo{Data: big, Title: "big"}, flickrtest.Photo{Data: small, Title: "small"})
+	f.cfg.PerClass = 2
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 1 || len(c.Rejected) != 1 {
+		t.Fatalf("report %+v, want the small photo kept and the big one rejected", c)
+	}
+	if r := c.Rejected[0]; r.ID != photos[0].ID || !strings.Contains(r.Detail, "larger than 4000 bytes") {
+		t.Errorf("rejection %+v, want photo %s rejected as larger than 4000 bytes", r, photos[0].ID)
+	}
+	if n := f.fake.PhotoRequests()[photos[0].ID]; n != 1 {
+		t.Errorf("the big photo was requested %d times, want once", n)
+	}
+	images := checkFolder(t, f.classDir("monkey"))
+	if want := []string{photos[1].ID + ".jpg"}; !slices.Equal(images, want) {
+		t.Errorf("folder holds %v, want %v", images, want)
+	}
+}
+
 // secretFromSearch finds a photo's image URL secret through the API.
 func secretFromSearch(t *testing.T, f *fixture, id string) string {
 	t.Helper()
