@@ -178,13 +178,33 @@ func TestStoreUploads(t *testing.T) {
 func TestNothingStoredByDefault(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	h := newTestHandler(t, testConfig(), nil)
+	var logs logBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	// Anywhere, not only in the working directory: the server has no store
+	// and logs no stored upload.
+	s, err := newServer(cfg, fake.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.store != nil {
+		t.Errorf("a store in %s without StoreUploadsDir", s.store.dir)
+	}
 	body, ct := fileForm(t, "a.png", imagetest.Encode(t, "png", solid(8, 8, red)))
-	if rec := do(h, "POST", "/api/predict", ct, body); rec.Code != 200 {
+	if rec := do(s.handler, "POST", "/api/predict", ct, body); rec.Code != 200 {
 		t.Fatal(rec.Code)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files appeared in the working directory: %v", entries)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
+	}
+	for _, key := range []string{"stored", "store_error"} {
+		if v, ok := lines[0][key]; ok {
+			t.Errorf("the request's log line has %s=%v", key, v)
+		}
 	}
 }
 
