@@ -56,9 +56,7 @@ var historyHeader = []string{"epoch", "step", "train_loss", "train_accuracy", "v
 	"learning_rate", "images_per_second", "first_step_seconds", "seconds", "time"}
 
 // ReadHistory reads dir/history.csv (an empty history when it does not exist).
-func ReadHistory(dir string) ([]Epoch, error) { return readHistory(dir) }
-
-func readHistory(dir string) ([]Epoch, error) {
+func ReadHistory(dir string) ([]Epoch, error) {
 	path := filepath.Join(dir, HistoryFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

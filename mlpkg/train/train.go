@@ -122,6 +122,88 @@ type Result struct {
 // after the current step, saves a checkpoint and returns a Result with
 // Interrupted set.
 func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (*Result, error) {
+	r, err := newRun(cfg, ds, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	r.announce()
+	if err := r.recoverBest(); err != nil {
+		return nil, err
+	}
+	if r.start().NothingToTrain() {
+		if err := r.testUnlessTested(); err != nil {
+			return nil, err
+		}
+		return r.res, nil
+	}
+	if err := r.buildModel(); err != nil {
+		return nil, err
+	}
+	for epoch := r.st.Epoch; epoch < r.cfg.Epochs; epoch++ {
+		e, interrupted, err := r.trainEpoch(ctx, epoch)
+		if err != nil {
+			return nil, err
+		}
+		if interrupted {
+			return r.res, nil
+		}
+		if err := r.finishEpoch(e); err != nil {
+			return nil, err
+		}
+	}
+	if err := crashPoint("test", len(r.res.History)); err != nil {
+		return nil, err
+	}
+	if err := r.testBest(); err != nil {
+		return nil, err
+	}
+	return r.res, nil
+}
+
+// run is one call of Train: what its phases share.
+type run struct {
+	cfg  Config
+	ds   *dataset.Dataset
+	opts Options
+	log  *slog.Logger
+	// dir is the checkpoint directory (cfg.CheckpointDir).
+	dir string
+	// trainIdx are the rows of ds.Train trained on, and val the photos
+	// held out of them for validation.
+	trainIdx []int
+	val      dataset.Split
+	// mcfg is the model's configuration, completed from the dataset and the backend.
+	mcfg model.Config
+
+	// Set by open: the model metadata (new, or the resumed run's), whether
+	// dir held a run to resume, where in it training starts (the zero
+	// state for a new run), the graph context holding the variables, and
+	// the result so far (the history of the epochs done; recoverBest sets
+	// its Best).
+	meta    *model.Meta
+	resumed bool
+	st      state
+	gctx    *mlctx.Context
+	res     *Result
+
+	// Set by buildModel: the trainer, a classifier sharing its variables
+	// (to check and validate the model), and the batch being trained.
+	trainer     *gotrain.Trainer
+	classifier  *model.Classifier
+	batchImages []uint8
+	batchLabels []int32
+	// unchecked is the number of images of batchImages trained on since
+	// the model was last checked (see brokenModel): the batch trained last
+	// in this run, or 0.
+	unchecked int
+}
+
+// newRun checks Train's inputs and plans the run: the validation hold-out
+// and the model's configuration. It touches nothing on disk.
+func newRun(cfg Config, ds *dataset.Dataset, opts Options) (*run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -142,7 +224,6 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
 			len(trainIdx), len(valIdx), cfg.BatchSize)
 	}
-	val := ds.Train.Subset(valIdx)
 	mcfg := cfg.Model
 	mcfg.ImageSize, mcfg.NumClasses = ds.Meta.ImageSize, len(ds.Meta.Classes)
 	if mcfg.Formulation == "" {
@@ -151,264 +232,312 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if err := mcfg.Validate(); err != nil {
 		return nil, err
 	}
-	dir := cfg.CheckpointDir
-	if cfg.Fresh {
-		if err := removeRun(dir); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	if err := removeTemporaries(dir); err != nil {
-		return nil, err
+	return &run{cfg: cfg, ds: ds, opts: opts, log: log, dir: cfg.CheckpointDir,
+		trainIdx: trainIdx, val: ds.Train.Subset(valIdx), mcfg: mcfg}, nil
+}
+
+// open prepares the checkpoint directory (see prepareDir) and starts the
+// run in it: a new one, or the one it holds, loaded from last/ with its
+// history.
+func (r *run) open() error {
+	if err := prepareDir(r.dir, r.cfg.Fresh); err != nil {
+		return err
 	}
 
 	// Model metadata: new, or the one of the run being resumed.
-	meta, resumed, err := startMeta(dir, &cfg, mcfg, ds, backend.Name(opts.Backend))
+	var err error
+	r.meta, r.resumed, err = startMeta(r.dir, &r.cfg, r.mcfg, r.ds, backend.Name(r.opts.Backend))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	history, err := readHistory(dir)
+	history, err := ReadHistory(r.dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
-	gctx := mlctx.New()
-	if err := gctx.SetRNGStateFromSeed(cfg.Seed); err != nil {
-		return nil, fmt.Errorf("train: seed: %w", err)
+	r.gctx = mlctx.New()
+	if err := r.gctx.SetRNGStateFromSeed(r.cfg.Seed); err != nil {
+		return fmt.Errorf("train: seed: %w", err)
 	}
-	st := state{}
-	if resumed {
-		if st, err = loadSnapshot(gctx, dir, model.LastDir); err != nil {
-			return nil, err
+	if r.resumed {
+		if r.st, err = loadSnapshot(r.gctx, r.dir, model.LastDir); err != nil {
+			return err
 		}
 	}
-	if st.Epoch > len(history) {
+	if r.st.Epoch > len(history) {
 		// This version writes history.csv before last/, so only an older
 		// version's crash (or an edited history.csv) gets here: the weights
 		// are past epochs the history lacks, and cannot be wound back.
-		return nil, fmt.Errorf("train: %s: %s/ holds %d epochs but %s only %d, so the run cannot be resumed exactly: pass -fresh to start over",
-			dir, model.LastDir, st.Epoch, HistoryFile, len(history))
+		return fmt.Errorf("train: %s: %s/ holds %d epochs but %s only %d, so the run cannot be resumed exactly: pass -fresh to start over",
+			r.dir, model.LastDir, r.st.Epoch, HistoryFile, len(history))
 	}
 	// history.csv is written before the snapshots at the end of an epoch:
 	// rows past last/ are epochs a crash stopped before last/ was saved.
 	// They are dropped, and trained again from last/.
-	history = history[:st.Epoch]
-	start := Start{Dir: dir, Resumed: resumed, Done: st.Epoch, Batch: st.Batch, Epochs: cfg.Epochs,
-		Images: len(trainIdx), Validation: len(valIdx)}
+	r.res = &Result{Dir: r.dir, History: history[:r.st.Epoch], Meta: r.meta}
+	return nil
+}
+
+// start says where the run begins (see Start).
+func (r *run) start() Start {
+	return Start{Dir: r.dir, Resumed: r.resumed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
+		Images: len(r.trainIdx), Validation: r.val.N}
+}
+
+// announce logs where the run begins, when it is not a new one, and tells Options.OnStart.
+func (r *run) announce() {
+	start := r.start()
 	switch {
 	case start.NothingToTrain():
-		log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", dir, "epochs_done", st.Epoch, "epochs", cfg.Epochs)
-	case resumed:
-		log.Info("resuming training", "dir", dir, "epoch", st.Epoch+1, "batch", st.Batch+1, "epochs", cfg.Epochs)
+		r.log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", r.dir, "epochs_done", r.st.Epoch, "epochs", r.cfg.Epochs)
+	case r.resumed:
+		r.log.Info("resuming training", "dir", r.dir, "epoch", r.st.Epoch+1, "batch", r.st.Batch+1, "epochs", r.cfg.Epochs)
 	}
-	if opts.OnStart != nil {
-		opts.OnStart(start)
+	if r.opts.OnStart != nil {
+		r.opts.OnStart(start)
 	}
-	res := &Result{Dir: dir, History: history, Meta: meta}
-	if res.Best, err = bestEpoch(dir, history); err != nil {
-		return nil, err
+}
+
+// recoverBest sets res.Best to the epoch best/ holds, first saving last/'s
+// weights in best/ when a crash stopped the previous run before it could.
+func (r *run) recoverBest() error {
+	history := r.res.History
+	var err error
+	if r.res.Best, err = savedBestEpoch(r.dir, history); err != nil {
+		return err
 	}
-	if st.Batch == 0 && st.Epoch > 0 && res.Best.Epoch < st.Epoch && better(history[st.Epoch-1], res.Best) {
+	if r.st.Batch == 0 && r.st.Epoch > 0 && r.res.Best.Epoch < r.st.Epoch && better(history[r.st.Epoch-1], r.res.Best) {
 		// A crash between saving last/ and best/ at the end of epoch
 		// st.Epoch: last/ holds that epoch's final weights, which best/
 		// should have. Save them there now.
-		if err := saveSnapshot(gctx, dir, model.BestDir, state{Epoch: st.Epoch}); err != nil {
-			return nil, err
+		if err := saveSnapshot(r.gctx, r.dir, model.BestDir, state{Epoch: r.st.Epoch}); err != nil {
+			return err
 		}
-		res.Best = history[st.Epoch-1]
-		log.Info("best epoch saved (the previous run stopped before it could)", "dir", dir, "epoch", st.Epoch)
+		r.res.Best = history[r.st.Epoch-1]
+		r.log.Info("best epoch saved (the previous run stopped before it could)", "dir", r.dir, "epoch", r.st.Epoch)
 	}
-	if start.NothingToTrain() {
-		if metricsCurrent(meta.Metrics, history, res.Best) {
-			return res, nil // model.json and the checkpoints stay as they are
-		}
-		// The run that trained the last epoch was stopped before it had
-		// tested best/ (e.g. killed during the test evaluation): finish it.
-		log.Info("nothing to train, but the best model was not tested yet: testing it", "dir", dir)
-		if err := testBest(opts.Backend, ds, meta, res, log); err != nil {
-			return nil, err
-		}
-		return res, nil
-	}
-
-	if resumed {
-		// Variables come from the checkpoint: let the model find them instead
-		// of insisting on creating them (GoMLX's examples use Reuse here).
-		gctx = gctx.Checked(false)
-	}
-	trainer := newTrainer(opts.Backend, gctx, cfg, mcfg)
-	classifier, err := model.NewClassifier(opts.Backend, gctx, mcfg)
-	if err != nil {
-		return nil, err
-	}
-
-	batches := len(trainIdx) / cfg.BatchSize
-	per := ds.Meta.ImageSize * ds.Meta.ImageSize * 3
-	batchImages := make([]uint8, cfg.BatchSize*per)
-	batchLabels := make([]int32, cfg.BatchSize)
-
-	for epoch := st.Epoch; epoch < cfg.Epochs; epoch++ {
-		// Each epoch's order and augmentation depend only on the seed and the
-		// epoch, so a resumed epoch sees the same batches.
-		rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(epoch)))
-		order := rng.Perm(len(trainIdx))
-		if err := trainer.ResetTrainMetrics(); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
-		}
-		firstBatch := 0
-		if epoch == st.Epoch {
-			firstBatch = st.Batch
-		}
-		var clock throughputClock
-		lastBatch := 0 // images of the batch trained last in this run, not yet checked (see brokenModel)
-		var lossSum, trainAcc float64
-		epochStart := time.Now()
-		for b := firstBatch; b < batches; b++ {
-			if ctx.Err() != nil {
-				res.Interrupted = true
-				if why, err := brokenModel(gctx, classifier, batchImages, lastBatch); err != nil {
-					return nil, err
-				} else if why != "" {
-					return nil, divergedError(dir, fmt.Sprintf("interrupted at epoch %d, batch %d: %s", epoch+1, b+1, why))
-				}
-				if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch, Batch: b}); err != nil {
-					return nil, err
-				}
-				log.Info("training interrupted; checkpoint saved, run again to resume", "dir", dir, "epoch", epoch+1, "batch", b+1)
-				return res, nil
-			}
-			for i := range cfg.BatchSize {
-				idx := trainIdx[order[b*cfg.BatchSize+i]]
-				copy(batchImages[i*per:(i+1)*per], ds.Train.Image(idx))
-				batchLabels[i] = ds.Train.Labels[idx]
-			}
-			if cfg.Augment {
-				// Its own stream per batch, so that a run resumed at batch b
-				// augments it as the uninterrupted run did.
-				batchRNG := rand.New(rand.NewPCG(uint64(cfg.Seed)^augmentSalt, uint64(epoch)<<32|uint64(b)))
-				dataset.RandomAugment(batchRNG, batchImages, cfg.BatchSize, ds.Meta.ImageSize)
-			}
-			clock.startStep()
-			loss, acc, err := trainStep(trainer, batchImages, batchLabels, ds.Meta.ImageSize)
-			if err != nil {
-				return nil, err
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return nil, divergedError(dir, fmt.Sprintf("epoch %d, batch %d: the loss is %v", epoch+1, b+1, loss))
-			}
-			clock.endStep(cfg.BatchSize)
-			lastBatch = cfg.BatchSize
-			lossSum += loss
-			trainAcc = acc
-			if opts.OnStep != nil {
-				opts.OnStep(Step{Epoch: epoch + 1, Epochs: cfg.Epochs, Batch: b + 1, Batches: batches,
-					Loss: loss, ImagesPerSecond: clock.imagesPerSecond()})
-			}
-		}
-		trainSeconds, imagesPerSecond := time.Since(epochStart).Seconds(), clock.imagesPerSecond()
-
-		e := Epoch{
-			Epoch: epoch + 1, Step: trainer.GlobalStep(),
-			TrainLoss: lossSum / float64(max(1, batches-firstBatch)), TrainAccuracy: trainAcc,
-			LearningRate:    cfg.LearningRate / (1 + cfg.Decay*float64(trainer.GlobalStep())),
-			ImagesPerSecond: imagesPerSecond, FirstStepSeconds: clock.first.Seconds(),
-			Seconds: trainSeconds, Time: time.Now().UTC(),
-		}
-		// The loss checked above was computed before each update: make sure
-		// the weights after the last one are sound before saving them (the
-		// validation below runs the model; without it, the last batch does).
-		probe := lastBatch
-		if val.N > 0 {
-			probe = 0
-		}
-		if why, err := brokenModel(gctx, classifier, batchImages, probe); err != nil {
-			return nil, err
-		} else if why != "" {
-			return nil, divergedError(dir, fmt.Sprintf("epoch %d: %s", epoch+1, why))
-		}
-		lastBatch = 0
-		if val.N > 0 {
-			eval, err := Evaluate(classifier, ds.Meta.Classes, val.Images, val.Labels)
-			if errors.Is(err, ErrNaNOutputs) {
-				return nil, divergedError(dir, fmt.Sprintf("epoch %d: the model's outputs on the validation photos are not numbers", epoch+1))
-			} else if err != nil {
-				return nil, err
-			}
-			e.Validated, e.ValLoss, e.ValAccuracy = true, eval.Loss, eval.Accuracy
-		}
-		// The order of these writes makes every crash point resumable
-		// exactly: history.csv first (a row past last/ is dropped on
-		// resuming and its epoch trained again), then last/ (from here on
-		// the epoch counts as done), then best/ (a resumed run saves it
-		// from last/ when it is missing, see above), then model.json
-		// (brought up to date at the latest when training ends).
-		history = append(history, e)
-		res.History = history
-		if err := writeHistory(dir, history); err != nil {
-			return nil, err
-		}
-		if err := crashPoint("history", e.Epoch); err != nil {
-			return nil, err
-		}
-		if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: epoch + 1}); err != nil {
-			return nil, err
-		}
-		if err := crashPoint("last", e.Epoch); err != nil {
-			return nil, err
-		}
-		improved := better(e, res.Best)
-		if improved {
-			res.Best = e
-			if err := saveSnapshot(gctx, dir, model.BestDir, state{Epoch: epoch + 1}); err != nil {
-				return nil, err
-			}
-			if err := crashPoint("best", e.Epoch); err != nil {
-				return nil, err
-			}
-		}
-		meta.Metrics = epochMetrics(e, res.Best)
-		if err := meta.Save(dir); err != nil {
-			return nil, err
-		}
-		if err := crashPoint("meta", e.Epoch); err != nil {
-			return nil, err
-		}
-		log.Info("epoch done", "epoch", e.Epoch, "of", cfg.Epochs, "train_loss", round(e.TrainLoss),
-			"val_loss", round(e.ValLoss), "val_accuracy", round(e.ValAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
-		if opts.OnEpoch != nil {
-			opts.OnEpoch(e)
-		}
-	}
-	if err := crashPoint("test", len(history)); err != nil {
-		return nil, err
-	}
-	if err := testBest(opts.Backend, ds, meta, res, log); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil
 }
 
-// testBest evaluates the model in res.Dir's best/ on the test split, once
-// training ends, and records the result in res.Test and in model.json with
-// the figures of the last epoch and of the best one.
-func testBest(b backends.Backend, ds *dataset.Dataset, meta *model.Meta, res *Result, log *slog.Logger) error {
-	best, _, err := model.Load(b, res.Dir)
+// testUnlessTested, when there is nothing to train, tests best/ unless
+// model.json already has its test figures.
+func (r *run) testUnlessTested() error {
+	if metricsCurrent(r.meta.Metrics, r.res.History, r.res.Best) {
+		return nil // model.json and the checkpoints stay as they are
+	}
+	// The run that trained the last epoch was stopped before it had
+	// tested best/ (e.g. killed during the test evaluation): finish it.
+	r.log.Info("nothing to train, but the best model was not tested yet: testing it", "dir", r.dir)
+	return r.testBest()
+}
+
+// buildModel builds the trainer and the classifier on the run's variables,
+// and the batch buffers.
+func (r *run) buildModel() error {
+	if r.resumed {
+		// Variables come from the checkpoint: let the model find them instead
+		// of insisting on creating them (GoMLX's examples use Reuse here).
+		r.gctx = r.gctx.Checked(false)
+	}
+	r.trainer = newTrainer(r.opts.Backend, r.gctx, r.cfg, r.mcfg)
+	var err error
+	if r.classifier, err = model.NewClassifier(r.opts.Backend, r.gctx, r.mcfg); err != nil {
+		return err
+	}
+	r.batchImages = make([]uint8, r.cfg.BatchSize*r.imageBytes())
+	r.batchLabels = make([]int32, r.cfg.BatchSize)
+	return nil
+}
+
+// imageBytes is the size of one image in the dataset's arrays (HWC RGB).
+func (r *run) imageBytes() int { return r.ds.Meta.ImageSize * r.ds.Meta.ImageSize * 3 }
+
+// trainEpoch trains epoch (0-based) from its first batch not yet trained,
+// and returns its figures, not yet validated. When ctx is cancelled it
+// stops before the next batch, saves last/ (see interrupt) and returns
+// interrupted.
+func (r *run) trainEpoch(ctx context.Context, epoch int) (e Epoch, interrupted bool, err error) {
+	cfg := r.cfg
+	batches := len(r.trainIdx) / cfg.BatchSize
+	// Each epoch's order and augmentation depend only on the seed and the
+	// epoch, so a resumed epoch sees the same batches.
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(epoch)))
+	order := rng.Perm(len(r.trainIdx))
+	if err := r.trainer.ResetTrainMetrics(); err != nil {
+		return Epoch{}, false, fmt.Errorf("train: %w", err)
+	}
+	firstBatch := 0
+	if epoch == r.st.Epoch {
+		firstBatch = r.st.Batch
+	}
+	var clock throughputClock
+	var lossSum, trainAcc float64
+	epochStart := time.Now()
+	for b := firstBatch; b < batches; b++ {
+		if ctx.Err() != nil {
+			return Epoch{}, true, r.interrupt(epoch, b)
+		}
+		r.loadBatch(order, epoch, b)
+		clock.startStep()
+		loss, acc, err := trainStep(r.trainer, r.batchImages, r.batchLabels, r.ds.Meta.ImageSize)
+		if err != nil {
+			return Epoch{}, false, err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return Epoch{}, false, divergedError(r.dir, fmt.Sprintf("epoch %d, batch %d: the loss is %v", epoch+1, b+1, loss))
+		}
+		clock.endStep(cfg.BatchSize)
+		r.unchecked = cfg.BatchSize
+		lossSum += loss
+		trainAcc = acc
+		if r.opts.OnStep != nil {
+			r.opts.OnStep(Step{Epoch: epoch + 1, Epochs: cfg.Epochs, Batch: b + 1, Batches: batches,
+				Loss: loss, ImagesPerSecond: clock.imagesPerSecond()})
+		}
+	}
+	trainSeconds, imagesPerSecond := time.Since(epochStart).Seconds(), clock.imagesPerSecond()
+
+	return Epoch{
+		Epoch: epoch + 1, Step: r.trainer.GlobalStep(),
+		TrainLoss: lossSum / float64(max(1, batches-firstBatch)), TrainAccuracy: trainAcc,
+		LearningRate:    cfg.LearningRate / (1 + cfg.Decay*float64(r.trainer.GlobalStep())),
+		ImagesPerSecond: imagesPerSecond, FirstStepSeconds: clock.first.Seconds(),
+		Seconds: trainSeconds, Time: time.Now().UTC(),
+	}, false, nil
+}
+
+// loadBatch fills the batch buffers with batch b of epoch in the epoch's
+// order (indices into trainIdx), augmented when cfg.Augment.
+func (r *run) loadBatch(order []int, epoch, b int) {
+	cfg, per := r.cfg, r.imageBytes()
+	for i := range cfg.BatchSize {
+		idx := r.trainIdx[order[b*cfg.BatchSize+i]]
+		copy(r.batchImages[i*per:(i+1)*per], r.ds.Train.Image(idx))
+		r.batchLabels[i] = r.ds.Train.Labels[idx]
+	}
+	if cfg.Augment {
+		// Its own stream per batch, so that a run resumed at batch b
+		// augments it as the uninterrupted run did.
+		batchRNG := rand.New(rand.NewPCG(uint64(cfg.Seed)^augmentSalt, uint64(epoch)<<32|uint64(b)))
+		dataset.RandomAugment(batchRNG, r.batchImages, cfg.BatchSize, r.ds.Meta.ImageSize)
+	}
+}
+
+// interrupt ends a cancelled run before batch b of epoch (both 0-based):
+// it saves last/ there, unless the model is broken (ErrDiverged).
+func (r *run) interrupt(epoch, b int) error {
+	r.res.Interrupted = true
+	if why, err := brokenModel(r.gctx, r.classifier, r.batchImages, r.unchecked); err != nil {
+		return err
+	} else if why != "" {
+		return divergedError(r.dir, fmt.Sprintf("interrupted at epoch %d, batch %d: %s", epoch+1, b+1, why))
+	}
+	if err := saveSnapshot(r.gctx, r.dir, model.LastDir, state{Epoch: epoch, Batch: b}); err != nil {
+		return err
+	}
+	r.log.Info("training interrupted; checkpoint saved, run again to resume", "dir", r.dir, "epoch", epoch+1, "batch", b+1)
+	return nil
+}
+
+// finishEpoch ends epoch e once its batches are trained: it checks the
+// model, validates it, saves the epoch (see saveEpoch) and reports it.
+func (r *run) finishEpoch(e Epoch) error {
+	// The loss checked during the epoch was computed before each update:
+	// make sure the weights after the last one are sound before saving them
+	// (the validation below runs the model; without it, the last batch does).
+	probe := r.unchecked
+	if r.val.N > 0 {
+		probe = 0
+	}
+	if why, err := brokenModel(r.gctx, r.classifier, r.batchImages, probe); err != nil {
+		return err
+	} else if why != "" {
+		return divergedError(r.dir, fmt.Sprintf("epoch %d: %s", e.Epoch, why))
+	}
+	r.unchecked = 0
+	if r.val.N > 0 {
+		eval, err := Evaluate(r.classifier, r.ds.Meta.Classes, r.val.Images, r.val.Labels)
+		if errors.Is(err, ErrNaNOutputs) {
+			return divergedError(r.dir, fmt.Sprintf("epoch %d: the model's outputs on the validation photos are not numbers", e.Epoch))
+		} else if err != nil {
+			return err
+		}
+		e.Validated, e.ValLoss, e.ValAccuracy = true, eval.Loss, eval.Accuracy
+	}
+	improved, err := r.saveEpoch(e)
+	if err != nil {
+		return err
+	}
+	r.log.Info("epoch done", "epoch", e.Epoch, "of", r.cfg.Epochs, "train_loss", round(e.TrainLoss),
+		"val_loss", round(e.ValLoss), "val_accuracy", round(e.ValAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
+	if r.opts.OnEpoch != nil {
+		r.opts.OnEpoch(e)
+	}
+	return nil
+}
+
+// saveEpoch records the finished epoch e in res and on disk: history.csv,
+// last/, best/ when e is better than res.Best (improved), and model.json.
+func (r *run) saveEpoch(e Epoch) (improved bool, err error) {
+	// The order of these writes makes every crash point resumable
+	// exactly: history.csv first (a row past last/ is dropped on
+	// resuming and its epoch trained again), then last/ (from here on
+	// the epoch counts as done), then best/ (a resumed run saves it
+	// from last/ when it is missing, see recoverBest), then model.json
+	// (brought up to date at the latest when training ends).
+	r.res.History = append(r.res.History, e)
+	if err := writeHistory(r.dir, r.res.History); err != nil {
+		return false, err
+	}
+	if err := crashPoint("history", e.Epoch); err != nil {
+		return false, err
+	}
+	if err := saveSnapshot(r.gctx, r.dir, model.LastDir, state{Epoch: e.Epoch}); err != nil {
+		return false, err
+	}
+	if err := crashPoint("last", e.Epoch); err != nil {
+		return false, err
+	}
+	improved = better(e, r.res.Best)
+	if improved {
+		r.res.Best = e
+		if err := saveSnapshot(r.gctx, r.dir, model.BestDir, state{Epoch: e.Epoch}); err != nil {
+			return false, err
+		}
+		if err := crashPoint("best", e.Epoch); err != nil {
+			return false, err
+		}
+	}
+	r.meta.Metrics = epochMetrics(e, r.res.Best)
+	if err := r.meta.Save(r.dir); err != nil {
+		return false, err
+	}
+	if err := crashPoint("meta", e.Epoch); err != nil {
+		return false, err
+	}
+	return improved, nil
+}
+
+// testBest evaluates the model in best/ on the test split, once training
+// ends, and records the result in res.Test and in model.json with the
+// figures of the last epoch and of the best one.
+func (r *run) testBest() error {
+	res := r.res
+	best, _, err := model.Load(r.opts.Backend, res.Dir)
 	if err != nil {
 		return fmt.Errorf("train: evaluate the best model: %w", err)
 	}
-	if res.Test, err = Evaluate(best, ds.Meta.Classes, ds.Test.Images, ds.Test.Labels); errors.Is(err, ErrNaNOutputs) {
+	if res.Test, err = Evaluate(best, r.ds.Meta.Classes, r.ds.Test.Images, r.ds.Test.Labels); errors.Is(err, ErrNaNOutputs) {
 		return fmt.Errorf("train: test the best model: %w: %w", ErrDiverged, err)
 	} else if err != nil {
 		return err
 	}
-	meta.Metrics = epochMetrics(res.History[len(res.History)-1], res.Best)
-	meta.Metrics["test_accuracy"], meta.Metrics["test_loss"] = res.Test.Accuracy, res.Test.Loss
-	if err := meta.Save(res.Dir); err != nil {
+	r.meta.Metrics = epochMetrics(res.History[len(res.History)-1], res.Best)
+	r.meta.Metrics["test_accuracy"], r.meta.Metrics["test_loss"] = res.Test.Accuracy, res.Test.Loss
+	if err := r.meta.Save(res.Dir); err != nil {
 		return err
 	}
-	log.Info("test split", "best_epoch", res.Best.Epoch, "test_loss", round(res.Test.Loss), "test_accuracy", round(res.Test.Accuracy))
+	r.log.Info("test split", "best_epoch", res.Best.Epoch, "test_loss", round(res.Test.Loss), "test_accuracy", round(res.Test.Accuracy))
 	return nil
 }
 
@@ -449,7 +578,8 @@ func (r *Result) Summary() string {
 
 // crashHook, when set (by tests), is called after each write at the end of
 // an epoch, naming what was just written (point: "history", "last", "best"
-// or "meta"); an error it returns stops Train there, as a crash would.
+// or "meta"), and before the test evaluation when training ends (point
+// "test"); an error it returns stops Train there, as a crash would.
 var crashHook func(point string, epoch int) error
 
 func crashPoint(point string, epoch int) error {
@@ -467,9 +597,10 @@ func holdOutSeed(seed int64) uint64 { return uint64(seed) ^ 0x9E3779B97F4A7C15 }
 // ones, which use the seed as it is.
 const augmentSalt = 0xD1B54A32D192ED03
 
-// bestEpoch returns the epoch of history that dir's best/ snapshot holds
-// (the zero Epoch when there is none).
-func bestEpoch(dir string, history []Epoch) (Epoch, error) {
+// savedBestEpoch returns the epoch of history that dir's best/ snapshot
+// holds (the zero Epoch when there is none). BestEpoch, by contrast, picks
+// the epoch best/ should hold.
+func savedBestEpoch(dir string, history []Epoch) (Epoch, error) {
 	st, ok, err := readState(dir, model.BestDir)
 	if err != nil || !ok || st.Epoch < 1 || st.Epoch > len(history) {
 		return Epoch{}, err
@@ -559,6 +690,7 @@ func trainStep(trainer *gotrain.Trainer, images []uint8, labels []int32, size in
 	return loss, accuracy, nil
 }
 
+// scalar returns the value of a float scalar tensor (0 for other dtypes).
 func scalar(t *tensors.Tensor) float64 {
 	switch v := t.Value().(type) {
 	case float32:
@@ -599,7 +731,23 @@ func (c *throughputClock) imagesPerSecond() float64 {
 	return float64(c.images) / time.Since(c.since).Seconds()
 }
 
+// round rounds x to 4 decimals, for the log.
 func round(x float64) float64 { return float64(int64(x*10000+0.5)) / 10000 }
+
+// prepareDir makes dir ready for a run: emptied of what Train writes when
+// fresh, created when missing, and cleared of the temporaries a killed run
+// left.
+func prepareDir(dir string, fresh bool) error {
+	if fresh {
+		if err := removeRun(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return removeTemporaries(dir)
+}
 
 // removeRun deletes what Train writes in dir (and nothing else).
 func removeRun(dir string) error {
