@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +156,38 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("predict -lang ja: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 
+	// Class names from the checkpoint's display_names, in the -lang asked for.
+	setDisplayNames(t, filepath.Join(dir, "data/checkpoints/cnn"), "de",
+		map[string]string{"horizontal": "waagerecht", "square": "Quadrat", "vertical": "senkrecht"})
+	out, errOut, code = animalcnn(t, dir, "predict", "-lang", "de", "-top", "0", img)
+	if code != 0 || errOut != "" || !regexp.MustCompile(`^(waagerecht|Quadrat|senkrecht) \(\d+ %\), (waagerecht|Quadrat|senkrecht) \(\d+ %\), (waagerecht|Quadrat|senkrecht) \(\d+ %\)\n$`).MatchString(out) {
+		t.Errorf("predict -lang de: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+
+	// -json: one JSON object per file and line, a failed file as its path
+	// and error, in the order given.
+	out, errOut, code = animalcnn(t, dir, "predict", "-json", "-top", "3", img, "missing.png")
+	if lines := jsonLines(t, out); code != 1 || len(lines) != 2 {
+		t.Errorf("predict -json good missing: exit %d, %d lines, want 1 and 2\n%s%s", code, len(lines), out, errOut)
+	} else {
+		good, bad := lines[0], lines[1]
+		top, _ := good["top"].([]any)
+		p, _ := good["probability"].(float64)
+		if good["path"] != img || !slices.Contains([]any{"horizontal", "square", "vertical"}, good["class"]) || p <= 0 || p > 1 || len(top) != 3 {
+			t.Errorf("predict -json -top 3: %v", good)
+		} else if first, _ := top[0].(map[string]any); first["class"] != good["class"] || first["probability"] != good["probability"] {
+			t.Errorf("predict -json: top[0] %v is not the class %v", first, good)
+		}
+		if e, _ := bad["error"].(string); bad["path"] != "missing.png" || !strings.Contains(e, "no such file") || len(bad) != 2 {
+			t.Errorf("predict -json, missing file: %v", bad)
+		}
+	}
+	// One file that fails is a JSON line too.
+	out, errOut, code = animalcnn(t, dir, "predict", "-json", "missing.png")
+	if lines := jsonLines(t, out); code != 1 || len(lines) != 1 || lines[0]["path"] != "missing.png" || lines[0]["error"] == nil {
+		t.Errorf("predict -json missing.png: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+
 	// A folder of one picture still names it; flags after the files are
 	// pointed out; a negative -top is refused.
 	one := filepath.Join(t.TempDir(), "one folder")
@@ -195,6 +229,47 @@ func TestPipeline(t *testing.T) {
 	}
 
 	testServe(t, dir)
+}
+
+// jsonLines parses out as JSON Lines, failing the test on a line that is
+// not a JSON object.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Errorf("line %q is not a JSON object: %v", l, err)
+			continue
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// setDisplayNames adds class display names in lang to the model.json of
+// the checkpoint in dir.
+func setDisplayNames(t *testing.T, dir, lang string, names map[string]string) {
+	t.Helper()
+	path := filepath.Join(dir, "model.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	meta["display_names"] = map[string]any{lang: names}
+	if b, err = json.MarshalIndent(meta, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // testServe starts "animalcnn serve" on a free port in dir, checks that it
