@@ -197,6 +197,57 @@ func searchRequests(fake *flickrtest.Server) []flickrtest.Request {
 	return methodRequests(fake, flickrtest.MethodSearch)
 }
 
+// A search result without a URL for the configured size (a photo too small
+// or too old for it) is skipped and counted, and never requested.
+func TestResultsWithoutTheSize(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.Add("monkey",
+		flickrtest.Photo{Title: "medium"}, flickrtest.Photo{Title: "small", Missing: []string{"m"}}, flickrtest.Photo{Title: "medium too"})
+	f.cfg.Size = "m"
+	f.cfg.PerClass = 3
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 2 || c.NoSize != 1 || c.Skipped != 1 || len(c.Rejected) != 0 || !c.Exhausted {
+		t.Errorf("report %+v, want 2 kept and 1 skipped without the size", c)
+	}
+	if n := f.fake.PhotoRequests()[photos[1].ID]; n != 0 {
+		t.Errorf("the photo without the size was requested %d times", n)
+	}
+	if n := len(f.fake.Requests()) - apiRequests(f.fake); n != 2 {
+		t.Errorf("%d image requests, want 2", n)
+	}
+}
+
+// Flickr returns at most MaxResults (4000) results per search, whatever
+// number of pages it reports: the crawler asks for no page past them.
+func TestNoPagePastMaxResults(t *testing.T) {
+	f := newFixture(t)
+	ps := make([]flickrtest.Photo, MaxResults+600)
+	for i := range ps {
+		ps[i].Missing = []string{"q"} // skipped without a download
+	}
+	f.fake.Add("monkey", ps...)
+	f.cfg.PerClass = 10
+	f.cfg.PerPage = MaxPerPage
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 0 || c.Results != MaxResults || c.NoSize != MaxResults || c.SearchTotal != len(ps) || !c.Exhausted {
+		t.Errorf("report %+v, want %d results met of %d, none kept", c, MaxResults, len(ps))
+	}
+	searches := searchRequests(f.fake)
+	var pages []string
+	for _, r := range searches {
+		pages = append(pages, r.Query.Get("page"))
+	}
+	if want := []string{"1", "2", "3", "4", "5", "6", "7", "8"}; !slices.Equal(pages, want) {
+		t.Errorf("pages asked for %v, want %v (%d per page, %d results at most)", pages, want, MaxPerPage, MaxResults)
+	}
+}
+
 func TestSearchParameters(t *testing.T) {
 	f := newFixture(t)
 	f.fake.AddGenerated("wild boar", 3)

@@ -122,6 +122,10 @@ type Photo struct {
 	// ContentType is Flickr's content type: 1 photo (when 0), 2
 	// screenshot, 3 other (illustration, art...).
 	ContentType int
+	// Missing lists sizes (by extras name, e.g. "m") the photo lacks, as
+	// photos too small or too old for them do: search answers carry no
+	// url_<size> for them, and their images are not found.
+	Missing []string
 }
 
 // Fault changes the fake's next answer to one request.
@@ -664,6 +668,9 @@ func secretOf(id string) string {
 
 // imageBytes returns (and caches) the bytes served for p at size sz.
 func (s *Server) imageBytes(p *Photo, sz size) ([]byte, error) {
+	if slices.Contains(p.Missing, sz.extra) {
+		return nil, fmt.Errorf("flickrtest: photo %s has no size %s", p.ID, sz.extra)
+	}
 	if p.Data != nil {
 		return p.Data, nil
 	}
