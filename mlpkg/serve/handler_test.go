@@ -192,6 +192,32 @@ func TestOversizedBody(t *testing.T) {
 	wantError(t, do(h, "POST", "/api/predict", ct, form), 413, CodeBodyTooLarge)
 }
 
+// A file of exactly MaxUploadBytes is accepted, raw or in a form (whose
+// boundaries and headers do not count against it); one byte less of limit
+// refuses it.
+func TestUploadAtTheLimit(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rng.UintN(256))
+	}
+	data := imagetest.Encode(t, "png", img)
+	form, ct := fileForm(t, "exact.png", data)
+	cfg := testConfig()
+	cfg.MaxUploadBytes = int64(len(data))
+	h := newTestHandler(t, cfg, nil)
+	if rec := do(h, "POST", "/api/predict", ct, form); rec.Code != 200 {
+		t.Errorf("a %d-byte file in a form, limit %d: status %d: %s", len(data), cfg.MaxUploadBytes, rec.Code, rec.Body)
+	}
+	if rec := do(h, "POST", "/api/predict", "image/png", data); rec.Code != 200 {
+		t.Errorf("a %d-byte raw body, limit %d: status %d: %s", len(data), cfg.MaxUploadBytes, rec.Code, rec.Body)
+	}
+	cfg.MaxUploadBytes--
+	h = newTestHandler(t, cfg, nil)
+	wantError(t, do(h, "POST", "/api/predict", ct, form), 413, CodeBodyTooLarge)
+	wantError(t, do(h, "POST", "/api/predict", "image/png", data), 413, CodeBodyTooLarge)
+}
+
 func TestClassifierFailures(t *testing.T) {
 	failing := fake.New()
 	failing.Fail = true
