@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
@@ -117,6 +120,72 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "## boar (3 photos)") || !strings.Contains(string(b), "Stand-in photographer") {
 		t.Errorf("credits:\n%s", b)
+	}
+}
+
+// A crawl that Flickr rate-limits for longer than the crawler waits stops,
+// still prints what each class holds, and says to rerun later.
+func TestCrawlRateLimited(t *testing.T) {
+	fake := flickrtest.New()
+	photos := fake.AddGenerated("monkey", 5)
+	fake.FailPhoto(photos[2].ID, flickrtest.Fault{Status: 429, RetryAfter: "3600"})
+	apiURL, stop := fake.Start()
+	defer stop()
+	t.Setenv(crawl.APIKeyEnv, "any-key")
+	out := filepath.Join(t.TempDir(), "images")
+	code, stdout, stderr := runCaptured(t, "crawl", "-api-url", apiURL, "-out", out, "-classes", "monkey",
+		"-per-class", "5", "-interval", "0", "-concurrency", "1")
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(stdout, "monkey: 2/5 photos in "+filepath.Join(out, "monkey")) {
+		t.Errorf("stdout lacks the class's line with its 2 photos kept:\n%s", stdout)
+	}
+	if !strings.HasPrefix(stderr, "animalcnn crawl: ") || !strings.Contains(stderr, "rate limited by Flickr") || !strings.Contains(stderr, "rerun later to resume") {
+		t.Errorf("stderr %q, want the rate limit and to rerun later", stderr)
+	}
+}
+
+// Ctrl-C stops a crawl cleanly: the photos kept are printed per class, and
+// the error says they stay and to rerun the same command.
+func TestCrawlInterrupted(t *testing.T) {
+	fake := flickrtest.New()
+	photos := fake.AddGenerated("monkey", 5)
+	fake.FailPhoto(photos[2].ID, flickrtest.Fault{Hang: true})
+	apiURL, stop := fake.Start()
+	defer stop()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "crawl", "-api-url", apiURL, "-out", "images", "-classes", "monkey",
+		"-per-class", "5", "-interval", "0", "-concurrency", "1")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), crawl.APIKeyEnv+"=any-key")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+	// Interrupt while the third photo's download hangs.
+	for deadline := time.Now().Add(30 * time.Second); fake.PhotoRequests()[photos[2].ID] == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the crawl never asked for the third photo\n%s%s", o.String(), e.String())
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("exit %v, want code 1", err)
+	}
+	stdout, stderr := o.String(), e.String()
+	if !strings.Contains(stdout, "monkey: 2/5 photos in images/monkey") {
+		t.Errorf("stdout lacks the class's line with its 2 photos kept:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "animalcnn crawl: interrupted: complete photos are kept; rerun the same command to resume") {
+		t.Errorf("stderr %q, want to rerun to resume", stderr)
 	}
 }
 
