@@ -101,6 +101,9 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	if strings.Contains(stdout+stderr, flickrtest.DemoKey) {
 		t.Error("the key was printed")
 	}
+	if stderr != "" {
+		t.Errorf("stderr without -v: %q, want nothing", stderr)
+	}
 	for _, class := range []string{"monkey", "boar"} {
 		if !strings.Contains(stdout, class+": 3/3 photos") {
 			t.Errorf("stdout lacks %s's summary:\n%s", class, stdout)

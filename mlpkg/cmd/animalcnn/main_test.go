@@ -231,6 +231,19 @@ func TestPipeline(t *testing.T) {
 	testServe(t, dir)
 }
 
+// No subcommand is a usage error (exit 2); "help" asked for is not.
+func TestUsageExitCodes(t *testing.T) {
+	code, stdout, _ := runCaptured(t)
+	if code != 2 || !strings.Contains(stdout, "predict") {
+		t.Errorf("no arguments: exit %d, want 2 and the list of subcommands:\n%s", code, stdout)
+	}
+	for _, args := range [][]string{{"help"}, {"-h"}, {"help", "predict"}} {
+		if code, _, _ := runCaptured(t, args...); code != 0 {
+			t.Errorf("%v: exit %d, want 0", args, code)
+		}
+	}
+}
+
 // jsonLines parses out as JSON Lines, failing the test on a line that is
 // not a JSON object.
 func jsonLines(t *testing.T, out string) []map[string]any {
@@ -340,6 +353,9 @@ func TestErrors(t *testing.T) {
 		{[]string{"nosuchcommand"}, "unknown subcommand"},
 		{[]string{"help", "nonsense"}, `unknown subcommand "nonsense"`},
 		{[]string{"serve", "foo"}, "unexpected arguments"},
+		{[]string{"crawl", "foo"}, `unexpected arguments ["foo"] (classes go in -classes)`},
+		// A bad setting is named before the model is looked for.
+		{[]string{"serve", "-max-upload-bytes", "0", "-checkpoint", "nowhere"}, "max upload bytes must be positive, got 0"},
 		{[]string{"backends", "extra"}, "unexpected arguments"},
 		{[]string{"predict", "-nosuchflag", "x.png"}, "flag provided but not defined: -nosuchflag"},
 		{[]string{"train", "-epochs", "many"}, `invalid value "many" for flag -epochs`},
@@ -372,6 +388,10 @@ func TestErrors(t *testing.T) {
 		if m := regexp.MustCompile(`animalcnn (\S+): (\S+):`).FindStringSubmatch(errOut); m != nil && m[1] == m[2] {
 			t.Errorf("%v: error repeats its prefix: %q", c.args, errOut)
 		}
+	}
+
+	if _, errOut, _ := animalcnn(t, dir, "serve", "-max-upload-bytes", "0", "-checkpoint", "nowhere"); strings.Contains(errOut, "nowhere") {
+		t.Errorf("serve with a bad setting and no checkpoint talks of the checkpoint: %q", errOut)
 	}
 
 	// Several missing files: each is reported, and the model is not loaded.
