@@ -367,3 +367,49 @@ func TestPageCarriesTheUploadLimit(t *testing.T) {
 		t.Error("the Japanese page lacks the Japanese too-large message")
 	}
 }
+
+// A panic on /healthz, like one under /api/, is answered in JSON (and on a
+// page path as the page).
+func TestPanicOnHealthzAnsweredAsJSON(t *testing.T) {
+	s, err := newServer(testConfig(), fake.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("health bug") }))
+	wantError(t, do(h, "GET", "/healthz", "", nil), 500, CodeInternal)
+	wantError(t, do(h, "GET", "/api/model", "", nil), 500, CodeInternal)
+	if rec := do(h, "GET", "/", "", nil); rec.Code != 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("page panic: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+// API answers are never cached, successes and errors alike; a 413 closes
+// the connection, whose unread rest of the body cannot be skipped.
+func TestAPIResponseHeaders(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUploadBytes = 1 << 10
+	h := newTestHandler(t, cfg, nil)
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+	for _, tc := range []struct {
+		method, target string
+		body           []byte
+		status         int
+	}{
+		{"POST", "/api/predict", png, 200},
+		{"GET", "/api/model", nil, 200},
+		{"GET", "/healthz", nil, 200},
+		{"POST", "/api/predict", []byte("not an image"), 415},
+		{"POST", "/api/predict", make([]byte, 2<<10), 413},
+	} {
+		rec := do(h, tc.method, tc.target, "", tc.body)
+		if rec.Code != tc.status {
+			t.Errorf("%s %s: status %d, want %d", tc.method, tc.target, rec.Code, tc.status)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s %s (%d): Cache-Control %q, want no-store", tc.method, tc.target, rec.Code, cc)
+		}
+		if c := rec.Header().Get("Connection"); (c == "close") != (tc.status == 413) {
+			t.Errorf("%s %s (%d): Connection %q", tc.method, tc.target, rec.Code, c)
+		}
+	}
+}

@@ -175,6 +175,50 @@ func TestStoreUploads(t *testing.T) {
 	}
 }
 
+// The store makes room by deleting the oldest uploads: in the order saved,
+// and after a restart in the order of the files' modification times.
+func TestStoreEvictsTheOldest(t *testing.T) {
+	dir := t.TempDir()
+	st, err := openStore(dir, 250) // room for two 100-byte uploads
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(st *uploadStore, b byte) string {
+		t.Helper()
+		name, err := st.save(bytes.Repeat([]byte{b}, 100), "png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err == nil
+	}
+	a, b := save(st, 'a'), save(st, 'b')
+	c := save(st, 'c')
+	if exists(a) || !exists(b) || !exists(c) {
+		t.Errorf("after a, b, c: a %v, b %v, c %v; want a deleted", exists(a), exists(b), exists(c))
+	}
+
+	// Reopened: c made older than b on disk, so c goes first.
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, c), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(dir, b), old.Add(time.Minute), old.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	st, err = openStore(dir, 250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := save(st, 'd')
+	if exists(c) || !exists(b) || !exists(d) {
+		t.Errorf("after reopening and d: b %v, c (oldest) %v, d %v; want c deleted", exists(b), exists(c), exists(d))
+	}
+}
+
 func TestNothingStoredByDefault(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
