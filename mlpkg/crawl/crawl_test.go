@@ -256,6 +256,7 @@ func TestSearchParameters(t *testing.T) {
 	f.cfg.Size = "m"
 	f.cfg.Licenses = []string{"cc"}
 	f.cfg.UserAgent = "test-agent/1"
+	start := time.Now()
 	rep, err := f.run(t, context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +293,16 @@ func TestSearchParameters(t *testing.T) {
 	}
 	if len(entries) != 3 {
 		t.Fatalf("manifest has %d entries, want 3", len(entries))
+	}
+	for _, e := range entries {
+		fi, err := os.Stat(filepath.Join(f.classDir("boar"), e.File))
+		if err != nil || fi.Size() != e.Size || e.Size == 0 {
+			t.Errorf("photo %s: manifest size %d, file %v %v", e.ID, e.Size, fi, err)
+		}
+		// Fetched is in whole seconds.
+		if e.Fetched.Before(start.Truncate(time.Second)) || e.Fetched.After(time.Now()) {
+			t.Errorf("photo %s fetched at %v, not during the crawl (from %v)", e.ID, e.Fetched, start)
+		}
 	}
 	for _, e := range entries {
 		if !slices.Contains(CCLicenseIDs, e.License) {
@@ -995,6 +1006,31 @@ func TestMaxBytes(t *testing.T) {
 	images := checkFolder(t, f.classDir("monkey"))
 	if want := []string{photos[1].ID + ".jpg"}; !slices.Equal(images, want) {
 		t.Errorf("folder holds %v, want %v", images, want)
+	}
+}
+
+// Flickr redirects a deleted or private photo to its "photo unavailable"
+// image: the redirect alone (no known placeholder signature) marks it
+// unavailable, not kept, and listed so that a rerun does not fetch it again.
+func TestUnavailableByRedirect(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.Add("monkey", flickrtest.Photo{Title: "gone", Unavailable: true}, flickrtest.Photo{Title: "here"})
+	f.cfg.PerClass = 2
+	f.cfg.Placeholders = nil
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 1 || len(c.Rejected) != 1 || c.Rejected[0].ID != photos[0].ID || c.Rejected[0].Reason != ReasonUnavailable {
+		t.Fatalf("report %+v, want photo %s rejected as unavailable", c, photos[0].ID)
+	}
+	if images := checkFolder(t, f.classDir("monkey")); !slices.Equal(images, []string{photos[1].ID + ".jpg"}) {
+		t.Errorf("folder holds %v", images)
+	}
+	rejected, err := readRejected(f.classDir("monkey"))
+	if err != nil || len(rejected) != 1 || rejected[0].ID != photos[0].ID {
+		t.Errorf("rejected list %+v, %v", rejected, err)
 	}
 }
 
