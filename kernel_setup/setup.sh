@@ -2,18 +2,22 @@
 # Sets up everything the notebooks need, once: Debian packages, a Python
 # virtual environment with JupyterLab at <repo>/.venv, the GoNB kernel with
 # goimports and gopls at <repo>/.tools/bin, the kernel registered in the
-# virtual environment's Jupyter, and a warm Go build cache.
+# virtual environment's Jupyter, XLA's CPU plugin (kernel_setup/pjrt_cpu.sh:
+# the notebooks train on it about 20 times faster than on pure Go), and a
+# warm Go build cache.
 #
 # Run it again at any time: each step checks first and prints "ok: …" when
 # there is nothing to do. Ends with the versions of everything and a list of
 # what is missing (exit status 1 if something required is missing).
 #
-# Usage: kernel_setup/setup.sh [--with-browser] [--no-gopls] [--no-apt] [--check]
+# Usage: kernel_setup/setup.sh [--with-browser] [--no-gopls] [--no-xla] [--no-apt] [--check]
 #   --with-browser  also Chromium, Node.js (the machine's if 20 or newer, else
 #                   a pinned build from PyPI into .tools) and tests/browser's
 #                   playwright-core
 #   --no-gopls      skip gopls (~1 min to build; only JupyterLab's autocomplete
 #                   and hover help need it): for CI
+#   --no-xla        skip XLA's CPU plugin (a 63 MB download): the notebooks
+#                   then run on the pure-Go backend
 #   --no-apt        never call apt-get; report missing Debian packages only
 #   --check         change nothing: print versions and what is missing
 #   --apt-only      only the Debian packages (used by scripts/setup_cli.sh)
@@ -41,11 +45,12 @@ readonly LOG
 TMP_DIRS=() # removed on exit, also on Ctrl-C
 trap 'rm -rf "$LOG" "${TMP_DIRS[@]}"' EXIT
 
-with_browser=0 with_gopls=1 use_apt=1 check_only=0 apt_only=0
+with_browser=0 with_gopls=1 with_xla=1 use_apt=1 check_only=0 apt_only=0
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
     --no-gopls) with_gopls=0 ;;
+    --no-xla) with_xla=0 ;;
     --no-apt) use_apt=0 ;;
     --check) check_only=1 ;;
     --apt-only) apt_only=1 ;;
@@ -357,6 +362,17 @@ do_browser() {
   took
 }
 
+# ---------------------------------------------------------------- XLA CPU plugin
+# need_xla: whether to install and require XLA's CPU plugin (the pinned one
+# is for Linux x86-64; elsewhere the pure-Go backend is used).
+need_xla() { [[ $with_xla == 1 && "$(uname -s)/$(uname -m)" == Linux/x86_64 ]]; }
+
+do_xla() {
+  if ! need_xla; then return; fi
+  # pjrt_cpu.sh prints its own step line; a failure is reported at the end.
+  "$SETUP_DIR/pjrt_cpu.sh" || warn "no XLA CPU plugin: the notebooks will run on the pure-Go backend (about 20 times slower)"
+}
+
 # ---------------------------------------------------------------- build cache
 do_warm() {
   step "Warm the Go build cache (go build ./...)"
@@ -399,6 +415,11 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
   if kernel_ok; then v kernel "$KERNEL_DIR"; else missing+=("gonb kernel"); fi
   local m
   for m in $(missing_apt); do missing+=("apt:$m"); done
+  if need_xla; then
+    if "$SETUP_DIR/pjrt_cpu.sh" --check >/dev/null 2>&1; then v xla:cpu "$REPO/.tools/pjrt/pjrt_c_api_cpu_plugin.so"; else missing+=("xla-cpu-plugin"); fi
+  else
+    v xla:cpu "not installed ($([[ $with_xla == 0 ]] && echo --no-xla || echo "no pinned plugin for $(uname -s)/$(uname -m)")): the pure-Go backend is used"
+  fi
   [[ -d /usr/share/datasets/fashion-mnist ]] && v fashion-mnist /usr/share/datasets/fashion-mnist
   if command -v chromium >/dev/null 2>&1; then v chromium "$(chromium --version 2>/dev/null | head -1)"; fi
   if [[ $with_browser == 1 ]]; then
@@ -425,6 +446,7 @@ if [[ $check_only == 0 ]]; then
   do_venv
   do_go_tools
   do_kernel
+  do_xla
   if [[ $with_browser == 1 ]]; then
     do_node
     do_browser

@@ -2,9 +2,9 @@
 # Sets up and runs every test: what CI runs (.ci/run calls exactly this).
 #
 #   1. set-up (idempotent): kernel_setup/setup.sh --with-browser --no-gopls
-#      (Debian packages, JupyterLab venv with numpy, GoNB, Chromium and
-#      playwright-core) and kernel_setup/pjrt_cpu.sh (the XLA CPU plugin, so
-#      tests run on both the pure-Go and the XLA CPU backends);
+#      (Debian packages, JupyterLab venv with numpy, GoNB, the XLA CPU plugin
+#      so that tests run on both the pure-Go and the XLA CPU backends,
+#      Chromium and playwright-core);
 #   2. gofmt, go vet and staticcheck;
 #   3. go test ./... (unit, CLI end-to-end, training on every installed
 #      backend, the web app's browser test), then -race on the concurrent
@@ -22,7 +22,6 @@ step() { printf '\n==> %s\n' "$*"; }
 if [[ "${1:-}" != "--no-setup" ]]; then
   step "set up"
   kernel_setup/setup.sh --with-browser --no-gopls
-  kernel_setup/pjrt_cpu.sh
 fi
 # The venv's python3 has numpy (the .npy read-back test uses it); .tools/bin has
 # gonb (and node, when setup.sh installed one); Go may not be on PATH yet.
