@@ -36,7 +36,7 @@ echo "==> evaluate on the test split"
 $bin evaluate -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"}
 
 # One picture of each class from the test split (never seen in training), as
-# recorded in data/processed/dataset.json. Their names ("train-…", "test-…")
+# recorded in data/processed/dataset.json. Their names ("train-…", "t10k-…")
 # tell which part of Fashion-MNIST they come from, not this split.
 mapfile -t samples < <(python3 -c '
 import json, os

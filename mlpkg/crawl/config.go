@@ -141,7 +141,8 @@ type Config struct {
 	Progress func(Progress)
 }
 
-// DefaultConfig returns the course's settings: monkey, boar and crow, 400
+// DefaultConfig returns the course's settings: monkey, boar and crow
+// (searched by those names; the notebooks search "wild boar" for boar), 400
 // photos each of size q (150×150), sorted by relevance, safe search, one
 // request per second.
 func DefaultConfig() Config {

@@ -1,8 +1,10 @@
 // Package model defines the course's CNN (the Keras cifar10_cnn design) in
 // GoMLX, written so that it trains on every backend: the pure-Go backend of
 // GoMLX v0.26.0 cannot differentiate its own convolution and max-pool
-// operations, so convolutions are matrix products over gathered 3×3 patches
-// (im2col) and pooling is a reshape followed by a max.
+// operations, so there (and on XLA CUDA, where it is faster) convolutions are
+// matrix products over gathered 3×3 patches (im2col); on XLA CPU they are
+// GoMLX's native convolutions (see FormulationFor). Pooling is always a
+// reshape followed by a max.
 package model
 
 import (
