@@ -249,7 +249,6 @@ func (e *retryableError) Unwrap() error { return e.err }
 type fetched struct {
 	body     []byte
 	finalURL string // after redirects
-	header   http.Header
 }
 
 // fetch GETs rawURL, retrying on network errors, timeouts, 429 and 5xx
@@ -388,7 +387,7 @@ func (c *Client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
 	if int64(len(body)) > c.cfg.MaxBytes {
 		return nil, fmt.Errorf("body larger than %d bytes", c.cfg.MaxBytes)
 	}
-	return &fetched{body: body, finalURL: resp.Request.URL.String(), header: resp.Header}, nil
+	return &fetched{body: body, finalURL: resp.Request.URL.String()}, nil
 }
 
 // retryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
