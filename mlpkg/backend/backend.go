@@ -432,7 +432,6 @@ func autoInstallOptIn(getenv func(string) string) bool {
 type env struct {
 	getenv   func(string) string
 	repoRoot string // "" when not inside the repository
-	home     string
 	hasGPU   bool
 	hasXLA   bool // compiled in (cgo and not noxla)
 	// systemDirs are searched after the configured ones (go-xla's defaults).
@@ -444,7 +443,6 @@ func currentEnv() *env {
 	e := &env{
 		getenv:   os.Getenv,
 		repoRoot: findRepoRoot(),
-		home:     home,
 		hasGPU:   hasNvidiaGPU(),
 		hasXLA:   xlaCompiledIn,
 	}

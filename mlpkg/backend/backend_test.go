@@ -22,7 +22,6 @@ func fakeEnv(t *testing.T, vars map[string]string) *env {
 	return &env{
 		getenv:   func(k string) string { return vars[k] },
 		repoRoot: t.TempDir(),
-		home:     t.TempDir(),
 		hasXLA:   true,
 	}
 }
