@@ -268,19 +268,16 @@ func canonicalXLAName(plugin string) string {
 	return "xla:" + plugin
 }
 
-// goConfig is the pure-Go backend's configuration when "go" is asked for
-// without options. GoMLX v0.26.0's pure-Go backend runs graph operations in a
-// pool of 2×NumCPU goroutines, and an operation running in the pool (a
-// matrix product, some element-wise ops) waits for pool slots for its own
-// parts: on a 2-core machine, four such operations at once fill the pool and
-// wait for each other forever (seen in about one training run in five).
-// parallelism=-1 makes the pool unbounded (goroutines still share GOMAXPROCS
-// threads), which cannot deadlock and measured the same speed and memory;
-// ops_sequential cannot deadlock either but is 30 % slower.
-const goConfig = "go:parallelism=-1"
-
 // goSpec is the pure-Go backend's configuration for the options asked for
-// ("" for none): parallelism=-1 (see goConfig) unless they set one.
+// ("" for none): parallelism=-1 unless they set a parallelism. GoMLX
+// v0.26.0's pure-Go backend runs graph operations in a pool of 2×NumCPU
+// goroutines, and an operation running in the pool (a matrix product, some
+// element-wise ops) waits for pool slots for its own parts: on a 2-core
+// machine, four such operations at once fill the pool and wait for each
+// other forever (seen in about one training run in five). parallelism=-1
+// makes the pool unbounded (goroutines still share GOMAXPROCS threads),
+// which cannot deadlock and measured the same speed and memory;
+// ops_sequential cannot deadlock either but is 30 % slower.
 func goSpec(options string) string {
 	var opts []string
 	for _, o := range strings.Split(options, ",") {
@@ -685,7 +682,7 @@ func (e *env) auto() []Choice {
 			continue
 		}
 		if in.Name == Go {
-			cs = append(cs, Choice{Name: Go, Config: goConfig, Source: "auto"})
+			cs = append(cs, Choice{Name: Go, Config: goSpec(""), Source: "auto"})
 			continue
 		}
 		cs = append(cs, xlaChoice(in.Name, in.Path, "", "auto"))

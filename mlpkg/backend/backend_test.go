@@ -56,7 +56,7 @@ func TestGoAlwaysAvailable(t *testing.T) {
 		t.Fatalf("auto with no plugins = %v (source %q), want [go] from auto", got, cs[0].Source)
 	}
 	cs, err = e.resolve("go")
-	if err != nil || cs[0].Config != goConfig || cs[0].Source != "argument" {
+	if err != nil || cs[0].Config != "go:parallelism=-1" || cs[0].Source != "argument" {
 		t.Fatalf(`resolve("go") = %+v, %v`, cs, err)
 	}
 	// Asking for "go" gets the deadlock-free pool, with other options too;
