@@ -386,3 +386,77 @@ func TestNewRejectsBadSetup(t *testing.T) {
 type emptyMeta struct{ *fake.Classifier }
 
 func (emptyMeta) Meta() *model.Meta { return &model.Meta{} }
+
+// footwear is the fake classifier under the default dataset's classes, with
+// English and Japanese display names.
+type footwear struct{ *fake.Classifier }
+
+func (footwear) Meta() *model.Meta {
+	return &model.Meta{
+		ModelID:   "footwear",
+		Classes:   []string{"sandal", "sneaker", "ankle_boot"},
+		ImageSize: 50,
+		DisplayNames: map[string]map[string]string{
+			"en": {"ankle_boot": "ankle boot"},
+			"ja": {"sandal": "サンダル", "sneaker": "スニーカー", "ankle_boot": "アンクルブーツ"},
+		},
+	}
+}
+
+// The page's opening sentence names the model's own classes, in the page's
+// language, and the accepted formats are those the server accepts.
+func TestPageNamesTheModelsClasses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		c     Classifier
+		query string
+		want  []string
+		// animals is false where no animal may be named.
+		animals bool
+	}{
+		{"animals", fake.New(), "", []string{
+			`<p class="intro">Upload a photo of one of these: monkey, boar or crow. A small`,
+		}, true},
+		{"animals in Japanese", fake.New(), "?lang=ja", []string{
+			`<p class="intro">サル、イノシシ、カラスのいずれかの写真をアップロードすると、`,
+		}, true},
+		{"footwear", footwear{fake.New()}, "", []string{
+			`<p class="intro">Upload a photo of one of these: sandal, sneaker or ankle boot. A small`,
+			`<label for="file">Photo (JPEG, PNG, GIF, BMP or WebP)</label>`,
+			`accept="image/jpeg,image/png,image/gif,image/bmp,image/webp"`,
+		}, false},
+		{"footwear in Japanese", footwear{fake.New()}, "?lang=ja", []string{
+			`<p class="intro">サンダル、スニーカー、アンクルブーツのいずれかの写真をアップロードすると、`,
+			`<label for="file">写真（JPEG、PNG、GIF、BMP、WebP）</label>`,
+		}, false},
+	} {
+		page := do(newTestHandler(t, testConfig(), tc.c), "GET", "/"+tc.query, "", nil).Body.String()
+		for _, want := range tc.want {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: page lacks %q", tc.name, want)
+			}
+		}
+		if !tc.animals && regexp.MustCompile(`(?i)monkey|boar|crow|サル|イノシシ|カラス`).MatchString(page) {
+			t.Errorf("%s: the page names the animals:\n%s", tc.name, page)
+		}
+	}
+}
+
+// The refusals name the accepted formats.
+func TestUnsupportedFormatMessages(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	for _, tc := range []struct {
+		name, query string
+		body        []byte
+		want        string
+	}{
+		{"not an image", "", []byte("text"), "the upload is not an image in a supported format (JPEG, PNG, GIF, BMP or WebP)"},
+		{"TIFF", "", imagetest.Encode(t, "tiff", solid(4, 4, red)), "tiff images are not accepted here: send JPEG, PNG, GIF, BMP or WebP"},
+		{"not an image, in Japanese", "?lang=ja", []byte("text"), "対応している画像形式（JPEG、PNG、GIF、BMP、WebP）ではありません。"},
+	} {
+		rec := do(h, "POST", "/api/predict"+tc.query, "", tc.body)
+		if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); e.Error != CodeUnsupportedMediaType || e.Message != tc.want {
+			t.Errorf("%s: %+v, want message %q", tc.name, e, tc.want)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package serve
 import (
 	"net/http"
 	"sort"
+	"strings"
 
 	"golang.org/x/text/language"
 
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
@@ -62,9 +64,14 @@ func (l *languages) pick(r *http.Request) string {
 // uiText is the page's own wording in one language. Class names come from
 // the model's metadata; these are the strings around them.
 type uiText struct {
-	Title, Intro, ChooseLabel, DropHint, Submit, Classifying, ResultHeading string
-	ProbabilitiesLabel, TopPrefix, ModelLabel, BackendLabel, AccuracyLabel  string
-	LanguageLabel, PreviewAlt, NoScript, ErrorHeading, TryAgain             string
+	Title, ChooseLabel, DropHint, Submit, Classifying, ResultHeading       string
+	ProbabilitiesLabel, TopPrefix, ModelLabel, BackendLabel, AccuracyLabel string
+	LanguageLabel, PreviewAlt, NoScript, ErrorHeading, TryAgain            string
+	// Intro is the page's opening sentence; classesPlaceholder in it stands
+	// for the model's classes, listed with List.
+	Intro string
+	// List writes a list of alternatives in this language: "A, B or C".
+	List listStyle
 	// NetworkError is shown by the script when no answer came back (the
 	// browser's "Failed to fetch"): the server is unreachable, or it closed
 	// the connection early.
@@ -77,8 +84,9 @@ type uiText struct {
 var uiTexts = map[string]uiText{
 	"en": {
 		Title:              "Animal classifier",
-		Intro:              "Upload a photo of a monkey, a boar or a crow; a small convolutional network tells which it is.",
-		ChooseLabel:        "Photo (JPEG, PNG, GIF, BMP or WebP)",
+		Intro:              "Upload a photo of one of these: " + classesPlaceholder + ". A small convolutional network tells which it is.",
+		List:               english,
+		ChooseLabel:        "Photo (" + english.join(acceptedFormats) + ")",
 		DropHint:           "or drop a photo here",
 		Submit:             "Classify",
 		Classifying:        "Classifying…",
@@ -97,8 +105,9 @@ var uiTexts = map[string]uiText{
 	},
 	"ja": {
 		Title:              "動物の画像分類",
-		Intro:              "サル・イノシシ・カラスの写真をアップロードすると、小さな畳み込みニューラルネットワークがどれかを判定します。",
-		ChooseLabel:        "写真（JPEG、PNG、GIF、BMP、WebP）",
+		Intro:              classesPlaceholder + "のいずれかの写真をアップロードすると、小さな畳み込みニューラルネットワークがどれかを判定します。",
+		List:               japanese,
+		ChooseLabel:        "写真（" + japanese.join(acceptedFormats) + "）",
 		DropHint:           "または写真をここにドロップ",
 		Submit:             "判定する",
 		Classifying:        "判定中…",
@@ -118,13 +127,69 @@ var uiTexts = map[string]uiText{
 			CodeMissingFile:          "写真が選ばれていません。",
 			CodeEmptyFile:            "ファイルが空です。",
 			CodeBodyTooLarge:         "ファイルが大きすぎます。",
-			CodeUnsupportedMediaType: "対応している画像形式（JPEG、PNG、GIF、BMP、WebP）ではありません。",
+			CodeUnsupportedMediaType: "対応している画像形式（" + japanese.join(acceptedFormats) + "）ではありません。",
 			CodeInvalidImage:         "画像が壊れているか途中で切れているため、読み込めません。",
 			CodeTooManyPixels:        "画像の画素数が多すぎます。",
 			CodeBusy:                 "サーバーが混み合っています。少し待ってからもう一度お試しください。",
 			CodeInternal:             "サーバー内部でエラーが起きました。",
 		},
 	},
+}
+
+// classesPlaceholder marks where uiText.Intro lists the model's classes.
+const classesPlaceholder = "{classes}"
+
+// intro returns t.Intro for a model whose classes are named names.
+func (t uiText) intro(names []string) string {
+	return strings.ReplaceAll(t.Intro, classesPlaceholder, t.List.join(names))
+}
+
+// listStyle is how a language writes a list of alternatives: sep between
+// items, last before the final one.
+type listStyle struct{ sep, last string }
+
+var (
+	english  = listStyle{sep: ", ", last: " or "} // "A, B or C"
+	japanese = listStyle{sep: "、", last: "、"}     // "A、B、C"
+)
+
+func (l listStyle) join(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], l.sep) + l.last + items[len(items)-1]
+}
+
+// acceptedFormats names the upload formats the server accepts
+// (imageio.UntrustedFormats) for people: "JPEG", "PNG", …
+var acceptedFormats = formatNames(imageio.UntrustedFormats)
+
+// acceptTypes is the file input's accept list: "image/jpeg,image/png,…".
+var acceptTypes = mediaTypes(imageio.UntrustedFormats)
+
+// formatNames returns the usual written names of formats as imageio.Sniff
+// names them ("jpeg" → "JPEG", "webp" → "WebP").
+func formatNames(formats []string) []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		switch f {
+		case "webp":
+			names[i] = "WebP"
+		default:
+			names[i] = strings.ToUpper(f)
+		}
+	}
+	return names
+}
+
+// mediaTypes returns the comma-separated media types of formats as
+// imageio.Sniff names them.
+func mediaTypes(formats []string) string {
+	types := make([]string, len(formats))
+	for i, f := range formats {
+		types[i] = "image/" + f
+	}
+	return strings.Join(types, ",")
 }
 
 // textFor returns the page wording for lang, English when there is none.

@@ -56,6 +56,7 @@ func (s *server) staticHandler() http.Handler {
 type pageData struct {
 	Lang      string
 	T         uiText
+	Intro     string // T.Intro with the model's classes in Lang
 	Languages []langLink
 	ModelID   string
 	Backend   string
@@ -93,8 +94,13 @@ func (s *server) pageData(lang string) *pageData {
 		ModelID:   s.meta.ModelID,
 		Backend:   s.cl.Backend(),
 		MaxUpload: formatBytes(s.cfg.MaxUploadBytes),
-		Accept:    "image/jpeg,image/png,image/gif,image/bmp,image/webp",
+		Accept:    acceptTypes,
 	}
+	names := make([]string, len(s.meta.Classes))
+	for i, c := range s.meta.Classes {
+		names[i] = s.meta.DisplayName(c, lang)
+	}
+	d.Intro = d.T.intro(names)
 	d.MaxUploadBytes = s.cfg.MaxUploadBytes
 	d.TooLarge = d.T.errorMessage(tooLarge(s.cfg.MaxUploadBytes, nil))
 	if a, ok := s.meta.Metrics["test_accuracy"]; ok {

@@ -20,7 +20,7 @@ const maxJPEGScans = 100
 func preflight(format string, data []byte) *apiError {
 	if !slices.Contains(imageio.UntrustedFormats, format) { // TIFF, which imageio reads for local files
 		return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
-			fmt.Sprintf("%s images are not accepted here: send JPEG, PNG, GIF, BMP or WebP", format), nil)
+			fmt.Sprintf("%s images are not accepted here: send %s", format, english.join(acceptedFormats)), nil)
 	}
 	if format == "jpeg" {
 		if n := jpegScans(data, maxJPEGScans); n > maxJPEGScans {

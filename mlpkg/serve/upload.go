@@ -184,7 +184,7 @@ func (s *server) classify(ctx context.Context, data []byte) (*classified, *apiEr
 	format, ok := imageio.Sniff(data[:min(len(data), sniffLen)])
 	if !ok {
 		return nil, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
-			"the upload is not an image in a supported format (JPEG, PNG, GIF, BMP, WebP)", nil)
+			"the upload is not an image in a supported format ("+english.join(acceptedFormats)+")", nil)
 	}
 	if aerr := preflight(format, data); aerr != nil {
 		return nil, aerr
