@@ -145,7 +145,6 @@ type server struct {
 	store   *uploadStore  // nil unless storing uploads
 	page    *pageRenderer
 	handler http.Handler
-	started time.Time
 }
 
 func newServer(cfg Config, c Classifier) (*server, error) {
@@ -166,7 +165,6 @@ func newServer(cfg Config, c Classifier) (*server, error) {
 		langs:   newLanguages(meta),
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
 		uploads: make(chan struct{}, cfg.maxUploads()),
-		started: time.Now(),
 	}
 	if cfg.StoreUploadsDir != "" {
 		st, err := openStore(cfg.StoreUploadsDir, cfg.StoreQuotaBytes)
