@@ -238,10 +238,10 @@ func Name(b backends.Backend) string {
 	if n, ok := backendNames.Load(b); ok {
 		return n.(string)
 	}
-	switch b.Name() {
-	case Go:
+	switch {
+	case b.Name() == Go:
 		return Go
-	case "xla", "stablehlo", "shlo", "hlo":
+	case isXLA(b.Name()):
 		// The xla backend describes itself as "xla:<plugin> - PJRT ...".
 		d, _, _ := strings.Cut(b.Description(), " - ")
 		plugin, _ := strings.CutPrefix(d, "xla:")
@@ -249,6 +249,16 @@ func Name(b backends.Backend) string {
 		return canonicalXLAName(plugin)
 	}
 	return b.Name()
+}
+
+// isXLA tells whether name is GoMLX's xla backend: it registers itself under
+// "xla" and the aliases "stablehlo", "shlo" and "hlo".
+func isXLA(name string) bool {
+	switch name {
+	case "xla", "stablehlo", "shlo", "hlo":
+		return true
+	}
+	return false
 }
 
 // backendNames remembers the canonical name of each backend New created.
@@ -293,7 +303,7 @@ func goSpec(options string) string {
 
 // create makes the backend of c, turning GoMLX panics into errors.
 func create(c Choice) (b backends.Backend, err error) {
-	if strings.HasPrefix(c.Config, "xla") {
+	if name, _, _ := strings.Cut(c.Config, ":"); isXLA(name) {
 		keepXLABuffersMapped()
 		if c.Name == XLACUDA {
 			prepareCUDA()
@@ -618,11 +628,10 @@ func (e *env) resolve(spec string) (_ []Choice, err error) {
 	if strings.HasSuffix(name, ".so") || strings.Contains(name, "/") {
 		name, config = "xla", spec
 	}
-	switch name {
-	case Go:
+	switch {
+	case name == Go:
 		return []Choice{{Name: Go, Config: goSpec(config), Source: source}}, nil
-	case "xla", "stablehlo", "shlo", "hlo":
-	default:
+	case !isXLA(name):
 		return nil, e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, or a PJRT plugin path)", name))
 	}
 	if !e.hasXLA {
