@@ -18,20 +18,11 @@ import (
 //go:embed assets
 var assets embed.FS
 
-// pageRenderer renders the page template.
-type pageRenderer struct {
-	tmpl *template.Template
-}
-
-func newPageRenderer() (*pageRenderer, error) {
-	t, err := template.New("page.html").Funcs(template.FuncMap{
-		"pct": formatPct,
-	}).ParseFS(assets, "assets/page.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse page template: %w", err)
-	}
-	return &pageRenderer{tmpl: t}, nil
-}
+// pageTemplate is the page. It is parsed from the embedded assets, which
+// are fixed at build time: a template that does not parse fails every test.
+var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMap{
+	"pct": formatPct,
+}).ParseFS(assets, "assets/page.html"))
 
 // staticHandler serves the embedded stylesheet and script. Only files are
 // served: a directory, /static/ itself included, is not found (no listing).
@@ -156,7 +147,7 @@ func writeShortPage(w http.ResponseWriter, status int, title, sentence string) {
 
 func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, d *pageData) {
 	var buf bytes.Buffer
-	if err := s.page.tmpl.Execute(&buf, d); err != nil {
+	if err := pageTemplate.Execute(&buf, d); err != nil {
 		s.cfg.logger().Error("render page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -143,7 +143,6 @@ type server struct {
 	slots   chan struct{} // decode/predict semaphore (MaxConcurrent)
 	uploads chan struct{} // admission semaphore (MaxUploads), taken before the body is read
 	store   *uploadStore  // nil unless storing uploads
-	page    *pageRenderer
 	handler http.Handler
 }
 
@@ -173,11 +172,6 @@ func newServer(cfg Config, c Classifier) (*server, error) {
 		}
 		s.store = st
 	}
-	p, err := newPageRenderer()
-	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
-	}
-	s.page = p
 	s.handler = s.routes()
 	return s, nil
 }
