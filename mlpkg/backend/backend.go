@@ -346,9 +346,17 @@ func silenceStdout() (restore func()) {
 	}
 }
 
-// prepareCUDA sets the variables the notes' CUDA recipe needs, when unset:
-// go-xla's CUDA "driver check" otherwise points XLA at a wrong directory.
-// It also gives XLA a persistent autotuning cache (see autotuneCacheDir).
+// prepareCUDA turns go-xla's CUDA "driver check" off, unless the user set
+// it, and gives XLA a persistent autotuning cache (see autotuneCacheDir).
+//
+// The check (cudaPluginCheckDrivers in go-xla v0.1.4's pjrt/cuda_linux.go)
+// runs when a CUDA plugin loads: when it finds nvidia/ next to the plugin,
+// it points XLA's CUDA directory (--xla_gpu_cuda_data_dir in XLA_FLAGS) at
+// a path hard-coded in go-xla, its author's home directory; when it does
+// not, it logs a long warning. go-xla reads GOPJRT_CUDA_CHECKS; its warning
+// tells users to set GOPJR_CUDA_CHECKS instead, a misspelling in go-xla.
+// Both are set on purpose (the second is not a typo here): the name that
+// has an effect, and the one a user following the warning would look for.
 func prepareCUDA() {
 	for _, v := range []string{"GOPJRT_CUDA_CHECKS", "GOPJR_CUDA_CHECKS"} {
 		if _, ok := os.LookupEnv(v); !ok {
