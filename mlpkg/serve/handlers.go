@@ -46,9 +46,7 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 // HTML page.
 func methodNotAllowedPage(allow string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if info := infoFrom(r.Context()); info != nil {
-			info.code = CodeMethodNotAllowed
-		}
+		infoFrom(r.Context()).code = CodeMethodNotAllowed
 		w.Header().Set("Allow", allow)
 		writeShortPage(w, http.StatusMethodNotAllowed, "Method not allowed",
 			r.Method+" is not allowed here; use "+allow+".")
@@ -87,14 +85,10 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) (*classified, *a
 	if aerr != nil {
 		return nil, aerr
 	}
-	if info := infoFrom(r.Context()); info != nil {
-		info.class = res.pred.Class
-	}
+	info := infoFrom(r.Context())
+	info.class = res.pred.Class
 	if s.store != nil {
-		name, err := s.store.save(data, res.info.Format)
-		if info := infoFrom(r.Context()); info != nil {
-			info.stored, info.storeErr = name, err
-		}
+		info.stored, info.storeErr = s.store.save(data, res.info.Format)
 	}
 	return res, nil
 }
@@ -159,11 +153,10 @@ func writeErrorJSON(w http.ResponseWriter, r *http.Request, e *apiError) {
 // for server faults) and sets the headers its status calls for. It reports
 // whether e is to be answered: not when the client closed the request.
 func noteError(w http.ResponseWriter, r *http.Request, e *apiError) bool {
-	if info := infoFrom(r.Context()); info != nil {
-		info.code = e.code
-		if e.status >= 500 {
-			info.err = e
-		}
+	info := infoFrom(r.Context())
+	info.code = e.code
+	if e.status >= 500 {
+		info.err = e
 	}
 	switch e.status {
 	case statusClientClosed:
@@ -181,10 +174,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // requestStart is when the request's handling began (set by logRequests).
 func requestStart(r *http.Request) time.Time {
-	if info := infoFrom(r.Context()); info != nil {
-		return info.start
-	}
-	return time.Now()
+	return infoFrom(r.Context()).start
 }
 
 // securityHeaders sets headers for every response: a strict content
@@ -206,7 +196,8 @@ func securityHeaders(next http.Handler) http.Handler {
 // elsewhere) when the handler has written nothing yet. When it has, a second
 // answer would only garble the first, so the response is cut off instead
 // (http.ErrAbortHandler: the client sees a broken response, not a short
-// one). Either way the panic and its stack go to the request's log line.
+// one). Either way the panic and its stack go to the request's log line
+// (logRequests, which routes installs around it).
 func (s *server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
@@ -218,12 +209,8 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			stack := debug.Stack()
-			if info := infoFrom(r.Context()); info != nil {
-				info.panicked, info.stack = p, stack
-			} else {
-				s.cfg.logger().Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(stack))
-			}
+			info := infoFrom(r.Context())
+			info.panicked, info.stack = p, debug.Stack()
 			if rec.status != 0 {
 				panic(http.ErrAbortHandler)
 			}
@@ -260,9 +247,14 @@ type requestInfo struct {
 
 type infoKey struct{}
 
+// infoFrom returns the request's requestInfo, which logRequests installs.
+// Without it (a handler tested on its own) it returns a throwaway one, so
+// handlers never check.
 func infoFrom(ctx context.Context) *requestInfo {
-	info, _ := ctx.Value(infoKey{}).(*requestInfo)
-	return info
+	if info, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{start: time.Now()}
 }
 
 // statusRecorder captures the status and size of a response.
