@@ -116,8 +116,8 @@ type Info struct {
 	Install string `json:"install,omitempty"`
 }
 
-// Choice is a resolved backend request: what New passes to GoMLX.
-type Choice struct {
+// choice is a resolved backend request: what New passes to GoMLX.
+type choice struct {
 	// Name is the canonical name (Go, XLACPU, XLACUDA, or "xla:<plugin path>"
 	// for another plugin).
 	Name string
@@ -207,26 +207,17 @@ func New(spec string) (backends.Backend, error) {
 	return nil, fmt.Errorf("create GoMLX backend: %w", errors.Join(errs...))
 }
 
-// Resolve returns what New(spec) would try first, without creating it.
-func Resolve(spec string) (Choice, error) {
-	choices, err := currentEnv().resolve(spec)
-	if err != nil {
-		return Choice{}, err
-	}
-	return choices[0], nil
-}
-
 // Available lists every backend (Go, XLACPU, XLACUDA) and whether it is
 // installed here, with the plugin path or how to install it.
 func Available() []Info { return currentEnv().available() }
 
 // Default returns the name of the backend New("") picks now.
 func Default() string {
-	c, err := Resolve("")
+	choices, err := currentEnv().resolve("")
 	if err != nil {
 		return ""
 	}
-	return c.Name
+	return choices[0].Name
 }
 
 // Name returns the canonical name of b for logs and checkpoint metadata:
@@ -302,7 +293,7 @@ func goSpec(options string) string {
 }
 
 // create makes the backend of c, turning GoMLX panics into errors.
-func create(c Choice) (b backends.Backend, err error) {
+func create(c choice) (b backends.Backend, err error) {
 	if name, _, _ := strings.Cut(c.Config, ":"); isXLA(name) {
 		keepXLABuffersMapped()
 		if c.Name == XLACUDA {
@@ -616,7 +607,7 @@ func (e *env) available() []Info {
 
 // resolve turns a spec into the choices New tries in order (one unless the
 // spec was automatic).
-func (e *env) resolve(spec string) (_ []Choice, err error) {
+func (e *env) resolve(spec string) (_ []choice, err error) {
 	source := "argument"
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
@@ -638,7 +629,7 @@ func (e *env) resolve(spec string) (_ []Choice, err error) {
 	}
 	switch {
 	case name == Go:
-		return []Choice{{Name: Go, Config: goSpec(config), Source: source}}, nil
+		return []choice{{Name: Go, Config: goSpec(config), Source: source}}, nil
 	case !isXLA(name):
 		return nil, e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, or a PJRT plugin path)", name))
 	}
@@ -652,7 +643,7 @@ func (e *env) resolve(spec string) (_ []Choice, err error) {
 		for _, c := range e.auto() {
 			if c.Name != Go {
 				c.Source = source
-				return []Choice{c}, nil
+				return []choice{c}, nil
 			}
 		}
 		return nil, e.notAvailable(spec, "no PJRT plugin installed")
@@ -664,42 +655,42 @@ func (e *env) resolve(spec string) (_ []Choice, err error) {
 		if !isFile(abs) {
 			return nil, e.notAvailable(spec, "plugin file "+abs+" not found")
 		}
-		return []Choice{xlaChoice(canonicalXLAName(abs), abs, opts, source)}, nil
+		return []choice{xlaChoice(canonicalXLAName(abs), abs, opts, source)}, nil
 	case plugin == "cuda":
 		p := e.findCUDAPlugin()
 		switch {
 		case p == "" && e.autoInstall():
-			return []Choice{{Name: XLACUDA, Config: "xla:cuda", Source: source}}, nil
+			return []choice{{Name: XLACUDA, Config: "xla:cuda", Source: source}}, nil
 		case p == "":
 			return nil, e.notAvailable(spec, "no CUDA PJRT plugin found (pjrt_c_api_cuda_plugin.so in "+strings.Join(e.pluginDirs(), ", ")+
 				", $"+EnvCUDAPlugin+", or JAX's in .tools/cuda/venv)")
 		case !e.hasGPU:
 			return nil, e.notAvailable(spec, "CUDA plugin "+p+" found but no NVIDIA GPU (/dev/nvidia*)")
 		}
-		return []Choice{xlaChoice(XLACUDA, p, opts, source)}, nil
+		return []choice{xlaChoice(XLACUDA, p, opts, source)}, nil
 	default:
 		p := e.findPlugin(plugin)
 		if p == "" {
 			if e.autoInstall() {
-				return []Choice{{Name: canonicalXLAName(plugin), Config: "xla:" + config, Source: source}}, nil
+				return []choice{{Name: canonicalXLAName(plugin), Config: "xla:" + config, Source: source}}, nil
 			}
 			return nil, e.notAvailable(spec, fmt.Sprintf("no PJRT plugin %q (pjrt_c_api_%s_plugin.so) in %s", plugin, plugin, strings.Join(e.pluginDirs(), ", ")))
 		}
-		return []Choice{xlaChoice(canonicalXLAName(plugin), p, opts, source)}, nil
+		return []choice{xlaChoice(canonicalXLAName(plugin), p, opts, source)}, nil
 	}
 }
 
 func (e *env) autoInstall() bool { return autoInstallOptIn(e.getenv) }
 
 // auto lists the installed backends, fastest first; Go is always last.
-func (e *env) auto() []Choice {
-	var cs []Choice
+func (e *env) auto() []choice {
+	var cs []choice
 	for _, in := range e.available() {
 		if !in.Installed {
 			continue
 		}
 		if in.Name == Go {
-			cs = append(cs, Choice{Name: Go, Config: goSpec(""), Source: "auto"})
+			cs = append(cs, choice{Name: Go, Config: goSpec(""), Source: "auto"})
 			continue
 		}
 		cs = append(cs, xlaChoice(in.Name, in.Path, "", "auto"))
@@ -710,7 +701,7 @@ func (e *env) auto() []Choice {
 // xlaChoice builds the GoMLX configuration for a plugin file. The CPU plugin
 // gets "shared_buffers", which GoMLX enables by itself only for a plugin
 // named "cpu", not for one given by path.
-func xlaChoice(name, path, opts, source string) Choice {
+func xlaChoice(name, path, opts, source string) choice {
 	config := "xla:" + path
 	if name == XLACPU && !strings.Contains(opts, "shared_buffers") {
 		opts = strings.TrimPrefix(opts+",shared_buffers", ",")
@@ -718,7 +709,7 @@ func xlaChoice(name, path, opts, source string) Choice {
 	if opts != "" {
 		config += "," + opts
 	}
-	return Choice{Name: name, Config: config, Source: source, PluginPath: path}
+	return choice{Name: name, Config: config, Source: source, PluginPath: path}
 }
 
 func (e *env) notAvailable(spec, reason string) error {

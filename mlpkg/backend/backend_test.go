@@ -38,7 +38,7 @@ func touch(t *testing.T, path string) string {
 	return path
 }
 
-func names(cs []Choice) []string {
+func names(cs []choice) []string {
 	var n []string
 	for _, c := range cs {
 		n = append(n, c.Name)
