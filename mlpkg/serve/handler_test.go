@@ -301,6 +301,7 @@ func TestPage(t *testing.T) {
 	for _, want := range []string{
 		`<html lang="en">`, `method="post"`, `enctype="multipart/form-data"`, `<label for="file">`,
 		`name="file" type="file"`, `src="/static/app.js"`, `href="/static/app.css"`, `hreflang="ja"`, "fake-mean-colour",
+		"test accuracy: 50.0%", // formatted as the probabilities are
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)

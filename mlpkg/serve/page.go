@@ -21,7 +21,7 @@ var assets embed.FS
 // pageTemplate is the page. It is parsed from the embedded assets, which
 // are fixed at build time: a template that does not parse fails every test.
 var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"pct": formatPct,
+	"pct": formatPct[float32],
 }).ParseFS(assets, "assets/page.html"))
 
 // staticHandler serves the embedded stylesheet and script. Only files are
@@ -95,7 +95,7 @@ func (s *server) pageData(lang string) *pageData {
 	d.MaxUploadBytes = s.cfg.MaxUploadBytes
 	d.TooLarge = d.T.errorMessage(tooLarge(s.cfg.MaxUploadBytes, nil))
 	if a, ok := s.meta.Metrics["test_accuracy"]; ok {
-		d.Accuracy = strconv.FormatFloat(a*100, 'f', 1, 64) + "%"
+		d.Accuracy = formatPct(a)
 	}
 	for _, t := range s.langs.tags {
 		d.Languages = append(d.Languages, langLink{Tag: t, Name: languageName(t), Current: t == lang})
@@ -170,7 +170,8 @@ func (t uiText) errorMessage(e *apiError) string {
 	return e.message
 }
 
-// formatPct writes a probability as a percentage with one decimal, e.g. "97.3%".
-func formatPct(p float32) string {
+// formatPct writes a probability or an accuracy as a percentage with one
+// decimal, e.g. "97.3%", as the page's script does (pct in app.js).
+func formatPct[F float32 | float64](p F) string {
 	return strconv.FormatFloat(float64(p)*100, 'f', 1, 64) + "%"
 }
