@@ -348,13 +348,13 @@ func TestParseSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Page != 2 || res.Pages != 3 || res.PerPage != 100 || res.Total != 250 || len(res.Photos) != 2 {
+	if res.Page != 2 || res.Pages != 3 || res.Total != 250 || len(res.Photos) != 2 {
 		t.Fatalf("result %+v", res)
 	}
-	p := res.Photos[0]
-	if p.ID != "123" || p.License != "4" || p.Width != 150 || p.Height != 150 || p.OwnerName != "Ann" || p.Farm != 66 ||
-		p.URL != "https://live.staticflickr.com/65535/123_ab_q.jpg" {
-		t.Errorf("photo %+v", p)
+	want := Photo{ID: "123", Owner: "1@N00", OwnerName: "Ann", Title: "A monkey", License: "4",
+		URL: "https://live.staticflickr.com/65535/123_ab_q.jpg"}
+	if p := res.Photos[0]; p != want {
+		t.Errorf("photo %+v, want %+v", p, want)
 	}
 	if q := res.Photos[1]; q.ID != "456" || q.URL != "" || q.License != "0" {
 		t.Errorf("photo without url_q: %+v", q)
@@ -363,6 +363,10 @@ func TestParseSearch(t *testing.T) {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
 		t.Errorf("error %v, want APIError 105", err)
+	}
+	bad := `{"stat":"ok","photos":{"page":1,"pages":1,"total":1,"photo":[{"id":"1","url_q":{"x":1}}]}}`
+	if _, err := parseSearch([]byte(bad), "q"); err == nil || !strings.Contains(err.Error(), "url_q") {
+		t.Errorf("a URL that is an object: error %v, want one naming url_q", err)
 	}
 	if _, err := parseSearch([]byte("<html>Bad gateway</html>"), "q"); err == nil {
 		t.Error("HTML accepted as a search answer")

@@ -57,15 +57,11 @@ type Photo struct {
 	ID        string
 	Owner     string // NSID, e.g. "12345678@N00"
 	OwnerName string // extras owner_name
-	Secret    string
-	Server    string
-	Farm      int
 	Title     string
 	License   string // Flickr license id, see LicenseInfo
-	// URL, Width and Height are those of the configured size (url_q, ...);
-	// URL is empty when Flickr has no such size for the photo.
-	URL           string
-	Width, Height int
+	// URL is the image of the configured size (url_q, ...); empty when
+	// Flickr has no such size for the photo.
+	URL string
 }
 
 // PageURL is the photo's page on Flickr, for attribution.
@@ -75,8 +71,8 @@ func (p Photo) PageURL() string {
 
 // SearchResult is one page of flickr.photos.search results.
 type SearchResult struct {
-	Page, Pages, PerPage, Total int
-	Photos                      []Photo
+	Page, Pages, Total int
+	Photos             []Photo
 }
 
 // flexInt decodes a JSON number, a numeric string ("150") or "" / null (0).
@@ -137,11 +133,10 @@ type apiResponse struct {
 	Code    flexInt `json:"code"`
 	Message string  `json:"message"`
 	Photos  *struct {
-		Page    flexInt           `json:"page"`
-		Pages   flexInt           `json:"pages"`
-		PerPage flexInt           `json:"perpage"`
-		Total   flexInt           `json:"total"`
-		Photo   []json.RawMessage `json:"photo"`
+		Page  flexInt                      `json:"page"`
+		Pages flexInt                      `json:"pages"`
+		Total flexInt                      `json:"total"`
+		Photo []map[string]json.RawMessage `json:"photo"`
 	} `json:"photos"`
 	Licenses *struct {
 		License []rawLicense `json:"license"`
@@ -153,18 +148,6 @@ type rawLicense struct {
 	ID   flexString `json:"id"`
 	Name flexString `json:"name"`
 	URL  flexString `json:"url"`
-}
-
-// rawPhoto holds the fields common to every size.
-type rawPhoto struct {
-	ID        flexString `json:"id"`
-	Owner     flexString `json:"owner"`
-	OwnerName flexString `json:"ownername"`
-	Secret    flexString `json:"secret"`
-	Server    flexString `json:"server"`
-	Farm      flexInt    `json:"farm"`
-	Title     flexString `json:"title"`
-	License   flexString `json:"license"`
 }
 
 // stripJSONP removes a jsonFlickrApi(...) wrapper, Flickr's answer when
@@ -222,7 +205,7 @@ func parseLicenses(body []byte) ([]License, error) {
 }
 
 // parseSearch decodes a flickr.photos.search answer (JSON or JSONP) and
-// picks each photo's url_<size>, width_<size> and height_<size>.
+// picks each photo's url_<size>.
 func parseSearch(body []byte, size string) (*SearchResult, error) {
 	resp, err := decodeAPI(body, "search")
 	if err != nil {
@@ -231,42 +214,34 @@ func parseSearch(body []byte, size string) (*SearchResult, error) {
 	if resp.Photos == nil {
 		return nil, fmt.Errorf("search answer without photos (%s)", describeBody(body))
 	}
-	out := &SearchResult{
-		Page:    int(resp.Photos.Page),
-		Pages:   int(resp.Photos.Pages),
-		PerPage: int(resp.Photos.PerPage),
-		Total:   int(resp.Photos.Total),
-	}
-	urlKey, wKey, hKey := "url_"+size, "width_"+size, "height_"+size
-	for i, raw := range resp.Photos.Photo {
-		var rp rawPhoto
-		if err := json.Unmarshal(raw, &rp); err != nil {
+	out := &SearchResult{Page: int(resp.Photos.Page), Pages: int(resp.Photos.Pages), Total: int(resp.Photos.Total)}
+	for i, fields := range resp.Photos.Photo {
+		p, err := parsePhoto(fields, size)
+		if err != nil {
 			return nil, fmt.Errorf("decode photo %d of page %d: %w", i, out.Page, err)
 		}
-		var extra map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &extra); err != nil {
-			return nil, fmt.Errorf("decode photo %d of page %d: %w", i, out.Page, err)
-		}
-		var u flexString
-		var w, h flexInt
-		for _, f := range []struct {
-			key string
-			dst json.Unmarshaler
-		}{{urlKey, &u}, {wKey, &w}, {hKey, &h}} {
-			if v, ok := extra[f.key]; ok {
-				if err := f.dst.UnmarshalJSON(v); err != nil {
-					return nil, fmt.Errorf("decode %s of photo %s: %w", f.key, rp.ID, err)
-				}
-			}
-		}
-		out.Photos = append(out.Photos, Photo{
-			ID: string(rp.ID), Owner: string(rp.Owner), OwnerName: string(rp.OwnerName),
-			Secret: string(rp.Secret), Server: string(rp.Server), Farm: int(rp.Farm),
-			Title: string(rp.Title), License: string(rp.License),
-			URL: string(u), Width: int(w), Height: int(h),
-		})
+		out.Photos = append(out.Photos, p)
 	}
 	return out, nil
+}
+
+// parsePhoto reads the fields the crawler uses from one search result, each
+// a string or a number; the URL is absent when Flickr has no url_<size> for
+// the photo.
+func parsePhoto(fields map[string]json.RawMessage, size string) (Photo, error) {
+	var err error
+	str := func(key string) string {
+		var v flexString
+		if b, ok := fields[key]; ok && err == nil {
+			if e := v.UnmarshalJSON(b); e != nil {
+				err = fmt.Errorf("%s: %w", key, e)
+			}
+		}
+		return string(v)
+	}
+	p := Photo{ID: str("id"), Owner: str("owner"), OwnerName: str("ownername"), Title: str("title"),
+		License: str("license"), URL: str("url_" + size)}
+	return p, err
 }
 
 // describeBody summarises a response body for an error message: its length
