@@ -110,13 +110,6 @@ func (s *uploadStore) save(data []byte, format string) (string, error) {
 	return name, nil
 }
 
-// usage reports the bytes and files currently stored.
-func (s *uploadStore) usage() (bytes int64, files int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.used, len(s.files)
-}
-
 // extension maps a sniffed format to a file extension from a fixed list, so
 // nothing the client sent reaches the file name.
 func extension(format string) string {
