@@ -77,7 +77,7 @@ type ClassInfo struct {
 type ImageInfo struct {
 	// Format is the sniffed format, e.g. "jpeg" or "png".
 	Format string `json:"format"`
-	// Width and Height are the image's dimensions in pixels.
+	// Width is the image's width in pixels.
 	Width int `json:"width"`
 	// Height is the image's height in pixels.
 	Height int `json:"height"`
@@ -85,8 +85,7 @@ type ImageInfo struct {
 
 // PredictResponse is the JSON body of a successful POST /api/predict.
 type PredictResponse struct {
-	// Class is the most probable class, DisplayName its localised name and
-	// Probability its probability.
+	// Class is the most probable class.
 	Class string `json:"class"`
 	// DisplayName is Class in the response's language.
 	DisplayName string `json:"display_name"`
@@ -113,7 +112,7 @@ type ModelResponse struct {
 	ModelID string `json:"model_id"`
 	// Classes lists the classes in the model's order, localised to Lang.
 	Classes []ClassInfo `json:"classes"`
-	// Lang is the language of the display names; Languages all those available.
+	// Lang is the language of the display names.
 	Lang string `json:"lang"`
 	// Languages lists the languages the page and display names are offered in.
 	Languages []string `json:"languages"`
@@ -131,7 +130,7 @@ type ModelResponse struct {
 	DatasetHash string `json:"dataset_hash,omitempty"`
 	// Metrics are the training run's evaluation figures, e.g. "test_accuracy".
 	Metrics map[string]float64 `json:"metrics,omitempty"`
-	// MaxUploadBytes and MaxPixels are this server's upload limits.
+	// MaxUploadBytes is this server's cap on the size of one upload, in bytes.
 	MaxUploadBytes int64 `json:"max_upload_bytes"`
 	// MaxPixels is this server's cap on width×height.
 	MaxPixels int64 `json:"max_pixels"`

@@ -54,8 +54,8 @@ type Config struct {
 	// are deleted to make room for new ones.
 	StoreQuotaBytes int64
 
-	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
-	// http.Server timeouts of the same names.
+	// ReadHeaderTimeout is the maximum duration for reading a request's
+	// headers. It and the next three set http.Server's fields of the same names.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout is the maximum duration for reading an entire request,
 	// upload included (60 s: 10 MiB at about 1.5 Mbit/s).
