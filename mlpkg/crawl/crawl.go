@@ -492,7 +492,7 @@ func (e *rejectError) Unwrap() error { return e.err }
 func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 	d := download{photo: p}
 	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
-		if isPlaceholder(f.finalURL, 0, -1, -1, nil) {
+		if redirectedToPlaceholder(f.finalURL) {
 			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
 		}
 		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats, format) {
@@ -503,7 +503,7 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 			return &rejectError{reason: ReasonNotImage, err: err}
 		}
 		d.format, d.w, d.h = format, img.Bounds().Dx(), img.Bounds().Dy()
-		if isPlaceholder("", int64(len(f.body)), d.w, d.h, c.cfg.Placeholders) {
+		if matchesPlaceholder(int64(len(f.body)), d.w, d.h, c.cfg.Placeholders) {
 			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("the placeholder Flickr serves for unavailable photos (%d bytes, %dx%d)", len(f.body), d.w, d.h)}
 		}
 		return nil

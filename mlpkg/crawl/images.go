@@ -54,13 +54,15 @@ func loadImage(path string) (image.Image, error) {
 	return img, nil
 }
 
-// isPlaceholder reports whether a download is Flickr's "photo unavailable"
-// image: redirected to a URL containing "photo_unavailable", or matching a
-// known signature.
-func isPlaceholder(finalURL string, size int64, width, height int, sigs []PlaceholderSignature) bool {
-	if strings.Contains(finalURL, "photo_unavailable") {
-		return true
-	}
+// redirectedToPlaceholder reports whether a download ended at Flickr's
+// "photo unavailable" image: a URL containing "photo_unavailable".
+func redirectedToPlaceholder(finalURL string) bool {
+	return strings.Contains(finalURL, "photo_unavailable")
+}
+
+// matchesPlaceholder reports whether an image of size bytes and width×height
+// pixels matches one of the known "photo unavailable" signatures.
+func matchesPlaceholder(size int64, width, height int, sigs []PlaceholderSignature) bool {
 	for _, s := range sigs {
 		if s.Bytes == 0 && s.Width == 0 && s.Height == 0 {
 			continue
