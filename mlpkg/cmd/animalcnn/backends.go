@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
-	"os"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 )
@@ -39,10 +37,4 @@ func init() {
 			return nil
 		},
 	})
-}
-
-// quietLogger logs warnings and errors only, to stderr: the CLI prints its
-// own progress.
-func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

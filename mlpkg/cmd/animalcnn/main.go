@@ -64,6 +64,12 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// quietLogger logs warnings and errors only, to stderr: the CLI prints its
+// own progress.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {

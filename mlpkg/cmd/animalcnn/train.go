@@ -85,7 +85,6 @@ func runTrain(args []string) error {
 			}
 			fmt.Fprintln(os.Stderr, e.Line(cfg.Epochs))
 		},
-		Logger: quietLogger(),
 	}
 	res, err := train.Train(ctx, cfg, ds, opts)
 	if bar != nil { // interrupted or failed mid-epoch: clear the bar before saying why
