@@ -1,0 +1,177 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// securityHeaders sets headers for every response: a strict content
+// security policy (nothing loads from outside this server), no sniffing, no
+// framing, no referrer.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a handler panic into a 500 answer in the route's
+// format (JSON under /api/ and for /healthz, the page with an error
+// elsewhere) when the handler has written nothing yet. When it has, a second
+// answer would only garble the first, so the response is cut off instead
+// (http.ErrAbortHandler: the client sees a broken response, not a short
+// one). Either way the panic and its stack go to the request's log line
+// (logRequests, which routes installs around it).
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			info := infoFrom(r.Context())
+			info.panicked, info.stack = p, debug.Stack()
+			if rec.status != 0 {
+				panic(http.ErrAbortHandler)
+			}
+			s.answerPanic(rec, r)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// requestInfo collects what a request's log line reports besides the HTTP basics.
+type requestInfo struct {
+	start    time.Time
+	class    string // predicted class, if any
+	code     string // error code, if any
+	stored   string // stored upload's name, if any
+	storeErr error  // why the upload could not be stored
+	err      error  // cause of a server fault (5xx)
+	panicked any
+	stack    []byte // where it panicked
+}
+
+type infoKey struct{}
+
+// infoFrom returns the request's requestInfo, which logRequests installs.
+// Without it (a handler tested on its own) it returns a throwaway one, so
+// handlers never check.
+func infoFrom(ctx context.Context) *requestInfo {
+	if info, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{start: time.Now()}
+}
+
+// statusRecorder captures the status and size of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests writes one line per request: method, path, status, bytes,
+// duration and, as they apply, the predicted class, the error code (with
+// its cause for 5xx), the stored upload's name and a panic with its stack.
+// Never any image data, query string or client file name. A request whose
+// client went away unanswered is logged with status 499.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	log := s.cfg.logger()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := &requestInfo{start: time.Now()}
+		rec := &statusRecorder{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		defer func() {
+			// A response cut off with http.ErrAbortHandler is logged too.
+			p := recover()
+			logRequest(log, r, rec, info, p != nil)
+			if p != nil {
+				panic(p)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func logRequest(log *slog.Logger, r *http.Request, rec *statusRecorder, info *requestInfo, aborted bool) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+		if info.code == codeClientClosed {
+			status = statusClientClosed
+		}
+	}
+	attrs := []any{
+		"method", r.Method, "path", r.URL.Path, "status", status, "bytes", rec.bytes,
+		"duration_ms", ms(time.Since(info.start)), "remote", r.RemoteAddr,
+	}
+	if info.class != "" {
+		attrs = append(attrs, "class", info.class)
+	}
+	if info.code != "" {
+		attrs = append(attrs, "error", info.code)
+	}
+	if info.stored != "" {
+		attrs = append(attrs, "stored", info.stored)
+	}
+	if info.storeErr != nil {
+		attrs = append(attrs, "store_error", info.storeErr.Error())
+	}
+	if info.err != nil {
+		attrs = append(attrs, "cause", info.err.Error())
+	}
+	if info.panicked != nil {
+		attrs = append(attrs, "panic", fmt.Sprint(info.panicked), "stack", string(info.stack))
+	}
+	if aborted {
+		attrs = append(attrs, "aborted", true)
+	}
+	level := slogLevel(status)
+	if info.panicked != nil || aborted {
+		level = slog.LevelError
+	}
+	log.Log(r.Context(), level, "request", attrs...)
+}
+
+// slogLevel logs client errors as warnings and server errors as errors.
+func slogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
