@@ -196,17 +196,18 @@ func (s *classState) load() error {
 	return nil
 }
 
-// download is one finished download job.
-type download struct {
-	photo  Photo
-	tmp    string // complete, verified temporary file
-	sha    string
-	size   int64
-	format string
-	w, h   int
-	reject *Rejection
-	err    error // context cancelled: nothing was written
-	fatal  error // the photo could not be saved locally: stop the crawl
+// fetchOutcome is how one download ended: a verified temporary file, a
+// rejection, cancelled, or an error that stops the crawl.
+type fetchOutcome struct {
+	photo     Photo
+	tmp       string // complete, verified temporary file
+	sha       string
+	size      int64
+	format    string
+	w, h      int
+	reject    *Rejection
+	cancelled bool  // the context was cancelled: nothing was written
+	fatal     error // the photo could not be saved locally: stop the crawl
 }
 
 // fill searches and downloads until the folder holds PerClass photos or
@@ -230,11 +231,11 @@ func (s *classState) fill(ctx context.Context) error {
 	// counts the downloads settled, pending those finished out of turn.
 	type finished struct {
 		seq int
-		d   download
+		d   fetchOutcome
 	}
 	results := make(chan finished, c.cfg.Concurrency)
 	started, settled := 0, 0
-	pending := map[int]download{}
+	pending := map[int]fetchOutcome{}
 	var fatal error
 	stop := func(err error) {
 		if fatal == nil {
@@ -388,12 +389,12 @@ func (s *classState) recover(p Photo, path string) error {
 }
 
 // finish keeps or discards one download.
-func (s *classState) finish(d download) error {
+func (s *classState) finish(d fetchOutcome) error {
 	switch {
 	case d.fatal != nil:
 		return d.fatal
-	case d.err != nil:
-		return nil // cancelled: nothing was written
+	case d.cancelled:
+		return nil // nothing was written
 	case d.reject != nil:
 		if d.reject.Reason == ReasonFailed {
 			s.rep.Failed++
@@ -425,7 +426,7 @@ func (s *classState) finish(d download) error {
 
 // duplicate returns the rejection of a download with the same content as a
 // photo kept in this class or another, or nil.
-func (s *classState) duplicate(d download) *Rejection {
+func (s *classState) duplicate(d fetchOutcome) *Rejection {
 	k, dup := s.c.claims.kept(d.sha)
 	switch {
 	case !dup:
@@ -489,8 +490,8 @@ func (e *rejectError) Unwrap() error { return e.err }
 
 // download fetches one photo, checks it is a real image and writes it to a
 // temporary file in dir, synced; the caller renames or removes it.
-func (c *Client) download(ctx context.Context, dir string, p Photo) download {
-	d := download{photo: p}
+func (c *Client) download(ctx context.Context, dir string, p Photo) fetchOutcome {
+	d := fetchOutcome{photo: p}
 	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
 		if redirectedToPlaceholder(f.finalURL) {
 			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
@@ -511,7 +512,7 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) download {
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
-			d.err = ctx.Err()
+			d.cancelled = true
 		case errors.Is(err, ErrRateLimited):
 			d.fatal = fmt.Errorf("photo %s: %w", p.ID, err)
 		default:
