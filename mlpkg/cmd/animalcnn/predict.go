@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
@@ -39,10 +40,33 @@ func runPredict(args []string) error {
 	}
 	// Check every path before loading the model: one that does not exist is
 	// reported like an unreadable image, and does not stop the others.
-	var items []predictItem
-	var files []string
-	fromDir := false // a folder was given: name each file
-	for _, arg := range fs.Args() {
+	items, files, fromDir := expandItems(fs.Args())
+	var results []predict.FileResult
+	var meta *model.Meta
+	if len(files) > 0 {
+		var err error
+		if results, meta, err = classifyFiles(items, files, *checkpoint, *backendSpec, *lang); err != nil {
+			return err
+		}
+	}
+	// One file that fails: its error is the command's, on one line.
+	if len(items) == 1 && items[0].err != nil && !*asJSON {
+		return items[0].err
+	}
+	failed := printPredictions(items, results, meta, predictFormat{
+		top: *top, lang: *lang, json: *asJSON, withPath: len(items) > 1 || fromDir})
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files could not be classified", failed, len(items))
+	}
+	return nil
+}
+
+// expandItems turns the command's arguments (files and folders) into the
+// items to classify, in order, and the files to pass to PredictFiles. An
+// argument that cannot be expanded is an item with its error. fromDir tells
+// whether a folder was given (then each file is named in the output).
+func expandItems(args []string) (items []predictItem, files []string, fromDir bool) {
+	for _, arg := range args {
 		paths, err := predict.ExpandPaths(arg)
 		if err != nil {
 			msg := trimName("predict", err.Error())
@@ -60,36 +84,52 @@ func runPredict(args []string) error {
 			files = append(files, f)
 		}
 	}
-	var results []predict.FileResult
-	var p *predict.Predictor
-	if len(files) > 0 {
-		var err error
-		if p, err = loadPredictor(*checkpoint, *backendSpec); err != nil {
-			return err
-		}
-		if _, ok := p.Meta().DisplayNames[*lang]; *lang != "" && !ok {
-			fmt.Fprintf(os.Stderr, "predict: the model has no class names in %q (display_names in %s/model.json): showing its own\n", *lang, *checkpoint)
-		}
-		if results, err = p.PredictFiles(files...); err != nil {
-			return err
-		}
-		for i, it := range items {
-			if it.err == nil && results[it.file].Err != nil {
-				items[i].err = fmt.Errorf("%s: %w", it.path, results[it.file].Err)
-			}
-		}
-	}
-	// One file that fails: its error is the command's, on one line.
-	if len(items) == 1 && items[0].err != nil && !*asJSON {
-		return items[0].err
-	}
+	return items, files, fromDir
+}
 
-	failed := 0
+// classifyFiles loads the checkpoint on the backend spec asks for and
+// classifies files; the items whose file cannot be classified get the error,
+// which names the file. It says on stderr when the model has no class names
+// in lang.
+func classifyFiles(items []predictItem, files []string, checkpoint, spec, lang string) ([]predict.FileResult, *model.Meta, error) {
+	p, err := loadPredictor(checkpoint, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	meta := p.Meta()
+	if _, ok := meta.DisplayNames[lang]; lang != "" && !ok {
+		fmt.Fprintf(os.Stderr, "predict: the model has no class names in %q (display_names in %s/model.json): showing its own\n", lang, checkpoint)
+	}
+	results, err := p.PredictFiles(files...)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, it := range items {
+		if it.err == nil && results[it.file].Err != nil {
+			items[i].err = fmt.Errorf("%s: %w", it.path, results[it.file].Err)
+		}
+	}
+	return results, meta, nil
+}
+
+// predictFormat is how predict prints its results.
+type predictFormat struct {
+	top      int    // classes shown per file (0: all)
+	lang     string // language of the class names
+	json     bool   // JSON Lines instead of text
+	withPath bool   // text: start each line with the file's path
+}
+
+// printPredictions prints one line per item, in order: its top classes on
+// stdout, or its error (on stderr, or as a JSON line on stdout). meta is the
+// model's (nil when no file could be read); it returns how many items
+// failed.
+func printPredictions(items []predictItem, results []predict.FileResult, meta *model.Meta, f predictFormat) (failed int) {
 	enc := json.NewEncoder(os.Stdout)
 	for _, it := range items {
 		if it.err != nil {
 			failed++
-			if *asJSON {
+			if f.json {
 				_ = enc.Encode(map[string]string{"path": it.path, "error": it.err.Error()})
 			} else {
 				fmt.Fprintln(os.Stderr, it.err)
@@ -97,26 +137,23 @@ func runPredict(args []string) error {
 			continue
 		}
 		r := results[it.file]
-		topK := r.Prediction.TopK(*top)
-		if *asJSON {
+		topK := r.Prediction.TopK(f.top)
+		if f.json {
 			_ = enc.Encode(map[string]any{"path": r.Path, "class": r.Prediction.Class,
 				"probability": r.Prediction.Probability, "top": topK})
 			continue
 		}
 		parts := make([]string, len(topK))
 		for i, s := range topK {
-			parts[i] = fmt.Sprintf("%s (%.0f %%)", p.Meta().DisplayName(s.Class, *lang), 100*s.Probability)
+			parts[i] = fmt.Sprintf("%s (%.0f %%)", meta.DisplayName(s.Class, f.lang), 100*s.Probability)
 		}
 		prefix := ""
-		if len(items) > 1 || fromDir {
+		if f.withPath {
 			prefix = r.Path + ": "
 		}
 		fmt.Println(prefix + strings.Join(parts, ", "))
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be classified", failed, len(items))
-	}
-	return nil
+	return failed
 }
 
 // predictItem is one file to classify, in the order given: err (a line
