@@ -100,8 +100,8 @@ func (cl *claims) claimID(id, class string) string {
 	return class
 }
 
-// kept returns the class and file of a photo kept with this SHA-256.
-func (cl *claims) kept(sha string) (keptFile, bool) {
+// byHash returns the class and file of a photo kept with this SHA-256.
+func (cl *claims) byHash(sha string) (keptFile, bool) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	k, ok := cl.hashes[sha]

@@ -312,8 +312,8 @@ func (s *classState) next(ctx context.Context) (Photo, bool, error) {
 	return p, true, nil
 }
 
-// admit decides what to do with a search result: skip it, recover a file
-// already on disk (no download), or download it (true).
+// admit decides what to do with a search result: skip it, adopt a file
+// already on disk (adoptOrphan: no download), or download it (true).
 func (s *classState) admit(p Photo) (bool, error) {
 	if s.seen[p.ID] {
 		return false, nil // Flickr repeats photos across pages
@@ -352,12 +352,13 @@ func (s *classState) admit(p Photo) (bool, error) {
 	if len(files) == 0 {
 		return true, nil
 	}
-	return false, s.recover(p, files[0])
+	return false, s.adoptOrphan(p, files[0])
 }
 
-// recover adds a file found on disk without a manifest line (a crash after
-// its rename) to the manifest, without downloading it again.
-func (s *classState) recover(p Photo, path string) error {
+// adoptOrphan adds a file found on disk without a manifest line (a crash
+// after its rename) to the manifest, without downloading it again; the
+// report counts it as Recovered.
+func (s *classState) adoptOrphan(p Photo, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", filepath.Base(path), err)
@@ -371,7 +372,7 @@ func (s *classState) recover(p Photo, path string) error {
 	}
 	sum := sha256.Sum256(b)
 	sha := hex.EncodeToString(sum[:])
-	if k, dup := s.c.claims.kept(sha); dup {
+	if k, dup := s.c.claims.byHash(sha); dup {
 		s.c.log.Warn("file on disk duplicates a kept photo", "file", path, "duplicate_of", k.class+"/"+k.file)
 		s.rep.Skipped++
 		return nil
@@ -427,7 +428,7 @@ func (s *classState) finish(d fetchOutcome) error {
 // duplicate returns the rejection of a download with the same content as a
 // photo kept in this class or another, or nil.
 func (s *classState) duplicate(d fetchOutcome) *Rejection {
-	k, dup := s.c.claims.kept(d.sha)
+	k, dup := s.c.claims.byHash(d.sha)
 	switch {
 	case !dup:
 		return nil
