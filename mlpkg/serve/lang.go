@@ -83,7 +83,7 @@ type uiText struct {
 
 var uiTexts = map[string]uiText{
 	"en": {
-		Title:              "Animal classifier",
+		Title:              "Image classifier",
 		Intro:              "Upload a photo of one of these: " + classesPlaceholder + ". A small convolutional network tells which it is.",
 		List:               english,
 		ChooseLabel:        "Photo (" + english.join(acceptedFormats) + ")",
@@ -104,7 +104,7 @@ var uiTexts = map[string]uiText{
 		NetworkError:       "No answer from the server: it cannot be reached, or it closed the connection (a photo that is too large can cause this). Check the connection and try again.",
 	},
 	"ja": {
-		Title:              "動物の画像分類",
+		Title:              "画像分類",
 		Intro:              classesPlaceholder + "のいずれかの写真をアップロードすると、小さな畳み込みニューラルネットワークがどれかを判定します。",
 		List:               japanese,
 		ChooseLabel:        "写真（" + japanese.join(acceptedFormats) + "）",
