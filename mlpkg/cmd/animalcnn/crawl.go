@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,8 +32,7 @@ func init() {
 }
 
 // runCrawl is "animalcnn crawl": Ctrl-C stops it cleanly and a rerun resumes.
-func runCrawl(args []string) error {
-	fs := newFlagSet(commands["crawl"])
+func runCrawl(fs *flag.FlagSet, args []string) error {
 	cfg := crawl.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	quiet := fs.Bool("quiet", false, "no progress bars")
@@ -164,8 +164,7 @@ func resultsUsed(c crawl.ClassReport, size string) string {
 }
 
 // runAttribution is "animalcnn attribution".
-func runAttribution(args []string) error {
-	fs := newFlagSet(commands["attribution"])
+func runAttribution(fs *flag.FlagSet, args []string) error {
 	dir := fs.String("images", "data/images", "folder holding one sub-folder per class")
 	classes := fs.String("classes", "", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
 	out := fs.String("o", "", "output file (default: standard output)")

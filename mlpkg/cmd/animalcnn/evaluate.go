@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 
@@ -18,8 +19,7 @@ func init() {
 	})
 }
 
-func runEvaluate(args []string) error {
-	fs := newFlagSet(commands["evaluate"])
+func runEvaluate(fs *flag.FlagSet, args []string) error {
 	def := train.DefaultConfig()
 	checkpoint := fs.String("checkpoint", def.CheckpointDir, "checkpoint directory (output of train)")
 	data := fs.String("data", def.DataDir, "prepared dataset directory (output of prepare)")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
@@ -18,9 +19,8 @@ func init() {
 	})
 }
 
-func runImportFashion(args []string) error {
+func runImportFashion(fs *flag.FlagSet, args []string) error {
 	cfg := fashion.DefaultConfig()
-	fs := newFlagSet(commands["import-fashion"])
 	cfg.RegisterFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err

@@ -24,9 +24,10 @@ type command struct {
 	name    string
 	usage   string // arguments after the name, e.g. "[flags] FILE..."
 	summary string // one line for the help listing
-	// run parses args with its own FlagSet and does the work. Errors are
-	// printed as one line by main.
-	run func(args []string) error
+	// run defines its flags on fs (made by newFlagSet for this command),
+	// parses args with it and does the work. Errors are printed as one line
+	// by main.
+	run func(fs *flag.FlagSet, args []string) error
 }
 
 var commands = map[string]*command{}
@@ -91,7 +92,7 @@ func run(args []string) int {
 	if !ok {
 		return unknownSubcommand(args[0])
 	}
-	if err := c.run(args[1:]); err != nil {
+	if err := c.run(newFlagSet(c), args[1:]); err != nil {
 		var ue usageError
 		switch {
 		case errors.Is(err, flag.ErrHelp):

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -22,8 +23,7 @@ func init() {
 	})
 }
 
-func runPredict(args []string) error {
-	fs := newFlagSet(commands["predict"])
+func runPredict(fs *flag.FlagSet, args []string) error {
 	checkpoint := fs.String("checkpoint", train.DefaultConfig().CheckpointDir, "checkpoint directory (output of train)")
 	top := fs.Int("top", 1, "show the k most probable classes (0: all of them)")
 	asJSON := fs.Bool("json", false, "print one JSON object per file, one per line (JSON Lines)")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -19,9 +20,8 @@ func init() {
 	})
 }
 
-func runPrepare(args []string) error {
+func runPrepare(fs *flag.FlagSet, args []string) error {
 	cfg := dataset.DefaultConfig()
-	fs := newFlagSet(commands["prepare"])
 	cfg.RegisterFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err

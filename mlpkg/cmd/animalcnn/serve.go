@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,8 +26,7 @@ func init() {
 	})
 }
 
-func runServe(args []string) error {
-	fs := newFlagSet(commands["serve"])
+func runServe(fs *flag.FlagSet, args []string) error {
 	checkpoint := fs.String("checkpoint", train.DefaultConfig().CheckpointDir, "checkpoint directory (output of train)")
 	backendSpec := backend.RegisterFlag(fs)
 	cfg := serve.DefaultConfig()

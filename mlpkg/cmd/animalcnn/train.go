@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -24,9 +25,7 @@ func init() {
 	})
 }
 
-func runTrain(args []string) error {
-	c := commands["train"]
-	fs := newFlagSet(c)
+func runTrain(fs *flag.FlagSet, args []string) error {
 	cfg := train.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	backendSpec := backend.RegisterFlag(fs)
