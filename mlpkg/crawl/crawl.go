@@ -2,8 +2,6 @@ package crawl
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -200,11 +198,8 @@ func (s *classState) load() error {
 // rejection, cancelled, or an error that stops the crawl.
 type fetchOutcome struct {
 	photo     Photo
-	tmp       string // complete, verified temporary file
-	sha       string
-	size      int64
-	format    string
-	w, h      int
+	tmp       string   // complete temporary file
+	v         verified // what tmp holds
 	reject    *Rejection
 	cancelled bool  // the context was cancelled: nothing was written
 	fatal     error // the photo could not be saved locally: stop the crawl
@@ -363,27 +358,25 @@ func (s *classState) adoptOrphan(p Photo, path string) error {
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", filepath.Base(path), err)
 	}
-	img, format, err := decodeImage(b)
+	v, err := inspect(b)
 	if err != nil {
 		// Not ours (we only rename verified files): leave it alone.
 		s.c.log.Warn("file on disk does not decode; not replacing it", "file", path, "error", err)
 		s.rep.Skipped++
 		return nil
 	}
-	sum := sha256.Sum256(b)
-	sha := hex.EncodeToString(sum[:])
-	if k, dup := s.c.claims.byHash(sha); dup {
+	if k, dup := s.c.claims.byHash(v.sha256); dup {
 		s.c.log.Warn("file on disk duplicates a kept photo", "file", path, "duplicate_of", k.class+"/"+k.file)
 		s.rep.Skipped++
 		return nil
 	}
 	file := filepath.Base(path)
-	e := s.entry(p, file, format, img.Bounds().Dx(), img.Bounds().Dy(), int64(len(b)), sha)
+	e := s.entry(p, file, v)
 	e.Recovered = true
 	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), e); err != nil {
 		return err
 	}
-	s.keep(p.ID, sha, file)
+	s.keep(p.ID, v.sha256, file)
 	s.rep.Recovered++
 	s.progress(false)
 	return nil
@@ -411,15 +404,15 @@ func (s *classState) finish(d fetchOutcome) error {
 		s.reject(*r, true)
 		return nil
 	}
-	file := d.photo.ID + extFor(d.format)
+	file := d.photo.ID + extFor(d.v.format)
 	if err := os.Rename(d.tmp, filepath.Join(s.dir, file)); err != nil {
 		_ = os.Remove(d.tmp)
 		return fmt.Errorf("keep %s: %w", file, err)
 	}
-	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), s.entry(d.photo, file, d.format, d.w, d.h, d.size, d.sha)); err != nil {
+	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), s.entry(d.photo, file, d.v)); err != nil {
 		return err
 	}
-	s.keep(d.photo.ID, d.sha, file)
+	s.keep(d.photo.ID, d.v.sha256, file)
 	s.rep.Downloaded++
 	s.progress(false)
 	return nil
@@ -428,7 +421,7 @@ func (s *classState) finish(d fetchOutcome) error {
 // duplicate returns the rejection of a download with the same content as a
 // photo kept in this class or another, or nil.
 func (s *classState) duplicate(d fetchOutcome) *Rejection {
-	k, dup := s.c.claims.byHash(d.sha)
+	k, dup := s.c.claims.byHash(d.v.sha256)
 	switch {
 	case !dup:
 		return nil
@@ -446,12 +439,12 @@ func (s *classState) keep(id, sha, file string) {
 	s.c.claims.keep(id, sha, s.cl.Name, file)
 }
 
-// entry builds a manifest line, with the license's name and URL when
-// Flickr's license list was fetched.
-func (s *classState) entry(p Photo, file, format string, w, h int, size int64, sha string) ManifestEntry {
+// entry builds the manifest line of photo p kept as file, with the
+// license's name and URL when Flickr's license list was fetched.
+func (s *classState) entry(p Photo, file string, v verified) ManifestEntry {
 	e := ManifestEntry{ID: p.ID, Owner: p.Owner, OwnerName: p.OwnerName, License: p.License, Title: p.Title,
-		URL: p.URL, PageURL: p.PageURL(), Query: s.cl.SearchText(), File: file, Format: format,
-		Width: w, Height: h, Size: size, SHA256: sha, Fetched: time.Now().UTC().Truncate(time.Second)}
+		URL: p.URL, PageURL: p.PageURL(), Query: s.cl.SearchText(), File: file, Format: v.format,
+		Width: v.width, Height: v.height, Size: v.size, SHA256: v.sha256, Fetched: time.Now().UTC().Truncate(time.Second)}
 	if l, ok := s.c.flickrLicense(p.License); ok {
 		e.LicenseName, e.LicenseURL = l.Name, l.URL
 	}
@@ -500,14 +493,14 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) fetchOutcome
 		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats, format) {
 			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
 		}
-		img, format, err := decodeImage(f.body)
+		v, err := inspect(f.body)
 		if err != nil {
 			return &rejectError{reason: ReasonNotImage, err: err}
 		}
-		d.format, d.w, d.h = format, img.Bounds().Dx(), img.Bounds().Dy()
-		if matchesPlaceholder(int64(len(f.body)), d.w, d.h, c.cfg.Placeholders) {
-			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("the placeholder Flickr serves for unavailable photos (%d bytes, %dx%d)", len(f.body), d.w, d.h)}
+		if matchesPlaceholder(v.size, v.width, v.height, c.cfg.Placeholders) {
+			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("the placeholder Flickr serves for unavailable photos (%d bytes, %dx%d)", v.size, v.width, v.height)}
 		}
+		d.v = v
 		return nil
 	})
 	if err != nil {
@@ -521,8 +514,6 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) fetchOutcome
 		}
 		return d
 	}
-	sum := sha256.Sum256(f.body)
-	d.sha, d.size = hex.EncodeToString(sum[:]), int64(len(f.body))
 	tmp, err := writeTemp(dir, p.ID, f.body)
 	if err != nil {
 		// A full disk or a read-only folder fails every later photo too.

@@ -1,6 +1,8 @@
 package crawl
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -39,6 +41,26 @@ func decodeImage(b []byte) (image.Image, string, error) {
 		return nil, format, err
 	}
 	return img, format, nil
+}
+
+// verified is what a photo's bytes were checked to be: an image of this
+// format and size in pixels, and the bytes' length and SHA-256 (hex).
+type verified struct {
+	format        string
+	width, height int
+	size          int64
+	sha256        string
+}
+
+// inspect decodes b (decodeImage) and hashes it.
+func inspect(b []byte) (verified, error) {
+	img, format, err := decodeImage(b)
+	if err != nil {
+		return verified{}, err
+	}
+	sum := sha256.Sum256(b)
+	return verified{format: format, width: img.Bounds().Dx(), height: img.Bounds().Dy(),
+		size: int64(len(b)), sha256: hex.EncodeToString(sum[:])}, nil
 }
 
 // loadImage reads and decodes a file.
