@@ -1,10 +1,8 @@
 package crawl
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -131,7 +129,7 @@ type Credit struct {
 // manifest, leaving out those excluded in exclude.txt and those whose file
 // is gone, sorted by file name.
 func Credits(classDir string) ([]Credit, error) {
-	entries, err := ReadManifest(classDir)
+	entries, err := keptEntries(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("credits for %s: %w", classDir, err)
 	}
@@ -144,11 +142,6 @@ func Credits(classDir string) ([]Credit, error) {
 	for _, e := range entries {
 		if dataset.Excluded(excl, e.File) || dataset.Excluded(excl, e.ID) {
 			continue
-		}
-		if _, err := os.Stat(filepath.Join(classDir, e.File)); errors.Is(err, fs.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("credits for %s: %w", classDir, err)
 		}
 		author := e.OwnerName
 		if author == "" {

@@ -54,22 +54,11 @@ func (cl *claims) scan(outDir string) error {
 
 // scanClass records the photos kept in one class folder.
 func (cl *claims) scanClass(dir, class string) error {
-	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	entries, err := ReadManifest(dir)
+	kept, err := keptEntries(dir)
 	if err != nil {
 		return fmt.Errorf("check the photos of class %s: %w", class, err)
 	}
-	for _, e := range entries {
-		if e.File == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, e.File)); errors.Is(err, fs.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("check the photos of class %s: %w", class, err)
-		}
+	for _, e := range kept {
 		if _, ok := cl.ids[e.ID]; !ok {
 			cl.ids[e.ID] = class
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -170,16 +169,15 @@ func (s *classState) load() error {
 	}
 	for _, e := range entries {
 		s.known[e.ID] = true
-		if e.File == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(s.dir, e.File)); err == nil {
-			s.kept++ // its SHA-256 is in the client's claims (claims.scan)
-			s.keptIDs[e.ID] = true
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("check %s: %w", e.File, err)
-		}
 	}
+	kept, err := present(s.dir, entries)
+	if err != nil {
+		return err
+	}
+	for _, e := range kept {
+		s.keptIDs[e.ID] = true // its SHA-256 is in the client's claims (claims.scan)
+	}
+	s.kept = len(kept)
 	s.rep.Existing = s.kept
 	rejected, err := readRejected(s.dir)
 	if err != nil {

@@ -92,6 +92,33 @@ func ReadManifest(classDir string) ([]ManifestEntry, error) {
 	return out, nil
 }
 
+// keptEntries returns the entries of classDir's manifest whose file is
+// still in the folder: the photos kept there (a person may delete some).
+func keptEntries(classDir string) ([]ManifestEntry, error) {
+	entries, err := ReadManifest(classDir)
+	if err != nil {
+		return nil, err
+	}
+	return present(classDir, entries)
+}
+
+// present returns the entries whose file is in classDir.
+func present(classDir string, entries []ManifestEntry) ([]ManifestEntry, error) {
+	var out []ManifestEntry
+	for _, e := range entries {
+		if e.File == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(classDir, e.File)); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("check %s: %w", e.File, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 // readRejected reads classDir/rejected.jsonl (missing: empty).
 func readRejected(classDir string) ([]Rejection, error) {
 	var out []Rejection
