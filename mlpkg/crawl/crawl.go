@@ -236,8 +236,15 @@ func (s *classState) fill(ctx context.Context) error {
 			cancel()
 		}
 	}
+	// Start another download while nothing stopped the crawl, the folder
+	// would still be short if every download in flight were kept, and
+	// fewer than Concurrency are in flight.
+	canStart := func() bool {
+		inFlight := started - settled
+		return fatal == nil && ctx.Err() == nil && s.kept+inFlight < want && inFlight < c.cfg.Concurrency
+	}
 	for {
-		for fatal == nil && ctx.Err() == nil && s.kept+started-settled < want && started-settled < c.cfg.Concurrency {
+		for canStart() {
 			p, ok, err := s.next(ctx)
 			if err != nil {
 				stop(err)
