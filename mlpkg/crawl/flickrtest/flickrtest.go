@@ -3,7 +3,7 @@
 // of the image servers, for tests and
 // for demonstrating the crawler where Flickr cannot be reached. It is not
 // Flickr and only imitates the parts package crawl uses; photos it serves are
-// generated pictures or files from a local folder, never real Flickr photos.
+// generated pictures or bytes a test gives it, never real Flickr photos.
 //
 // It answers flickr.photos.search in JSON (JSONP when nojsoncallback is
 // missing, as Flickr does) with pagination, the url_<size>/width/height,
@@ -30,16 +30,13 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	_ "image/gif" // decoder for AddDir
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,8 +44,6 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
-	_ "golang.org/x/image/bmp" // decoders for AddDir
-	_ "golang.org/x/image/webp"
 )
 
 // DemoKey is the API key Demo's server accepts.
@@ -61,7 +56,9 @@ const APIPath = "/services/rest/"
 const UnavailablePath = "/images/photo_unavailable.png"
 
 // MaxResults is how many results per query the fake returns at most, as
-// Flickr (later pages are empty here; Flickr repeats results instead).
+// Flickr (later pages are empty here; Flickr repeats results instead). It
+// repeats crawl.MaxResults: package crawl's own tests import flickrtest,
+// so flickrtest cannot import crawl (an import cycle).
 const MaxResults = 4000
 
 // Method names the fake answers.
@@ -113,9 +110,6 @@ type Photo struct {
 	// Data, when set, is served as-is for every size (e.g. to serve the
 	// same bytes under two ids, or a broken file).
 	Data []byte
-	// File, when set (and Data is not), is a local image resized to the
-	// requested size.
-	File string
 	// Unavailable photos redirect to UnavailablePath, as Flickr does for
 	// deleted or private photos.
 	Unavailable bool
@@ -132,8 +126,7 @@ type Photo struct {
 type Fault struct {
 	Status     int    // answer this HTTP status with a small HTML page
 	RetryAfter string // Retry-After header sent with Status
-	Code       int    // API only: answer stat=fail with this Flickr code
-	Message    string // with Code (a default message per code otherwise)
+	Code       int    // API only: answer stat=fail with this Flickr code (and its message)
 	Hang       bool   // send nothing until the client gives up (at most a minute)
 	// Delay, when set alone, answers normally after waiting that long.
 	Delay    time.Duration
@@ -242,26 +235,6 @@ func (s *Server) AddGenerated(text string, n int) []Photo {
 	return s.Add(text, ps...)
 }
 
-// AddDir adds every image file in dir (by extension) as a result for text,
-// in name order, and returns them.
-func (s *Server) AddDir(text, dir string) ([]Photo, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("flickrtest: add folder: %w", err)
-	}
-	var ps []Photo
-	for _, e := range ents {
-		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp":
-			ps = append(ps, Photo{File: filepath.Join(dir, e.Name()), Title: e.Name(), OwnerName: "Local folder"})
-		}
-	}
-	if len(ps) == 0 {
-		return nil, fmt.Errorf("flickrtest: no images in %s", dir)
-	}
-	return s.Add(text, ps...), nil
-}
-
 // FailAPI queues faults for the next API requests, whatever their method,
 // one each.
 func (s *Server) FailAPI(faults ...Fault) { s.FailMethod("", faults...) }
@@ -323,7 +296,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, strings.TrimSuffix(APIPath, "/")):
 		s.serveAPI(w, r)
 	case r.URL.Path == UnavailablePath:
-		serveBytes(w, r, Placeholder(), "image/png", Fault{})
+		serveBytes(w, Placeholder(), "image/png", false)
 	case strings.HasPrefix(r.URL.Path, "/photos/"):
 		s.servePhoto(w, r)
 	default:
@@ -352,11 +325,6 @@ var defaultMessages = map[int]string{
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if r.Method == http.MethodPost {
-		if err := r.ParseForm(); err == nil {
-			q = r.Form
-		}
-	}
 	f, faulty := s.popAPIFault(q.Get("method"))
 	jsonp := s.AlwaysJSONP || q.Get("nojsoncallback") != "1"
 	if faulty {
@@ -364,31 +332,26 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.Code != 0 {
-			s.writeAPI(w, r, fail(f.Code, f.Message), jsonp, f)
+			s.writeAPI(w, fail(f.Code, ""), jsonp, f.Truncate)
 			return
 		}
-	}
-	if q.Get("format") != "json" {
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8" ?>`+"\n"+`<rsp stat="fail"><err code="111" msg="Format &quot;rest&quot; not supported by the stand-in: use format=json" /></rsp>`+"\n")
-		return
 	}
 	key := q.Get("api_key")
 	switch {
 	case key == "" || (s.Key != "" && key != s.Key):
-		s.writeAPI(w, r, fail(100, ""), jsonp, f)
+		s.writeAPI(w, fail(100, ""), jsonp, f.Truncate)
 		return
 	case q.Get("method") == MethodLicenses:
-		s.writeAPI(w, r, s.licensesAnswer(), jsonp, f)
+		s.writeAPI(w, s.licensesAnswer(), jsonp, f.Truncate)
 		return
 	case q.Get("method") != MethodSearch:
-		s.writeAPI(w, r, fail(112, fmt.Sprintf("Method %q not found", q.Get("method"))), jsonp, f)
+		s.writeAPI(w, fail(112, fmt.Sprintf("Method %q not found", q.Get("method"))), jsonp, f.Truncate)
 		return
-	case strings.TrimSpace(q.Get("text")) == "" && q.Get("tags") == "":
-		s.writeAPI(w, r, fail(3, ""), jsonp, f)
+	case strings.TrimSpace(q.Get("text")) == "":
+		s.writeAPI(w, fail(3, ""), jsonp, f.Truncate)
 		return
 	}
-	s.writeAPI(w, r, s.search(r, q), jsonp, f)
+	s.writeAPI(w, s.search(r, q), jsonp, f.Truncate)
 }
 
 // fail builds a stat=fail answer.
@@ -487,8 +450,8 @@ func (s *Server) search(r *http.Request, q url.Values) map[string]any {
 }
 
 // writeAPI sends an answer as JSON or JSONP, numbers as strings if asked,
-// with a truncation fault applied.
-func (s *Server) writeAPI(w http.ResponseWriter, r *http.Request, v map[string]any, jsonp bool, f Fault) {
+// truncated if asked.
+func (s *Server) writeAPI(w http.ResponseWriter, v map[string]any, jsonp, truncate bool) {
 	if s.NumbersAsStrings {
 		v = stringifyNumbers(v).(map[string]any)
 	}
@@ -502,7 +465,7 @@ func (s *Server) writeAPI(w http.ResponseWriter, r *http.Request, v map[string]a
 		b = append(append([]byte("jsonFlickrApi("), b...), ')')
 		ct = "text/javascript"
 	}
-	serveBytes(w, r, b, ct, Fault{Truncate: f.Truncate})
+	serveBytes(w, b, ct, truncate)
 }
 
 // stringifyNumbers turns every number into a string, recursively.
@@ -556,19 +519,19 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		if ct == "" {
 			ct = "text/html; charset=utf-8"
 		}
-		serveBytes(w, r, f.Body, ct, Fault{Truncate: f.Truncate})
+		serveBytes(w, f.Body, ct, f.Truncate)
 		return true
 	}
 	return false
 }
 
-// serveBytes sends b, or half of it with the full Content-Length declared
-// when f.Truncate (net/http then closes the connection).
-func serveBytes(w http.ResponseWriter, _ *http.Request, b []byte, contentType string, f Fault) {
+// serveBytes sends b, or with truncate half of it with the full
+// Content-Length declared (net/http then closes the connection).
+func serveBytes(w http.ResponseWriter, b []byte, contentType string, truncate bool) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
-	if f.Truncate {
+	if truncate {
 		_, _ = w.Write(b[:len(b)/2])
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
@@ -607,7 +570,7 @@ func (s *Server) servePhoto(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	serveBytes(w, r, b, http.DetectContentType(b), f)
+	serveBytes(w, b, http.DetectContentType(b), f.Truncate)
 }
 
 // size is one of Flickr's photo sizes.
@@ -618,6 +581,8 @@ type size struct {
 	square bool
 }
 
+// sizes are Flickr's sizes, in the order of crawl.Sizes (which flickrtest
+// cannot import: see MaxResults).
 var sizes = []size{
 	{"sq", "s", 75, true}, {"q", "q", 150, true}, {"t", "t", 100, false}, {"s", "m", 240, false},
 	{"n", "n", 320, false}, {"m", "", 500, false}, {"z", "z", 640, false}, {"c", "c", 800, false},
@@ -683,16 +648,6 @@ func (s *Server) imageBytes(p *Photo, sz size) ([]byte, error) {
 	}
 	var img image.Image
 	switch {
-	case p.File != "":
-		f, err := os.Open(p.File)
-		if err != nil {
-			return nil, fmt.Errorf("flickrtest: %w", err)
-		}
-		img, _, err = image.Decode(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("flickrtest: decode %s: %w", p.File, err)
-		}
 	case sz.square:
 		img = Generate(p.ID, sz.side, sz.side)
 	case sz.side == 0:
