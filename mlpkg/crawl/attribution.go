@@ -13,19 +13,19 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
 
-// License is a Flickr license: its id in API answers, name and URL.
-type License struct {
+// license is a Flickr license: its id in API answers, name and URL.
+type license struct {
 	ID   string
 	Name string
 	URL  string // empty for All Rights Reserved
 }
 
-// BuiltinLicenses are the license ids flickr.photos.licenses.getInfo listed before
+// builtinLicenses are the license ids flickr.photos.licenses.getInfo listed before
 // Flickr added the Creative Commons 4.0 licenses in 2025: the fallback names
 // when a manifest entry does not carry its license's name (manifests written
 // before, or the answer could not be fetched). Run asks Flickr for the
 // current list.
-var BuiltinLicenses = map[string]License{
+var builtinLicenses = map[string]license{
 	"0":  {"0", "All Rights Reserved", ""},
 	"1":  {"1", "CC BY-NC-SA 2.0", "https://creativecommons.org/licenses/by-nc-sa/2.0/"},
 	"2":  {"2", "CC BY-NC 2.0", "https://creativecommons.org/licenses/by-nc/2.0/"},
@@ -39,17 +39,17 @@ var BuiltinLicenses = map[string]License{
 	"10": {"10", "Public Domain Mark 1.0", "https://creativecommons.org/publicdomain/mark/1.0/"},
 }
 
-// CCLicenseIDs are the Creative Commons license ids of BuiltinLicenses: the six CC
+// ccLicenseIDs are the Creative Commons license ids of builtinLicenses: the six CC
 // 2.0 licenses and CC0. "-license cc" falls back to them when Flickr's
 // license list cannot be fetched; otherwise it takes every license whose URL
-// License.IsCreativeCommons.
-var CCLicenseIDs = []string{"1", "2", "3", "4", "5", "6", "9"}
+// isCreativeCommons.
+var ccLicenseIDs = []string{"1", "2", "3", "4", "5", "6", "9"}
 
-// IsCreativeCommons reports whether l is a Creative Commons license (its URL
+// isCreativeCommons reports whether l is a Creative Commons license (its URL
 // is https://creativecommons.org/licenses/...) or the CC0 dedication
 // (.../publicdomain/zero/...). The Public Domain Mark is not a license and
 // does not count.
-func (l License) IsCreativeCommons() bool {
+func (l license) isCreativeCommons() bool {
 	u, err := url.Parse(strings.TrimSpace(l.URL))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return false
@@ -62,10 +62,10 @@ func (l License) IsCreativeCommons() bool {
 
 // ccIDs returns the ids of the Creative Commons licenses among list, in
 // numeric order.
-func ccIDs(list []License) []string {
+func ccIDs(list []license) []string {
 	var ids []string
 	for _, l := range list {
-		if l.IsCreativeCommons() {
+		if l.isCreativeCommons() {
 			ids = append(ids, l.ID)
 		}
 	}
@@ -95,40 +95,40 @@ func expandLicenses(want, cc []string) []string {
 	return out
 }
 
-// LicenseInfo returns the license for a Flickr license id; unknown ids get
+// licenseInfo returns the license for a Flickr license id; unknown ids get
 // a generic name pointing at Flickr's license list.
-func LicenseInfo(id string) License {
-	if l, ok := BuiltinLicenses[id]; ok {
+func licenseInfo(id string) license {
+	if l, ok := builtinLicenses[id]; ok {
 		return l
 	}
-	return License{ID: id, Name: "Flickr license " + id, URL: "https://www.flickr.com/services/api/flickr.photos.licenses.getInfo.html"}
+	return license{ID: id, Name: "Flickr license " + id, URL: "https://www.flickr.com/services/api/flickr.photos.licenses.getInfo.html"}
 }
 
 // entryLicense is the license of a manifest entry: the name and URL Flickr
-// gave when it was kept, or LicenseInfo's for entries written before the
+// gave when it was kept, or licenseInfo's for entries written before the
 // manifest recorded them.
-func entryLicense(e ManifestEntry) License {
+func entryLicense(e ManifestEntry) license {
 	if e.LicenseName != "" {
-		return License{ID: e.License, Name: e.LicenseName, URL: e.LicenseURL}
+		return license{ID: e.License, Name: e.LicenseName, URL: e.LicenseURL}
 	}
-	return LicenseInfo(e.License)
+	return licenseInfo(e.License)
 }
 
-// Credit is one kept photo's attribution.
-type Credit struct {
+// credit is one kept photo's attribution.
+type credit struct {
 	Class   string
 	File    string
 	Title   string
 	Author  string // owner name, or the owner's NSID when unknown
 	Owner   string // NSID
 	PageURL string // the photo's page on Flickr
-	License License
+	License license
 }
 
-// Credits returns the attribution of classDir's photos listed in its
+// classCredits returns the attribution of classDir's photos listed in its
 // manifest, leaving out those excluded in exclude.txt and those whose file
 // is gone, sorted by file name.
-func Credits(classDir string) ([]Credit, error) {
+func classCredits(classDir string) ([]credit, error) {
 	entries, err := keptEntries(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("credits for %s: %w", classDir, err)
@@ -138,7 +138,7 @@ func Credits(classDir string) ([]Credit, error) {
 		return nil, fmt.Errorf("credits for %s: %w", classDir, err)
 	}
 	class := filepath.Base(filepath.Clean(classDir))
-	var out []Credit
+	var out []credit
 	for _, e := range entries {
 		if dataset.Excluded(excl, e.File) || dataset.Excluded(excl, e.ID) {
 			continue
@@ -149,9 +149,9 @@ func Credits(classDir string) ([]Credit, error) {
 		}
 		page := e.PageURL
 		if page == "" {
-			page = Photo{ID: e.ID, Owner: e.Owner}.PageURL()
+			page = photo{ID: e.ID, Owner: e.Owner}.pageURL()
 		}
-		out = append(out, Credit{Class: class, File: e.File, Title: e.Title, Author: author,
+		out = append(out, credit{Class: class, File: e.File, Title: e.Title, Author: author,
 			Owner: e.Owner, PageURL: page, License: entryLicense(e)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
@@ -179,7 +179,7 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 	var b strings.Builder
 	b.WriteString("# Photo credits\n\nPhotos from Flickr, used under the licenses listed.\n")
 	for _, class := range classes {
-		credits, err := Credits(filepath.Join(imagesDir, class))
+		credits, err := classCredits(filepath.Join(imagesDir, class))
 		if err != nil {
 			return fmt.Errorf("attribution: %w", err)
 		}

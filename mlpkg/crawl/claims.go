@@ -9,7 +9,7 @@ import (
 	"sync"
 )
 
-// claims records, across the classes one Client crawls (one Run), which
+// claims records, across the classes one client crawls (one Run), which
 // class took each photo id and each file content, so that no photo gets two
 // labels: the first class to meet a photo in its search results, or to hold
 // it in its folder, keeps it.

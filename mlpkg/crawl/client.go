@@ -21,12 +21,12 @@ import (
 // Config.MaxRetryAfter. Photos kept until then stay; a rerun resumes.
 var ErrRateLimited = errors.New("rate limited by Flickr")
 
-// Client talks to Flickr's API and image servers: every request waits for
+// client talks to Flickr's API and image servers: every request waits for
 // the one rate limiter and for any pause Flickr asked for (Retry-After),
 // carries the User-Agent, has a time limit and is retried on transient
-// failures. The classes one Client crawls share which photos they took, so
+// failures. The classes one client crawls share which photos they took, so
 // that no photo gets two labels. It is safe for concurrent use.
-type Client struct {
+type client struct {
 	cfg     Config
 	key     string
 	http    *http.Client
@@ -44,13 +44,13 @@ type Client struct {
 type licenseState struct {
 	mu     sync.Mutex
 	loaded bool               // asked already (whatever the outcome)
-	table  map[string]License // Flickr's answer by id; nil when it could not be fetched
+	table  map[string]license // Flickr's answer by id; nil when it could not be fetched
 	filter []string           // the license ids searches send
 }
 
-// NewClient checks cfg (Classes may be empty) and resolves the API key:
+// newClient checks cfg (Classes may be empty) and resolves the API key:
 // without one it returns an error wrapping ErrNoAPIKey.
-func NewClient(cfg Config) (*Client, error) {
+func newClient(cfg Config) (*client, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("crawl config: %w", err)
@@ -67,26 +67,26 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Interval > 0 {
 		lim = rate.Every(cfg.Interval)
 	}
-	c := &Client{cfg: cfg, key: key, http: hc, limiter: rate.NewLimiter(lim, 1), log: cfg.Logger}
-	c.lic.filter = expandLicenses(cfg.Licenses, CCLicenseIDs)
+	c := &client{cfg: cfg, key: key, http: hc, limiter: rate.NewLimiter(lim, 1), log: cfg.Logger}
+	c.lic.filter = expandLicenses(cfg.Licenses, ccLicenseIDs)
 	return c, nil
 }
 
-// SearchParams selects one page of flickr.photos.search results.
-type SearchParams struct {
+// searchParams selects one page of flickr.photos.search results.
+type searchParams struct {
 	Text    string // search text
 	Page    int    // 1-based page (1 when 0)
-	PerPage int    // page size, at most MaxPerPage (the config's when 0)
+	PerPage int    // page size, at most maxPerPage (the config's when 0)
 }
 
-// Search runs flickr.photos.search for one page: photos only (media=photos,
+// search runs flickr.photos.search for one page: photos only (media=photos,
 // content_type=1: no screenshots or illustrations), the config's sort, safe
 // search, license filter and size (url_<size>), with license and owner name.
 // The client's first search fetches Flickr's license list first (see
-// Licenses), to expand "cc". An invalid key gives an error matching
+// licenses), to expand "cc". An invalid key gives an error matching
 // ErrInvalidAPIKey; codes 105 and 10 (service or search unavailable) and
 // answers that are not JSON (a maintenance page) are retried like a 5xx.
-func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, error) {
+func (c *client) search(ctx context.Context, p searchParams) (*searchPage, error) {
 	if strings.TrimSpace(p.Text) == "" {
 		return nil, errors.New("search: empty search text")
 	}
@@ -96,7 +96,7 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	if p.PerPage <= 0 {
 		p.PerPage = c.cfg.perPage()
 	}
-	p.PerPage = min(p.PerPage, MaxPerPage)
+	p.PerPage = min(p.PerPage, maxPerPage)
 	filter, err := c.licenseFilter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", p.Text, err)
@@ -119,7 +119,7 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	}
 
 	c.log.Debug("flickr search", "text", p.Text, "page", p.Page, "per_page", p.PerPage)
-	var res *SearchResult
+	var res *searchPage
 	_, err = c.fetch(ctx, u, func(f *fetched) error {
 		r, err := parseSearch(f.body, c.cfg.Size)
 		res = r
@@ -131,14 +131,14 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	return res, nil
 }
 
-// Licenses lists Flickr's licenses (flickr.photos.licenses.getInfo), with
+// licenses lists Flickr's licenses (flickr.photos.licenses.getInfo), with
 // the same rate limit and retries as the searches.
-func (c *Client) Licenses(ctx context.Context) ([]License, error) {
+func (c *client) licenses(ctx context.Context) ([]license, error) {
 	u, err := c.apiURL("flickr.photos.licenses.getInfo", nil)
 	if err != nil {
 		return nil, fmt.Errorf("licenses: %w", err)
 	}
-	var list []License
+	var list []license
 	_, err = c.fetch(ctx, u, func(f *fetched) error {
 		l, err := parseLicenses(f.body)
 		list = l
@@ -151,20 +151,20 @@ func (c *Client) Licenses(ctx context.Context) ([]License, error) {
 }
 
 // licenseFilter returns the license ids to search for. The first call asks
-// Flickr for its licenses (Licenses), to expand "cc" into every Creative
+// Flickr for its licenses (licenses), to expand "cc" into every Creative
 // Commons license it lists (CC 4.0 included) and to name each kept photo's
 // license; when that fails for another reason than ctx, the key or a rate
-// limit, it logs a warning and keeps CCLicenseIDs and the built-in names.
-func (c *Client) licenseFilter(ctx context.Context) ([]string, error) {
+// limit, it logs a warning and keeps ccLicenseIDs and the built-in names.
+func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
 	c.lic.mu.Lock()
 	defer c.lic.mu.Unlock()
 	if c.lic.loaded {
 		return c.lic.filter, nil
 	}
-	list, err := c.Licenses(ctx)
+	list, err := c.licenses(ctx)
 	switch {
 	case err == nil:
-		c.lic.table = map[string]License{}
+		c.lic.table = map[string]license{}
 		for _, l := range list {
 			c.lic.table[l.ID] = l
 		}
@@ -172,8 +172,8 @@ func (c *Client) licenseFilter(ctx context.Context) ([]string, error) {
 		if len(cc) == 0 {
 			// Never an empty filter for "cc": that would search every license.
 			c.log.Warn("Flickr's license list names no Creative Commons license: \"cc\" means the built-in CC 2.0 and CC0 ids",
-				"cc_ids", strings.Join(CCLicenseIDs, ","))
-			cc = CCLicenseIDs
+				"cc_ids", strings.Join(ccLicenseIDs, ","))
+			cc = ccLicenseIDs
 		}
 		c.lic.filter = expandLicenses(c.cfg.Licenses, cc)
 		c.log.Debug("flickr licenses", "count", len(list), "creative_commons", strings.Join(cc, ","))
@@ -183,7 +183,7 @@ func (c *Client) licenseFilter(ctx context.Context) ([]string, error) {
 		return nil, err
 	default:
 		c.log.Warn("could not fetch Flickr's license list: \"cc\" means the built-in CC 2.0 and CC0 ids only (no CC 4.0) and license names come from the built-in table",
-			"cc_ids", strings.Join(CCLicenseIDs, ","), "error", err.Error())
+			"cc_ids", strings.Join(ccLicenseIDs, ","), "error", err.Error())
 	}
 	c.lic.loaded = true
 	return c.lic.filter, nil
@@ -191,7 +191,7 @@ func (c *Client) licenseFilter(ctx context.Context) ([]string, error) {
 
 // flickrLicense returns license id as Flickr's license list gave it, if it
 // was fetched and lists id.
-func (c *Client) flickrLicense(id string) (License, bool) {
+func (c *client) flickrLicense(id string) (license, bool) {
 	c.lic.mu.Lock()
 	defer c.lic.mu.Unlock()
 	l, ok := c.lic.table[id]
@@ -200,7 +200,7 @@ func (c *Client) flickrLicense(id string) (License, bool) {
 
 // apiURL is the REST endpoint's URL calling method with params, the API key
 // and format=json&nojsoncallback=1.
-func (c *Client) apiURL(method string, params url.Values) (string, error) {
+func (c *client) apiURL(method string, params url.Values) (string, error) {
 	u, err := url.Parse(c.cfg.APIURL)
 	if err != nil {
 		return "", fmt.Errorf("API URL: %w", err)
@@ -220,21 +220,21 @@ func (c *Client) apiURL(method string, params url.Values) (string, error) {
 // retryableAPI marks the API answers worth asking again: Flickr error codes
 // 105 and 10, and answers that are not JSON at all.
 func retryableAPI(err error) error {
-	var apiErr *APIError
+	var apiErr *apiError
 	if (errors.As(err, &apiErr) && retryableCode(apiErr.Code)) || errors.Is(err, errNotJSON) {
 		return &retryableError{err: err}
 	}
 	return err
 }
 
-// HTTPError is an unexpected HTTP status.
-type HTTPError struct {
+// httpError is an unexpected HTTP status.
+type httpError struct {
 	StatusCode int
 	Status     string
 }
 
 // Error returns the status line.
-func (e *HTTPError) Error() string { return "HTTP " + e.Status }
+func (e *httpError) Error() string { return "HTTP " + e.Status }
 
 // retryableError marks an error worth retrying, after at least after.
 type retryableError struct {
@@ -256,7 +256,7 @@ type fetched struct {
 // Retry-After pauses the whole client, every request of every goroutine;
 // one longer than MaxRetryAfter fails with ErrRateLimited instead. Errors
 // never contain the API key.
-func (c *Client) fetch(ctx context.Context, rawURL string, check func(*fetched) error) (*fetched, error) {
+func (c *client) fetch(ctx context.Context, rawURL string, check func(*fetched) error) (*fetched, error) {
 	var last error
 	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
 		if attempt > 0 {
@@ -307,7 +307,7 @@ func rateLimited(wait, limit time.Duration, cause error) error {
 
 // pause delays every later request of the client by d from now (unless a
 // longer pause is already set).
-func (c *Client) pause(d time.Duration) {
+func (c *client) pause(d time.Duration) {
 	c.pauseMu.Lock()
 	defer c.pauseMu.Unlock()
 	if t := time.Now().Add(d); t.After(c.notBefore) {
@@ -318,7 +318,7 @@ func (c *Client) pause(d time.Duration) {
 
 // waitPause waits until the client's pause is over; a pause longer than
 // MaxRetryAfter fails at once with ErrRateLimited.
-func (c *Client) waitPause(ctx context.Context) error {
+func (c *client) waitPause(ctx context.Context) error {
 	for {
 		c.pauseMu.Lock()
 		d := time.Until(c.notBefore)
@@ -337,7 +337,7 @@ func (c *Client) waitPause(ctx context.Context) error {
 
 // attempt makes one request, after any pause and its turn from the rate
 // limiter, with the per-attempt time limit.
-func (c *Client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
+func (c *client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
 	if err := c.waitPause(ctx); err != nil {
 		return nil, err
 	}
@@ -373,10 +373,10 @@ func (c *Client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
 		resp.Body.Close()
 	}()
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		return nil, &retryableError{err: &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}, after: retryAfter(resp.Header)}
+		return nil, &retryableError{err: &httpError{StatusCode: resp.StatusCode, Status: resp.Status}, after: retryAfter(resp.Header)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+		return nil, &httpError{StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
 	if err != nil {
@@ -421,7 +421,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // redact replaces the API key in a URL or text.
-func (c *Client) redact(s string) string {
+func (c *client) redact(s string) string {
 	if c.key == "" {
 		return s
 	}
@@ -431,7 +431,7 @@ func (c *Client) redact(s string) string {
 
 // scrub returns err, or an error with the same chain whose text has the API
 // key replaced, should the text contain it.
-func (c *Client) scrub(err error) error {
+func (c *client) scrub(err error) error {
 	if err == nil || c.key == "" {
 		return err
 	}

@@ -14,21 +14,21 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
 
-// DefaultAPIURL is Flickr's REST endpoint.
-const DefaultAPIURL = "https://api.flickr.com/services/rest/"
+// defaultAPIURL is Flickr's REST endpoint.
+const defaultAPIURL = "https://api.flickr.com/services/rest/"
 
 // APIKeyEnv is the environment variable the API key is read from.
 const APIKeyEnv = "FLICKR_API_KEY"
 
-// MaxPerPage is the largest per_page Flickr accepts.
-const MaxPerPage = 500
+// maxPerPage is the largest per_page Flickr accepts.
+const maxPerPage = 500
 
 // MaxResults is how many results Flickr returns for one query at most,
 // whatever the page size.
 const MaxResults = 4000
 
-// DefaultUserAgent identifies the crawler to Flickr.
-const DefaultUserAgent = "animalcnn-crawler/1.0 (+https://github.com/animalcnn/animalcnn; course project, 1 request/s)"
+// defaultUserAgent identifies the crawler to Flickr.
+const defaultUserAgent = "animalcnn-crawler/1.0 (+https://github.com/animalcnn/animalcnn; course project, 1 request/s)"
 
 // Sizes lists the photo sizes Flickr's extras can ask for (url_<size>): sq
 // 75×75 square, q 150×150 square (the course's), t 100, s 240, n 320, m 500,
@@ -47,8 +47,8 @@ type Class struct {
 	Query string
 }
 
-// SearchText is the text sent to flickr.photos.search for c.
-func (c Class) SearchText() string {
+// searchText is the text sent to flickr.photos.search for c.
+func (c Class) searchText() string {
 	if c.Query != "" {
 		return c.Query
 	}
@@ -88,22 +88,23 @@ type Config struct {
 	APIKey string
 	// APIKeyFile is a file holding the API key (surrounding space trimmed).
 	APIKeyFile string
-	// APIURL is the REST endpoint (DefaultAPIURL; a fake server in tests).
+	// APIURL is the REST endpoint (Flickr's by default; a fake server in tests).
 	APIURL string
 
 	// Size is the photo size to download, one of Sizes ("q" like the course).
 	Size string
 	// Licenses restricts results to these Flickr license ids (empty: any).
-	// "cc" stands for every Creative Commons license (CC BY..., CC0; see
-	// License.IsCreativeCommons) in the list flickr.photos.licenses.getInfo gives,
-	// or CCLicenseIDs when that list cannot be fetched.
+	// "cc" stands for every Creative Commons license (CC BY..., CC0: a
+	// creativecommons.org license URL) in the list
+	// flickr.photos.licenses.getInfo gives, or the CC 2.0 licenses and CC0
+	// (ids 1 to 6 and 9) when that list cannot be fetched.
 	Licenses []string
 	// Sort is the search order ("relevance").
 	Sort string
 	// SafeSearch is 1 (safe), 2 (moderate) or 3 (restricted).
 	SafeSearch int
-	// PerPage is the search page size, at most MaxPerPage; 0 picks
-	// min(PerClass, MaxPerPage).
+	// PerPage is the search page size, at most 500 (Flickr's limit); 0
+	// picks min(PerClass, 500).
 	PerPage int
 
 	// Interval is the minimum time between two requests (API or image),
@@ -150,7 +151,7 @@ func DefaultConfig() Config {
 		Classes:       []Class{{Name: "monkey"}, {Name: "boar"}, {Name: "crow"}},
 		PerClass:      400,
 		OutDir:        "data/images",
-		APIURL:        DefaultAPIURL,
+		APIURL:        defaultAPIURL,
 		Size:          "q",
 		Sort:          "relevance",
 		SafeSearch:    1,
@@ -161,7 +162,7 @@ func DefaultConfig() Config {
 		Backoff:       2 * time.Second,
 		MaxBackoff:    time.Minute,
 		MaxRetryAfter: 5 * time.Minute,
-		UserAgent:     DefaultUserAgent,
+		UserAgent:     defaultUserAgent,
 		MaxBytes:      20 << 20,
 		// Flickr's 500×374 "This photo is no longer available" PNG as
 		// reported by other crawlers (not verified from here); the redirect
@@ -186,7 +187,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
 	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")
 	fs.IntVar(&c.SafeSearch, "safe-search", c.SafeSearch, "1 safe, 2 moderate, 3 restricted")
-	fs.IntVar(&c.PerPage, "per-page", c.PerPage, fmt.Sprintf("search page size, at most %d (0: min(per-class, %d))", MaxPerPage, MaxPerPage))
+	fs.IntVar(&c.PerPage, "per-page", c.PerPage, fmt.Sprintf("search page size, at most %d (0: min(per-class, %d))", maxPerPage, maxPerPage))
 	fs.DurationVar(&c.Interval, "interval", c.Interval, "minimum time between two requests, all downloads together (0: no limit)")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "downloads in flight at most")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "time limit for each request attempt")
@@ -213,8 +214,8 @@ func (c *Config) validate() error {
 		return errors.New("no output folder")
 	case !slices.Contains(Sizes, c.Size):
 		return fmt.Errorf("unknown size %q (want one of %s)", c.Size, strings.Join(Sizes, ", "))
-	case c.PerPage < 0 || c.PerPage > MaxPerPage:
-		return fmt.Errorf("per-page must be between 0 and %d, got %d", MaxPerPage, c.PerPage)
+	case c.PerPage < 0 || c.PerPage > maxPerPage:
+		return fmt.Errorf("per-page must be between 0 and %d, got %d", maxPerPage, c.PerPage)
 	case c.SafeSearch < 1 || c.SafeSearch > 3:
 		return fmt.Errorf("safe-search must be 1, 2 or 3, got %d", c.SafeSearch)
 	case c.Concurrency < 1:
@@ -293,7 +294,7 @@ func (c *Config) perPage() int {
 	if c.PerPage > 0 {
 		return c.PerPage
 	}
-	return min(c.PerClass, MaxPerPage)
+	return min(c.PerClass, maxPerPage)
 }
 
 // resolveAPIKey returns the API key from APIKey, APIKeyFile or the
@@ -327,8 +328,8 @@ func checkClassName(name string) error {
 	return nil
 }
 
-// ParseClasses parses "monkey,boar=wild boar,crow" into classes.
-func ParseClasses(s string) ([]Class, error) {
+// parseClasses parses "monkey,boar=wild boar,crow" into classes.
+func parseClasses(s string) ([]Class, error) {
 	var out []Class
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
@@ -366,7 +367,7 @@ func (v *classesValue) String() string {
 }
 
 func (v *classesValue) Set(s string) error {
-	cl, err := ParseClasses(s)
+	cl, err := parseClasses(s)
 	if err != nil {
 		return err
 	}

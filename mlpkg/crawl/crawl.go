@@ -73,13 +73,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if len(cfg.Classes) == 0 {
 		return nil, errors.New("crawl: no classes to crawl")
 	}
-	c, err := NewClient(cfg)
+	c, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{}
 	for _, cl := range c.cfg.Classes {
-		cr, err := c.CrawlClass(ctx, cl)
+		cr, err := c.crawlClass(ctx, cl)
 		if cr != nil {
 			rep.Classes = append(rep.Classes, *cr)
 		}
@@ -99,9 +99,9 @@ const (
 	tempSuffix = ".part"
 )
 
-// classState is CrawlClass's bookkeeping, owned by its dispatching goroutine.
+// classState is crawlClass's bookkeeping, owned by its dispatching goroutine.
 type classState struct {
-	c        *Client
+	c        *client
 	cl       Class
 	dir      string
 	rep      *ClassReport
@@ -114,14 +114,14 @@ type classState struct {
 	// queue the results met but not yet admitted.
 	page      int
 	morePages bool
-	queue     []Photo
+	queue     []photo
 }
 
-// CrawlClass fills cl's folder up to Config.PerClass photos: it searches
+// crawlClass fills cl's folder up to Config.PerClass photos: it searches
 // page by page and downloads with bounded concurrency, skipping photos
 // already there, excluded or rejected before, and photos of the other
 // classes under Config.OutDir or crawled by c before.
-func (c *Client) CrawlClass(ctx context.Context, cl Class) (*ClassReport, error) {
+func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error) {
 	if err := checkClassName(cl.Name); err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (c *Client) CrawlClass(ctx context.Context, cl Class) (*ClassReport, error)
 		return nil, err
 	}
 	dir := filepath.Join(c.cfg.OutDir, cl.Name)
-	rep := &ClassReport{Class: cl.Name, Query: cl.SearchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
+	rep := &ClassReport{Class: cl.Name, Query: cl.searchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
 	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
 	if err := s.load(); err != nil {
 		return rep, err
@@ -195,7 +195,7 @@ func (s *classState) load() error {
 // fetchOutcome is how one download ended: a verified temporary file, a
 // rejection, cancelled, or an error that stops the crawl.
 type fetchOutcome struct {
-	photo     Photo
+	photo     photo
 	tmp       string   // complete temporary file
 	v         verified // what tmp holds
 	reject    *Rejection
@@ -290,15 +290,15 @@ func (s *classState) fill(ctx context.Context) error {
 
 // next returns the next search result, searching for the next page when
 // needed; false when the results ran out.
-func (s *classState) next(ctx context.Context) (Photo, bool, error) {
+func (s *classState) next(ctx context.Context) (photo, bool, error) {
 	perPage := s.c.cfg.perPage()
 	for len(s.queue) == 0 {
 		if !s.morePages {
-			return Photo{}, false, nil
+			return photo{}, false, nil
 		}
-		res, err := s.c.Search(ctx, SearchParams{Text: s.cl.SearchText(), Page: s.page, PerPage: perPage})
+		res, err := s.c.search(ctx, searchParams{Text: s.cl.searchText(), Page: s.page, PerPage: perPage})
 		if err != nil {
-			return Photo{}, false, err
+			return photo{}, false, err
 		}
 		if s.page == 1 {
 			s.rep.SearchTotal = res.Total
@@ -314,7 +314,7 @@ func (s *classState) next(ctx context.Context) (Photo, bool, error) {
 
 // admit decides what to do with a search result: skip it, adopt a file
 // already on disk (adoptOrphan: no download), or download it (true).
-func (s *classState) admit(p Photo) (bool, error) {
+func (s *classState) admit(p photo) (bool, error) {
 	if s.seen[p.ID] {
 		return false, nil // Flickr repeats photos across pages
 	}
@@ -358,7 +358,7 @@ func (s *classState) admit(p Photo) (bool, error) {
 // adoptOrphan adds a file found on disk without a manifest line (a crash
 // after its rename) to the manifest, without downloading it again; the
 // report counts it as Recovered.
-func (s *classState) adoptOrphan(p Photo, path string) error {
+func (s *classState) adoptOrphan(p photo, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", filepath.Base(path), err)
@@ -446,9 +446,9 @@ func (s *classState) keep(id, sha, file string) {
 
 // entry builds the manifest line of photo p kept as file, with the
 // license's name and URL when Flickr's license list was fetched.
-func (s *classState) entry(p Photo, file string, v verified) ManifestEntry {
+func (s *classState) entry(p photo, file string, v verified) ManifestEntry {
 	e := ManifestEntry{ID: p.ID, Owner: p.Owner, OwnerName: p.OwnerName, License: p.License, Title: p.Title,
-		URL: p.URL, PageURL: p.PageURL(), Query: s.cl.SearchText(), File: file, Format: v.format,
+		URL: p.URL, PageURL: p.pageURL(), Query: s.cl.searchText(), File: file, Format: v.format,
 		Width: v.width, Height: v.height, Size: v.size, SHA256: v.sha256, Fetched: time.Now().UTC().Truncate(time.Second)}
 	if l, ok := s.c.flickrLicense(p.License); ok {
 		e.LicenseName, e.LicenseURL = l.Name, l.URL
@@ -489,7 +489,7 @@ func (e *rejectError) Unwrap() error { return e.err }
 
 // download fetches one photo, checks it is a real image and writes it to a
 // temporary file in dir, synced; the caller renames or removes it.
-func (c *Client) download(ctx context.Context, dir string, p Photo) fetchOutcome {
+func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome {
 	d := fetchOutcome{photo: p}
 	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
 		if redirectedToPlaceholder(f.finalURL) {
@@ -534,7 +534,7 @@ func (c *Client) download(ctx context.Context, dir string, p Photo) fetchOutcome
 // a failure that may pass.
 func failureReason(err error) Reason {
 	var re *rejectError
-	var he *HTTPError
+	var he *httpError
 	switch {
 	case errors.As(err, &re):
 		return re.reason

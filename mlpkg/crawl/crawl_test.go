@@ -230,7 +230,7 @@ func TestNoPagePastMaxResults(t *testing.T) {
 	}
 	f.fake.Add("monkey", ps...)
 	f.cfg.PerClass = 10
-	f.cfg.PerPage = MaxPerPage
+	f.cfg.PerPage = maxPerPage
 	rep, err := f.run(t, context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func TestNoPagePastMaxResults(t *testing.T) {
 		pages = append(pages, r.Query.Get("page"))
 	}
 	if want := []string{"1", "2", "3", "4", "5", "6", "7", "8"}; !slices.Equal(pages, want) {
-		t.Errorf("pages asked for %v, want %v (%d per page, %d results at most)", pages, want, MaxPerPage, MaxResults)
+		t.Errorf("pages asked for %v, want %v (%d per page, %d results at most)", pages, want, maxPerPage, MaxResults)
 	}
 }
 
@@ -305,7 +305,7 @@ func TestSearchParameters(t *testing.T) {
 		}
 	}
 	for _, e := range entries {
-		if !slices.Contains(CCLicenseIDs, e.License) {
+		if !slices.Contains(ccLicenseIDs, e.License) {
 			t.Errorf("photo %s has license %s, not CC", e.ID, e.License)
 		}
 		if max(e.Width, e.Height) != 500 || e.Query != "wild boar" || e.OwnerName == "" || e.Title == "" || len(e.SHA256) != 64 {
@@ -351,7 +351,7 @@ func TestParseSearch(t *testing.T) {
 	if res.Page != 2 || res.Pages != 3 || res.Total != 250 || len(res.Photos) != 2 {
 		t.Fatalf("result %+v", res)
 	}
-	want := Photo{ID: "123", Owner: "1@N00", OwnerName: "Ann", Title: "A monkey", License: "4",
+	want := photo{ID: "123", Owner: "1@N00", OwnerName: "Ann", Title: "A monkey", License: "4",
 		URL: "https://live.staticflickr.com/65535/123_ab_q.jpg"}
 	if p := res.Photos[0]; p != want {
 		t.Errorf("photo %+v, want %+v", p, want)
@@ -360,9 +360,9 @@ func TestParseSearch(t *testing.T) {
 		t.Errorf("photo without url_q: %+v", q)
 	}
 	_, err = parseSearch([]byte(`{"stat":"fail","code":"105","message":"Service currently unavailable"}`), "q")
-	var apiErr *APIError
+	var apiErr *apiError
 	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
-		t.Errorf("error %v, want APIError 105", err)
+		t.Errorf("error %v, want apiError 105", err)
 	}
 	bad := `{"stat":"ok","photos":{"page":1,"pages":1,"total":1,"photo":[{"id":"1","url_q":{"x":1}}]}}`
 	if _, err := parseSearch([]byte(bad), "q"); err == nil || !strings.Contains(err.Error(), "url_q") {
@@ -434,9 +434,9 @@ func TestServiceUnavailable105(t *testing.T) {
 	g.cfg.Retries = 2
 	g.fake.FailMethod(flickrtest.MethodSearch, flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105}, flickrtest.Fault{Code: 105})
 	_, err = g.run(t, context.Background())
-	var apiErr *APIError
+	var apiErr *apiError
 	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
-		t.Fatalf("error %v, want APIError 105 after the retries", err)
+		t.Fatalf("error %v, want apiError 105 after the retries", err)
 	}
 	if n := len(searchRequests(g.fake)); n != 3 {
 		t.Errorf("%d search requests, want 3", n)
@@ -1041,11 +1041,11 @@ func TestUnavailableByRedirect(t *testing.T) {
 // secretFromSearch finds a photo's image URL secret through the API.
 func secretFromSearch(t *testing.T, f *fixture, id string) string {
 	t.Helper()
-	c, err := NewClient(f.cfg)
+	c, err := newClient(f.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Search(context.Background(), SearchParams{Text: "monkey", PerPage: 100})
+	res, err := c.search(context.Background(), searchParams{Text: "monkey", PerPage: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1259,7 +1259,7 @@ func TestFlags(t *testing.T) {
 	// Before Flickr's license list is fetched (or when it cannot be), "cc"
 	// stands for the built-in Creative Commons ids.
 	cfg.APIKey = testKey
-	if c, err := NewClient(cfg); err != nil || !slices.Equal(c.lic.filter, CCLicenseIDs) {
+	if c, err := newClient(cfg); err != nil || !slices.Equal(c.lic.filter, ccLicenseIDs) {
 		t.Errorf("license filter before the license list: %v %v", c.lic.filter, err)
 	}
 	if err := fs.Parse([]string{"-classes", "../etc"}); err == nil {
@@ -1267,7 +1267,7 @@ func TestFlags(t *testing.T) {
 	}
 	bad := DefaultConfig()
 	bad.Size = "huge"
-	if _, err := NewClient(bad); err == nil {
+	if _, err := newClient(bad); err == nil {
 		t.Error("unknown size accepted")
 	}
 }

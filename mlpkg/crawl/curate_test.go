@@ -165,7 +165,7 @@ func TestAttribution(t *testing.T) {
 	if strings.Contains(s, "333") || strings.Contains(s, "444") {
 		t.Errorf("excluded or deleted photo credited:\n%s", s)
 	}
-	if LicenseInfo("99").Name != "Flickr license 99" {
+	if licenseInfo("99").Name != "Flickr license 99" {
 		t.Error("unknown license id")
 	}
 }

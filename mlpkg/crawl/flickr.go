@@ -9,51 +9,51 @@ import (
 	"strings"
 )
 
-// ErrInvalidAPIKey matches (errors.Is) an APIError with code 100: Flickr
+// ErrInvalidAPIKey matches (errors.Is) a Flickr answer with error code 100: Flickr
 // rejected the API key.
 var ErrInvalidAPIKey = errors.New("invalid Flickr API key")
 
 // Flickr error codes the crawler treats specially.
 const (
-	// CodeInvalidKey is "Invalid API Key": fatal, nothing is downloaded.
-	CodeInvalidKey = 100
-	// CodeServiceUnavailable is "Service currently unavailable": retried.
-	CodeServiceUnavailable = 105
-	// CodeSearchUnavailable is "Sorry, the Flickr search API is not
-	// currently available": retried like CodeServiceUnavailable.
-	CodeSearchUnavailable = 10
+	// codeInvalidKey is "Invalid API Key": fatal, nothing is downloaded.
+	codeInvalidKey = 100
+	// codeServiceUnavailable is "Service currently unavailable": retried.
+	codeServiceUnavailable = 105
+	// codeSearchUnavailable is "Sorry, the Flickr search API is not
+	// currently available": retried like codeServiceUnavailable.
+	codeSearchUnavailable = 10
 )
 
 // retryableCode reports whether a Flickr error code means "try again later".
 func retryableCode(code int) bool {
-	return code == CodeServiceUnavailable || code == CodeSearchUnavailable
+	return code == codeServiceUnavailable || code == codeSearchUnavailable
 }
 
 // errNotJSON marks an answer that is not JSON at all, such as a maintenance
 // page served with status 200; it is retried.
 var errNotJSON = errors.New("not a JSON answer")
 
-// APIError is a Flickr answer with stat=fail.
-type APIError struct {
+// apiError is a Flickr answer with stat=fail.
+type apiError struct {
 	Code    int
 	Message string
 }
 
 // Error describes the failure; for code 100 it says where the key comes from.
-func (e *APIError) Error() string {
-	if e.Code == CodeInvalidKey {
+func (e *apiError) Error() string {
+	if e.Code == codeInvalidKey {
 		return fmt.Sprintf("Flickr rejected the API key (code %d: %s); check %s, -api-key or -api-key-file", e.Code, e.Message, APIKeyEnv)
 	}
 	return fmt.Sprintf("Flickr API error %d: %s", e.Code, e.Message)
 }
 
 // Is reports whether target is ErrInvalidAPIKey and e has code 100.
-func (e *APIError) Is(target error) bool {
-	return target == ErrInvalidAPIKey && e.Code == CodeInvalidKey
+func (e *apiError) Is(target error) bool {
+	return target == ErrInvalidAPIKey && e.Code == codeInvalidKey
 }
 
-// Photo is one flickr.photos.search result.
-type Photo struct {
+// photo is one flickr.photos.search result.
+type photo struct {
 	ID        string
 	Owner     string // NSID, e.g. "12345678@N00"
 	OwnerName string // extras owner_name
@@ -64,15 +64,15 @@ type Photo struct {
 	URL string
 }
 
-// PageURL is the photo's page on Flickr, for attribution.
-func (p Photo) PageURL() string {
+// pageURL is the photo's page on Flickr, for attribution.
+func (p photo) pageURL() string {
 	return "https://www.flickr.com/photos/" + p.Owner + "/" + p.ID + "/"
 }
 
-// SearchResult is one page of flickr.photos.search results.
-type SearchResult struct {
+// searchPage is one page of flickr.photos.search results.
+type searchPage struct {
 	Page, Pages, Total int
-	Photos             []Photo
+	Photos             []photo
 }
 
 // flexInt decodes a JSON number, a numeric string ("150") or "" / null (0).
@@ -164,7 +164,7 @@ func stripJSONP(body []byte) []byte {
 }
 
 // decodeAPI decodes a Flickr answer (JSON or JSONP) to what (e.g.
-// "search"): stat=fail gives an *APIError, an answer that is not JSON at all
+// "search"): stat=fail gives an *apiError, an answer that is not JSON at all
 // an error matching errNotJSON.
 func decodeAPI(body []byte, what string) (*apiResponse, error) {
 	b := stripJSONP(body)
@@ -177,7 +177,7 @@ func decodeAPI(body []byte, what string) (*apiResponse, error) {
 	}
 	if resp.Stat != "ok" {
 		if resp.Stat == "fail" {
-			return nil, &APIError{Code: int(resp.Code), Message: resp.Message}
+			return nil, &apiError{Code: int(resp.Code), Message: resp.Message}
 		}
 		return nil, fmt.Errorf("unexpected %s answer stat %q (%s)", what, resp.Stat, describeBody(body))
 	}
@@ -185,7 +185,7 @@ func decodeAPI(body []byte, what string) (*apiResponse, error) {
 }
 
 // parseLicenses decodes a flickr.photos.licenses.getInfo answer.
-func parseLicenses(body []byte) ([]License, error) {
+func parseLicenses(body []byte) ([]license, error) {
 	resp, err := decodeAPI(body, "licenses")
 	if err != nil {
 		return nil, err
@@ -193,20 +193,20 @@ func parseLicenses(body []byte) ([]License, error) {
 	if resp.Licenses == nil || len(resp.Licenses.License) == 0 {
 		return nil, fmt.Errorf("licenses answer without licenses (%s)", describeBody(body))
 	}
-	out := make([]License, 0, len(resp.Licenses.License))
+	out := make([]license, 0, len(resp.Licenses.License))
 	for i, l := range resp.Licenses.License {
 		id := strings.TrimSpace(string(l.ID))
 		if id == "" || strings.Trim(id, "0123456789") != "" {
 			return nil, fmt.Errorf("license %d of the answer has id %q", i, id)
 		}
-		out = append(out, License{ID: id, Name: strings.TrimSpace(string(l.Name)), URL: strings.TrimSpace(string(l.URL))})
+		out = append(out, license{ID: id, Name: strings.TrimSpace(string(l.Name)), URL: strings.TrimSpace(string(l.URL))})
 	}
 	return out, nil
 }
 
 // parseSearch decodes a flickr.photos.search answer (JSON or JSONP) and
 // picks each photo's url_<size>.
-func parseSearch(body []byte, size string) (*SearchResult, error) {
+func parseSearch(body []byte, size string) (*searchPage, error) {
 	resp, err := decodeAPI(body, "search")
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func parseSearch(body []byte, size string) (*SearchResult, error) {
 	if resp.Photos == nil {
 		return nil, fmt.Errorf("search answer without photos (%s)", describeBody(body))
 	}
-	out := &SearchResult{Page: int(resp.Photos.Page), Pages: int(resp.Photos.Pages), Total: int(resp.Photos.Total)}
+	out := &searchPage{Page: int(resp.Photos.Page), Pages: int(resp.Photos.Pages), Total: int(resp.Photos.Total)}
 	for i, fields := range resp.Photos.Photo {
 		p, err := parsePhoto(fields, size)
 		if err != nil {
@@ -228,7 +228,7 @@ func parseSearch(body []byte, size string) (*SearchResult, error) {
 // parsePhoto reads the fields the crawler uses from one search result, each
 // a string or a number; the URL is absent when Flickr has no url_<size> for
 // the photo.
-func parsePhoto(fields map[string]json.RawMessage, size string) (Photo, error) {
+func parsePhoto(fields map[string]json.RawMessage, size string) (photo, error) {
 	var err error
 	str := func(key string) string {
 		var v flexString
@@ -239,7 +239,7 @@ func parsePhoto(fields map[string]json.RawMessage, size string) (Photo, error) {
 		}
 		return string(v)
 	}
-	p := Photo{ID: str("id"), Owner: str("owner"), OwnerName: str("ownername"), Title: str("title"),
+	p := photo{ID: str("id"), Owner: str("owner"), OwnerName: str("ownername"), Title: str("title"),
 		License: str("license"), URL: str("url_" + size)}
 	return p, err
 }

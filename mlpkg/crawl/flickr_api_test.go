@@ -124,12 +124,12 @@ func TestLicenseListUnavailable(t *testing.T) {
 	if c := rep.Classes[0]; c.Kept != 2 {
 		t.Errorf("report %+v", c)
 	}
-	credits, err := Credits(f.classDir("monkey"))
+	credits, err := classCredits(f.classDir("monkey"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range credits {
-		if c.License != LicenseInfo(c.License.ID) {
+		if c.License != licenseInfo(c.License.ID) {
 			t.Errorf("credit %+v, want the built-in license", c)
 		}
 	}
@@ -145,7 +145,7 @@ func TestLicenseListUnavailable(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"id":"1","owner":"1@N00","license":"4","file":"1.jpg"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	credits, err = Credits(dir)
+	credits, err = classCredits(dir)
 	if err != nil || len(credits) != 1 || credits[0].License.Name != "CC BY 2.0" {
 		t.Errorf("credits of an old manifest: %+v %v", credits, err)
 	}
@@ -160,18 +160,18 @@ func TestParseLicenses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 4 || list[1] != (License{"4", "Attribution License", "https://creativecommons.org/licenses/by/2.0/"}) {
+	if len(list) != 4 || list[1] != (license{"4", "Attribution License", "https://creativecommons.org/licenses/by/2.0/"}) {
 		t.Errorf("licenses %+v", list)
 	}
 	if got := ccIDs(list); !slices.Equal(got, []string{"4", "21"}) {
 		t.Errorf("CC ids %v", got)
 	}
-	var static []License
-	for _, l := range BuiltinLicenses {
+	var static []license
+	for _, l := range builtinLicenses {
 		static = append(static, l)
 	}
-	if got := ccIDs(static); !slices.Equal(got, CCLicenseIDs) {
-		t.Errorf("CC ids of the built-in table %v, want CCLicenseIDs %v", got, CCLicenseIDs)
+	if got := ccIDs(static); !slices.Equal(got, ccLicenseIDs) {
+		t.Errorf("CC ids of the built-in table %v, want ccLicenseIDs %v", got, ccLicenseIDs)
 	}
 	for u, want := range map[string]bool{
 		"https://creativecommons.org/licenses/by-nc-sa/4.0/":   true,
@@ -181,8 +181,8 @@ func TestParseLicenses(t *testing.T) {
 		"https://creativecommons.org.evil.example/licenses/x/": false,
 		"": false,
 	} {
-		if (License{URL: u}).IsCreativeCommons() != want {
-			t.Errorf("License{URL: %q}.IsCreativeCommons() = %v", u, !want)
+		if (license{URL: u}).isCreativeCommons() != want {
+			t.Errorf("license{URL: %q}.isCreativeCommons() = %v", u, !want)
 		}
 	}
 	if _, err := parseLicenses([]byte(`{"stat":"fail","code":112,"message":"Method not found"}`)); err == nil {

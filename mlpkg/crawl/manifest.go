@@ -41,7 +41,7 @@ type ManifestEntry struct {
 	// LicenseName and LicenseURL are the license's as
 	// flickr.photos.licenses.getInfo gave them when the photo was kept;
 	// absent from manifests written before, and when the list could not be
-	// fetched (LicenseInfo then names the license).
+	// fetched (the built-in table of license names is used then).
 	LicenseName string `json:"license_name,omitempty"`
 	LicenseURL  string `json:"license_url,omitempty"`
 }
