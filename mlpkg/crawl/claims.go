@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
 // claims records, across the classes one client crawls (one Run), which
@@ -14,27 +13,23 @@ import (
 // labels: the first class to meet a photo in its search results, or to hold
 // it in its folder, keeps it.
 type claims struct {
-	mu      sync.Mutex
-	scanned bool                // the class folders' manifests were read
-	ids     map[string]string   // photo id → class
-	hashes  map[string]keptFile // SHA-256 → a kept photo's file
+	ids    map[string]string   // photo id → class
+	hashes map[string]keptFile // SHA-256 → a kept photo's file
 }
 
 // keptFile is a kept photo's class and file name.
 type keptFile struct{ class, file string }
 
-// scan reads, once, the manifests of every class folder under outDir and
-// records the photos kept there (listed, and their file present).
+// newClaims returns claims with nothing claimed yet.
+func newClaims() claims {
+	return claims{ids: map[string]string{}, hashes: map[string]keptFile{}}
+}
+
+// scan records the photos kept (listed, and their file present) in every
+// class folder under outDir; Run calls it once, before the first class.
 func (cl *claims) scan(outDir string) error {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	if cl.scanned {
-		return nil
-	}
-	cl.init()
 	ents, err := os.ReadDir(outDir)
 	if errors.Is(err, fs.ErrNotExist) {
-		cl.scanned = true
 		return nil
 	}
 	if err != nil {
@@ -48,7 +43,6 @@ func (cl *claims) scan(outDir string) error {
 			return err
 		}
 	}
-	cl.scanned = true
 	return nil
 }
 
@@ -69,19 +63,9 @@ func (cl *claims) scanClass(dir, class string) error {
 	return nil
 }
 
-// init makes the maps; the caller holds mu.
-func (cl *claims) init() {
-	if cl.ids == nil {
-		cl.ids, cl.hashes = map[string]string{}, map[string]keptFile{}
-	}
-}
-
 // claimID gives photo id to class unless another class has it, and returns
 // the class that has it.
 func (cl *claims) claimID(id, class string) string {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	cl.init()
 	if owner, ok := cl.ids[id]; ok {
 		return owner
 	}
@@ -91,17 +75,12 @@ func (cl *claims) claimID(id, class string) string {
 
 // byHash returns the class and file of a photo kept with this SHA-256.
 func (cl *claims) byHash(sha string) (keptFile, bool) {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
 	k, ok := cl.hashes[sha]
 	return k, ok
 }
 
 // keep records a photo kept in class as file.
 func (cl *claims) keep(id, sha, class, file string) {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	cl.init()
 	if _, ok := cl.ids[id]; !ok {
 		cl.ids[id] = class
 	}
@@ -113,8 +92,6 @@ func (cl *claims) keep(id, sha, class, file string) {
 // release gives photo id back when class claimed it but did not keep it (a
 // failed or discarded download): another class may then keep it.
 func (cl *claims) release(id, class string) {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
 	if cl.ids[id] == class {
 		delete(cl.ids, id)
 	}

@@ -25,7 +25,11 @@ var ErrRateLimited = errors.New("rate limited by Flickr")
 // the one rate limiter and for any pause Flickr asked for (Retry-After),
 // carries the User-Agent, has a time limit and is retried on transient
 // failures. The classes one client crawls share which photos they took, so
-// that no photo gets two labels. It is safe for concurrent use.
+// that no photo gets two labels.
+//
+// Run drives it from one goroutine, which searches, admits and settles the
+// photos (claims, lic); the download goroutines only fetch, sharing the
+// limiter and the pause (pauseMu).
 type client struct {
 	cfg     Config
 	key     string
@@ -42,7 +46,6 @@ type client struct {
 
 // licenseState is what the client learnt from flickr.photos.licenses.getInfo.
 type licenseState struct {
-	mu     sync.Mutex
 	loaded bool               // asked already (whatever the outcome)
 	table  map[string]license // Flickr's answer by id; nil when it could not be fetched
 	filter []string           // the license ids searches send
@@ -67,7 +70,7 @@ func newClient(cfg Config) (*client, error) {
 	if cfg.Interval > 0 {
 		lim = rate.Every(cfg.Interval)
 	}
-	c := &client{cfg: cfg, key: key, http: hc, limiter: rate.NewLimiter(lim, 1), log: cfg.Logger}
+	c := &client{cfg: cfg, key: key, http: hc, limiter: rate.NewLimiter(lim, 1), log: cfg.Logger, claims: newClaims()}
 	c.lic.filter = expandLicenses(cfg.Licenses, ccLicenseIDs)
 	return c, nil
 }
@@ -156,8 +159,6 @@ func (c *client) licenses(ctx context.Context) ([]license, error) {
 // license; when that fails for another reason than ctx, the key or a rate
 // limit, it logs a warning and keeps ccLicenseIDs and the built-in names.
 func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
-	c.lic.mu.Lock()
-	defer c.lic.mu.Unlock()
 	if c.lic.loaded {
 		return c.lic.filter, nil
 	}
@@ -192,8 +193,6 @@ func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
 // flickrLicense returns license id as Flickr's license list gave it, if it
 // was fetched and lists id.
 func (c *client) flickrLicense(id string) (license, bool) {
-	c.lic.mu.Lock()
-	defer c.lic.mu.Unlock()
 	l, ok := c.lic.table[id]
 	return l, ok
 }

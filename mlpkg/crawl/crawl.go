@@ -78,6 +78,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{}
+	if err := c.claims.scan(c.cfg.OutDir); err != nil {
+		return rep, fmt.Errorf("crawl: %w", err)
+	}
 	for _, cl := range c.cfg.Classes {
 		cr, err := c.crawlClass(ctx, cl)
 		if cr != nil {
@@ -122,12 +125,6 @@ type classState struct {
 // already there, excluded or rejected before, and photos of the other
 // classes under Config.OutDir or crawled by c before.
 func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error) {
-	if err := checkClassName(cl.Name); err != nil {
-		return nil, err
-	}
-	if err := c.claims.scan(c.cfg.OutDir); err != nil {
-		return nil, err
-	}
 	dir := filepath.Join(c.cfg.OutDir, cl.Name)
 	rep := &ClassReport{Class: cl.Name, Query: cl.searchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
 	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
