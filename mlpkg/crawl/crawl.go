@@ -60,6 +60,52 @@ type ClassReport struct {
 	Exhausted bool
 }
 
+// Shortfall explains why a class holds fewer photos than wanted, in
+// categories that do not overlap (ClassReport's counts do: Skipped includes
+// NoSize, Rejected includes Failed and the other classes' photos).
+type Shortfall struct {
+	// Exhausted is ClassReport.Exhausted: the search results ran out. The
+	// counts below say how the results met were used, besides the photos
+	// kept.
+	Exhausted bool
+	// Capped is true when Flickr lists more results than the MaxResults it
+	// returns for one search.
+	Capped bool
+	// Skipped counts the results excluded, deleted by hand or discarded by
+	// an earlier run; NoSize those without a URL for the configured size.
+	Skipped, NoSize int
+	// OtherClass counts the results that are another class's photos, and
+	// Discarded those discarded in this run for another reason than a
+	// failed download (duplicates, unavailable, not an image).
+	OtherClass, Discarded int
+	// Failed counts the downloads that failed for a reason that may pass:
+	// a rerun tries them again.
+	Failed int
+}
+
+// Shortfall returns why c holds fewer photos than wanted; false when it is
+// not short, or short for no reason the counts tell (the crawl stopped).
+func (c ClassReport) Shortfall() (Shortfall, bool) {
+	if c.Kept >= c.Wanted || (!c.Exhausted && c.Failed == 0) {
+		return Shortfall{}, false
+	}
+	others := 0
+	for _, r := range c.Rejected {
+		if r.Reason == ReasonOtherClass {
+			others++
+		}
+	}
+	return Shortfall{
+		Exhausted:  c.Exhausted,
+		Capped:     c.SearchTotal > MaxResults,
+		Skipped:    c.Skipped - c.NoSize,
+		NoSize:     c.NoSize,
+		OtherClass: others,
+		Discarded:  len(c.Rejected) - others - c.Failed,
+		Failed:     c.Failed,
+	}, true
+}
+
 // Run crawls every class of cfg in turn and reports what it did. Without an
 // API key it fails with ErrNoAPIKey before touching the disk; with a key
 // Flickr rejects (ErrInvalidAPIKey) it fails before downloading anything.

@@ -1271,3 +1271,27 @@ func TestFlags(t *testing.T) {
 		t.Error("unknown size accepted")
 	}
 }
+
+// Shortfall splits the report's overlapping counts into categories that do
+// not overlap, and says nothing of a class that is not short.
+func TestShortfall(t *testing.T) {
+	c := ClassReport{Wanted: 10, Kept: 4, Exhausted: true, Results: 20, SearchTotal: MaxResults + 1,
+		Skipped: 5, NoSize: 3, Failed: 1,
+		Rejected: []Rejection{{Reason: ReasonOtherClass}, {Reason: ReasonOtherClass}, {Reason: ReasonFailed}, {Reason: ReasonDuplicate}}}
+	want := Shortfall{Exhausted: true, Capped: true, Skipped: 2, NoSize: 3, OtherClass: 2, Discarded: 1, Failed: 1}
+	if got, short := c.Shortfall(); !short || got != want {
+		t.Errorf("Shortfall() = %+v, %v; want %+v, true", got, short, want)
+	}
+	for _, c := range []ClassReport{
+		{Wanted: 10, Kept: 10, Failed: 2},       // full despite failures
+		{Wanted: 10, Kept: 4},                   // stopped: no reason in the counts
+		{Wanted: 10, Kept: 10, Exhausted: true}, // cannot happen, but is not short
+	} {
+		if sf, short := c.Shortfall(); short {
+			t.Errorf("%+v: Shortfall() = %+v, true; want false", c, sf)
+		}
+	}
+	if sf, short := (ClassReport{Wanted: 10, Kept: 8, Failed: 2}).Shortfall(); !short || sf.Exhausted || sf.Failed != 2 {
+		t.Errorf("short by 2 failed downloads: %+v, %v", sf, short)
+	}
+}

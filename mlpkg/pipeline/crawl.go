@@ -154,11 +154,12 @@ func ReportTable(r *crawl.Report) (header []string, rows [][]string) {
 			discarded = append(discarded, fmt.Sprintf("%s (%s)", rej.ID, rej.Reason))
 		}
 		kept := fmt.Sprintf("%d / %d", c.Kept, c.Wanted)
-		switch {
-		case c.Exhausted:
-			kept += " (results ran out)"
-		case c.Failed > 0 && c.Kept < c.Wanted:
-			kept += fmt.Sprintf(" (%d downloads failed: run again)", c.Failed)
+		if sf, short := c.Shortfall(); short {
+			if sf.Exhausted {
+				kept += " (results ran out)"
+			} else {
+				kept += fmt.Sprintf(" (%d downloads failed: run again)", sf.Failed)
+			}
 		}
 		total := strconv.Itoa(c.SearchTotal)
 		if c.SearchTotal < 0 {

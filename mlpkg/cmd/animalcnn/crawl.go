@@ -112,52 +112,47 @@ func printCrawlReport(w io.Writer, rep *crawl.Report, size string, verbose bool)
 	}
 }
 
-// shortfall explains, from the report's counts, why class c holds fewer
-// photos than wanted and what may help: the search results ran out (and
-// how they were used), or downloads failed (a rerun tries them again);
+// shortfall explains why class c holds fewer photos than wanted
+// (ClassReport.Shortfall) and what may help: the search results ran out
+// (and how they were used), or downloads failed (a rerun tries them again);
 // nothing when it is not short.
 func shortfall(c crawl.ClassReport, size string) []string {
-	if c.Kept >= c.Wanted || (!c.Exhausted && c.Failed == 0) {
+	sf, short := c.Shortfall()
+	if !short {
 		return nil
 	}
 	var out []string
-	if c.Exhausted {
-		out = append(out, resultsUsed(c, size))
+	if sf.Exhausted {
+		out = append(out, resultsUsed(c, sf, size))
 	}
-	if c.Failed > 0 {
-		out = append(out, fmt.Sprintf("%d downloads failed (server or network errors): rerun the same command to try them again", c.Failed))
+	if sf.Failed > 0 {
+		out = append(out, fmt.Sprintf("%d downloads failed (server or network errors): rerun the same command to try them again", sf.Failed))
 	}
 	return out
 }
 
 // resultsUsed says how the search results of an exhausted class were used
 // up and what to try.
-func resultsUsed(c crawl.ClassReport, size string) string {
+func resultsUsed(c crawl.ClassReport, sf crawl.Shortfall, size string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "search results for %q used up: %d met", c.Query, c.Results)
-	if c.SearchTotal > crawl.MaxResults {
+	if sf.Capped {
 		fmt.Fprintf(&b, " (Flickr lists %d but returns only the first %d of a search)", c.SearchTotal, crawl.MaxResults)
 	}
-	others := 0
-	for _, r := range c.Rejected {
-		if r.Reason == crawl.ReasonOtherClass {
-			others++
-		}
+	if sf.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d skipped (excluded, deleted or discarded in earlier runs)", sf.Skipped)
 	}
-	if n := c.Skipped - c.NoSize; n > 0 {
-		fmt.Fprintf(&b, ", %d skipped (excluded, deleted or discarded in earlier runs)", n)
+	if sf.NoSize > 0 {
+		fmt.Fprintf(&b, ", %d without a %s-size image (too small or too old for it)", sf.NoSize, size)
 	}
-	if c.NoSize > 0 {
-		fmt.Fprintf(&b, ", %d without a %s-size image (too small or too old for it)", c.NoSize, size)
+	if sf.OtherClass > 0 {
+		fmt.Fprintf(&b, ", %d already in another class", sf.OtherClass)
 	}
-	if others > 0 {
-		fmt.Fprintf(&b, ", %d already in another class", others)
-	}
-	if n := len(c.Rejected) - others - c.Failed; n > 0 {
-		fmt.Fprintf(&b, ", %d discarded", n)
+	if sf.Discarded > 0 {
+		fmt.Fprintf(&b, ", %d discarded", sf.Discarded)
 	}
 	fmt.Fprintf(&b, "; try another search text (-classes %s=...)", c.Class)
-	if c.NoSize > 0 && size != crawl.Sizes[0] {
+	if sf.NoSize > 0 && size != crawl.Sizes[0] {
 		b.WriteString(" or a smaller -size")
 	}
 	return b.String()
