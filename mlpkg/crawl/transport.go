@@ -1,0 +1,244 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrRateLimited matches (errors.Is) the error that stops a crawl when
+// Flickr answers 429 or a 5xx with a Retry-After longer than
+// Config.MaxRetryAfter. Photos kept until then stay; a rerun resumes.
+var ErrRateLimited = errors.New("rate limited by Flickr")
+
+// httpError is an unexpected HTTP status.
+type httpError struct {
+	StatusCode int
+	Status     string
+}
+
+// Error returns the status line.
+func (e *httpError) Error() string { return "HTTP " + e.Status }
+
+// retryableError marks an error worth retrying, after at least after.
+type retryableError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryableError) Error() string { return e.err.Error() }
+
+func (e *retryableError) Unwrap() error { return e.err }
+
+// fetched is a complete 200 response.
+type fetched struct {
+	body     []byte
+	finalURL string // after redirects
+}
+
+// fetch GETs rawURL, retrying on network errors, timeouts, 429 and 5xx
+// (and on errors check marks retryable) with exponential backoff. A
+// Retry-After pauses the whole client, every request of every goroutine;
+// one longer than MaxRetryAfter fails with ErrRateLimited instead. Errors
+// never contain the API key.
+func (c *client) fetch(ctx context.Context, rawURL string, check func(*fetched) error) (*fetched, error) {
+	var last error
+	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
+		if attempt > 0 {
+			wait := min(c.cfg.Backoff<<(attempt-1), c.cfg.MaxBackoff)
+			c.log.Info("retrying", "url", c.redact(rawURL), "attempt", attempt+1, "wait", wait, "error", c.scrub(last).Error())
+			if err := sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+		}
+		f, err := c.attempt(ctx, rawURL)
+		if err == nil && check != nil {
+			err = check(f)
+		}
+		if err == nil {
+			return f, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var re *retryableError
+		if !errors.As(err, &re) {
+			return nil, c.scrub(err)
+		}
+		if re.after > 0 {
+			c.pause(re.after)
+			if re.after > c.cfg.MaxRetryAfter {
+				return nil, c.scrub(rateLimited(re.after, c.cfg.MaxRetryAfter, err))
+			}
+		}
+		last = err
+	}
+	if c.cfg.Retries == 0 {
+		return nil, c.scrub(last)
+	}
+	return nil, c.scrub(fmt.Errorf("%d attempts: %w", c.cfg.Retries+1, last))
+}
+
+// rateLimited is the error wrapping ErrRateLimited for a wait longer than
+// limit that the server asked for (cause, when known, its answer).
+func rateLimited(wait, limit time.Duration, cause error) error {
+	err := fmt.Errorf("%w: Flickr asks to wait %v before the next request, more than the %v the crawler waits; "+
+		"photos kept so far stay, rerun later to resume", ErrRateLimited, wait.Round(time.Second), limit)
+	if cause != nil {
+		err = fmt.Errorf("%w (%v)", err, cause)
+	}
+	return err
+}
+
+// pause delays every later request of the client by d from now (unless a
+// longer pause is already set).
+func (c *client) pause(d time.Duration) {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if t := time.Now().Add(d); t.After(c.notBefore) {
+		c.notBefore = t
+		c.log.Info("Flickr asks to pause", "wait", d)
+	}
+}
+
+// waitPause waits until the client's pause is over; a pause longer than
+// MaxRetryAfter fails at once with ErrRateLimited.
+func (c *client) waitPause(ctx context.Context) error {
+	for {
+		c.pauseMu.Lock()
+		d := time.Until(c.notBefore)
+		c.pauseMu.Unlock()
+		switch {
+		case d <= 0:
+			return nil
+		case d > c.cfg.MaxRetryAfter:
+			return rateLimited(d, c.cfg.MaxRetryAfter, nil)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt makes one request, after any pause and its turn from the rate
+// limiter, with the per-attempt time limit.
+func (c *client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
+	if err := c.waitPause(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		// Cancelled, or no turn before ctx's deadline: nothing to do but
+		// wait for it, so the caller sees ctx's error, not a failed photo.
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if err := c.waitPause(ctx); err != nil { // set while waiting for the turn
+		return nil, err
+	}
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("new request: %w", err)
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	c.log.Debug("GET", "url", c.redact(rawURL))
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = c.redact(ue.URL)
+		}
+		return nil, &retryableError{err: err}
+	}
+	defer func() {
+		// Read a little of what is left (an error page), so that the
+		// connection can be reused, then close.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		return nil, &retryableError{err: &httpError{StatusCode: resp.StatusCode, Status: resp.Status}, after: retryAfter(resp.Header)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &httpError{StatusCode: resp.StatusCode, Status: resp.Status}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
+	if err != nil {
+		// Truncated bodies (connection closed before Content-Length) and
+		// timeouts while reading land here.
+		return nil, &retryableError{err: fmt.Errorf("read body: %w", err)}
+	}
+	if int64(len(body)) > c.cfg.MaxBytes {
+		return nil, fmt.Errorf("body larger than %d bytes", c.cfg.MaxBytes)
+	}
+	return &fetched{body: body, finalURL: resp.Request.URL.String()}, nil
+}
+
+// retryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// redact replaces the API key in a URL or text.
+func (c *client) redact(s string) string {
+	if c.key == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, c.key, "REDACTED")
+	return strings.ReplaceAll(s, url.QueryEscape(c.key), "REDACTED")
+}
+
+// scrub returns err, or an error with the same chain whose text has the API
+// key replaced, should the text contain it.
+func (c *client) scrub(err error) error {
+	if err == nil || c.key == "" {
+		return err
+	}
+	msg := err.Error()
+	if red := c.redact(msg); red != msg {
+		return &scrubbedError{msg: red, err: err}
+	}
+	return err
+}
+
+// scrubbedError is an error whose text was redacted.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+func (e *scrubbedError) Unwrap() error { return e.err }
