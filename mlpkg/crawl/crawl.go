@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
-	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // Report summarises a Run, one entry per class crawled (so far).
@@ -233,17 +230,6 @@ func (s *classState) load() error {
 		return err
 	}
 	return nil
-}
-
-// fetchOutcome is how one download ended: a verified temporary file, a
-// rejection, cancelled, or an error that stops the crawl.
-type fetchOutcome struct {
-	photo     photo
-	tmp       string   // complete temporary file
-	v         verified // what tmp holds
-	reject    *Rejection
-	cancelled bool  // the context was cancelled: nothing was written
-	fatal     error // the photo could not be saved locally: stop the crawl
 }
 
 // fill searches and downloads until the folder holds PerClass photos or
@@ -519,93 +505,4 @@ func (s *classState) progress(done bool) {
 	if f := s.c.cfg.Progress; f != nil {
 		f(Progress{Class: s.cl.Name, Kept: s.kept, Wanted: s.c.cfg.PerClass, Rejected: len(s.rep.Rejected), Done: done})
 	}
-}
-
-// rejectError marks a download to discard without retrying.
-type rejectError struct {
-	reason Reason
-	err    error
-}
-
-func (e *rejectError) Error() string { return e.err.Error() }
-func (e *rejectError) Unwrap() error { return e.err }
-
-// download fetches one photo, checks it is a real image and writes it to a
-// temporary file in dir, synced; the caller renames or removes it.
-func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome {
-	d := fetchOutcome{photo: p}
-	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
-		if redirectedToPlaceholder(f.finalURL) {
-			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
-		}
-		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats, format) {
-			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
-		}
-		v, err := inspect(f.body)
-		if err != nil {
-			return &rejectError{reason: ReasonNotImage, err: err}
-		}
-		if matchesPlaceholder(v.size, v.width, v.height, c.cfg.Placeholders) {
-			return &rejectError{reason: ReasonUnavailable, err: fmt.Errorf("the placeholder Flickr serves for unavailable photos (%d bytes, %dx%d)", v.size, v.width, v.height)}
-		}
-		d.v = v
-		return nil
-	})
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			d.cancelled = true
-		case errors.Is(err, ErrRateLimited):
-			d.fatal = fmt.Errorf("photo %s: %w", p.ID, err)
-		default:
-			d.reject = &Rejection{ID: p.ID, URL: p.URL, Reason: failureReason(err), Detail: err.Error()}
-		}
-		return d
-	}
-	tmp, err := writeTemp(dir, p.ID, f.body)
-	if err != nil {
-		// A full disk or a read-only folder fails every later photo too.
-		d.fatal = fmt.Errorf("save photo %s: %w", p.ID, err)
-		return d
-	}
-	d.tmp = tmp
-	return d
-}
-
-// failureReason classifies a failed download: what the check rejected, an
-// image gone for good (HTTP 404 or 410: unavailable, not fetched again), or
-// a failure that may pass.
-func failureReason(err error) Reason {
-	var re *rejectError
-	var he *httpError
-	switch {
-	case errors.As(err, &re):
-		return re.reason
-	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone):
-		return ReasonUnavailable
-	}
-	return ReasonFailed
-}
-
-// createTemp is os.CreateTemp; tests replace it to fail like a full disk.
-var createTemp = os.CreateTemp
-
-// writeTemp writes b to a new temporary file in dir and syncs it.
-func writeTemp(dir, id string, b []byte) (string, error) {
-	f, err := createTemp(dir, tempPrefix+id+"-*"+tempSuffix)
-	if err != nil {
-		return "", fmt.Errorf("create temporary file: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return "", fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	return f.Name(), nil
 }

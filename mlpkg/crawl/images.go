@@ -1,8 +1,6 @@
 package crawl
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -43,26 +41,6 @@ func decodeImage(b []byte) (image.Image, string, error) {
 	return img, format, nil
 }
 
-// verified is what a photo's bytes were checked to be: an image of this
-// format and size in pixels, and the bytes' length and SHA-256 (hex).
-type verified struct {
-	format        string
-	width, height int
-	size          int64
-	sha256        string
-}
-
-// inspect decodes b (decodeImage) and hashes it.
-func inspect(b []byte) (verified, error) {
-	img, format, err := decodeImage(b)
-	if err != nil {
-		return verified{}, err
-	}
-	sum := sha256.Sum256(b)
-	return verified{format: format, width: img.Bounds().Dx(), height: img.Bounds().Dy(),
-		size: int64(len(b)), sha256: hex.EncodeToString(sum[:])}, nil
-}
-
 // loadImage reads and decodes a file.
 func loadImage(path string) (image.Image, error) {
 	b, err := os.ReadFile(path)
@@ -74,26 +52,6 @@ func loadImage(path string) (image.Image, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	return img, nil
-}
-
-// redirectedToPlaceholder reports whether a download ended at Flickr's
-// "photo unavailable" image: a URL containing "photo_unavailable".
-func redirectedToPlaceholder(finalURL string) bool {
-	return strings.Contains(finalURL, "photo_unavailable")
-}
-
-// matchesPlaceholder reports whether an image of size bytes and width×height
-// pixels matches one of the known "photo unavailable" signatures.
-func matchesPlaceholder(size int64, width, height int, sigs []PlaceholderSignature) bool {
-	for _, s := range sigs {
-		if s.Bytes == 0 && s.Width == 0 && s.Height == 0 {
-			continue
-		}
-		if (s.Bytes == 0 || s.Bytes == size) && (s.Width == 0 || s.Width == width) && (s.Height == 0 || s.Height == height) {
-			return true
-		}
-	}
-	return false
 }
 
 // ListImages returns the base names of the photos in classDir (by
