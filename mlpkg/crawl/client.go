@@ -38,13 +38,6 @@ type client struct {
 	claims claims
 }
 
-// licenseState is what the client learnt from flickr.photos.licenses.getInfo.
-type licenseState struct {
-	loaded bool               // asked already (whatever the outcome)
-	table  map[string]license // Flickr's answer by id; nil when it could not be fetched
-	filter []string           // the license ids searches send
-}
-
 // newClient checks cfg (Classes may be empty) and resolves the API key:
 // without one it returns an error wrapping ErrNoAPIKey.
 func newClient(cfg Config) (*client, error) {
@@ -145,50 +138,6 @@ func (c *client) licenses(ctx context.Context) ([]license, error) {
 		return nil, fmt.Errorf("list Flickr's licenses: %w", err)
 	}
 	return list, nil
-}
-
-// licenseFilter returns the license ids to search for. The first call asks
-// Flickr for its licenses (licenses), to expand "cc" into every Creative
-// Commons license it lists (CC 4.0 included) and to name each kept photo's
-// license; when that fails for another reason than ctx, the key or a rate
-// limit, it logs a warning and keeps ccLicenseIDs and the built-in names.
-func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
-	if c.lic.loaded {
-		return c.lic.filter, nil
-	}
-	list, err := c.licenses(ctx)
-	switch {
-	case err == nil:
-		c.lic.table = map[string]license{}
-		for _, l := range list {
-			c.lic.table[l.ID] = l
-		}
-		cc := ccIDs(list)
-		if len(cc) == 0 {
-			// Never an empty filter for "cc": that would search every license.
-			c.log.Warn("Flickr's license list names no Creative Commons license: \"cc\" means the built-in CC 2.0 and CC0 ids",
-				"cc_ids", strings.Join(ccLicenseIDs, ","))
-			cc = ccLicenseIDs
-		}
-		c.lic.filter = expandLicenses(c.cfg.Licenses, cc)
-		c.log.Debug("flickr licenses", "count", len(list), "creative_commons", strings.Join(cc, ","))
-	case ctx.Err() != nil:
-		return nil, ctx.Err()
-	case errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrRateLimited):
-		return nil, err
-	default:
-		c.log.Warn("could not fetch Flickr's license list: \"cc\" means the built-in CC 2.0 and CC0 ids only (no CC 4.0) and license names come from the built-in table",
-			"cc_ids", strings.Join(ccLicenseIDs, ","), "error", err.Error())
-	}
-	c.lic.loaded = true
-	return c.lic.filter, nil
-}
-
-// flickrLicense returns license id as Flickr's license list gave it, if it
-// was fetched and lists id.
-func (c *client) flickrLicense(id string) (license, bool) {
-	l, ok := c.lic.table[id]
-	return l, ok
 }
 
 // apiURL is the REST endpoint's URL calling method with params, the API key
