@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // Report summarises a Run, one entry per class crawled (so far).
@@ -438,7 +440,7 @@ func (s *classState) finish(d fetchOutcome) error {
 		s.reject(*r, true)
 		return nil
 	}
-	file := d.photo.ID + extFor(d.v.format)
+	file := d.photo.ID + cmp.Or(imageio.Ext(d.v.format), ".img")
 	if err := os.Rename(d.tmp, filepath.Join(s.dir, file)); err != nil {
 		_ = os.Remove(d.tmp)
 		return fmt.Errorf("keep %s: %w", file, err)

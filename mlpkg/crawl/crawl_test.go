@@ -19,6 +19,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"golang.org/x/image/tiff"
 )
 
@@ -107,7 +108,7 @@ func checkFolder(t *testing.T, dir string) []string {
 	for _, e := range ents {
 		switch n := e.Name(); {
 		case n == ManifestFile || n == RejectedFile || n == dataset.ExcludeFile:
-		case imageExts[filepath.Ext(n)]:
+		case imageio.HasImageExt(n):
 			if _, err := loadImage(filepath.Join(dir, n)); err != nil {
 				t.Errorf("%s does not decode: %v", n, err)
 			}

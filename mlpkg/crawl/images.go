@@ -13,20 +13,6 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
-// imageExts are the file extensions treated as photos in a class folder.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true, ".bmp": true, ".tif": true, ".tiff": true}
-
-// extFor is the file extension for a decoded format.
-func extFor(format string) string {
-	switch format {
-	case "jpeg":
-		return ".jpg"
-	case "":
-		return ".img"
-	}
-	return "." + format
-}
-
 // decodeImage decodes b with imageio, the decoder training and prediction
 // use: the header is checked first (at most imageio.MaxPixels pixels), then
 // all of b is decoded, so a truncated file fails.
@@ -65,7 +51,7 @@ func ListImages(classDir string) ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		n := e.Name()
-		if e.IsDir() || dataset.IsSidecar(n) || !imageExts[strings.ToLower(filepath.Ext(n))] {
+		if e.IsDir() || dataset.IsSidecar(n) || !imageio.HasImageExt(n) {
 			continue
 		}
 		out = append(out, n)
@@ -82,7 +68,7 @@ func findByID(classDir, id string) ([]string, error) {
 	}
 	var out []string
 	for _, m := range matches {
-		if imageExts[strings.ToLower(filepath.Ext(m))] {
+		if imageio.HasImageExt(m) {
 			out = append(out, m)
 		}
 	}

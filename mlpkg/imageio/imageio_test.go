@@ -559,3 +559,29 @@ func encodeBench(b *testing.B) []byte {
 	}
 	return buf.Bytes()
 }
+
+func TestFileNames(t *testing.T) {
+	for _, name := range []string{"a.jpg", "b.JPEG", "c.png", "d.Gif", "e.bmp", "f.webp", "g.tif", "h.TIFF", "dir/i.jpg"} {
+		if !HasImageExt(name) {
+			t.Errorf("HasImageExt(%q) = false", name)
+		}
+	}
+	for _, name := range []string{"a", "a.txt", "a.jpg.txt", "manifest.jsonl", ".jpg.part", "a.svg"} {
+		if HasImageExt(name) {
+			t.Errorf("HasImageExt(%q) = true", name)
+		}
+	}
+	for _, format := range Formats {
+		if ext := Ext(format); ext == "" || !HasImageExt("x"+ext) {
+			t.Errorf("Ext(%q) = %q, not an image extension", format, ext)
+		}
+	}
+	if Ext("jpeg") != ".jpg" || Ext("tiff") != ".tiff" {
+		t.Errorf("Ext: jpeg %q, tiff %q", Ext("jpeg"), Ext("tiff"))
+	}
+	for _, format := range []string{"", "svg", "../x", "JPEG"} {
+		if ext := Ext(format); ext != "" {
+			t.Errorf("Ext(%q) = %q, want \"\"", format, ext)
+		}
+	}
+}

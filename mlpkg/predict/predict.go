@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -189,9 +188,6 @@ func classifyFiles(files []string, load func(string) (image.Image, error), class
 	return results, nil
 }
 
-// imageExtensions are the file extensions ExpandPaths picks from directories.
-var imageExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-
 // ExpandPaths replaces each directory in paths by the image files directly
 // inside it (sorted); files are kept as given, whatever their extension.
 func ExpandPaths(paths ...string) ([]string, error) {
@@ -220,7 +216,7 @@ func ExpandPaths(paths ...string) ([]string, error) {
 		}
 		n := len(out)
 		for _, e := range entries {
-			if !e.IsDir() && slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(e.Name()))) {
+			if !e.IsDir() && imageio.HasImageExt(e.Name()) {
 				out = append(out, filepath.Join(p, e.Name()))
 			}
 		}

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // storedPrefix starts the name of every file the store writes; it only ever
@@ -79,7 +82,9 @@ func (s *uploadStore) save(data []byte, format string) (string, error) {
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", fmt.Errorf("store upload: %w", err)
 	}
-	name := storedPrefix + hex.EncodeToString(rnd[:]) + "." + extension(format)
+	// The extension comes from a fixed list, so nothing the client sent
+	// reaches the file name.
+	name := storedPrefix + hex.EncodeToString(rnd[:]) + cmp.Or(imageio.Ext(format), ".bin")
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,16 +113,4 @@ func (s *uploadStore) save(data []byte, format string) (string, error) {
 	s.files = append(s.files, storedFile{name, size})
 	s.used += size
 	return name, nil
-}
-
-// extension maps a sniffed format to a file extension from a fixed list, so
-// nothing the client sent reaches the file name.
-func extension(format string) string {
-	switch format {
-	case "jpeg":
-		return "jpg"
-	case "png", "gif", "bmp", "webp", "tiff":
-		return format
-	}
-	return "bin"
 }
