@@ -320,10 +320,18 @@ func (c *Config) resolveAPIKey() (string, error) {
 	return "", ErrNoAPIKey
 }
 
-// checkClassName rejects names unusable as a folder name.
+// checkClassName rejects names the dataset would not read as a class
+// folder (dataset.CheckClassName), and also those with a ':' (not allowed
+// in Windows file names) or with spaces around them.
 func checkClassName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\:`) || strings.TrimSpace(name) != name {
-		return fmt.Errorf("class name %q is not a usable folder name", name)
+	if err := dataset.CheckClassName(name); err != nil {
+		return err
+	}
+	switch {
+	case strings.Contains(name, ":"):
+		return fmt.Errorf("invalid class name %q: ':' is not allowed", name)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("invalid class name %q: spaces around it", name)
 	}
 	return nil
 }

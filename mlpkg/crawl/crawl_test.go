@@ -1241,6 +1241,35 @@ func TestDefaultOneRequestPerSecond(t *testing.T) {
 	}
 }
 
+// TestClassNames: crawl refuses every name the dataset would not read as a
+// class folder (dataset.CheckClassName), a hidden ".foo" included, and its
+// own extras, before any request.
+func TestClassNames(t *testing.T) {
+	for name, why := range map[string]string{
+		".foo":    `invalid class name ".foo": a name starting with '.' is a hidden folder`,
+		"../etc":  "not a plain folder name",
+		"":        "empty",
+		"a:b":     "':' is not allowed",
+		" monkey": "spaces around it",
+	} {
+		f := newFixture(t)
+		f.cfg.Classes = []Class{{Name: name}}
+		if _, err := f.run(t, context.Background()); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("class %q: error %v, want one saying %q", name, err, why)
+		}
+		if n := len(f.fake.Requests()); n != 0 {
+			t.Errorf("class %q: %d requests made", name, n)
+		}
+		if _, err := os.Stat(filepath.Join(f.cfg.OutDir, name)); name != "" && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("class %q: folder made (%v)", name, err)
+		}
+	}
+	var cl classesValue
+	if err := cl.Set("monkey,.foo=foo"); err == nil || !strings.Contains(err.Error(), "hidden folder") {
+		t.Errorf("-classes monkey,.foo=foo: %v", err)
+	}
+}
+
 func TestFlags(t *testing.T) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("crawl", flag.ContinueOnError)

@@ -124,7 +124,7 @@ func (c *Config) validateSettings() error {
 	}
 	seen := map[string]bool{}
 	for _, name := range c.Classes {
-		if err := checkClassName(name); err != nil {
+		if err := CheckClassName(name); err != nil {
 			return err
 		}
 		if seen[name] {
@@ -171,12 +171,21 @@ func checkClassCount(classes []string) error {
 	return nil
 }
 
-// checkClassName rejects names that are not a plain folder name.
-func checkClassName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
-		return fmt.Errorf("invalid class name %q", name)
-	}
-	if !utf8.ValidString(name) {
+// CheckClassName rejects a class name that is not a plain folder name the
+// dataset reads: empty, "." or "..", one with a path separator (/ or \\),
+// one starting with "." (a hidden folder, which Prepare leaves out when it
+// looks for class folders) or one that is not valid UTF-8 (dataset.json
+// could not record it). The crawler checks the class folders it makes with
+// it too.
+func CheckClassName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("invalid class name: empty")
+	case name == "." || name == ".." || strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("invalid class name %q: not a plain folder name", name)
+	case strings.HasPrefix(name, "."):
+		return fmt.Errorf("invalid class name %q: a name starting with '.' is a hidden folder, which the dataset leaves out", name)
+	case !utf8.ValidString(name):
 		return fmt.Errorf("invalid class name %q: not valid UTF-8", name)
 	}
 	return nil

@@ -380,7 +380,7 @@ func findClasses(dir string, configured []string) ([]string, error) {
 		if !utf8.ValidString(e.Name()) { // not hidden: it would have been a class
 			return nil, fmt.Errorf("class folder %q: its name is not valid UTF-8 (dataset.json could not record it); rename it", e.Name())
 		}
-		if checkClassName(e.Name()) == nil {
+		if CheckClassName(e.Name()) == nil {
 			classes = append(classes, e.Name())
 		}
 	}
