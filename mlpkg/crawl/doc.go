@@ -26,10 +26,9 @@
 //	cfg.Classes = []crawl.Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}}
 //	report, err := crawl.Run(ctx, cfg)
 //
-// Curation helpers for notebooks: ContactSheet draws a class's photos as a
-// numbered grid, ExcludeByNumber adds the chosen numbers to exclude.txt,
-// NearDuplicates flags visually similar photos, and WriteAttribution lists
-// who took the kept photos and under which license.
+// WriteAttribution lists who took the kept photos and under which license.
+// Curating them (contact sheets, exclude.txt, near-duplicates) works on any
+// class folder, crawled or not: see package curate.
 //
 // Subpackage flickrtest is an offline stand-in for Flickr used by the tests
 // and the crawl notebook.

@@ -10,9 +10,11 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/curate"
 )
 
-// Crawling the offline stand-in for Flickr, as the crawl notebook does.
+// Crawling the offline stand-in for Flickr, as the crawl notebook does, then
+// looking for near-duplicates among the photos (package curate).
 func ExampleRun() {
 	fake := flickrtest.Demo(6)
 	apiURL, stop := fake.Start()
@@ -40,7 +42,7 @@ func ExampleRun() {
 			fmt.Printf("  %s\n", r.Reason)
 		}
 	}
-	groups, err := crawl.NearDuplicates(filepath.Join(out, "crow"), 4)
+	groups, err := curate.NearDuplicates(filepath.Join(out, "crow"), 4)
 	fmt.Println("near-duplicate groups in crow:", len(groups), err)
 	// Output:
 	// monkey: 4 photos, 1 discarded

@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
@@ -25,39 +22,6 @@ func decodeImage(b []byte) (image.Image, string, error) {
 		return nil, format, err
 	}
 	return img, format, nil
-}
-
-// loadImage reads and decodes a file.
-func loadImage(path string) (image.Image, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	img, _, err := decodeImage(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	return img, nil
-}
-
-// ListImages returns the base names of the photos in classDir (by
-// extension, leaving out the hidden and temporary files that Prepare leaves
-// out: dataset.IsSidecar), sorted.
-func ListImages(classDir string) ([]string, error) {
-	ents, err := os.ReadDir(classDir)
-	if err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
-	}
-	var out []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || dataset.IsSidecar(n) || !imageio.HasImageExt(n) {
-			continue
-		}
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // findByID returns the photo files in classDir named <id>.<image ext>.

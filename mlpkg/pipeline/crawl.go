@@ -15,6 +15,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/curate"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
@@ -172,11 +173,11 @@ func ReportTable(r *crawl.Report) (header []string, rows [][]string) {
 }
 
 // NearDuplicateImages finds the near-duplicate groups of a class folder
-// (crawl.NearDuplicates with maxDistance) and returns their pictures, group
+// (curate.NearDuplicates with maxDistance) and returns their pictures, group
 // after group, captioned "group 1: 123.jpg", for display.ImageGrid; groups
 // is the number of groups.
 func NearDuplicateImages(classDir string, maxDistance int) (images []image.Image, captions []string, groups int, err error) {
-	found, err := crawl.NearDuplicates(classDir, maxDistance)
+	found, err := curate.NearDuplicates(classDir, maxDistance)
 	if err != nil {
 		return nil, nil, 0, err
 	}

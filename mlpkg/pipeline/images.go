@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/animalcnn/animalcnn/mlpkg/crawl"
+	"github.com/animalcnn/animalcnn/mlpkg/curate"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
@@ -34,7 +34,7 @@ func CountImages(imagesDir string, classes []string) ([]ClassImages, error) {
 	out := make([]ClassImages, len(classes))
 	for i, class := range classes {
 		c := ClassImages{Class: class, Dir: filepath.Join(imagesDir, class)}
-		files, err := crawl.ListImages(c.Dir)
+		files, err := curate.ListImages(c.Dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			out[i] = c
 			continue
@@ -120,7 +120,7 @@ func ClassSamples(classDir string, n int) ([]image.Image, []string, error) {
 
 // usableFiles lists a class folder's pictures that exclude.txt does not leave out.
 func usableFiles(classDir string) ([]string, error) {
-	files, err := crawl.ListImages(classDir)
+	files, err := curate.ListImages(classDir)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +193,11 @@ type ExclusionExample struct {
 // ExclusionDemo shows how curation works without touching real data: it
 // copies the first n pictures of imagesDir/class into a fresh scratch folder
 // (scratchDir/exclude-demo/class), draws its numbered contact sheet, excludes
-// the pictures shown with numbers (crawl.ExcludeByNumber writes exclude.txt)
+// the pictures shown with numbers (curate.ExcludeByNumber writes exclude.txt)
 // and draws the sheet again with the excluded pictures crossed out.
 func ExclusionDemo(imagesDir, scratchDir, class string, n int, numbers ...int) (*ExclusionExample, error) {
 	src := filepath.Join(imagesDir, class)
-	files, err := crawl.ListImages(src)
+	files, err := curate.ListImages(src)
 	if err != nil {
 		return nil, fmt.Errorf("exclusion demo: %w", err)
 	}
@@ -218,15 +218,15 @@ func ExclusionDemo(imagesDir, scratchDir, class string, n int, numbers ...int) (
 		}
 	}
 	ex := &ExclusionExample{Dir: dir}
-	opts := crawl.SheetOptions{Thumb: 32, Columns: 10}
-	if ex.Before, ex.Files, err = crawl.ContactSheet(dir, opts); err != nil {
+	opts := curate.SheetOptions{Thumb: 32, Columns: 10}
+	if ex.Before, ex.Files, err = curate.ContactSheet(dir, opts); err != nil {
 		return nil, err
 	}
-	if err := crawl.ExcludeByNumber(dir, ex.Files, "picked on the contact sheet (exclusion example)", numbers...); err != nil {
+	if err := curate.ExcludeByNumber(dir, ex.Files, "picked on the contact sheet (exclusion example)", numbers...); err != nil {
 		return nil, err
 	}
 	opts.IncludeExcluded = true
-	if ex.After, _, err = crawl.ContactSheet(dir, opts); err != nil {
+	if ex.After, _, err = curate.ContactSheet(dir, opts); err != nil {
 		return nil, err
 	}
 	txt, err := os.ReadFile(filepath.Join(dir, dataset.ExcludeFile))

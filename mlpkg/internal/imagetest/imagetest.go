@@ -1,5 +1,5 @@
 // Package imagetest holds test helpers shared by the packages that decode
-// images (imageio, serve): encoding generated pictures in each format.
+// images (imageio, serve, curate): encoding generated pictures in each format.
 package imagetest
 
 import (

@@ -1,4 +1,17 @@
-package crawl
+// Package curate helps a person clean a class folder of pictures (any
+// folder of the data/images/<class>/ layout: crawled photos, the default
+// Fashion-MNIST pictures or one's own) before the dataset is prepared:
+//
+//   - ListImages lists the pictures Prepare would read (by extension,
+//     hidden and temporary files left out);
+//   - ContactSheet draws them as one numbered grid, and ExcludeByNumber adds
+//     the numbers a person picked on it to the folder's exclude.txt (whose
+//     format package dataset owns);
+//   - NearDuplicates groups visually similar pictures (perceptual hashes),
+//     for review.
+//
+// Nothing here deletes a picture: exclude.txt only leaves it out.
+package curate
 
 import (
 	"fmt"
@@ -6,17 +19,39 @@ import (
 	"image/color"
 	"image/draw"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 )
+
+// ListImages returns the base names of the pictures in classDir (by
+// extension: imageio.HasImageExt, leaving out the hidden and temporary files
+// that Prepare leaves out: dataset.IsSidecar), sorted.
+func ListImages(classDir string) ([]string, error) {
+	ents, err := os.ReadDir(classDir)
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || dataset.IsSidecar(n) || !imageio.HasImageExt(n) {
+			continue
+		}
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
 
 // SheetOptions configures ContactSheet.
 type SheetOptions struct {
@@ -82,7 +117,7 @@ func ContactSheet(classDir string, opts SheetOptions) (image.Image, []string, er
 	for i, f := range files {
 		x0, y0 := gap+(i%cols)*cell, gap+(i/cols)*cell
 		box := image.Rect(x0, y0, x0+opts.Thumb, y0+opts.Thumb)
-		img, err := loadImage(filepath.Join(classDir, f))
+		img, err := imageio.Load(filepath.Join(classDir, f))
 		if err != nil {
 			draw.Draw(sheet, box, image.NewUniform(brokenColour), image.Point{}, draw.Src)
 			drawText(sheet, box.Min.Add(image.Pt(opts.Thumb/2-3, opts.Thumb/2-6)), "?")
@@ -165,7 +200,7 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 		if dataset.Excluded(excl, f) {
 			continue
 		}
-		img, err := loadImage(filepath.Join(classDir, f))
+		img, err := imageio.Load(filepath.Join(classDir, f))
 		if err != nil {
 			slog.Warn("near duplicates: skipping a file that does not decode", "file", f, "error", err)
 			continue

@@ -1,0 +1,54 @@
+package crawl
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+)
+
+func TestAttribution(t *testing.T) {
+	f := newFixture(t)
+	f.fake.Add("monkey", flickrtest.Photo{ID: "111", OwnerName: "Ann [A]", Title: "Monkey *on* tree", License: "4"},
+		flickrtest.Photo{ID: "222", OwnerName: "", Owner: "2@N00", Title: "", License: "0"},
+		flickrtest.Photo{ID: "333", OwnerName: "Excluded", Title: "x", License: "5"},
+		flickrtest.Photo{ID: "444", OwnerName: "Deleted", Title: "y", License: "99"})
+	f.cfg.PerClass = 4
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := f.classDir("monkey")
+	if err := dataset.AddExclusions(dir, "", "333"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "444.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteAttribution(&out, f.cfg.OutDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"## monkey (2 photos)",
+		"- `111.jpg`: [Monkey \\*on\\* tree](https://www.flickr.com/photos/",
+		// The license's name as Flickr's license list gives it.
+		"by Ann \\[A\\], [Attribution License](https://creativecommons.org/licenses/by/2.0/)",
+		"- `222.jpg`: [untitled](https://www.flickr.com/photos/2@N00/222/) by 2@N00, All Rights Reserved",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("attribution lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "333") || strings.Contains(s, "444") {
+		t.Errorf("excluded or deleted photo credited:\n%s", s)
+	}
+	if licenseInfo("99").Name != "Flickr license 99" {
+		t.Error("unknown license id")
+	}
+}
