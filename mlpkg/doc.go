@@ -7,7 +7,9 @@
 //     preprocessing function shared by training, prediction and serving).
 //   - dataset: folder-per-class image trees → split, augmented NumPy arrays.
 //   - fashion: the built-in default dataset (Debian's Fashion-MNIST) as a folder tree.
-//   - crawl: Flickr search and polite, resumable downloads, with curation.
+//   - crawl: Flickr search and polite, resumable downloads, with attribution.
+//   - curate: cleaning any class folder before preparation: numbered contact
+//     sheets that write exclude.txt, near-duplicate groups.
 //   - model: the course's CNN, formulated to train on every GoMLX backend.
 //   - train: the training loop, checkpoints, metrics history and evaluation.
 //   - predict: load a checkpoint once, classify images.
