@@ -8,7 +8,10 @@ Run with the project's virtual environment (kernel_setup/setup.sh makes it):
 Default: every notebooks/*.ipynb, in name order (later notebooks read the
 files earlier ones write). Each notebook runs in its own folder, as in
 JupyterLab, with ANIMALCNN_QUICK=1 in the environment (quick mode: small,
-fast versions of each step; --full sets ANIMALCNN_QUICK=0). The executed
+fast versions of each step; --full sets ANIMALCNN_QUICK=0 and, unless
+ANIMALCNN_DATA is set, gives the run a new, empty data folder that is removed
+afterwards, so that a full run starts from nothing, as the notebooks'
+figures assume, and leaves data/ alone). The executed
 notebook and its HTML export go to the output folder (default out/notebooks/),
 with the kernel's own log.
 
@@ -35,7 +38,9 @@ import html
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +225,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     expectations = load_expectations(args.expectations)
     args.out.mkdir(parents=True, exist_ok=True)
+    scratch = None
+    if args.full and not os.environ.get("ANIMALCNN_DATA"):
+        # A second full run in data/ would find the first one's model and
+        # train nothing: each full run gets a data folder of its own.
+        scratch = tempfile.mkdtemp(prefix="animalcnn-full-data-")
+        os.environ["ANIMALCNN_DATA"] = scratch
+        print(f"full run: data folder {scratch} (removed afterwards; set ANIMALCNN_DATA to keep one)")
+    try:
+        return run_all(args, notebooks, expectations)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_all(args: argparse.Namespace, notebooks: list[Path], expectations: dict[str, Expectation]) -> int:
+    """Runs and checks each notebook; prints a line per notebook and the total."""
     passed = failed = 0
     for path in notebooks:
         path = path.resolve()
