@@ -14,6 +14,8 @@ func TestReadExclusionsFormat(t *testing.T) {
 		"  # a comment, indented\r\n"+
 		"# another\n"+
 		"beach #2.jpg\r\n"+
+		"old.jpg # a comment after an entry, as earlier versions allowed\n"+
+		"tab.jpg\t#\n"+
 		"\n"+
 		"  1234  \n"+
 		"last.jpg"))
@@ -21,13 +23,13 @@ func TestReadExclusionsFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"1234", "beach #2.jpg", "last.jpg", "p00.png"}
+	want := []string{"1234", "beach #2.jpg", "last.jpg", "old.jpg", "p00.png", "tab.jpg"}
 	if got := slices.Sorted(maps.Keys(set)); !slices.Equal(got, want) {
 		t.Errorf("entries %q, want %q", got, want)
 	}
 	for name, excluded := range map[string]bool{
 		"p00.png": true, "beach #2.jpg": true, "beach.jpg": false, "beach .jpg": false,
-		"1234.jpg": true, "last.jpg": true, "other.jpg": false,
+		"1234.jpg": true, "last.jpg": true, "other.jpg": false, "old.jpg": true, "tab.jpg": true,
 	} {
 		if Excluded(set, name) != excluded {
 			t.Errorf("Excluded(%q) = %v", name, !excluded)
@@ -50,7 +52,7 @@ func TestAddExclusionsReadsBack(t *testing.T) {
 	// Names that would not read back as written are refused, and nothing
 	// of the call is written.
 	before, _ := os.ReadFile(filepath.Join(dir, ExcludeFile))
-	for _, bad := range []string{"#1.jpg", "a.jpg\nb.jpg", "c.jpg\rd.jpg"} {
+	for _, bad := range []string{"#1.jpg", "a # b.jpg", "a #", "a.jpg\nb.jpg", "c.jpg\rd.jpg"} {
 		if err := AddExclusions(dir, "", "ok.jpg", bad); err == nil {
 			t.Errorf("AddExclusions(%q): no error", bad)
 		}
