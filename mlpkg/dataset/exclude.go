@@ -14,11 +14,10 @@ import (
 // ExcludeFile is the name of the per-class curation list inside a class folder
 // (data/images/<class>/exclude.txt). Each line names a file (e.g. "1234.jpg")
 // or a photo id (the file name without extension, e.g. "1234") to leave out of
-// the dataset. Spaces around an entry, blank lines and comments are ignored:
-// a comment starts at a '#' that begins the line or stands alone as a word
-// ("1234.jpg # blurry"), as earlier versions wrote them; a '#' inside a word
-// is part of the name ("beach #2.jpg"). Lines may end in LF or CRLF, and a
-// UTF-8 byte order mark at the start of the file is ignored.
+// the dataset. Spaces around an entry, blank lines and comments (from a '#'
+// to the end of the line: "1234.jpg # blurry") are ignored, so a file whose
+// name holds a '#' cannot be listed: rename it. Lines may end in LF or CRLF,
+// and a UTF-8 byte order mark at the start of the file is ignored.
 const ExcludeFile = "exclude.txt"
 
 // ReadExclusions reads classDir/exclude.txt. A missing file is an empty list.
@@ -39,7 +38,8 @@ func ReadExclusions(classDir string) (map[string]bool, error) {
 		if first {
 			line = strings.TrimPrefix(line, "\uFEFF") // a byte order mark
 		}
-		if line = strings.TrimSpace(stripComment(strings.TrimSpace(line))); line != "" {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
 			set[line] = true
 		}
 	}
@@ -48,23 +48,6 @@ func ReadExclusions(classDir string) (map[string]bool, error) {
 	}
 	return set, nil
 }
-
-// stripComment cuts a trimmed exclude.txt line at the '#' that starts a
-// comment: the first character, or a '#' with a space or tab on both sides
-// (or at the end of the line after one).
-func stripComment(line string) string {
-	for i := 0; i < len(line); i++ {
-		if line[i] != '#' {
-			continue
-		}
-		if i == 0 || isBlank(line[i-1]) && (i+1 == len(line) || isBlank(line[i+1])) {
-			return line[:i]
-		}
-	}
-	return line
-}
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // Excluded reports whether the file name (base name, with extension) is in the
 // exclusion set, either by its full name or by its id (name without extension).
@@ -77,15 +60,13 @@ func Excluded(set map[string]bool, fileName string) bool {
 // skipping those already listed, with an optional comment line explaining why.
 // A last line without its newline is ended first. Spaces around an entry are
 // dropped. An entry that cannot be read back as written is an error, and
-// nothing is added: one with a line break, or one with a '#' that would read
-// as a comment (first, or alone as a word; Prepare never uses a file whose
-// name starts with '#', taken for an editor's temporary file).
+// nothing is added: one with a line break or a '#' (which starts a comment).
 func AddExclusions(classDir, reason string, entries ...string) error {
 	var add []string
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
-		if strings.ContainsAny(e, "\r\n") || stripComment(e) != e {
-			return fmt.Errorf("add exclusions to %s: %q cannot be listed (a line break, or a '#' first or alone as a word, which starts a comment)", filepath.Join(classDir, ExcludeFile), e)
+		if strings.ContainsAny(e, "\r\n#") {
+			return fmt.Errorf("add exclusions to %s: %q cannot be listed: a line break or a '#' (which starts a comment) in the name; rename the file", filepath.Join(classDir, ExcludeFile), e)
 		}
 		if e != "" && !slices.Contains(add, e) {
 			add = append(add, e)
