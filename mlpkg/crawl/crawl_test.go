@@ -511,15 +511,15 @@ func TestBackoffDoublesUpToMax(t *testing.T) {
 	if len(times) != 4 {
 		t.Fatalf("photo requested %d times, want 4", len(times))
 	}
-	// Waits of 50, 100 and 120 ms (not 200: capped). The upper bound leaves
-	// 70 ms for a loaded machine.
+	// Waits of 50, 100 and 120 ms (not 200: capped), as backoff says; the
+	// gaps are only checked from below, which a loaded machine cannot break.
+	c := &client{cfg: f.cfg}
 	for i, want := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 120 * time.Millisecond} {
-		gap := times[i+1].Sub(times[i])
-		if gap < want*95/100 {
-			t.Errorf("retry %d sent %v after the failure, want at least %v", i+1, gap, want)
+		if got := c.backoff(i + 1); got != want {
+			t.Errorf("backoff(%d) = %v, want %v", i+1, got, want)
 		}
-		if i == 2 && gap >= 190*time.Millisecond {
-			t.Errorf("retry 3 sent %v after the failure: the wait is not capped at MaxBackoff 120 ms", gap)
+		if gap := times[i+1].Sub(times[i]); gap < want*95/100 {
+			t.Errorf("retry %d sent %v after the failure, want at least %v", i+1, gap, want)
 		}
 	}
 }

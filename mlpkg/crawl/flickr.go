@@ -58,7 +58,7 @@ type photo struct {
 	Owner     string // NSID, e.g. "12345678@N00"
 	OwnerName string // extras owner_name
 	Title     string
-	License   string // Flickr license id, see LicenseInfo
+	License   string // Flickr license id, see licenseInfo
 	// URL is the image of the configured size (url_q, ...); empty when
 	// Flickr has no such size for the photo.
 	URL string

@@ -51,7 +51,7 @@ func (c *client) fetch(ctx context.Context, rawURL string, check func(*fetched) 
 	var last error
 	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
 		if attempt > 0 {
-			wait := min(c.cfg.Backoff<<(attempt-1), c.cfg.MaxBackoff)
+			wait := c.backoff(attempt)
 			c.log.Info("retrying", "url", c.redact(rawURL), "attempt", attempt+1, "wait", wait, "error", c.scrub(last).Error())
 			if err := sleep(ctx, wait); err != nil {
 				return nil, err
@@ -194,6 +194,12 @@ func retryAfter(h http.Header) time.Duration {
 		return max(time.Until(t), 0)
 	}
 	return 0
+}
+
+// backoff is the wait before retry number attempt (1, 2, …): Backoff,
+// doubled at each retry, at most MaxBackoff.
+func (c *client) backoff(attempt int) time.Duration {
+	return min(c.cfg.Backoff<<(attempt-1), c.cfg.MaxBackoff)
 }
 
 // sleep waits d or until ctx is done.
