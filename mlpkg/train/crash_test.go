@@ -78,6 +78,12 @@ func testCrashPoints(t *testing.T, cases []crashCase) {
 			if !errors.Is(err, errCrash) {
 				t.Fatalf("crashed run: %v", err)
 			}
+			// What a notebook shows between the crash and the next run:
+			// the epochs last/ holds, not a row written just before the crash.
+			st, _, err := readState(dir, model.LastDir)
+			if disk, herr := ReadHistory(dir); herr != nil || err != nil || len(disk) != st.Epoch {
+				t.Errorf("after the crash: ReadHistory gives %d epochs (err %v), last/ holds %d (err %v)", len(disk), herr, st.Epoch, err)
+			}
 			res, err := Train(context.Background(), config(dir), ds, Options{Backend: b})
 			if err != nil {
 				t.Fatalf("run after the crash: %v", err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
 // HistoryFile is the per-epoch metrics file in a checkpoint directory (CSV, one row per epoch).
@@ -55,8 +56,25 @@ func (e Epoch) Line(epochs int) string {
 var historyHeader = []string{"epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
 	"learning_rate", "images_per_second", "first_step_seconds", "seconds", "time"}
 
-// ReadHistory reads dir/history.csv (an empty history when it does not exist).
+// ReadHistory returns the history of the run in checkpoint directory dir:
+// the rows of dir/history.csv for the epochs whose weights last/ holds (an
+// empty history when there are none). Train writes an epoch's row before its
+// snapshot, so a crash between the two leaves a row that is not part of the
+// run: Train trains that epoch again, and ReadHistory leaves the row out.
 func ReadHistory(dir string) ([]Epoch, error) {
+	history, err := readHistoryFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, _, err := readState(dir, model.LastDir)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	return history[:min(len(history), st.Epoch)], nil
+}
+
+// readHistoryFile reads every row of dir/history.csv (none when it does not exist).
+func readHistoryFile(dir string) ([]Epoch, error) {
 	path := filepath.Join(dir, HistoryFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -271,9 +271,9 @@ func (r *run) open() error {
 		return fmt.Errorf("train: %s: %s/ holds %d epochs but %s only %d, so the run cannot be resumed exactly: pass -fresh to start over",
 			r.dir, model.LastDir, r.st.Epoch, HistoryFile, len(history))
 	}
-	// history.csv is written before the snapshots at the end of an epoch:
-	// rows past last/ are epochs a crash stopped before last/ was saved.
-	// They are dropped, and trained again from last/.
+	// ReadHistory left out the rows past last/ (epochs a crash stopped
+	// before last/ was saved): they are trained again from last/, and
+	// overwritten. A new run keeps none.
 	r.res = &Result{Dir: r.dir, History: history[:r.st.Epoch], Meta: r.meta}
 	return nil
 }
