@@ -206,28 +206,28 @@ func Credits(p Paths, perClass int) (string, error) {
 
 // attribution returns the Markdown credits (crawl.WriteAttribution) of the
 // photos kept under imagesDir, every crawled class, listing at most perClass
-// photos of each (0: all) and how many more there are.
+// photos of each (0: all) and how many more there are. Its headings are two
+// levels down (### and ####), to sit under a notebook's own ## section.
 func attribution(imagesDir string, perClass int) (string, error) {
 	var full strings.Builder
 	if err := crawl.WriteAttribution(&full, imagesDir, nil); err != nil {
 		return "", err
 	}
-	if perClass <= 0 {
-		return full.String(), nil
-	}
 	var b strings.Builder
 	listed, hidden := 0, 0
-	flush := func() {
+	flush := func() { // ends a class's list
 		if hidden > 0 {
-			fmt.Fprintf(&b, "- … and %d more (all of them: `animalcnn attribution`)\n", hidden)
+			fmt.Fprintf(&b, "- … and %d more (all of them: `bin/animalcnn attribution`)\n", hidden)
 		}
 		listed, hidden = 0, 0
 	}
 	for _, line := range strings.SplitAfter(full.String(), "\n") {
 		switch {
-		case strings.HasPrefix(line, "## "):
+		case line == "\n": // the blank line after a list, or after a heading
 			flush()
-		case strings.HasPrefix(line, "- "):
+		case strings.HasPrefix(line, "#"):
+			line = "##" + line
+		case strings.HasPrefix(line, "- ") && perClass > 0:
 			if listed == perClass {
 				hidden++
 				continue

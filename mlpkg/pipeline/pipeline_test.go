@@ -475,8 +475,14 @@ func TestStandInCrawl(t *testing.T) {
 		t.Errorf("attribution: %v\n%s", err, md)
 	}
 	md, err = attribution(dir, 2)
-	if err != nil || strings.Count(md, "\n- ") != 9 || strings.Count(md, "- … and 4 more") != 3 || !strings.Contains(md, "## crow (6 photos)") {
+	if err != nil || strings.Count(md, "\n- ") != 9 || strings.Count(md, "- … and 4 more") != 3 || !strings.Contains(md, "\n#### crow (6 photos)\n") {
 		t.Errorf("attribution, 2 per class: %v\n%s", err, md)
+	}
+	// Each class's list is one Markdown list, its "more" line included (a
+	// blank line before it would make the list loose), and the headings sit
+	// under the notebook's own ## section.
+	if strings.Contains(md, "\n\n- … and") || !strings.HasPrefix(md, "### Photo credits\n") {
+		t.Errorf("attribution, 2 per class: a blank line before a \"more\" line, or headings not two levels down:\n%s", md)
 	}
 	if _, err := standInCrawl(context.Background(), dir, 4); err == nil {
 		t.Error("standInCrawl with 4 per class: no error")
@@ -494,7 +500,7 @@ func TestCrawlWithoutKeyUsesStandIn(t *testing.T) {
 	if err != nil || len(rep.Classes) != 3 || !strings.Contains(out.String(), "STAND-IN") {
 		t.Fatalf("Crawl: %v; %s", err, out)
 	}
-	if md, err := Credits(p, 2); err != nil || !strings.HasPrefix(md, "**STAND-IN**") || !strings.Contains(md, "## crow (5 photos)") {
+	if md, err := Credits(p, 2); err != nil || !strings.HasPrefix(md, "**STAND-IN**") || !strings.Contains(md, "#### crow (5 photos)") {
 		t.Errorf("Credits: %v\n%s", err, md)
 	}
 	if !strings.Contains(FlickrKeyHelp(), "FLICKR_API_KEY=") {
