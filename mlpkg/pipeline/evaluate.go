@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
@@ -152,10 +151,10 @@ func PerClassTable(ev *Evaluation) (header []string, rows [][]string) {
 }
 
 // Mistakes returns up to limit misclassified test images of p.Processed
-// (none when limit ≤ 0), the most confident mistakes first, with captions giving the true class and
-// every class's probability ("true sneaker: sandal 81 %, sneaker 17 %, …",
-// with a no-break space before each "%", so that a narrow caption breaks
-// between words, never inside "81 %").
+// (none when limit ≤ 0), the most confident mistakes first, each captioned
+// "true → predicted probability" ("sneaker → ankle_boot 96 %", with a
+// no-break space before the "%", so that a narrow caption breaks between
+// the classes, never inside "96 %").
 func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, error) {
 	ds, err := dataset.Load(p.Processed)
 	if err != nil {
@@ -179,16 +178,8 @@ func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, erro
 	captions := make([]string, len(wrong))
 	for k, i := range wrong {
 		images[k] = imageio.RGBImage(ds.Test.Image(i), ds.Test.Size, ds.Test.Size)
-		order := make([]int, len(ev.Classes))
-		for c := range order {
-			order[c] = c
-		}
-		sort.SliceStable(order, func(a, b int) bool { return ev.Probabilities[i][order[a]] > ev.Probabilities[i][order[b]] })
-		parts := make([]string, len(order))
-		for n, c := range order {
-			parts[n] = fmt.Sprintf("%s %.0f\u00a0%%", ev.Classes[c], 100*ev.Probabilities[i][c]) // a no-break space: "98 %" stays on one line
-		}
-		captions[k] = fmt.Sprintf("true %s: %s", ev.Classes[ev.Labels[i]], strings.Join(parts, ", "))
+		pred := ev.Predicted[i]
+		captions[k] = fmt.Sprintf("%s → %s %.0f\u00a0%%", ev.Classes[ev.Labels[i]], ev.Classes[pred], 100*ev.Probabilities[i][pred])
 	}
 	return images, captions, nil
 }
