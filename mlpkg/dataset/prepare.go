@@ -47,7 +47,7 @@ type Summary struct {
 func (s *Summary) String() string {
 	m := &s.Meta
 	var b strings.Builder
-	split := fmt.Sprintf("random %g%% test (seed %d)", 100*m.Split.TestFraction, m.Split.Seed)
+	split := fmt.Sprintf("random %g %% test (seed %d)", 100*m.Split.TestFraction, m.Split.Seed)
 	if m.Split.Mode == SplitFirstN {
 		split = fmt.Sprintf("first %d per class as test", m.Split.TestPerClass)
 	}
@@ -55,7 +55,7 @@ func (s *Summary) String() string {
 	if m.Augment {
 		aug = fmt.Sprintf("on, %d samples per training photo", m.SamplesPerPhoto)
 	}
-	fmt.Fprintf(&b, "%d classes, %dx%d RGB, split: %s, augmentation: %s\n", len(m.Classes), m.ImageSize, m.ImageSize, split, aug)
+	fmt.Fprintf(&b, "%d classes, %d×%d RGB, split: %s, augmentation: %s\n", len(m.Classes), m.ImageSize, m.ImageSize, split, aug)
 	fmt.Fprintf(&b, "%-16s %7s %9s %8s %7s %6s %6s %14s\n", "class", "files", "excluded", "skipped", "unused", "train", "test", "train samples")
 	row := func(name string, c ClassCounts) {
 		fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", name, c.Files, c.Excluded, c.Skipped, c.Unused, c.Train, c.Test, c.TrainSamples)

@@ -169,6 +169,10 @@ func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
 	if !strings.Contains(s.String(), "c1/zero.jpg: empty file") {
 		t.Errorf("summary does not list the skipped file:\n%s", s)
 	}
+	// The notebooks' and the command line's formats: "50×50", "25 %".
+	if head := fmt.Sprintf("2 classes, %d×%d RGB, split: random 0 %% test (seed 1)", testSize, testSize); !strings.HasPrefix(s.String(), head) {
+		t.Errorf("summary does not start with %q:\n%s", head, s)
+	}
 	// The JPEG and BMP photos are in the arrays with their colours.
 	ds, err := Load(cfg.OutDir)
 	if err != nil {
