@@ -665,6 +665,45 @@ func TestShowDisplayDemo(t *testing.T) {
 	}
 }
 
+// TestGradientIsBright checks the demo's stand-in pictures: from a pale tint
+// of the class colour to the colour itself, never darker (the first version
+// faded from black, and the crows looked like pictures that failed to load).
+func TestGradientIsBright(t *testing.T) {
+	c := color.RGBA{60, 70, 110, 255}
+	img := gradient(32, c).(*image.RGBA)
+	if got := img.RGBAAt(31, 31); got != c {
+		t.Errorf("bottom right %v, want the class colour %v", got, c)
+	}
+	if got := img.RGBAAt(0, 0); got.R < 200 || got.G < 200 || got.B < 200 {
+		t.Errorf("top left %v, want a pale tint (every channel ≥ 200)", got)
+	}
+}
+
+// TestBackendsTable checks the notebooks' backend table: the default marked,
+// the plugin of an installed backend, why another is missing and how to
+// install it.
+func TestBackendsTable(t *testing.T) {
+	infos := []backend.Info{
+		{Name: backend.XLACUDA, Note: "no CUDA PJRT plugin found", Install: "bash kernel_setup/pjrt_cuda.sh"},
+		{Name: backend.XLACPU, Installed: true, Path: "/p/pjrt_c_api_cpu_plugin.so"},
+		{Name: backend.Go, Installed: true, Note: "pure Go"},
+	}
+	header, rows := BackendsTable(infos, backend.XLACPU)
+	want := [][]string{
+		{"xla:cuda", "no", "no CUDA PJRT plugin found; install: bash kernel_setup/pjrt_cuda.sh"},
+		{"xla:cpu (default)", "yes", "/p/pjrt_c_api_cpu_plugin.so"},
+		{"go", "yes", "pure Go"},
+	}
+	if len(header) != 3 || len(rows) != len(want) {
+		t.Fatalf("BackendsTable: %v %v", header, rows)
+	}
+	for i := range want {
+		if !slices.Equal(rows[i], want[i]) {
+			t.Errorf("row %d: %q, want %q", i, rows[i], want[i])
+		}
+	}
+}
+
 // TestMistakes checks Mistakes on an evaluation with chosen probabilities:
 // the most confident mistakes first, their pictures, and captions that wrap
 // between words only.
@@ -707,8 +746,7 @@ func TestMistakes(t *testing.T) {
 	}
 	for k, i := range []int{5, 7, 1} { // most confident first
 		l := int(ds.Test.Labels[i])
-		want := fmt.Sprintf("true %s: %s %.0f\u00a0%%, %s %.0f\u00a0%%, %s 5\u00a0%%",
-			classes[l], classes[(l+1)%3], 100*wrong[i], classes[l], 100*(0.95-wrong[i]), classes[(l+2)%3])
+		want := fmt.Sprintf("%s → %s %.0f\u00a0%%", classes[l], classes[(l+1)%3], 100*wrong[i])
 		if captions[k] != want {
 			t.Errorf("mistake %d: caption %q, want %q (image %d)", k, captions[k], want, i)
 		}

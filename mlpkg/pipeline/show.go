@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
@@ -74,6 +76,32 @@ func ModelTable(cfg model.Config) (header []string, rows [][]string) {
 	return header, append(rows, []string{"total", "", "", thousands(cfg.Params())})
 }
 
+// BackendsTable returns the GoMLX backends of backend.Available() as a
+// table: each backend (def, backend.Default(), marked "default"), whether it
+// is installed, and its plugin file or why it is missing, with how to
+// install it.
+func BackendsTable(infos []backend.Info, def string) (header []string, rows [][]string) {
+	header = []string{"backend", "installed", "details"}
+	for _, in := range infos {
+		name := in.Name
+		if name == def {
+			name += " (default)"
+		}
+		installed := "no"
+		var details []string
+		if in.Installed {
+			installed = "yes"
+			details = append(details, in.Path)
+		}
+		details = append(details, in.Note)
+		if !in.Installed && in.Install != "" {
+			details = append(details, "install: "+in.Install)
+		}
+		rows = append(rows, []string{name, installed, strings.Join(slices.DeleteFunc(details, func(d string) bool { return d == "" }), "; ")})
+	}
+	return header, rows
+}
+
 // thousands formats n with a thin space between groups of three digits: "4 032 547".
 func thousands(n int) string {
 	s := strconv.Itoa(n)
@@ -90,7 +118,7 @@ func thousands(n int) string {
 // many images and epochs it showed.
 func ShowDisplayDemo(quick bool) (images, epochs int, err error) {
 	classes := []string{"monkey", "boar", "crow"}
-	colors := []color.RGBA{{200, 120, 60, 255}, {120, 90, 60, 255}, {40, 40, 60, 255}}
+	colors := []color.RGBA{{214, 120, 40, 255}, {140, 100, 60, 255}, {60, 70, 110, 255}}
 	perClass, epochs := 4, 20
 	if quick {
 		perClass, epochs = 2, 8
@@ -117,14 +145,15 @@ func ShowDisplayDemo(quick bool) (images, epochs int, err error) {
 	return len(pictures), epochs, nil
 }
 
-// gradient returns a size×size image fading from black to c, a stand-in
-// for a photo.
+// gradient returns a size×size image fading from a pale tint of c (top
+// left) to c (bottom right), a stand-in for a photo.
 func gradient(size int, c color.RGBA) image.Image {
 	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	mix := func(v uint8, f float64) uint8 { return uint8(255 - (255-float64(v))*f) }
 	for y := range size {
 		for x := range size {
-			f := float64(x+y) / float64(2*size)
-			img.Set(x, y, color.RGBA{uint8(f * float64(c.R)), uint8(f * float64(c.G)), uint8(f * float64(c.B)), 255})
+			f := 0.25 + 0.75*float64(x+y)/float64(2*(size-1))
+			img.Set(x, y, color.RGBA{mix(c.R, f), mix(c.G, f), mix(c.B, f), 255})
 		}
 	}
 	return img
