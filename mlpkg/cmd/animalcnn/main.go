@@ -40,8 +40,13 @@ func newFlagSet(c *command) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "usage: animalcnn %s %s\n\n%s\n\nflags:\n", c.name, c.usage, c.summary)
-		fs.PrintDefaults()
+		fmt.Fprintf(out, "usage: %s\n\n%s\n", strings.TrimSpace("animalcnn "+c.name+" "+c.usage), c.summary)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(out, "\nflags:")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }
@@ -79,7 +84,13 @@ func run(args []string) int {
 			if !ok {
 				return unknownSubcommand(args[1])
 			}
-			newFlagSet(c).Usage()
+			// The subcommand defines its flags, then stops at -h.
+			fs := newFlagSet(c)
+			fs.SetOutput(os.Stdout)
+			if err := c.run(fs, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(os.Stderr, "animalcnn help %s: %v\n", c.name, err)
+				return 1
+			}
 			return 0
 		}
 		usage(os.Stdout)

@@ -244,6 +244,24 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 }
 
+// "help NAME" prints what "NAME -h" does, every flag included, on standard
+// output; a subcommand without flags prints no empty "flags:" section.
+func TestHelpSubcommandListsFlags(t *testing.T) {
+	for name := range commands {
+		code, help, _ := runCaptured(t, "help", name)
+		_, _, dashH := runCaptured(t, name, "-h")
+		if code != 0 || help == "" || help != dashH {
+			t.Errorf("help %s: exit %d, stdout:\n%s\nwant what %s -h prints:\n%s", name, code, help, name, dashH)
+		}
+		if strings.HasSuffix(help, "flags:\n") || strings.Contains(help, " \n") {
+			t.Errorf("help %s: an empty flags section or a trailing space:\n%q", name, help)
+		}
+	}
+	if _, help, _ := runCaptured(t, "help", "train"); !strings.Contains(help, "-epochs") || !strings.Contains(help, "-backend") {
+		t.Errorf("help train lists no -epochs or -backend flag:\n%s", help)
+	}
+}
+
 // jsonLines parses out as JSON Lines, failing the test on a line that is
 // not a JSON object.
 func jsonLines(t *testing.T, out string) []map[string]any {
