@@ -80,6 +80,9 @@ func (p *Predictor) PredictTestSplit(ds *dataset.Dataset, dataDir string) (probs
 		return nil, false, fmt.Errorf("the model knows %v at %d px, the dataset in %s has %v at %d px",
 			m.Classes, m.ImageSize, dataDir, ds.Meta.Classes, ds.Meta.ImageSize)
 	}
+	if ds.Test.N == 0 {
+		return nil, false, fmt.Errorf("the dataset in %s has no test split (it was prepared with a test fraction of 0): nothing to evaluate on", dataDir)
+	}
 	preds, err := p.PredictPixels(ds.Test.Images, ds.Test.N)
 	if err != nil {
 		return nil, false, err

@@ -255,4 +255,9 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if _, _, err := p.PredictTestSplit(&swapped, out); err == nil || !strings.Contains(err.Error(), "[light dark]") {
 		t.Errorf("classes in another order: err %v, want one naming the dataset's classes", err)
 	}
+	untested := *ds
+	untested.Test = dataset.Split{Size: ds.Test.Size}
+	if _, _, err := p.PredictTestSplit(&untested, out); err == nil || !strings.Contains(err.Error(), "no test split") {
+		t.Errorf("a dataset without a test split: err %v, want one saying it has none", err)
+	}
 }

@@ -55,6 +55,9 @@ func NewEvaluation(classes []string, labels []int32, probs [][]float32) (*Evalua
 	if len(labels) != len(probs) {
 		return nil, fmt.Errorf("evaluate: %d labels for %d predictions", len(labels), len(probs))
 	}
+	if len(labels) == 0 {
+		return nil, errors.New("evaluate: no images (an accuracy of nothing would read as 0)")
+	}
 	e := &Evaluation{Classes: classes, N: len(labels), Labels: labels, Probabilities: probs,
 		Predicted: make([]int, len(labels)), Confusion: make([][]int, k)}
 	for i := range e.Confusion {

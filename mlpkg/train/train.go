@@ -322,7 +322,7 @@ func (r *run) recoverBest() error {
 // testUnlessTested, when there is nothing to train, tests best/ unless
 // model.json already has its test figures.
 func (r *run) testUnlessTested() error {
-	if metricsCurrent(r.meta.Metrics, r.res.History, r.res.Best) {
+	if r.ds.Test.N == 0 || metricsCurrent(r.meta.Metrics, r.res.History, r.res.Best) {
 		return nil // model.json and the checkpoints stay as they are
 	}
 	// The run that trained the last epoch was stopped before it had
@@ -523,6 +523,11 @@ func (r *run) saveEpoch(e Epoch) (improved bool, err error) {
 // figures of the last epoch and of the best one.
 func (r *run) testBest() error {
 	res := r.res
+	if r.ds.Test.N == 0 {
+		// Prepared with no test split: the metrics stay the epochs' own.
+		r.log.Warn("the dataset has no test split: the best model is not tested", "dir", res.Dir)
+		return nil
+	}
 	best, _, err := model.Load(r.opts.Backend, res.Dir)
 	if err != nil {
 		return fmt.Errorf("train: evaluate the best model: %w", err)

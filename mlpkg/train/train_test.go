@@ -338,6 +338,39 @@ func checkpointVariables(t *testing.T, dir string) []string {
 	return names
 }
 
+// A dataset prepared without a test split trains, and reports no test
+// figures: not "test accuracy 0.0000 on 0 images", in the summary or in
+// model.json (which the web page and the notebooks read).
+func TestTrainWithoutTestSplit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ds := patternDataset(1, 30)
+	ds.Test = dataset.Split{Size: testSize}
+	ds.Meta.Hash = dataset.HashArrays(ds.Meta.Classes, testSize, &ds.Train, &ds.Test)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs = 1
+	for run := range 2 { // the second has nothing to train and must not test either
+		res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+		if err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+		if res.Test != nil || strings.Contains(res.Summary(), "test") {
+			t.Errorf("run %d: test %+v, summary %q: want no test figures", run+1, res.Test, res.Summary())
+		}
+		meta, err := model.LoadMeta(cfg.CheckpointDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := meta.Metrics["test_accuracy"]; ok || meta.Metrics["best_epoch"] != 1 {
+			t.Errorf("run %d: model.json metrics %v: want the best epoch's, without test_accuracy", run+1, meta.Metrics)
+		}
+	}
+	if _, err := NewEvaluation(ds.Meta.Classes, nil, nil); err == nil {
+		t.Error("NewEvaluation of no images: no error")
+	}
+}
+
 // Without a validation hold-out, every training image is trained on, the
 // last epoch is the one kept, and the history has no validation figures.
 func TestTrainWithoutValidation(t *testing.T) {
