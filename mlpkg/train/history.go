@@ -22,9 +22,9 @@ const HistoryFile = "history.csv"
 type Epoch struct {
 	Epoch int   `json:"epoch"`
 	Step  int64 `json:"step"`
-	// TrainLoss (the mean batch loss) and TrainAccuracy cover the batches
-	// trained by the run that finished the epoch: for an epoch resumed in
-	// the middle, only those after the resume point.
+	// TrainLoss (the mean batch loss) and TrainAccuracy cover all the
+	// epoch's batches, also when it was interrupted and resumed (from a
+	// snapshot of an older version: only the batches after the resume).
 	TrainLoss     float64 `json:"train_loss"`
 	TrainAccuracy float64 `json:"train_accuracy"`
 	// Validated tells whether ValLoss and ValAccuracy were measured: on the

@@ -25,6 +25,17 @@ const stateFile = "state.json"
 type state struct {
 	Epoch int `json:"epoch"`
 	Batch int `json:"batch"`
+	// Done holds the training figures of those Batch batches, so that the
+	// epoch, once resumed and finished, reports all its batches.
+	Done batchFigures `json:"done"`
+}
+
+// batchFigures adds up the training loss and accuracy of an epoch's first
+// Batches batches.
+type batchFigures struct {
+	Batches     int     `json:"batches,omitempty"`
+	LossSum     float64 `json:"loss_sum,omitempty"`
+	AccuracySum float64 `json:"accuracy_sum,omitempty"`
 }
 
 // saveSnapshot writes the variables of gctx as a GoMLX checkpoint in

@@ -366,16 +366,28 @@ func (r *run) trainEpoch(ctx context.Context, epoch int) (e Epoch, interrupted b
 	if err := r.trainer.ResetTrainMetrics(); err != nil {
 		return Epoch{}, false, fmt.Errorf("train: %w", err)
 	}
-	firstBatch := 0
+	// before: the figures of the batches trained before a resume (a
+	// snapshot of an older version has none: the epoch's figures then cover
+	// the batches after it).
+	firstBatch, before := 0, batchFigures{}
 	if epoch == r.st.Epoch {
 		firstBatch = r.st.Batch
+		if r.st.Done.Batches == r.st.Batch {
+			before = r.st.Done
+		}
+	}
+	// The figures of batches firstBatch..b-1 added to those before: the
+	// trainer's accuracy is the mean over the batches since it was reset.
+	figures := func(b int, lossSum, meanAcc float64) batchFigures {
+		n := b - firstBatch
+		return batchFigures{Batches: before.Batches + n, LossSum: lossSum, AccuracySum: before.AccuracySum + meanAcc*float64(n)}
 	}
 	var clock throughputClock
-	var lossSum, trainAcc float64
+	lossSum, trainAcc := before.LossSum, 0.0
 	epochStart := time.Now()
 	for b := firstBatch; b < batches; b++ {
 		if ctx.Err() != nil {
-			return Epoch{}, true, r.interrupt(epoch, b)
+			return Epoch{}, true, r.interrupt(epoch, b, figures(b, lossSum, trainAcc))
 		}
 		r.loadBatch(order, epoch, b)
 		clock.startStep()
@@ -396,10 +408,14 @@ func (r *run) trainEpoch(ctx context.Context, epoch int) (e Epoch, interrupted b
 		}
 	}
 	trainSeconds, imagesPerSecond := time.Since(epochStart).Seconds(), clock.imagesPerSecond()
+	all := figures(batches, lossSum, trainAcc)
+	if before.Batches > 0 {
+		trainAcc = all.AccuracySum / float64(all.Batches)
+	}
 
 	return Epoch{
 		Epoch: epoch + 1, Step: r.trainer.GlobalStep(),
-		TrainLoss: lossSum / float64(max(1, batches-firstBatch)), TrainAccuracy: trainAcc,
+		TrainLoss: all.LossSum / float64(max(1, all.Batches)), TrainAccuracy: trainAcc,
 		LearningRate:    cfg.LearningRate / (1 + cfg.Decay*float64(r.trainer.GlobalStep())),
 		ImagesPerSecond: imagesPerSecond, FirstStepSeconds: clock.first.Seconds(),
 		Seconds: trainSeconds, Time: time.Now().UTC(),
@@ -424,15 +440,16 @@ func (r *run) loadBatch(order []int, epoch, b int) {
 }
 
 // interrupt ends a cancelled run before batch b of epoch (both 0-based):
-// it saves last/ there, unless the model is broken (ErrDiverged).
-func (r *run) interrupt(epoch, b int) error {
+// it saves last/ there, with the figures of the epoch's batches done,
+// unless the model is broken (ErrDiverged).
+func (r *run) interrupt(epoch, b int, done batchFigures) error {
 	r.res.Interrupted = true
 	if why, err := brokenModel(r.gctx, r.classifier, r.batchImages, r.unchecked); err != nil {
 		return err
 	} else if why != "" {
 		return divergedError(r.dir, fmt.Sprintf("interrupted at epoch %d, batch %d: %s", epoch+1, b+1, why))
 	}
-	if err := saveSnapshot(r.gctx, r.dir, model.LastDir, state{Epoch: epoch, Batch: b}); err != nil {
+	if err := saveSnapshot(r.gctx, r.dir, model.LastDir, state{Epoch: epoch, Batch: b, Done: done}); err != nil {
 		return err
 	}
 	r.log.Info("training interrupted; checkpoint saved, run again to resume", "dir", r.dir, "epoch", epoch+1, "batch", b+1)

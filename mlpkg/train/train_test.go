@@ -527,6 +527,12 @@ func TestResumeIsExact(t *testing.T) {
 		if w.ValLoss != r.ValLoss || w.ValAccuracy != r.ValAccuracy {
 			t.Errorf("epoch %d: validation loss %v, accuracy %v uninterrupted; %v, %v resumed", i+1, w.ValLoss, w.ValAccuracy, r.ValLoss, r.ValAccuracy)
 		}
+		// The interrupted epoch's training figures cover all its batches,
+		// not only those after the resume (the accuracy is a float32 mean
+		// on one side, a sum of two on the other).
+		if w.TrainLoss != r.TrainLoss || math.Abs(w.TrainAccuracy-r.TrainAccuracy) > 1e-6 {
+			t.Errorf("epoch %d: training loss %v, accuracy %v uninterrupted; %v, %v resumed", i+1, w.TrainLoss, w.TrainAccuracy, r.TrainLoss, r.TrainAccuracy)
+		}
 	}
 	for i, p := range whole.Test.Probabilities {
 		if !slices.Equal(p, resumed.Test.Probabilities[i]) {
@@ -729,10 +735,11 @@ func TestLoadSnapshotNeedsState(t *testing.T) {
 	dir := t.TempDir()
 	gctx := mlctx.New()
 	gctx.VariableWithValue("w", []float32{1, 2})
-	if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: 3, Batch: 2}); err != nil {
+	saved := state{Epoch: 3, Batch: 2, Done: batchFigures{Batches: 2, LossSum: 1.25, AccuracySum: 0.75}}
+	if err := saveSnapshot(gctx, dir, model.LastDir, saved); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err != nil || st != (state{Epoch: 3, Batch: 2}) {
+	if st, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err != nil || st != saved {
 		t.Fatalf("loadSnapshot: %+v, %v", st, err)
 	}
 	if err := os.Remove(filepath.Join(dir, model.LastDir, stateFile)); err != nil {
