@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -195,6 +196,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent header sent with every request")
 }
 
+// sortOrders are the orders flickr.photos.search accepts.
+var sortOrders = []string{"relevance", "interestingness-desc", "interestingness-asc",
+	"date-posted-desc", "date-posted-asc", "date-taken-desc", "date-taken-asc"}
+
 // validate checks c after defaults were applied.
 func (c *Config) validate() error {
 	seen := map[string]bool{}
@@ -207,9 +212,14 @@ func (c *Config) validate() error {
 		}
 		seen[cl.Name] = true
 	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("API URL %q is not an http(s) URL", c.APIURL)
+	}
 	switch {
 	case c.PerClass < 1:
 		return fmt.Errorf("per-class must be at least 1, got %d", c.PerClass)
+	case !slices.Contains(sortOrders, c.Sort):
+		return fmt.Errorf("unknown sort order %q (want one of %s)", c.Sort, strings.Join(sortOrders, ", "))
 	case c.OutDir == "":
 		return errors.New("no output folder")
 	case !slices.Contains(Sizes, c.Size):

@@ -1309,10 +1309,27 @@ func TestFlags(t *testing.T) {
 	if err := fs.Parse([]string{"-classes", "../etc"}); err == nil {
 		t.Error("class name with a path accepted")
 	}
-	bad := DefaultConfig()
-	bad.Size = "huge"
-	if _, err := newClient(bad); err == nil {
-		t.Error("unknown size accepted")
+	for _, c := range []struct {
+		name   string
+		change func(*Config)
+		want   string // in the error
+	}{
+		{"unknown size", func(c *Config) { c.Size = "huge" }, `unknown size "huge"`},
+		{"unknown sort order", func(c *Config) { c.Sort = "nonsense" }, `unknown sort order "nonsense"`},
+		{"API URL without a scheme", func(c *Config) { c.APIURL = "notaurl" }, `"notaurl" is not an http(s) URL`},
+		{"API URL of another scheme", func(c *Config) { c.APIURL = "ftp://example.com/rest" }, "not an http(s) URL"},
+	} {
+		bad := DefaultConfig()
+		bad.APIKey = testKey
+		c.change(&bad)
+		if _, err := newClient(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %s", c.name, err, c.want)
+		}
+	}
+	good := DefaultConfig()
+	good.Sort, good.APIURL, good.APIKey = "date-taken-asc", "http://127.0.0.1:1/rest", testKey
+	if _, err := newClient(good); err != nil {
+		t.Errorf("a sort order and API URL Flickr's way: %v", err)
 	}
 }
 

@@ -60,6 +60,19 @@ func TestCrawlWithoutKey(t *testing.T) {
 	}
 }
 
+// crawl.Config reads 0 as "the default": typed on the command line, it is
+// refused, not read as 400 photos per class.
+func TestCrawlRefusesTypedZero(t *testing.T) {
+	t.Setenv(crawl.APIKeyEnv, "k")
+	for _, name := range []string{"per-class", "concurrency", "timeout"} {
+		out := filepath.Join(t.TempDir(), "images")
+		code, _, stderr := runCaptured(t, "crawl", "-out", out, "-"+name, "0")
+		if code == 0 || !strings.Contains(stderr, "-"+name+" must be more than 0") {
+			t.Errorf("-%s 0: exit %d, stderr %q", name, code, stderr)
+		}
+	}
+}
+
 func TestCrawlHelpListsEveryFlag(t *testing.T) {
 	code, _, stderr := runCaptured(t, "crawl", "-h")
 	if code != 0 {
