@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,8 +58,17 @@ func classCredits(classDir string) ([]credit, error) {
 
 // WriteAttribution writes a Markdown attribution list (who, title, license
 // name and URL, photo page) of the kept photos of each class under
-// imagesDir. With no classes, every sub-folder holding a manifest is used.
+// imagesDir. With no classes, every sub-folder holding a manifest is used;
+// a class named that has no manifest (not crawled, or misspelt) is an error.
 func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
+	for i, class := range classes {
+		if slices.Contains(classes[:i], class) {
+			return fmt.Errorf("attribution: class %q listed twice", class)
+		}
+		if _, err := os.Stat(filepath.Join(imagesDir, class, ManifestFile)); err != nil {
+			return fmt.Errorf("attribution: %s/%s has no %s: not a crawled class", imagesDir, class, ManifestFile)
+		}
+	}
 	if len(classes) == 0 {
 		ents, err := os.ReadDir(imagesDir)
 		if err != nil {

@@ -3,6 +3,7 @@ package crawl
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,16 @@ func TestAttribution(t *testing.T) {
 	}
 	if strings.Contains(s, "333") || strings.Contains(s, "444") {
 		t.Errorf("excluded or deleted photo credited:\n%s", s)
+	}
+	// Classes named: those only, once each, and each must have been crawled.
+	out.Reset()
+	if err := WriteAttribution(&out, f.cfg.OutDir, []string{"monkey"}); err != nil || !strings.Contains(out.String(), "## monkey (2 photos)") {
+		t.Errorf("monkey named: %v\n%s", err, out.String())
+	}
+	for _, classes := range [][]string{{"lion"}, {"monkey", "monkey"}} {
+		if err := WriteAttribution(io.Discard, f.cfg.OutDir, classes); err == nil {
+			t.Errorf("classes %q: no error", classes)
+		}
 	}
 	if licenseInfo("99").Name != "Flickr license 99" {
 		t.Error("unknown license id")
