@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
@@ -52,13 +53,46 @@ type Meta struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
-// DisplayName returns the display name of class in language lang, or the
-// class name itself when none is set.
+// DefaultLanguage is the language of the class names themselves. Display
+// names in it (e.g. {"en": {"ankle_boot": "ankle boot"}}) stand in for the
+// names another language lacks.
+const DefaultLanguage = "en"
+
+// DisplayName returns the display name of class in language lang (see
+// HasDisplayNames), else in DefaultLanguage, else the class name itself.
 func (m *Meta) DisplayName(class, lang string) string {
-	if n := m.DisplayNames[lang][class]; n != "" {
+	if n := m.displayNames(lang)[class]; n != "" {
+		return n
+	}
+	if n := m.displayNames(DefaultLanguage)[class]; n != "" {
 		return n
 	}
 	return class
+}
+
+// HasDisplayNames reports whether the metadata has display names for
+// language tag lang: under lang itself or, for a regional tag such as
+// "ja-JP", under its language ("ja"), in any letter case.
+func (m *Meta) HasDisplayNames(lang string) bool { return m.displayNames(lang) != nil }
+
+// displayNames returns the display names for lang (see HasDisplayNames).
+func (m *Meta) displayNames(lang string) map[string]string {
+	if lang == "" {
+		return nil
+	}
+	if names, ok := m.DisplayNames[lang]; ok {
+		return names
+	}
+	base, _, _ := strings.Cut(strings.ReplaceAll(lang, "_", "-"), "-")
+	if names, ok := m.DisplayNames[base]; ok {
+		return names
+	}
+	for l, names := range m.DisplayNames {
+		if strings.EqualFold(l, lang) || strings.EqualFold(l, base) {
+			return names
+		}
+	}
+	return nil
 }
 
 // ModelConfig fills cfg from the metadata: the recorded architecture when

@@ -13,7 +13,7 @@ import (
 
 // defaultLang is the language of the class names themselves and of the page
 // when nothing else matches.
-const defaultLang = "en"
+const defaultLang = model.DefaultLanguage
 
 // languages picks a response language among those the model's metadata
 // offers display names for, plus English.

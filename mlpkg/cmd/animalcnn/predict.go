@@ -97,7 +97,7 @@ func classifyFiles(items []predictItem, files []string, checkpoint, spec, lang s
 		return nil, nil, err
 	}
 	meta := p.Meta()
-	if _, ok := meta.DisplayNames[lang]; lang != "" && !ok {
+	if lang != "" && !meta.HasDisplayNames(lang) {
 		fmt.Fprintf(os.Stderr, "predict: the model has no class names in %q (display_names in %s/model.json): showing its own\n", lang, checkpoint)
 	}
 	results, err := p.PredictFiles(files...)
