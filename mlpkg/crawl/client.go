@@ -89,7 +89,7 @@ func (c *client) search(ctx context.Context, p searchParams) (*searchPage, error
 	p.PerPage = min(p.PerPage, maxPerPage)
 	filter, err := c.licenseFilter(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", p.Text, err)
+		return nil, err // "list Flickr's licenses: …", the call that failed
 	}
 	q := url.Values{}
 	q.Set("text", p.Text)

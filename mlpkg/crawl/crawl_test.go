@@ -421,6 +421,11 @@ func TestInvalidKey(t *testing.T) {
 	if !strings.Contains(err.Error(), "code 100") || !strings.Contains(err.Error(), APIKeyEnv) {
 		t.Errorf("error %q should name code 100 and %s", err, APIKeyEnv)
 	}
+	// The first call, the one that failed, is the license list: the error
+	// names it, and no search.
+	if !strings.Contains(err.Error(), "list Flickr's licenses: ") || strings.Contains(err.Error(), "search") {
+		t.Errorf("error %q should name the license list as the call that failed", err)
+	}
 	if n := len(f.fake.PhotoRequests()); n != 0 {
 		t.Errorf("%d photos requested with an invalid key", n)
 	}

@@ -105,6 +105,21 @@ func TestLicenseListWithoutCC(t *testing.T) {
 	}
 }
 
+// Without "cc", the warning does not explain it.
+func TestLicenseListUnavailableWithoutCC(t *testing.T) {
+	f := newFixture(t)
+	f.fake.Add("monkey", flickrtest.Photo{License: "4"})
+	f.cfg.Retries = 0
+	f.fake.FailMethod(flickrtest.MethodLicenses, flickrtest.Fault{Status: 500})
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, "could not fetch Flickr's license list: license names come from the built-in table") || strings.Contains(logs, `\"cc\"`) || strings.Contains(logs, "cc_ids") {
+		t.Errorf("want a warning that does not mention \"cc\", which was not asked for:\n%s", logs)
+	}
+}
+
 func TestLicenseListUnavailable(t *testing.T) {
 	f := newFixture(t)
 	f.fake.Add("monkey", flickrtest.Photo{License: "4"}, flickrtest.Photo{License: "11"}, flickrtest.Photo{License: "5"})
@@ -115,8 +130,8 @@ func TestLicenseListUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(f.logs.String(), "could not fetch Flickr's license list") {
-		t.Errorf("no warning in the logs:\n%s", f.logs)
+	if !strings.Contains(f.logs.String(), "could not fetch Flickr's license list: \\\"cc\\\" means the built-in") {
+		t.Errorf("no warning saying what \"cc\" means in the logs:\n%s", f.logs)
 	}
 	if got := searchRequests(f.fake)[0].Query.Get("license"); got != "1,2,3,4,5,6,9,7" {
 		t.Errorf("search sent license=%s, want the built-in CC ids and 7", got)

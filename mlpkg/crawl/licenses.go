@@ -145,9 +145,11 @@ func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
 		return nil, ctx.Err()
 	case errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrRateLimited):
 		return nil, err
-	default:
+	case slices.Contains(c.cfg.Licenses, "cc"):
 		c.log.Warn("could not fetch Flickr's license list: \"cc\" means the built-in CC 2.0 and CC0 ids only (no CC 4.0) and license names come from the built-in table",
 			"cc_ids", strings.Join(ccLicenseIDs, ","), "error", err.Error())
+	default:
+		c.log.Warn("could not fetch Flickr's license list: license names come from the built-in table", "error", err.Error())
 	}
 	c.lic.loaded = true
 	return c.lic.filter, nil
