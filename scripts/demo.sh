@@ -30,7 +30,7 @@ echo "==> import-fashion: $per_class pictures per class into data/images"
 $bin import-fashion -per-class "$per_class"
 echo "==> prepare: data/images → data/processed (50×50 RGB, 25% test)"
 $bin prepare -classes sandal,sneaker,ankle_boot -max-per-class "$per_class"
-echo "==> train: $epochs epochs from scratch → $checkpoint"
+echo "==> train: $epochs epoch$([[ $epochs == 1 ]] || echo s) from scratch → $checkpoint"
 $bin train -fresh -epochs "$epochs" -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"}
 echo "==> evaluate on the test split"
 $bin evaluate -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"}

@@ -210,7 +210,8 @@ func New(spec string) (backends.Backend, error) {
 // installed here, with the plugin path or how to install it.
 func Available() []Info { return currentEnv().available() }
 
-// Default returns the name of the backend New("") picks now.
+// Default returns the name of the backend New("") picks now: "" when
+// $GOMLX_BACKEND names one that is unknown or not installed.
 func Default() string {
 	choices, err := currentEnv().resolve("")
 	if err != nil {

@@ -21,7 +21,7 @@ func TestTrainDivergesOnLastStepWithoutValidation(t *testing.T) {
 		cfg := testConfig(t.TempDir())
 		cfg.Epochs, cfg.ValidationFraction, cfg.LearningRate, cfg.Decay = 1, 0, lr, 0
 		_, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
-		if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "nothing was saved") {
+		if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "no weights were saved") {
 			t.Errorf("lr %g: err %v, want ErrDiverged and nothing saved", lr, err)
 		}
 		if snap, err := model.SnapshotDir(cfg.CheckpointDir); err == nil {

@@ -573,7 +573,7 @@ func metricsCurrent(m map[string]float64, history []Epoch, best Epoch) bool {
 // divergedError is Train's error when training diverges, as what says,
 // adding what the checkpoint directory dir still holds.
 func divergedError(dir, what string) error {
-	kept := "nothing was saved"
+	kept := "no weights were saved"
 	if _, err := model.SnapshotDir(dir); err == nil {
 		kept = dir + " keeps the snapshots from before, and running again resumes from them"
 	}

@@ -442,8 +442,8 @@ func TestTrainStopsWhenDiverged(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Epochs, cfg.LearningRate, cfg.Decay = 3, 1e6, 0
 	_, err := Train(context.Background(), cfg, ds, Options{Backend: b})
-	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "nothing was saved") {
-		t.Fatalf("lr 1e6 from scratch: err %v, want ErrDiverged and \"nothing was saved\"", err)
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "no weights were saved") {
+		t.Fatalf("lr 1e6 from scratch: err %v, want ErrDiverged and \"no weights were saved\"", err)
 	}
 	if _, err := model.SnapshotDir(cfg.CheckpointDir); err == nil {
 		t.Errorf("a diverged run left a snapshot in %s", cfg.CheckpointDir)

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 )
@@ -38,6 +39,14 @@ func runBackends(fs *flag.FlagSet, args []string) error {
 		}
 		fmt.Printf("%s %-9s %s\n", mark, in.Name, state)
 	}
-	fmt.Println("* = used when no -backend flag or GOMLX_BACKEND is given")
+	env := os.Getenv(backend.EnvBackend)
+	switch {
+	case env == "":
+		fmt.Println("* = used when no -backend flag or " + backend.EnvBackend + " is given")
+	case def == "":
+		return fmt.Errorf("%s=%s names no backend installed here: the commands that use one fail while it is set", backend.EnvBackend, env)
+	default:
+		fmt.Printf("* = used when no -backend flag is given (%s=%s)\n", backend.EnvBackend, env)
+	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
 )
 
 // binary is the animalcnn command built once for the tests in this file.
@@ -377,6 +379,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"backends", "extra"}, "unexpected arguments"},
 		{[]string{"predict", "-nosuchflag", "x.png"}, "flag provided but not defined: -nosuchflag"},
 		{[]string{"train", "-epochs", "many"}, `invalid value "many" for flag -epochs`},
+		// A bad setting is named before the dataset is looked for.
+		{[]string{"train", "-epochs", "0"}, "epochs must be at least 1, got 0"},
 	}
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
@@ -434,5 +438,24 @@ func TestErrors(t *testing.T) {
 		if code != 0 || !strings.Contains(errOut, "usage: animalcnn "+sub) {
 			t.Errorf("%s -h: exit %d\n%s", sub, code, errOut)
 		}
+	}
+}
+
+// backends stars the backend the other commands use, says when
+// GOMLX_BACKEND chose it, and fails, as they would, when it names none.
+func TestBackendsFollowsTheEnvironment(t *testing.T) {
+	t.Setenv(backend.EnvBackend, "go")
+	if code, out, _ := runCaptured(t, "backends"); code != 0 || !strings.Contains(out, "* go ") || !strings.Contains(out, "(GOMLX_BACKEND=go)") {
+		t.Errorf("GOMLX_BACKEND=go: exit %d\n%s", code, out)
+	}
+	t.Setenv(backend.EnvBackend, "bogus")
+	if code, out, errOut := runCaptured(t, "backends"); code != 1 || strings.Contains(out, "*") ||
+		!strings.Contains(errOut, "GOMLX_BACKEND=bogus names no backend installed here") {
+		t.Errorf("GOMLX_BACKEND=bogus: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	t.Setenv(backend.EnvBackend, "")
+	if code, out, _ := runCaptured(t, "backends"); code != 0 || strings.Count(out, "* ") != 2 || // one backend and the legend
+		!strings.Contains(out, "* = used when no -backend flag or GOMLX_BACKEND is given") {
+		t.Errorf("GOMLX_BACKEND unset: exit %d\n%s", code, out)
 	}
 }

@@ -32,6 +32,9 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.Validate(); err != nil { // before loading data and a backend
+		return err
+	}
 	ds, err := loadDataset(cfg.DataDir)
 	if err != nil {
 		return err
