@@ -165,10 +165,12 @@ func logRequest(log *slog.Logger, r *http.Request, rec *statusRecorder, info *re
 	log.Log(r.Context(), level, "request", attrs...)
 }
 
-// slogLevel logs client errors as warnings and server errors as errors.
+// slogLevel logs client errors, and 503 (busy: every classification slot
+// taken, as designed under load), as warnings, and other server errors as
+// errors.
 func slogLevel(status int) slog.Level {
 	switch {
-	case status >= 500:
+	case status >= 500 && status != http.StatusServiceUnavailable:
 		return slog.LevelError
 	case status >= 400:
 		return slog.LevelWarn
