@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
@@ -117,7 +118,7 @@ func (m *Meta) Save(dir string) error {
 // LoadMeta reads dir/model.json.
 func LoadMeta(dir string) (*Meta, error) {
 	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: dir is a file
 		return nil, fmt.Errorf("%s is not a checkpoint directory (no %s): train a model first, or give the directory passed to train -checkpoint: %w", dir, MetaFile, err)
 	}
 	if err != nil {

@@ -391,7 +391,10 @@ func TestErrors(t *testing.T) {
 	cases = append(cases, struct {
 		args []string
 		want string
-	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "not a checkpoint directory"})
+	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "not a checkpoint directory"}, struct {
+		args []string
+		want string
+	}{[]string{"predict", "-checkpoint", "cat.png", "cat.png"}, "cat.png is not a checkpoint directory"})
 	for _, c := range cases {
 		out, errOut, code := animalcnn(t, dir, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.want) {
