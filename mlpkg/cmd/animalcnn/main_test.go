@@ -166,9 +166,10 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("predict -lang de: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 
-	// -json: one JSON object per file and line, a failed file as its path
-	// and error, in the order given.
-	out, errOut, code = animalcnn(t, dir, "predict", "-json", "-top", "3", img, "missing.png")
+	// -json: one JSON object per file and line, with display names in -lang
+	// as /api/predict gives them, a failed file as its path and error, in
+	// the order given.
+	out, errOut, code = animalcnn(t, dir, "predict", "-json", "-lang", "de", "-top", "3", img, "missing.png")
 	if lines := jsonLines(t, out); code != 1 || len(lines) != 2 {
 		t.Errorf("predict -json good missing: exit %d, %d lines, want 1 and 2\n%s%s", code, len(lines), out, errOut)
 	} else {
@@ -177,8 +178,12 @@ func TestPipeline(t *testing.T) {
 		p, _ := good["probability"].(float64)
 		if good["path"] != img || !slices.Contains([]any{"horizontal", "square", "vertical"}, good["class"]) || p <= 0 || p > 1 || len(top) != 3 {
 			t.Errorf("predict -json -top 3: %v", good)
-		} else if first, _ := top[0].(map[string]any); first["class"] != good["class"] || first["probability"] != good["probability"] {
+		} else if first, _ := top[0].(map[string]any); first["class"] != good["class"] || first["probability"] != good["probability"] ||
+			first["display_name"] != good["display_name"] {
 			t.Errorf("predict -json: top[0] %v is not the class %v", first, good)
+		}
+		if name, _ := good["display_name"].(string); !slices.Contains([]string{"waagerecht", "Quadrat", "senkrecht"}, name) {
+			t.Errorf("predict -json -lang de: display_name %q, want the German name", name)
 		}
 		if e, _ := bad["error"].(string); bad["path"] != "missing.png" || !strings.Contains(e, "no such file") || len(bad) != 2 {
 			t.Errorf("predict -json, missing file: %v", bad)
