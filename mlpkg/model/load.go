@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -56,6 +57,10 @@ func Load(backend backends.Backend, dir string) (*Classifier, *Meta, error) {
 	snap, err := SnapshotDir(dir)
 	if err != nil {
 		return nil, nil, err
+	}
+	if strings.HasPrefix(filepath.Base(snap), LastDir) {
+		slog.Warn("the checkpoint has no best/ yet: training was stopped in its first epoch, and its weights are those of that moment",
+			"dir", dir, "weights", filepath.Base(snap)+"/")
 	}
 	cfg := DefaultConfig(len(meta.Classes))
 	if err := meta.ModelConfig(&cfg); err != nil {

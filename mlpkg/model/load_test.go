@@ -1,6 +1,9 @@
 package model
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,5 +107,30 @@ func TestLoadChecksTheArchitecture(t *testing.T) {
 	writeCheckpoint(t, ctx, dir, cfg)
 	if _, _, err := Load(b, dir); err != nil {
 		t.Errorf("matching model.json: %v", err)
+	}
+}
+
+// A checkpoint with last/ only (training stopped in its first epoch) loads,
+// with a warning that its weights are those of an unfinished epoch; one
+// with best/ loads without a word.
+func TestLoadWarnsOfUnfinishedTraining(t *testing.T) {
+	var logs bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	t.Cleanup(func() { slog.SetDefault(old) })
+
+	b := goBackend(t)
+	cfg := smallConfig()
+	ctx := initVariables(t, b, cfg)
+	dir := t.TempDir()
+	writeCheckpoint(t, ctx, dir, cfg)
+	if _, _, err := Load(b, dir); err != nil || logs.Len() != 0 {
+		t.Fatalf("best/: err %v, logs %q", err, logs.String())
+	}
+	if err := os.Rename(filepath.Join(dir, BestDir), filepath.Join(dir, LastDir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(b, dir); err != nil || !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no best/ yet") {
+		t.Errorf("last/ only: err %v, logs %q; want a warning", err, logs.String())
 	}
 }
