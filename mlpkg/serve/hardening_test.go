@@ -24,7 +24,10 @@ import (
 // TestReadLimitedDoesNotTrustContentLength: a client declaring 10 MiB and
 // sending 400 bytes must not make the server reserve 10 MiB.
 func TestReadLimitedDoesNotTrustContentLength(t *testing.T) {
-	data, err := readLimited(bytes.NewReader(make([]byte, 400)), 10<<20, 10<<20)
+	pngLike := func(n int) []byte { // a PNG signature, then n-8 bytes
+		return append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte("0123456789abcdef"), n/16)[:n-8]...)
+	}
+	data, err := readLimited(bytes.NewReader(pngLike(400)), 10<<20, 10<<20)
 	if err != nil || len(data) != 400 {
 		t.Fatalf("read %d bytes, %v", len(data), err)
 	}
@@ -32,11 +35,34 @@ func TestReadLimitedDoesNotTrustContentLength(t *testing.T) {
 		t.Errorf("reserved %d bytes for a 400-byte body declared as 10 MiB", cap(data))
 	}
 	// A body as large as declared is still read whole.
-	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	big := pngLike(1 << 20)
 	data, err = readLimited(bytes.NewReader(big), 10<<20, int64(len(big)))
 	if err != nil || !bytes.Equal(data, big) {
 		t.Errorf("1 MiB body: %d bytes, %v", len(data), err)
 	}
+	// One over the limit is too large, one at the limit is not.
+	if _, err := readLimited(bytes.NewReader(big), int64(len(big))-1, -1); !errors.Is(err, errUploadTooLarge) {
+		t.Errorf("1 MiB body, limit 1 MiB - 1: %v, want errUploadTooLarge", err)
+	}
+	if data, err := readLimited(bytes.NewReader(big), int64(len(big)), -1); err != nil || len(data) != len(big) {
+		t.Errorf("1 MiB body, limit 1 MiB: %d bytes, %v", len(data), err)
+	}
+}
+
+// TestReadLimitedStopsAtNonImage: a large upload that is not an image is
+// refused after its first bytes, not read whole (it holds an upload place
+// while it is read).
+func TestReadLimitedStopsAtNonImage(t *testing.T) {
+	body := &countingReader{r: bytes.NewReader(bytes.Repeat([]byte("not an image "), 1<<17))} // 1.6 MB
+	if _, err := readLimited(body, 10<<20, -1); !errors.Is(err, errNotImage) {
+		t.Fatalf("text body: %v, want errNotImage", err)
+	}
+	if n := body.n.Load(); n > sniffLen {
+		t.Errorf("read %d bytes of a text body, want at most %d", n, sniffLen)
+	}
+	h := newTestHandler(t, testConfig(), nil)
+	rec := do(h, "POST", "/api/predict", "application/octet-stream", bytes.Repeat([]byte("text "), 1<<18))
+	wantError(t, rec, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType)
 }
 
 // TestUploadsAdmittedBeforeReading: with every upload place taken, another

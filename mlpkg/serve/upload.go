@@ -137,22 +137,42 @@ func readFilePart(body io.Reader, boundary string, limit int64) ([]byte, *apiErr
 // errUploadTooLarge marks an upload over the limit found while reading.
 var errUploadTooLarge = errors.New("upload too large")
 
-// readLimited reads all of r, failing with errUploadTooLarge past limit bytes.
-// sizeHint (the Content-Length, or -1) preallocates the buffer, but never
-// more than initialReserve: beyond that the buffer grows with the data read.
+// errNotImage marks an upload whose first bytes are no supported image.
+var errNotImage = errors.New("not an image")
+
+// readLimited reads all of r, failing with errUploadTooLarge past limit
+// bytes, and with errNotImage as soon as its first bytes (sniffLen) show
+// that it is not an image: a large upload of something else holds its
+// upload place no longer than that. sizeHint (the Content-Length, or -1)
+// preallocates the buffer, but never more than initialReserve: beyond that
+// the buffer grows with the data read.
 func readLimited(r io.Reader, limit, sizeHint int64) ([]byte, error) {
 	buf := bytes.NewBuffer(nil)
 	if sizeHint > 0 && sizeHint <= limit {
 		buf.Grow(int(min(sizeHint, initialReserve)) + bytes.MinRead)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	r = io.LimitReader(r, limit+1)
+	head, err := buf.ReadFrom(io.LimitReader(r, sniffLen))
 	if err != nil {
 		return nil, fmt.Errorf("read upload: %w", err)
 	}
-	if n > limit {
+	if _, ok := imageio.Sniff(buf.Bytes()); head > 0 && !ok {
+		return nil, errNotImage
+	}
+	n, err := buf.ReadFrom(r)
+	if err != nil {
+		return nil, fmt.Errorf("read upload: %w", err)
+	}
+	if head+n > limit {
 		return nil, errUploadTooLarge
 	}
 	return buf.Bytes(), nil
+}
+
+// notImage is the answer to an upload that is not an image in a supported format.
+func notImage() *apiError {
+	return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+		"the upload is not an image in a supported format ("+english.join(acceptedFormats)+")", nil)
 }
 
 func tooLarge(limit int64, cause error) *apiError {
@@ -165,6 +185,9 @@ func readError(err error, limit int64) *apiError {
 	var mbe *http.MaxBytesError
 	if errors.Is(err, errUploadTooLarge) || errors.As(err, &mbe) {
 		return tooLarge(limit, err)
+	}
+	if errors.Is(err, errNotImage) {
+		return notImage()
 	}
 	return newAPIError(http.StatusBadRequest, CodeBadRequest, "the request body could not be read", err)
 }
@@ -183,8 +206,7 @@ type classified struct {
 func (s *server) classify(ctx context.Context, data []byte) (*classified, *apiError) {
 	format, ok := imageio.Sniff(data[:min(len(data), sniffLen)])
 	if !ok {
-		return nil, newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
-			"the upload is not an image in a supported format ("+english.join(acceptedFormats)+")", nil)
+		return nil, notImage()
 	}
 	if aerr := preflight(format, data); aerr != nil {
 		return nil, aerr
