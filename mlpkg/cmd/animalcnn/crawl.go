@@ -42,7 +42,7 @@ func runCrawl(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (classes go in -classes)", fs.Args())
+		return argsError{fmt.Errorf("unexpected arguments %q (classes go in -classes)", fs.Args())}
 	}
 	// crawl.Config reads these at 0 as "the default"; typed, 0 is a mistake
 	// (-per-class 0 would crawl 400 photos).

@@ -111,6 +111,9 @@ func run(args []string) int {
 		case errors.As(err, &ue):
 			// The flag package has already printed the error and the usage.
 			return 2
+		case errors.As(err, new(argsError)):
+			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, err)
+			return 2
 		}
 		fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, trimName(c.name, err.Error()))
 		return 1
@@ -148,6 +151,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// argsError is a usage error in the positional arguments (exit 2, as a
+// bad flag): run prints it as one line.
+type argsError struct{ error }
+
 // parseNoArgs parses a subcommand's flags and rejects positional arguments:
 // every setting of those subcommands is a flag.
 func parseNoArgs(fs *flag.FlagSet, args []string) error {
@@ -155,7 +162,7 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (all settings are flags, see -h)", fs.Args())
+		return argsError{fmt.Errorf("unexpected arguments %q (all settings are flags, see -h)", fs.Args())}
 	}
 	return nil
 }

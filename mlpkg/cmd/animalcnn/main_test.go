@@ -405,7 +405,8 @@ func TestErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want it to mention %q (stdout %q)", c.args, code, errOut, c.want, out)
 		}
-		usage := c.args[0] == "nosuchcommand" || c.args[0] == "help" || strings.Contains(c.want, "flag")
+		usage := c.args[0] == "nosuchcommand" || c.args[0] == "help" || strings.Contains(c.want, "flag") ||
+			strings.Contains(c.want, "unexpected arguments")
 		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 0 && !usage {
 			t.Errorf("%v: error is %d lines, want one:\n%s", c.args, lines+1, errOut)
 		}
