@@ -171,7 +171,7 @@ func RegisterFlag(fs *flag.FlagSet) *string {
 	if fs == nil {
 		fs = flag.CommandLine
 	}
-	return fs.String("backend", "", `GoMLX backend: "go" (pure Go), "xla:cpu", "xla:cuda" or a PJRT plugin file; `+
+	return fs.String("backend", "", `GoMLX backend: "go" (pure Go), "xla:cpu", "xla:cuda", "xla" (the fastest XLA one installed) or a PJRT plugin file; `+
 		`empty: $GOMLX_BACKEND, else the fastest installed`)
 }
 

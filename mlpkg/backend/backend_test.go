@@ -101,6 +101,10 @@ func TestEnvVarChoosesBackend(t *testing.T) {
 	if err != nil || cs[0].Name != XLACPU || cs[0].Source != "argument" {
 		t.Fatalf(`resolve("xla:cpu") = %+v, %v`, cs, err)
 	}
+	// In any letter case.
+	if cs, err := e.resolve("XLA:CPU"); err != nil || cs[0].Name != XLACPU {
+		t.Errorf(`resolve("XLA:CPU") = %+v, %v; want xla:cpu`, cs, err)
+	}
 }
 
 func TestAutoPicksFastestInstalled(t *testing.T) {

@@ -102,6 +102,9 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 	if spec == "" || spec == "auto" {
 		return e.auto(), nil
 	}
+	if !strings.Contains(spec, "/") && !strings.HasSuffix(spec, ".so") {
+		spec = strings.ToLower(spec) // "XLA:CPU" is xla:cpu; a path keeps its case
+	}
 	name, config, _ := strings.Cut(spec, ":")
 	// A bare plugin path.
 	if strings.HasSuffix(name, ".so") || strings.Contains(name, "/") {
