@@ -137,7 +137,7 @@ func DecodeConfig(r io.Reader) (image.Config, string, error) {
 	case "bmp":
 		cfg, err = bmp.DecodeConfig(br)
 	case "webp":
-		cfg, err = webp.DecodeConfig(br)
+		cfg, err = webpDecodeConfig(br) // the size webp.Decode decodes, not the canvas a file claims
 	case "tiff":
 		cfg, err = tiff.DecodeConfig(br)
 	}
