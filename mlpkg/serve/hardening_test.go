@@ -439,3 +439,17 @@ func TestAPIResponseHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestWebPCanvasLieRefused: a 56-byte WebP that declares a 1×1 canvas but
+// holds a 16383×16383 image is refused from its header (decoding it took
+// 1.1 GB), not after decoding it.
+func TestWebPCanvasLieRefused(t *testing.T) {
+	lie := []byte("RIFF\x30\x00\x00\x00WEBP" +
+		"VP8X\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"VP8L\x11\x00\x00\x00\x2f\xfe\xbf\xff\x0f\x07\x50\xc0\x02\x16\xb0\xff\x81\x88\xe8\x7f\x00\x00")
+	if _, _, err := decodeConfig(lie); err == nil {
+		t.Fatal("the lying header passed")
+	}
+	h := newTestHandler(t, testConfig(), nil)
+	wantError(t, do(h, "POST", "/api/predict", "application/octet-stream", lie), 422, CodeInvalidImage)
+}

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"slices"
@@ -31,59 +32,25 @@ func preflight(format string, data []byte) *apiError {
 	return nil
 }
 
-// jpegScans counts the SOS segments of a JPEG by walking its marker
-// segments and skipping entropy-coded data, stopping once it passes limit or
-// at EOI. Malformed data simply ends the count: the decoder reports it.
+// jpegScans counts the SOS markers (FF DA) in a JPEG, stopping once it
+// passes limit: an upper bound of the scans a decoder reads. Entropy-coded
+// data never holds FF DA (an FF there is followed by 00 or a restart
+// marker), so no scan goes uncounted; metadata may add a few that are not
+// scans (an EXIF thumbnail's own), far below maxJPEGScans. Walking the
+// marker segments instead, as an earlier version did, can be fooled: Go's
+// decoder skips an FF 00 between segments as junk, where a walker reads a
+// segment length, and a small file then hid thousands of scans (15 s of
+// decoding for 131 KB).
 func jpegScans(data []byte, limit int) int {
-	const (
-		markerSOI = 0xD8
-		markerEOI = 0xD9
-		markerSOS = 0xDA
-	)
-	if len(data) < 2 || data[0] != 0xFF || data[1] != markerSOI {
-		return 0
-	}
+	sos := []byte{0xFF, 0xDA}
 	scans := 0
-	i := 2
-	for i+1 < len(data) && scans <= limit {
-		if data[i] != 0xFF {
-			i++ // not at a marker: resynchronise, as decoders do
-			continue
-		}
-		m := data[i+1]
-		switch {
-		case m == 0xFF: // fill byte
-			i++
-			continue
-		case m == markerEOI:
-			return scans
-		case m == 0x01 || (m >= 0xD0 && m <= 0xD7): // TEM, RSTn: no length
-			i += 2
-			continue
-		}
-		if i+3 >= len(data) {
-			return scans
-		}
-		segLen := int(data[i+2])<<8 | int(data[i+3])
-		if segLen < 2 {
-			return scans
-		}
-		i += 2 + segLen
-		if m != markerSOS {
-			continue
+	for scans <= limit {
+		i := bytes.Index(data, sos)
+		if i < 0 {
+			break
 		}
 		scans++
-		// Skip the entropy-coded data: up to the next marker that is neither
-		// a stuffed 0xFF00 nor a restart marker.
-		for i+1 < len(data) {
-			if data[i] == 0xFF {
-				n := data[i+1]
-				if n != 0x00 && !(n >= 0xD0 && n <= 0xD7) && n != 0xFF {
-					break
-				}
-			}
-			i++
-		}
+		data = data[i+len(sos):]
 	}
 	return scans
 }
