@@ -28,7 +28,10 @@ func TestCrashPointsResumeExactly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains models")
 	}
-	testCrashPoints(t, []crashCase{{"history", 1}, {"last", 1}, {"best", 1}, {"meta", 1}, {"history", 2}})
+	// "renamed last": between a save's two renames (last/ → last.old, then
+	// the new snapshot → last/), which leaves last.old only.
+	testCrashPoints(t, []crashCase{{"history", 1}, {"last", 1}, {"best", 1}, {"meta", 1}, {"history", 2},
+		{"renamed last", 1}, {"renamed last", 2}, {"renamed best", 2}})
 }
 
 // TestCrashAfterLastEpochIsFinished stops a run after its last epoch's

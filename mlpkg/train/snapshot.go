@@ -74,11 +74,20 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 		return err
 	}
 	final, old := filepath.Join(dir, name), filepath.Join(dir, name+".old")
+	// A crash between the renames of an earlier save left only
+	// "<name>.old": put it back, so that it is not deleted below before the
+	// new snapshot is in place.
+	if err := restoreOld(dir, name); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(old); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	if err := os.Rename(final, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if err := crashPoint("renamed "+name, st.Epoch); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
@@ -183,11 +192,29 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 	return st, nil
 }
 
-// readState reads the training position recorded in the snapshot dir/name;
-// ok is false when there is no such snapshot.
+// restoreOld renames dir/<name>.old back to dir/name when name is missing:
+// the state a crash between saveSnapshot's two renames leaves.
+func restoreOld(dir, name string) error {
+	final := filepath.Join(dir, name)
+	if _, err := os.Stat(final); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.Rename(final+".old", final); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("restore checkpoint %s: %w", final, err)
+	}
+	return nil
+}
+
+// readState reads the training position recorded in the snapshot dir/name,
+// or in dir/<name>.old when a crash between saveSnapshot's renames left only
+// that; ok is false when there is no such snapshot.
 func readState(dir, name string) (st state, ok bool, err error) {
 	path := filepath.Join(dir, name, stateFile)
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		path = filepath.Join(dir, name+".old", stateFile)
+		b, err = os.ReadFile(path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, false, nil
 	}

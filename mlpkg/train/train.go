@@ -600,8 +600,10 @@ func (r *Result) Summary() string {
 
 // crashHook, when set (by tests), is called after each write at the end of
 // an epoch, naming what was just written (point: "history", "last", "best"
-// or "meta"), and before the test evaluation when training ends (point
-// "test"); an error it returns stops Train there, as a crash would.
+// or "meta"), between the two renames of a snapshot's save ("renamed
+// last", "renamed best": the previous snapshot is <name>.old, the new one
+// not yet in place), and before the test evaluation when training ends
+// (point "test"); an error it returns stops Train there, as a crash would.
 var crashHook func(point string, epoch int) error
 
 func crashPoint(point string, epoch int) error {
@@ -767,6 +769,11 @@ func prepareDir(dir string, fresh bool) error {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("train: %w", err)
+	}
+	for _, name := range []string{model.LastDir, model.BestDir} {
+		if err := restoreOld(dir, name); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
 	}
 	return removeTemporaries(dir)
 }
