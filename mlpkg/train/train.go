@@ -154,6 +154,12 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 			return nil, err
 		}
 	}
+	if ctx.Err() != nil {
+		// Cancelled during the last epoch's last step or its saves: every
+		// epoch is saved; the next run tests best/ (testUnlessTested).
+		r.res.Interrupted = true
+		return r.res, nil
+	}
 	if err := crashPoint("test", len(r.res.History)); err != nil {
 		return nil, err
 	}

@@ -749,3 +749,26 @@ func TestLoadSnapshotNeedsState(t *testing.T) {
 		t.Errorf("loadSnapshot without %s: %v, want an error naming it", stateFile, err)
 	}
 }
+
+// Ctrl-C during the last epoch's end (its last step, validation or saves)
+// stops before the test evaluation, with Interrupted set, as during any
+// other epoch; the next run has nothing to train and tests best/.
+func TestCancelAtTheLastEpochSkipsTheTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ds := patternDataset(1, 30)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs = 1
+	b := goBackend(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Train(ctx, cfg, ds, Options{Backend: b, OnEpoch: func(Epoch) { cancel() }})
+	if err != nil || !res.Interrupted || res.Test != nil || len(res.History) != 1 {
+		t.Fatalf("cancelled at the last epoch: err %v, result %+v; want interrupted, 1 epoch, not tested", err, res)
+	}
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: b})
+	if err != nil || res.Interrupted || res.Test == nil {
+		t.Fatalf("the next run: err %v, result %+v; want best/ tested", err, res)
+	}
+}
