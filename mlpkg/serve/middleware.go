@@ -159,6 +159,9 @@ func logRequest(log *slog.Logger, r *http.Request, rec *statusRecorder, info *re
 		attrs = append(attrs, "aborted", true)
 	}
 	level := slogLevel(status)
+	if info.storeErr != nil {
+		level = max(level, slog.LevelWarn) // answered, but not kept as asked
+	}
 	if info.panicked != nil || aborted {
 		level = slog.LevelError
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,6 +217,77 @@ func TestStoreEvictsTheOldest(t *testing.T) {
 	d := save(st, 'd')
 	if exists(c) || !exists(b) || !exists(d) {
 		t.Errorf("after reopening and d: b %v, c (oldest) %v, d %v; want c deleted", exists(b), exists(c), exists(d))
+	}
+}
+
+// An upload is written under a temporary name and renamed: the folder
+// holds only complete uploads, and reopening it removes the temporary file
+// a stopped run left (and nothing else that is not the store's).
+func TestStoreWritesCompleteFilesOnly(t *testing.T) {
+	dir := t.TempDir()
+	leftover := filepath.Join(dir, "."+storedPrefix+"0123.png"+tmpSuffix)
+	other := filepath.Join(dir, ".keep.tmp")
+	for _, p := range []string{leftover, other} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := openStore(dir, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("the leftover temporary upload is still there (%v)", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a file that is not the store's was removed: %v", err)
+	}
+	name, err := st.save([]byte("picture"), "png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{".keep.tmp", name}) {
+		t.Errorf("folder holds %q, want only %q besides .keep.tmp", names, name)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != "picture" {
+		t.Errorf("%s: %q, %v", name, b, err)
+	}
+}
+
+// An upload that could not be kept (here its folder was removed) is still
+// answered, and the request's log line is a warning, naming the cause.
+func TestStoreFailureIsAWarning(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "uploads")
+	var logs logBuffer
+	cfg := testConfig()
+	cfg.StoreUploadsDir = dir
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	h := newTestHandler(t, cfg, nil)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if rec := do(h, "POST", "/api/predict", "", imagetest.Encode(t, "png", solid(8, 8, red))); rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var found bool
+	for _, l := range logs.lines(t) {
+		if l["msg"] == "request" {
+			found = true
+			if l["level"] != "WARN" || l["store_error"] == nil {
+				t.Errorf("request log %v: want level WARN with store_error", l)
+			}
+		}
+	}
+	if !found {
+		t.Error("no request log line")
 	}
 }
 

@@ -16,8 +16,12 @@ import (
 )
 
 // storedPrefix starts the name of every file the store writes; it only ever
-// deletes files with this prefix.
+// deletes files with this prefix (and, after a crash, its own temporary
+// files: "." + storedPrefix + … + tmpSuffix).
 const storedPrefix = "upload-"
+
+// tmpSuffix ends the temporary name an upload is written under.
+const tmpSuffix = ".tmp"
 
 // uploadStore keeps uploads in one dedicated folder under random names,
 // within a total size quota: the oldest stored uploads are deleted to make
@@ -53,6 +57,10 @@ func openStore(dir string, quota int64) (*uploadStore, error) {
 	}
 	var found []aged
 	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "."+storedPrefix) && strings.HasSuffix(e.Name(), tmpSuffix) {
+			os.Remove(filepath.Join(dir, e.Name())) // an upload being written when a run stopped
+			continue
+		}
 		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), storedPrefix) {
 			continue
 		}
@@ -96,18 +104,24 @@ func (s *uploadStore) save(data []byte, format string) (string, error) {
 		s.files = s.files[1:]
 		s.used -= old.size
 	}
+	// Written under a temporary name, then renamed: a crash, or a shutdown
+	// that cannot wait for this handler, never leaves a truncated upload
+	// under a stored name (openStore removes the temporary files).
 	path := filepath.Join(s.dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp := filepath.Join(s.dir, "."+name+tmpSuffix)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("store upload: %w", err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return "", fmt.Errorf("store upload %s: %w", name, err)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return "", fmt.Errorf("store upload %s: %w", name, err)
 	}
 	s.files = append(s.files, storedFile{name, size})
