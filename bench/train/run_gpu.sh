@@ -66,14 +66,16 @@ if [[ -z "${PYTHON:-}" ]]; then PYTHON="$(command -v python3)"; fi
 # ---------------------------------------------------------------- XLA CUDA plugin
 # When it cannot be set up (no JAX CUDA here and no network to install it),
 # the XLA rows say why and PyTorch still runs.
+# The XLA rows run under .tools/cuda/env.sh (cuda_env), the rest of the
+# script without it: its LD_LIBRARY_PATH puts JAX's NVIDIA libraries first,
+# and PyTorch must load its own cuBLAS and cuDNN, not those.
 xla_error=""
+cuda_env=(bash -c '. .tools/cuda/env.sh && exec "$@"' cuda-env)
 if want xla; then
   [[ -x bin/gotrain ]] || { echo "run_gpu.sh: bin/gotrain missing: run bench/train/run_gpu.sh --build on a machine with Go, and carry bin/" >&2; exit 1; }
   setup_log="$(mktemp)"
   if PYTHON="$PYTHON" PIP_RETRIES="${PIP_RETRIES:-1}" bash kernel_setup/pjrt_cuda.sh 2>&1 | tee "$setup_log"; then
-    # shellcheck disable=SC1091
-    source .tools/cuda/env.sh
-    bin/gotrain --available || true
+    "${cuda_env[@]}" bin/gotrain --available || true
   else
     # shellcheck disable=SC1003  # tr's \\ is one backslash, no quote escaped
     xla_error="kernel_setup/pjrt_cuda.sh failed: $(grep -v '^\s*$' "$setup_log" | tail -1 | cut -c1-150 | tr -d '|"\\')"
@@ -122,7 +124,7 @@ for b in $batches; do
     printf '{"framework": "gomlx", "backend": "xla:cuda", "batch_size": %d, "error": "%s"}\n' \
       "$b" "$xla_error" >"$out/gomlx-xla-cuda-b$b.json"
   elif want xla; then
-    gotrain=(bin/gotrain --backend xla:cuda "${args[@]}")
+    gotrain=("${cuda_env[@]}" bin/gotrain --backend xla:cuda "${args[@]}")
     run_one "gomlx-xla-cuda-b$b-1" gomlx xla:cuda "$b" \
       env ANIMALCNN_XLA_CACHE="$cache_root/b$b" "${gotrain[@]}" --variant "cold cache"
     run_one "gomlx-xla-cuda-b$b-2" gomlx xla:cuda "$b" \
