@@ -35,6 +35,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# Paths given relative to where the script was started (it runs from the
+# repository's root below).
+abs() { case "$1" in "" | /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+checkpoint="$(abs "$checkpoint")" images="$(abs "$images")" out="$(abs "$out")"
+
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -47,9 +52,13 @@ trap cleanup EXIT
 # A free port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-wait_healthy() { # URL LOG
+# get URL: prints the body of a GET (python3's urllib: no curl needed).
+get() { python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1"; }
+
+wait_healthy() { # URL LOG PID
   for _ in $(seq 1 120); do
-    if curl -fsS "$1/healthz" >/dev/null 2>&1; then return 0; fi
+    if get "$1/healthz" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$3" 2>/dev/null || break # the server has exited
     sleep 0.5
   done
   echo "run.sh: $1 did not come up; its log:" >&2; tail -20 "$2" >&2; return 1
@@ -97,8 +106,8 @@ else
   "$work/bin/fakeserve" -addr "127.0.0.1:$port" > "$work/go.log" 2>&1 &
 fi
 gopid=$!; pids+=("$gopid")
-wait_healthy "http://127.0.0.1:$port" "$work/go.log"
-go_backend="$(curl -fsS "http://127.0.0.1:$port/api/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["backend"], m["model_id"])')"
+wait_healthy "http://127.0.0.1:$port" "$work/go.log" "$gopid"
+go_backend="$(get "http://127.0.0.1:$port/api/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["backend"], m["model_id"])')"
 load go "http://127.0.0.1:$port"
 stop "$gopid"
 
@@ -116,7 +125,7 @@ if [ "$skip_flask" = 0 ]; then
   port="$(free_port)"
   CUDA_VISIBLE_DEVICES="" "$venv/bin/python" "$here/flask_app.py" --port "$port" > "$work/flask.log" 2>&1 &
   flaskpid=$!; pids+=("$flaskpid")
-  wait_healthy "http://127.0.0.1:$port" "$work/flask.log"
+  wait_healthy "http://127.0.0.1:$port" "$work/flask.log" "$flaskpid"
   load flask "http://127.0.0.1:$port"
   stop "$flaskpid"
   torch_info="$(head -1 "$work/flask.log")"
