@@ -70,6 +70,18 @@ def dataset_hash(classes, size, splits):
     return h.hexdigest()
 
 
+def sample_files(train, test):
+    """dataset.json's "files": one made-up picture per sample, train rows
+    then test rows in array order (mlpkg/dataset.Load checks that they
+    account for every sample), with the SHA-256 of its pixels."""
+    files = []
+    for split, (images, labels) in (("train", train), ("test", test)):
+        for i, (img, label) in enumerate(zip(images, labels)):
+            files.append({"path": f"{CLASSES[label]}/synthetic-{split}-{i:05d}.png", "label": int(label),
+                          "sha256": hashlib.sha256(img.tobytes()).hexdigest(), "split": split})
+    return files
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
@@ -107,7 +119,7 @@ def main(argv=None):
         "train_n": a.train,
         "test_n": a.test,
         "counts": counts,
-        "files": [],
+        "files": sample_files(train, test),
         "hash": dataset_hash(CLASSES, a.size, [train, test]),
     }
     with open(os.path.join(a.out, "dataset.json"), "w") as f:

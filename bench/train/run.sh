@@ -51,14 +51,16 @@ want() { [[ ",$only," == *",$1,"* ]]; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds wants a positive number" >&2; exit 2; }
 
 # ---------------------------------------------------------------- Python
-need_python=0
-want torch && need_python=1
-want keras && need_python=1
-if [[ -z "$data" || $need_python == 1 ]]; then
+# The PyTorch and Keras rows need bench/.venv (about 7 GB); the Go rows only
+# a Python with NumPy to write the synthetic data, when it is used: the
+# benchmark's venv when there is one, else the notebooks' (.venv, made by
+# kernel_setup/setup.sh), else python3.
+if want torch || want keras; then
   bash "$HERE/setup_venv.sh"
 fi
 PY="$REPO/bench/.venv/bin/python"
-[[ -x "$PY" ]] || PY="$(command -v python3)" # Go rows only, with --data: no venv made
+[[ -x "$PY" ]] || PY="$REPO/.venv/bin/python"
+[[ -x "$PY" ]] || PY="$(command -v python3)"
 
 # ---------------------------------------------------------------- data
 if [[ -z "$data" ]]; then
@@ -67,7 +69,10 @@ if [[ -z "$data" ]]; then
   else
     n="${synthetic:-960}"
     data="data/bench-synthetic-$n"
-    if [[ ! -f "$data/dataset.json" ]]; then
+    # (again when it was written before make_data.py listed its samples)
+    if ! grep -qs '"sha256"' "$data/dataset.json"; then
+      "$PY" -c 'import numpy' 2>/dev/null ||
+        { echo "run.sh: $PY has no NumPy to write the synthetic data: run kernel_setup/setup.sh (or bench/train/setup_venv.sh)" >&2; exit 1; }
       "$PY" "$HERE/make_data.py" --out "$data" --train "$n" --test $((n / 4))
     fi
   fi

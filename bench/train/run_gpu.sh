@@ -86,7 +86,7 @@ fi
 
 # ---------------------------------------------------------------- data
 data="data/bench-synthetic-$ntrain"
-if [[ ! -f "$data/dataset.json" ]]; then
+if ! grep -qs '"sha256"' "$data/dataset.json"; then # missing, or written before make_data.py listed its samples
   "$PYTHON" "$HERE/make_data.py" --out "$data" --train "$ntrain" --test $((ntrain / 8))
 fi
 
