@@ -11,9 +11,10 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
 
-if ! "$REPO/kernel_setup/setup.sh" --check >/dev/null 2>&1; then
-  echo "kernel_setup/lab.sh: setting up first (kernel_setup/setup.sh)"
-  "$REPO/kernel_setup/setup.sh" || echo "kernel_setup/lab.sh: setup reported something missing (above); starting anyway"
+# --as-before: after a set-up with --no-xla, the XLA plugin is not downloaded.
+if ! "$REPO/kernel_setup/setup.sh" --as-before --check >/dev/null 2>&1; then
+  echo "kernel_setup/lab.sh: setting up first (kernel_setup/setup.sh --as-before)"
+  "$REPO/kernel_setup/setup.sh" --as-before || echo "kernel_setup/lab.sh: setup reported something missing (above); starting anyway"
 fi
 
 # Our kernel before any other gonb kernel the user has registered.

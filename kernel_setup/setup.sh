@@ -10,7 +10,7 @@
 # there is nothing to do. Ends with the versions of everything and a list of
 # what is missing (exit status 1 if something required is missing).
 #
-# Usage: kernel_setup/setup.sh [--with-browser] [--no-gopls] [--no-xla] [--no-apt] [--check]
+# Usage: kernel_setup/setup.sh [--with-browser] [--no-gopls] [--no-xla] [--no-apt] [--as-before] [--check] [--apt-only]
 #   --with-browser  also Chromium, Node.js (the machine's if 20 or newer, else
 #                   a pinned build from PyPI into .tools) and tests/browser's
 #                   playwright-core
@@ -19,6 +19,9 @@
 #   --no-xla        skip XLA's CPU plugin (a 63 MB download): the notebooks
 #                   then run on the pure-Go backend
 #   --no-apt        never call apt-get; report missing Debian packages only
+#   --as-before     also --no-xla when the last set-up was run with it (kept
+#                   in .tools/setup-options; lab.sh and the notebook tests
+#                   use it, so that they do not download the plugin declined)
 #   --check         change nothing: print versions and what is missing
 #   --apt-only      only the Debian packages (used by scripts/setup_cli.sh)
 set -euo pipefail
@@ -46,7 +49,18 @@ TMP_DIRS=() # removed on exit, also on Ctrl-C
 trap 'rm -rf "$LOG" "${TMP_DIRS[@]}"' EXIT
 
 with_browser=0 with_gopls=1 with_xla=1 use_apt=1 check_only=0 apt_only=0
+readonly OPTIONS_FILE="$REPO/.tools/setup-options" # the last set-up's --no-xla, if given
+args=()
 for arg in "$@"; do
+  if [[ $arg == --as-before ]]; then
+    saved=()
+    if [[ -f "$OPTIONS_FILE" ]]; then read -ra saved <"$OPTIONS_FILE" || true; fi
+    args+=("${saved[@]}") # none, or --no-xla
+  else
+    args+=("$arg")
+  fi
+done
+for arg in "${args[@]}"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
     --no-gopls) with_gopls=0 ;;
@@ -452,5 +466,7 @@ if [[ $check_only == 0 ]]; then
     do_browser
   fi
   do_warm
+  mkdir -p "$REPO/.tools"
+  if [[ $with_xla == 0 ]]; then echo --no-xla; else echo; fi >"$OPTIONS_FILE"
 fi
 report

@@ -11,11 +11,11 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$REPO/.venv/bin/python"
-if ! "$REPO/kernel_setup/setup.sh" --check --no-gopls >/dev/null 2>&1; then
+if ! "$REPO/kernel_setup/setup.sh" --as-before --no-gopls --check >/dev/null 2>&1; then
   # Something missing or stale (e.g. a moved checkout's kernel): set up, as
   # lab.sh does; what it cannot fix (no sudo for apt) is reported, not fatal.
-  echo "tests/notebooks/run.sh: setting up the notebook environment first (kernel_setup/setup.sh --no-gopls)"
-  "$REPO/kernel_setup/setup.sh" --no-gopls || echo "tests/notebooks/run.sh: setup reported something missing (above); running anyway"
+  echo "tests/notebooks/run.sh: setting up the notebook environment first (kernel_setup/setup.sh --as-before --no-gopls)"
+  "$REPO/kernel_setup/setup.sh" --as-before --no-gopls || echo "tests/notebooks/run.sh: setup reported something missing (above); running anyway"
 fi
 if [[ ! -x "$PY" || ! -f "$REPO/.venv/share/jupyter/kernels/gonb/kernel.json" ]]; then
   echo "tests/notebooks/run.sh: the notebook environment is missing: see kernel_setup/setup.sh's report above" >&2
