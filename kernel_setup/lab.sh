@@ -29,7 +29,7 @@ pass_args=()
 while (($#)); do
   case "$1" in
     --port=*) want_port="${1#--port=}" ;;
-    --port) want_port="${2:-}"; shift ;;
+    --port) (($# > 1)) || { echo "kernel_setup/lab.sh: --port needs a number" >&2; exit 2; }; want_port="$2"; shift ;;
     *) pass_args+=("$1") ;;
   esac
   shift

@@ -19,7 +19,8 @@
 #   PATH                   the pip-installed ptxas, first
 #   GOMLX_NO_AUTO_INSTALL=1, GOPJRT_CUDA_CHECKS=0 (go-xla's check would
 #                          otherwise point XLA at a wrong CUDA directory)
-# This is the recipe that trained the CNN on an H100 (shared/notes/gomlx.md).
+# This is the recipe that trained the CNN on an H100 (measured before this
+# project's GPU benchmark: see bench/README.md).
 #
 # Usage: kernel_setup/pjrt_cuda.sh [--use-existing | --install] [--force] [--check]
 #   --use-existing  only use an existing JAX CUDA installation (fail if none)

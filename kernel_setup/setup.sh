@@ -97,8 +97,9 @@ need_gopls() { [[ $with_gopls == 1 ]]; }
 
 # ---------------------------------------------------------------- apt
 apt_packages() {
-  # gcc and libc6-dev: cgo, which the XLA backend and go test -race need.
-  local pkgs=(dataset-fashion-mnist gcc libc6-dev)
+  # gcc and libc6-dev: cgo, which the XLA backend and go test -race need;
+  # ca-certificates: TLS for the Go module proxy and PyPI (minimal images lack it).
+  local pkgs=(dataset-fashion-mnist gcc libc6-dev ca-certificates)
   # Debian's python3 has no venv/ensurepip without python3-venv.
   if [[ -z "$PYTHON" ]] || ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     pkgs+=(python3-venv)

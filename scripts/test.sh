@@ -19,7 +19,14 @@ cd "$REPO"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-if [[ "${1:-}" != "--no-setup" ]]; then
+setup=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-setup) setup=0 ;;
+    *) echo "scripts/test.sh: unknown option $arg (usage: scripts/test.sh [--no-setup])" >&2; exit 2 ;;
+  esac
+done
+if [[ $setup == 1 ]]; then
   step "set up"
   kernel_setup/setup.sh --with-browser --no-gopls
 fi

@@ -13,10 +13,10 @@
 # libraries (an existing JAX CUDA installation is found by
 # kernel_setup/pjrt_cuda.sh, which writes .tools/cuda/env.sh; sourced here).
 # XLA_FLAGS passes through (e.g. --xla_gpu_autotune_level=0 for a faster
-# first step, slower steps: see shared/notes/gomlx.md). XLA CUDA runs three
+# first step, slower steps). XLA CUDA runs three
 # times per batch size: cold autotuning cache, warm cache, and cold with
 # Triton GEMM off (see below). About 4 minutes on an H100 at the defaults,
-# estimated from the notes' timings (not yet run).
+# estimated from earlier measurements (not yet run).
 #
 # Usage: bench/train/run_gpu.sh [--build] [--epochs N] [--train N] [--batches "32 256"] [--only LIST]
 #   --build        only build bin/gotrain (on a machine with Go and gcc) and exit

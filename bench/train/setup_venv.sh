@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the benchmark's Python virtual environment at bench/.venv with the
 # exact versions of bench/train/requirements.txt (PyTorch and Keras on
-# TensorFlow, CPU, from PyPI; about 5 GB because PyPI's Linux torch wheel
+# TensorFlow, CPU, from PyPI; about 7 GB because PyPI's Linux torch wheel
 # brings the CUDA libraries). The folder gets a .gitignore of "*" so git never
 # sees it. Run it again at any time: it reinstalls only when
 # requirements.txt changed.
