@@ -28,7 +28,7 @@ bin=bin/animalcnn
 
 echo "==> import-fashion: $per_class pictures per class into data/images"
 $bin import-fashion -per-class "$per_class"
-echo "==> prepare: data/images → data/processed (50×50 RGB, 25% test)"
+echo "==> prepare: data/images → data/processed (50×50 RGB, 25 % test)"
 $bin prepare -classes sandal,sneaker,ankle_boot -max-per-class "$per_class"
 echo "==> train: $epochs epoch$([[ $epochs == 1 ]] || echo s) from scratch → $checkpoint"
 $bin train -fresh -epochs "$epochs" -checkpoint "$checkpoint" ${BACKEND:+-backend "$BACKEND"}

@@ -133,6 +133,52 @@ func TestMatMulGradient(t *testing.T) {
 	assertClose(t, "dW", dw, wantDW, 1e-6)
 }
 
+// TestMaxPoolGradientCountsTiesOnce: the pooling's gradient passes each
+// output's gradient back once, shared among the values tied for the max
+// (GoMLX's ReduceMax gradient gave all of it to each of them: 4× for a flat
+// window), and its output is the max, on every backend installed.
+func TestMaxPoolGradientCountsTiesOnce(t *testing.T) {
+	// One 2×6 image, one channel, three windows: four values tied for the
+	// max, two tied, one max.
+	x := [][][][]float32{{
+		{{1}, {1}, {0}, {2}, {7}, {3}},
+		{{1}, {1}, {2}, {1}, {4}, {5}},
+	}}
+	r := [][][][]float32{{{{3}, {5}, {2}}}} // loss = sum(r ⊙ pool(x))
+	wantPool := []float32{1, 2, 7}
+	wantGrad := []float32{ // row by row
+		0.75, 0.75, 0, 2.5, 2, 0,
+		0.75, 0.75, 2.5, 0, 0, 0,
+	}
+	for _, in := range backend.Available() {
+		if !in.Installed {
+			continue
+		}
+		t.Run(in.Name, func(t *testing.T) {
+			b, err := backend.New(in.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec, err := graph.NewExec(b, func(x, r *graph.Node) []*graph.Node {
+				pooled := maxPool2x2(x)
+				return []*graph.Node{pooled, graph.Gradient(graph.ReduceAllSum(graph.Mul(pooled, r)), x)[0]}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Exec(tensors.FromValue(x), tensors.FromValue(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pooled, grad := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+			if !slices.Equal(pooled, wantPool) {
+				t.Errorf("pooled %v, want %v", pooled, wantPool)
+			}
+			assertClose(t, "gradient", [][]float32{grad}, [][]float32{wantGrad}, 1e-7)
+		})
+	}
+}
+
 func TestPatchRows(t *testing.T) {
 	// A 3×3 image with same padding: the centre output pixel sees all 9
 	// inputs in row-major order; the corner one sees 4 inputs and 5 zeros.
