@@ -22,7 +22,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/disintegration/imaging"
@@ -152,7 +151,8 @@ func DecodeConfig(r io.Reader) (image.Config, string, error) {
 // so the image is the right way up. A GIF gives its first frame, on a
 // transparent canvas of the GIF's size when the frame is smaller. Data that is no supported image gives an
 // error wrapping ErrNotImage; a damaged or truncated image gives the
-// decoder's error, wrapped.
+// decoder's error, wrapped; a JPEG with more than MaxJPEGScans scans stops
+// there (ErrTooManyScans).
 func Decode(r io.Reader) (image.Image, string, error) {
 	br, format, err := sniffReader(r)
 	if err != nil {
@@ -164,7 +164,7 @@ func Decode(r io.Reader) (image.Image, string, error) {
 		// The EXIF orientation is read first, in this goroutine, and the
 		// bytes it took are handed back to the decoder.
 		head, o := readJPEGOrientation(br)
-		if img, err = jpeg.Decode(io.MultiReader(bytes.NewReader(head), br)); err == nil {
+		if img, err = jpeg.Decode(&scanLimiter{r: io.MultiReader(bytes.NewReader(head), br)}); err == nil {
 			img = orient(img, o)
 		}
 	case "png":
@@ -225,19 +225,32 @@ func decodeGIF(br *bufio.Reader) (image.Image, error) {
 // after checking from its header that it has at most MaxPixels pixels;
 // larger images give an error wrapping ErrTooLarge.
 func DecodeBytes(data []byte) (image.Image, string, error) {
+	return DecodeBytesLimit(data, MaxPixels)
+}
+
+// DecodeBytesLimit is DecodeBytes with another pixel limit: a caller that
+// knows how large its images can be (a crawler asking for 500-pixel photos)
+// keeps a small file that declares 48 MP from costing a gigabyte. A JPEG
+// with more than MaxJPEGScans scans is refused before decoding
+// (ErrTooManyScans).
+func DecodeBytesLimit(data []byte, maxPixels int64) (image.Image, string, error) {
 	cfg, format, err := DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, format, err
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, format, fmt.Errorf("decode %s: %dx%d pixels, more than %d: %w", format, cfg.Width, cfg.Height, MaxPixels, ErrTooLarge)
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return nil, format, fmt.Errorf("decode %s: %dx%d pixels, more than %d: %w", format, cfg.Width, cfg.Height, maxPixels, ErrTooLarge)
+	}
+	if format == "jpeg" && JPEGScans(data, MaxJPEGScans) > MaxJPEGScans {
+		return nil, format, fmt.Errorf("decode jpeg: %w", ErrTooManyScans)
 	}
 	return Decode(bytes.NewReader(data))
 }
 
-// Load reads and decodes the image file at path (see DecodeBytes).
+// Load reads and decodes the image file at path (see DecodeBytes). Only a
+// regular file (or a link to one) of at most MaxFileBytes is read.
 func Load(path string) (image.Image, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileLimited(path)
 	if err != nil {
 		return nil, fmt.Errorf("load image: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
@@ -44,7 +45,7 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		"webp-magic":       []byte("RIFF\x10\x00\x00\x00WEBPVP8X"),
 		"gif-magic":        []byte("GIF89a\xff\xff\xff\xff"),
 		"tiff-huge-strip":  tiffHugeStrip(),
-		"jpeg-many-scans":  manyScans(jpg, maxJPEGScans+1),
+		"jpeg-many-scans":  manyScans(jpg, imageio.MaxJPEGScans+1),
 		"jpeg-progressive": progressive,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
@@ -118,7 +119,7 @@ func TestPredictBadInput(t *testing.T) {
 		{"TIFF (not accepted)", "image/tiff", imagetest.Encode(t, "tiff", solid(4, 4, red)), 415, CodeUnsupportedMediaType},
 		{"TIFF whose strip claims 4 GiB", "", tiffHugeStrip(), 415, CodeUnsupportedMediaType},
 		{"truncated JPEG", truncCT, truncated, 422, CodeInvalidImage},
-		{"JPEG with too many scans", "", manyScans(imagetest.Encode(t, "jpeg", solid(8, 8, red)), maxJPEGScans+1), 422, CodeInvalidImage},
+		{"JPEG with too many scans", "", manyScans(imagetest.Encode(t, "jpeg", solid(8, 8, red)), imageio.MaxJPEGScans+1), 422, CodeInvalidImage},
 		{"PNG magic then garbage", garbledCT, garbled, 422, CodeInvalidImage},
 		{"30000x30000 PNG header", bombCT, bomb, 422, CodeTooManyPixels},
 		{"0x0 PNG header", "", pngHeader(0, 0), 422, CodeInvalidImage},

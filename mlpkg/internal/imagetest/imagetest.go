@@ -39,3 +39,55 @@ func Encode(t testing.TB, format string, img image.Image) []byte {
 	}
 	return buf.Bytes()
 }
+
+// ProgressiveJPEG returns a 4096×4096 grey progressive JPEG of nScans AC
+// scans, each an end-of-band run over all 262 144 blocks (about 25 bytes, a
+// full pass over the image for the decoder). With hide, every group of
+// scans follows an FF 00 pair, which Go's decoder skips as junk between
+// segments but a marker walker reads as a segment whose length (the FF DA
+// that follows: 65 498) jumps over the group.
+func ProgressiveJPEG(nScans int, hide bool) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0xFF, 0xD8})
+	b.Write([]byte{0xFF, 0xDB, 0x00, 0x43, 0x00})
+	b.Write(bytes.Repeat([]byte{1}, 64))
+	b.Write([]byte{0xFF, 0xC2, 0x00, 0x0B, 0x08, 0x10, 0x00, 0x10, 0x00, 0x01, 0x01, 0x11, 0x00})
+	dht := append([]byte{0xFF, 0xC4, 0x00, 0x14, 0x10, 1}, make([]byte, 15)...)
+	b.Write(append(dht, 0xE0))
+	// Entropy-coded data: 9 × ("0" and 14 ones), padded with ones, FF stuffed.
+	var bits []byte
+	for range 9 {
+		bits = append(bits, 0)
+		bits = append(bits, bytes.Repeat([]byte{1}, 14)...)
+	}
+	for len(bits)%8 != 0 {
+		bits = append(bits, 1)
+	}
+	var ecs []byte
+	for i := 0; i < len(bits); i += 8 {
+		var v byte
+		for j := range 8 {
+			v = v<<1 | bits[i+j]
+		}
+		if ecs = append(ecs, v); v == 0xFF {
+			ecs = append(ecs, 0)
+		}
+	}
+	scan := append([]byte{0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x3F, 0x00}, ecs...)
+	const jump = 2 + 0xFFDA // what a walker skips at FF 00 FF DA
+	for done := 0; done < nScans; {
+		start := b.Len()
+		if hide {
+			b.Write([]byte{0xFF, 0x00})
+		}
+		for k := 0; k < (jump-2)/len(scan) && done < nScans; k++ {
+			b.Write(scan)
+			done++
+		}
+		for hide && b.Len() < start+jump { // padding the decoder ignores
+			b.WriteByte(0x00)
+		}
+	}
+	b.Write([]byte{0xFF, 0xD9})
+	return b.Bytes()
+}

@@ -1,0 +1,105 @@
+package imageio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// MaxJPEGScans caps the scans (SOS segments) of a JPEG that Decode reads.
+// Every scan of a progressive JPEG walks all of the image's blocks, so a
+// file of a few kilobytes with thousands of tiny scans costs minutes of CPU
+// within the pixel cap (15 ms a scan at 48 MP). Real encoders write at most
+// a few dozen (libjpeg's default progression: 10).
+const MaxJPEGScans = 100
+
+// ErrTooManyScans is returned (wrapped) by Decode for a JPEG with more than
+// MaxJPEGScans scans.
+var ErrTooManyScans = fmt.Errorf("JPEG with more than %d scans", MaxJPEGScans)
+
+// MaxFileBytes is the largest file Load reads (256 MiB, far above any photo).
+const MaxFileBytes = 256 << 20
+
+// JPEGScans counts the SOS markers (FF DA) in data, stopping once it passes
+// limit: an upper bound of the scans a decoder reads. Entropy-coded data
+// never holds FF DA (an FF there is followed by 00 or a restart marker), so
+// no scan goes uncounted; metadata may add a few that are not scans (an EXIF
+// thumbnail's own). Walking the marker segments instead can be fooled: Go's
+// decoder skips an FF 00 between segments as junk, where a walker reads a
+// segment length, and scans hidden behind it go uncounted.
+func JPEGScans(data []byte, limit int) int {
+	sos := []byte{0xFF, 0xDA}
+	scans := 0
+	for scans <= limit {
+		i := bytes.Index(data, sos)
+		if i < 0 {
+			break
+		}
+		scans++
+		data = data[i+len(sos):]
+	}
+	return scans
+}
+
+// scanLimiter passes a JPEG stream through, counting its SOS markers (as
+// JPEGScans does), and fails with ErrTooManyScans past MaxJPEGScans.
+type scanLimiter struct {
+	r     io.Reader
+	scans int
+	ff    bool // the previous byte was 0xFF
+}
+
+func (l *scanLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, c := range p[:n] {
+		if l.ff && c == 0xDA {
+			if l.scans++; l.scans > MaxJPEGScans {
+				return 0, ErrTooManyScans
+			}
+		}
+		l.ff = c == 0xFF
+	}
+	return n, err
+}
+
+// readFileLimited reads a regular file of at most MaxFileBytes: a device, a
+// named pipe (which would block) or a larger file is refused.
+func readFileLimited(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: more than %d MiB, too large for a picture: %w", path, MaxFileBytes>>20, ErrTooLarge)
+	}
+	return data, nil
+}
+
+// errNotRegular is the error of openRegular for anything but a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens path for reading if it is (or links to) a regular file.
+// It opens without blocking, so a named pipe is refused rather than waited
+// on.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, errNotRegular, st.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
