@@ -474,11 +474,11 @@ func decodeAll(ctx context.Context, photos []*photo, size, workers int, progress
 // above any photo's size); a larger one is skipped, with the reason. Files
 // that are not pictures by their first bytes (a video, an archive) are
 // skipped after reading only those, whatever their size.
-const MaxFileBytes = 256 << 20
+const MaxFileBytes = imageio.MaxFileBytes
 
 // decodeOne fills in p.sha256 and p.pix, or p.reason.
 func decodeOne(p *photo, size int) {
-	f, err := os.Open(p.path)
+	f, err := imageio.OpenRegular(p.path) // a link to a named pipe would block os.Open
 	if err != nil {
 		p.reason = err.Error()
 		return

@@ -67,7 +67,7 @@ func (l *scanLimiter) Read(p []byte) (int, error) {
 // readFileLimited reads a regular file of at most MaxFileBytes: a device, a
 // named pipe (which would block) or a larger file is refused.
 func readFileLimited(path string) ([]byte, error) {
-	f, err := openRegular(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +82,13 @@ func readFileLimited(path string) ([]byte, error) {
 	return data, nil
 }
 
-// errNotRegular is the error of openRegular for anything but a regular file.
+// errNotRegular is the error of OpenRegular for anything but a regular file.
 var errNotRegular = errors.New("not a regular file")
 
-// openRegular opens path for reading if it is (or links to) a regular file.
-// It opens without blocking, so a named pipe is refused rather than waited
-// on.
-func openRegular(path string) (*os.File, error) {
+// OpenRegular opens path for reading if it is (or links to) a regular file,
+// and fails for anything else (a device such as /dev/zero, a folder). It
+// opens without blocking, so a named pipe is refused rather than waited on.
+func OpenRegular(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
 		return nil, err
