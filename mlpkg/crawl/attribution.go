@@ -3,6 +3,7 @@ package crawl
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,17 +97,32 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 			if title == "" {
 				title = "untitled"
 			}
-			lic := c.License.Name
-			if c.License.URL != "" {
-				lic = fmt.Sprintf("[%s](%s)", c.License.Name, c.License.URL)
+			lic := mdEscape(c.License.Name)
+			if u, ok := mdURL(c.License.URL); ok {
+				lic = fmt.Sprintf("[%s](%s)", lic, u)
 			}
-			fmt.Fprintf(&b, "- `%s`: [%s](%s) by %s, %s\n", c.File, mdEscape(title), c.PageURL, mdEscape(c.Author), lic)
+			page := mdEscape(title)
+			if u, ok := mdURL(c.PageURL); ok {
+				page = fmt.Sprintf("[%s](%s)", page, u)
+			}
+			fmt.Fprintf(&b, "- `%s`: %s by %s, %s\n", c.File, page, mdEscape(c.Author), lic)
 		}
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("attribution: %w", err)
 	}
 	return nil
+}
+
+// mdURL returns u for a Markdown link target when it is an http(s) URL,
+// with the characters that could end the link or the line percent-encoded;
+// ok is false for anything else (a javascript: link from a hostile answer).
+func mdURL(u string) (string, bool) {
+	parsed, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+		return "", false
+	}
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "%0A", "\r", "%0D").Replace(parsed.String()), true
 }
 
 // mdEscape keeps user text from breaking the Markdown list.

@@ -63,3 +63,30 @@ func TestAttribution(t *testing.T) {
 		t.Error("unknown license id")
 	}
 }
+
+// A hostile search answer cannot inject Markdown into the credits: an
+// owner id that would end the page link, start a javascript: link and a
+// heading stays inside the escaped page URL.
+func TestAttributionEscapesOwner(t *testing.T) {
+	f := newFixture(t)
+	owner := "x/) [click me](javascript:alert(1))\n\n# Injected heading\n("
+	f.fake.Add("monkey", flickrtest.Photo{ID: "111", Owner: owner, OwnerName: "Ann", Title: "t", License: "4"})
+	f.cfg.PerClass = 1
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteAttribution(&out, f.cfg.OutDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if strings.Contains(s, "](javascript:") || strings.Contains(s, "\n# Injected") || strings.Count(s, "\n- ") != 1 {
+		t.Errorf("credits:\n%s", s)
+	}
+	if !strings.Contains(s, "(https://www.flickr.com/photos/x%2F%29%20%5Bclick%20me%5D%28javascript:alert%281%29%29%0A%0A%23%20Injected%20heading%0A%28/111/)") {
+		t.Errorf("page link not escaped as a path segment:\n%s", s)
+	}
+	if _, ok := mdURL("javascript:alert(1)"); ok {
+		t.Error("mdURL accepted a javascript: URL")
+	}
+}

@@ -110,7 +110,7 @@ func (c *client) search(ctx context.Context, p searchParams) (*searchPage, error
 
 	c.log.Debug("flickr search", "text", p.Text, "page", p.Page, "per_page", p.PerPage)
 	var res *searchPage
-	_, err = c.fetch(ctx, u, func(f *fetched) error {
+	_, err = c.fetch(ctx, u, min(c.cfg.MaxBytes, maxAPIBytes), func(f *fetched) error {
 		r, err := parseSearch(f.body, c.cfg.Size)
 		res = r
 		return retryableAPI(err)
@@ -129,7 +129,7 @@ func (c *client) licenses(ctx context.Context) ([]license, error) {
 		return nil, fmt.Errorf("licenses: %w", err)
 	}
 	var list []license
-	_, err = c.fetch(ctx, u, func(f *fetched) error {
+	_, err = c.fetch(ctx, u, min(c.cfg.MaxBytes, maxAPIBytes), func(f *fetched) error {
 		l, err := parseLicenses(f.body)
 		list = l
 		return retryableAPI(err)

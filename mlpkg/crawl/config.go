@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // defaultAPIURL is Flickr's REST endpoint.
@@ -35,6 +36,26 @@ const defaultUserAgent = "animalcnn-crawler/1.0 (+https://github.com/animalcnn/a
 // 75×75 square, q 150×150 square (the course's), t 100, s 240, n 320, m 500,
 // z 640, c 800, l 1024 on the longest side, o original.
 var Sizes = []string{"sq", "q", "t", "s", "n", "m", "z", "c", "l", "o"}
+
+// sizeSides is the longest side, in pixels, of each size of Sizes but "o".
+var sizeSides = map[string]int64{"sq": 75, "q": 150, "t": 100, "s": 240, "n": 320, "m": 500, "z": 640, "c": 800, "l": 1024}
+
+// minMaxPixels is the floor of maxPixels: Flickr's "photo unavailable"
+// placeholder is 500×374 whatever the size asked for, and must decode to be
+// recognised.
+const minMaxPixels = 2_000_000
+
+// maxPixels is the most pixels a downloaded photo may have: a square of
+// twice its size's longest side (Flickr serves at most that side), at least
+// minMaxPixels, or imageio.MaxPixels for originals ("o"). A photo that
+// declares more is refused from its header, before decoding: a few hundred
+// bytes can declare 48 MP and cost a gigabyte to decode.
+func (c *Config) maxPixels() int64 {
+	if side, ok := sizeSides[c.Size]; ok {
+		return max(4*side*side, minMaxPixels)
+	}
+	return imageio.MaxPixels
+}
 
 // ErrNoAPIKey is returned (wrapped) when no API key was configured. Its text
 // is the one line the CLI prints.

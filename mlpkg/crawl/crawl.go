@@ -394,7 +394,7 @@ func (s *classState) adoptOrphan(p photo, path string) error {
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", filepath.Base(path), err)
 	}
-	v, err := inspect(b)
+	v, err := inspect(b, s.c.cfg.maxPixels())
 	if err != nil {
 		// Not ours (we only rename verified files): leave it alone.
 		s.c.log.Warn("file on disk does not decode; not replacing it", "file", path, "error", err)

@@ -1361,3 +1361,33 @@ func TestShortfall(t *testing.T) {
 		t.Errorf("short by 2 failed downloads: %+v, %v", sf, short)
 	}
 }
+
+// An API answer is capped far below a photo's MaxBytes (decoding JSON
+// takes many times its size: a 19 MB answer allocated 2.6 GB).
+func TestAPIAnswerCapped(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 2)
+	f.cfg.Retries = 0
+	huge := append([]byte(`{"photos":{"page":1,"pages":1,"total":1,"photo":[`), bytes.Repeat([]byte(`{"id":1},`), (maxAPIBytes/9)+1)...)
+	f.fake.FailMethod(flickrtest.MethodSearch, flickrtest.Fault{Body: huge, ContentType: "application/json"})
+	if _, err := f.run(t, context.Background()); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("body larger than %d bytes", maxAPIBytes)) {
+		t.Errorf("a %d-byte search answer: %v", len(huge), err)
+	}
+}
+
+// A downloaded photo may have as many pixels as its size allows (with a
+// floor for Flickr's 500×374 placeholder); originals up to imageio's cap.
+func TestMaxPixelsBySize(t *testing.T) {
+	for size, want := range map[string]int64{"q": minMaxPixels, "l": 4 * 1024 * 1024, "o": imageio.MaxPixels} {
+		if got := (&Config{Size: size}).maxPixels(); got != want {
+			t.Errorf("size %s: %d pixels, want %d", size, got, want)
+		}
+	}
+	big := jpegBytes(t, flickrtest.Generate("1", 1500, 1500)) // 2.25 MP
+	if _, err := inspect(big, (&Config{Size: "q"}).maxPixels()); !errors.Is(err, imageio.ErrTooLarge) {
+		t.Errorf("a 1500×1500 download for size q: %v, want ErrTooLarge", err)
+	}
+	if _, err := inspect(big, (&Config{Size: "l"}).maxPixels()); err != nil {
+		t.Errorf("a 1500×1500 download for size l: %v", err)
+	}
+}

@@ -39,14 +39,14 @@ func (e *rejectError) Unwrap() error { return e.err }
 // temporary file in dir, synced; the caller renames or removes it.
 func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome {
 	d := fetchOutcome{photo: p}
-	f, err := c.fetch(ctx, p.URL, func(f *fetched) error {
+	f, err := c.fetch(ctx, p.URL, c.cfg.MaxBytes, func(f *fetched) error {
 		if redirectedToPlaceholder(f.finalURL) {
 			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
 		}
 		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats, format) {
 			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
 		}
-		v, err := inspect(f.body)
+		v, err := inspect(f.body, c.cfg.maxPixels())
 		if err != nil {
 			return &rejectError{reason: ReasonNotImage, err: err}
 		}
@@ -124,9 +124,9 @@ type verified struct {
 	sha256        string
 }
 
-// inspect decodes b (decodeImage) and hashes it.
-func inspect(b []byte) (verified, error) {
-	img, format, err := decodeImage(b)
+// inspect decodes b (decodeImage, at most maxPixels pixels) and hashes it.
+func inspect(b []byte, maxPixels int64) (verified, error) {
+	img, format, err := decodeImage(b, maxPixels)
 	if err != nil {
 		return verified{}, err
 	}

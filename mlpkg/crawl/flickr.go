@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -64,9 +65,11 @@ type photo struct {
 	URL string
 }
 
-// pageURL is the photo's page on Flickr, for attribution.
+// pageURL is the photo's page on Flickr, for attribution. The owner's id
+// comes from the search answer: it is escaped, so that nothing in it can
+// leave the path (or the credits' Markdown link).
 func (p photo) pageURL() string {
-	return "https://www.flickr.com/photos/" + p.Owner + "/" + p.ID + "/"
+	return "https://www.flickr.com/photos/" + url.PathEscape(p.Owner) + "/" + url.PathEscape(p.ID) + "/"
 }
 
 // searchPage is one page of flickr.photos.search results.

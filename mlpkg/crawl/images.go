@@ -11,10 +11,10 @@ import (
 )
 
 // decodeImage decodes b with imageio, the decoder training and prediction
-// use: the header is checked first (at most imageio.MaxPixels pixels), then
-// all of b is decoded, so a truncated file fails.
-func decodeImage(b []byte) (image.Image, string, error) {
-	img, format, err := imageio.DecodeBytes(b)
+// use: the header is checked first (at most maxPixels pixels), then all of
+// b is decoded, so a truncated file fails.
+func decodeImage(b []byte, maxPixels int64) (image.Image, string, error) {
+	img, format, err := imageio.DecodeBytesLimit(b, maxPixels)
 	switch {
 	case errors.Is(err, imageio.ErrNotImage):
 		return nil, "", fmt.Errorf("not an image (%s)", describeBody(b))

@@ -42,12 +42,17 @@ type fetched struct {
 	finalURL string // after redirects
 }
 
-// fetch GETs rawURL, retrying on network errors, timeouts, 429 and 5xx
-// (and on errors check marks retryable) with exponential backoff. A
-// Retry-After pauses the whole client, every request of every goroutine;
-// one longer than MaxRetryAfter fails with ErrRateLimited instead. Errors
-// never contain the API key.
-func (c *client) fetch(ctx context.Context, rawURL string, check func(*fetched) error) (*fetched, error) {
+// maxAPIBytes bounds an answer of Flickr's API (a search page of 500
+// photos is about 300 KB): decoding JSON takes many times its size in
+// memory, so the 20 MB allowed for a photo would be too much.
+const maxAPIBytes = 4 << 20
+
+// fetch GETs rawURL, a body of at most limit bytes, retrying on network
+// errors, timeouts, 429 and 5xx (and on errors check marks retryable) with
+// exponential backoff. A Retry-After pauses the whole client, every request
+// of every goroutine; one longer than MaxRetryAfter fails with
+// ErrRateLimited instead. Errors never contain the API key.
+func (c *client) fetch(ctx context.Context, rawURL string, limit int64, check func(*fetched) error) (*fetched, error) {
 	var last error
 	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
 		if attempt > 0 {
@@ -57,7 +62,7 @@ func (c *client) fetch(ctx context.Context, rawURL string, check func(*fetched) 
 				return nil, err
 			}
 		}
-		f, err := c.attempt(ctx, rawURL)
+		f, err := c.attempt(ctx, rawURL, limit)
 		if err == nil && check != nil {
 			err = check(f)
 		}
@@ -128,7 +133,7 @@ func (c *client) waitPause(ctx context.Context) error {
 
 // attempt makes one request, after any pause and its turn from the rate
 // limiter, with the per-attempt time limit.
-func (c *client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
+func (c *client) attempt(ctx context.Context, rawURL string, limit int64) (*fetched, error) {
 	if err := c.waitPause(ctx); err != nil {
 		return nil, err
 	}
@@ -169,14 +174,14 @@ func (c *client) attempt(ctx context.Context, rawURL string) (*fetched, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &httpError{StatusCode: resp.StatusCode, Status: resp.Status}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		// Truncated bodies (connection closed before Content-Length) and
 		// timeouts while reading land here.
 		return nil, &retryableError{err: fmt.Errorf("read body: %w", err)}
 	}
-	if int64(len(body)) > c.cfg.MaxBytes {
-		return nil, fmt.Errorf("body larger than %d bytes", c.cfg.MaxBytes)
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("body larger than %d bytes", limit)
 	}
 	return &fetched{body: body, finalURL: resp.Request.URL.String()}, nil
 }
