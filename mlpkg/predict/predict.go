@@ -114,7 +114,18 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classifyFiles(files, loadFile, p.Predict)
+	// Each image is brought to the model's size as soon as it is decoded, as
+	// Predict would: a chunk holds filesChunk small images, not filesChunk
+	// photos of up to imageio.MaxPixels (a gigabyte each at worst).
+	size := p.meta.ImageSize
+	load := func(path string) (image.Image, error) {
+		img, err := loadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return imageio.RGBImage(imageio.ToRGB(img, size), size, size), nil
+	}
+	return classifyFiles(files, load, p.Predict)
 }
 
 // loadFile reads and decodes one file for PredictFiles. Its errors leave the
