@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -168,11 +171,13 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 }
 
 // EnsureModel returns the metadata of the trained model in p.Checkpoint when
-// it is a model for s: of s.Classes, in that order, at s.ImageSize. When
-// there is none, or the one there is for other classes or another size
-// (ANIMALCNN_CLASSES changed since it was trained), it prepares the data
-// (EnsurePrepared) and trains one with s on backend b (Train), replacing
-// the other model, and says so.
+// it is a finished model for s: of s.Classes, in that order, at s.ImageSize,
+// trained on the data p.Processed holds (when it holds any). When there is
+// none, or the one there is for other classes or another size
+// (ANIMALCNN_CLASSES changed since it was trained) or was trained on other
+// data, it prepares the data (EnsurePrepared) and trains one with s on
+// backend b (Train), replacing the other model, and says so; a run that was
+// interrupted is resumed (Train) instead of used half-trained.
 func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (*model.Meta, error) {
 	meta, err := model.LoadMeta(p.Checkpoint)
 	if err == nil {
@@ -184,6 +189,11 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 	case !slices.Equal(meta.Classes, s.Classes) || meta.ImageSize != s.ImageSize:
 		fmt.Fprintf(Output, "model: %s holds a model of %s at %d×%d, not of %s at %d×%d as the settings ask: training one for these settings (%d epochs), which replaces it\n",
 			p.Checkpoint, strings.Join(meta.Classes, ", "), meta.ImageSize, meta.ImageSize, strings.Join(s.Classes, ", "), s.ImageSize, s.ImageSize, s.Epochs)
+	case unfinished(meta):
+		fmt.Fprintf(Output, "model: the run in %s has not finished (%d of %v epochs trained, or not tested yet): finishing it\n",
+			p.Checkpoint, int(meta.Metrics["epochs"]), meta.Hyperparameters["epochs"])
+	case otherData(meta, p):
+		fmt.Fprintf(Output, "model: %s was trained on other data than %s holds now: training one on it, which replaces it\n", p.Checkpoint, p.Processed)
 	default:
 		fmt.Fprintf(Output, "model: %s\n", describeModel(meta))
 		return meta, nil
@@ -201,6 +211,28 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 	}
 	fmt.Fprintf(Output, "model: %s\n", describeModel(res.Meta))
 	return res.Meta, nil
+}
+
+// unfinished reports whether the run of meta stopped before its last epoch
+// or before its best model was tested.
+func unfinished(meta *model.Meta) bool {
+	_, tested := meta.Metrics["test_accuracy"]
+	want, _ := meta.Hyperparameters["epochs"].(float64) // a JSON number
+	return !tested || meta.Metrics["epochs"] < want
+}
+
+// otherData reports whether p.Processed holds a prepared dataset other than
+// the one meta's model was trained on (false when it holds none: the model
+// still serves predictions).
+func otherData(meta *model.Meta, p Paths) bool {
+	b, err := os.ReadFile(filepath.Join(p.Processed, dataset.MetaFile))
+	if err != nil {
+		return false
+	}
+	var dm struct {
+		Hash string `json:"hash"`
+	}
+	return json.Unmarshal(b, &dm) == nil && dm.Hash != "" && dm.Hash != meta.DatasetHash
 }
 
 // describeModel says in one line which model a checkpoint holds.

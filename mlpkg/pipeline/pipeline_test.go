@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -768,4 +769,78 @@ func rgbaPixels(rgb []uint8) []uint8 {
 		out = append(out, rgb[i], rgb[i+1], rgb[i+2], 255)
 	}
 	return out
+}
+
+// cancelWriter cancels when a line containing trigger is written.
+type cancelWriter struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	trigger string
+	cancel  func()
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if strings.Contains(string(p), w.trigger) {
+		w.cancel()
+	}
+	return w.buf.Write(p)
+}
+
+// TestEnsureModelFinishesOrReplaces: EnsureModel resumes a run that was
+// interrupted (it returned the half-trained model, though the interruption
+// said "run again to resume"), and trains a new model when the prepared data
+// changed since (it kept the old one, whose evaluation then tested on
+// pictures it may have trained on).
+func TestEnsureModelFinishesOrReplaces(t *testing.T) {
+	out := captureOutput(t)
+	p := NewPaths(t.TempDir())
+	classes := []string{"red", "green"}
+	writeTree(t, p.Images, classes, 24)
+	b, err := backend.New("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tinySettings(classes...)
+	s.Epochs = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cw := &cancelWriter{trigger: "epoch  1/3", cancel: cancel}
+	Output = cw
+	_, err = EnsureModel(ctx, p, s, b)
+	Output = out
+	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("interrupted EnsureModel: %v\n%s", err, cw.buf.String())
+	}
+	out.Reset()
+	meta, err := EnsureModel(context.Background(), p, s, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, tested := meta.Metrics["test_accuracy"]; !tested || meta.Metrics["epochs"] != 3 || !strings.Contains(out.String(), "has not finished") {
+		t.Errorf("after the interruption: metrics %v, want 3 epochs, tested\n%s", meta.Metrics, out)
+	}
+
+	// The same settings, other data: the model is trained again on it.
+	other := s
+	other.PerClass = 24
+	ds, err := EnsurePrepared(context.Background(), p, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	meta, err = EnsureModel(context.Background(), p, other, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.DatasetHash != ds.Meta.Hash || !strings.Contains(out.String(), "trained on other data") {
+		t.Errorf("after re-preparing: model of dataset %.8s, data %.8s\n%s", meta.DatasetHash, ds.Meta.Hash, out)
+	}
+	// And a finished model of the data there is kept as it is.
+	out.Reset()
+	again, err := EnsureModel(context.Background(), p, other, b)
+	if err != nil || again.ModelID != meta.ModelID || strings.Contains(out.String(), "train loss") {
+		t.Errorf("a finished model of this data: %v, id %s (was %s)\n%s", err, again.ModelID, meta.ModelID, out)
+	}
 }
