@@ -41,7 +41,11 @@ type Evaluation struct {
 // which train.NewEvaluation recomputes the metrics (JSON has no NaN, which
 // precision can be).
 type evaluationFile struct {
-	ModelID       string      `json:"model_id"`
+	ModelID string `json:"model_id"`
+	// BestEpoch is the epoch whose weights were evaluated (the model's
+	// Metrics["best_epoch"]): a resumed run keeps its ModelID, but may keep
+	// another epoch in best/.
+	BestEpoch     int         `json:"best_epoch"`
 	DatasetHash   string      `json:"dataset_hash"`
 	Backend       string      `json:"backend"`
 	Classes       []string    `json:"classes"`
@@ -69,7 +73,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 		fmt.Fprintf(Output, "note: the dataset in %s is not the one the model was trained on: its test images may have been seen in training\n", p.Processed)
 	}
 	meta := pr.Meta()
-	f := evaluationFile{ModelID: meta.ModelID, DatasetHash: ds.Meta.Hash, Backend: pr.Backend(),
+	f := evaluationFile{ModelID: meta.ModelID, BestEpoch: int(meta.Metrics["best_epoch"]), DatasetHash: ds.Meta.Hash, Backend: pr.Backend(),
 		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: probs}
 	data, err := json.Marshal(f)
 	if err != nil {
@@ -96,7 +100,8 @@ func (f *evaluationFile) evaluation() (*Evaluation, error) {
 }
 
 // LoadEvaluation reads what Evaluate saved in p.Checkpoint. It fails when the
-// model there has changed since (run Evaluate again).
+// model there has changed since (another run, or the same run trained on
+// with another epoch in best/): run Evaluate again.
 func LoadEvaluation(p Paths) (*Evaluation, error) {
 	data, err := os.ReadFile(filepath.Join(p.Checkpoint, evaluationName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -112,6 +117,9 @@ func LoadEvaluation(p Paths) (*Evaluation, error) {
 	if meta, err := model.LoadMeta(p.Checkpoint); err == nil && meta.ModelID != f.ModelID {
 		return nil, fmt.Errorf("load evaluation: %s holds the evaluation of model %s, but the model there is now %s: run the evaluation again",
 			p.Checkpoint, f.ModelID, meta.ModelID)
+	} else if err == nil && int(meta.Metrics["best_epoch"]) != f.BestEpoch {
+		return nil, fmt.Errorf("load evaluation: %s holds the evaluation of epoch %d's weights, but best/ now holds epoch %d's (training went on): run the evaluation again",
+			p.Checkpoint, f.BestEpoch, int(meta.Metrics["best_epoch"]))
 	}
 	return f.evaluation()
 }

@@ -844,3 +844,35 @@ func TestEnsureModelFinishesOrReplaces(t *testing.T) {
 		t.Errorf("a finished model of this data: %v, id %s (was %s)\n%s", err, again.ModelID, meta.ModelID, out)
 	}
 }
+
+// TestLoadEvaluationNoticesMoreTraining: a run trained on after its
+// evaluation keeps its model id, but best/ may then hold another epoch (as
+// model.json's best_epoch says): the saved evaluation is refused, not shown
+// as the current model's.
+func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
+	captureOutput(t)
+	p := NewPaths(t.TempDir())
+	classes := []string{"red", "green"}
+	writeTree(t, p.Images, classes, 16)
+	b, err := backend.New("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := EnsureModel(context.Background(), p, tinySettings(classes...), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Evaluate(p, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEvaluation(p); err != nil {
+		t.Fatalf("right after Evaluate: %v", err)
+	}
+	meta.Metrics["best_epoch"]++ // what more epochs that improved write
+	if err := meta.Save(p.Checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEvaluation(p); err == nil || !strings.Contains(err.Error(), "run the evaluation again") {
+		t.Errorf("best/ holding another epoch: %v, want the evaluation refused", err)
+	}
+}
