@@ -27,7 +27,11 @@
 // Creating an xla backend on Linux also raises the C allocator's mmap and trim
 // thresholds for the whole process, so that XLA's large per-step buffers are
 // reused instead of being mapped and zeroed again on every step (see
-// malloc_linux.go). Creating xla:cuda points XLA at a persistent autotuning
+// malloc_linux.go). Every program that links this package (cgo builds on
+// Linux: the CLI, the notebooks' cells) also gets one malloc arena for all
+// its threads, set by a C constructor when it starts, whether it uses XLA or
+// not; Go's own memory is not affected, and ANIMALCNN_MALLOC_ARENAS=default
+// keeps glibc's default. Creating xla:cuda points XLA at a persistent autotuning
 // cache, so that compiling the same model again on the same GPU model is fast
 // ($ANIMALCNN_XLA_CACHE, default <user cache dir>/animalcnn/xla-autotune; "off"
 // for none).
@@ -300,7 +304,9 @@ func create(c choice) (b backends.Backend, err error) {
 }
 
 // silenceStdout points os.Stdout at the null device until the returned
-// function is called. Only for the moment of creating a backend, at start-up.
+// function is called. Only for the moment of creating a backend, at start-up:
+// output another goroutine writes to os.Stdout meanwhile is lost (and
+// New must not run while other goroutines use os.Stdout).
 func silenceStdout() (restore func()) {
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {

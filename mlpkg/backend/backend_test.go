@@ -437,3 +437,20 @@ func installed(name string) bool {
 	}
 	return false
 }
+
+// A relative $ANIMALCNN_CUDA_PLUGIN is made absolute: GoMLX reads a relative
+// path as a plugin name to search for, and the plugin found did not load.
+func TestRelativeCUDAPluginPath(t *testing.T) {
+	dir := t.TempDir()
+	touch(t, filepath.Join(dir, "jax", "xla_cuda_plugin.so"))
+	t.Chdir(dir)
+	e := fakeEnv(t, map[string]string{EnvCUDAPlugin: filepath.Join("jax", "xla_cuda_plugin.so")})
+	e.hasGPU = true
+	cs, err := e.resolve("xla:cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "jax", "xla_cuda_plugin.so"); !strings.Contains(cs[0].Config, want) {
+		t.Errorf("config %q, want the plugin's absolute path %s", cs[0].Config, want)
+	}
+}

@@ -78,8 +78,8 @@ func (e *env) findPlugin(name string) string {
 // virtual environment kernel_setup/pjrt_cuda.sh makes.
 func (e *env) findCUDAPlugin() string {
 	if p := e.getenv(EnvCUDAPlugin); p != "" {
-		if isFile(p) {
-			return p
+		if abs, err := filepath.Abs(p); err == nil && isFile(abs) {
+			return abs // GoMLX takes a relative path for a plugin name to search for
 		}
 		return ""
 	}

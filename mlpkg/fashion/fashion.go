@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
@@ -198,10 +199,13 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		if err := os.MkdirAll(filepath.Join(cfg.OutDir, c), 0o755); err != nil {
 			return nil, fmt.Errorf("import fashion-mnist: %w", err)
 		}
-		// Temporary files of an import that was killed.
+		// Temporary files of an import that was killed: those of an hour
+		// ago or more, not those of another import running now.
 		stale, _ := filepath.Glob(filepath.Join(cfg.OutDir, c, tmpPattern))
 		for _, p := range stale {
-			os.Remove(p)
+			if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > staleTemporary {
+				os.Remove(p)
+			}
 		}
 	}
 	w := &pngWriter{enc: png.Encoder{BufferPool: &encoderPool{}}}
@@ -376,6 +380,11 @@ func eachImage(ctx context.Context, path string, n int, fn func(idx int, pix []b
 // tmpPattern names the temporary files of pngWriter (hidden: Prepare
 // ignores them).
 const tmpPattern = ".fashion-*.tmp"
+
+// staleTemporary is the age from which Import deletes a temporary file it
+// finds: an import writes each file in well under a second, so a younger
+// one may be another import's, running now.
+const staleTemporary = time.Hour
 
 // pngWriter writes the pictures of one Import. Each file is written under a
 // temporary name and renamed when complete, so that a picture's name never
