@@ -1,0 +1,97 @@
+package imageio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
+	"golang.org/x/image/bmp"
+)
+
+// pngHeader returns a PNG that is only a signature and an IHDR chunk
+// declaring w×h RGB pixels: enough for DecodeConfig, not for Decode.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8 bits, RGB
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// TestPixelCapPinnedAndLoadAppliesIt pins MaxPixels at 50 MP
+// (8000×6250 passes the header check, one row more does not) and checks
+// that Load applies it as DecodeBytes does.
+func TestPixelCapPinnedAndLoadAppliesIt(t *testing.T) {
+	if _, _, err := DecodeBytes(pngHeader(8000, 6251)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("8000×6251: %v, want ErrTooLarge", err)
+	}
+	if _, _, err := DecodeBytes(pngHeader(8000, 6250)); err == nil || errors.Is(err, ErrTooLarge) {
+		t.Errorf("8000×6250 (header only): %v, want a decoding error, not ErrTooLarge", err)
+	}
+	path := filepath.Join(t.TempDir(), "huge.png")
+	if err := os.WriteFile(path, pngHeader(20000, 20000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Load of a 20000×20000 header: %v, want ErrTooLarge", err)
+	}
+}
+
+// TestScanCapPinned: a JPEG of exactly MaxJPEGScans (100) scans decodes
+// through Decode and DecodeBytes; one more is refused by both.
+func TestScanCapPinned(t *testing.T) {
+	if MaxJPEGScans != 100 {
+		t.Fatalf("MaxJPEGScans = %d, documented as 100", MaxJPEGScans)
+	}
+	ok, over := imagetest.ProgressiveJPEG(100, false), imagetest.ProgressiveJPEG(101, false)
+	if _, _, err := DecodeBytes(ok); err != nil {
+		t.Errorf("DecodeBytes, 100 scans: %v", err)
+	}
+	if _, _, err := Decode(bytes.NewReader(ok)); err != nil {
+		t.Errorf("Decode, 100 scans: %v", err)
+	}
+	if _, _, err := DecodeBytes(over); !errors.Is(err, ErrTooManyScans) {
+		t.Errorf("DecodeBytes, 101 scans: %v", err)
+	}
+	if _, _, err := Decode(bytes.NewReader(over)); !errors.Is(err, ErrTooManyScans) {
+		t.Errorf("Decode, 101 scans: %v", err)
+	}
+}
+
+// TestEmptyImageRefused: x/image/bmp decodes a BMP declaring 0 pixels of
+// width without error; DecodeBytes refuses it (Prepare would have made a
+// white training sample of it).
+func TestEmptyImageRefused(t *testing.T) {
+	var b bytes.Buffer
+	if err := bmp.Encode(&b, image.NewNRGBA(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	binary.LittleEndian.PutUint32(data[18:], 0) // biWidth
+	if _, _, err := DecodeBytes(data); err == nil {
+		t.Error("a 0×2 BMP decoded without error")
+	}
+}
+
+// TestAlphaOverWhiteRounds: compositing over white rounds to nearest: 1 at
+// alpha 128 over white is (1·128 + 255·127) / 255 = 128.0, not 127.
+func TestAlphaOverWhiteRounds(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	img.SetNRGBA(0, 0, color.NRGBA{1, 1, 1, 128})
+	if got := ToRGBSize(img, 1, 1); !bytes.Equal(got, []byte{128, 128, 128}) {
+		t.Errorf("got %v, want [128 128 128]", got)
+	}
+}
