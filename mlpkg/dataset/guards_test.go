@@ -1,0 +1,143 @@
+package dataset
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+)
+
+// TestSelectTestCounts: ceil(fraction × n) test photos, exactly (0.14 × 50
+// is 7.000000000000001 in floating point: 7, not 8), and never all of a
+// class's photos.
+func TestSelectTestCounts(t *testing.T) {
+	for _, c := range []struct {
+		n        int
+		fraction float64
+		want     int
+	}{{50, 0.14, 7}, {100, 0.07, 7}, {10, 0.25, 3}, {10, 0.95, 9}, {1, 0.5, 0}} {
+		ps := make([]*photo, c.n)
+		for i := range ps {
+			ps[i] = &photo{name: fmt.Sprintf("p%03d.png", i)}
+		}
+		cfg := DefaultConfig()
+		cfg.TestFraction = c.fraction
+		if got := len(selectTest(ps, "c", cfg)); got != c.want {
+			t.Errorf("%d photos at %g: %d test photos, want %d", c.n, c.fraction, got, c.want)
+		}
+	}
+}
+
+// TestPrepareArraysHoldTheSourcePictures: every training and test sample is
+// its source file through imageio.ToRGB, byte for byte (gradients, so that
+// a shifted or truncated copy shows).
+func TestPrepareArraysHoldTheSourcePictures(t *testing.T) {
+	images := filepath.Join(t.TempDir(), "images")
+	writeGradients(t, images, 6, 20)
+	cfg := testConfig(images)
+	prepare(t, cfg)
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Split{&ds.Train, &ds.Test} {
+		if s.N == 0 || len(s.Files) != s.N {
+			t.Fatalf("%d samples, %d files", s.N, len(s.Files))
+		}
+		for i, f := range s.Files {
+			img, err := imageio.Load(filepath.Join(images, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := imageio.ToRGB(img, cfg.ImageSize); !slices.Equal(s.Image(i), want) {
+				t.Errorf("sample %d (%s) differs from its source", i, f)
+			}
+		}
+	}
+}
+
+// TestPrepareIgnoresHiddenFolders: a hidden folder (.ipynb_checkpoints,
+// .git) is no class.
+func TestPrepareIgnoresHiddenFolders(t *testing.T) {
+	images := makeTree(t, 3, 3)
+	writePNG(t, filepath.Join(images, ".ipynb_checkpoints", "p00.png"), solid(photoColor(0, 0)))
+	s := prepare(t, testConfig(images))
+	if !slices.Equal(s.Meta.Classes, []string{"c0", "c1"}) {
+		t.Errorf("classes %v, want [c0 c1]", s.Meta.Classes)
+	}
+}
+
+// TestLoadChecksLabelsAndShape: a label out of range and an images array of
+// 4 channels (RGBA, with the byte count of its shape) are refused.
+func TestLoadChecksLabelsAndShape(t *testing.T) {
+	cfg := testConfig(makeTree(t, 3, 3))
+	prepare(t, cfg)
+	ds, err := Load(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, size := ds.Train.N, ds.Meta.ImageSize
+	labels := make([]byte, 4*n)
+	binary.LittleEndian.PutUint32(labels[4*(n-1):], uint32(len(ds.Meta.Classes))) // one past the last class
+	craftNPY(t, filepath.Join(cfg.OutDir, TrainLabelsFile), "<i4", fmt.Sprintf("(%d,)", n), labels)
+	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("label %d of %d classes: %v", len(ds.Meta.Classes), len(ds.Meta.Classes), err)
+	}
+	prepare(t, cfg)
+	craftNPY(t, filepath.Join(cfg.OutDir, TrainImagesFile), "|u1", fmt.Sprintf("(%d, %d, %d, 4)", n, size, size), make([]byte, n*size*size*4))
+	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), "shape") {
+		t.Errorf("4-channel images: %v", err)
+	}
+}
+
+// TestLoadNeedsTwoClasses: a dataset.json edited down to one class is refused.
+func TestLoadNeedsTwoClasses(t *testing.T) {
+	cfg := testConfig(makeTree(t, 3, 3))
+	prepare(t, cfg)
+	path := filepath.Join(cfg.OutDir, MetaFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["classes"] = []string{"c0"}
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(cfg.OutDir); err == nil {
+		t.Error("a one-class dataset.json loaded")
+	}
+}
+
+// TestDuplicatesKeepTheFirst: of two identical files in a class, the first
+// in file-name order is used and the other skipped as its duplicate.
+func TestDuplicatesKeepTheFirst(t *testing.T) {
+	images := makeTree(t, 3, 3)
+	writePNG(t, filepath.Join(images, "c0", "a.png"), solid(photoColor(0, 9)))
+	writePNG(t, filepath.Join(images, "c0", "b.png"), solid(photoColor(0, 9)))
+	s := prepare(t, testConfig(images))
+	var reason string
+	for _, sk := range s.Meta.Skipped {
+		if sk.Path == "c0/a.png" {
+			t.Errorf("c0/a.png skipped: %s", sk.Reason)
+		}
+		if sk.Path == "c0/b.png" {
+			reason = sk.Reason
+		}
+	}
+	if !strings.Contains(reason, "duplicate of c0/a.png") {
+		t.Errorf("c0/b.png: %q, want a duplicate of c0/a.png", reason)
+	}
+}
