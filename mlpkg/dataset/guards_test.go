@@ -141,3 +141,62 @@ func TestDuplicatesKeepTheFirst(t *testing.T) {
 		t.Errorf("c0/b.png: %q, want a duplicate of c0/a.png", reason)
 	}
 }
+
+// TestBilinearRounds: a sample between two pixels rounds to nearest (0 and
+// 10 at x = 0.75 give 7.5, written 8), not down.
+func TestBilinearRounds(t *testing.T) {
+	src := []uint8{0, 0, 0, 10, 10, 10} // 2×1
+	out := make([]uint8, 3)
+	bilinear(out, src, 2, 1, 0.75, 0)
+	if out[0] != 8 {
+		t.Errorf("got %d, want 8", out[0])
+	}
+}
+
+// TestShiftRepeatsTheEdge: a shifted image's uncovered border repeats its
+// edge pixels (as RandomAugment documents), not the opposite edge.
+func TestShiftRepeatsTheEdge(t *testing.T) {
+	const size = 4
+	src := make([]uint8, size*size*3)
+	for y := range size {
+		for x := range size {
+			src[(y*size+x)*3] = uint8(10*x + 100*y) // a gradient both ways
+		}
+	}
+	dst := make([]uint8, len(src))
+	at := func(pix []uint8, x, y int) uint8 { return pix[(y*size+x)*3] }
+	shiftInto(dst, src, size, 1, 1) // right and down by one
+	for y := range size {
+		for x := range size {
+			want := at(src, max(x-1, 0), max(y-1, 0))
+			if got := at(dst, x, y); got != want {
+				t.Fatalf("(%d, %d) = %d, want %d", x, y, got, want)
+			}
+		}
+	}
+	shiftInto(dst, src, size, -1, -1) // left and up
+	if got, want := at(dst, size-1, size-1), at(src, size-1, size-1); got != want {
+		t.Errorf("bottom-right after a shift up-left: %d, want the edge pixel %d", got, want)
+	}
+}
+
+// TestFortranOrderRefused: an array stored column-major (fortran_order
+// True) would be read transposed: it is refused.
+func TestFortranOrderRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.npy")
+	craftNPY(t, path, "|u1", "(2, 3)", []byte{1, 2, 3, 4, 5, 6})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readUint8NPY(path); err != nil {
+		t.Fatalf("the C-order original: %v", err)
+	}
+	b = []byte(strings.Replace(string(b), "'fortran_order': False,", "'fortran_order': True, ", 1))
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readUint8NPY(path); err == nil {
+		t.Error("a Fortran-order array was read")
+	}
+}

@@ -95,3 +95,36 @@ func TestAlphaOverWhiteRounds(t *testing.T) {
 		t.Errorf("got %v, want [128 128 128]", got)
 	}
 }
+
+// TestEXIFOrientationOfACameraFile: the orientation is found as in files
+// cameras and editors write: a JFIF segment and a comment before a 60 KiB
+// EXIF segment (a thumbnail and maker notes), not only in a bare EXIF block.
+func TestEXIFOrientationOfACameraFile(t *testing.T) {
+	jpg := imagetest.Encode(t, "jpeg", halves(32, 16, red, blue))
+	exif := withEXIFOrientation(jpg, 6) // SOI, APP1, the rest
+	app1Len := int(binary.BigEndian.Uint16(exif[4:6]))
+	app1 := exif[2 : 4+app1Len]
+	// The same APP1, padded to 60 KiB after its IFD (the TIFF data says
+	// where the IFD is: what follows is free).
+	padded := append(append([]byte(nil), app1[4:]...), make([]byte, 60<<10)...)
+	var b bytes.Buffer
+	b.Write([]byte{0xFF, 0xD8})
+	b.Write([]byte{0xFF, 0xE0, 0x00, 0x10}) // APP0 JFIF, 16 bytes
+	b.WriteString("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+	b.Write([]byte{0xFF, 0xFE, 0x00, 0x0B}) // COM, "made by x"
+	b.WriteString("made by x")
+	b.Write([]byte{0xFF, 0xE1})
+	binary.Write(&b, binary.BigEndian, uint16(len(padded)+2))
+	b.Write(padded)
+	b.Write(jpg[2:])
+	img, _, err := Decode(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bd := img.Bounds(); bd.Dx() != 16 || bd.Dy() != 32 {
+		t.Fatalf("bounds %v, want 16x32 (orientation 6 applied)", bd)
+	}
+	if got := pixel(ToRGB(img, 16), 16, 8, 2); !near(got, [3]int{255, 0, 0}, 40) {
+		t.Errorf("top = %v, want red", got)
+	}
+}
