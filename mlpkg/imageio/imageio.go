@@ -250,7 +250,7 @@ func DecodeBytesLimit(data []byte, maxPixels int64) (image.Image, string, error)
 // Load reads and decodes the image file at path (see DecodeBytes). Only a
 // regular file (or a link to one) of at most MaxFileBytes is read.
 func Load(path string) (image.Image, error) {
-	data, err := readFileLimited(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load image: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -64,9 +65,12 @@ func (l *scanLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readFileLimited reads a regular file of at most MaxFileBytes: a device, a
-// named pipe (which would block) or a larger file is refused.
-func readFileLimited(path string) ([]byte, error) {
+// ReadFile reads a picture file: a regular file (or a link to one) of at
+// most MaxFileBytes. A device (it could be read without end), a named pipe
+// (the read would wait for a writer) or a larger file is refused. Its errors
+// are *fs.PathError, as os.ReadFile's, wrapping ErrNotRegular or
+// ErrTooLarge for those.
+func ReadFile(path string) ([]byte, error) {
 	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
@@ -74,20 +78,23 @@ func readFileLimited(path string) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s: more than %d MiB, too large for a picture: %w", path, MaxFileBytes>>20, ErrTooLarge)
+		return nil, &fs.PathError{Op: "read", Path: path,
+			Err: fmt.Errorf("more than %d MiB, too large for a picture: %w", MaxFileBytes>>20, ErrTooLarge)}
 	}
 	return data, nil
 }
 
-// errNotRegular is the error of OpenRegular for anything but a regular file.
-var errNotRegular = errors.New("not a regular file")
+// ErrNotRegular is returned (wrapped) by OpenRegular and ReadFile for a path
+// that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
 
 // OpenRegular opens path for reading if it is (or links to) a regular file,
-// and fails for anything else (a device such as /dev/zero, a folder). It
-// opens without blocking, so a named pipe is refused rather than waited on.
+// and fails for anything else (a device such as /dev/zero, a folder), with
+// an *fs.PathError wrapping ErrNotRegular. It opens without blocking, so a
+// named pipe is refused rather than waited on.
 func OpenRegular(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
@@ -95,7 +102,7 @@ func OpenRegular(path string) (*os.File, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %w (%s)", path, errNotRegular, st.Mode().Type())
+		err = &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, st.Mode().Type())}
 	}
 	if err != nil {
 		f.Close()

@@ -31,7 +31,7 @@ func TestLoadReadsRegularFilesOnly(t *testing.T) {
 		go func() { _, err := Load(p); done <- err }()
 		select {
 		case err := <-done:
-			if !errors.Is(err, errNotRegular) {
+			if !errors.Is(err, ErrNotRegular) {
 				t.Errorf("Load(%s): %v, want a not-a-regular-file error", filepath.Base(p), err)
 			}
 		case <-time.After(10 * time.Second):

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // TestNamedPipeIsRefused checks that a named pipe, given or found in a
@@ -25,7 +27,7 @@ func TestNamedPipeIsRefused(t *testing.T) {
 	if err != nil || len(files) != 1 {
 		t.Fatalf("ExpandPaths(dir) = %v, %v", files, err)
 	}
-	if _, err := loadFile(files[0]); !errors.Is(err, errNotRegular) {
+	if _, err := loadFile(files[0]); !errors.Is(err, imageio.ErrNotRegular) {
 		t.Errorf("loadFile(fifo): %v", err)
 	}
 }

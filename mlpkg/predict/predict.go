@@ -132,11 +132,7 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 // path out (FileResult.Path has it): "open: permission denied", "decode
 // image header: not a supported image (…)".
 func loadFile(path string) (image.Image, error) {
-	// A named pipe or a device would block the read, or never end.
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, errNotRegular
-	}
-	data, err := os.ReadFile(path)
+	data, err := imageio.ReadFile(path) // not a named pipe or a device: their reads block or never end
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -147,10 +143,6 @@ func loadFile(path string) (image.Image, error) {
 	img, _, err := imageio.DecodeBytes(data)
 	return img, err
 }
-
-// errNotRegular is the error for a path that is neither a regular file nor
-// a directory (a named pipe, a device, a socket).
-var errNotRegular = errors.New("not a regular file")
 
 // filesChunk is the number of decoded images PredictFiles holds at most.
 const filesChunk = 64
@@ -219,7 +211,7 @@ func ExpandPaths(paths ...string) ([]string, error) {
 		}
 		if !st.IsDir() {
 			if !st.Mode().IsRegular() {
-				return nil, fmt.Errorf("predict: %s: %w", p, errNotRegular)
+				return nil, fmt.Errorf("predict: %s: %w", p, imageio.ErrNotRegular)
 			}
 			out = append(out, p)
 			continue
