@@ -24,10 +24,15 @@ type ClassReport struct {
 	Class string
 	Query string // search text
 	Dir   string // class folder
-	// Wanted is Config.PerClass; Kept the photos in the folder at the end:
-	// Existing (there at the start) + Recovered + Downloaded.
+	// Wanted is Config.PerClass; Kept the photos in the folder at the end,
+	// not counting those listed in exclude.txt: Existing (there at the
+	// start) + Recovered + Downloaded.
 	Wanted, Kept int
 	Existing     int
+	// Excluded counts the photos in the folder at the start that its
+	// exclude.txt leaves out: they do not count toward Wanted, so a rerun
+	// after curating replaces them (as it replaces deleted ones).
+	Excluded int
 	// Recovered counts files found on disk without a manifest line (a crash
 	// between the file's rename and the manifest write), added without
 	// downloading them again.
@@ -181,7 +186,7 @@ func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error)
 	rep.Kept = s.kept
 	s.progress(true)
 	c.log.Info("class done", "class", cl.Name, "kept", s.kept, "wanted", rep.Wanted, "downloaded", rep.Downloaded,
-		"existing", rep.Existing, "recovered", rep.Recovered, "skipped", rep.Skipped, "rejected", len(rep.Rejected))
+		"existing", rep.Existing, "excluded", rep.Excluded, "recovered", rep.Recovered, "skipped", rep.Skipped, "rejected", len(rep.Rejected))
 	return rep, err
 }
 
@@ -216,10 +221,19 @@ func (s *classState) load() error {
 	if err != nil {
 		return err
 	}
+	if s.excluded, err = dataset.ReadExclusions(s.dir); err != nil {
+		return err
+	}
 	for _, e := range kept {
 		s.keptIDs[e.ID] = true // its SHA-256 is in the client's claims (claims.scan)
+		// Like a deleted photo, an excluded one is replaced: a rerun after
+		// curating tops the class up to PerClass usable photos.
+		if dataset.Excluded(s.excluded, e.File) {
+			s.rep.Excluded++
+		} else {
+			s.kept++
+		}
 	}
-	s.kept = len(kept)
 	s.rep.Existing = s.kept
 	rejected, err := readRejected(s.dir)
 	if err != nil {
@@ -227,9 +241,6 @@ func (s *classState) load() error {
 	}
 	for _, r := range rejected {
 		s.known[r.ID] = true
-	}
-	if s.excluded, err = dataset.ReadExclusions(s.dir); err != nil {
-		return err
 	}
 	return nil
 }

@@ -1180,6 +1180,47 @@ func TestExclusionsAndDeletedPhotosNotFetched(t *testing.T) {
 	}
 }
 
+// Curating after a crawl: a kept photo listed in exclude.txt stays in the
+// folder but no longer counts, so the rerun downloads a replacement.
+func TestExcludedKeptPhotoIsReplaced(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 8)
+	f.cfg.PerClass = 4
+	f.cfg.Concurrency = 1
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := f.classDir("monkey")
+	if err := dataset.AddExclusions(dir, "blurry", photos[1].ID+".jpg"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 4 || c.Existing != 3 || c.Excluded != 1 || c.Downloaded != 1 {
+		t.Errorf("report %+v, want 4 kept: 3 there, 1 excluded, 1 downloaded", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, photos[1].ID+".jpg")); err != nil {
+		t.Errorf("the excluded photo should stay in the folder: %v", err)
+	}
+	if n := f.fake.PhotoRequests()[photos[1].ID]; n != 1 {
+		t.Errorf("excluded photo requested %d times, want once (the first crawl)", n)
+	}
+	if n := f.fake.PhotoRequests()[photos[4].ID]; n != 1 {
+		t.Errorf("the next result, the replacement, requested %d times, want 1", n)
+	}
+	// A third run has nothing to do.
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 4 || c.Downloaded != 0 || c.SearchTotal != -1 {
+		t.Errorf("third run %+v, want 4 kept without a search", c)
+	}
+}
+
 func TestKeyNeverLeaks(t *testing.T) {
 	f := newFixture(t)
 	f.fake.AddGenerated("monkey", 2)

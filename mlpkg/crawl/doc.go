@@ -15,7 +15,8 @@
 // request (one longer than Config.MaxRetryAfter stops the crawl with
 // ErrRateLimited); files are written to a temporary name and renamed only
 // once complete and verified to decode as an image; reruns resume, skipping
-// photos already on disk. A photo is kept in one class only. "-license cc"
+// photos already on disk, and replace those deleted or listed in exclude.txt
+// (which are not fetched again). A photo is kept in one class only. "-license cc"
 // takes every Creative Commons license Flickr lists
 // (flickr.photos.licenses.getInfo), and the manifest records each photo's
 // license name and URL for the credits.

@@ -155,6 +155,9 @@ func ReportTable(r *crawl.Report) (header []string, rows [][]string) {
 			discarded = append(discarded, fmt.Sprintf("%s (%s)", rej.ID, rej.Reason))
 		}
 		kept := fmt.Sprintf("%d / %d", c.Kept, c.Wanted)
+		if c.Excluded > 0 {
+			kept += fmt.Sprintf(" (+%d excluded)", c.Excluded)
+		}
 		if sf, short := c.Shortfall(); short {
 			if sf.Exhausted {
 				kept += " (results ran out)"

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -113,6 +114,9 @@ func printCrawlReport(w io.Writer, rep *crawl.Report, size string, verbose bool)
 	for _, c := range rep.Classes {
 		fmt.Fprintf(w, "%s: %d/%d photos in %s (%d downloaded, %d already there, %d recovered), %d discarded, %d skipped\n",
 			c.Class, c.Kept, c.Wanted, c.Dir, c.Downloaded, c.Existing, c.Recovered, len(c.Rejected), c.Skipped)
+		if c.Excluded > 0 {
+			fmt.Fprintf(w, "  %d more in the folder left out by %s (not counted: replaced by new photos)\n", c.Excluded, dataset.ExcludeFile)
+		}
 		for _, line := range shortfall(c, size) {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
