@@ -85,7 +85,9 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("# Photo credits\n\nPhotos from Flickr, used under the licenses listed.\n")
+	// Creative Commons licenses ask to say whether the work was changed.
+	b.WriteString("# Photo credits\n\nPhotos from Flickr, used under the licenses listed. " +
+		"For training they were changed: scaled down (and, with augmentation, rotated and flipped).\n")
 	for _, class := range classes {
 		credits, err := classCredits(filepath.Join(imagesDir, class))
 		if err != nil {

@@ -118,6 +118,10 @@ func (c *client) search(ctx context.Context, p searchParams) (*searchPage, error
 	if err != nil {
 		return nil, fmt.Errorf("search %q page %d: %w", p.Text, p.Page, err)
 	}
+	if n := len(res.Malformed); n > 0 {
+		c.log.Warn("search results left out: fields that do not decode", "text", p.Text, "page", p.Page,
+			"count", n, "first", res.Malformed[0])
+	}
 	return res, nil
 }
 

@@ -34,7 +34,10 @@ const defaultUserAgent = "animalcnn-crawler/1.0 (+https://github.com/animalcnn/a
 
 // Sizes lists the photo sizes Flickr's extras can ask for (url_<size>): sq
 // 75×75 square, q 150×150 square (the course's), t 100, s 240, n 320, m 500,
-// z 640, c 800, l 1024 on the longest side, o original.
+// z 640, c 800, l 1024 on the longest side, o original. Every photo has the
+// sizes up to z; c exists only for photos uploaded since March 2012, l for
+// large enough originals, o when the owner allows it: results without the
+// size asked for are skipped (ClassReport.NoSize).
 var Sizes = []string{"sq", "q", "t", "s", "n", "m", "z", "c", "l", "o"}
 
 // sizeSides is the longest side, in pixels, of each size of Sizes but "o".
@@ -204,7 +207,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
 	fs.StringVar(&c.APIURL, "api-url", c.APIURL, "Flickr REST endpoint (change for a proxy or a fake server)")
-	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(Sizes, ", ")+" (q: 150x150 square; m: 500 px)")
+	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(Sizes, ", ")+" (q: 150x150 square; m: 500 px; many photos lack c, l and o)")
 	fs.Var((*dataset.StringList)(&c.Licenses), "license",
 		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
 	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")

@@ -339,6 +339,13 @@ func (s *classState) next(ctx context.Context) (photo, bool, error) {
 			return photo{}, false, nil
 		}
 		res, err := s.c.search(ctx, searchParams{Text: s.cl.searchText(), Page: s.page, PerPage: perPage})
+		var ae *apiError
+		if s.page > 1 && errors.As(err, &ae) && ae.Code == codeExcessiveOffset {
+			// Past the results Flickr returns for one query: the end.
+			s.c.log.Debug("no more search results", "class", s.cl.Name, "page", s.page, "error", err.Error())
+			s.morePages = false
+			continue
+		}
 		if err != nil {
 			return photo{}, false, err
 		}

@@ -261,6 +261,37 @@ func TestNoPagePastMaxResults(t *testing.T) {
 	}
 }
 
+// Flickr answers a page past the results it returns for one query with
+// error 20, "Excessive photo offset in search": the end of the results, not
+// a failure of the crawl.
+func TestExcessiveOffsetEndsResults(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 10)
+	f.cfg.PerClass = 10
+	f.cfg.PerPage = 4
+	f.fake.FailMethod(flickrtest.MethodSearch, flickrtest.Fault{}, flickrtest.Fault{Code: 20})
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 4 || !c.Exhausted || c.Results != 4 {
+		t.Errorf("report %+v, want the first page's 4 photos and the results exhausted", c)
+	}
+	// The fake itself answers error 20 past MaxResults.
+	u := f.cfg.APIURL + "?method=" + flickrtest.MethodSearch + "&api_key=" + testKey +
+		"&format=json&nojsoncallback=1&text=monkey&per_page=500&page=9"
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var ae *apiError
+	if _, err := parseSearch(body, "q"); !errors.As(err, &ae) || ae.Code != codeExcessiveOffset {
+		t.Errorf("page 9 of 500 (past %d): %v, want Flickr error 20", MaxResults, err)
+	}
+}
+
 func TestSearchParameters(t *testing.T) {
 	f := newFixture(t)
 	f.fake.AddGenerated("wild boar", 3)
@@ -377,9 +408,13 @@ func TestParseSearch(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Code != 105 {
 		t.Errorf("error %v, want apiError 105", err)
 	}
-	bad := `{"stat":"ok","photos":{"page":1,"pages":1,"total":1,"photo":[{"id":"1","url_q":{"x":1}}]}}`
-	if _, err := parseSearch([]byte(bad), "q"); err == nil || !strings.Contains(err.Error(), "url_q") {
-		t.Errorf("a URL that is an object: error %v, want one naming url_q", err)
+	// One result that does not decode is left out, not the whole page.
+	bad := `{"stat":"ok","photos":{"page":1,"pages":1,"total":2,"photo":[{"id":"1","url_q":{"x":1}},{"id":"2","url_q":"u"}]}}`
+	res, err = parseSearch([]byte(bad), "q")
+	if err != nil || len(res.Photos) != 1 || res.Photos[0].ID != "2" {
+		t.Errorf("a URL that is an object: %+v, %v; want the other photo only", res, err)
+	} else if len(res.Malformed) != 1 || !strings.Contains(res.Malformed[0], "url_q") {
+		t.Errorf("malformed %q, want one naming url_q", res.Malformed)
 	}
 	if _, err := parseSearch([]byte("<html>Bad gateway</html>"), "q"); err == nil {
 		t.Error("HTML accepted as a search answer")
@@ -662,6 +697,68 @@ func TestRetryAfterPausesEveryRequest(t *testing.T) {
 		if d := r.Time.Sub(limited); d > 200*time.Millisecond && d < 900*time.Millisecond {
 			t.Errorf("request %s sent %v after a 429 with Retry-After: 1", r.Path, d)
 		}
+	}
+}
+
+// Flickr's 429s come without a Retry-After: the backoff then pauses every
+// request of the client, not only the one retried.
+func TestTooManyRequestsWithoutRetryAfterPausesEveryRequest(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 25)
+	f.cfg.PerClass = 25
+	f.cfg.Concurrency = 12
+	f.cfg.Interval = 50 * time.Millisecond
+	f.cfg.Backoff = time.Second
+	f.cfg.MaxBackoff = time.Second
+	f.fake.FailPhoto(photos[1].ID, flickrtest.Fault{Status: 429})
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 25 || len(c.Rejected) != 0 {
+		t.Errorf("report %+v", c)
+	}
+	reqs := f.fake.Requests()
+	var limited time.Time
+	for _, r := range reqs {
+		if strings.Contains(r.Path, photos[1].ID) {
+			limited = r.Time
+			break
+		}
+	}
+	for _, r := range reqs {
+		if d := r.Time.Sub(limited); d > 200*time.Millisecond && d < 900*time.Millisecond {
+			t.Errorf("request %s sent %v after a 429 (backoff 1 s)", r.Path, d)
+		}
+	}
+}
+
+// A 429 to every retry stops the whole run with ErrRateLimited: every later
+// photo would be refused too. A rerun resumes.
+func TestTooManyRequestsEveryRetryStopsCrawl(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 10)
+	f.cfg.PerClass = 10
+	f.cfg.Concurrency = 1
+	f.cfg.Retries = 2
+	f.fake.FailPhoto(photos[3].ID, flickrtest.Fault{Status: 429}, flickrtest.Fault{Status: 429}, flickrtest.Fault{Status: 429})
+	rep, err := f.run(t, context.Background())
+	if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "rerun later") {
+		t.Fatalf("error %v, want ErrRateLimited naming the 429 and saying a rerun resumes", err)
+	}
+	c := rep.Classes[0]
+	if c.Kept != 3 || len(c.Rejected) != 0 || c.Failed != 0 {
+		t.Errorf("report %+v, want the 3 photos before the refused one, nothing rejected", c)
+	}
+	if n := f.fake.PhotoRequests()[photos[4].ID]; n != 0 {
+		t.Errorf("the photo after the refused one was requested %d times", n)
+	}
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 10 || c.Existing != 3 {
+		t.Errorf("rerun report %+v", c)
 	}
 }
 

@@ -23,6 +23,10 @@ const (
 	// codeSearchUnavailable is "Sorry, the Flickr search API is not
 	// currently available": retried like codeServiceUnavailable.
 	codeSearchUnavailable = 10
+	// codeExcessiveOffset is "Excessive photo offset in search": a page
+	// past the results Flickr returns for one query (MaxResults); the end
+	// of the results.
+	codeExcessiveOffset = 20
 )
 
 // retryableCode reports whether a Flickr error code means "try again later".
@@ -76,6 +80,9 @@ func (p photo) pageURL() string {
 type searchPage struct {
 	Page, Pages, Total int
 	Photos             []photo
+	// Malformed describes the results left out because a field the
+	// crawler uses could not be decoded.
+	Malformed []string
 }
 
 // flexInt decodes a JSON number, a numeric string ("150") or "" / null (0).
@@ -208,7 +215,8 @@ func parseLicenses(body []byte) ([]license, error) {
 }
 
 // parseSearch decodes a flickr.photos.search answer (JSON or JSONP) and
-// picks each photo's url_<size>.
+// picks each photo's url_<size>; results whose fields do not decode are
+// left out and described in Malformed.
 func parseSearch(body []byte, size string) (*searchPage, error) {
 	resp, err := decodeAPI(body, "search")
 	if err != nil {
@@ -221,7 +229,9 @@ func parseSearch(body []byte, size string) (*searchPage, error) {
 	for i, fields := range resp.Photos.Photo {
 		p, err := parsePhoto(fields, size)
 		if err != nil {
-			return nil, fmt.Errorf("decode photo %d of page %d: %w", i, out.Page, err)
+			// One odd result must not lose the whole page.
+			out.Malformed = append(out.Malformed, fmt.Sprintf("photo %d of page %d: %v", i, out.Page, err))
+			continue
 		}
 		out.Photos = append(out.Photos, p)
 	}

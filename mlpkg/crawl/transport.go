@@ -14,7 +14,8 @@ import (
 
 // ErrRateLimited matches (errors.Is) the error that stops a crawl when
 // Flickr answers 429 or a 5xx with a Retry-After longer than
-// Config.MaxRetryAfter. Photos kept until then stay; a rerun resumes.
+// Config.MaxRetryAfter, or answers 429 to every retry of a request. Photos
+// kept until then stay; a rerun resumes.
 var ErrRateLimited = errors.New("rate limited by Flickr")
 
 // httpError is an unexpected HTTP status.
@@ -49,8 +50,9 @@ const maxAPIBytes = 4 << 20
 
 // fetch GETs rawURL, a body of at most limit bytes, retrying on network
 // errors, timeouts, 429 and 5xx (and on errors check marks retryable) with
-// exponential backoff. A Retry-After pauses the whole client, every request
-// of every goroutine; one longer than MaxRetryAfter fails with
+// exponential backoff. A Retry-After, or a 429 without one (then for the
+// backoff), pauses the whole client, every request of every goroutine; a
+// Retry-After longer than MaxRetryAfter, or 429 to every retry, fails with
 // ErrRateLimited instead. Errors never contain the API key.
 func (c *client) fetch(ctx context.Context, rawURL string, limit int64, check func(*fetched) error) (*fetched, error) {
 	var last error
@@ -76,18 +78,35 @@ func (c *client) fetch(ctx context.Context, rawURL string, limit int64, check fu
 		if !errors.As(err, &re) {
 			return nil, c.scrub(err)
 		}
-		if re.after > 0 {
-			c.pause(re.after)
+		after := re.after
+		if after == 0 && tooManyRequests(err) {
+			// Flickr's 429s carry no Retry-After: back off the whole
+			// client, not only this request.
+			after = c.backoff(attempt + 1)
+		}
+		if after > 0 {
+			c.pause(after)
 			if re.after > c.cfg.MaxRetryAfter {
 				return nil, c.scrub(rateLimited(re.after, c.cfg.MaxRetryAfter, err))
 			}
 		}
 		last = err
 	}
+	if tooManyRequests(last) {
+		// Every photo after this one would be refused too: stop the crawl.
+		return nil, c.scrub(fmt.Errorf("%w: Flickr answered %d requests in a row with %v; photos kept so far stay, rerun later to resume",
+			ErrRateLimited, c.cfg.Retries+1, last))
+	}
 	if c.cfg.Retries == 0 {
 		return nil, c.scrub(last)
 	}
 	return nil, c.scrub(fmt.Errorf("%d attempts: %w", c.cfg.Retries+1, last))
+}
+
+// tooManyRequests reports whether err is an HTTP 429 answer.
+func tooManyRequests(err error) bool {
+	var he *httpError
+	return errors.As(err, &he) && he.StatusCode == http.StatusTooManyRequests
 }
 
 // rateLimited is the error wrapping ErrRateLimited for a wait longer than
@@ -108,7 +127,7 @@ func (c *client) pause(d time.Duration) {
 	defer c.pauseMu.Unlock()
 	if t := time.Now().Add(d); t.After(c.notBefore) {
 		c.notBefore = t
-		c.log.Info("Flickr asks to pause", "wait", d)
+		c.log.Info("pausing every request", "wait", d)
 	}
 }
 

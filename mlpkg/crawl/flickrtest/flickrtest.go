@@ -56,7 +56,8 @@ const APIPath = "/services/rest/"
 const UnavailablePath = "/images/photo_unavailable.png"
 
 // MaxResults is how many results per query the fake returns at most, as
-// Flickr (later pages are empty here; Flickr repeats results instead). It
+// Flickr; a page starting past them is answered with Flickr's error 20,
+// "Excessive photo offset in search" (older Flickr repeated results). It
 // repeats crawl.MaxResults: package crawl's own tests import flickrtest,
 // so flickrtest cannot import crawl (an import cycle).
 const MaxResults = 4000
@@ -317,6 +318,7 @@ func popFault(q *[]Fault) (Fault, bool) {
 // defaultMessages are Flickr's messages for the codes the fake sends.
 var defaultMessages = map[int]string{
 	10:  "Sorry, the Flickr search API is not currently available.",
+	20:  "Excessive photo offset in search",
 	3:   "Parameterless searches have been disabled. Please use flickr.photos.getRecent instead.",
 	100: "Invalid API Key (Key has invalid format)",
 	105: "Service currently unavailable",
@@ -414,6 +416,9 @@ func (s *Server) search(r *http.Request, q url.Values) map[string]any {
 	total := len(matches)
 	pages := (total + perPage - 1) / perPage
 	lo, hi := (page-1)*perPage, min(page*perPage, total, MaxResults)
+	if lo >= MaxResults {
+		return fail(20, "")
+	}
 	list := []map[string]any{}
 	for i := lo; i < hi; i++ {
 		p := matches[i]
