@@ -2,8 +2,8 @@
 // folder of the data/images/<class>/ layout: crawled photos, the default
 // Fashion-MNIST pictures or one's own) before the dataset is prepared:
 //
-//   - ListImages lists the pictures Prepare would read (by extension,
-//     hidden and temporary files left out);
+//   - ListImages lists the pictures Prepare would read (every file but
+//     hidden, temporary and sidecar files: dataset.ClassFiles);
 //   - ContactSheet draws them as one numbered grid, and ExcludeByNumber adds
 //     the numbers a person picked on it to the folder's exclude.txt (whose
 //     format package dataset owns);
@@ -19,7 +19,6 @@ import (
 	"image/color"
 	"image/draw"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -33,24 +32,16 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// ListImages returns the base names of the pictures in classDir (by
-// extension: imageio.HasImageExt, leaving out the hidden and temporary files
-// that Prepare leaves out: dataset.IsSidecar), sorted.
+// ListImages returns the base names of the files of classDir that Prepare
+// reads as pictures, sorted: dataset.ClassFiles, whatever their extension
+// (those excluded in exclude.txt included). A file among them that is not
+// an image shows on a contact sheet as a "?" cell.
 func ListImages(classDir string) ([]string, error) {
-	ents, err := os.ReadDir(classDir)
+	files, err := dataset.ClassFiles(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
-	var out []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || dataset.IsSidecar(n) || !imageio.HasImageExt(n) {
-			continue
-		}
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out, nil
+	return files, nil
 }
 
 // SheetOptions configures ContactSheet.

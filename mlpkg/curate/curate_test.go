@@ -23,11 +23,13 @@ func writeJPEG(t *testing.T, path string, img image.Image) {
 	}
 }
 
-// TestListImagesSkipsWhatPrepareSkips: the contact sheet lists only photos
-// that Prepare would use, so every number on it can be excluded.
+// TestListImagesSkipsWhatPrepareSkips: the contact sheet lists the files
+// Prepare reads, whatever their extension (it decodes by content: a picture
+// saved without one is trained on), and leaves out the hidden, temporary and
+// sidecar files Prepare leaves out.
 func TestListImagesSkipsWhatPrepareSkips(t *testing.T) {
 	dir := t.TempDir()
-	for _, n := range []string{"b.jpg", "a.PNG", "#a.jpg", "~lock.jpg", ".hidden.jpg", "notes.txt", "clip.mov"} {
+	for _, n := range []string{"b.jpg", "a.PNG", "p00", "#a.jpg", "~lock.jpg", ".hidden.jpg", "notes.txt", "clip.mov"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +41,7 @@ func TestListImagesSkipsWhatPrepareSkips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"a.PNG", "b.jpg"}; !slices.Equal(got, want) {
+	if want := []string{"a.PNG", "b.jpg", "clip.mov", "p00"}; !slices.Equal(got, want) {
 		t.Errorf("ListImages = %q, want %q", got, want)
 	}
 }

@@ -424,6 +424,30 @@ func IsSidecar(name string) bool {
 		strings.HasPrefix(name, "#") || sidecarExts[strings.ToLower(filepath.Ext(name))]
 }
 
+// candidate reports whether Prepare considers the entry e of a class
+// folder dir a photo: a file (or a link to one) that is not a sidecar.
+func candidate(dir string, e fs.DirEntry) bool {
+	return !IsSidecar(e.Name()) && !isDir(dir, e) && (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0)
+}
+
+// ClassFiles returns the base names of the files of classDir that Prepare
+// considers photos, in name order: every file but the sidecars (IsSidecar),
+// whatever its extension, those excluded in exclude.txt included. Prepare
+// decodes each by content; a file that is not an image is skipped then.
+func ClassFiles(classDir string) ([]string, error) {
+	entries, err := os.ReadDir(classDir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", classDir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if candidate(classDir, e) {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
 // listClass lists the candidate photos of one class folder, in file-name
 // order, leaving out excluded and sidecar files.
 func listClass(dir string, label int) (photos []*photo, excluded int, ignored []string, err error) {
@@ -437,7 +461,7 @@ func listClass(dir string, label int) (photos []*photo, excluded int, ignored []
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if IsSidecar(name) || isDir(dir, e) || (!e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0) {
+		if !candidate(dir, e) {
 			ignored = append(ignored, name)
 			continue
 		}

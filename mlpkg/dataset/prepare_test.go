@@ -169,6 +169,19 @@ func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
 	if !strings.Contains(s.String(), "c1/zero.jpg: empty file") {
 		t.Errorf("summary does not list the skipped file:\n%s", s)
 	}
+	// ClassFiles (the contact sheets' list) lists the files Prepare read.
+	for i, dir := range []string{a, b} {
+		files, err := ClassFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != m.Counts[i].Files || !slices.Contains(files, "p04.png") || slices.Contains(files, "manifest.jsonl") {
+			t.Errorf("ClassFiles(%s) = %q, want the %d files Prepare read", filepath.Base(dir), files, m.Counts[i].Files)
+		}
+	}
+	if files, _ := ClassFiles(a); !slices.Contains(files, "p07") {
+		t.Errorf("ClassFiles(c0) = %q leaves out p07, a picture without extension that Prepare reads", files)
+	}
 	// The notebooks' and the command line's formats: "50×50", "25 %".
 	if head := fmt.Sprintf("2 classes, %d×%d RGB, split: random 0 %% test (seed 1)", testSize, testSize); !strings.HasPrefix(s.String(), head) {
 		t.Errorf("summary does not start with %q:\n%s", head, s)
