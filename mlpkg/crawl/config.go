@@ -168,12 +168,11 @@ type Config struct {
 }
 
 // DefaultConfig returns the course's settings: monkey, boar and crow
-// (searched by those names; the notebooks search "wild boar" for boar), 400
-// photos each of size q (150×150), sorted by relevance, safe search, one
-// request per second.
+// (searched as "monkey", "wild boar" and "crow"), 400 photos each of size q
+// (150×150), sorted by relevance, safe search, one request per second.
 func DefaultConfig() Config {
 	return Config{
-		Classes:       []Class{{Name: "monkey"}, {Name: "boar"}, {Name: "crow"}},
+		Classes:       []Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}},
 		PerClass:      400,
 		OutDir:        "data/images",
 		APIURL:        defaultAPIURL,

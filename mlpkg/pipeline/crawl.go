@@ -47,13 +47,8 @@ func CrawlDir(p Paths) string {
 	return filepath.Join(p.Scratch, standInDir)
 }
 
-// crawlClasses are the course's classes and their search texts: monkey,
-// boar (searched as "wild boar") and crow.
-func crawlClasses() []crawl.Class {
-	return []crawl.Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}}
-}
-
-// Crawl downloads photos of crawlClasses into CrawlDir(p): from Flickr when
+// Crawl downloads photos of the course's classes (crawl.DefaultConfig:
+// monkey, boar searched as "wild boar", crow) into CrawlDir(p): from Flickr when
 // $FLICKR_API_KEY is set (the course's 400 per class at one request per
 // second, or quickCrawlPerClass in a quick run; resumable), otherwise from
 // the offline stand-in (standInCrawl, standInPerClass photos per class).
@@ -63,7 +58,6 @@ func Crawl(ctx context.Context, p Paths, s Settings, standInPerClass int) (*craw
 		return standInCrawl(ctx, CrawlDir(p), standInPerClass)
 	}
 	cfg := crawl.DefaultConfig()
-	cfg.Classes = crawlClasses()
 	cfg.OutDir = p.Images
 	if s.Quick {
 		cfg.PerClass = quickCrawlPerClass
@@ -126,7 +120,7 @@ func jpegBytes(img image.Image, quality int) []byte {
 
 // standInCrawl runs the real crawler (crawl.Run) against standIn on a local
 // port, into dir, which it empties first: perClass photos (at least 5) of each
-// of crawlClasses, without the one-second pause between requests.
+// of the course's classes, without the one-second pause between requests.
 func standInCrawl(ctx context.Context, dir string, perClass int) (*crawl.Report, error) {
 	if perClass < 5 {
 		return nil, fmt.Errorf("stand-in crawl: %d photos per class, want at least 5", perClass)
@@ -137,7 +131,6 @@ func standInCrawl(ctx context.Context, dir string, perClass int) (*crawl.Report,
 	apiURL, stop := standIn(perClass - 2).Start()
 	defer stop()
 	cfg := crawl.DefaultConfig()
-	cfg.Classes = crawlClasses()
 	cfg.PerClass = perClass
 	cfg.OutDir = dir
 	cfg.APIURL, cfg.APIKey = apiURL, flickrtest.DemoKey
