@@ -20,7 +20,7 @@ import (
 // 1.0 header is written here, and the data is streamed raw after npyio has
 // read the header. Arrays are C-order, little-endian.
 
-// npyDType names the element types used here.
+// The .npy element types used here (dtype descriptors).
 const (
 	dtypeUint8 = "|u1"
 	dtypeInt32 = "<i4"

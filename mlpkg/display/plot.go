@@ -53,7 +53,8 @@ const (
 	yTitleRoom  = 22  // from the left edge to the y tick labels: room for the y axis title
 )
 
-// palette is the colour of series i (mod its length): the Tableau 10 colours.
+// palette is the colour of series i (mod its length): the first 8 of the
+// Tableau 10 colours.
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"}
 
 // LinePlotSVG renders series as a small, self-contained SVG line plot with a

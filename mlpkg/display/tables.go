@@ -218,7 +218,7 @@ func sum(values []int) int {
 }
 
 // Percent formats a fraction as a percentage with one decimal and a space
-// before "%", as the command-line tool writes them: 0.9523 is "95.2 %". NaN
+// before "%": 0.9523 is "95.2 %". NaN
 // (undefined, e.g. the precision of a class never predicted) is "–".
 func Percent(fraction float64) string {
 	if math.IsNaN(fraction) {

@@ -35,7 +35,8 @@ import (
 var ErrNotImage = errors.New("not a supported image (jpeg, png, gif, bmp, webp, tiff)")
 
 // ErrTooLarge is returned (wrapped) by Load and DecodeBytes when the image
-// header declares more than MaxPixels pixels: a likely decompression bomb.
+// header declares more than MaxPixels pixels (a likely decompression bomb),
+// and by ReadFile (so Load) for a file of more than MaxFileBytes.
 var ErrTooLarge = errors.New("image too large")
 
 // MaxPixels is the largest width×height Load and DecodeBytes accept

@@ -53,7 +53,8 @@ const (
 	// Im2Col computes each 3×3 convolution as one matrix product over
 	// gathered patches, and pooling as a reshape and a max. The only
 	// formulation GoMLX's pure-Go backend can train, and the fastest one
-	// measured on XLA CUDA (see gomlx.md in the shared notes).
+	// on XLA CUDA in the measurements issue 6 quotes from an H100 (not yet
+	// re-measured with this project's benchmark: bench/train/run_gpu.sh).
 	Im2Col Formulation = "im2col"
 	// Native uses GoMLX's convolution operation (XLA only), and the same
 	// reshape-and-max pooling as Im2Col: GoMLX's MaxPool differentiates
@@ -255,11 +256,11 @@ func maxPool2x2(x *graph.Node) *graph.Node {
 	return graph.Add(graph.StopGradient(pooled), graph.Sub(routed, graph.StopGradient(routed)))
 }
 
-// FormulationFor returns the fastest formulation measured on backend:
-// Im2Col on the pure-Go backend (the only one it can train) and on XLA CUDA
-// (native convolutions spend 30 s to minutes in cuDNN autotuning there),
-// Native on XLA CPU (Eigen's convolutions beat gathered patches). See
-// bench/README.md for the figures.
+// FormulationFor returns the fastest formulation for backend: Im2Col on the
+// pure-Go backend (the only one it can train) and on XLA CUDA (native
+// convolutions spent 30 s to minutes in cuDNN autotuning there, in the H100
+// measurements issue 6 quotes), Native on XLA CPU (Eigen's convolutions beat
+// gathered patches: bench/README.md has the figures).
 func FormulationFor(backend backends.Backend) Formulation {
 	if backend == nil {
 		return Im2Col

@@ -18,8 +18,10 @@ import (
 // HistoryFile is the per-epoch metrics file in a checkpoint directory (CSV, one row per epoch).
 const HistoryFile = "history.csv"
 
-// Epoch holds one epoch's metrics.
+// Epoch holds one epoch's metrics: a row of history.csv.
 type Epoch struct {
+	// Epoch counts from 1; Step is the number of training steps (batches)
+	// taken since the start of the run, this epoch's included.
 	Epoch int   `json:"epoch"`
 	Step  int64 `json:"step"`
 	// TrainLoss (the mean batch loss) and TrainAccuracy cover all the
@@ -30,14 +32,22 @@ type Epoch struct {
 	// Validated tells whether ValLoss and ValAccuracy were measured: on the
 	// photos held out of training (Config.ValidationFraction), never on the
 	// test split.
-	Validated        bool      `json:"validated"`
-	ValLoss          float64   `json:"val_loss"`
-	ValAccuracy      float64   `json:"val_accuracy"`
-	LearningRate     float64   `json:"learning_rate"`
-	ImagesPerSecond  float64   `json:"images_per_second"`
-	FirstStepSeconds float64   `json:"first_step_seconds"`
-	Seconds          float64   `json:"seconds"`
-	Time             time.Time `json:"time"`
+	Validated   bool    `json:"validated"`
+	ValLoss     float64 `json:"val_loss"`
+	ValAccuracy float64 `json:"val_accuracy"`
+	// LearningRate is RMSprop's at the end of the epoch (Config.Decay
+	// lowers it step by step).
+	LearningRate float64 `json:"learning_rate"`
+	// ImagesPerSecond is the training throughput, leaving out the epoch's
+	// first step, whose duration is FirstStepSeconds (on a run's first
+	// epoch, graph building and compilation).
+	ImagesPerSecond  float64 `json:"images_per_second"`
+	FirstStepSeconds float64 `json:"first_step_seconds"`
+	// Seconds is the training time of the epoch, validation left out (of
+	// an epoch resumed after an interruption: since the resume); Time
+	// when it ended (UTC).
+	Seconds float64   `json:"seconds"`
+	Time    time.Time `json:"time"`
 }
 
 // Line formats the epoch's metrics as one progress line, e.g.
