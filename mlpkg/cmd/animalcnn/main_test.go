@@ -375,6 +375,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"train"}, `run "animalcnn prepare" first`},
 		{[]string{"predict", "-checkpoint", "nowhere", "x.png"}, "x.png: no such file"},
 		{[]string{"predict", "-checkpoint", "nowhere", "empty"}, "no image files"},
+		{[]string{"predict"}, "no image files given (usage: animalcnn predict"},
 		{[]string{"nosuchcommand"}, "unknown subcommand"},
 		{[]string{"help", "nonsense"}, `unknown subcommand "nonsense"`},
 		{[]string{"serve", "foo"}, "unexpected arguments"},
@@ -406,7 +407,7 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want it to mention %q (stdout %q)", c.args, code, errOut, c.want, out)
 		}
 		usage := c.args[0] == "nosuchcommand" || c.args[0] == "help" || strings.Contains(c.want, "flag") ||
-			strings.Contains(c.want, "unexpected arguments")
+			strings.Contains(c.want, "unexpected arguments") || strings.Contains(c.want, "usage:")
 		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 0 && !usage {
 			t.Errorf("%v: error is %d lines, want one:\n%s", c.args, lines+1, errOut)
 		}

@@ -33,7 +33,7 @@ func runPredict(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("no image files given (usage: animalcnn predict [flags] FILE|DIR...)")
+		return argsError{errors.New("no image files given (usage: animalcnn predict [flags] FILE|DIR...)")}
 	}
 	if *top < 0 {
 		return fmt.Errorf("-top %d: want 0 (all classes) or more", *top)
