@@ -201,7 +201,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*classesValue)(&c.Classes), "classes",
 		"comma-separated classes; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count)")
-	fs.StringVar(&c.OutDir, "out", c.OutDir, "output folder: one sub-folder per class")
+	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to fill: one sub-folder per class (what prepare -images reads)")
 	fs.Var((*secretValue)(&c.APIKey), "api-key",
 		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")

@@ -73,12 +73,12 @@ func DefaultConfig() Config {
 }
 
 // RegisterFlags defines one flag per setting on fs, writing into c; the
-// current values of c are the flags' defaults. Flags: -images, -out,
+// current values of c are the flags' defaults. Flags: -images, -data,
 // -classes, -size, -test-fraction, -test-per-class, -max-per-class,
 // -min-per-class, -augment, -seed, -workers.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "folder with one sub-folder of photos per class")
-	fs.StringVar(&c.OutDir, "out", c.OutDir, "output folder for the .npy arrays and dataset.json")
+	fs.StringVar(&c.OutDir, "data", c.OutDir, "prepared dataset folder to write: the .npy arrays and dataset.json (what train -data reads)")
 	fs.Var((*StringList)(&c.Classes), "classes", "comma-separated classes in label order (default: every sub-folder, sorted)")
 	fs.IntVar(&c.ImageSize, "size", c.ImageSize, "side of the square RGB images, in pixels")
 	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "share of each class put in the test split at random (stratified, seeded)")

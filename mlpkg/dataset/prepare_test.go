@@ -633,7 +633,7 @@ func TestConfigFlags(t *testing.T) {
 	fs := flag.NewFlagSet("prepare", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
 	for name, want := range map[string]string{
-		"images": "data/images", "out": "data/processed", "size": "50", "test-fraction": "0.25",
+		"images": "data/images", "data": "data/processed", "size": "50", "test-fraction": "0.25",
 		"seed": "1", "min-per-class": "10", "augment": "false", "test-per-class": "0", "max-per-class": "0", "classes": "",
 	} {
 		if f := fs.Lookup(name); f == nil || f.DefValue != want {

@@ -86,11 +86,11 @@ func DefaultConfig() Config {
 	}
 }
 
-// RegisterFlags defines -src, -out, -classes and -per-class on fs, writing
+// RegisterFlags defines -src, -images, -classes and -per-class on fs, writing
 // into c; the current values of c are the defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SourceDir, "src", c.SourceDir, "folder with the Fashion-MNIST idx .gz files (Debian: apt-get install dataset-fashion-mnist)")
-	fs.StringVar(&c.OutDir, "out", c.OutDir, "images folder to write <class>/<part>-<index>.png into")
+	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to write <class>/<part>-<index>.png into (what prepare -images reads)")
 	fs.Var((*dataset.StringList)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(Classes, ","))
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, fmt.Sprintf("pictures per class (at most %d)", MaxPerClass))
 }

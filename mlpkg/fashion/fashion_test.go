@@ -267,7 +267,7 @@ func TestConfigFlags(t *testing.T) {
 	if f := fs.Lookup("classes"); f == nil || f.DefValue != "sandal,sneaker,ankle_boot" {
 		t.Errorf("classes flag %+v", f)
 	}
-	if err := fs.Parse([]string{"-classes", "bag,coat", "-per-class", "50", "-src", "/x", "-out", "/y"}); err != nil {
+	if err := fs.Parse([]string{"-classes", "bag,coat", "-per-class", "50", "-src", "/x", "-images", "/y"}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(cfg.Classes, []string{"bag", "coat"}) || cfg.PerClass != 50 || cfg.SourceDir != "/x" || cfg.OutDir != "/y" {

@@ -93,7 +93,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.Epsilon, "epsilon", c.Epsilon, "RMSprop epsilon")
 	fs.Float64Var(&c.Decay, "decay", c.Decay, "Keras legacy learning-rate decay: lr / (1 + decay*step)")
 	fs.Float64Var(&c.ValidationFraction, "validation", c.ValidationFraction, "share of the training photos held out to pick the best epoch (0: none, the last epoch is kept)")
-	fs.BoolVar(&c.Augment, "augment", c.Augment, "random flips and shifts of each training batch")
+	fs.BoolVar(&c.Augment, "batch-augment", c.Augment, "random flips and shifts of each training batch (prepare -augment adds rotated copies to the dataset instead)")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed (initialisation, dropout, shuffling, augmentation)")
 	fs.BoolVar(&c.Fresh, "fresh", c.Fresh, "start from scratch, deleting any checkpoint in the checkpoint directory")
 	fs.IntVar(&c.Model.DenseUnits, "dense-units", c.Model.DenseUnits, "units of the hidden dense layer")

@@ -44,7 +44,7 @@ func runCaptured(t *testing.T, args ...string) (code int, stdout, stderr string)
 func TestCrawlWithoutKey(t *testing.T) {
 	t.Setenv(crawl.APIKeyEnv, "")
 	out := filepath.Join(t.TempDir(), "images")
-	code, stdout, stderr := runCaptured(t, "crawl", "-out", out)
+	code, stdout, stderr := runCaptured(t, "crawl", "-images", out)
 	if code == 0 {
 		t.Errorf("exit code 0 without a key")
 	}
@@ -66,7 +66,7 @@ func TestCrawlRefusesTypedZero(t *testing.T) {
 	t.Setenv(crawl.APIKeyEnv, "k")
 	for _, name := range []string{"per-class", "concurrency", "timeout"} {
 		out := filepath.Join(t.TempDir(), "images")
-		code, _, stderr := runCaptured(t, "crawl", "-out", out, "-"+name, "0")
+		code, _, stderr := runCaptured(t, "crawl", "-images", out, "-"+name, "0")
 		if code == 0 || !strings.Contains(stderr, "-"+name+" must be more than 0") {
 			t.Errorf("-%s 0: exit %d, stderr %q", name, code, stderr)
 		}
@@ -107,7 +107,7 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	defer stop()
 	t.Setenv(crawl.APIKeyEnv, flickrtest.DemoKey)
 	out := filepath.Join(t.TempDir(), "images")
-	code, stdout, stderr := runCaptured(t, "crawl", "-api-url", apiURL, "-out", out, "-classes", "monkey,boar=wild boar",
+	code, stdout, stderr := runCaptured(t, "crawl", "-api-url", apiURL, "-images", out, "-classes", "monkey,boar=wild boar",
 		"-per-class", "3", "-interval", "0", "-timeout", "5s")
 	if code != 0 {
 		t.Fatalf("exit code %d, stderr %q", code, stderr)
@@ -150,7 +150,7 @@ func TestCrawlRateLimited(t *testing.T) {
 	defer stop()
 	t.Setenv(crawl.APIKeyEnv, "any-key")
 	out := filepath.Join(t.TempDir(), "images")
-	code, stdout, stderr := runCaptured(t, "crawl", "-api-url", apiURL, "-out", out, "-classes", "monkey",
+	code, stdout, stderr := runCaptured(t, "crawl", "-api-url", apiURL, "-images", out, "-classes", "monkey",
 		"-per-class", "5", "-interval", "0", "-concurrency", "1")
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
@@ -172,7 +172,7 @@ func TestCrawlInterrupted(t *testing.T) {
 	apiURL, stop := fake.Start()
 	defer stop()
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "crawl", "-api-url", apiURL, "-out", "images", "-classes", "monkey",
+	cmd := exec.Command(binary, "crawl", "-api-url", apiURL, "-images", "images", "-classes", "monkey",
 		"-per-class", "5", "-interval", "0", "-concurrency", "1")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), crawl.APIKeyEnv+"=any-key")
