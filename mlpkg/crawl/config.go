@@ -174,7 +174,7 @@ func DefaultConfig() Config {
 	return Config{
 		Classes:       []Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}},
 		PerClass:      400,
-		OutDir:        "data/images",
+		OutDir:        dataset.DefaultImagesDir,
 		APIURL:        defaultAPIURL,
 		Size:          "q",
 		Sort:          "relevance",

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
@@ -65,7 +66,7 @@ type Config struct {
 // validation, and the data/ layout of the repository.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:       "data/processed",
+		DataDir:       dataset.DefaultOutDir,
 		CheckpointDir: "data/checkpoints/cnn",
 		Epochs:        20,
 		BatchSize:     32,

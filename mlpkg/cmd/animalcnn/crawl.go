@@ -176,7 +176,7 @@ func resultsUsed(c crawl.ClassReport, sf crawl.Shortfall, size string) string {
 
 // runAttribution is "animalcnn attribution".
 func runAttribution(fs *flag.FlagSet, args []string) error {
-	dir := fs.String("images", "data/images", "folder holding one sub-folder per class")
+	dir := fs.String("images", dataset.DefaultImagesDir, "folder holding one sub-folder per class")
 	classes := fs.String("classes", "", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if err := parseNoArgs(fs, args); err != nil {
