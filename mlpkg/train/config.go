@@ -63,7 +63,9 @@ type Config struct {
 
 // DefaultConfig returns the course's recipe: RMSprop(lr=1e-4, rho=0.9,
 // eps=1e-7, decay=1e-6), batch 32, 10 % of the training photos held out for
-// validation, and the data/ layout of the repository.
+// validation, and the data/ layout of the repository. It trains 20 epochs,
+// keeping the best (photos need more than the default dataset, on which the
+// notebooks and scripts/demo.sh train 10).
 func DefaultConfig() Config {
 	return Config{
 		DataDir:       dataset.DefaultOutDir,
