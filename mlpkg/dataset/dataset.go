@@ -200,9 +200,10 @@ func HashArrays(classes []string, size int, train, test *Split) string {
 }
 
 // Load reads a dataset written by Prepare from dir and checks that the
-// arrays and dataset.json's list of photos agree with its sample counts. It refuses a dataset that uses two files
-// with the same bytes (see Prepare), which only an earlier version of
-// Prepare wrote.
+// arrays and dataset.json's list of photos agree with its sample counts, and
+// that the arrays hash to dataset.json's hash (Verify). It refuses a dataset
+// that uses two files with the same bytes (see Prepare), which only an
+// earlier version of Prepare wrote.
 func Load(dir string) (*Dataset, error) {
 	ds := &Dataset{Dir: dir}
 	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
@@ -249,6 +250,11 @@ func Load(dir string) (*Dataset, error) {
 			return nil, fmt.Errorf("load dataset %s: %w", dir, err)
 		}
 		sp.s.Files = sp.files
+	}
+	// The checkpoint records the hash as the dataset's identity: it must be
+	// the arrays' (about a second for a million 50×50 samples).
+	if err := ds.Verify(); err != nil {
+		return nil, fmt.Errorf("load dataset: %w (changed after prepare, or damaged; prepare it again)", err)
 	}
 	return ds, nil
 }

@@ -428,6 +428,19 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 	if err := ds.Verify(); err == nil {
 		t.Error("Verify accepted a changed array")
 	}
+	// Load verifies: one byte changed on disk is refused.
+	npy := filepath.Join(cfg.OutDir, TestImagesFile)
+	orig, err := os.ReadFile(npy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := slices.Clone(orig)
+	changed[len(changed)-1] ^= 1
+	writeFile(t, npy, changed)
+	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), "prepare it again") {
+		t.Errorf("Load of an array changed after prepare: %v, want an error saying to prepare again", err)
+	}
+	writeFile(t, npy, orig)
 	// Labels are read by a third-party .npy reader too.
 	f, err := os.Open(filepath.Join(cfg.OutDir, TrainLabelsFile))
 	if err != nil {
