@@ -102,8 +102,9 @@ type PlaceholderSignature struct {
 type Config struct {
 	// Classes to crawl, in order.
 	Classes []Class
-	// PerClass is how many photos each class folder should hold. Photos
-	// already there count; excluded photos still in the folder count.
+	// PerClass is how many photos each class folder should hold (0: the
+	// default, 400). Photos already there count, but not those its
+	// exclude.txt lists: a rerun after curating replaces them.
 	PerClass int
 	// OutDir is the root of the folder-per-class layout (data/images).
 	OutDir string
@@ -200,7 +201,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*classesValue)(&c.Classes), "classes",
 		"comma-separated classes; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
-	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count)")
+	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count, except those listed in exclude.txt)")
 	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to fill: one sub-folder per class (what prepare -images reads)")
 	fs.Var((*secretValue)(&c.APIKey), "api-key",
 		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
