@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // Summary is what Prepare did.
@@ -117,7 +118,10 @@ func (p *photo) relPath(classes []string) string {
 // first and the new one is moved in last, so should moving the files fail
 // partway (a full or failing disk), OutDir holds no dataset.json and Load
 // refuses it until Prepare succeeds, rather than read a mix of old and new
-// arrays.
+// arrays. One Prepare at a time writes a folder: from the end of the listing
+// of the photos, Prepare holds a lock in OutDir (.prepare.lock, released
+// even if the process is killed), and a second one fails at once; it also
+// removes the temporary files a killed Prepare left there.
 //
 // Unreadable, empty, truncated and non-image files, and files over
 // MaxFileBytes, are skipped and listed in the summary, not fatal; a file that
@@ -138,7 +142,7 @@ func (p *photo) relPath(classes []string) string {
 //
 // The samples are stored class by class (see Meta.Files), not shuffled:
 // trainers shuffle.
-func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
+func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	start := time.Now()
 	if err := cfg.validateSettings(); err != nil { // Validate, with the class count checked by findClasses
 		return nil, fmt.Errorf("prepare: %w", err)
@@ -152,6 +156,23 @@ func Prepare(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, wrap(err)
 	}
+	// One prepare at a time per output folder: two would mix their arrays.
+	// Taken before the long work, it also finds a folder that cannot be
+	// written before it.
+	_, statErr := os.Stat(cfg.OutDir)
+	unlock, err := dirlock.Lock(cfg.OutDir, lockFile, "a prepare")
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	defer func() {
+		unlock()
+		if err != nil && errors.Is(statErr, fs.ErrNotExist) {
+			// Leave no output folder holding only the lock behind a failure.
+			_ = os.Remove(filepath.Join(cfg.OutDir, lockFile))
+			_ = os.Remove(cfg.OutDir)
+		}
+	}()
+	removeStaleTemps(cfg.OutDir)
 	slog.Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))
 	workers := cfg.workerCount()
 	if err := decodeAll(ctx, photos, cfg.ImageSize, workers, cfg.Progress); err != nil {
@@ -667,6 +688,34 @@ func writeAll(ctx context.Context, dir string, meta *Meta, train, test *Split) e
 		}
 	}
 	return nil
+}
+
+// lockFile is the lock Prepare holds in its output folder (see dirlock).
+const lockFile = ".prepare.lock"
+
+// outputFiles are the files Prepare writes.
+var outputFiles = []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile, MetaFile}
+
+// removeStaleTemps removes the temporary files (writeTemp's) that a prepare
+// killed before its renames left in dir: as large as the dataset, they
+// could fill the disk. Only call it holding the folder's lock.
+func removeStaleTemps(dir string) {
+	var files int
+	var freed int64
+	for _, name := range outputFiles {
+		stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".tmp*"))
+		for _, p := range stale {
+			st, err := os.Lstat(p)
+			if err != nil || !st.Mode().IsRegular() || os.Remove(p) != nil {
+				continue
+			}
+			files++
+			freed += st.Size()
+		}
+	}
+	if files > 0 {
+		slog.Info("prepare: removed the temporary files of an interrupted prepare", "dir", dir, "files", files, "bytes", freed)
+	}
 }
 
 // rename is os.Rename; tests replace it to fail partway through writeAll.

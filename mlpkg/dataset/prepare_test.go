@@ -12,6 +12,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"testing"
 
 	"codeberg.org/sbinet/npyio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"golang.org/x/image/bmp"
 )
 
@@ -625,8 +627,7 @@ func TestPrepareCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	entries, _ := os.ReadDir(cfg.OutDir)
-	if len(entries) != 1 || entries[0].Name() != MetaFile {
+	if entries := outputEntries(t, cfg.OutDir); len(entries) != 1 || entries[0] != MetaFile {
 		t.Errorf("output folder holds %v after cancel", entries)
 	}
 	if b, _ := os.ReadFile(filepath.Join(cfg.OutDir, MetaFile)); string(b) != "old" {
@@ -636,8 +637,55 @@ func TestPrepareCancel(t *testing.T) {
 	if err := writeAll(ctx, cfg.OutDir, &Meta{}, &Split{}, &Split{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("writeAll: %v", err)
 	}
-	if entries, _ := os.ReadDir(cfg.OutDir); len(entries) != 1 {
+	if entries := outputEntries(t, cfg.OutDir); len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+// outputEntries lists an output folder, but Prepare's lock file.
+func outputEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Name() != lockFile {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// One prepare at a time per output folder (two would mix their arrays),
+// refused at once; a prepare removes the temporary files a killed one left.
+func TestPrepareLocksOutput(t *testing.T) {
+	images := makeTree(t, 3, 3)
+	cfg := testConfig(images)
+	unlock, err := dirlock.Lock(cfg.OutDir, lockFile, "a prepare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := false
+	cfg.Progress = func(int, int) { decoded = true }
+	if _, err := Prepare(context.Background(), cfg); !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "being written by a prepare") {
+		t.Errorf("prepare while another holds the folder: %v, want dirlock.ErrBusy", err)
+	}
+	if decoded {
+		t.Error("the refused prepare decoded photos first")
+	}
+	unlock()
+	stale := filepath.Join(cfg.OutDir, "."+TrainImagesFile+".tmp123")
+	writeFile(t, stale, make([]byte, 1000))
+	other := filepath.Join(cfg.OutDir, "notes.txt")
+	writeFile(t, other, []byte("mine"))
+	prepare(t, cfg)
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the killed prepare's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a file that is not Prepare's was removed: %v", err)
 	}
 }
 

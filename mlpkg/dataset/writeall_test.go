@@ -34,10 +34,9 @@ func TestPrepareRenameFailsPartway(t *testing.T) {
 	if _, err := Load(cfg.OutDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Load after a partial write: %v, want a missing %s", err, MetaFile)
 	}
-	entries, _ := os.ReadDir(cfg.OutDir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Errorf("temporary file %s left", e.Name())
+	for _, e := range outputEntries(t, cfg.OutDir) {
+		if strings.HasPrefix(e, ".") {
+			t.Errorf("temporary file %s left", e)
 		}
 	}
 

@@ -1,0 +1,45 @@
+// Package dirlock keeps two processes from writing one folder at once: an
+// advisory lock (flock) on a file in the folder, which the system releases
+// when the process ends, however it ends (a crash, kill -9), so that a lock
+// is never left behind.
+package dirlock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ErrBusy matches (errors.Is) the error of Lock when another process holds
+// the lock.
+var ErrBusy = errors.New("in use by another process")
+
+// Lock creates dir if needed and takes the exclusive lock of dir/name
+// without waiting; what names the work for the error message ("a prepare").
+// The lock file is left in place (removing it would race with the next
+// locker); name it with a leading dot so that it stays out of listings.
+// unlock releases the lock. On systems without flock, Lock only creates
+// dir and the file.
+func Lock(dir, name, what string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	switch err := lockFile(f); {
+	case errors.Is(err, ErrBusy):
+		f.Close()
+		return nil, fmt.Errorf("%s is being written by %s in another process (it holds %s): wait for it to end: %w", dir, what, path, ErrBusy)
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() {
+		_ = unlockFile(f)
+		f.Close()
+	}, nil
+}

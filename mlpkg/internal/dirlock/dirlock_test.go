@@ -1,0 +1,79 @@
+package dirlock
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLockExcludesAndReleases(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "folder")
+	unlock, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock locks belong to an open file: a second open in this process
+	// conflicts like another process would.
+	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "being written by a test") {
+		t.Errorf("second lock: %v, want ErrBusy saying who holds it", err)
+	}
+	if u, err := Lock(dir, ".other.lock", "a test"); err != nil {
+		t.Errorf("another lock name in the same folder: %v", err)
+	} else {
+		u()
+	}
+	unlock()
+	unlock2, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}
+
+// The system drops the lock of a process that ends without unlocking.
+func TestLockReleasedWhenProcessDies(t *testing.T) {
+	dir := t.TempDir()
+	// This test binary, run again, takes the lock, says so and sleeps.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$")
+	cmd.Env = append(os.Environ(), "DIRLOCK_HOLD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("helper said %q, %v", line, err)
+	}
+	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("lock held by another process: %v, want ErrBusy", err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	unlock, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatalf("lock after its holder was killed: %v", err)
+	}
+	unlock()
+}
+
+// TestHelperHoldLock is the process TestLockReleasedWhenProcessDies kills.
+func TestHelperHoldLock(t *testing.T) {
+	dir := os.Getenv("DIRLOCK_HOLD")
+	if dir == "" {
+		t.Skip("run by TestLockReleasedWhenProcessDies")
+	}
+	if _, err := Lock(dir, ".x.lock", "the helper"); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("locked")
+	time.Sleep(time.Minute)
+}

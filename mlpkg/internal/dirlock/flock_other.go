@@ -1,0 +1,10 @@
+//go:build !unix
+
+package dirlock
+
+import "os"
+
+// lockFile does nothing where flock does not exist.
+func lockFile(*os.File) error { return nil }
+
+func unlockFile(*os.File) error { return nil }
