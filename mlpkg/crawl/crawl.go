@@ -12,6 +12,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // Report summarises a Run, one entry per class crawled (so far).
@@ -118,7 +119,9 @@ func (c ClassReport) Shortfall() (Shortfall, bool) {
 // only complete files listed in the manifests, and returns the report so
 // far with the error; a rerun resumes. A photo is kept in one class only:
 // the first class of the run that meets it, or the class folder already
-// holding it.
+// holding it. While it runs it holds the images folder's lock
+// (dataset.ImagesLockFile): a second crawl or fashion import into the same
+// folder fails at once.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if len(cfg.Classes) == 0 {
 		return nil, errors.New("crawl: no classes to crawl")
@@ -127,6 +130,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One writer at a time: another crawl would delete this one's
+	// downloads in progress (and fetch every photo twice).
+	unlock, err := dirlock.Lock(c.cfg.OutDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
+	if err != nil {
+		return nil, fmt.Errorf("crawl: %w", err)
+	}
+	defer unlock()
 	rep := &Report{}
 	if err := c.claims.scan(c.cfg.OutDir); err != nil {
 		return rep, fmt.Errorf("crawl: %w", err)

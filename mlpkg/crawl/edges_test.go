@@ -3,6 +3,7 @@ package crawl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // The cases below were found by mutation testing: each test fails when the
@@ -253,6 +256,24 @@ func TestUnusableIDRejected(t *testing.T) {
 	c := rep.Classes[0]
 	if c.Kept != 2 || len(c.Rejected) != 1 || c.Rejected[0].Reason != ReasonFailed || !strings.Contains(c.Rejected[0].Detail, "unusable photo id") {
 		t.Errorf("report %+v, want a/b rejected as an unusable id and 2 kept", c)
+	}
+}
+
+// A second crawl into the same folder fails at once, before any request: it
+// would delete the first one's downloads in progress.
+func TestSecondCrawlRefused(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 2)
+	unlock, err := dirlock.Lock(f.cfg.OutDir, dataset.ImagesLockFile, "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := f.run(t, context.Background()); !errors.Is(err, dirlock.ErrBusy) {
+		t.Errorf("crawl into a locked folder: %v, want dirlock.ErrBusy", err)
+	}
+	if n := len(f.fake.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }
 

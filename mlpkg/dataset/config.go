@@ -48,6 +48,12 @@ type Config struct {
 	Progress func(done, total int) `json:"-"`
 }
 
+// ImagesLockFile is the lock that a program writing an images folder (a
+// crawl, a fashion import) holds in it while it runs, so that a second one
+// fails at once instead of deleting the first one's files in progress. The
+// system releases it when the process ends, however it ends.
+const ImagesLockFile = ".images.lock"
+
 // Default values of Config, as in the course where it had one.
 const (
 	DefaultImagesDir    = "data/images"

@@ -25,9 +25,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // Classes are Fashion-MNIST's class names; label i is Classes[i].
@@ -162,7 +162,9 @@ func isPictureName(name string) bool {
 // an earlier import with a larger PerClass are not removed: they are
 // counted in the summary (ClassCount.Earlier). Each picture is written
 // under a temporary name and renamed when complete, and all are synced to
-// the disk before Import returns, even when it fails or is cancelled.
+// the disk before Import returns, even when it fails or is cancelled. It
+// holds the images folder's lock (dataset.ImagesLockFile) while it writes:
+// an import or crawl into the same folder meanwhile fails at once.
 func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	labelOf := map[string]int{}
 	for i, c := range Classes {
@@ -193,19 +195,23 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 			}
 		}
 	}
+	// One writer of the images folder at a time (see dataset.ImagesLockFile).
+	unlock, err := dirlock.Lock(cfg.OutDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
+	if err != nil {
+		return nil, fmt.Errorf("import fashion-mnist: %w", err)
+	}
+	defer unlock()
 	sum := &Summary{OutDir: cfg.OutDir, Counts: make([]ClassCount, len(cfg.Classes))}
 	for i, c := range cfg.Classes {
 		sum.Counts[i].Class = c
 		if err := os.MkdirAll(filepath.Join(cfg.OutDir, c), 0o755); err != nil {
 			return nil, fmt.Errorf("import fashion-mnist: %w", err)
 		}
-		// Temporary files of an import that was killed: those of an hour
-		// ago or more, not those of another import running now.
+		// Temporary files of an import that was killed (holding the lock,
+		// no other import is writing any).
 		stale, _ := filepath.Glob(filepath.Join(cfg.OutDir, c, tmpPattern))
 		for _, p := range stale {
-			if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > staleTemporary {
-				os.Remove(p)
-			}
+			os.Remove(p)
 		}
 	}
 	w := &pngWriter{enc: png.Encoder{BufferPool: &encoderPool{}}}
@@ -213,7 +219,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	for i := range chosen {
 		chosen[i] = make(map[string]bool, cfg.PerClass)
 	}
-	sum, err := importParts(ctx, cfg, want, chosen, w, sum)
+	sum, err = importParts(ctx, cfg, want, chosen, w, sum)
 	// Whatever happened, make the pictures written so far durable.
 	if serr := w.sync(); serr != nil && err == nil {
 		err = fmt.Errorf("import fashion-mnist: %w", serr)
@@ -380,11 +386,6 @@ func eachImage(ctx context.Context, path string, n int, fn func(idx int, pix []b
 // tmpPattern names the temporary files of pngWriter (hidden: Prepare
 // ignores them).
 const tmpPattern = ".fashion-*.tmp"
-
-// staleTemporary is the age from which Import deletes a temporary file it
-// finds: an import writes each file in well under a second, so a younger
-// one may be another import's, running now.
-const staleTemporary = time.Hour
 
 // pngWriter writes the pictures of one Import. Each file is written under a
 // temporary name and renamed when complete, so that a picture's name never

@@ -14,9 +14,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // writeIdx writes a gzip idx file with the given header words and data.
@@ -133,21 +134,25 @@ func TestImportFake(t *testing.T) {
 	os.WriteFile(filepath.Join(out, "sneaker", "train-00027.png"), good[:len(good)/2], 0o644)
 	killed := filepath.Join(out, "sneaker", ".fashion-123.tmp")
 	os.WriteFile(killed, good[:10], 0o644)
-	hoursAgo := time.Now().Add(-2 * time.Hour)
-	os.Chtimes(killed, hoursAgo, hoursAgo)
-	// One just written is another import's, running now: it stays.
-	running := filepath.Join(out, "sneaker", ".fashion-456.tmp")
-	os.WriteFile(running, good[:10], 0o644)
+	// While another import (or a crawl) writes the folder, an import is
+	// refused at once, and removes nothing.
+	unlock, err := dirlock.Lock(out, dataset.ImagesLockFile, "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(context.Background(), cfg); !errors.Is(err, dirlock.ErrBusy) {
+		t.Errorf("import into a folder being written: %v, want dirlock.ErrBusy", err)
+	}
+	if _, err := os.Stat(killed); err != nil {
+		t.Errorf("the refused import removed a temporary file: %v", err)
+	}
+	unlock()
 	if s, err = Import(context.Background(), cfg); err != nil || s.Counts[0].Written != 2 {
 		t.Errorf("after damaging two: %+v, %v", s, err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00017.png")); !bytes.Equal(b, good) {
 		t.Error("empty picture not written again")
 	}
-	if _, err := os.Stat(running); err != nil {
-		t.Errorf("another import's temporary file was removed: %v", err)
-	}
-	os.Remove(running)
 	// No temporary files left.
 	if m, _ := filepath.Glob(filepath.Join(out, "*", ".*")); len(m) > 0 {
 		t.Errorf("temporary files left: %v", m)

@@ -48,7 +48,9 @@ type Config struct {
 
 	// StoreUploadsDir, when not empty, keeps every classified upload in this
 	// dedicated folder under a random name (never the client's file name).
-	// Empty (the default) keeps nothing.
+	// Empty (the default) keeps nothing. The folder belongs to one server
+	// at a time: Serve holds a lock in it (a second server with the same
+	// folder fails at start), and New's handler assumes it is the only one.
 	StoreUploadsDir string
 	// StoreQuotaBytes caps the total size of the stored uploads: the oldest
 	// are deleted to make room for new ones.

@@ -85,6 +85,16 @@ func ListenAndServe(ctx context.Context, cfg Config, c Classifier) error {
 // get a free port); cfg.Addr is ignored. Before serving it runs one warm-up
 // prediction, so a broken model fails at start. Serve closes ln.
 func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error {
+	if cfg.StoreUploadsDir != "" {
+		// Two servers on one store would delete each other's uploads in
+		// progress and share a quota neither counts.
+		unlock, err := lockStore(cfg.StoreUploadsDir)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer unlock()
+	}
 	s, err := newServer(cfg, c)
 	if err != nil {
 		ln.Close()

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
@@ -637,5 +638,35 @@ func TestConfigFlags(t *testing.T) {
 	d := DefaultConfig()
 	if d.MaxUploadBytes != 10<<20 || d.StoreUploadsDir != "" || d.ReadHeaderTimeout <= 0 || d.ReadTimeout <= 0 || d.WriteTimeout <= 0 || d.IdleTimeout <= 0 {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// A store folder belongs to one server: a second one fails at start, before
+// touching the folder (it would delete the first one's uploads in progress).
+func TestServeStoreLocked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "uploads")
+	unlock, err := lockStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("store folder: %v, %v, want mode 0700", st, err)
+	}
+	inProgress := filepath.Join(dir, "."+storedPrefix+"1"+tmpSuffix)
+	if err := os.WriteFile(inProgress, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.StoreUploadsDir = dir
+	if err := Serve(t.Context(), ln, cfg, fake.New()); !errors.Is(err, dirlock.ErrBusy) {
+		t.Errorf("second server on one store: %v, want dirlock.ErrBusy", err)
+	}
+	if _, err := os.Stat(inProgress); err != nil {
+		t.Errorf("the first server's upload in progress was removed: %v", err)
 	}
 }

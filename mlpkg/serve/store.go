@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // storedPrefix starts the name of every file the store writes; it only ever
@@ -38,6 +39,18 @@ type uploadStore struct {
 type storedFile struct {
 	name string
 	size int64
+}
+
+// storeLockFile is the lock Serve holds in the store's folder.
+const storeLockFile = ".store.lock"
+
+// lockStore creates dir (mode 0700: uploads are private) if needed and takes
+// its lock.
+func lockStore(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open upload store: %w", err)
+	}
+	return dirlock.Lock(dir, storeLockFile, "a server")
 }
 
 // openStore creates dir (mode 0700) if needed and accounts for the uploads
