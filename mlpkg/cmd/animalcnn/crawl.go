@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -77,7 +79,7 @@ func runCrawl(fs *flag.FlagSet, args []string) error {
 		printCrawlReport(os.Stdout, rep, cfg.Size, *verbose)
 	}
 	if errors.Is(err, context.Canceled) {
-		return errors.New("interrupted: complete photos are kept; rerun the same command to resume")
+		return interruptedError{errors.New("interrupted: complete photos are kept; rerun the same command to resume")}
 	}
 	return err
 }
@@ -191,15 +193,12 @@ func runAttribution(fs *flag.FlagSet, args []string) error {
 	if *out == "" {
 		return crawl.WriteAttribution(os.Stdout, *dir, names)
 	}
-	f, err := os.Create(*out)
-	if err != nil {
-		return fmt.Errorf("attribution: %w", err)
-	}
-	if err := crawl.WriteAttribution(f, *dir, names); err != nil {
-		f.Close()
+	// Written whole or not at all: an error leaves the old credits as they were.
+	var b bytes.Buffer
+	if err := crawl.WriteAttribution(&b, *dir, names); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
+	if err := atomicfile.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("attribution: %w", err)
 	}
 	return nil

@@ -138,6 +138,13 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	if !strings.Contains(string(b), "## boar (3 photos)") || !strings.Contains(string(b), "Stand-in photographer") {
 		t.Errorf("credits:\n%s", b)
 	}
+	// A mistake (a misspelt class) leaves the credits file as it was.
+	if code, _, stderr := runCaptured(t, "attribution", "-images", out, "-classes", "monky", "-o", credits); code != 1 || !strings.Contains(stderr, "monky") {
+		t.Errorf("attribution of a misspelt class: exit %d, stderr %q", code, stderr)
+	}
+	if after, err := os.ReadFile(credits); err != nil || !bytes.Equal(after, b) {
+		t.Errorf("the failed attribution changed %s: %d bytes, %v", credits, len(after), err)
+	}
 }
 
 // A crawl that Flickr rate-limits for longer than the crawler waits stops,
@@ -194,8 +201,8 @@ func TestCrawlInterrupted(t *testing.T) {
 	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Errorf("exit %v, want code 1", err)
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit %v, want code %d (interrupted)", err, exitInterrupted)
 	}
 	stdout, stderr := o.String(), e.String()
 	if !strings.Contains(stdout, "monkey: 2/5 photos in images/monkey") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
@@ -25,11 +26,13 @@ func runImportFashion(fs *flag.FlagSet, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	ctx, stop := sigctx.Notify(context.Background(), nil) // a second Ctrl-C stops at once
+	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
+		fmt.Fprintln(os.Stderr, "\nstopping: saving the pictures written so far to disk (press Ctrl-C again to stop now)")
+	})
 	defer stop()
 	sum, err := fashion.Import(ctx, cfg)
 	if errors.Is(err, context.Canceled) {
-		return errors.New("interrupted; the pictures written so far are complete")
+		return interruptedError{errors.New("interrupted; the pictures written so far are complete")}
 	}
 	if err != nil {
 		return err

@@ -114,6 +114,9 @@ func run(args []string) int {
 		case errors.As(err, new(argsError)):
 			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, err)
 			return 2
+		case errors.As(err, new(interruptedError)):
+			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, err)
+			return exitInterrupted
 		}
 		fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, trimName(c.name, err.Error()))
 		return 1
@@ -154,6 +157,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // argsError is a usage error in the positional arguments (exit 2, as a
 // bad flag): run prints it as one line.
 type argsError struct{ error }
+
+// interruptedError is a command stopped by Ctrl-C (or SIGTERM) after it
+// saved what it could: exit status 130, as a shell reports a command killed
+// by Ctrl-C, so that a script tells it from a failure.
+type interruptedError struct{ error }
+
+// exitInterrupted is the exit status of an interruptedError.
+const exitInterrupted = 130
 
 // parseNoArgs parses a subcommand's flags and rejects positional arguments:
 // every setting of those subcommands is a flag.

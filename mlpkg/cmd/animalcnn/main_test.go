@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // binary is the animalcnn command built once for the tests in this file.
@@ -467,5 +470,47 @@ func TestBackendsFollowsTheEnvironment(t *testing.T) {
 	if code, out, _ := runCaptured(t, "backends"); code != 0 || strings.Count(out, "* ") != 2 || // one backend and the legend
 		!strings.Contains(out, "* = used when no -backend flag or GOMLX_BACKEND is given") {
 		t.Errorf("GOMLX_BACKEND unset: exit %d\n%s", code, out)
+	}
+}
+
+// Ctrl-C stops import-fashion cleanly: it says it is stopping, exits with
+// status 130 (interrupted, not failed) and the pictures it wrote are whole.
+func TestImportFashionInterrupted(t *testing.T) {
+	if !fashion.Installed(fashion.DefaultSourceDir) {
+		t.Skip("dataset-fashion-mnist is not installed")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "import-fashion", "-images", "images", "-per-class", "7000")
+	cmd.Dir = dir
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(dir, "images", "sandal", "*.png")); len(m) >= 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pictures written\n%s%s", o.String(), e.String())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want code %d (interrupted; it may have finished first)\n%s", err, exitInterrupted, e.String())
+	}
+	if s := e.String(); !strings.Contains(s, "stopping") || !strings.Contains(s, "animalcnn import-fashion: interrupted; the pictures written so far are complete") {
+		t.Errorf("stderr %q, want the stopping note and the interrupted line", s)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "images", "*", "*.png"))
+	for _, f := range files {
+		if _, err := imageio.Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }

@@ -35,7 +35,7 @@ func runPrepare(fs *flag.FlagSet, args []string) error {
 	defer stop()
 	sum, err := dataset.Prepare(ctx, cfg)
 	if errors.Is(err, context.Canceled) {
-		return errors.New("interrupted, nothing written")
+		return interruptedError{errors.New("interrupted, nothing written")}
 	}
 	if err != nil {
 		return err

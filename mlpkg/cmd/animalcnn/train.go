@@ -97,7 +97,7 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if res.Interrupted {
-		return fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", res.Dir)
+		return interruptedError{fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", res.Dir)}
 	}
 	fmt.Println(res.Summary())
 	return nil
