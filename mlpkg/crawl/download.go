@@ -110,7 +110,7 @@ func writeTemp(dir, id string, b []byte) (string, error) {
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
-		return "", fmt.Errorf("write %s: %w", f.Name(), err)
+		return "", err // an *fs.PathError: "write <file>: no space left on device"
 	}
 	return f.Name(), nil
 }
