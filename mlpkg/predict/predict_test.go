@@ -37,6 +37,13 @@ func TestTopK(t *testing.T) {
 	if all := p.TopK(0); len(all) != 3 || all[2].Class != "a" {
 		t.Fatalf("TopK(0) = %v", all)
 	}
+	if one := p.TopK(1); len(one) != 1 || one[0].Class != "b" {
+		t.Fatalf("TopK(1) = %v", one)
+	}
+	// A tie goes to the first class, as in TopK.
+	if tie := newPrediction([]string{"a", "b"}, []float32{0.5, 0.5}); tie.Class != "a" || tie.TopK(1)[0].Class != "a" {
+		t.Errorf("tie: class %q, TopK(1) %v; want a", tie.Class, tie.TopK(1))
+	}
 }
 
 func TestExpandPaths(t *testing.T) {
@@ -58,6 +65,13 @@ func TestExpandPaths(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("got %v, want %v", got, want)
 		}
+	}
+	// A folder named like an image is not one.
+	if err := os.Mkdir(filepath.Join(dir, "sub.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := ExpandPaths(dir); err != nil || slices.Contains(again, filepath.Join(dir, "sub.png")) {
+		t.Errorf("ExpandPaths = %v, %v; want no sub.png folder", again, err)
 	}
 	if _, err := ExpandPaths(filepath.Join(dir, "missing.png")); err == nil {
 		t.Error("missing file accepted")
@@ -259,5 +273,16 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	untested.Test = dataset.Split{Size: ds.Test.Size}
 	if _, _, err := p.PredictTestSplit(&untested, out); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("a dataset without a test split: err %v, want one saying it has none", err)
+	}
+	resized := *ds
+	resized.Meta.ImageSize = size + 4
+	if _, _, err := p.PredictTestSplit(&resized, out); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at %d px", size+4)) {
+		t.Errorf("a dataset of another size: err %v, want one naming both sizes", err)
+	}
+	// A model whose metadata has no dataset hash (older) is not said to be
+	// of another dataset.
+	p.meta.DatasetHash = ""
+	if _, other, err := p.PredictTestSplit(&reprepared, out); err != nil || other {
+		t.Errorf("model without a dataset hash: other %v, err %v; want false, nil", other, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,29 @@ func TestPipeline(t *testing.T) {
 	out, errOut, code = animalcnn(t, dir, "predict", "-lang", "de", "-top", "0", img)
 	if code != 0 || errOut != "" || !regexp.MustCompile(`^(waagerecht|Quadrat|senkrecht) \(\d+ %\), (waagerecht|Quadrat|senkrecht) \(\d+ %\), (waagerecht|Quadrat|senkrecht) \(\d+ %\)\n$`).MatchString(out) {
 		t.Errorf("predict -lang de: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+
+	// The default is the top class only; percentages are percentages.
+	out, errOut, code = animalcnn(t, dir, "predict", img)
+	if code != 0 || !regexp.MustCompile(`^(horizontal|square|vertical) \(\d+ %\)\n$`).MatchString(out) {
+		t.Errorf("predict: exit %d\nstdout %q\nstderr %q, want one class", code, out, errOut)
+	}
+	out, _, _ = animalcnn(t, dir, "predict", "-top", "0", img)
+	sum := 0
+	for _, m := range regexp.MustCompile(`\((\d+) %\)`).FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[1])
+		sum += n
+	}
+	if sum < 98 || sum > 102 {
+		t.Errorf("predict -top 0: percentages sum to %d in %q, want about 100", sum, out)
+	}
+	// Each file's own error, whatever the others'.
+	if err := os.WriteFile(filepath.Join(dir, "notes.jpg"), []byte("not a photo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = animalcnn(t, dir, "predict", "notes.jpg", "missing.png")
+	if code != 1 || !strings.Contains(errOut, "missing.png: no such file") || !strings.Contains(errOut, "notes.jpg: ") {
+		t.Errorf("predict notes.jpg missing.png: exit %d, stderr %q, want an error for each", code, errOut)
 	}
 
 	// -json: one JSON object per file and line, with display names in -lang
