@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"html"
 	"image"
 	"math"
 	"math/rand/v2"
@@ -364,6 +365,15 @@ func TestPageUploadWithoutJavaScript(t *testing.T) {
 	rec = do(h, "POST", "/", ct, body)
 	if rec.Code != 415 || !strings.Contains(rec.Body.String(), `role="alert"`) || !strings.Contains(rec.Body.String(), `data-error="unsupported_media_type"`) {
 		t.Errorf("error page: %d\n%s", rec.Code, rec.Body)
+	}
+	// The page says what went wrong in words, in the page's language, as
+	// the API's message does.
+	for _, lang := range []string{"en", "ja"} {
+		apiErr := decodeJSON[ErrorResponse](t, do(h, "POST", "/api/predict?lang="+lang, "", []byte("not an image")).Body.Bytes())
+		rec = do(h, "POST", "/?lang="+lang, ct, body)
+		if !strings.Contains(rec.Body.String(), html.EscapeString(apiErr.Message)) {
+			t.Errorf("error page in %s lacks the message %q", lang, apiErr.Message)
+		}
 	}
 	empty, emptyCT := multipartBody(t, part{field: "file"})
 	if rec := do(h, "POST", "/", emptyCT, empty); rec.Code != 400 || !strings.Contains(rec.Body.String(), `data-error="missing_file"`) {
