@@ -41,6 +41,10 @@ type storedFile struct {
 	size int64
 }
 
+// writeUpload writes an upload's bytes to its temporary file; tests replace
+// it to fail partway, as a full disk does.
+var writeUpload = (*os.File).Write
+
 // storeLockFile is the lock Serve holds in the store's folder.
 const storeLockFile = ".store.lock"
 
@@ -126,7 +130,7 @@ func (s *uploadStore) save(data []byte, format string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("store upload: %w", err)
 	}
-	_, err = f.Write(data)
+	_, err = writeUpload(f, data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
