@@ -1,0 +1,144 @@
+package train
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// The tests below were found by mutation testing: each fails when the
+// behaviour it names is removed.
+
+// With the validation labels rotated, the better the model learns the worse
+// it validates: best/ must hold an early epoch, not the last, and keep it
+// when a resumed run adds a worse one.
+func TestBestEpochIsNotTheLast(t *testing.T) {
+	ds := patternDataset(1, 60)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs, cfg.BatchSize = 3, 16
+	_, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
+	for _, i := range valIdx {
+		ds.Train.Labels[i] = (ds.Train.Labels[i] + 1) % 3
+	}
+	ds.Meta.Hash = dataset.HashArrays(ds.Meta.Classes, testSize, &ds.Train, &ds.Test)
+	res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := BestEpoch(res.History)
+	if want.Epoch == cfg.Epochs {
+		t.Fatalf("setup: the last epoch is the best (%+v); the test would prove nothing", res.History)
+	}
+	st, _, err := readState(cfg.CheckpointDir, model.BestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Best.Epoch != want.Epoch || st.Epoch != want.Epoch {
+		t.Errorf("best epoch %d, best/ holds %d, want %d", res.Best.Epoch, st.Epoch, want.Epoch)
+	}
+	if m := res.Meta.Metrics; m["epochs"] != 3 || m["best_epoch"] != float64(want.Epoch) {
+		t.Errorf("metrics %v, want 3 epochs, best %d", m, want.Epoch)
+	}
+	if dir, err := model.SnapshotDir(cfg.CheckpointDir); err != nil || filepath.Base(dir) != model.BestDir {
+		t.Errorf("the model loaded is %s (%v), want best/", dir, err)
+	}
+	// One more epoch: best/ moves only if the new one is better.
+	cfg.Epochs = 4
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ = BestEpoch(res.History)
+	if st, _, _ = readState(cfg.CheckpointDir, model.BestDir); res.Best.Epoch != want.Epoch || st.Epoch != want.Epoch {
+		t.Errorf("after resuming: best epoch %d, best/ holds %d, want %d", res.Best.Epoch, st.Epoch, want.Epoch)
+	}
+	if meta, err := model.LoadMeta(cfg.CheckpointDir); err != nil || meta.Hyperparameters["epochs"] != float64(4) {
+		t.Errorf("resumed model.json hyperparameters %v (%v), want epochs 4", meta.Hyperparameters, err)
+	}
+}
+
+// Each image of the training indices is in at most one batch of an epoch.
+func TestBatchesCoverTheEpoch(t *testing.T) {
+	ds := patternDataset(1, 30)
+	for i := range ds.Train.N { // pixel 0 of image i is i
+		ds.Train.Image(i)[0] = uint8(i)
+	}
+	cfg := testConfig("")
+	cfg.BatchSize = 8
+	trainIdx := make([]int, ds.Train.N)
+	for i := range trainIdx {
+		trainIdx[i] = i
+	}
+	r := &run{cfg: cfg, ds: ds, trainIdx: trainIdx, batchImages: make([]uint8, 8*testSize*testSize*3), batchLabels: make([]int32, 8)}
+	seen := map[uint8]bool{}
+	per := testSize * testSize * 3
+	for b := range ds.Train.N / 8 {
+		r.loadBatch(trainIdx, 0, b)
+		for i := range 8 {
+			seen[r.batchImages[i*per]] = true
+		}
+	}
+	if len(seen) != ds.Train.N/8*8 {
+		t.Errorf("an epoch saw %d distinct images, want %d", len(seen), ds.Train.N/8*8)
+	}
+}
+
+// A run resumed at an epoch boundary after a worse last epoch keeps the
+// better best/ (Ctrl-C during the saves, or more epochs asked for).
+func TestRecoverBestKeepsTheBetter(t *testing.T) {
+	dir := t.TempDir()
+	gctx := mlctx.New()
+	gctx.VariableWithValue("w", []float32{1, 2})
+	hist := []Epoch{{Epoch: 1, Validated: true, ValAccuracy: 0.9, ValLoss: 0.2}, {Epoch: 2, Validated: true, ValAccuracy: 0.5, ValLoss: 0.9}}
+	if err := writeHistory(dir, hist); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		name  string
+		epoch int
+	}{{model.BestDir, 1}, {model.LastDir, 2}} {
+		if err := saveSnapshot(gctx, dir, s.name, state{Epoch: s.epoch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &run{dir: dir, gctx: gctx, st: state{Epoch: 2}, res: &Result{History: hist}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := r.recoverBest(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := readState(dir, model.BestDir); r.res.Best.Epoch != 1 || st.Epoch != 1 {
+		t.Errorf("best epoch %d, best/ holds %d, want 1", r.res.Best.Epoch, st.Epoch)
+	}
+}
+
+// A checkpoint of another architecture, or whose history.csv is shorter
+// than its snapshot, is refused with the way out, not a shape error or a
+// panic.
+func TestResumeRefusals(t *testing.T) {
+	ds := patternDataset(1, 30)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs = 1
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err != nil {
+		t.Fatal(err)
+	}
+	wider := cfg
+	wider.Epochs = 2
+	wider.Model.DenseUnits *= 2
+	if _, err := Train(context.Background(), wider, ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "-fresh") {
+		t.Errorf("another architecture: %v, want an error saying -fresh", err)
+	}
+	if err := os.Remove(filepath.Join(cfg.CheckpointDir, HistoryFile)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs = 2
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "-fresh") {
+		t.Errorf("history shorter than last/: %v, want an error saying -fresh", err)
+	}
+}
