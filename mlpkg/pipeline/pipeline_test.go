@@ -129,6 +129,11 @@ func TestDefaultSettings(t *testing.T) {
 			t.Errorf("String() = %q", s.String())
 		}
 	}
+	aug := DefaultSettings(false)
+	aug.Augment = true
+	if !aug.PrepareConfig(p).Augment {
+		t.Error("Settings.Augment does not reach PrepareConfig")
+	}
 	if s := DefaultSettings(false).WithClasses("monkey", "crow"); !slices.Equal(s.Classes, []string{"monkey", "crow"}) || s.PerClass != 1000 {
 		t.Errorf("WithClasses: %+v", s)
 	}
@@ -410,9 +415,12 @@ func TestEnsureModelFollowsSettings(t *testing.T) {
 	if _, err := EnsureModel(ctx, p, s, b); err != nil {
 		t.Fatal(err)
 	}
-	bigger := s
+	// Each case changes one thing from the one before: the classes' order,
+	// then the size, then the classes' number.
+	swapped := s.WithClasses("green", "red")
+	bigger := swapped
 	bigger.ImageSize = 22
-	for _, other := range []Settings{s.WithClasses("red", "green", "blue"), s.WithClasses("green", "red"), bigger} {
+	for _, other := range []Settings{swapped, bigger, bigger.WithClasses("green", "red", "blue")} {
 		out.Reset()
 		meta, err := EnsureModel(ctx, p, other, b)
 		if err != nil {
@@ -874,5 +882,43 @@ func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
 	}
 	if _, err := LoadEvaluation(p); err == nil || !strings.Contains(err.Error(), "run the evaluation again") {
 		t.Errorf("best/ holding another epoch: %v, want the evaluation refused", err)
+	}
+	meta.Metrics["best_epoch"]--
+	meta.ModelID = "another-run"
+	if err := meta.Save(p.Checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEvaluation(p); err == nil {
+		t.Error("an evaluation of another run (the model retrained since) accepted")
+	}
+}
+
+// A notebook cannot pass -fresh: settings the checkpoint's run cannot be
+// resumed with start a new run, saying so.
+func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
+	out := captureOutput(t)
+	p := NewPaths(t.TempDir())
+	classes := []string{"red", "green"}
+	writeTree(t, p.Images, classes, 16)
+	b, err := backend.New("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tinySettings(classes...)
+	if _, err := EnsureModel(context.Background(), p, s, b); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Load(p.Processed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	s.BatchSize, s.Epochs = 4, 2
+	res, err := Train(context.Background(), p, s, ds, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "cannot be resumed: starting a new run") || len(res.History) != 2 {
+		t.Errorf("%d epochs; output:\n%s\nwant a new run of 2 epochs, said so", len(res.History), out)
 	}
 }
