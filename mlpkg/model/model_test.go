@@ -284,7 +284,29 @@ func TestFormulationFor(t *testing.T) {
 	if f := FormulationFor(nil); f != Im2Col {
 		t.Errorf("nil backend gets %q", f)
 	}
+	// XLA by its name and description, whether or not a plugin is here.
+	for _, c := range []struct {
+		name, desc string
+		want       Formulation
+	}{
+		{"xla", "XLA backend, PJRT plugin \"cpu\"", Native},
+		{"xla", "XLA backend, PJRT plugin \"cuda\"", Im2Col},
+		{"xla", "XLA backend on GPU", Im2Col},
+	} {
+		if f := FormulationFor(namedBackend{name: c.name, desc: c.desc}); f != c.want {
+			t.Errorf("%s (%s) gets %q, want %q", c.name, c.desc, f, c.want)
+		}
+	}
 }
+
+// namedBackend is a backend that only has a name and a description.
+type namedBackend struct {
+	backends.Backend
+	name, desc string
+}
+
+func (b namedBackend) Name() string        { return b.name }
+func (b namedBackend) Description() string { return b.desc }
 
 // The im2col formulation's gradients (a scatter-add through the gather, and
 // the replacement matrix-product gradient) equal those of GoMLX's own

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +141,58 @@ func TestResumeRefusals(t *testing.T) {
 	cfg.Epochs = 2
 	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "-fresh") {
 		t.Errorf("history shorter than last/: %v, want an error saying -fresh", err)
+	}
+}
+
+// Each epoch visits every sample once, in an order set by the seed and the
+// epoch alone.
+func TestEpochOrder(t *testing.T) {
+	a, again, next := epochOrder(1, 0, 50), epochOrder(1, 0, 50), epochOrder(1, 1, 50)
+	sorted := slices.Sorted(slices.Values(a))
+	for i, v := range sorted {
+		if v != i {
+			t.Fatalf("epoch order %v is not a permutation of 0..49", a)
+		}
+	}
+	if !slices.Equal(a, again) {
+		t.Error("the same seed and epoch give another order: a resumed epoch would see other batches")
+	}
+	if slices.Equal(a, next) {
+		t.Error("epochs 0 and 1 visit the samples in the same order")
+	}
+	if slices.Equal(a, epochOrder(2, 0, 50)) {
+		t.Error("seeds 1 and 2 give the same order")
+	}
+}
+
+// model.json's figures are those of the run only when they count its
+// epochs, name its best epoch and hold the test figures.
+func TestMetricsCurrent(t *testing.T) {
+	history := []Epoch{{Epoch: 1}, {Epoch: 2}, {Epoch: 3}}
+	best := Epoch{Epoch: 2}
+	current := map[string]float64{"epochs": 3, "best_epoch": 2, "test_accuracy": 0.9}
+	if !metricsCurrent(current, history, best) {
+		t.Error("current figures taken for stale ones")
+	}
+	for name, m := range map[string]map[string]float64{
+		"fewer epochs":     {"epochs": 2, "best_epoch": 2, "test_accuracy": 0.9},
+		"other best epoch": {"epochs": 3, "best_epoch": 1, "test_accuracy": 0.9},
+		"not tested":       {"epochs": 3, "best_epoch": 2},
+	} {
+		if metricsCurrent(m, history, best) {
+			t.Errorf("%s: stale figures taken for current ones", name)
+		}
+	}
+}
+
+// A dataset of augmented samples that does not say which photo each comes
+// from is refused: its variants could fall on both sides of the validation
+// hold-out.
+func TestAugmentedSamplesNeedTheirPhotos(t *testing.T) {
+	ds := patternDataset(1, 30)
+	ds.Meta.SamplesPerPhoto = 2
+	ds.Train.Files = nil
+	if _, err := Train(context.Background(), testConfig(t.TempDir()), ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "prepare it again") {
+		t.Errorf("augmented samples without their photos: %v, want a refusal", err)
 	}
 }

@@ -365,10 +365,7 @@ func (r *run) imageBytes() int { return r.ds.Meta.ImageSize * r.ds.Meta.ImageSiz
 func (r *run) trainEpoch(ctx context.Context, epoch int) (e Epoch, interrupted bool, err error) {
 	cfg := r.cfg
 	batches := len(r.trainIdx) / cfg.BatchSize
-	// Each epoch's order and augmentation depend only on the seed and the
-	// epoch, so a resumed epoch sees the same batches.
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(epoch)))
-	order := rng.Perm(len(r.trainIdx))
+	order := epochOrder(cfg.Seed, epoch, len(r.trainIdx))
 	if err := r.trainer.ResetTrainMetrics(); err != nil {
 		return Epoch{}, false, fmt.Errorf("train: %w", err)
 	}
@@ -567,6 +564,13 @@ func (r *run) testBest() error {
 	}
 	r.log.Info("test split", "best_epoch", res.Best.Epoch, "test_loss", round(res.Test.Loss), "test_accuracy", round(res.Test.Accuracy))
 	return nil
+}
+
+// epochOrder is the order in which an epoch visits the n training samples.
+// Like the augmentation (loadBatch), it depends only on the seed and the
+// epoch: a resumed epoch sees the same batches, and each epoch other ones.
+func epochOrder(seed int64, epoch, n int) []int {
+	return rand.New(rand.NewPCG(uint64(seed), uint64(epoch))).Perm(n)
 }
 
 // metricsCurrent reports whether m (model.json's metrics) describes the run
