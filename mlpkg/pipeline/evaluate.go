@@ -65,7 +65,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	probs, otherDataset, err := pr.PredictTestSplit(ds, p.Processed)
+	probs, otherDataset, err := pr.PredictTestSplit(ds)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate the model in %s: %w", p.Checkpoint, err)
 	}

@@ -74,8 +74,8 @@ func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
 // test image's class probabilities. otherDataset reports that ds is not the
 // dataset the model was trained on, so its test images may have been seen in
 // training (callers say so; the numbers are still computed).
-func (p *Predictor) PredictTestSplit(ds *dataset.Dataset, dataDir string) (probs [][]float32, otherDataset bool, err error) {
-	m := p.meta
+func (p *Predictor) PredictTestSplit(ds *dataset.Dataset) (probs [][]float32, otherDataset bool, err error) {
+	m, dataDir := p.meta, ds.Dir
 	if !slices.Equal(m.Classes, ds.Meta.Classes) || m.ImageSize != ds.Meta.ImageSize {
 		return nil, false, fmt.Errorf("the model knows %v at %d px, the dataset in %s has %v at %d px",
 			m.Classes, m.ImageSize, dataDir, ds.Meta.Classes, ds.Meta.ImageSize)

@@ -36,7 +36,7 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	probs, otherDataset, err := p.PredictTestSplit(ds, *data)
+	probs, otherDataset, err := p.PredictTestSplit(ds)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", *checkpoint, err)
 	}
