@@ -58,12 +58,9 @@ const ClassesEnv = "ANIMALCNN_CLASSES"
 func DefaultSettings(quick bool) Settings {
 	classes := slices.Clone(fashion.DefaultClasses)
 	if v := strings.TrimSpace(os.Getenv(ClassesEnv)); v != "" {
-		classes = nil
-		for _, c := range strings.Split(v, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				classes = append(classes, c)
-			}
-		}
+		var l dataset.StringList
+		_ = l.Set(v) // never fails
+		classes = l
 	}
 	s := Settings{
 		Quick:     quick,

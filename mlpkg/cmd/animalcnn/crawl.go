@@ -179,23 +179,18 @@ func resultsUsed(c crawl.ClassReport, sf crawl.Shortfall, size string) string {
 // runAttribution is "animalcnn attribution".
 func runAttribution(fs *flag.FlagSet, args []string) error {
 	dir := fs.String("images", dataset.DefaultImagesDir, "folder holding one sub-folder per class")
-	classes := fs.String("classes", "", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
+	var classes dataset.StringList
+	fs.Var(&classes, "classes", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	var names []string
-	for c := range strings.SplitSeq(*classes, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			names = append(names, c)
-		}
-	}
 	if *out == "" {
-		return crawl.WriteAttribution(os.Stdout, *dir, names)
+		return crawl.WriteAttribution(os.Stdout, *dir, classes)
 	}
 	// Written whole or not at all: an error leaves the old credits as they were.
 	var b bytes.Buffer
-	if err := crawl.WriteAttribution(&b, *dir, names); err != nil {
+	if err := crawl.WriteAttribution(&b, *dir, classes); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(*out, b.Bytes(), 0o644); err != nil {
