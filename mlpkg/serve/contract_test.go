@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve/internal/fake"
 )
@@ -261,5 +262,38 @@ func TestFormatBytes(t *testing.T) {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// multilingual is the fake classifier with class names in German, French
+// and Japanese (as Japan's tag, ja-JP).
+type multilingual struct{ *fake.Classifier }
+
+func (m multilingual) Meta() *model.Meta {
+	meta := *m.Classifier.Meta()
+	meta.DisplayNames = map[string]map[string]string{
+		"ja-JP": {"monkey": "サル", "boar": "イノシシ", "crow": "カラス"},
+		"fr":    {"monkey": "singe", "boar": "sanglier", "crow": "corbeau"},
+		"de":    {"monkey": "Affe", "boar": "Wildschwein", "crow": "Krähe"},
+	}
+	return &meta
+}
+
+// A regional tag gets its language's names; the languages are listed in a
+// stable order; names under a regional tag get the page in their language.
+func TestRegionalLanguages(t *testing.T) {
+	h := newTestHandler(t, testConfig(), multilingual{fake.New()})
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+	got := decodeJSON[PredictResponse](t, do(h, "POST", "/api/predict", "", png, "Accept-Language", "de-CH").Body.Bytes())
+	if got.Lang != "de" || got.DisplayName != "Affe" {
+		t.Errorf("Accept-Language de-CH: lang %q, name %q; want de, Affe", got.Lang, got.DisplayName)
+	}
+	info := decodeJSON[ModelResponse](t, do(h, "GET", "/api/model", "", nil).Body.Bytes())
+	if want := []string{"en", "de", "fr", "ja-JP"}; !slices.Equal(info.Languages, want) {
+		t.Errorf("languages %q, want %q", info.Languages, want)
+	}
+	page := do(h, "GET", "/?lang=ja-JP", "", nil).Body.String()
+	if !strings.Contains(page, "サル") || !strings.Contains(page, "<title>画像分類</title>") {
+		t.Errorf("the page in ja-JP is not in Japanese:\n%.600s", page)
 	}
 }
