@@ -34,6 +34,11 @@ func TestBestEpochIsNotTheLast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, e := range res.History {
+		if lr := cfg.LearningRate / (1 + cfg.Decay*float64(e.Step)); e.LearningRate != lr || cfg.Decay == 0 {
+			t.Errorf("epoch %d: learning rate %g, want %g (Keras' decay at step %d)", e.Epoch, e.LearningRate, lr, e.Step)
+		}
+	}
 	want, _ := BestEpoch(res.History)
 	if want.Epoch == cfg.Epochs {
 		t.Fatalf("setup: the last epoch is the best (%+v); the test would prove nothing", res.History)
