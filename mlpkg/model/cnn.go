@@ -118,17 +118,21 @@ func (c Config) Logits(ctx *context.Context, images *graph.Node) *graph.Node {
 	}
 	x = activations.Relu(conv(ctx.In("conv1"), x, c.Filters1, true))
 	x = activations.Relu(conv(ctx.In("conv2"), x, c.Filters1, false))
-	x = layers.DropoutStatic(ctx, maxPool2x2(x), c.ConvDropout)
+	x = dropout(ctx, maxPool2x2(x), c.ConvDropout)
 
 	x = activations.Relu(conv(ctx.In("conv3"), x, c.Filters2, true))
 	x = activations.Relu(conv(ctx.In("conv4"), x, c.Filters2, false))
-	x = layers.DropoutStatic(ctx, maxPool2x2(x), c.ConvDropout)
+	x = dropout(ctx, maxPool2x2(x), c.ConvDropout)
 
 	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
 	x = activations.Relu(dense(ctx.In("dense1"), x, c.DenseUnits))
-	x = layers.DropoutStatic(ctx, x, c.DenseDropout)
+	x = dropout(ctx, x, c.DenseDropout)
 	return dense(ctx.In("dense2"), x, c.NumClasses)
 }
+
+// dropout is layers.DropoutStatic (active in training mode only); tests
+// replace it to see which rates apply where.
+var dropout = layers.DropoutStatic
 
 // dense is a fully connected layer: x [batch, in] · W [in, units] + b.
 func dense(ctx *context.Context, x *graph.Node, units int) *graph.Node {

@@ -414,6 +414,29 @@ func TestLayers(t *testing.T) {
 	}
 }
 
+// The course's dropout: 0.25 after each pooling, 0.5 after the hidden dense
+// layer.
+func TestDropoutRates(t *testing.T) {
+	type use struct {
+		rate float64
+		dims string
+	}
+	var got []use
+	orig := dropout
+	dropout = func(ctx *context.Context, x *graph.Node, rate float64) *graph.Node {
+		got = append(got, use{rate, fmt.Sprint(x.Shape().Dimensions)})
+		return orig(ctx, x, rate)
+	}
+	defer func() { dropout = orig }()
+	cfg := DefaultConfig(3)
+	cfg.ImageSize, cfg.Filters1, cfg.Filters2, cfg.DenseUnits = 18, 4, 8, 16
+	initVariables(t, goBackend(t), cfg)
+	want := []use{{0.25, "[1 8 8 4]"}, {0.25, "[1 3 3 8]"}, {0.5, "[1 16]"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("dropout applied as %v, want %v", got, want)
+	}
+}
+
 // TestInitIsKerasGlorot checks the initial weights against Keras'
 // glorot_uniform: uniform in ±√(6/(fan_in+fan_out)), with a convolution's
 // fans counted over its 3×3 window (fan_in = 9·cin, fan_out = 9·filters),
