@@ -27,6 +27,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
+	"github.com/gomlx/gomlx/backends"
 )
 
 // TestMain clears the variables that a user's shell may set (the README
@@ -81,6 +82,22 @@ func writeTree(t *testing.T, imagesDir string, classes []string, perClass int) {
 }
 
 // tinySettings are settings small enough for the pure-Go backend in a test.
+// tinyProject writes perClass pictures of each class into a new data folder
+// and returns its paths and the backend the pipeline tests train on:
+// ops_sequential, because GoMLX v0.26.0's pure-Go backend can deadlock when
+// it runs graph nodes in parallel on few cores (nested waits on its worker
+// pool, seen on 2 cores); sequential nodes still use parallel matmuls.
+func tinyProject(t *testing.T, classes []string, perClass int) (Paths, backends.Backend) {
+	t.Helper()
+	p := NewPaths(t.TempDir())
+	writeTree(t, p.Images, classes, perClass)
+	b, err := backend.New("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
 func tinySettings(classes ...string) Settings {
 	s := DefaultSettings(true)
 	s.Classes = classes
@@ -194,17 +211,9 @@ func TestEnsureImagesImportsFashionMNIST(t *testing.T) {
 func TestPipeline(t *testing.T) {
 	out := captureOutput(t)
 	ctx := context.Background()
-	p := NewPaths(t.TempDir())
 	classes := []string{"red", "green", "blue"}
-	writeTree(t, p.Images, classes, 20)
+	p, b := tinyProject(t, classes, 20)
 	s := tinySettings(classes...)
-	// ops_sequential: GoMLX v0.26.0's pure-Go backend can deadlock when it
-	// runs graph nodes in parallel on few cores (nested waits on its worker
-	// pool, seen on 2 cores); sequential nodes still use parallel matmuls.
-	b, err := backend.New("go:ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// EnsurePrepared prepares once, then reuses, and prepares again for other settings.
 	ds, err := EnsurePrepared(ctx, p, s)
@@ -405,12 +414,7 @@ func TestPipeline(t *testing.T) {
 func TestEnsureModelFollowsSettings(t *testing.T) {
 	out := captureOutput(t)
 	ctx := context.Background()
-	p := NewPaths(t.TempDir())
-	writeTree(t, p.Images, []string{"red", "green", "blue"}, 16)
-	b, err := backend.New("go:ops_sequential") // see TestPipeline
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b := tinyProject(t, []string{"red", "green", "blue"}, 16)
 	s := tinySettings("red", "green")
 	if _, err := EnsureModel(ctx, p, s, b); err != nil {
 		t.Fatal(err)
@@ -803,20 +807,15 @@ func (w *cancelWriter) Write(p []byte) (int, error) {
 // pictures it may have trained on).
 func TestEnsureModelFinishesOrReplaces(t *testing.T) {
 	out := captureOutput(t)
-	p := NewPaths(t.TempDir())
 	classes := []string{"red", "green"}
-	writeTree(t, p.Images, classes, 24)
-	b, err := backend.New("go:ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b := tinyProject(t, classes, 24)
 	s := tinySettings(classes...)
 	s.Epochs = 3
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cw := &cancelWriter{trigger: "epoch  1/3", cancel: cancel}
 	Output = cw
-	_, err = EnsureModel(ctx, p, s, b)
+	_, err := EnsureModel(ctx, p, s, b)
 	Output = out
 	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
 		t.Fatalf("interrupted EnsureModel: %v\n%s", err, cw.buf.String())
@@ -859,13 +858,8 @@ func TestEnsureModelFinishesOrReplaces(t *testing.T) {
 // as the current model's.
 func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
 	captureOutput(t)
-	p := NewPaths(t.TempDir())
 	classes := []string{"red", "green"}
-	writeTree(t, p.Images, classes, 16)
-	b, err := backend.New("go:ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b := tinyProject(t, classes, 16)
 	meta, err := EnsureModel(context.Background(), p, tinySettings(classes...), b)
 	if err != nil {
 		t.Fatal(err)
@@ -897,13 +891,8 @@ func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
 // resumed with start a new run, saying so.
 func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
 	out := captureOutput(t)
-	p := NewPaths(t.TempDir())
 	classes := []string{"red", "green"}
-	writeTree(t, p.Images, classes, 16)
-	b, err := backend.New("go:ops_sequential")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b := tinyProject(t, classes, 16)
 	s := tinySettings(classes...)
 	if _, err := EnsureModel(context.Background(), p, s, b); err != nil {
 		t.Fatal(err)
