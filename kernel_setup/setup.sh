@@ -162,7 +162,7 @@ do_apt() {
 venv_stamp() {
   # Changes when the requirements, the interpreter or the venv's path change
   # (its scripts start with #!<path>/python: a moved checkout needs a new one).
-  { cat "$SETUP_DIR/requirements.txt" "$SETUP_DIR/constraints.txt"; "$PYTHON" --version 2>&1; echo "$VENV"; } | sha256sum | cut -d' ' -f1
+  { cat "$SETUP_DIR/requirements.txt" "$SETUP_DIR/requirements.lock"; "$PYTHON" --version 2>&1; echo "$VENV"; } | sha256sum | cut -d' ' -f1
 }
 
 do_venv() {
@@ -186,8 +186,13 @@ do_venv() {
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
   fi
-  if ! "$VENV/bin/pip" install -q --disable-pip-version-check \
-    -r "$SETUP_DIR/requirements.txt" -c "$SETUP_DIR/constraints.txt" >"$LOG" 2>&1; then
+  # requirements.lock is the whole closure, each file checked by its SHA-256.
+  if ! "$PYTHON" "$SETUP_DIR/pylock.py" --check "$SETUP_DIR/requirements.txt" "$SETUP_DIR/requirements.lock"; then
+    warn "kernel_setup/requirements.lock does not match requirements.txt"
+    return
+  fi
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes \
+    -r "$SETUP_DIR/requirements.lock" >"$LOG" 2>&1; then
     cat "$LOG"
     warn "pip install failed"
     return

@@ -5,7 +5,7 @@
 #      (Debian packages, JupyterLab venv with numpy, GoNB, the XLA CPU plugin
 #      so that tests run on both the pure-Go and the XLA CPU backends,
 #      Chromium and playwright-core);
-#   2. gofmt, go vet and staticcheck;
+#   2. gofmt, go vet and staticcheck; the Python lock files;
 #   3. go test ./... (unit, CLI end-to-end, training on every installed
 #      backend, the web app's browser test), then -race on the concurrent
 #      packages and a short fuzz run of the upload path;
@@ -45,6 +45,9 @@ fi
 go vet ./...
 # staticcheck at a pinned version (go run fetches and caches it).
 go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
+
+step "Python lock files: pylock.py's tests, locks match their requirements"
+.venv/bin/python kernel_setup/pylock_test.py
 
 step "go test ./..."
 go test -count=1 -timeout 25m ./...
