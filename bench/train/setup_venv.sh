@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Creates the benchmark's Python virtual environment at bench/.venv with the
-# exact versions of bench/train/requirements.txt (PyTorch and Keras on
+# exact versions and hashes of bench/train/requirements.lock (PyTorch and Keras on
 # TensorFlow, CPU, from PyPI; about 7 GB because PyPI's Linux torch wheel
 # brings the CUDA libraries). The folder gets a .gitignore of "*" so git never
 # sees it. Run it again at any time: it reinstalls only when
-# requirements.txt changed.
+# requirements.txt or requirements.lock changed.
 #
 # Usage: bench/train/setup_venv.sh [--check]
 #   --check  change nothing: exit 0 when the environment is up to date, 1 if not
@@ -14,7 +14,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 readonly HERE REPO
 readonly VENV="$REPO/bench/.venv"
-readonly REQ="$HERE/requirements.txt"
+readonly REQ="$HERE/requirements.txt" LOCK="$HERE/requirements.lock"
 readonly STAMP="$VENV/.requirements.sha256"
 
 check_only=0
@@ -31,10 +31,10 @@ if [[ -z "${PYTHON:-}" ]]; then
   if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3 || true)"; fi
 fi
 
-want="$(sha256sum "$REQ" | cut -d' ' -f1)"
+want="$(cat "$REQ" "$LOCK" | sha256sum | cut -d' ' -f1)"
 echo "==> benchmark venv $VENV"
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
-  echo "    ok: up to date with $(basename "$REQ")"
+  echo "    ok: up to date with $(basename "$LOCK")"
   exit 0
 fi
 if [[ $check_only == 1 ]]; then
@@ -49,7 +49,8 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   }
 fi
 echo '*' >"$VENV/.gitignore"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
+"$PYTHON" "$REPO/kernel_setup/pylock.py" --check "$REQ" "$LOCK" || exit 1
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$LOCK"
 TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" - 2>/dev/null <<'PY'
 import torch, tensorflow as tf, keras, numpy
 print(f"    ok: torch {torch.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, numpy {numpy.__version__}")
