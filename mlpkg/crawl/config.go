@@ -104,7 +104,8 @@ type Config struct {
 	Classes []Class
 	// PerClass is how many photos each class folder should hold (0: the
 	// default, 400). Photos already there count, but not those its
-	// exclude.txt lists: a rerun after curating replaces them.
+	// exclude.txt lists (a rerun after curating replaces them), nor those
+	// kept under a license outside Licenses (ClassReport.OtherLicense).
 	PerClass int
 	// OutDir is the root of the folder-per-class layout (data/images).
 	OutDir string
@@ -123,7 +124,9 @@ type Config struct {
 	// "cc" stands for every Creative Commons license (CC BY..., CC0: a
 	// creativecommons.org license URL) in the list
 	// flickr.photos.licenses.getInfo gives, or the CC 2.0 licenses and CC0
-	// (ids 1 to 6 and 9) when that list cannot be fetched.
+	// (ids 1 to 6 and 9) when that list cannot be fetched. Photos an
+	// earlier run kept under other licenses (the manifest says which) stay
+	// in the folder, but do not count toward PerClass.
 	Licenses []string
 	// Sort is the search order ("relevance").
 	Sort string
@@ -201,7 +204,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*classesValue)(&c.Classes), "classes",
 		"comma-separated classes; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
-	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count, except those listed in exclude.txt)")
+	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count, except those listed in exclude.txt or under a license outside -license)")
 	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to fill: one sub-folder per class (what prepare -images reads)")
 	fs.Var((*secretValue)(&c.APIKey), "api-key",
 		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -26,7 +28,8 @@ type ClassReport struct {
 	Query string // search text
 	Dir   string // class folder
 	// Wanted is Config.PerClass; Kept the photos in the folder at the end,
-	// not counting those listed in exclude.txt: Existing (there at the
+	// not counting those listed in exclude.txt (Excluded) nor those under a
+	// license outside the filter (OtherLicense): Existing (there at the
 	// start) + Recovered + Downloaded.
 	Wanted, Kept int
 	Existing     int
@@ -34,6 +37,12 @@ type ClassReport struct {
 	// exclude.txt leaves out: they do not count toward Wanted, so a rerun
 	// after curating replaces them (as it replaces deleted ones).
 	Excluded int
+	// OtherLicense counts the photos in the folder at the start, not
+	// excluded, whose license (the manifest's) is not one Config.Licenses
+	// asks for: kept by an earlier run with another filter. They stay in
+	// the folder (and in training, unless deleted or excluded) but do not
+	// count toward Wanted: the crawl adds photos of the licenses asked for.
+	OtherLicense int
 	// Recovered counts files found on disk without a manifest line (a crash
 	// between the file's rename and the manifest write), added without
 	// downloading them again.
@@ -57,7 +66,8 @@ type ClassReport struct {
 	Rejected []Rejection
 	// Failed counts the downloads in Rejected that failed for a reason that
 	// may pass (ReasonFailed: HTTP errors, network errors, timeouts after
-	// the retries); a rerun tries them again.
+	// the retries, bodies cut off); a rerun tries them again. The other
+	// discarded downloads are listed in RejectedFile, not fetched again.
 	Failed int
 	// Exhausted is true when the search results (at most MaxResults) ran
 	// out before the folder held Wanted photos, and retrying the failed
@@ -188,7 +198,7 @@ func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error)
 	dir := filepath.Join(c.cfg.OutDir, cl.Name)
 	rep := &ClassReport{Class: cl.Name, Query: cl.searchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
 	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
-	if err := s.load(); err != nil {
+	if err := s.load(ctx); err != nil {
 		return rep, err
 	}
 	s.progress(false)
@@ -196,12 +206,15 @@ func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error)
 	rep.Kept = s.kept
 	s.progress(true)
 	c.log.Info("class done", "class", cl.Name, "kept", s.kept, "wanted", rep.Wanted, "downloaded", rep.Downloaded,
-		"existing", rep.Existing, "excluded", rep.Excluded, "recovered", rep.Recovered, "skipped", rep.Skipped, "rejected", len(rep.Rejected))
+		"existing", rep.Existing, "excluded", rep.Excluded, "other_license", rep.OtherLicense, "recovered", rep.Recovered,
+		"skipped", rep.Skipped, "rejected", len(rep.Rejected))
 	return rep, err
 }
 
-// load prepares the folder and reads what earlier runs left.
-func (s *classState) load() error {
+// load prepares the folder and reads what earlier runs left. With a
+// license filter and photos kept, it needs the filter's license ids: the
+// client's first call asks Flickr for its license list (licenseFilter).
+func (s *classState) load(ctx context.Context) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("create class folder: %w", err)
 	}
@@ -234,17 +247,37 @@ func (s *classState) load() error {
 	if s.excluded, err = dataset.ReadExclusions(s.dir); err != nil {
 		return err
 	}
+	var filter []string // license ids; empty: any license
+	if len(s.c.cfg.Licenses) > 0 && len(kept) > 0 {
+		if filter, err = s.c.licenseFilter(ctx); err != nil {
+			return err
+		}
+	}
+	var otherLicenses []string
 	for _, e := range kept {
 		s.keptIDs[e.ID] = true // its SHA-256 is in the client's claims (claims.scan)
-		// Like a deleted photo, an excluded one is replaced: a rerun after
-		// curating tops the class up to PerClass usable photos.
-		if dataset.Excluded(s.excluded, e.File) {
+		switch {
+		case dataset.Excluded(s.excluded, e.File):
+			// Like a deleted photo, an excluded one is replaced: a rerun
+			// after curating tops the class up to PerClass usable photos.
 			s.rep.Excluded++
-		} else {
+		case len(filter) > 0 && !slices.Contains(filter, e.License):
+			// Kept under an earlier, wider filter: left where it is (never
+			// deleted), but topped up with photos of the licenses asked for.
+			s.rep.OtherLicense++
+			if !slices.Contains(otherLicenses, e.License) {
+				otherLicenses = append(otherLicenses, e.License)
+			}
+		default:
 			s.kept++
 		}
 	}
 	s.rep.Existing = s.kept
+	if n := s.rep.OtherLicense; n > 0 {
+		s.c.log.Warn("photos in the folder have licenses outside the license filter: kept, but not counted toward the photos wanted; "+
+			"to leave them out of training, list them in "+dataset.ExcludeFile+" or delete them (their licenses are in "+ManifestFile+")",
+			"class", s.cl.Name, "count", n, "licenses", strings.Join(otherLicenses, ","), "filter", strings.Join(filter, ","))
+	}
 	rejected, err := readRejected(s.dir)
 	if err != nil {
 		return err
@@ -454,11 +487,14 @@ func (s *classState) finish(d fetchOutcome) error {
 	case d.cancelled:
 		return nil // nothing was written
 	case d.reject != nil:
-		if d.reject.Reason == ReasonFailed {
+		failed := d.reject.Reason == ReasonFailed
+		if failed {
 			s.rep.Failed++
 		}
 		s.c.claims.release(d.photo.ID, s.cl.Name)
-		s.reject(*d.reject, d.reject.Reason == ReasonUnavailable)
+		// Unavailable or not an image: the same download would get the
+		// same verdict; a failure may pass, and is tried again next run.
+		s.reject(*d.reject, !failed)
 		return nil
 	}
 	if r := s.duplicate(d); r != nil {

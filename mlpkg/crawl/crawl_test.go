@@ -831,6 +831,80 @@ func TestTruncatedAndHTMLBodies(t *testing.T) {
 	}
 }
 
+// A download received whole that is not an image is listed in the rejected
+// list, so that a rerun does not fetch it again; a download that may have
+// been cut off (shorter than its Content-Length, or without a length and
+// not decoding) is retried, then fails for now: a rerun tries it again.
+func TestNotImageNotFetchedAgain(t *testing.T) {
+	f := newFixture(t)
+	full := jpegBytes(t, flickrtest.Generate("x", 150, 150))
+	photos := f.fake.Add("monkey",
+		flickrtest.Photo{Title: "html", Data: []byte("<!DOCTYPE html><html><body>Oops</body></html>")},
+		flickrtest.Photo{Title: "half a JPEG", Data: full[:len(full)/2]},
+	)
+	cut := f.fake.AddGenerated("monkey", 3)
+	f.fake.AddGenerated("monkey", 5)
+	f.cfg.Retries = 1
+	f.cfg.Concurrency = 1
+	f.cfg.PerClass = 3
+	// Cut off at every attempt: against the Content-Length, or without one.
+	truncated := flickrtest.Fault{Truncate: true}
+	f.fake.FailPhoto(cut[0].ID, truncated, truncated)
+	noLength := flickrtest.Fault{Truncate: true, NoLength: true}
+	f.fake.FailPhoto(cut[1].ID, noLength, noLength)
+	// Cut off once without a length: retried at once, and kept.
+	f.fake.FailPhoto(cut[2].ID, noLength)
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Classes[0]
+	reasons := map[string]Reason{}
+	for _, r := range c.Rejected {
+		reasons[r.ID] = r.Reason
+	}
+	want := map[string]Reason{photos[0].ID: ReasonNotImage, photos[1].ID: ReasonNotImage, cut[0].ID: ReasonFailed, cut[1].ID: ReasonFailed}
+	if fmt.Sprint(reasons) != fmt.Sprint(want) || c.Failed != 2 || c.Kept != 3 {
+		t.Errorf("report %+v, want rejections %v", c, want)
+	}
+	if images := checkFolder(t, f.classDir("monkey")); !slices.Contains(images, cut[2].ID+".jpg") {
+		t.Errorf("the photo cut off once is not kept: %v", images)
+	}
+	rejected, err := readRejected(f.classDir("monkey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, r := range rejected {
+		listed = append(listed, r.ID)
+	}
+	if !slices.Equal(listed, []string{photos[0].ID, photos[1].ID}) {
+		t.Errorf("rejected list %v, want the two that are not images, %s and %s", listed, photos[0].ID, photos[1].ID)
+	}
+
+	// The rerun skips the two, and downloads the two cut off (whole now).
+	f.cfg.PerClass = 5
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 5 || c.Downloaded != 2 || c.Skipped != 2 || len(c.Rejected) != 0 {
+		t.Errorf("rerun report %+v, want the two cut off downloaded and the two not images skipped", c)
+	}
+	counts := f.fake.PhotoRequests()
+	for _, p := range photos {
+		if counts[p.ID] != 1 {
+			t.Errorf("%s (%s) requested %d times, want once", p.ID, p.Title, counts[p.ID])
+		}
+	}
+	for _, p := range cut[:2] {
+		if counts[p.ID] != 3 {
+			t.Errorf("photo %s cut off requested %d times, want 3: twice in the first run, once in the rerun", p.ID, counts[p.ID])
+		}
+	}
+	checkFolder(t, f.classDir("monkey"))
+}
+
 // A photo that cannot be saved locally (full disk, read-only folder) stops
 // the crawl with an error, instead of discarding every later download.
 func TestLocalWriteFailureStopsCrawl(t *testing.T) {

@@ -4,7 +4,7 @@
 //
 //	data/images/<class>/<photo id>.<ext>   the photos (jpg, png, gif, webp, bmp)
 //	data/images/<class>/manifest.jsonl     one ManifestEntry per kept photo
-//	data/images/<class>/rejected.jsonl     photos not to fetch again (duplicates, "photo unavailable", gone)
+//	data/images/<class>/rejected.jsonl     photos not to fetch again (duplicates, "photo unavailable", gone, not an image)
 //	data/images/<class>/exclude.txt        curation list (format owned by package dataset)
 //
 // It is the Go port of the course's download.py, done properly: the API key
@@ -19,7 +19,9 @@
 // (which are not fetched again). A photo is kept in one class only. "-license cc"
 // takes every Creative Commons license Flickr lists
 // (flickr.photos.licenses.getInfo), and the manifest records each photo's
-// license name and URL for the credits.
+// license name and URL for the credits; a rerun with a narrower filter
+// leaves the photos kept under other licenses in place, but does not count
+// them (ClassReport.OtherLicense).
 //
 // Typical use:
 //

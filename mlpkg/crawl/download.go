@@ -25,7 +25,8 @@ type fetchOutcome struct {
 	fatal     error // the photo could not be saved locally: stop the crawl
 }
 
-// rejectError marks a download to discard without retrying.
+// rejectError marks a download to discard without retrying: the same
+// request would get the same verdict.
 type rejectError struct {
 	reason Reason
 	err    error
@@ -36,7 +37,10 @@ func (e *rejectError) Error() string { return e.err.Error() }
 func (e *rejectError) Unwrap() error { return e.err }
 
 // download fetches one photo, checks it is a real image and writes it to a
-// temporary file in dir, synced; the caller renames or removes it.
+// temporary file in dir, synced; the caller renames or removes it. A body
+// that does not decode is not an image (ReasonNotImage) only when all of it
+// arrived (fetched.complete); one that may have been cut off is retried, as
+// a transfer cut off against its Content-Length is.
 func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome {
 	d := fetchOutcome{photo: p}
 	f, err := c.fetch(ctx, p.URL, c.cfg.MaxBytes, func(f *fetched) error {
@@ -47,7 +51,10 @@ func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome
 			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
 		}
 		v, err := inspect(f.body, c.cfg.maxPixels())
-		if err != nil {
+		switch {
+		case err != nil && !f.complete:
+			return &retryableError{err: fmt.Errorf("%w (the body had no length: it may have been cut off)", err)}
+		case err != nil:
 			return &rejectError{reason: ReasonNotImage, err: err}
 		}
 		if matchesPlaceholder(v.size, v.width, v.height, c.cfg.Placeholders) {
@@ -77,9 +84,10 @@ func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome
 	return d
 }
 
-// failureReason classifies a failed download: what the check rejected, an
-// image gone for good (HTTP 404 or 410: unavailable, not fetched again), or
-// a failure that may pass.
+// failureReason classifies a failed download: what the check rejected (not
+// an image, or unavailable), an image gone for good (HTTP 404 or 410:
+// unavailable), or a failure that may pass (failed). Only the last is
+// fetched again by a rerun.
 func failureReason(err error) Reason {
 	var re *rejectError
 	var he *httpError

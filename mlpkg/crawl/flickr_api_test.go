@@ -71,6 +71,55 @@ func TestCCLicensesFromFlickr(t *testing.T) {
 	}
 }
 
+// A rerun with a narrower license filter tops the class up with photos of
+// the licenses asked for: those an earlier run kept under other licenses
+// stay in the folder, reported, but do not count. "cc" is Flickr's list of
+// Creative Commons licenses, so a CC 4.0 photo (11) counts.
+func TestNarrowerLicenseFilterTopsUp(t *testing.T) {
+	f := newFixture(t)
+	var photos []flickrtest.Photo
+	for _, lic := range []string{"0", "11", "7", "4", "0", "5", "10", "9", "2"} {
+		photos = append(photos, f.fake.Add("monkey", flickrtest.Photo{License: lic, Title: "license " + lic})...)
+	}
+	f.cfg.PerClass = 4
+	f.cfg.Concurrency = 1
+	if _, err := f.run(t, context.Background()); err != nil { // any license: 0, 11, 7, 4
+		t.Fatal(err)
+	}
+
+	f.cfg.Licenses = []string{"cc"}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 4 || c.Existing != 2 || c.OtherLicense != 2 || c.Downloaded != 2 {
+		t.Errorf("report %+v, want 4 kept: 2 there under CC licenses (11, 4), 2 more under others (0, 7) and 2 downloaded (5, 9)", c)
+	}
+	images := checkFolder(t, f.classDir("monkey"))
+	for _, p := range []flickrtest.Photo{photos[0], photos[2], photos[5], photos[7]} {
+		if !slices.Contains(images, p.ID+".jpg") {
+			t.Errorf("%s (%s) is not in the folder: %v", p.ID, p.Title, images)
+		}
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, "photos in the folder have licenses outside the license filter") ||
+		!strings.Contains(logs, "class=monkey count=2 licenses=0,7") {
+		t.Errorf("no warning naming the 2 photos under licenses 0 and 7:\n%s", logs)
+	}
+
+	// Nothing more to do: no search, the two others still reported.
+	searches := len(searchRequests(f.fake))
+	rep, err = f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 4 || c.OtherLicense != 2 || c.Downloaded != 0 || c.SearchTotal != -1 {
+		t.Errorf("third run %+v, want 4 kept and 2 others, without a search", c)
+	}
+	if n := len(searchRequests(f.fake)) - searches; n != 0 {
+		t.Errorf("%d searches in the third run", n)
+	}
+}
+
 func mapsEqual(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false

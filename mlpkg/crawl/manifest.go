@@ -16,8 +16,13 @@ import (
 const ManifestFile = "manifest.jsonl"
 
 // RejectedFile lists, one JSON Rejection per line, photos a rerun must not
-// fetch again: exact duplicates (in the class or of another class's photo),
-// "photo unavailable" placeholders and images gone (HTTP 404 or 410).
+// fetch again because it would get the same verdict: exact duplicates (in
+// the class or of another class's photo), "photo unavailable" placeholders,
+// images gone (HTTP 404 or 410) and downloads received whole that are not
+// an image accepted (ReasonNotImage). Failures that may pass (ReasonFailed:
+// server and network errors, bodies cut off or larger than
+// Config.MaxBytes) are not listed: a rerun tries them again. Deleting a
+// line (or the file) makes a rerun try that photo (or all) again.
 const RejectedFile = "rejected.jsonl"
 
 // ManifestEntry describes one kept photo.
@@ -49,13 +54,22 @@ type ManifestEntry struct {
 // Reason says why a photo was discarded.
 type Reason string
 
-// Reasons for discarding a photo.
+// Reasons for discarding a photo. Those of downloads are listed in
+// RejectedFile, not fetched again, except ReasonFailed; ReasonOtherClass is
+// listed when the content is another class's photo, not when the photo id
+// is (the other class keeps it).
 const (
 	ReasonDuplicate   Reason = "duplicate"   // same SHA-256 as a kept photo
 	ReasonUnavailable Reason = "unavailable" // Flickr's "photo unavailable" placeholder, or HTTP 404 or 410
-	ReasonNotImage    Reason = "not-image"   // does not decode as an image (HTML page, truncated file, ...)
-	ReasonFailed      Reason = "failed"      // HTTP error or network failure after the retries
-	ReasonOtherClass  Reason = "other-class" // already a photo of another class: one photo, one label
+	// ReasonNotImage: received whole (the server marked its end) but does
+	// not decode as an image (HTML page, truncated file, too many pixels
+	// for the size, ...) or is a format not taken from the network (TIFF).
+	ReasonNotImage Reason = "not-image"
+	// ReasonFailed: HTTP error or network failure after the retries, a body
+	// cut off (shorter than its Content-Length, or without a length and not
+	// decoding) or larger than Config.MaxBytes; a rerun tries it again.
+	ReasonFailed     Reason = "failed"
+	ReasonOtherClass Reason = "other-class" // already a photo of another class: one photo, one label
 )
 
 // Rejection is one discarded photo.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,11 @@ func (e *retryableError) Unwrap() error { return e.err }
 type fetched struct {
 	body     []byte
 	finalURL string // after redirects
+	// complete is true when the server marked where the body ends (a
+	// Content-Length, which net/http checks, chunks, HTTP/2 or gzip), so
+	// all of it arrived; false when only the connection closing ended it,
+	// which a transfer cut off does too.
+	complete bool
 }
 
 // maxAPIBytes bounds an answer of Flickr's API (a search page of 500
@@ -202,7 +208,9 @@ func (c *client) attempt(ctx context.Context, rawURL string, limit int64) (*fetc
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("body larger than %d bytes", limit)
 	}
-	return &fetched{body: body, finalURL: resp.Request.URL.String()}, nil
+	complete := resp.ContentLength >= 0 || slices.Contains(resp.TransferEncoding, "chunked") ||
+		resp.ProtoMajor >= 2 || resp.Uncompressed
+	return &fetched{body: body, finalURL: resp.Request.URL.String(), complete: complete}, nil
 }
 
 // retryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.

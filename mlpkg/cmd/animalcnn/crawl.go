@@ -119,6 +119,10 @@ func printCrawlReport(w io.Writer, rep *crawl.Report, size string, verbose bool)
 		if c.Excluded > 0 {
 			fmt.Fprintf(w, "  %d more in the folder left out by %s (not counted: replaced by new photos)\n", c.Excluded, dataset.ExcludeFile)
 		}
+		if c.OtherLicense > 0 {
+			fmt.Fprintf(w, "  %d more in the folder under licenses outside -license (not counted: topped up with photos of the licenses asked for; "+
+				"still used for training unless deleted or listed in %s)\n", c.OtherLicense, dataset.ExcludeFile)
+		}
 		for _, line := range shortfall(c, size) {
 			fmt.Fprintf(w, "  %s\n", line)
 		}

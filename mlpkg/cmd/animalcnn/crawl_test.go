@@ -147,6 +147,39 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	}
 }
 
+// A rerun with a narrower -license says how many photos of the folder are
+// under licenses outside it (left there, not counted) besides its summary.
+func TestCrawlNarrowerLicense(t *testing.T) {
+	fake := flickrtest.New()
+	for _, lic := range []string{"0", "4", "0", "5", "9"} {
+		fake.Add("monkey", flickrtest.Photo{License: lic})
+	}
+	apiURL, stop := fake.Start()
+	defer stop()
+	t.Setenv(crawl.APIKeyEnv, "any-key")
+	out := filepath.Join(t.TempDir(), "images")
+	args := []string{"crawl", "-api-url", apiURL, "-images", out, "-classes", "monkey", "-per-class", "3", "-interval", "0", "-concurrency", "1"}
+	if code, _, stderr := runCaptured(t, args...); code != 0 {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	code, stdout, stderr := runCaptured(t, append(args, "-license", "cc")...)
+	if code != 0 {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{
+		"monkey: 3/3 photos in " + filepath.Join(out, "monkey") + " (2 downloaded, 1 already there, 0 recovered)",
+		"  2 more in the folder under licenses outside -license (not counted: topped up with photos of the licenses asked for; " +
+			"still used for training unless deleted or listed in exclude.txt)\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "licenses outside the license filter") {
+		t.Errorf("stderr %q, want the warning", stderr)
+	}
+}
+
 // A crawl that Flickr rate-limits for longer than the crawler waits stops,
 // still prints what each class holds, and says to rerun later.
 func TestCrawlRateLimited(t *testing.T) {

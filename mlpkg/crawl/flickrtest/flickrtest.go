@@ -12,8 +12,9 @@
 // optionally with numbers as strings; stat=fail codes 100 (invalid key), 3
 // (parameterless search) and 112 (unknown method); and injectable faults,
 // for any method or one (HTTP statuses with Retry-After, stat=fail codes
-// such as 105 and 10, hanging responses, truncated bodies, HTML instead of
-// an image or an API answer, "photo unavailable" redirects).
+// such as 105 and 10, hanging responses, truncated bodies, bodies without
+// a length, HTML instead of an image or an API answer, "photo unavailable"
+// redirects).
 //
 //	fake := flickrtest.Demo(20)
 //	apiURL, stop := fake.Start()
@@ -132,6 +133,10 @@ type Fault struct {
 	// Delay, when set alone, answers normally after waiting that long.
 	Delay    time.Duration
 	Truncate bool // declare the full Content-Length, send half, close
+	// NoLength sends no Content-Length (nor chunks): the body ends when the
+	// connection closes, so a client cannot tell a Truncate'd body (half,
+	// then close) from a whole one.
+	NoLength bool
 	// Body, when set, is sent with status 200 instead of the real answer
 	// (e.g. an HTML page instead of an image), as ContentType.
 	Body        []byte
@@ -297,7 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, strings.TrimSuffix(APIPath, "/")):
 		s.serveAPI(w, r)
 	case r.URL.Path == UnavailablePath:
-		serveBytes(w, Placeholder(), "image/png", false)
+		serveBytes(w, Placeholder(), "image/png", Fault{})
 	case strings.HasPrefix(r.URL.Path, "/photos/"):
 		s.servePhoto(w, r)
 	default:
@@ -470,7 +475,7 @@ func (s *Server) writeAPI(w http.ResponseWriter, v map[string]any, jsonp, trunca
 		b = append(append([]byte("jsonFlickrApi("), b...), ')')
 		ct = "text/javascript"
 	}
-	serveBytes(w, b, ct, truncate)
+	serveBytes(w, b, ct, Fault{Truncate: truncate})
 }
 
 // stringifyNumbers turns every number into a string, recursively.
@@ -524,19 +529,26 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		if ct == "" {
 			ct = "text/html; charset=utf-8"
 		}
-		serveBytes(w, f.Body, ct, f.Truncate)
+		serveBytes(w, f.Body, ct, f)
 		return true
 	}
 	return false
 }
 
-// serveBytes sends b, or with truncate half of it with the full
-// Content-Length declared (net/http then closes the connection).
-func serveBytes(w http.ResponseWriter, b []byte, contentType string, truncate bool) {
+// serveBytes sends b, or with f.Truncate half of it with the full
+// Content-Length declared (net/http then closes the connection); with
+// f.NoLength, without Content-Length, closing the connection after it.
+func serveBytes(w http.ResponseWriter, b []byte, contentType string, f Fault) {
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	if f.NoLength {
+		// net/http's way to send neither a length nor chunks: the
+		// connection is closed after the body, which ends it.
+		w.Header().Set("Transfer-Encoding", "identity")
+	} else {
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	}
 	w.WriteHeader(http.StatusOK)
-	if truncate {
+	if f.Truncate {
 		_, _ = w.Write(b[:len(b)/2])
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
@@ -575,7 +587,7 @@ func (s *Server) servePhoto(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	serveBytes(w, b, http.DetectContentType(b), f.Truncate)
+	serveBytes(w, b, http.DetectContentType(b), f)
 }
 
 // size is one of Flickr's photo sizes.
