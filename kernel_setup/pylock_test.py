@@ -60,6 +60,7 @@ class CheckTest(unittest.TestCase):
         for req, lock in [
             ("kernel_setup/requirements.txt", "kernel_setup/requirements.lock"),
             ("bench/train/requirements.txt", "bench/train/requirements.lock"),
+            ("bench/serve/requirements.txt", "bench/serve/requirements.lock"),
         ]:
             with self.subTest(lock=lock):
                 self.assertEqual(pylock.check(str(REPO / req), str(REPO / lock)), [])

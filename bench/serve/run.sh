@@ -12,7 +12,7 @@
 # (mlpkg/serve/internal/fakeserve): that measures the HTTP/decode path only,
 # not a CNN, and the table says so.
 #
-# The Python side lives in bench/serve/.venv (pinned by requirements.txt,
+# The Python side lives in bench/serve/.venv (requirements.lock: every package by version and SHA-256,
 # created on first run; torch from PyPI is the CPU+CUDA wheel, a large
 # download, used here on the CPU only).
 set -euo pipefail
@@ -115,10 +115,11 @@ if [ "$skip_flask" = 0 ]; then
   echo "== Python venv (bench/serve/.venv)"
   venv="$here/.venv"
   stamp="$venv/.requirements.sha256"
-  want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
+  want="$(cat "$here/requirements.txt" "$here/requirements.lock" | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    python3 "$here/../../kernel_setup/pylock.py" --check "$here/requirements.txt" "$here/requirements.lock"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$here/requirements.lock"
     echo "$want" > "$stamp"
   fi
   echo "== Flask + PyTorch (CPU)"
