@@ -151,6 +151,9 @@ func ReportTable(r *crawl.Report) (header []string, rows [][]string) {
 		if c.Excluded > 0 {
 			kept += fmt.Sprintf(" (+%d excluded)", c.Excluded)
 		}
+		if c.OtherLicense > 0 {
+			kept += fmt.Sprintf(" (+%d under other licenses)", c.OtherLicense)
+		}
 		if sf, short := c.Shortfall(); short {
 			if sf.Exhausted {
 				kept += " (results ran out)"
