@@ -1,6 +1,12 @@
 package model
 
-import "testing"
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // TestDisplayName checks the fallbacks of class display names: the
 // language asked for (or its base language, any letter case), then the
@@ -29,5 +35,14 @@ func TestDisplayName(t *testing.T) {
 		if got := m.HasDisplayNames(lang); got != want {
 			t.Errorf("HasDisplayNames(%q) = %v, want %v", lang, got, want)
 		}
+	}
+}
+
+// A directory without model.json is named as such, in words that suit any
+// caller: no command-line flag (the CLI adds its own).
+func TestLoadMetaWithoutModel(t *testing.T) {
+	_, err := LoadMeta(filepath.Join(t.TempDir(), "nowhere"))
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "is not a checkpoint directory") || strings.Contains(err.Error(), " -") {
+		t.Errorf("LoadMeta of a missing directory: %v, want fs.ErrNotExist, said without flags", err)
 	}
 }

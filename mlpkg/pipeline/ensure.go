@@ -127,7 +127,8 @@ func describeDataset(ds *dataset.Dataset) string {
 // line per epoch to Output. It resumes the run in p.Checkpoint when that run
 // is on the same dataset (unless s.Fresh), and starts over, saying so, when
 // the checkpoint was trained on another dataset or cannot be resumed with s
-// (train.CheckResume). Cancelling ctx (a kernel
+// (train.CheckResume). Any other run it cannot resume makes it return a
+// *train.ResumeError that says to set s.Fresh. Cancelling ctx (a kernel
 // interrupt) saves a checkpoint and returns a Result with Interrupted set;
 // running Train again resumes.
 func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b backends.Backend) (*train.Result, error) {
@@ -137,8 +138,8 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 			fmt.Fprintf(Output, "train: %s holds a model of another dataset: starting a new run that replaces it\n", p.Checkpoint)
 			cfg.Fresh = true
 		} else if err := train.CheckResume(meta.Hyperparameters, cfg); err != nil {
-			// CheckResume's reasons follow "holds a run": "trained with -seed 1, not 2".
-			fmt.Fprintf(Output, "train: %s holds a run %v, which cannot be resumed: starting a new run that replaces it\n", p.Checkpoint, err)
+			// CheckResume's reasons follow "holds a run": "that resumes only with seed 1, not 2".
+			fmt.Fprintf(Output, "train: %s holds a run %v: starting a new run that replaces it\n", p.Checkpoint, err)
 			cfg.Fresh = true
 		}
 	}
@@ -159,6 +160,13 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:  quietLogger(),
 	})
+	var re *train.ResumeError
+	if errors.As(err, &re) {
+		// A run the checks above let through (another architecture, a
+		// history behind its snapshot): advise in Settings' terms, not in
+		// train.Config's.
+		re.Advice = "set Settings.Fresh to start a new run that replaces it (in a notebook: add settings.Fresh = true right after the cell's %%)"
+	}
 	if err != nil {
 		return nil, err
 	}

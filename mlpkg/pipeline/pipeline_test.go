@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -472,9 +473,11 @@ func TestStandInCrawl(t *testing.T) {
 		{Class: "a", Kept: 3, Wanted: 5, Exhausted: true},
 		{Class: "b", Kept: 3, Wanted: 5, Failed: 2},
 		{Class: "c", Kept: 5, Wanted: 5, Failed: 1},
+		{Class: "d", Kept: 5, Wanted: 5, Excluded: 1, OtherLicense: 2},
 	}}
 	_, rows = ReportTable(short)
-	for i, want := range []string{"3 / 5 (results ran out)", "3 / 5 (2 downloads failed: run again)", "5 / 5"} {
+	for i, want := range []string{"3 / 5 (results ran out)", "3 / 5 (2 downloads failed: run again)", "5 / 5",
+		"5 / 5 (+1 excluded) (+2 under other licenses)"} {
 		if rows[i][2] != want {
 			t.Errorf("ReportTable of class %s: %q, want %q", rows[i][0], rows[i][2], want)
 		}
@@ -887,8 +890,8 @@ func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
 	}
 }
 
-// A notebook cannot pass -fresh: settings the checkpoint's run cannot be
-// resumed with start a new run, saying so.
+// Settings the checkpoint's run cannot be resumed with start a new run,
+// saying so: a notebook would otherwise have to set Fresh.
 func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
 	out := captureOutput(t)
 	classes := []string{"red", "green"}
@@ -907,7 +910,37 @@ func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "cannot be resumed: starting a new run") || len(res.History) != 2 {
+	if !strings.Contains(out.String(), "holds a run that resumes only with batch size 8, not 4: starting a new run that replaces it") || len(res.History) != 2 {
 		t.Errorf("%d epochs; output:\n%s\nwant a new run of 2 epochs, said so", len(res.History), out)
+	}
+}
+
+// A run Train cannot resume for another reason than its settings (here,
+// history.csv behind last/) is an error that says what to set in
+// Settings, as a notebook does, not in train.Config.
+func TestTrainSaysWhatToSetWhenItCannotResume(t *testing.T) {
+	captureOutput(t)
+	classes := []string{"red", "green"}
+	p, b := tinyProject(t, classes, 16)
+	s := tinySettings(classes...)
+	if _, err := EnsureModel(context.Background(), p, s, b); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Load(p.Processed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(p.Checkpoint, train.HistoryFile)); err != nil {
+		t.Fatal(err)
+	}
+	s.Epochs = 2
+	_, err = Train(context.Background(), p, s, ds, b)
+	var re *train.ResumeError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "settings.Fresh = true") || strings.Contains(err.Error(), "Config.") {
+		t.Fatalf("resuming a run whose history.csv is gone: %v, want a train.ResumeError saying settings.Fresh", err)
+	}
+	s.Fresh = true
+	if res, err := Train(context.Background(), p, s, ds, b); err != nil || len(res.History) != 2 {
+		t.Errorf("with settings.Fresh: %v, want a new run of 2 epochs", err)
 	}
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -126,7 +127,7 @@ func TestRecoverBestKeepsTheBetter(t *testing.T) {
 
 // A checkpoint of another architecture, or whose history.csv is shorter
 // than its snapshot, is refused with the way out, not a shape error or a
-// panic.
+// panic: a ResumeError that says it in Config's terms.
 func TestResumeRefusals(t *testing.T) {
 	ds := patternDataset(1, 30)
 	cfg := testConfig(t.TempDir())
@@ -137,16 +138,24 @@ func TestResumeRefusals(t *testing.T) {
 	wider := cfg
 	wider.Epochs = 2
 	wider.Model.DenseUnits *= 2
-	if _, err := Train(context.Background(), wider, ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "-fresh") {
-		t.Errorf("another architecture: %v, want an error saying -fresh", err)
+	if _, err := Train(context.Background(), wider, ds, Options{Backend: goBackend(t)}); !isResumeError(err, cfg.CheckpointDir) {
+		t.Errorf("another architecture: %v, want a ResumeError saying Config.Fresh", err)
 	}
 	if err := os.Remove(filepath.Join(cfg.CheckpointDir, HistoryFile)); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Epochs = 2
-	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "-fresh") {
-		t.Errorf("history shorter than last/: %v, want an error saying -fresh", err)
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); !isResumeError(err, cfg.CheckpointDir) {
+		t.Errorf("history shorter than last/: %v, want a ResumeError saying Config.Fresh", err)
 	}
+}
+
+// isResumeError reports whether err is Train's refusal to resume the run in
+// dir, advising in Config's terms, with no command-line flag in its text.
+func isResumeError(err error, dir string) bool {
+	var re *ResumeError
+	return errors.As(err, &re) && re.Dir == dir && strings.Contains(err.Error(), "set Config.Fresh") &&
+		!strings.Contains(err.Error(), " -")
 }
 
 // Each epoch visits every sample once, in an order set by the seed and the

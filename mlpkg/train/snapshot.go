@@ -227,27 +227,59 @@ func readState(dir, name string) (st state, ok bool, err error) {
 	return st, true, nil
 }
 
+// ResumeError is the error Train returns when Config.CheckpointDir holds a
+// run that it cannot resume with the Config given: a run on another dataset
+// or architecture, one that resumes only with other settings (see
+// CheckResume), or one whose snapshot is ahead of its history. Train leaves
+// that run as it is. Setting Config.Fresh starts a new run that replaces
+// it; another CheckpointDir keeps it.
+type ResumeError struct {
+	// Dir is the checkpoint directory.
+	Dir string
+	// Reason says why, completing "<Dir> holds a run ", e.g. "that resumes
+	// only with seed 1, not 2".
+	Reason string
+	// Advice says what to do about it. Train gives it in Config's terms
+	// (Fresh, CheckpointDir); a program whose users set these otherwise
+	// (the command line's flags, a notebook's settings) replaces it with
+	// its own words before passing the error on.
+	Advice string
+}
+
+// Error says which run cannot be resumed, why, and what to do about it.
+func (e *ResumeError) Error() string {
+	return fmt.Sprintf("train: %s holds a run %s: %s", e.Dir, e.Reason, e.Advice)
+}
+
+// newResumeError returns the ResumeError of the run in dir, advising in
+// Config's terms.
+func newResumeError(dir, reason string) *ResumeError {
+	return &ResumeError{Dir: dir, Reason: reason,
+		Advice: "set Config.Fresh to start a new run that replaces it, or choose another Config.CheckpointDir"}
+}
+
 // CheckResume reports why the run recorded with hyperparameters hp (a
 // checkpoint's model.json) cannot be resumed with cfg, or nil when it can:
 // the settings that decide which images are trained on and in which batches
 // (validation hold-out, seed, batch size) must not change, and a run of an
 // older version (one that picked its best epoch on the test split, or
 // trained with GoMLX's bias-corrected RMSProp) is not resumed. The error's
-// text completes "… holds a run ", e.g. "trained with -seed 1, not 2".
+// text completes "… holds a run ", e.g. "that resumes only with seed 1, not
+// 2" (Train returns it as a ResumeError's Reason).
 func CheckResume(hp map[string]any, cfg Config) error {
 	if _, ok := hp["validation_fraction"]; !ok || hp["optimizer"] != optimizerName {
 		return errOldRun
 	}
 	for _, c := range []struct {
-		name, flag string
-		now        float64
+		key, name string // in model.json, in words
+		now       float64
 	}{
-		{"validation_fraction", "-validation", cfg.ValidationFraction},
-		{"seed", "-seed", float64(cfg.Seed)},
-		{"batch_size", "-batch", float64(cfg.BatchSize)},
+		{"validation_fraction", "validation fraction", cfg.ValidationFraction},
+		{"seed", "seed", float64(cfg.Seed)},
+		{"batch_size", "batch size", float64(cfg.BatchSize)},
 	} {
-		if was, ok := hp[c.name].(float64); ok && was != c.now {
-			return fmt.Errorf("trained with %s %g, not %g", c.flag, was, c.now)
+		if was, ok := hp[c.key].(float64); ok && was != c.now {
+			return fmt.Errorf("that resumes only with %s %g, not %g", c.name, was, c.now)
 		}
 	}
 	return nil
@@ -264,12 +296,10 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 	old, err := model.LoadMeta(dir)
 	if err == nil {
 		if old.DatasetHash != ds.Meta.Hash || old.Architecture == nil || *old.Architecture != mcfg {
-			return nil, false, fmt.Errorf("train: %s holds a model trained on another dataset or architecture; pass -fresh to replace it, or choose another -checkpoint directory", dir)
+			return nil, false, newResumeError(dir, "trained on another dataset or architecture")
 		}
-		if err := CheckResume(old.Hyperparameters, *cfg); errors.Is(err, errOldRun) {
-			return nil, false, fmt.Errorf("train: %s holds a run %w: pass -fresh to train it again", dir, err)
-		} else if err != nil {
-			return nil, false, fmt.Errorf("train: %s holds a run %w: pass -fresh to start over, or the same settings to resume it", dir, err)
+		if err := CheckResume(old.Hyperparameters, *cfg); err != nil {
+			return nil, false, newResumeError(dir, err.Error())
 		}
 		if _, err := model.SnapshotDir(dir); err == nil {
 			old.Hyperparameters = cfg.Hyperparameters()

@@ -118,9 +118,10 @@ type Result struct {
 // training split) and saving checkpoints to cfg.CheckpointDir; at the end
 // it evaluates the best epoch's model on the test split (Result.Test). If
 // that directory holds a run on the same dataset, training resumes from its
-// last checkpoint (unless cfg.Fresh). Cancelling ctx (e.g. Ctrl-C) stops
-// after the current step, saves a checkpoint and returns a Result with
-// Interrupted set.
+// last checkpoint (unless cfg.Fresh); a run it cannot resume makes Train
+// return a *ResumeError. Cancelling ctx (e.g. Ctrl-C) stops after the
+// current step, saves a checkpoint and returns a Result with Interrupted
+// set.
 func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (*Result, error) {
 	r, err := newRun(cfg, ds, opts)
 	if err != nil {
@@ -274,8 +275,8 @@ func (r *run) open() error {
 		// This version writes history.csv before last/, so only an older
 		// version's crash (or an edited history.csv) gets here: the weights
 		// are past epochs the history lacks, and cannot be wound back.
-		return fmt.Errorf("train: %s: %s/ holds %d epochs but %s only %d, so the run cannot be resumed exactly: pass -fresh to start over",
-			r.dir, model.LastDir, r.st.Epoch, HistoryFile, len(history))
+		return newResumeError(r.dir, fmt.Sprintf("whose %s/ holds %d epochs but %s only %d, so it cannot be resumed exactly",
+			model.LastDir, r.st.Epoch, HistoryFile, len(history)))
 	}
 	// ReadHistory left out the rows past last/ (epochs a crash stopped
 	// before last/ was saved): they are trained again from last/, and
@@ -587,7 +588,7 @@ func divergedError(dir, what string) error {
 	if _, err := model.SnapshotDir(dir); err == nil {
 		kept = dir + " keeps the snapshots from before, and running again resumes from them"
 	}
-	return fmt.Errorf("train: %s: %w (a lower learning rate, -lr, usually helps); %s", what, ErrDiverged, kept)
+	return fmt.Errorf("train: %s: %w (a lower learning rate usually helps); %s", what, ErrDiverged, kept)
 }
 
 // Summary says in one line which epoch best/ holds and how it does on the

@@ -227,8 +227,8 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 		other := cfg
 		other.Epochs++
 		change(&other)
-		if _, err := Train(context.Background(), other, ds, Options{Backend: backend}); err == nil || !strings.Contains(err.Error(), "-fresh") {
-			t.Errorf("resuming with other settings: %v, want a refusal naming -fresh", err)
+		if _, err := Train(context.Background(), other, ds, Options{Backend: backend}); !isResumeError(err, dir) || !strings.Contains(err.Error(), "resumes only with") {
+			t.Errorf("resuming with other settings: %v, want a ResumeError naming the setting and Config.Fresh", err)
 		}
 	}
 	// So is a run of the version that picked its best epoch on the test split.
@@ -252,8 +252,8 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	}
 
 	// A checkpoint for another dataset is refused, not overwritten.
-	if _, err := Train(context.Background(), cfg, patternDataset(2, 30), Options{Backend: backend}); err == nil {
-		t.Fatal("training another dataset into the same checkpoint directory should fail")
+	if _, err := Train(context.Background(), cfg, patternDataset(2, 30), Options{Backend: backend}); !isResumeError(err, dir) {
+		t.Fatalf("training another dataset into the same checkpoint directory: %v, want a ResumeError", err)
 	}
 
 	// Reload in this process and in a new one: identical probabilities.

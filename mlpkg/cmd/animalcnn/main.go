@@ -9,10 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
@@ -179,7 +181,8 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 }
 
 // loadPredictor starts the backend named by spec (see package backend) and
-// loads the checkpoint directory on it.
+// loads the checkpoint directory on it. A directory that holds no model is
+// named by its flag, -checkpoint.
 func loadPredictor(checkpoint, spec string) (*predict.Predictor, error) {
 	b, err := backend.New(spec)
 	if err != nil {
@@ -188,6 +191,9 @@ func loadPredictor(checkpoint, spec string) (*predict.Predictor, error) {
 	p, err := predict.Load(checkpoint, b)
 	if err != nil {
 		b.Finalize()
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, fmt.Errorf("-checkpoint %s: %w", checkpoint, err)
+		}
 		return nil, err
 	}
 	return p, nil

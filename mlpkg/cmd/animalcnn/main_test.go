@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -138,6 +139,17 @@ func TestPipeline(t *testing.T) {
 	if want := "resuming data/checkpoints/cnn at epoch 5 of 5"; code != 0 || !strings.Contains(out, want) {
 		t.Errorf("train -epochs 5 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
 	}
+	// A run that cannot be resumed is refused, saying which flags help (the
+	// library says it in train.Config's terms).
+	_, errOut, code = animalcnn(t, dir, "train", "-epochs", "6", "-lr", "1e-3", "-dense-units", "32", "-seed", "2")
+	if want := "data/checkpoints/cnn holds a run that resumes only with seed 1, not 2: pass -fresh to start a new run that replaces it, or choose another -checkpoint directory\n"; code != 1 || !strings.HasSuffix(errOut, want) {
+		t.Errorf("train -seed 2 after -seed 1: exit %d, stderr %q, want it to end with %q", code, errOut, want)
+	}
+	// So is a training that diverges: -lr is the way out.
+	_, errOut, code = animalcnn(t, dir, "train", "-epochs", "1", "-lr", "1e6", "-dense-units", "32", "-checkpoint", "data/checkpoints/diverged")
+	if want := "training diverged"; code != 1 || !strings.Contains(errOut, want) || !strings.HasSuffix(errOut, "(-lr sets the learning rate)\n") {
+		t.Errorf("train -lr 1e6: exit %d, stderr %q, want %q and -lr", code, errOut, want)
+	}
 
 	out, errOut, code = animalcnn(t, dir, "evaluate")
 	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(out, "precision") {
@@ -208,6 +220,11 @@ func TestPipeline(t *testing.T) {
 		} else if first, _ := top[0].(map[string]any); first["class"] != good["class"] || first["probability"] != good["probability"] ||
 			first["display_name"] != good["display_name"] {
 			t.Errorf("predict -json: top[0] %v is not the class %v", first, good)
+		} else if keys := slices.Sorted(maps.Keys(first)); !slices.Equal(keys, []string{"class", "display_name", "probability"}) {
+			t.Errorf("predict -json: top[0] has the keys %q, want those of /api/predict's probabilities", keys)
+		}
+		if keys := slices.Sorted(maps.Keys(good)); !slices.Equal(keys, []string{"class", "display_name", "path", "probability", "top"}) {
+			t.Errorf("predict -json: keys %q", keys)
 		}
 		if name, _ := good["display_name"].(string); !slices.Contains([]string{"waagerecht", "Quadrat", "senkrecht"}, name) {
 			t.Errorf("predict -json -lang de: display_name %q, want the German name", name)
@@ -424,10 +441,10 @@ func TestErrors(t *testing.T) {
 	cases = append(cases, struct {
 		args []string
 		want string
-	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "not a checkpoint directory"}, struct {
+	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "-checkpoint nowhere: load model: nowhere is not a checkpoint directory"}, struct {
 		args []string
 		want string
-	}{[]string{"predict", "-checkpoint", "cat.png", "cat.png"}, "cat.png is not a checkpoint directory"})
+	}{[]string{"predict", "-checkpoint", "cat.png", "cat.png"}, "-checkpoint cat.png: load model: cat.png is not a checkpoint directory"})
 	for _, c := range cases {
 		out, errOut, code := animalcnn(t, dir, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.want) {

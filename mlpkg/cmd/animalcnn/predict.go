@@ -11,6 +11,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
+	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
@@ -139,9 +140,10 @@ func printPredictions(items []predictItem, results []predict.FileResult, meta *m
 		r := results[it.file]
 		topK := r.Prediction.TopK(f.top)
 		if f.json {
-			top := make([]namedScore, len(topK))
+			// "top" lists classes as /api/predict's "probabilities" does.
+			top := make([]serve.ClassProbability, len(topK))
 			for i, s := range topK {
-				top[i] = namedScore{Class: s.Class, DisplayName: meta.DisplayName(s.Class, f.lang), Probability: s.Probability}
+				top[i] = serve.ClassProbability{Class: s.Class, DisplayName: meta.DisplayName(s.Class, f.lang), Probability: s.Probability}
 			}
 			_ = enc.Encode(map[string]any{"path": r.Path, "class": r.Prediction.Class,
 				"display_name": meta.DisplayName(r.Prediction.Class, f.lang), "probability": r.Prediction.Probability, "top": top})
@@ -158,14 +160,6 @@ func printPredictions(items []predictItem, results []predict.FileResult, meta *m
 		fmt.Println(prefix + strings.Join(parts, ", "))
 	}
 	return failed
-}
-
-// namedScore is a class of predict -json's "top" list: its name, its
-// display name in -lang (as /api/predict gives it) and its probability.
-type namedScore struct {
-	Class       string  `json:"class"`
-	DisplayName string  `json:"display_name"`
-	Probability float32 `json:"probability"`
 }
 
 // predictItem is one file to classify, in the order given: err (a line

@@ -94,13 +94,27 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		_ = bar.Exit()
 	}
 	if err != nil {
-		return err
+		return withFlagAdvice(err)
 	}
 	if res.Interrupted {
 		return interruptedError{fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", res.Dir)}
 	}
 	fmt.Println(res.Summary())
 	return nil
+}
+
+// withFlagAdvice returns train.Train's error err with its advice moved from
+// train.Config's fields to this command's flags: -fresh and -checkpoint for
+// a run that cannot be resumed, -lr for a training that diverged.
+func withFlagAdvice(err error) error {
+	var re *train.ResumeError
+	if errors.As(err, &re) {
+		re.Advice = "pass -fresh to start a new run that replaces it, or choose another -checkpoint directory"
+	}
+	if errors.Is(err, train.ErrDiverged) {
+		return fmt.Errorf("%w (-lr sets the learning rate)", err)
+	}
+	return err
 }
 
 // loadDataset reads a prepared dataset with an error that says what to do.
