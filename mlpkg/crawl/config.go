@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -275,45 +276,19 @@ func (c *Config) validate() error {
 // withDefaults fills zero fields that have no meaningful zero value.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.APIURL == "" {
-		c.APIURL = d.APIURL
-	}
-	if c.Size == "" {
-		c.Size = d.Size
-	}
-	if c.Sort == "" {
-		c.Sort = d.Sort
-	}
-	if c.SafeSearch == 0 {
-		c.SafeSearch = d.SafeSearch
-	}
-	if c.PerClass == 0 {
-		c.PerClass = d.PerClass
-	}
-	if c.OutDir == "" {
-		c.OutDir = d.OutDir
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = d.Concurrency
-	}
-	if c.Timeout == 0 {
-		c.Timeout = d.Timeout
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = d.MaxBackoff
-	}
-	if c.MaxRetryAfter == 0 {
-		c.MaxRetryAfter = d.MaxRetryAfter
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = d.UserAgent
-	}
-	if c.MaxBytes == 0 {
-		c.MaxBytes = d.MaxBytes
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.APIURL = cmp.Or(c.APIURL, d.APIURL)
+	c.Size = cmp.Or(c.Size, d.Size)
+	c.Sort = cmp.Or(c.Sort, d.Sort)
+	c.SafeSearch = cmp.Or(c.SafeSearch, d.SafeSearch)
+	c.PerClass = cmp.Or(c.PerClass, d.PerClass)
+	c.OutDir = cmp.Or(c.OutDir, d.OutDir)
+	c.Concurrency = cmp.Or(c.Concurrency, d.Concurrency)
+	c.Timeout = cmp.Or(c.Timeout, d.Timeout)
+	c.MaxBackoff = cmp.Or(c.MaxBackoff, d.MaxBackoff)
+	c.MaxRetryAfter = cmp.Or(c.MaxRetryAfter, d.MaxRetryAfter)
+	c.UserAgent = cmp.Or(c.UserAgent, d.UserAgent)
+	c.MaxBytes = cmp.Or(c.MaxBytes, d.MaxBytes)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	var lic []string
 	for _, l := range c.Licenses {
 		l = strings.TrimSpace(l)
