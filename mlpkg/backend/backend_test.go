@@ -3,6 +3,7 @@ package backend
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -452,5 +454,299 @@ func TestRelativeCUDAPluginPath(t *testing.T) {
 	}
 	if want := filepath.Join(dir, "jax", "xla_cuda_plugin.so"); !strings.Contains(cs[0].Config, want) {
 		t.Errorf("config %q, want the plugin's absolute path %s", cs[0].Config, want)
+	}
+}
+
+// The message names what is available and how to install only what can be
+// installed: a CUDA plugin present without a GPU has nothing to install.
+func TestNotAvailableMessage(t *testing.T) {
+	dir := t.TempDir()
+	e := fakeEnv(t, map[string]string{EnvPJRTDir: dir})
+	touch(t, filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"))
+	root := e.repoRoot
+	_, err := e.resolve("xla:cuda")
+	want := fmt.Sprintf(`backend "xla:cuda" is not available: no CUDA PJRT plugin found (pjrt_c_api_cuda_plugin.so in %s, %s, $%s, or JAX's in .tools/cuda/venv); `+
+		`available: xla:cpu, go; to install the others: xla:cuda: bash %s on a machine with an NVIDIA GPU, then source %s`,
+		dir, filepath.Join(root, localPJRTDir), EnvCUDAPlugin, filepath.Join(root, installCUDA), filepath.Join(root, cudaEnvFile))
+	if err == nil || err.Error() != want {
+		t.Errorf("xla:cuda with only the CPU plugin:\n got %v\nwant %s", err, want)
+	}
+
+	e = fakeEnv(t, map[string]string{EnvCUDAPlugin: touch(t, filepath.Join(t.TempDir(), "xla_cuda_plugin.so"))})
+	_, err = e.resolve("xla:cpu")
+	if err == nil || !strings.HasSuffix(err.Error(), "; available: go; to install the others: xla:cpu: bash "+filepath.Join(e.repoRoot, installCPU)) {
+		t.Errorf("xla:cpu with a CUDA plugin but no GPU: %v", err)
+	}
+}
+
+// In the automatic choice a backend that fails to start gives way to the
+// next one; one asked for by name does not.
+func TestNewFallsBackOnlyWhenAutomatic(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"), []byte("not a library"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvPJRTDir, dir) // searched first: the broken plugin is xla:cpu
+	t.Setenv(EnvBackend, "")
+	t.Setenv(EnvAutoInstall, "")
+	b, err := New("")
+	if err != nil {
+		t.Fatalf("automatic choice with a broken CPU plugin: %v", err)
+	}
+	defer b.Finalize()
+	if Name(b) != Go {
+		t.Errorf("automatic choice with a broken CPU plugin gave %q, want go", Name(b))
+	}
+	if b, err := New(XLACPU); err == nil {
+		b.Finalize()
+		t.Error("xla:cpu with a broken plugin started")
+	} else if !strings.Contains(err.Error(), "xla:cpu") || strings.Contains(err.Error(), "create GoMLX backend: create GoMLX backend") {
+		t.Errorf("xla:cpu with a broken plugin: %v", err)
+	}
+}
+
+func TestAutoInstallOptInValues(t *testing.T) {
+	for v, want := range map[string]bool{"1": true, "true": true, " YES ": true, "on": true, "": false, "0": false, "no": false, "2": false} {
+		if got := autoInstallOptIn(func(string) string { return v }); got != want {
+			t.Errorf("%s=%q: opt-in %v, want %v", EnvAutoInstall, v, got, want)
+		}
+	}
+}
+
+// envChildNoInstall makes the test binary a child that creates a backend with
+// New, then asks GoMLX directly for a plugin that is not installed.
+const envChildNoInstall = "ANIMALCNN_TEST_CHILD_NO_INSTALL"
+
+// After New, GoMLX does not download plugins in this process, whoever asks it
+// for one: GoMLX reads GOMLX_NO_AUTO_INSTALL only when the program starts,
+// so New has to turn its installer off itself. The child runs with a home
+// of its own and an unreachable proxy, so that a regression cannot download
+// anything.
+func TestNoAutoInstallAfterNew(t *testing.T) {
+	if os.Getenv(envChildNoInstall) == "1" {
+		b, err := New(Go)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Finalize()
+		_, err = backends.NewWithConfig("xla:animalcnn_no_such_plugin")
+		fmt.Printf("error: %v\n", err)
+		return
+	}
+	if !xlaCompiledIn {
+		t.Skip("built without XLA")
+	}
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoAutoInstallAfterNew$", "-test.count=1")
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(k) {
+		case EnvNoAutoInstall, EnvAutoInstall, "HOME", envPJRTLibraryPath, "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, envChildNoInstall+"=1", "HOME="+home, envPJRTLibraryPath+"="+t.TempDir(),
+		"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "error: ") || strings.Contains(string(out), "error: <nil>") {
+		t.Fatalf("GoMLX found a plugin that does not exist:\n%s", out)
+	}
+	if strings.Contains(string(out), "auto-install") {
+		t.Errorf("GoMLX tried to install a plugin after New:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".local", "lib", "go-xla")); err == nil {
+		t.Errorf("GoMLX's installer wrote to the home directory after New")
+	}
+}
+
+func TestCanonicalXLAName(t *testing.T) {
+	for plugin, want := range map[string]string{
+		"cpu":                           XLACPU,
+		"/x/pjrt_c_api_cpu_plugin.so":   XLACPU,
+		"cuda":                          XLACUDA,
+		"/x/pjrt_c_api_cuda_plugin.so":  XLACUDA,
+		"/x/jax/xla_cuda_plugin.so":     XLACUDA,
+		"/x/libmine.so":                 "xla:/x/libmine.so",
+		"/x/pjrt_c_api_cpu_plugin.so.1": "xla:/x/pjrt_c_api_cpu_plugin.so.1",
+	} {
+		if got := canonicalXLAName(plugin); got != want {
+			t.Errorf("canonicalXLAName(%q) = %q, want %q", plugin, got, want)
+		}
+	}
+}
+
+// The spellings a user may give: "auto", surrounding spaces, GoMLX's other
+// names of the xla backend, and plugin files relative to the working
+// directory (their case kept).
+func TestSpecSpellings(t *testing.T) {
+	dir := t.TempDir()
+	cpu := touch(t, filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"))
+	mine := touch(t, filepath.Join(dir, "Mine.so"))
+	t.Chdir(dir)
+	e := fakeEnv(t, map[string]string{EnvPJRTDir: dir})
+	auto, _ := e.resolve("")
+	if cs, err := e.resolve("auto"); err != nil || strings.Join(names(cs), ",") != strings.Join(names(auto), ",") || cs[0].Source != "auto" {
+		t.Errorf(`resolve("auto") = %+v, %v; want the automatic choice %v`, cs, err, names(auto))
+	}
+	for spec, want := range map[string]string{
+		" xla:cpu ":                    XLACPU,
+		"stablehlo:cpu":                XLACPU,
+		"hlo":                          XLACPU,
+		"pjrt_c_api_cpu_plugin.so":     XLACPU,
+		"xla:pjrt_c_api_cpu_plugin.so": XLACPU,
+		"Mine.so":                      "xla:" + mine,
+		"xla:Mine.so,tf32":             "xla:" + mine,
+		"Mine.so,tf32":                 "xla:" + mine,
+	} {
+		cs, err := e.resolve(spec)
+		if err != nil || len(cs) != 1 || cs[0].Name != want || cs[0].Source != "argument" {
+			t.Errorf("resolve(%q) = %+v, %v; want %s from the argument", spec, cs, err, want)
+			continue
+		}
+		if want == XLACPU && cs[0].PluginPath != cpu {
+			t.Errorf("resolve(%q) plugin %q, want %q", spec, cs[0].PluginPath, cpu)
+		}
+	}
+	// "xla" alone is an explicit request too: no fallback to go.
+	if cs, err := e.resolve("xla"); err != nil || cs[0].Source != "argument" {
+		t.Errorf(`resolve("xla") = %+v, %v; want source "argument"`, cs, err)
+	}
+}
+
+// shared_buffers is added to the CPU plugin's options unless they already
+// say something about it.
+func TestXLACPUOptions(t *testing.T) {
+	dir := t.TempDir()
+	cpu := touch(t, filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"))
+	e := fakeEnv(t, map[string]string{EnvPJRTDir: dir})
+	for spec, want := range map[string]string{
+		"xla:cpu":                  "xla:" + cpu + ",shared_buffers",
+		"xla:cpu,noshared_buffers": "xla:" + cpu + ",noshared_buffers",
+		"xla:cpu,tf32":             "xla:" + cpu + ",tf32,shared_buffers",
+	} {
+		if cs, err := e.resolve(spec); err != nil || cs[0].Config != want {
+			t.Errorf("resolve(%q) = %+v, %v; want config %q", spec, cs, err, want)
+		}
+	}
+}
+
+// With the opt-in, a missing CUDA plugin is left to GoMLX's installer too.
+func TestAutoInstallOptInCUDA(t *testing.T) {
+	e := fakeEnv(t, map[string]string{EnvAutoInstall: "1"})
+	if cs, err := e.resolve("xla:cuda"); err != nil || cs[0].Name != XLACUDA || cs[0].Config != "xla:cuda" {
+		t.Fatalf("opted-in xla:cuda = %+v, %v; want GoMLX's own lookup", cs, err)
+	}
+}
+
+func info(t *testing.T, in []Info, name string) Info {
+	t.Helper()
+	for _, i := range in {
+		if i.Name == name {
+			return i
+		}
+	}
+	t.Fatalf("no %s in %+v", name, in)
+	return Info{}
+}
+
+func TestAvailableDetails(t *testing.T) {
+	dir := t.TempDir()
+	cpu := touch(t, filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"))
+	e := fakeEnv(t, map[string]string{EnvPJRTDir: dir, EnvCUDAPlugin: filepath.Join(dir, "missing.so")})
+	in := e.available()
+	if c := info(t, in, XLACPU); !c.Installed || c.Path != cpu || c.Install != "" {
+		t.Errorf("installed CPU plugin: %+v, want its path and no install hint", c)
+	}
+	if c := info(t, in, XLACUDA); c.Installed || !strings.Contains(c.Note, "$"+EnvCUDAPlugin+"="+filepath.Join(dir, "missing.so")+" is not a file") {
+		t.Errorf("CUDA plugin variable naming a missing file: %+v", c)
+	}
+	// Without XLA compiled in, a plugin on disk does not make it available.
+	e.hasXLA = false
+	if c := info(t, e.available(), XLACPU); c.Installed || !strings.Contains(c.Note, "built without XLA") || c.Install != "bash "+filepath.Join(e.repoRoot, installCPU) {
+		t.Errorf("CPU plugin without XLA compiled in: %+v", c)
+	}
+	// A CUDA plugin with a GPU: available, with a hint when the NVIDIA
+	// libraries are not on the library path.
+	vars := map[string]string{EnvCUDAPlugin: touch(t, filepath.Join(dir, "xla_cuda_plugin.so"))}
+	e = fakeEnv(t, vars)
+	e.hasGPU = true
+	if c := info(t, e.available(), XLACUDA); !c.Installed || !strings.Contains(c.Note, cudaEnvFile) {
+		t.Errorf("CUDA without its libraries on LD_LIBRARY_PATH: %+v", c)
+	}
+	vars["LD_LIBRARY_PATH"] = "/x/site-packages/nvidia/cublas/lib"
+	if c := info(t, e.available(), XLACUDA); !c.Installed || c.Note != "" {
+		t.Errorf("CUDA with its libraries: %+v", c)
+	}
+}
+
+func TestDefault(t *testing.T) {
+	t.Setenv(EnvBackend, "go")
+	if d := Default(); d != Go {
+		t.Errorf("Default() with %s=go is %q", EnvBackend, d)
+	}
+	t.Setenv(EnvBackend, "nonsense")
+	if d := Default(); d != "" {
+		t.Errorf("Default() with %s=nonsense is %q, want none", EnvBackend, d)
+	}
+	t.Setenv(EnvBackend, "")
+	var first string
+	for _, in := range Available() {
+		if in.Installed {
+			first = in.Name
+			break
+		}
+	}
+	if d := Default(); d != first {
+		t.Errorf("Default() = %q, want the fastest installed, %q", d, first)
+	}
+}
+
+// Creating the go backend silences standard output only for the moment.
+func TestNewGoRestoresStdout(t *testing.T) {
+	saved := os.Stdout
+	b, err := New(Go)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Finalize()
+	if os.Stdout != saved {
+		os.Stdout = saved
+		t.Fatal("New(go) left os.Stdout redirected")
+	}
+}
+
+// unsetenv unsets k for the test, restoring it afterwards.
+func unsetenv(t *testing.T, k string) {
+	t.Helper()
+	t.Setenv(k, "")
+	os.Unsetenv(k)
+}
+
+// A CUDA backend that fails to start says how to get its libraries; only
+// CUDA touches the CUDA settings (XLA_FLAGS, go-xla's driver check).
+func TestCreateCUDASettings(t *testing.T) {
+	for _, k := range []string{"GOPJRT_CUDA_CHECKS", "GOPJR_CUDA_CHECKS"} {
+		unsetenv(t, k)
+	}
+	t.Setenv(envXLAFlags, "--xla_mine=1")
+	t.Setenv(EnvXLACache, filepath.Join(t.TempDir(), "cache"))
+	missing := filepath.Join(t.TempDir(), "pjrt_c_api_cpu_plugin.so")
+	_, err := create(choice{Name: XLACPU, Config: "xla:" + missing})
+	if err == nil || strings.Contains(err.Error(), cudaEnvFile) {
+		t.Errorf("xla:cpu with a missing plugin: %v", err)
+	}
+	if v, ok := os.LookupEnv("GOPJRT_CUDA_CHECKS"); ok || os.Getenv(envXLAFlags) != "--xla_mine=1" {
+		t.Errorf("creating xla:cpu changed the CUDA settings: GOPJRT_CUDA_CHECKS=%q XLA_FLAGS=%q", v, os.Getenv(envXLAFlags))
+	}
+	if !xlaCompiledIn {
+		return // GoMLX has no xla backend to fail with
+	}
+	_, err = create(choice{Name: XLACUDA, Config: "xla:" + filepath.Join(t.TempDir(), "xla_cuda_plugin.so")})
+	if err == nil || !strings.Contains(err.Error(), "source "+cudaEnvFile) || !strings.Contains(err.Error(), installCUDA) {
+		t.Errorf("xla:cuda with a missing plugin: %v", err)
 	}
 }

@@ -35,8 +35,12 @@ func currentEnv() *env {
 }
 
 // hasNvidiaGPU tells whether an NVIDIA device node exists (as go-xla checks).
-func hasNvidiaGPU() bool {
-	m, _ := filepath.Glob("/dev/nvidia[0-9]*")
+func hasNvidiaGPU() bool { return nvidiaDeviceIn("/dev") }
+
+// nvidiaDeviceIn tells whether dev holds a GPU device node, nvidia0,
+// nvidia1, …: nvidiactl and nvidia-uvm exist without a GPU too.
+func nvidiaDeviceIn(dev string) bool {
+	m, _ := filepath.Glob(filepath.Join(dev, "nvidia[0-9]*"))
 	return len(m) > 0
 }
 
@@ -102,12 +106,14 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 	if spec == "" || spec == "auto" {
 		return e.auto(), nil
 	}
-	if !strings.Contains(spec, "/") && !strings.HasSuffix(spec, ".so") {
-		spec = strings.ToLower(spec) // "XLA:CPU" is xla:cpu; a path keeps its case
+	// "XLA:CPU" is xla:cpu; a path keeps its case, options after it too
+	// ("xla:Mine.so,tf32").
+	if head, _, _ := strings.Cut(spec, ","); !strings.Contains(spec, "/") && !strings.HasSuffix(head, ".so") {
+		spec = strings.ToLower(spec)
 	}
 	name, config, _ := strings.Cut(spec, ":")
-	// A bare plugin path.
-	if strings.HasSuffix(name, ".so") || strings.Contains(name, "/") {
+	// A bare plugin path, with or without options.
+	if file, _, _ := strings.Cut(name, ","); strings.HasSuffix(file, ".so") || strings.Contains(name, "/") {
 		name, config = "xla", spec
 	}
 	switch {
