@@ -338,6 +338,9 @@ func TestTickFormat(t *testing.T) {
 		{0, 1500000, []string{"0", "500000", "1000000", "1500000"}},
 		{1e-9, 3e-9, []string{"1e-09", "1.5e-09", "2e-09", "2.5e-09", "3e-09"}},
 		{-0.2, 0.2, []string{"-0.2", "-0.1", "0.0", "0.1", "0.2"}},
+		// Ten-digit and seven-decimal labels would be too long: exponents.
+		{0, 3e8, []string{"0", "1e+08", "2e+08", "3e+08"}},
+		{1e-7, 4e-7, []string{"1e-07", "2e-07", "3e-07", "4e-07"}},
 	} {
 		ticks, _, _, step := niceTicks(tc.lo, tc.hi, 5, false)
 		format := tickFormat(ticks, step)
@@ -507,5 +510,290 @@ func TestNotebookLogger(t *testing.T) {
 	log.Warn("plugin missing")
 	if strings.Contains(out.String(), "chosen backend") || !strings.Contains(out.String(), "plugin missing") || !strings.Contains(out.String(), "k=v") {
 		t.Errorf("notebook log %q: want the warning only", out.String())
+	}
+}
+
+// hostile is text that would inject markup if any rendering forgot to escape
+// it: an element, an attribute breakout and an entity.
+const hostile = `<script>" onmouseover="&amp;`
+
+// noInjection fails the test when out carries hostile's markup unescaped.
+func noInjection(t *testing.T, what, out string) {
+	t.Helper()
+	wellFormed(t, out)
+	for _, bad := range []string{"<script", `" onmouseover="`} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%s: %q unescaped in %s", what, bad, out)
+		}
+	}
+	if !strings.Contains(out, "&lt;script&gt;") || !strings.Contains(out, "&amp;amp;") {
+		t.Errorf("%s: the hostile text is not shown (escaped) at all: %s", what, out)
+	}
+}
+
+// Every piece of caller text (labels, names, titles, captions, cells) is
+// escaped, in element content and in attributes alike.
+func TestEveryTextEscaped(t *testing.T) {
+	noInjection(t, "table header", TableHTML([]string{hostile}, nil))
+	noInjection(t, "table cell", TableHTML(nil, [][]string{{hostile}}))
+	noInjection(t, "confusion matrix labels", ConfusionMatrixHTML([]string{hostile, "b"}, [][]int{{1, 2}, {3, 4}}))
+	noInjection(t, "probability labels", ProbabilitiesHTML([]string{hostile}, []float64{1}))
+	noInjection(t, "plot title", LinePlotSVG(hostile, "", "", Series{Name: "a", Y: []float64{1, 2}}))
+	noInjection(t, "plot x label", LinePlotSVG("", hostile, "", Series{Name: "a", Y: []float64{1, 2}}))
+	noInjection(t, "plot y label", LinePlotSVG("", "", hostile, Series{Name: "a", Y: []float64{1, 2}}))
+	noInjection(t, "legend name", LinePlotSVG("", "", "", Series{Name: hostile, Y: []float64{1, 2}}))
+	// A name long enough to be shortened: the full name goes into <title>.
+	noInjection(t, "legend tooltip", LinePlotSVG("", "", "", Series{Name: strings.Repeat("x", 40) + hostile, Y: []float64{1, 2}}))
+	grid, err := ImageGridHTML([]image.Image{solid(2, 2, color.White)}, []string{hostile}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noInjection(t, "image caption and alt", grid)
+	if got := strings.Count(grid, "&lt;script&gt;"); got != 2 {
+		t.Errorf("caption shown %d times escaped, want 2 (alt and figcaption): %s", got, grid)
+	}
+}
+
+func TestTableHTMLWithoutHeader(t *testing.T) {
+	h := TableHTML(nil, [][]string{{"a", "b"}})
+	wellFormed(t, h)
+	if strings.Contains(h, "<thead") || strings.Contains(h, "<th ") {
+		t.Errorf("table without header has a header row: %s", h)
+	}
+}
+
+// Thumbnails keep the aspect ratio whichever side is over the box, even when
+// the short side shrinks under one pixel; empty images and missing captions
+// leave nothing behind.
+func TestImageGridShapes(t *testing.T) {
+	imgs := []image.Image{solid(100, 40, color.White), solid(40, 100, color.White), solid(1000, 4, color.White), image.NewRGBA(image.Rect(0, 0, 0, 0))}
+	h, err := ImageGridHTML(imgs, []string{"wide", "tall", "thin"}, 4, 64)
+	if err != nil {
+		t.Fatalf("image grid with an empty image: %v", err)
+	}
+	wellFormed(t, h)
+	want := [][2]int{{64, 25}, {25, 64}, {64, 1}}
+	srcs := regexp.MustCompile(`src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"`).FindAllStringSubmatch(h, -1)
+	if len(srcs) != len(want) {
+		t.Fatalf("found %d images, want %d (the empty one has none): %s", len(srcs), len(want), h)
+	}
+	for i, m := range srcs {
+		raw, err := base64.StdEncoding.DecodeString(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Width != want[i][0] || cfg.Height != want[i][1] || m[2] != fmt.Sprint(want[i][0]) || m[3] != fmt.Sprint(want[i][1]) {
+			t.Errorf("image %d embedded %d×%d, shown %s×%s; want %v for both", i, cfg.Width, cfg.Height, m[2], m[3], want[i])
+		}
+	}
+	if got := strings.Count(h, "<figcaption"); got != 3 {
+		t.Errorf("%d captions, want 3 (none for the image without one)", got)
+	}
+	// An image that fits the box exactly is embedded as it is, not resampled.
+	exact := solid(64, 64, color.White)
+	if thumbnail(exact, 64) != exact {
+		t.Error("a 64×64 image was resampled for a 64 box")
+	}
+	// Any short extension gets its break opportunity, ".jpeg" and ".tiff" too.
+	if c := captionHTML("photo.jpeg, scan.tiff"); c != "photo<wbr>.jpeg, scan<wbr>.tiff" {
+		t.Errorf("captionHTML = %q", c)
+	}
+}
+
+func TestConfusionMatrixRows(t *testing.T) {
+	h := ConfusionMatrixHTML([]string{"a", "b", "c"}, [][]int{{8, 2, 0}, {0, 5, 0}, {0, 0, 0}})
+	if strings.Contains(h, "NaN") {
+		t.Errorf("a class without examples shades its row with NaN: %s", h)
+	}
+	// Each row's recall is its own: 8/10, 5/5, and "–" for the empty row.
+	rows := strings.Split(h, "</tr>")
+	for i, want := range []string{">80.0 %</td>", ">100.0 %</td>", ">–</td>"} {
+		if !strings.HasSuffix(rows[i+1], want) {
+			t.Errorf("row %d ends %q, want recall %q", i, rows[i+1][max(0, len(rows[i+1])-40):], want)
+		}
+	}
+	if !strings.Contains(rows[3], "rgba(31,119,180,0.00)") {
+		t.Errorf("empty row not left unshaded: %s", rows[3])
+	}
+}
+
+func TestProbabilitiesEdgeCases(t *testing.T) {
+	// Out-of-range values are clamped; NaN is never the best, even first.
+	h := ProbabilitiesHTML([]string{"nan", "neg", "big"}, []float64{math.NaN(), -0.5, 1.5})
+	for _, want := range []string{"width:0.0px;height:14px\"></div></td><td style=\"padding:1px 6px;text-align:right\">0.0 %",
+		"width:200.0px;height:14px\"></div></td><td style=\"padding:1px 6px;text-align:right\">100.0 %",
+		`font-weight:bold"><td style="padding:1px 6px;text-align:right">big`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("missing %q in %s", want, h)
+		}
+	}
+	if strings.Contains(h, "-100.0px") || strings.Contains(h, "300.0px") || strings.Count(h, "bold") != 1 {
+		t.Errorf("values not clamped or not one best: %s", h)
+	}
+	if got := argmax([]float64{math.NaN(), 0.2, 0.7}); got != 2 {
+		t.Errorf("argmax with NaN first = %d, want 2", got)
+	}
+	// A tie goes to the first class, as numpy's argmax does.
+	if got := argmax([]float64{0.1, 0.45, 0.45}); got != 1 {
+		t.Errorf("argmax of a tie = %d, want 1", got)
+	}
+	// Bars are rounded to the nearest of 20 steps: 59 % is 12 marks, not 11.
+	if txt := ProbabilitiesText([]string{"a", "b"}, []float64{0.59, 0.41}); !strings.HasPrefix(txt, "* a "+strings.Repeat("#", 12)+" ") {
+		t.Errorf("ProbabilitiesText:\n%s", txt)
+	}
+}
+
+func TestTableTextCombiningMarks(t *testing.T) {
+	// "é" written as e + U+0301 takes one terminal column.
+	got := TableText([]string{"name", "n"}, [][]string{{"cafe\u0301", "1"}, {"monkey", "2"}})
+	if want := "name    n\ncafe\u0301    1\nmonkey  2\n"; got != want {
+		t.Errorf("TableText = %q, want %q", got, want)
+	}
+}
+
+// polylinePoints returns the points of every polyline of svg.
+func polylinePoints(t *testing.T, svg string) [][][2]float64 {
+	t.Helper()
+	var lines [][][2]float64
+	for _, m := range regexp.MustCompile(`<polyline[^>]*points="([^"]*)"`).FindAllStringSubmatch(svg, -1) {
+		var pts [][2]float64
+		for _, p := range strings.Fields(m[1]) {
+			x, y, _ := strings.Cut(p, ",")
+			px, err1 := strconv.ParseFloat(x, 64)
+			py, err2 := strconv.ParseFloat(y, 64)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("bad point %q in %s", p, svg)
+			}
+			pts = append(pts, [2]float64{px, py})
+		}
+		lines = append(lines, pts)
+	}
+	return lines
+}
+
+func TestLinePlotData(t *testing.T) {
+	// Larger values are drawn higher up (smaller SVG y), from the frame's
+	// bottom to its top for a series that spans the y axis.
+	svg := LinePlotSVG("", "", "", Series{Name: "loss", Y: []float64{1, 0.5, 0}})
+	frame, _, yLabels, _ := plotParts(t, svg)
+	lines := polylinePoints(t, svg)
+	if len(lines) != 1 || len(lines[0]) != 3 {
+		t.Fatalf("polylines %v", lines)
+	}
+	if pts := lines[0]; !(pts[0][1] < pts[1][1] && pts[1][1] < pts[2][1]) || pts[0][1] != frame[1] {
+		t.Errorf("a falling loss is drawn at y %v (frame top %g): want rising y from the top", pts, frame[1])
+	}
+	if yLabels[0] != "0.0" || yLabels[len(yLabels)-1] != "1.0" {
+		t.Errorf("y tick labels %q, want 0.0 … 1.0", yLabels)
+	}
+	// Points pair X and Y up to the shorter; a non-finite x is skipped.
+	svg = LinePlotSVG("", "", "", Series{Name: "a", X: []float64{1, 2, math.Inf(1), 4}, Y: []float64{1, 2, 3, 4, 5, 6}})
+	if lines := polylinePoints(t, svg); len(lines) != 1 || len(lines[0]) != 3 {
+		t.Errorf("X shorter than Y, one x infinite: polylines %v, want 3 points", lines)
+	}
+	// Each series has its own colour, the same in its legend entry.
+	svg = LinePlotSVG("", "", "", Series{Name: "a", Y: []float64{1, 2}}, Series{Name: "b", Y: []float64{2, 1}})
+	strokes := regexp.MustCompile(`<polyline fill="none" stroke="([^"]+)"`).FindAllStringSubmatch(svg, -1)
+	legend := regexp.MustCompile(`stroke="([^"]+)" stroke-width="2"/>`).FindAllStringSubmatch(svg, -1)
+	if len(strokes) != 2 || len(legend) != 2 || strokes[0][1] == strokes[1][1] || strokes[0][1] != legend[0][1] || strokes[1][1] != legend[1][1] {
+		t.Errorf("series colours %v, legend colours %v", strokes, legend)
+	}
+}
+
+func TestLinePlotAxes(t *testing.T) {
+	// Nine epochs: the axis ends at 9, with no tick at 10 beyond the frame.
+	var nine Series
+	for e := 1; e <= 9; e++ {
+		nine.Y = append(nine.Y, float64(e))
+	}
+	if _, xLabels, _, _ := plotParts(t, LinePlotSVG("", "", "", nine)); !slices.Equal(xLabels, []string{"2", "4", "6", "8"}) {
+		t.Errorf("9 epochs: x tick labels %q", xLabels)
+	}
+	// Fractional x values get fractional ticks, not whole epochs.
+	half := Series{Name: "a", X: []float64{0.5, 1, 1.5, 2, 2.5}, Y: []float64{1, 2, 3, 4, 5}}
+	if _, xLabels, _, _ := plotParts(t, LinePlotSVG("", "", "", half)); !slices.Equal(xLabels, []string{"0.5", "1.0", "1.5", "2.0", "2.5"}) {
+		t.Errorf("x in halves: x tick labels %q", xLabels)
+	}
+	// Whole-number epochs do not make the y ticks whole numbers.
+	acc := LinePlotSVG("", "", "", Series{Name: "train", Y: []float64{0.61, 0.72, 0.80, 0.845, 0.87}})
+	if _, _, yLabels, _ := plotParts(t, acc); !slices.Equal(yLabels, []string{"0.6", "0.7", "0.8", "0.9"}) {
+		t.Errorf("accuracy: y tick labels %q", yLabels)
+	}
+	// One point: finite coordinates, the dot in the middle of the frame.
+	one := LinePlotSVG("", "", "", Series{Name: "a", Y: []float64{0.5}})
+	frame, _, _, _ := plotParts(t, one)
+	m := regexp.MustCompile(`<circle cx="([-\d.]+)" cy="([-\d.]+)"`).FindStringSubmatch(one)
+	if m == nil || strings.Contains(one, "NaN") {
+		t.Fatalf("one point: %s", one)
+	}
+	if cx, _ := strconv.ParseFloat(m[1], 64); cx != frame[0]+frame[2]/2 {
+		t.Errorf("one point at x=%g, want the middle of the frame %g", cx, frame[0]+frame[2]/2)
+	}
+	// With a title, the legend sits below the title's baseline (y=16).
+	_, _, _, legendY := plotParts(t, LinePlotSVG("Loss", "", "", Series{Name: "a", Y: []float64{1, 2}}))
+	if len(legendY) != 1 || legendY[0] <= 16 {
+		t.Errorf("legend line at %v, over the title", legendY)
+	}
+	// Only shortened names get a tooltip.
+	if svg := LinePlotSVG("", "", "", Series{Name: "train", Y: []float64{1, 2}}); strings.Contains(svg, "<title>") {
+		t.Errorf("tooltip for a name shown whole: %s", svg)
+	}
+}
+
+func TestEllipsize(t *testing.T) {
+	for _, tc := range []struct {
+		s       string
+		n       int
+		want    string
+		shorter bool
+	}{
+		{"abcdef", 4, "abc…", true},
+		{"abcd", 4, "abcd", false},
+		{"サルサルサル", 3, "サル…", true},
+		{"abc", 0, "a…", true}, // at least 2
+	} {
+		if got, shorter := ellipsize(tc.s, tc.n); got != tc.want || shorter != tc.shorter {
+			t.Errorf("ellipsize(%q, %d) = %q, %v; want %q, %v", tc.s, tc.n, got, shorter, tc.want, tc.shorter)
+		}
+	}
+}
+
+// Tick labels never read "-0", in either notation.
+func TestTickFormatNegativeZero(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	if got := tickFormat([]float64{negZero, 0.5, 1}, 0.5)(negZero); got != "0.0" {
+		t.Errorf("fixed notation: -0 is %q, want 0.0", got)
+	}
+	if got := tickFormat([]float64{negZero, 1e7, 2e7}, 1e7)(negZero); got != "0" {
+		t.Errorf("exponent notation: -0 is %q, want 0", got)
+	}
+}
+
+func TestLinePlotText(t *testing.T) {
+	got := LinePlotText("loss", Series{Name: "train", Y: []float64{0.9, 0.3, 0.5, math.NaN(), 0.4}}, Series{Name: "none"})
+	want := "loss\n  train: 4 points, last 0.4 at x=5, min 0.3 at x=2, max 0.9 at x=1\n  none: no points\n"
+	if got != want {
+		t.Errorf("LinePlotText =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// Outside a notebook each display prints its text once, ending in exactly one
+// newline.
+func TestTextFallbackExact(t *testing.T) {
+	if IsNotebook() {
+		t.Skip("running inside GoNB")
+	}
+	var buf bytes.Buffer
+	old := Output
+	Output = &buf
+	defer func() { Output = old }()
+	Markdown("# title")
+	Table([]string{"a"}, [][]string{{"1"}})
+	if got, want := buf.String(), "# title\na\n1\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
 	}
 }
