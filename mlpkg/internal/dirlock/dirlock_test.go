@@ -77,3 +77,31 @@ func TestHelperHoldLock(t *testing.T) {
 	fmt.Println("locked")
 	time.Sleep(time.Minute)
 }
+
+// A Lock that finds the folder busy keeps no file open: a command that
+// retries, or a server that tries on every request, does not run out of
+// file descriptors.
+func TestBusyLockClosesItsFile(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	open := func() int {
+		fds, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("cannot count open files: %v", err)
+		}
+		return len(fds)
+	}
+	before := open()
+	for range 10 {
+		if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) {
+			t.Fatalf("second lock: %v, want ErrBusy", err)
+		}
+	}
+	if after := open(); after != before {
+		t.Errorf("%d files open after 10 refused locks, %d before", after, before)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -93,4 +94,106 @@ func TestNotifyStop(t *testing.T) {
 	stop()
 	<-ctx.Done()
 	stop() // twice is fine
+}
+
+// guardSignal keeps sig from ending the test binary while the test runs: a
+// signal is delivered to every channel registered for it.
+func guardSignal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, sig)
+	t.Cleanup(func() { signal.Stop(ch) })
+}
+
+// waitDone waits for ctx to be done, failing the test after a while.
+func waitDone(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not cancel the context", what)
+	}
+}
+
+// The signals given replace the default ones, and onSignal runs, with the
+// signal, before the context is cancelled.
+func TestNotifyGivenSignal(t *testing.T) {
+	guardSignal(t, syscall.SIGUSR1)
+	ctxs := make(chan context.Context, 1)
+	type call struct {
+		sig os.Signal
+		err error // the context's, when onSignal ran
+	}
+	calls := make(chan call, 2)
+	ctx, stop := Notify(context.Background(), func(sig os.Signal) {
+		calls <- call{sig, (<-ctxs).Err()}
+	}, syscall.SIGUSR1)
+	defer stop()
+	ctxs <- ctx
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, "SIGUSR1")
+	select {
+	case c := <-calls:
+		if c.sig != syscall.SIGUSR1 || c.err != nil {
+			t.Errorf("onSignal(%v) ran with the context's error %v; want SIGUSR1, before the cancellation", c.sig, c.err)
+		}
+	default:
+		t.Error("onSignal was not called")
+	}
+}
+
+// onSignal may be nil.
+func TestNotifyWithoutCallback(t *testing.T) {
+	guardSignal(t, syscall.SIGUSR2)
+	ctx, stop := Notify(context.Background(), nil, syscall.SIGUSR2)
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, "SIGUSR2")
+}
+
+// The context is a child of parent: cancelling parent cancels it.
+func TestNotifyParentCancelled(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	ctx, stop := Notify(parent, nil)
+	defer stop()
+	cancel()
+	waitDone(t, ctx, "cancelling the parent")
+}
+
+// Once the parent is cancelled (a server stopped for another reason), a
+// SIGTERM has its default effect again: it ends the process.
+func TestNotifyReleasedWithParent(t *testing.T) {
+	if os.Getenv("SIGCTX_CHILD") == "parent" {
+		if signal.Ignored(syscall.SIGTERM) {
+			fmt.Println("SIGTERM is ignored")
+			os.Exit(0)
+		}
+		parent, cancel := context.WithCancel(context.Background())
+		ctx, stop := Notify(parent, nil)
+		defer stop()
+		cancel()
+		<-ctx.Done()
+		time.Sleep(200 * time.Millisecond) // for Notify's goroutine to release the signals
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		time.Sleep(5 * time.Second)
+		fmt.Println("survived SIGTERM")
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNotifyReleasedWithParent$")
+	cmd.Env = append(os.Environ(), "SIGCTX_CHILD=parent")
+	out, err := cmd.Output()
+	if strings.Contains(string(out), "SIGTERM is ignored") {
+		t.Skip("SIGTERM is ignored in this environment")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("child: %v (%q), want killed by SIGTERM", err, out)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("child: %v (%q), want killed by SIGTERM", err, out)
+	}
 }
