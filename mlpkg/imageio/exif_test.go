@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,6 +163,98 @@ func TestDecodePanicLeavesNoGoroutine(t *testing.T) {
 	for _, creator := range []string{"created by github.com/disintegration/imaging.Decode", "created by github.com/animalcnn/animalcnn/mlpkg/imageio."} {
 		if strings.Contains(stacks, creator) {
 			t.Errorf("a goroutine outlived the panic:\n%s", stacks)
+		}
+	}
+}
+
+// jpegSegment returns a JPEG marker segment: FF marker, length, payload.
+func jpegSegment(marker byte, payload []byte) []byte {
+	return append([]byte{0xFF, marker, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+}
+
+// TestEXIFOrientationAfterOtherSegments: the EXIF segment is searched for
+// past every APPn (APP0 to APP15) and COM segment, over more than 64 KiB (an
+// ICC profile and a Photoshop block, 64 KiB each, may come first); an
+// "Exif" payload in a segment other than APP1, or after a byte that is not
+// a marker (junk the decoder skips), is not EXIF.
+func TestEXIFOrientationAfterOtherSegments(t *testing.T) {
+	jpg := imagetest.Encode(t, "jpeg", halves(32, 16, red, blue))
+	exif := withEXIFOrientation(jpg, 6)
+	app1 := exif[2 : 4+int(binary.BigEndian.Uint16(exif[4:6]))] // FF E1, length, "Exif", TIFF
+	full := bytes.Repeat([]byte{'x'}, 0xFFFF-2)                 // the largest segment
+	for _, c := range []struct {
+		name    string
+		before  [][]byte
+		exif    []byte
+		rotated bool
+	}{
+		{"after APP2, APP13, APP15 and COM", [][]byte{jpegSegment(0xE2, full), jpegSegment(0xED, full), jpegSegment(0xEF, []byte("x")), jpegSegment(0xFE, []byte("c"))}, app1, true},
+		{"in APP2", nil, jpegSegment(0xE2, app1[4:]), false},
+		{"after junk", [][]byte{jpegSegment(0xE0, []byte("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")), {0x00}}, app1[1:], false},
+	} {
+		data := slices.Concat(append([][]byte{jpg[:2]}, append(c.before, c.exif, jpg[2:])...)...)
+		img, _, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := img.Bounds().Dx() == 16; got != c.rotated {
+			t.Errorf("EXIF %s: bounds %v, rotated %v; want %v", c.name, img.Bounds(), got, c.rotated)
+		}
+	}
+}
+
+// TestEXIFOrientationOfDamagedTIFF: exifOrientation reads the orientation
+// only from a well-formed IFD0 entry (a SHORT, count 1, value 1 to 8) that
+// lies wholly in the data, and returns 1, without panicking, for anything
+// else.
+func TestEXIFOrientationOfDamagedTIFF(t *testing.T) {
+	// tiffData: byte order, IFD0 offset, then the words that follow.
+	tiffData := func(bo binary.AppendByteOrder, ifd uint32, rest ...any) []byte {
+		b := []byte("MM\x00*")
+		if bo == binary.LittleEndian {
+			b = []byte("II*\x00")
+		}
+		b = bo.AppendUint32(b, ifd)
+		for _, v := range rest {
+			switch v := v.(type) {
+			case uint16:
+				b = bo.AppendUint16(b, v)
+			case uint32:
+				b = bo.AppendUint32(b, v)
+			case []byte:
+				b = append(b, v...)
+			}
+		}
+		return b
+	}
+	le, be := binary.LittleEndian, binary.BigEndian
+	// entry is an IFD entry: tag, type, count, then a SHORT value and padding.
+	entry := func(tag, typ uint16, count uint32, v uint16) []any { return []any{tag, typ, count, v, uint16(0)} }
+	for _, c := range []struct {
+		name string
+		tiff []byte
+		want int
+	}{
+		{"big-endian", tiffData(be, 8, append(append([]any{uint16(1)}, entry(0x0112, 3, 1, 6)...), uint32(0))...), 6},
+		{"little-endian, ending with the entry", tiffData(le, 8, append([]any{uint16(1)}, entry(0x0112, 3, 1, 6)...)...), 6},
+		{"second entry", tiffData(le, 8, append(append([]any{uint16(2)}, entry(0x010F, 2, 1, 0)...), entry(0x0112, 3, 1, 8)...)...), 8},
+		{"empty", nil, 1},
+		{"header only", []byte("II*\x00"), 1},
+		{"7 bytes", []byte("II*\x00\x08\x00\x00"), 1},
+		{"bad byte order", []byte("XX*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00"), 1},
+		// IFD0 at 4, in the header: its entry count is the offset's low half (4),
+		// and the second "entry" from there, at 18, would say 6.
+		{"IFD in the header", tiffData(le, 4, append([]any{make([]byte, 10)}, entry(0x0112, 3, 1, 6)...)...), 1},
+		{"IFD beyond the data", tiffData(le, 100, append([]any{uint16(1)}, entry(0x0112, 3, 1, 6)...)...), 1},
+		{"entry cut short", tiffData(le, 8, uint16(1), uint16(0x0112), uint16(3), uint32(1), uint16(6)), 1},
+		{"entry cut in its count", tiffData(le, 8, uint16(1), uint16(0x0112), uint16(3)), 1},
+		{"LONG", tiffData(le, 8, append([]any{uint16(1)}, entry(0x0112, 4, 1, 6)...)...), 1},
+		{"count 2", tiffData(le, 8, append([]any{uint16(1)}, entry(0x0112, 3, 2, 6)...)...), 1},
+		{"value 0", tiffData(le, 8, append([]any{uint16(1)}, entry(0x0112, 3, 1, 0)...)...), 1},
+		{"value 9", tiffData(le, 8, append([]any{uint16(1)}, entry(0x0112, 3, 1, 9)...)...), 1},
+	} {
+		if got := exifOrientation(c.tiff); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
@@ -79,10 +82,32 @@ func TestEmptyImageRefused(t *testing.T) {
 	if err := bmp.Encode(&b, image.NewNRGBA(image.Rect(0, 0, 2, 2))); err != nil {
 		t.Fatal(err)
 	}
-	data := b.Bytes()
+	data := bytes.Clone(b.Bytes())
 	binary.LittleEndian.PutUint32(data[18:], 0) // biWidth
 	if _, _, err := DecodeBytes(data); err == nil {
 		t.Error("a 0×2 BMP decoded without error")
+	}
+	data = bytes.Clone(b.Bytes())
+	binary.LittleEndian.PutUint32(data[22:], 0) // biHeight: x/image/bmp decodes it too
+	if _, _, err := DecodeBytes(data); err == nil || !strings.Contains(err.Error(), "empty 2x0 image") {
+		t.Errorf("a 2×0 BMP: %v, want an empty-image error", err)
+	}
+}
+
+// TestToRGBSizeOddSizes: no size gives no pixels (nil, rather than a
+// panic), and an image without pixels gives white ones.
+func TestToRGBSizeOddSizes(t *testing.T) {
+	img := halves(4, 4, red, blue)
+	for _, wh := range [][2]int{{0, 5}, {5, 0}, {-1, 5}, {5, -3}} {
+		if got := ToRGBSize(img, wh[0], wh[1]); got != nil {
+			t.Errorf("ToRGBSize(%d, %d) = %d bytes, want nil", wh[0], wh[1], len(got))
+		}
+	}
+	for _, r := range []image.Rectangle{image.Rect(0, 0, 0, 0), image.Rect(0, 0, 5, 0), image.Rect(3, 3, 3, 9)} {
+		got := ToRGBSize(image.NewNRGBA(r), 2, 3)
+		if !bytes.Equal(got, bytes.Repeat([]byte{255}, 2*3*3)) {
+			t.Errorf("image %v: %v, want 2×3 white pixels", r, got)
+		}
 	}
 }
 
@@ -93,6 +118,64 @@ func TestAlphaOverWhiteRounds(t *testing.T) {
 	img.SetNRGBA(0, 0, color.NRGBA{1, 1, 1, 128})
 	if got := ToRGBSize(img, 1, 1); !bytes.Equal(got, []byte{128, 128, 128}) {
 		t.Errorf("got %v, want [128 128 128]", got)
+	}
+	for _, c := range []struct {
+		in   color.NRGBA
+		want uint8
+	}{
+		{color.NRGBA{0, 0, 0, 254}, 1},       // 255·1/255 = 1.0: almost opaque is not opaque
+		{color.NRGBA{127, 127, 127, 1}, 254}, // (127 + 255·254) / 255 = 254.498
+		{color.NRGBA{200, 200, 200, 255}, 200},
+		{color.NRGBA{200, 200, 200, 0}, 255},
+	} {
+		img.SetNRGBA(0, 0, c.in)
+		if got := ToRGBSize(img, 1, 1); !bytes.Equal(got, []byte{c.want, c.want, c.want}) {
+			t.Errorf("%v over white: %v, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+// TestGIFScreenCapPinned: Decode, which does not check the header first,
+// draws a small frame on a canvas of at most MaxPixels (8000×6250: the
+// canvas is made, untouched but for the frame) and refuses one row more.
+func TestGIFScreenCapPinned(t *testing.T) {
+	pal := color.Palette{color.Black, red}
+	fr := image.NewPaletted(image.Rect(10, 0, 20, 10), pal)
+	for _, c := range []struct {
+		h        int
+		tooLarge bool
+	}{{6250, false}, {6251, true}} {
+		var b bytes.Buffer
+		err := gif.EncodeAll(&b, &gif.GIF{Image: []*image.Paletted{fr}, Delay: []int{0}, Config: image.Config{Width: 8000, Height: c.h, ColorModel: pal}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := Decode(bytes.NewReader(b.Bytes()))
+		if c.tooLarge {
+			if !errors.Is(err, ErrTooLarge) {
+				t.Errorf("8000×%d screen: %v, want ErrTooLarge", c.h, err)
+			}
+		} else if err != nil || img.Bounds() != image.Rect(0, 0, 8000, c.h) {
+			t.Errorf("8000×%d screen: %v", c.h, err)
+		}
+	}
+}
+
+// TestScansCountedBeforeDecoding: DecodeBytes counts a JPEG's scans before
+// decoding any: 101 scans are refused as such even when the first one is
+// damaged, where Decode, which counts while it reads, stops at the damage
+// (the other scans come 16 KiB later, beyond what the decoder reads ahead).
+func TestScansCountedBeforeDecoding(t *testing.T) {
+	jpg := imagetest.ProgressiveJPEG(MaxJPEGScans+1, false)
+	sos := bytes.Index(jpg, []byte{0xFF, 0xDA})
+	next := sos + 2 + bytes.Index(jpg[sos+2:], []byte{0xFF, 0xDA})
+	data := slices.Concat(jpg[:next], make([]byte, 16<<10), jpg[next:])
+	data[sos+5] = 2 // the first scan's component: the frame has only component 1
+	if _, _, err := Decode(bytes.NewReader(data)); err == nil || errors.Is(err, ErrTooManyScans) {
+		t.Fatalf("Decode: %v, want the damaged scan's error", err)
+	}
+	if _, _, err := DecodeBytes(data); !errors.Is(err, ErrTooManyScans) {
+		t.Errorf("DecodeBytes: %v, want ErrTooManyScans", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package imageio
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
@@ -72,9 +74,16 @@ func TestSniff(t *testing.T) {
 		{"BM6\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "bmp"}, // BITMAPINFOHEADER (40)
 		{"BM6\x00\x00\x00\x00\x00\x00\x00\x1a\x00\x00\x00\x0c\x00\x00\x00", "bmp"}, // BITMAPCOREHEADER (12)
 		{"BM6\x00\x00\x00\x00\x00\x00\x00\x7a\x00\x00\x00\x7c\x00\x00\x00", "bmp"}, // BITMAPV5HEADER (124)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x42\x00\x00\x00\x34\x00\x00\x00", "bmp"}, // BITMAPV2INFOHEADER (52)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x46\x00\x00\x00\x38\x00\x00\x00", "bmp"}, // BITMAPV3INFOHEADER (56)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x4e\x00\x00\x00\x40\x00\x00\x00", "bmp"}, // OS/2 2.x (64)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x7a\x00\x00\x00\x6c\x00\x00\x00", "bmp"}, // BITMAPV4HEADER (108)
+		{"BM6\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x29\x00\x00\x00", ""},    // no info header is 41 bytes
 		{"BMW owners club, meeting notes", ""},
 		{"BM6\x00\x00\x00", ""}, // too short to hold an info header
 		{"RIFF\x24\x00\x00\x00WEBPVP8L", "webp"},
+		{"RIFF\x04\x00\x00\x00WEBP", "webp"}, // the 12 bytes that say so
+		{"RIFF\x04\x00\x00\x00WEB", ""},
 		{"II*\x00\x08\x00\x00\x00", "tiff"},
 		{"MM\x00*\x00\x00\x00\x08", "tiff"},
 		{"RIFF\x24\x00\x00\x00WAVEfmt ", ""},
@@ -82,6 +91,7 @@ func TestSniff(t *testing.T) {
 		{"hello world", ""},
 		{"", ""},
 		{"\xff\xd8", ""},
+		{"\x89PNG\r\n\x00\x00", ""}, // the whole 8-byte signature is needed
 	} {
 		got, ok := Sniff([]byte(tc.head))
 		if got != tc.format || ok != (tc.format != "") {
@@ -484,6 +494,34 @@ func TestBadData(t *testing.T) {
 				t.Errorf("errors.Is(%v, ErrNotImage) = %v, want %v", err, !tc.notImage, tc.notImage)
 			}
 		})
+	}
+}
+
+// TestNotImageErrorSaysWhy: the error for data that is no image says what
+// the data starts with, non-printable bytes shown as dots, or that it is
+// empty.
+func TestNotImageErrorSaysWhy(t *testing.T) {
+	_, _, err := Decode(bytes.NewReader(nil))
+	if !errors.Is(err, ErrNotImage) || !strings.Contains(err.Error(), "the file is empty") {
+		t.Errorf("empty: %v, want ErrNotImage saying the file is empty", err)
+	}
+	// Only the first SniffLen (18) bytes are shown; '~' and ' ' are the
+	// last and first printable bytes.
+	_, _, err = Decode(bytes.NewReader([]byte("\x00\x1fok\x7f\xff~ not an image at all")))
+	if want := `it starts with "..ok..~ not an ima"`; !errors.Is(err, ErrNotImage) || !strings.Contains(err.Error(), want) {
+		t.Errorf("binary data: %v, want ErrNotImage with %s", err, want)
+	}
+}
+
+// TestDecodeFromSmallBufferedReader: a *bufio.Reader too small to hold the
+// SniffLen bytes Sniff needs (bufio's minimum is 16) is wrapped, not peeked.
+func TestDecodeFromSmallBufferedReader(t *testing.T) {
+	data := imagetest.Encode(t, "png", halves(8, 8, red, blue))
+	if img, format, err := Decode(bufio.NewReaderSize(bytes.NewReader(data), 16)); err != nil || format != "png" || img.Bounds().Dx() != 8 {
+		t.Errorf("Decode: %q, %v", format, err)
+	}
+	if cfg, format, err := DecodeConfig(bufio.NewReaderSize(bytes.NewReader(data), 16)); err != nil || format != "png" || cfg.Width != 8 {
+		t.Errorf("DecodeConfig: %+v, %q, %v", cfg, format, err)
 	}
 }
 

@@ -3,6 +3,8 @@ package imageio
 import (
 	"bytes"
 	"errors"
+	"image"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -39,5 +41,29 @@ func TestDecodeBytesLimit(t *testing.T) {
 	}
 	if img, _, err := DecodeBytesLimit(data, 40*30); err != nil || img.Bounds().Dx() != 40 {
 		t.Errorf("limit exactly: %v", err)
+	}
+}
+
+// TestScanCountIgnoresDataBytes: only FF DA is a scan. A baseline JPEG of
+// noise, whose entropy-coded data holds hundreds of DA bytes (after other
+// bytes than FF), has one scan and decodes.
+func TestScanCountIgnoresDataBytes(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 256, 256))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.Uint32())
+	}
+	data := imagetest.Encode(t, "jpeg", img)
+	if n := bytes.Count(data, []byte{0xDA}); n <= 3*MaxJPEGScans {
+		t.Fatalf("the noise JPEG holds only %d DA bytes", n)
+	}
+	if n := JPEGScans(data, MaxJPEGScans); n != 1 {
+		t.Errorf("JPEGScans = %d, want 1", n)
+	}
+	if _, _, err := Decode(bytes.NewReader(data)); err != nil {
+		t.Errorf("Decode: %v", err)
+	}
+	if _, _, err := DecodeBytes(data); err != nil {
+		t.Errorf("DecodeBytes: %v", err)
 	}
 }
