@@ -76,8 +76,8 @@ func TestImportFake(t *testing.T) {
 	src := fakeSource(t, 40) // train: 4 per class; t10k: 2 per class
 	out := t.TempDir()
 	cfg := Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 5}
-	calls := 0
-	cfg.Progress = func(done, total int) { calls++ }
+	var calls [][2]int
+	cfg.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
 	s, err := Import(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +85,12 @@ func TestImportFake(t *testing.T) {
 	if want := []ClassCount{{"sneaker", 5, 0, 0}, {"tshirt_top", 5, 0, 0}}; !slices.Equal(s.Counts, want) {
 		t.Errorf("counts %+v, want %+v", s.Counts, want)
 	}
-	if calls != 10 {
-		t.Errorf("progress called %d times", calls)
+	if want := [][2]int{{1, 10}, {2, 10}, {3, 10}, {4, 10}, {5, 10}, {6, 10}, {7, 10}, {8, 10}, {9, 10}, {10, 10}}; !slices.Equal(calls, want) {
+		t.Errorf("progress %v, want %v", calls, want)
+	}
+	// Written as a picture is meant to be: readable by all.
+	if st, err := os.Stat(filepath.Join(out, "sneaker", "train-00007.png")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("train-00007.png: %v, %v; want mode 0644", st.Mode(), err)
 	}
 	// sneaker is label 7: train 7, 17, 27, 37, then t10k i with (i+3)%10 == 7 → 4.
 	if got, want := listPNGs(t, filepath.Join(out, "sneaker")), []string{"t10k-00004.png", "train-00007.png", "train-00017.png", "train-00027.png", "train-00037.png"}; !slices.Equal(got, want) {
@@ -111,12 +115,17 @@ func TestImportFake(t *testing.T) {
 	var changed bytes.Buffer
 	png.Encode(&changed, white)
 	os.WriteFile(filepath.Join(out, "sneaker", "train-00007.png"), changed.Bytes(), 0o644)
+	calls = nil
 	s, err = Import(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []ClassCount{{"sneaker", 0, 5, 0}, {"tshirt_top", 0, 5, 0}}; !slices.Equal(s.Counts, want) {
 		t.Errorf("second run counts %+v, want %+v", s.Counts, want)
+	}
+	// Once per part for the pictures already there: 8 of train, 2 of t10k.
+	if want := [][2]int{{8, 10}, {10, 10}}; !slices.Equal(calls, want) {
+		t.Errorf("second run progress %v, want %v", calls, want)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "sneaker", "train-00007.png")); !bytes.Equal(b, changed.Bytes()) {
 		t.Error("existing picture rewritten")
@@ -184,9 +193,10 @@ func TestImportReportsEarlierPictures(t *testing.T) {
 	if !strings.Contains(s.String(), "4 more pictures from an earlier import") || !strings.Contains(s.String(), "2 in "+filepath.Join(out, "sneaker")) {
 		t.Errorf("summary does not say so:\n%s", s)
 	}
-	// Other files are not counted.
-	os.WriteFile(filepath.Join(out, "sneaker", "mine.png"), nil, 0o644)
-	os.WriteFile(filepath.Join(out, "sneaker", "train-1.png"), nil, 0o644)
+	// Other files are not counted, even with names close to a picture's.
+	for _, name := range []string{"mine.png", "train-1.png", "train-00001", "train-00001.jpg", "test-00001.png", "train-000001.png", "train-0000a.png", "t10k-00x01.png"} {
+		os.WriteFile(filepath.Join(out, "sneaker", name), nil, 0o644)
+	}
 	if s, err := Import(context.Background(), cfg); err != nil || s.Counts[0].Earlier != 2 {
 		t.Errorf("with other files: %+v, %v", s, err)
 	}
@@ -208,6 +218,10 @@ func TestImportErrors(t *testing.T) {
 		{"unknown class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"hat"}, PerClass: 1}, `unknown class "hat"`},
 		{"duplicate class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"bag", "bag"}, PerClass: 1}, "twice"},
 		{"zero per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: 0}, "per-class 0"},
+		{"too many per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: MaxPerClass + 1}, "per-class 7001 out of range 1..7000"},
+		// MaxPerClass itself is allowed; the small source does not hold as many.
+		{"MaxPerClass", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
+		{"no classes", Config{SourceDir: src, OutDir: t.TempDir(), PerClass: 1}, "no classes given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Import(ctx, tc.cfg)
@@ -280,5 +294,145 @@ func TestConfigFlags(t *testing.T) {
 	}
 	if !slices.Equal(DefaultClasses, []string{"sandal", "sneaker", "ankle_boot"}) || len(Classes) != 10 {
 		t.Error("class lists changed")
+	}
+}
+
+// TestImportDamagedSource: idx files that are not what they should be are
+// errors that name the problem, not pictures made of the wrong bytes.
+func TestImportDamagedSource(t *testing.T) {
+	labels := make([]byte, 20)
+	for i := range labels {
+		labels[i] = byte(i % 10)
+	}
+	pix := make([]byte, 20*side*side)
+	for _, c := range []struct {
+		name   string
+		file   string // of part train, replaced
+		hdr    []uint32
+		data   []byte
+		want   string
+		gzipOK bool
+	}{
+		{"label magic", "labels-idx1", []uint32{imageMagic, 20}, labels, "not an idx1 label file (magic 0x803, 20 items)", true},
+		{"label count", "labels-idx1", []uint32{labelMagic, 1_000_001}, labels, "not an idx1 label file (magic 0x801, 1000001 items)", true},
+		{"labels cut short", "labels-idx1", []uint32{labelMagic, 21}, labels, "unexpected EOF", true},
+		{"label 10", "labels-idx1", []uint32{labelMagic, 21}, append(slices.Clone(labels), 10), "label 10 of item 20 out of range", true},
+		{"image magic", "images-idx3", []uint32{labelMagic, 20, side, side}, pix, "not a 28×28 idx3 image file (magic 0x801, 28×28)", true},
+		{"image width", "images-idx3", []uint32{imageMagic, 20, side, side - 1}, pix, "not a 28×28 idx3 image file (magic 0x803, 28×27)", true},
+		{"image height", "images-idx3", []uint32{imageMagic, 20, side - 1, side}, pix, "not a 28×28 idx3 image file (magic 0x803, 27×28)", true},
+		{"image count", "images-idx3", []uint32{imageMagic, 21, side, side}, pix, "21 images for 20 labels", true},
+		{"images cut short", "images-idx3", []uint32{imageMagic, 20, side, side}, pix[:5*side*side+10], "image 5: unexpected EOF", true},
+		{"not gzip", "images-idx3", nil, nil, "gzip: invalid header", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := fakeSource(t, 20)
+			path := filepath.Join(src, "train-"+c.file+"-ubyte.gz")
+			if c.gzipOK {
+				writeIdx(t, path, c.hdr, c.data)
+			} else if err := os.WriteFile(path, []byte("not a gzip file at all"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// Every picture of label 5 (sandal): train 5 and 15, then t10k 2.
+			_, err := Import(context.Background(), Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"sandal"}, PerClass: 3})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("err = %v, want %q about %s", err, c.want, path)
+			}
+		})
+	}
+}
+
+// TestImportReadsOnlyWhatItNeeds: the images of a part are read up to the
+// last picture chosen, and a part not needed is not read at all (here both
+// are damaged past what is needed).
+func TestImportReadsOnlyWhatItNeeds(t *testing.T) {
+	src := fakeSource(t, 40)
+	// Train holds 4 per class: sneaker (7) and tshirt_top (0) need pictures
+	// up to index 37; the file ends after picture 37 of 40.
+	pix := make([]byte, 38*side*side)
+	for i := range 38 {
+		for j := range side * side {
+			pix[i*side*side+j] = byte(i)
+		}
+	}
+	writeIdx(t, filepath.Join(src, "train-images-idx3-ubyte.gz"), []uint32{imageMagic, 40, side, side}, pix)
+	for _, kind := range []string{"images-idx3", "labels-idx1"} {
+		if err := os.WriteFile(filepath.Join(src, "t10k-"+kind+"-ubyte.gz"), []byte("not a gzip file at all"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	s, err := Import(context.Background(), Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []ClassCount{{"sneaker", 4, 0, 0}, {"tshirt_top", 4, 0, 0}}; !slices.Equal(s.Counts, want) {
+		t.Errorf("counts %+v, want %+v", s.Counts, want)
+	}
+	if got, want := listPNGs(t, filepath.Join(out, "sneaker")), []string{"train-00007.png", "train-00017.png", "train-00027.png", "train-00037.png"}; !slices.Equal(got, want) {
+		t.Errorf("sneaker files %v, want %v", got, want)
+	}
+}
+
+// TestImportWriteFailureLeavesNoTemporaryFile: a picture that cannot be
+// renamed into place (a folder has its name) fails the import, naming it,
+// and its temporary file is removed.
+func TestImportWriteFailureLeavesNoTemporaryFile(t *testing.T) {
+	src := fakeSource(t, 40)
+	out := t.TempDir()
+	blocker := filepath.Join(out, "sneaker", "train-00017.png")
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Import(context.Background(), Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker"}, PerClass: 3})
+	if err == nil || !strings.Contains(err.Error(), "write "+blocker) {
+		t.Errorf("err = %v, want a write error for %s", err, blocker)
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, "sneaker", tmpPattern)); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+	// The picture before it was written and kept.
+	if !readablePNG(filepath.Join(out, "sneaker", "train-00007.png")) {
+		t.Error("train-00007.png not written")
+	}
+}
+
+func TestInstalled(t *testing.T) {
+	src := fakeSource(t, 20)
+	if !Installed(src) {
+		t.Error("Installed = false with the four files")
+	}
+	for _, name := range []string{"train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if Installed(dir) {
+			t.Errorf("Installed = true with only %s", name)
+		}
+	}
+	if Installed(filepath.Join(t.TempDir(), "none")) {
+		t.Error("Installed = true for a missing folder")
+	}
+}
+
+func TestSummaryString(t *testing.T) {
+	s := &Summary{OutDir: "/o", Counts: []ClassCount{{"sandal", 3, 997, 0}, {"ankle_boot", 0, 1000, 20}, {"sneaker", 1000, 0, 0}}}
+	want := "sandal           3 written,   997 already there\n" +
+		"ankle_boot       0 written,  1000 already there\n" +
+		"sneaker       1000 written,     0 already there\n" +
+		"pictures in /o\n" +
+		"20 more pictures from an earlier import are still there (20 in /o/ankle_boot), and prepare uses them too; to use only the pictures of this import, delete those folders and import again\n"
+	if got := s.String(); got != want {
+		t.Errorf("String() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestDefaultConfigOwnsItsClasses: changing a default Config's classes
+// does not change DefaultClasses.
+func TestDefaultConfigOwnsItsClasses(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Classes[0] = "bag"
+	if DefaultClasses[0] != "sandal" || DefaultConfig().Classes[0] != "sandal" {
+		t.Errorf("DefaultClasses %v after changing a DefaultConfig's classes", DefaultClasses)
 	}
 }
