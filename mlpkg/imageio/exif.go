@@ -9,18 +9,19 @@ import (
 	"github.com/disintegration/imaging"
 )
 
-// maxJPEGHeader caps how many bytes of a JPEG's leading APPn/COM segments
-// are searched for the EXIF orientation (and held in memory meanwhile).
-// The EXIF segment normally comes first or right after JFIF's APP0, and one
-// segment holds at most 64 KiB.
+// maxJPEGHeader caps how many bytes of a JPEG's segments before its first
+// scan are searched for the EXIF orientation (and held in memory
+// meanwhile). The EXIF segment normally comes first or right after JFIF's
+// APP0, and one segment holds at most 64 KiB.
 const maxJPEGHeader = 256 << 10
 
-// readJPEGOrientation reads a JPEG's leading segments from r, up to and
-// including its EXIF segment, and returns the bytes it read (to be given
-// back to the decoder ahead of the rest of r) and the EXIF orientation,
-// 1 to 8; 1 (as stored) when there is none or it cannot be read. It reads
-// synchronously, in the caller's goroutine: nothing is left running if the
-// decoder that follows panics.
+// readJPEGOrientation reads a JPEG's segments from r, up to and including
+// its EXIF segment (searched, as Pillow and libjpeg do, in every segment
+// before the first scan, not only among the leading APPn ones), and
+// returns the bytes it read (to be given back to the decoder ahead of the
+// rest of r) and the EXIF orientation, 1 to 8; 1 (as stored) when there is
+// none or it cannot be read. It reads synchronously, in the caller's
+// goroutine: nothing is left running if the decoder that follows panics.
 func readJPEGOrientation(r io.Reader) (head []byte, orientation int) {
 	var buf bytes.Buffer
 	tr := io.TeeReader(io.LimitReader(r, maxJPEGHeader), &buf)
@@ -33,8 +34,10 @@ func readJPEGOrientation(r io.Reader) (head []byte, orientation int) {
 		if _, err := io.ReadFull(tr, hdr[:4]); err != nil || hdr[0] != 0xFF {
 			return buf.Bytes(), orientation
 		}
+		// The first scan (SOS) ends the search, as does a marker without a
+		// length (RSTn, SOI, EOI, TEM), which has no place here.
 		marker := hdr[1]
-		if !(marker >= 0xE0 && marker <= 0xEF) && marker != 0xFE { // only APPn and COM precede the EXIF
+		if marker == 0xDA || marker >= 0xD0 && marker <= 0xD9 || marker == 0x01 {
 			return buf.Bytes(), orientation
 		}
 		n := int(binary.BigEndian.Uint16(hdr[2:4])) - 2

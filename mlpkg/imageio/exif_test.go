@@ -174,7 +174,8 @@ func jpegSegment(marker byte, payload []byte) []byte {
 
 // TestEXIFOrientationAfterOtherSegments: the EXIF segment is searched for
 // past every APPn (APP0 to APP15) and COM segment, over more than 64 KiB (an
-// ICC profile and a Photoshop block, 64 KiB each, may come first); an
+// ICC profile and a Photoshop block, 64 KiB each, may come first), and past
+// the tables before the first scan (DQT, as Pillow finds it there); an
 // "Exif" payload in a segment other than APP1, or after a byte that is not
 // a marker (junk the decoder skips), is not EXIF.
 func TestEXIFOrientationAfterOtherSegments(t *testing.T) {
@@ -182,6 +183,7 @@ func TestEXIFOrientationAfterOtherSegments(t *testing.T) {
 	exif := withEXIFOrientation(jpg, 6)
 	app1 := exif[2 : 4+int(binary.BigEndian.Uint16(exif[4:6]))] // FF E1, length, "Exif", TIFF
 	full := bytes.Repeat([]byte{'x'}, 0xFFFF-2)                 // the largest segment
+	dqt := jpg[2 : 4+int(binary.BigEndian.Uint16(jpg[4:6]))]    // Go's encoder writes its DQT first
 	for _, c := range []struct {
 		name    string
 		before  [][]byte
@@ -189,6 +191,7 @@ func TestEXIFOrientationAfterOtherSegments(t *testing.T) {
 		rotated bool
 	}{
 		{"after APP2, APP13, APP15 and COM", [][]byte{jpegSegment(0xE2, full), jpegSegment(0xED, full), jpegSegment(0xEF, []byte("x")), jpegSegment(0xFE, []byte("c"))}, app1, true},
+		{"after DQT", [][]byte{dqt}, app1, true},
 		{"in APP2", nil, jpegSegment(0xE2, app1[4:]), false},
 		{"after junk", [][]byte{jpegSegment(0xE0, []byte("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")), {0x00}}, app1[1:], false},
 	} {
