@@ -117,7 +117,7 @@ func (c *Config) validateSettings() error {
 		return fmt.Errorf("image size %d out of range 4..1024", c.ImageSize)
 	case c.TestPerClass < 0:
 		return fmt.Errorf("negative test-per-class %d", c.TestPerClass)
-	case c.TestPerClass == 0 && (c.TestFraction < 0 || c.TestFraction >= 1):
+	case c.TestPerClass == 0 && !(c.TestFraction >= 0 && c.TestFraction < 1): // NaN too
 		return fmt.Errorf("test fraction %g out of range [0, 1)", c.TestFraction)
 	case c.MaxPerClass < 0:
 		return fmt.Errorf("negative max-per-class %d", c.MaxPerClass)

@@ -1,6 +1,9 @@
 package dataset
 
 import (
+	"math"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,6 +25,66 @@ func TestCheckClassName(t *testing.T) {
 	} {
 		if err := CheckClassName(name); err == nil || !strings.Contains(err.Error(), why) {
 			t.Errorf("CheckClassName(%q) = %v, want an error saying %q", name, err, why)
+		}
+	}
+}
+
+// TestConfigValidate checks each setting's bounds, on both sides.
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+		want string // "" for valid
+	}{
+		{"defaults, every sub-folder", func(*Config) {}, ""},
+		{"size 4", func(c *Config) { c.ImageSize = 4 }, ""},
+		{"size 3", func(c *Config) { c.ImageSize = 3 }, "image size 3"},
+		{"size 1024", func(c *Config) { c.ImageSize = 1024 }, ""},
+		{"size 1025", func(c *Config) { c.ImageSize = 1025 }, "image size 1025"},
+		{"test fraction 0", func(c *Config) { c.TestFraction = 0 }, ""},
+		{"test fraction -0.1", func(c *Config) { c.TestFraction = -0.1 }, "test fraction"},
+		{"test fraction NaN", func(c *Config) { c.TestFraction = math.NaN() }, "test fraction"},
+		{"test fraction ignored with test-per-class", func(c *Config) { c.TestPerClass = 5; c.TestFraction = 1 }, ""},
+		{"test-per-class -1", func(c *Config) { c.TestPerClass = -1 }, "negative test-per-class"},
+		{"max-per-class -1", func(c *Config) { c.MaxPerClass = -1 }, "negative max-per-class"},
+		{"min-per-class 1", func(c *Config) { c.MinPerClass = 1 }, ""},
+		{"min-per-class 0", func(c *Config) { c.MinPerClass = 0 }, "min-per-class 0"},
+		{"max-per-class = min-per-class", func(c *Config) { c.MaxPerClass = 10 }, ""},
+		{"max-per-class below min-per-class", func(c *Config) { c.MaxPerClass = 9 }, "below min-per-class"},
+		{"workers -1", func(c *Config) { c.Workers = -1 }, "negative workers"},
+		{"class listed twice", func(c *Config) { c.Classes = []string{"a", "b", "a"} }, `"a" listed twice`},
+		{"no images folder", func(c *Config) { c.ImagesDir = "" }, "no images folder"},
+		{"no output folder", func(c *Config) { c.OutDir = "" }, "no output folder"},
+	} {
+		cfg := DefaultConfig()
+		tc.set(&cfg)
+		err := cfg.Validate()
+		if tc.want == "" && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+	if cfg := DefaultConfig(); cfg.workerCount() != runtime.NumCPU() {
+		t.Errorf("workers 0: %d goroutines, want one per CPU (%d)", cfg.workerCount(), runtime.NumCPU())
+	}
+}
+
+// TestStringListSet: each Set replaces the list (a flag given twice, or a
+// default list), and empty names are dropped.
+func TestStringListSet(t *testing.T) {
+	l := StringList{"default"}
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"monkey, boar ,crow", []string{"monkey", "boar", "crow"}},
+		{"a,,b, ,", []string{"a", "b"}},
+		{"", nil},
+	} {
+		if err := l.Set(tc.in); err != nil || !slices.Equal(l, tc.want) {
+			t.Errorf("Set(%q): %q, %v; want %q", tc.in, l, err, tc.want)
 		}
 	}
 }
