@@ -141,7 +141,7 @@ func TestAugmentImage(t *testing.T) {
 }
 
 func TestRandomAugment(t *testing.T) {
-	const size, n = 20, 64
+	const size, n = 20, 400
 	stride := size * size * 3
 	// Every pixel distinct per image, so each output is identifiable.
 	src := make([]uint8, n*stride)
@@ -166,6 +166,7 @@ func TestRandomAugment(t *testing.T) {
 	}
 	// Each output is a shift by at most size/10 of the input, mirrored or not.
 	flips, shifts := 0, 0
+	dxs, dys, diagonal := map[int]bool{}, map[int]bool{}, true
 	tmp := make([]uint8, stride)
 	for i := range n {
 		in, got := src[i*stride:(i+1)*stride], batch[i*stride:(i+1)*stride]
@@ -180,6 +181,8 @@ func TestRandomAugment(t *testing.T) {
 					shiftInto(tmp, base, size, dx, dy)
 					if bytes.Equal(tmp, got) {
 						found = true
+						dxs[dx], dys[dy] = true, true
+						diagonal = diagonal && dx == dy
 						if flip {
 							flips++
 						}
@@ -194,8 +197,33 @@ func TestRandomAugment(t *testing.T) {
 			t.Errorf("image %d is not a mirrored/shifted copy of its input", i)
 		}
 	}
-	if flips < n/4 || flips > 3*n/4 || shifts < n/2 {
-		t.Errorf("%d of %d mirrored, %d shifted", flips, n, shifts)
+	if flips < 2*n/5 || flips > 3*n/5 || shifts < n/2 {
+		t.Errorf("%d of %d mirrored (want about half), %d shifted", flips, n, shifts)
+	}
+	// Every shift from -size/10 to +size/10 occurs, each way, and the two
+	// ways independently.
+	if len(dxs) != 5 || len(dys) != 5 || diagonal {
+		t.Errorf("horizontal shifts %v, vertical shifts %v (diagonal only: %v), want each of -2..2", dxs, dys, diagonal)
+	}
+	// Images under 10 pixels are shifted too, by up to one pixel.
+	const small = 8
+	tiny := make([]uint8, n*small*small*3)
+	for i := range tiny {
+		tiny[i] = uint8(i * 7 % 251)
+	}
+	moved := slices.Clone(tiny)
+	RandomAugment(rand.New(rand.NewPCG(1, 2)), moved, n, small)
+	shifted := 0
+	for i := range n {
+		in, got := tiny[i*small*small*3:(i+1)*small*small*3], moved[i*small*small*3:(i+1)*small*small*3]
+		mirror := slices.Clone(in)
+		flipInto(mirror, small, small)
+		if !bytes.Equal(got, in) && !bytes.Equal(got, mirror) {
+			shifted++
+		}
+	}
+	if shifted < n/2 {
+		t.Errorf("%dx%d images: %d of %d shifted", small, small, shifted, n)
 	}
 	// Shifting moves content: pixel (5,5) of a shift by (2,1) came from (3,4).
 	shiftInto(tmp, src[:stride], size, 2, 1)
@@ -210,4 +238,58 @@ func augmentRGB(pix []uint8, size int) []uint8 {
 	out := make([]uint8, SamplesPerPhoto*size*size*3)
 	augmentInto(out, pix, size)
 	return out
+}
+
+// TestRotateRepeatsTheNearestEdge: the corners that a rotation uncovers take
+// the colour of the nearest edge pixel, here a frame of one colour around a
+// gradient, in every sample (the course's PIL left them black).
+func TestRotateRepeatsTheNearestEdge(t *testing.T) {
+	const size = 50
+	frame := []uint8{200, 50, 10}
+	src := make([]uint8, size*size*3)
+	for y := range size {
+		for x := range size {
+			px := src[(y*size+x)*3 : (y*size+x)*3+3]
+			if x == 0 || y == 0 || x == size-1 || y == size-1 {
+				copy(px, frame)
+			} else {
+				px[0], px[1], px[2] = uint8(4*x), uint8(4*y), 100
+			}
+		}
+	}
+	out := augmentRGB(src, size)
+	stride := size * size * 3
+	for k := range SamplesPerPhoto {
+		img := out[k*stride : (k+1)*stride]
+		for _, c := range [][2]int{{0, 0}, {size - 1, 0}, {0, size - 1}, {size - 1, size - 1}} {
+			i := (c[1]*size + c[0]) * 3
+			if !bytes.Equal(img[i:i+3], frame) {
+				angle, mirrored := AugmentSample(k)
+				t.Errorf("sample %d (angle %g, mirrored %v): corner %v is %v, want the frame's %v", k, angle, mirrored, c, img[i:i+3], frame)
+			}
+		}
+	}
+}
+
+// TestRotateAroundTheCentre: a spot at the centre of the image stays there
+// in every rotation, for odd sizes as for even ones.
+func TestRotateAroundTheCentre(t *testing.T) {
+	for _, size := range []int{20, 21} {
+		src := make([]uint8, size*size*3)
+		lo, hi := size/2-1, (size-1)/2+1 // 2×2 or 3×3 pixels around the centre
+		for y := lo; y <= hi; y++ {
+			for x := lo; x <= hi; x++ {
+				copy(src[(y*size+x)*3:], []uint8{255, 255, 255})
+			}
+		}
+		out := augmentRGB(src, size)
+		stride := size * size * 3
+		c := float64(size) / 2
+		for k := range SamplesPerPhoto {
+			if gx, gy := centroid(out[k*stride:(k+1)*stride], size); math.Abs(gx-c) > 0.05 || math.Abs(gy-c) > 0.05 {
+				angle, _ := AugmentSample(k)
+				t.Errorf("size %d, sample %d (angle %g): spot at (%.3f, %.3f), want (%g, %g)", size, k, angle, gx, gy, c, c)
+			}
+		}
+	}
 }

@@ -282,3 +282,22 @@ func TestHoldOutAugmentedPrepared(t *testing.T) {
 		}
 	}
 }
+
+// TestListNames: a conflict's reason names up to 4 other copies, and counts
+// the rest.
+func TestListNames(t *testing.T) {
+	paths := []string{"c0/a.png", "c0/b.png", "c1/c.png", "c1/d.png", "c2/e.png", "c2/f.png"}
+	for _, c := range []struct {
+		n    int
+		want string
+	}{
+		{1, "c0/a.png"},
+		{4, "c0/a.png, c0/b.png, c1/c.png, c1/d.png"},
+		{5, "c0/a.png, c0/b.png, c1/c.png, c1/d.png and 1 more"},
+		{6, "c0/a.png, c0/b.png, c1/c.png, c1/d.png and 2 more"},
+	} {
+		if got := listNames(paths[:c.n]); got != c.want {
+			t.Errorf("%d paths: %q, want %q", c.n, got, c.want)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func TestReadExclusionsFormat(t *testing.T) {
 	for name, excluded := range map[string]bool{
 		"p00.png": true, "glued.jpg": true, "1234.jpg": true, "last.jpg": true,
 		"other.jpg": false, "old.jpg": true, "tab.jpg": true,
+		"sub/old.jpg": true, // by its base name
 	} {
 		if Excluded(set, name) != excluded {
 			t.Errorf("Excluded(%q) = %v", name, !excluded)
@@ -59,6 +60,44 @@ func TestAddExclusionsReadsBack(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(dir, ExcludeFile)); string(after) != string(before) {
 		t.Errorf("exclude.txt changed by refused calls: %q", after)
+	}
+}
+
+// TestAddExclusionsWritesEachEntryOnce: an entry is written once, trimmed,
+// and not again when already listed; empty entries are dropped; a call that
+// adds nothing writes nothing, not even its reason; and a reason over several
+// lines stays one comment line.
+func TestAddExclusionsWritesEachEntryOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ExcludeFile)
+	if err := AddExclusions(dir, "nothing", "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("adding only empty entries created exclude.txt")
+	}
+	for _, step := range []struct {
+		reason  string
+		entries []string
+		want    string // the file after the call
+	}{
+		{"blurry", []string{"a.jpg", " a.jpg", "", "b.jpg", "a.jpg"}, "# blurry\na.jpg\nb.jpg\n"},
+		{"again", []string{"b.jpg", " a.jpg "}, "# blurry\na.jpg\nb.jpg\n"},
+		{"two\nlines.jpg", []string{"c.jpg"}, "# blurry\na.jpg\nb.jpg\n# two lines.jpg\nc.jpg\n"},
+	} {
+		if err := AddExclusions(dir, step.reason, step.entries...); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != step.want {
+			t.Errorf("after adding %q (%q): %q, want %q", step.entries, step.reason, b, step.want)
+		}
+	}
+	set, err := ReadExclusions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a.jpg", "b.jpg", "c.jpg"}; !slices.Equal(slices.Sorted(maps.Keys(set)), want) {
+		t.Errorf("entries %q, want %q", slices.Sorted(maps.Keys(set)), want)
 	}
 }
 

@@ -73,8 +73,10 @@ func TestPrepareIgnoresHiddenFolders(t *testing.T) {
 	}
 }
 
-// TestLoadChecksLabelsAndShape: a label out of range and an images array of
-// 4 channels (RGBA, with the byte count of its shape) are refused.
+// TestLoadChecksLabelsAndShape: labels out of range, a labels array of
+// another length, and images arrays of another shape (each with the byte
+// count of its shape) are refused, each with an error that says what is
+// wrong, not only that the arrays no longer hash to dataset.json's hash.
 func TestLoadChecksLabelsAndShape(t *testing.T) {
 	cfg := testConfig(makeTree(t, 3, 3))
 	prepare(t, cfg)
@@ -82,42 +84,85 @@ func TestLoadChecksLabelsAndShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, size := ds.Train.N, ds.Meta.ImageSize
-	labels := make([]byte, 4*n)
-	binary.LittleEndian.PutUint32(labels[4*(n-1):], uint32(len(ds.Meta.Classes))) // one past the last class
-	craftNPY(t, filepath.Join(cfg.OutDir, TrainLabelsFile), "<i4", fmt.Sprintf("(%d,)", n), labels)
-	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), "out of range") {
-		t.Errorf("label %d of %d classes: %v", len(ds.Meta.Classes), len(ds.Meta.Classes), err)
+	n, size, classes := ds.Train.N, ds.Meta.ImageSize, len(ds.Meta.Classes)
+	labels := func(count int, last int32) []byte {
+		b := make([]byte, 4*count)
+		binary.LittleEndian.PutUint32(b[4*(count-1):], uint32(last))
+		return b
 	}
-	prepare(t, cfg)
-	craftNPY(t, filepath.Join(cfg.OutDir, TrainImagesFile), "|u1", fmt.Sprintf("(%d, %d, %d, 4)", n, size, size), make([]byte, n*size*size*4))
-	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), "shape") {
-		t.Errorf("4-channel images: %v", err)
+	images := func(shape ...int) (string, []byte) {
+		dims, count := make([]string, len(shape)), 1
+		for i, d := range shape {
+			dims[i], count = fmt.Sprint(d), count*d
+		}
+		return "(" + strings.Join(dims, ", ") + ")", make([]byte, count)
+	}
+	for _, tc := range []struct {
+		name, shape string
+		body        []byte
+		want        string
+	}{
+		{"label one past the last class", fmt.Sprintf("(%d,)", n), labels(n, int32(classes)), "out of range"},
+		{"negative label", fmt.Sprintf("(%d,)", n), labels(n, -1), "out of range"},
+		{"one label too many", fmt.Sprintf("(%d,)", n+1), labels(n+1, 0), fmt.Sprintf("%d labels, want %d", n+1, n)},
+	} {
+		prepare(t, cfg)
+		craftNPY(t, filepath.Join(cfg.OutDir, TrainLabelsFile), "<i4", tc.shape, tc.body)
+		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+	for _, shape := range [][]int{
+		{n, size, size, 4}, // RGBA
+		{n + 1, size, size, 3},
+		{n, size + 1, size, 3},
+		{n, size, size + 1, 3},
+		{n, size, size * 3}, // 3-D
+		{n, size, size, 3, 1},
+	} {
+		prepare(t, cfg)
+		dims, body := images(shape...)
+		craftNPY(t, filepath.Join(cfg.OutDir, TrainImagesFile), "|u1", dims, body)
+		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("shape %v", shape)) {
+			t.Errorf("images of shape %s: %v, want an error naming the shape", dims, err)
+		}
 	}
 }
 
-// TestLoadNeedsTwoClasses: a dataset.json edited down to one class is refused.
-func TestLoadNeedsTwoClasses(t *testing.T) {
+// TestLoadChecksMetadata: a dataset.json of another version, or edited to
+// fewer than two classes, no image size or no samples per photo, is refused
+// with the reason.
+func TestLoadChecksMetadata(t *testing.T) {
 	cfg := testConfig(makeTree(t, 3, 3))
 	prepare(t, cfg)
 	path := filepath.Join(cfg.OutDir, MetaFile)
-	b, err := os.ReadFile(path)
+	orig, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["classes"] = []string{"c0"}
-	if b, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load(cfg.OutDir); err == nil {
-		t.Error("a one-class dataset.json loaded")
+	for _, tc := range []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"version", MetaVersion + 1, fmt.Sprintf("version %d, want %d", MetaVersion+1, MetaVersion)},
+		{"classes", []string{"c0"}, "at least 2 classes"},
+		{"image_size", 0, "positive image size"},
+		{"samples_per_photo", 0, "samples per photo"},
+	} {
+		var m map[string]any
+		if err := json.Unmarshal(orig, &m); err != nil {
+			t.Fatal(err)
+		}
+		m[tc.key] = tc.value
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, path, b)
+		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: %v, want an error saying %q", tc.key, tc.value, err, tc.want)
+		}
 	}
 }
 
@@ -192,11 +237,14 @@ func TestFortranOrderRefused(t *testing.T) {
 	if _, _, err := readUint8NPY(path); err != nil {
 		t.Fatalf("the C-order original: %v", err)
 	}
-	b = []byte(strings.Replace(string(b), "'fortran_order': False,", "'fortran_order': True, ", 1))
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	// The header as numpy writes it, its length kept by one more space of
+	// padding: a well-formed header, refused for its order alone.
+	h := strings.Replace(string(b), "'fortran_order': False, ", "'fortran_order': True, ", 1)
+	h = strings.Replace(h, "\n", " \n", 1)
+	if err := os.WriteFile(path, []byte(h), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := readUint8NPY(path); err == nil {
-		t.Error("a Fortran-order array was read")
+	if _, _, err := readUint8NPY(path); err == nil || !strings.Contains(err.Error(), "fortran order true") {
+		t.Errorf("a Fortran-order array: %v, want it refused for its order", err)
 	}
 }

@@ -71,6 +71,17 @@ func TestHoldOut(t *testing.T) {
 		t.Errorf("2 photos per class, fraction 0.9: %d held out, want 1 per class", len(held))
 	}
 
+	// The nearest whole number of photos: 1.4 is 1, 1.6 is 2.
+	ten := holdOutSplit(10, 1)
+	for _, c := range []struct {
+		fraction float64
+		want     int
+	}{{0.14, 1}, {0.16, 2}} {
+		if _, held := ten.HoldOut(c.fraction, 1); len(held) != 3*c.want {
+			t.Errorf("10 photos per class, fraction %g: %d held out, want %d per class", c.fraction, len(held), c.want)
+		}
+	}
+
 	// Without file names every sample is its own photo.
 	s.Files = nil
 	if _, held := s.HoldOut(0.1, 7); len(held) != 3*8 {

@@ -18,7 +18,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"codeberg.org/sbinet/npyio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
@@ -208,10 +210,12 @@ func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
 func TestPrepareNonUTF8Names(t *testing.T) {
 	images := makeTree(t, 5, 5)
 	writePNG(t, filepath.Join(images, "c0", "caf\xe9.png"), solid(photoColor(0, 9))) // a Latin-1 name
+	writeFile(t, filepath.Join(images, "c1", "r\xe9sum\xe9.doc"), []byte("not a picture either"))
 	cfg := testConfig(images)
 	s := prepare(t, cfg)
-	if len(s.Meta.Skipped) != 1 || !strings.Contains(s.Meta.Skipped[0].Reason, `"caf\xe9.png" is not valid UTF-8`) {
-		t.Errorf("skipped %+v, want the Latin-1 name", s.Meta.Skipped)
+	want := []string{`"caf\xe9.png" is not valid UTF-8`, `"r\xe9sum\xe9.doc" is not valid UTF-8`} // the name, not the content, is the reason
+	if len(s.Meta.Skipped) != 2 || !strings.Contains(s.Meta.Skipped[0].Reason, want[0]) || !strings.Contains(s.Meta.Skipped[1].Reason, want[1]) {
+		t.Errorf("skipped %+v, want the Latin-1 names", s.Meta.Skipped)
 	}
 	ds, err := Load(cfg.OutDir)
 	if err != nil {
@@ -352,7 +356,7 @@ func TestSplitFirstNAndMaxPerClass(t *testing.T) {
 	if c := s.Meta.Counts[0]; c.Unused != 2 || c.Test != 3 || c.Train != 7 {
 		t.Errorf("c0 counts %+v", c)
 	}
-	if s.Meta.Split.Mode != SplitFirstN || s.Meta.Split.TestPerClass != 3 {
+	if s.Meta.Split.Mode != SplitFirstN || s.Meta.Split.TestPerClass != 3 || s.Meta.Split.Seed != cfg.Seed {
 		t.Errorf("split %+v", s.Meta.Split)
 	}
 }
@@ -382,6 +386,8 @@ func TestPrepareErrors(t *testing.T) {
 		{"lone class", func(c *Config) { c.ImagesDir = small; c.Classes = []string{"c0"} }, []string{"at least 2", `"c0"`}},
 		{"first-n too big", func(c *Config) { c.ImagesDir = small; c.TestPerClass = 4 }, []string{`class "c1"`, "none to train"}},
 		{"bad fraction", func(c *Config) { c.ImagesDir = small; c.TestFraction = 1 }, []string{"test fraction"}},
+		{"images folder is a file", func(c *Config) { c.ImagesDir = filepath.Join(noClasses, "notes.txt") }, []string{"not a folder"}},
+		{"class is a file", func(c *Config) { c.ImagesDir = noClasses; c.Classes = []string{"notes.txt", "c0"} }, []string{`"notes.txt"`, "no folder"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(small)
@@ -414,6 +420,13 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 	}
 	if !slices.Equal(ds.Meta.Classes, []string{"c1", "c0"}) || ds.Meta.Hash != s.Meta.Hash {
 		t.Fatalf("meta %+v", ds.Meta)
+	}
+	cfg.Classes[0] = "changed" // the caller's list, not the dataset's
+	if !slices.Equal(s.Meta.Classes, []string{"c1", "c0"}) {
+		t.Errorf("classes %v after the caller changed its list", s.Meta.Classes)
+	}
+	if c := s.Meta.Created; c.Location() != time.UTC || c.Nanosecond() != 0 || time.Since(c) > time.Minute {
+		t.Errorf("created %v, want the time of the preparation in UTC, to the second", c)
 	}
 	if ds.Train.N != 12 || ds.Test.N != 4 || ds.Train.Size != testSize || len(ds.Train.Images) != 12*testSize*testSize*3 {
 		t.Fatalf("train %d test %d", ds.Train.N, ds.Test.N)
@@ -572,8 +585,8 @@ func TestPrepareAugmentation(t *testing.T) {
 	if ds.Test.N != plainDS.Test.N || !bytes.Equal(ds.Test.Images, plainDS.Test.Images) || !slices.Equal(ds.Test.Labels, plainDS.Test.Labels) {
 		t.Error("augmentation changed the test split")
 	}
-	if plain.Meta.Hash == aug.Meta.Hash || !slices.Equal(aug.Meta.AugmentAngles, AugmentAngles[:]) {
-		t.Error("metadata does not record the augmentation")
+	if plain.Meta.Hash == aug.Meta.Hash || !slices.Equal(aug.Meta.AugmentAngles, AugmentAngles[:]) || plain.Meta.AugmentAngles != nil {
+		t.Errorf("metadata does not record the augmentation: angles %v without, %v with", plain.Meta.AugmentAngles, aug.Meta.AugmentAngles)
 	}
 	for p := range plainDS.Train.N {
 		orig := plainDS.Train.Image(p)
@@ -618,7 +631,11 @@ func TestPrepareCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg.Workers = 1
+	calls := 0
 	cfg.Progress = func(done, total int) {
+		if calls++; done != calls || total != 60 {
+			t.Errorf("progress %d of %d, want %d of 60", done, total, calls)
+		}
 		if done == 5 {
 			cancel()
 		}
@@ -626,6 +643,9 @@ func TestPrepareCancel(t *testing.T) {
 	_, err := Prepare(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if calls >= 60 {
+		t.Errorf("%d photos decoded after the cancellation at 5", calls)
 	}
 	if entries := outputEntries(t, cfg.OutDir); len(entries) != 1 || entries[0] != MetaFile {
 		t.Errorf("output folder holds %v after cancel", entries)
@@ -680,12 +700,20 @@ func TestPrepareLocksOutput(t *testing.T) {
 	writeFile(t, stale, make([]byte, 1000))
 	other := filepath.Join(cfg.OutDir, "notes.txt")
 	writeFile(t, other, []byte("mine"))
+	folder := filepath.Join(cfg.OutDir, "."+TestImagesFile+".tmp456") // no temporary file of Prepare's
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	swap := filepath.Join(cfg.OutDir, "."+MetaFile+".swp") // an editor's
+	writeFile(t, swap, []byte("vim"))
 	prepare(t, cfg)
 	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the killed prepare's temporary file is still there: %v", err)
 	}
-	if _, err := os.Stat(other); err != nil {
-		t.Errorf("a file that is not Prepare's was removed: %v", err)
+	for _, p := range []string{other, folder, swap} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s, not Prepare's, was removed: %v", filepath.Base(p), err)
+		}
 	}
 }
 
@@ -718,5 +746,112 @@ func TestConfigFlags(t *testing.T) {
 	cfg.Classes = []string{"a"}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("Validate of one class: %v", err)
+	}
+}
+
+// TestSummaryString: the report's header says how the data was augmented,
+// and its total row adds up the class rows.
+func TestSummaryString(t *testing.T) {
+	images := makeTree(t, 6, 5)
+	writeFile(t, filepath.Join(images, "c0", ExcludeFile), []byte("p05.png\n"))
+	writeFile(t, filepath.Join(images, "c1", "empty.png"), nil)
+	cfg := testConfig(images)
+	cfg.Augment = true
+	cfg.MaxPerClass = 4
+	s := prepare(t, cfg)
+	out := s.String()
+	if want := "augmentation: on, 16 samples per training photo\n"; !strings.Contains(out, want) {
+		t.Errorf("summary lacks %q:\n%s", want, out)
+	}
+	var total []string
+	for line := range strings.SplitSeq(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "total" {
+			total = f[1:]
+		}
+	}
+	var want ClassCounts
+	for _, c := range s.Meta.Counts {
+		want.Files += c.Files
+		want.Excluded += c.Excluded
+		want.Skipped += c.Skipped
+		want.Unused += c.Unused
+		want.Train += c.Train
+		want.Test += c.Test
+		want.TrainSamples += c.TrainSamples
+	}
+	wantRow := fmt.Sprint([]int{want.Files, want.Excluded, want.Skipped, want.Unused, want.Train, want.Test, want.TrainSamples})
+	if got := fmt.Sprint(total); got != wantRow || want.Files != 12 || want.Excluded != 1 || want.Skipped != 1 || want.Unused != 2 || want.TrainSamples != 16*want.Train {
+		t.Errorf("total row %s, want %s (files 12, 1 excluded, 1 skipped, 2 unused):\n%s", got, wantRow, out)
+	}
+}
+
+// TestIsSidecar: which names in a class folder are not photos.
+func TestIsSidecar(t *testing.T) {
+	for name, want := range map[string]bool{
+		"manifest.jsonl": true, "exclude.txt": true, "notes.MD": true, "x.JSON": true, ".DS_Store": true,
+		"~p01.jpg": true, "p01.jpg~": true, "#p01.jpg#": true, "p01.jpg.part": true, "p01.crdownload": true,
+		"p01.jpg": false, "p01.PNG": false, "p01": false, "p#01.jpg": false, "p~01.jpg": false, "p01.tiff": false,
+	} {
+		if got := IsSidecar(name); got != want {
+			t.Errorf("IsSidecar(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestParallelFor: every index once, on as many goroutines as asked,
+// progress counted from 1 to n in order, and an early stop on cancellation.
+func TestParallelFor(t *testing.T) {
+	const n, workers = 40, 4
+	var mu sync.Mutex
+	calls := make([]int, n)
+	inFlight, most := 0, 0
+	arrived, all := make(chan struct{}), false
+	var counts []int
+	wait, stop := context.WithTimeout(t.Context(), 5*time.Second) // for workers that do not come
+	defer stop()
+	err := parallelFor(t.Context(), n, workers, func(i int) {
+		mu.Lock()
+		calls[i]++
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == workers && !all {
+			all = true
+			close(arrived) // the first calls wait until all workers have one
+		}
+		mu.Unlock()
+		select {
+		case <-arrived:
+		case <-wait.Done():
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}, func(done int) { counts = append(counts, done) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range calls {
+		if c != 1 {
+			t.Errorf("index %d: %d calls", i, c)
+		}
+	}
+	if most != workers {
+		t.Errorf("at most %d calls at once, want %d", most, workers)
+	}
+	for i, c := range counts {
+		if c != i+1 || len(counts) != n {
+			t.Fatalf("progress %v, want 1 to %d", counts, n)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := 0
+	err = parallelFor(ctx, n, 1, func(i int) {
+		if ran++; i == 2 {
+			cancel()
+		}
+	}, nil)
+	if !errors.Is(err, context.Canceled) || ran != 3 {
+		t.Errorf("cancelled at index 2: %v after %d calls, want context.Canceled after 3", err, ran)
 	}
 }

@@ -60,3 +60,39 @@ func TestPrepareIgnoresPipes(t *testing.T) {
 		}
 	}
 }
+
+// A link to a folder is a class folder among the classes; inside a class
+// folder it is no photo, and is ignored like a sub-folder.
+func TestPrepareFollowsLinkedClassFolders(t *testing.T) {
+	images := makeTree(t, 3, 3)
+	elsewhere := makeTree(t, 0, 0, 3)
+	if err := os.Symlink(filepath.Join(elsewhere, "c2"), filepath.Join(images, "c2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(t.TempDir(), filepath.Join(images, "c0", "more")); err != nil {
+		t.Fatal(err)
+	}
+	s := prepare(t, testConfig(images))
+	if !slices.Equal(s.Meta.Classes, []string{"c0", "c1", "c2"}) || s.Meta.Counts[2].Train+s.Meta.Counts[2].Test != 3 {
+		t.Errorf("classes %v, counts %+v: want the linked c2 with its 3 photos", s.Meta.Classes, s.Meta.Counts)
+	}
+	if !slices.Contains(s.Ignored, "c0/more") || len(s.Meta.Skipped) != 0 {
+		t.Errorf("ignored %v, skipped %v: want c0/more ignored", s.Ignored, s.Meta.Skipped)
+	}
+}
+
+// The files Prepare writes can be read by others (CreateTemp makes 0600
+// files), like any file it would create directly.
+func TestPrepareOutputFileModes(t *testing.T) {
+	cfg := testConfig(makeTree(t, 3, 3))
+	prepare(t, cfg)
+	for _, name := range outputFiles {
+		st, err := os.Stat(filepath.Join(cfg.OutDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want -rw-r--r--", name, st.Mode().Perm())
+		}
+	}
+}

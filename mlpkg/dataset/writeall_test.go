@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -80,5 +81,79 @@ func TestAddExclusionsEndsUnendedLine(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, ExcludeFile)); string(b) != "# blurry\n1.jpg\n" {
 		t.Errorf("new file %q", b)
+	}
+}
+
+// TestWriteTempRemovesFailedFile: a temporary file whose writing failed is
+// removed at once.
+func TestWriteTempRemovesFailedFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := writeTemp(dir, TrainImagesFile, func(w io.Writer) error {
+		w.Write([]byte("partial"))
+		return errors.New("disk full")
+	})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("writeTemp: %v, want the write's error", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %v", entries)
+	}
+}
+
+// TestPrepareOutputFolderAfterwards: a failed Prepare removes the output
+// folder it created, but not one that was there before; after a successful
+// one, the lock file stays (removing it would let two prepares lock
+// different files).
+func TestPrepareOutputFolderAfterwards(t *testing.T) {
+	cfg := testConfig(makeTree(t, 3, 1))
+	cfg.MinPerClass = 2 // c1 has too few photos
+	if _, err := Prepare(t.Context(), cfg); err == nil {
+		t.Fatal("no error")
+	}
+	if _, err := os.Stat(cfg.OutDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the output folder made by the failed prepare: %v", err)
+	}
+	if err := os.Mkdir(cfg.OutDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(t.Context(), cfg); err == nil {
+		t.Fatal("no error")
+	}
+	if _, err := os.Stat(cfg.OutDir); err != nil {
+		t.Errorf("the output folder that was there before a failed prepare: %v", err)
+	}
+	if err := os.Remove(filepath.Join(cfg.OutDir, lockFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if err := os.Remove(cfg.OutDir); err != nil {
+		t.Fatal(err)
+	}
+	cfg.MinPerClass = 1
+	prepare(t, cfg)
+	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockFile)); err != nil {
+		t.Errorf("lock file after a successful prepare into a new folder: %v", err)
+	}
+}
+
+// TestStaleTempsAreWriteTemps: the temporary files a killed prepare leaves
+// (writeTemp's, not yet renamed) are hidden, and removeStaleTemps finds them.
+func TestStaleTempsAreWriteTemps(t *testing.T) {
+	dir := t.TempDir()
+	var left []string
+	for _, name := range outputFiles {
+		tmp, err := writeTemp(dir, name, func(w io.Writer) error { _, err := w.Write([]byte("data")); return err })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(filepath.Base(tmp), ".") {
+			t.Errorf("temporary file %s is not hidden", filepath.Base(tmp))
+		}
+		left = append(left, tmp)
+	}
+	removeStaleTemps(dir)
+	for _, tmp := range left {
+		if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s not removed: %v", filepath.Base(tmp), err)
+		}
 	}
 }
