@@ -11,6 +11,7 @@ package train
 import (
 	"flag"
 	"fmt"
+	"math"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -113,9 +114,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train: epochs must be at least 1, got %d", c.Epochs)
 	case c.BatchSize < 1:
 		return fmt.Errorf("train: batch size must be at least 1, got %d", c.BatchSize)
-	case c.ValidationFraction < 0 || c.ValidationFraction > 0.5:
+	// Written as what must hold, so that NaN (which -lr NaN parses to) fails.
+	case !(c.ValidationFraction >= 0 && c.ValidationFraction <= 0.5):
 		return fmt.Errorf("train: validation fraction must be in [0, 0.5], got %g", c.ValidationFraction)
-	case c.LearningRate <= 0 || c.Rho <= 0 || c.Rho >= 1 || c.Epsilon <= 0 || c.Decay < 0:
+	case !(c.LearningRate > 0 && c.Rho > 0 && c.Rho < 1 && c.Epsilon > 0 && c.Decay >= 0) ||
+		math.IsInf(c.LearningRate, 0) || math.IsInf(c.Epsilon, 0) || math.IsInf(c.Decay, 0):
 		return fmt.Errorf("train: invalid RMSprop settings (lr=%g rho=%g epsilon=%g decay=%g)", c.LearningRate, c.Rho, c.Epsilon, c.Decay)
 	}
 	return nil
