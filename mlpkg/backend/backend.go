@@ -181,10 +181,11 @@ func RegisterFlag(fs *flag.FlagSet) *string {
 
 // New creates the backend for spec: Go, XLACPU, XLACUDA, "xla" (the best
 // xla one installed), "go:<options>", "xla:<plugin name>", a plugin file path
-// or "xla:<plugin path>[,options]". An empty spec means $GOMLX_BACKEND, else
-// the fastest installed backend; in that automatic case a backend that fails
-// to start is logged and the next one is tried. The choice is logged with
-// slog, and Name(b) returns it.
+// or "xla:<plugin path>", the last three optionally followed by ",options"
+// (a path keeps its case: "xla:Mine.so,tf32"). An empty spec means
+// $GOMLX_BACKEND, else the fastest installed backend; in that automatic case
+// a backend that fails to start is logged and the next one is tried. The
+// choice is logged with slog, and Name(b) returns it.
 func New(spec string) (backends.Backend, error) {
 	configureAutoInstall()
 	e := currentEnv()

@@ -11,7 +11,8 @@ import (
 
 // Config is the whole configuration of the web server: where it listens,
 // what it accepts, whether uploads are kept, and its timeouts. Start from
-// DefaultConfig; RegisterFlags exposes every field as a command-line flag.
+// DefaultConfig; RegisterFlags exposes every field but Logger as a
+// command-line flag.
 type Config struct {
 	// Addr is the TCP address ListenAndServe listens on, e.g. "127.0.0.1:8080".
 	Addr string
@@ -104,8 +105,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// RegisterFlags defines one flag per field on fs, with c's current values as
-// defaults; parsing fs writes into c.
+// RegisterFlags defines one flag per field on fs (every field but Logger),
+// with c's current values as defaults; parsing fs writes into c.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")

@@ -86,7 +86,8 @@ func DefaultConfig() Config {
 
 // RegisterFlags defines one flag per setting of c on fs, with c's values as
 // defaults: every field but the model's filter counts (the course's 32 and
-// 64) and the Options passed to Run.
+// 64), its image size and class count (Train takes them from the dataset)
+// and formulation. The Options passed to Train are not settings of c.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "prepared dataset directory (output of prepare)")
 	fs.StringVar(&c.CheckpointDir, "checkpoint", c.CheckpointDir, "checkpoint directory (resumed when it holds a run for the same dataset)")
