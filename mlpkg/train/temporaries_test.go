@@ -2,10 +2,14 @@ package train
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // makeTemporaries fills dir with what a killed Train leaves (temporary
@@ -64,11 +68,40 @@ func TestTrainRemovesTemporariesOfKilledRuns(t *testing.T) {
 	}
 	var left []string
 	for _, name := range entries(t, dir) {
-		if name != "last" && name != "model.json" {
+		if name != "last" && name != "model.json" && name != LockFile {
 			left = append(left, name)
 		}
 	}
 	if !slices.Equal(left, others) {
-		t.Errorf("after Train: %v (besides last/ and model.json), want %v", left, others)
+		t.Errorf("after Train: %v (besides last/, model.json and %s), want %v", left, LockFile, others)
+	}
+}
+
+// A Train on a checkpoint directory another one holds (here, in this
+// process: flock locks are per open file) stops at once, saying so, and
+// leaves the directory alone: the other's snapshots in progress stay.
+func TestTrainRefusesABusyCheckpointDirectory(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := dirlock.Lock(dir, LockFile, "a training")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inProgress := filepath.Join(dir, ".last-tmp-123")
+	if err := os.Mkdir(inProgress, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ds, b := patternDataset(1, 30), goBackend(t)
+	_, err = Train(context.Background(), testConfig(dir), ds, Options{Backend: b})
+	if !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "being written by a training") {
+		t.Errorf("Train on a held directory: %v, want dirlock.ErrBusy", err)
+	}
+	if _, err := os.Stat(inProgress); err != nil {
+		t.Errorf("the other training's snapshot in progress: %v", err)
+	}
+	unlock()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Train(cancelled, testConfig(dir), ds, Options{Backend: b}); err != nil {
+		t.Errorf("Train once the directory is free: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -119,7 +120,8 @@ type Result struct {
 // it evaluates the best epoch's model on the test split (Result.Test). If
 // that directory holds a run on the same dataset, training resumes from its
 // last checkpoint (unless cfg.Fresh); a run it cannot resume makes Train
-// return a *ResumeError. Cancelling ctx (e.g. Ctrl-C) stops after the
+// return a *ResumeError. A Train running on the same directory, in this
+// process or another, makes it return an error at once (LockFile). Cancelling ctx (e.g. Ctrl-C) stops after the
 // current step, saves a checkpoint and returns a Result with Interrupted
 // set.
 func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (*Result, error) {
@@ -127,6 +129,13 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if err != nil {
 		return nil, err
 	}
+	// One training per checkpoint directory: a second one would delete the
+	// first one's snapshots in progress and interleave their epochs.
+	unlock, err := dirlock.Lock(r.dir, LockFile, "a training")
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer unlock()
 	if err := r.open(); err != nil {
 		return nil, err
 	}
@@ -799,11 +808,16 @@ func removeRun(dir string) error {
 	return removeTemporaries(dir)
 }
 
+// LockFile is the lock Train holds in its checkpoint directory while it
+// runs (an flock, released when the process ends, however it ends): a
+// second Train on the same directory stops at once, saying so.
+const LockFile = ".train.lock"
+
 // removeTemporaries deletes the temporary files and folders that a killed
 // Train can leave in dir (SIGKILL, or a second Ctrl-C, skips their
 // clean-up): snapshots being written (".last-tmp-*", ".best-tmp-*", see
 // saveSnapshot) and model.json or history.csv being replaced (see
-// atomicfile.WriteFile). Only one Train may use dir at a time.
+// atomicfile.WriteFile). Only one Train uses dir at a time (LockFile).
 func removeTemporaries(dir string) error {
 	for _, pattern := range []string{"." + model.LastDir + "-tmp-*", "." + model.BestDir + "-tmp-*",
 		"." + model.MetaFile + ".tmp*", "." + HistoryFile + ".tmp*"} {
