@@ -12,7 +12,7 @@
 # as good as the idle cores (the load average at start is recorded).
 #
 # Data: data/processed when `animalcnn prepare` has written it, else a
-# deterministic synthetic set (bench/train/make_data.py) in data/bench-synthetic.
+# deterministic synthetic set (bench/train/make_data.py) in data/bench-synthetic-N.
 #
 # Usage: bench/train/run.sh [--epochs N] [--rounds N] [--data DIR] [--only LIST] [--synthetic N_TRAIN]
 #   --epochs N      epochs per framework (default 3; EPOCHS too)
@@ -124,7 +124,7 @@ if want go || want xla; then
     gotrain_ok=1
   else
     # shellcheck disable=SC1003  # tr's \\ is one backslash, no quote escaped
-    why="$(grep -v '^#' "$out/gotrain-build.log" | head -1 | cut -c1-150 | tr -d '|"\\')"
+    why="$(grep -m1 -v '^#' "$out/gotrain-build.log" | cut -c1-150 | tr -d '|"\\' || true)"
     echo "    FAILED to build: $why"
     for b in go xla:cpu; do
       printf '{"framework": "gomlx", "backend": "%s", "batch_size": %d, "error": "gotrain does not build: %s"}\n' \
