@@ -88,7 +88,8 @@ if [[ $check_only == 1 ]]; then
 fi
 
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+# Also the half-copied plugin (200 MB) that an interrupted move below leaves.
+trap 'rm -rf "$tmp" "$dest/.$PLUGIN_FILE.tmp"' EXIT
 
 if [[ -z "$wheel" ]]; then
   [[ -n "$PYTHON" ]] || die "needs python3 to download the wheel, or --wheel FILE"

@@ -149,7 +149,8 @@ if [[ -z "$plugin" ]]; then
     [[ -n "$PYTHON" ]] || die "no python3 found (set PYTHON)"
     echo "    installing the pinned wheels into $VENV (about 3 GB from PyPI)"
     mkdir -p "$CUDA_DIR"
-    [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV" ||
+    # A venv whose creation was interrupted has a python but no pip: make it again.
+    "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$PYTHON" -m venv --clear "$VENV" ||
       die "$PYTHON -m venv failed (Debian: apt-get install python3-venv)"
     req="$(mktemp)"
     trap 'rm -f "$req"' EXIT
@@ -173,6 +174,7 @@ for d in "$site"/nvidia/cu13/bin "$site"/nvidia/cuda_nvcc/bin; do [[ -x "$d/ptxa
 
 ld="$(IFS=:; echo "${libdirs[*]}")"
 bin="$(IFS=:; echo "${bindirs[*]}")"
+# shellcheck disable=SC2016 # \$PATH and \$LD_LIBRARY_PATH are for env.sh to expand
 content="# Written by kernel_setup/pjrt_cuda.sh: source it before running a program with --backend xla:cuda.
 # Plugin: $plugin
 export ANIMALCNN_CUDA_PLUGIN='$plugin'

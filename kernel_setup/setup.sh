@@ -134,6 +134,8 @@ missing_apt() {
   echo "${missing[@]}"
 }
 
+# $missing and $specs are lists of package names, split into words on purpose.
+# shellcheck disable=SC2086
 do_apt() {
   step "Debian packages"
   local missing
@@ -171,12 +173,10 @@ do_apt() {
     echo "    note: $p ${APT_PINS[$p]} (the tested version) is not in this machine's package archive: installing its current version"
   done
   echo "    installing: $specs"
-  # shellcheck disable=SC2086
   if ! "${apt[@]}" install -y --no-install-recommends $specs >"$LOG" 2>&1; then
     echo "    apt-get install failed; running apt-get update and trying once more"
     "${apt[@]}" update >>"$LOG" 2>&1 || true
     specs="$(apt_specs $missing)"
-    # shellcheck disable=SC2086
     "${apt[@]}" install -y --no-install-recommends $specs >>"$LOG" 2>&1 ||
       { tail -20 "$LOG"; warn "apt-get install $specs failed"; }
   fi
@@ -451,7 +451,8 @@ do_warm() {
   if (cd "$REPO" && go build ./... >"$LOG" 2>&1); then
     took
   else
-    grep -v '^go: downloading' "$LOG" | head -5
+    # awk, not grep | head: with pipefail, grep's SIGPIPE on a long log would end the script.
+    awk '!/^go: downloading/ && ++n <= 5' "$LOG"
     warn "go build ./... failed (above); the notebooks that need those packages will fail too"
   fi
 }
@@ -506,7 +507,7 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
 }
 
 if [[ $apt_only == 1 ]]; then
-  do_apt
+  [[ $check_only == 1 ]] || do_apt
   still_missing="$(missing_apt)"
   [[ -z "$still_missing" ]] || { echo "MISSING Debian packages: $still_missing" >&2; exit 1; }
   exit 0

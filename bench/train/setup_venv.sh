@@ -42,8 +42,9 @@ if [[ $check_only == 1 ]]; then
   exit 1
 fi
 [[ -n "$PYTHON" ]] || { echo "setup_venv.sh: no python3 found (set PYTHON)" >&2; exit 1; }
-if [[ ! -x "$VENV/bin/python" ]]; then
-  "$PYTHON" -m venv "$VENV" || {
+# A venv whose creation was interrupted has a python but no pip: make it again.
+if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  "$PYTHON" -m venv --clear "$VENV" || {
     echo "setup_venv.sh: $PYTHON -m venv failed (Debian: apt-get install python3-venv)" >&2
     exit 1
   }
@@ -51,8 +52,12 @@ fi
 echo '*' >"$VENV/.gitignore"
 "$PYTHON" "$REPO/kernel_setup/pylock.py" --check "$REQ" "$LOCK" || exit 1
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$LOCK"
-TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" - 2>/dev/null <<'PY'
+if ! TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" - 2>/dev/null <<'PY'
 import torch, tensorflow as tf, keras, numpy
 print(f"    ok: torch {torch.__version__}, tensorflow {tf.__version__}, keras {keras.__version__}, numpy {numpy.__version__}")
 PY
+then
+  echo "setup_venv.sh: torch, tensorflow or keras does not import in $VENV (see: $VENV/bin/python -c 'import torch, tensorflow, keras')" >&2
+  exit 1
+fi
 echo "$want" >"$STAMP"
