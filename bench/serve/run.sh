@@ -30,8 +30,8 @@ while [ $# -gt 0 ]; do
     --images) images="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --skip-flask) skip_flask=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -67,6 +67,10 @@ wait_healthy() { # URL LOG PID
 stop() { # PID
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+  # Forget it: cleanup must not signal another process that reuses the PID.
+  local pid keep=()
+  for pid in "${pids[@]}"; do [ "$pid" = "$1" ] || keep+=("$pid"); done
+  pids=("${keep[@]}")
 }
 
 echo "== building the Go server and the load client"
