@@ -2,6 +2,8 @@
 # Starts JupyterLab on the project's notebooks with the GoNB (Go) kernel.
 #
 # Usage: kernel_setup/lab.sh [--port N] [JUPYTER LAB OPTIONS …]
+#   --port N    listen on port N (or --port=N; default: see below)
+#   -h, --help  this text (JupyterLab's own options: .venv/bin/jupyter lab --help)
 #
 # Runs kernel_setup/setup.sh first when something is missing. Listens on
 # 127.0.0.1 only (port 8888, or a free one when that is taken), with a fresh
@@ -10,11 +12,18 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
+for arg in "$@"; do
+  case "$arg" in -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
+done
 
 # --as-before: after a set-up with --no-xla, the XLA plugin is not downloaded.
 if ! "$REPO/kernel_setup/setup.sh" --as-before --check >/dev/null 2>&1; then
   echo "kernel_setup/lab.sh: setting up first (kernel_setup/setup.sh --as-before)"
   "$REPO/kernel_setup/setup.sh" --as-before || echo "kernel_setup/lab.sh: setup reported something missing (above); starting anyway"
+fi
+if [[ ! -x "$VENV/bin/jupyter" ]]; then
+  echo "kernel_setup/lab.sh: no JupyterLab in $VENV: install what kernel_setup/setup.sh reports missing (above), then run this again" >&2
+  exit 1
 fi
 
 # Our kernel before any other gonb kernel the user has registered.

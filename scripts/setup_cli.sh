@@ -4,7 +4,14 @@
 # dataset, through kernel_setup/setup.sh --apt-only), the XLA CPU PJRT plugin
 # (kernel_setup/pjrt_cpu.sh; without it the slower pure-Go backend is used),
 # the Go modules, and builds bin/animalcnn.
+#
+# Usage: scripts/setup_cli.sh (no options)
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: scripts/setup_cli.sh (no options; see --help)" >&2; exit 2 ;;
+esac
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 

@@ -13,6 +13,7 @@
 #      and the JupyterLab browser test.
 #
 # Usage: scripts/test.sh [--no-setup]
+#   --no-setup  skip step 1 (the set-up is already done)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -23,6 +24,7 @@ setup=1
 for arg in "$@"; do
   case "$arg" in
     --no-setup) setup=0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "scripts/test.sh: unknown option $arg (usage: scripts/test.sh [--no-setup])" >&2; exit 2 ;;
   esac
 done

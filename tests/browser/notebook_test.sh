@@ -18,6 +18,10 @@
 # Needs: kernel_setup/setup.sh --with-browser. CHROMIUM: the browser to drive
 # (default /usr/bin/chromium).
 set -euo pipefail
+case "${1:-}" in
+  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  -*) echo "notebook_test.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO/.venv"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
