@@ -122,9 +122,13 @@ def main(argv=None):
         "files": sample_files(train, test),
         "hash": dataset_hash(CLASSES, a.size, [train, test]),
     }
-    with open(os.path.join(a.out, "dataset.json"), "w") as f:
+    # Written last, and whole or not at all: run.sh takes a dataset.json
+    # that lists hashes as a finished set.
+    path = os.path.join(a.out, "dataset.json")
+    with open(path + ".tmp", "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
+    os.replace(path + ".tmp", path)
     print(f"wrote {a.train}+{a.test} synthetic {a.size}x{a.size} images to {a.out} (hash {meta['hash'][:12]})",
           file=sys.stderr)
 
