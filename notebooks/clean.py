@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         new = dumps(clean(nb))
         if new != text:
-            path.write_text(new, encoding="utf-8")
+            # Whole or not at all: a notebook cut short by Ctrl-C would be lost work.
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(new, encoding="utf-8")
+            tmp.replace(path)
             print(f"cleaned {path}")
     if args.check:
         if dirty:
