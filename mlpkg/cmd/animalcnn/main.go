@@ -127,9 +127,53 @@ func run(args []string) int {
 }
 
 func unknownSubcommand(name string) int {
-	fmt.Fprintf(os.Stderr, "animalcnn: unknown subcommand %q\n", name)
+	if near := nearestCommand(name); near != "" {
+		fmt.Fprintf(os.Stderr, "animalcnn: unknown subcommand %q; did you mean %q?\n", name, near)
+	} else {
+		fmt.Fprintf(os.Stderr, "animalcnn: unknown subcommand %q\n", name)
+	}
 	usage(os.Stderr)
 	return 2
+}
+
+// nearestCommand returns the subcommand name within two edits (insertions,
+// deletions, substitutions or swaps of neighbours) of name, the nearest
+// first; "" when there is none.
+func nearestCommand(name string) string {
+	best, bestDist := "", 3
+	for c := range commands {
+		if d := editDistance(strings.ToLower(name), c); d < bestDist || d == bestDist && c < best {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// the Levenshtein distance with swaps of neighbouring letters as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range rb {
+		d[0][j+1] = j + 1
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 // trimName drops a leading "name: " from msg: library errors start with

@@ -420,7 +420,10 @@ func TestErrors(t *testing.T) {
 		{[]string{"predict", "-checkpoint", "nowhere", "x.png"}, "x.png: no such file"},
 		{[]string{"predict", "-checkpoint", "nowhere", "empty"}, "no image files"},
 		{[]string{"predict"}, "no image files given (usage: animalcnn predict"},
-		{[]string{"nosuchcommand"}, "unknown subcommand"},
+		{[]string{"nosuchcommand"}, `unknown subcommand "nosuchcommand"` + "\n"},
+		{[]string{"trian"}, `unknown subcommand "trian"; did you mean "train"?`},
+		{[]string{"Predcit"}, `did you mean "predict"?`},
+		{[]string{"serv"}, `did you mean "serve"?`},
 		{[]string{"help", "nonsense"}, `unknown subcommand "nonsense"`},
 		{[]string{"serve", "foo"}, "unexpected arguments"},
 		{[]string{"crawl", "foo"}, `unexpected arguments ["foo"] (classes go in -classes)`},
@@ -450,7 +453,7 @@ func TestErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want it to mention %q (stdout %q)", c.args, code, errOut, c.want, out)
 		}
-		usage := c.args[0] == "nosuchcommand" || c.args[0] == "help" || strings.Contains(c.want, "flag") ||
+		usage := strings.Contains(c.want, "subcommand") || strings.Contains(c.want, "did you mean") || strings.Contains(c.want, "flag") ||
 			strings.Contains(c.want, "unexpected arguments") || strings.Contains(c.want, "usage:")
 		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > 0 && !usage {
 			t.Errorf("%v: error is %d lines, want one:\n%s", c.args, lines+1, errOut)
