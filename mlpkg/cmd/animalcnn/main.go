@@ -136,13 +136,22 @@ func unknownSubcommand(name string) int {
 	return 2
 }
 
-// nearestCommand returns the subcommand name within two edits (insertions,
-// deletions, substitutions or swaps of neighbours) of name, the nearest
-// first; "" when there is none.
+// nearestCommand returns the subcommand name nearest to name (see nearest).
 func nearestCommand(name string) string {
-	best, bestDist := "", 3
+	names := make([]string, 0, len(commands))
 	for c := range commands {
-		if d := editDistance(strings.ToLower(name), c); d < bestDist || d == bestDist && c < best {
+		names = append(names, c)
+	}
+	return nearest(strings.ToLower(name), names)
+}
+
+// nearest returns the candidate within two edits (insertions, deletions,
+// substitutions or swaps of neighbours) of name, the nearest and then the
+// first in alphabetical order; "" when there is none.
+func nearest(name string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestDist || d == bestDist && c < best {
 			best, bestDist = c, d
 		}
 	}
@@ -195,6 +204,14 @@ func (e usageError) Unwrap() error { return e.err }
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		// After the usage the flag package printed: a mistyped flag's likely name.
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			if near := nearest(strings.TrimPrefix(name, "-"), names); near != "" {
+				fmt.Fprintf(fs.Output(), "did you mean -%s?\n", near)
+			}
+		}
 		return usageError{err}
 	}
 	return err

@@ -430,7 +430,9 @@ func TestErrors(t *testing.T) {
 		// A bad setting is named before the model is looked for.
 		{[]string{"serve", "-max-upload-bytes", "0", "-checkpoint", "nowhere"}, "max upload bytes must be positive, got 0"},
 		{[]string{"backends", "extra"}, "unexpected arguments"},
-		{[]string{"predict", "-nosuchflag", "x.png"}, "flag provided but not defined: -nosuchflag"},
+		{[]string{"predict", "-nosuchflag", "x.png"}, "flag provided but not defined: -nosuchflag\n"},
+		{[]string{"train", "-epoch", "3"}, "did you mean -epochs?"},
+		{[]string{"prepare", "--augmnet"}, "did you mean -augment?"},
 		{[]string{"train", "-epochs", "many"}, `invalid value "many" for flag -epochs`},
 		// A bad setting is named before the dataset is looked for.
 		{[]string{"train", "-epochs", "0"}, "epochs must be at least 1, got 0"},
