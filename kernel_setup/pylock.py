@@ -6,10 +6,11 @@
 
 Writing resolves REQUIREMENTS with this interpreter's pip (pip install
 --dry-run --ignore-installed --report: the closure for this Python version),
-keeping the versions LOCK already pins unless --upgrade, and writes LOCK:
-every package of the closure at its exact version with the SHA-256 of every
-file PyPI has for that version (the wheels of every platform and the sdist),
-so that the lock installs wherever that closure does. The hashes come from
+keeping the versions LOCK already pins, except for the packages REQUIREMENTS
+pins itself, unless --upgrade. It writes LOCK: every package of the closure
+at its exact version with the SHA-256 of every file PyPI has for that
+version (the wheels of every platform and the sdist), so that the lock
+installs wherever that closure does. The hashes come from
 PyPI's simple API (PEP 691), which this project's package mirror serves where
 the per-version JSON API, which pip-compile's hashes need, is refused.
 
@@ -108,7 +109,13 @@ def file_hashes(name, version):
 
 def write(requirements, lock, upgrade):
     keep = {} if upgrade or not os.path.exists(lock) else read_pins(lock)
-    pins = resolve(requirements, keep)
+    for name in read_pins(requirements):
+        keep.pop(name, None)  # requirements.txt's own pins win (a version bumped there)
+    try:
+        pins = resolve(requirements, keep)
+    except subprocess.CalledProcessError:
+        hint = " with the versions it pins: run again with --upgrade" if keep else ""
+        sys.exit(f"pylock.py: pip could not resolve {requirements}{hint}")
     py = ".".join(map(str, sys.version_info[:2]))
     lines = [
         f"# Every package of {os.path.basename(requirements)}'s closure (Python {py}) at an exact",
