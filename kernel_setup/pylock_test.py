@@ -139,6 +139,37 @@ class FileHashesTest(unittest.TestCase):
         self.assertIn("no file of foo==9.9", str(e.exception))
 
 
+class WriteTest(unittest.TestCase):
+    """write() with pip's resolution and PyPI's hashes stood in for."""
+
+    def setUp(self):
+        self.constraints = None
+
+        def resolve(requirements, constraints):
+            self.constraints = dict(constraints)
+            return [("dep", "2.0"), ("foo", "1.1")]
+
+        for name, stand_in in [("resolve", resolve), ("file_hashes", lambda name, version: [H["a"], H["b"]])]:
+            self.addCleanup(setattr, pylock, name, getattr(pylock, name))
+            setattr(pylock, name, stand_in)
+
+    def test_keeps_the_lock_pins_but_those_requirements_set(self):
+        req = write_tmp(self, "foo==1.1\n")
+        lock = write_tmp(self, "dep==2.0 --hash=sha256:%s\nfoo==1.0 --hash=sha256:%s\n" % (H["c"], H["c"]))
+        pylock.write(req, lock, upgrade=False)
+        self.assertEqual(self.constraints, {"dep": ("2.0", [H["c"]])})
+        with open(lock, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn("foo==1.1 \\\n    --hash=sha256:%s \\\n    --hash=sha256:%s\n" % (H["a"], H["b"]), text)
+        self.assertEqual(pylock.check(req, lock), [])
+
+    def test_upgrade_keeps_nothing(self):
+        req = write_tmp(self, "foo==1.1\n")
+        lock = write_tmp(self, "dep==1.0 --hash=sha256:%s\n" % H["c"])
+        pylock.write(req, lock, upgrade=True)
+        self.assertEqual(self.constraints, {})
+
+
 def write_tmp(test, text):
     f = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
     f.write(text)
