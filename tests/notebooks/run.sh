@@ -6,9 +6,16 @@
 #      tests/notebooks/run_notebooks.py's checks; executed copies and HTML go
 #      to out/notebooks/.
 # Arguments go to run_notebooks.py: notebooks to run, --out DIR, --full,
-# --timeout SECONDS, --fail-fast, --no-html (see its --help).
+# --timeout SECONDS, --fail-fast, --no-html (.venv/bin/python
+# tests/notebooks/run_notebooks.py --help tells more).
 # The harness's own tests: .venv/bin/python tests/notebooks/test_harness.py
 set -euo pipefail
+for arg in "$@"; do
+  if [[ $arg == -h || $arg == --help ]]; then
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+  fi
+done
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$REPO/.venv/bin/python"
 if ! "$REPO/kernel_setup/setup.sh" --as-before --no-gopls --check >/dev/null 2>&1; then
