@@ -207,7 +207,7 @@ def run_notebook(path: Path, out_dir: Path, timeout: int, env_quick: str, html: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="paths, or names in notebooks/ (default: notebooks/*.ipynb)")
     parser.add_argument("--out", type=Path, default=REPO / "out" / "notebooks", help="output folder (default: out/notebooks)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default: 900)")
     parser.add_argument("--full", action="store_true", help="full runs: ANIMALCNN_QUICK=0 instead of 1")
@@ -219,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     # This environment's kernels (its gonb) before any the user registered elsewhere.
     venv_share = str(Path(sys.prefix) / "share" / "jupyter")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (venv_share, os.environ.get("JUPYTER_PATH", "")) if p)
-    notebooks = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
+    # A bare name ("05_predict.ipynb") is one of notebooks/, as notebook_test.sh takes it.
+    notebooks = [p if p.exists() or p.parent != Path(".") else REPO / "notebooks" / p for p in args.notebooks]
+    notebooks = notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
     if not notebooks:
         print("no notebooks found", file=sys.stderr)
         return 1
