@@ -769,19 +769,12 @@ func TestSummaryString(t *testing.T) {
 			total = f[1:]
 		}
 	}
-	var want ClassCounts
-	for _, c := range s.Meta.Counts {
-		want.Files += c.Files
-		want.Excluded += c.Excluded
-		want.Skipped += c.Skipped
-		want.Unused += c.Unused
-		want.Train += c.Train
-		want.Test += c.Test
-		want.TrainSamples += c.TrainSamples
-	}
-	wantRow := fmt.Sprint([]int{want.Files, want.Excluded, want.Skipped, want.Unused, want.Train, want.Test, want.TrainSamples})
-	if got := fmt.Sprint(total); got != wantRow || want.Files != 12 || want.Excluded != 1 || want.Skipped != 1 || want.Unused != 2 || want.TrainSamples != 16*want.Train {
-		t.Errorf("total row %s, want %s (files 12, 1 excluded, 1 skipped, 2 unused):\n%s", got, wantRow, out)
+	// 12 files (c0: 6 photos; c1: 5 and an empty file): 1 excluded, the
+	// empty one skipped, 1 over MaxPerClass in each class; the other 8 split
+	// 6 for training (16 samples each) and 2 for testing.
+	want := []string{"12", "1", "1", "2", "6", "2", "96"}
+	if !slices.Equal(total, want) || s.Meta.TrainN != 96 || s.Meta.TestN != 2 {
+		t.Errorf("total row %v, want %v (train_n %d, test_n %d: 96 and 2):\n%s", total, want, s.Meta.TrainN, s.Meta.TestN, out)
 	}
 }
 
