@@ -808,10 +808,7 @@ func TestTruncatedAndHTMLBodies(t *testing.T) {
 	if c.Kept != 5 {
 		t.Errorf("kept %d, want 5 (others fill in)", c.Kept)
 	}
-	reasons := map[string]Reason{}
-	for _, r := range c.Rejected {
-		reasons[r.ID] = r.Reason
-	}
+	reasons := rejectionReasons(c)
 	want := map[string]Reason{photos[1].ID: ReasonFailed, photos[2].ID: ReasonNotImage, photos[3].ID: ReasonNotImage, photos[4].ID: ReasonNotImage}
 	if fmt.Sprint(reasons) != fmt.Sprint(want) {
 		t.Errorf("rejections %v, want %v", reasons, want)
@@ -859,10 +856,7 @@ func TestNotImageNotFetchedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := rep.Classes[0]
-	reasons := map[string]Reason{}
-	for _, r := range c.Rejected {
-		reasons[r.ID] = r.Reason
-	}
+	reasons := rejectionReasons(c)
 	want := map[string]Reason{photos[0].ID: ReasonNotImage, photos[1].ID: ReasonNotImage, cut[0].ID: ReasonFailed, cut[1].ID: ReasonFailed}
 	if fmt.Sprint(reasons) != fmt.Sprint(want) || c.Failed != 2 || c.Kept != 3 {
 		t.Errorf("report %+v, want rejections %v", c, want)
@@ -1581,4 +1575,13 @@ func TestMaxPixelsBySize(t *testing.T) {
 	if _, err := inspect(big, (&Config{Size: "l"}).maxPixels()); err != nil {
 		t.Errorf("a 1500×1500 download for size l: %v", err)
 	}
+}
+
+// rejectionReasons maps the photo ids c rejected to their reasons.
+func rejectionReasons(c ClassReport) map[string]Reason {
+	reasons := map[string]Reason{}
+	for _, r := range c.Rejected {
+		reasons[r.ID] = r.Reason
+	}
+	return reasons
 }

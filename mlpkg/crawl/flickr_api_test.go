@@ -387,10 +387,7 @@ func TestGoneImagesNotFetchedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := rep.Classes[0]
-	reasons := map[string]Reason{}
-	for _, r := range c.Rejected {
-		reasons[r.ID] = r.Reason
-	}
+	reasons := rejectionReasons(c)
 	if c.Kept != 4 || c.Failed != 0 || reasons[photos[0].ID] != ReasonUnavailable || reasons[photos[1].ID] != ReasonUnavailable {
 		t.Errorf("report %+v", c)
 	}

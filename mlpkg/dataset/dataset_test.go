@@ -49,22 +49,11 @@ func TestVerifyCoversLabelsAndClasses(t *testing.T) {
 func TestLoadAcceptsFilesWithoutSHA256(t *testing.T) {
 	cfg := testConfig(makeTree(t, 4, 4))
 	prepare(t, cfg)
-	path := filepath.Join(cfg.OutDir, MetaFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Meta
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	for i := range m.Files {
-		m.Files[i].SHA256 = ""
-	}
-	if b, err = json.Marshal(&m); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, path, b)
+	rewriteMeta(t, cfg.OutDir, func(m *Meta) {
+		for i := range m.Files {
+			m.Files[i].SHA256 = ""
+		}
+	})
 	if _, err := Load(cfg.OutDir); err != nil {
 		t.Errorf("Load of a dataset.json without file hashes: %v", err)
 	}
@@ -79,4 +68,25 @@ func TestSplitImageIsCapped(t *testing.T) {
 	if !slices.Equal(s.Image(1), next) {
 		t.Errorf("sample 1 is %v after an append to sample 0, was %v", s.Image(1), next)
 	}
+}
+
+// rewriteMeta applies edit to the dataset.json in dir, as an earlier or
+// damaged Prepare could have written it, and returns what it wrote.
+func rewriteMeta(t *testing.T, dir string, edit func(*Meta)) *Meta {
+	t.Helper()
+	path := filepath.Join(dir, MetaFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(&m)
+	if b, err = json.Marshal(&m); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, b)
+	return &m
 }

@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,21 +211,8 @@ func TestLoadRefusesDuplicateFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As an earlier Prepare wrote it for a photo stored twice.
-	path := filepath.Join(cfg.OutDir, MetaFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Meta
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	m.Files[2].SHA256 = m.Files[0].SHA256
-	if b, err = json.Marshal(&m); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, path, b)
-	_, err = Load(cfg.OutDir)
+	m := rewriteMeta(t, cfg.OutDir, func(m *Meta) { m.Files[2].SHA256 = m.Files[0].SHA256 })
+	_, err := Load(cfg.OutDir)
 	if err == nil {
 		t.Fatal("Load accepted a dataset using one picture twice")
 	}
