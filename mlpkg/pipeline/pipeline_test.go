@@ -890,10 +890,11 @@ func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
 	}
 }
 
-// Settings the checkpoint's run cannot be resumed with start a new run,
-// saying so: a notebook would otherwise have to set Fresh.
-func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
-	out := captureOutput(t)
+// trainedProject returns a tiny two-class project (see tinyProject) with
+// its model trained by EnsureModel, the settings it was trained with, and
+// its dataset.
+func trainedProject(t *testing.T) (Paths, Settings, *dataset.Dataset, backends.Backend) {
+	t.Helper()
 	classes := []string{"red", "green"}
 	p, b := tinyProject(t, classes, 16)
 	s := tinySettings(classes...)
@@ -904,6 +905,14 @@ func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, s, ds, b
+}
+
+// Settings the checkpoint's run cannot be resumed with start a new run,
+// saying so: a notebook would otherwise have to set Fresh.
+func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
+	out := captureOutput(t)
+	p, s, ds, b := trainedProject(t)
 	out.Reset()
 	s.BatchSize, s.Epochs = 4, 2
 	res, err := Train(context.Background(), p, s, ds, b)
@@ -920,21 +929,12 @@ func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
 // Settings, as a notebook does, not in train.Config.
 func TestTrainSaysWhatToSetWhenItCannotResume(t *testing.T) {
 	captureOutput(t)
-	classes := []string{"red", "green"}
-	p, b := tinyProject(t, classes, 16)
-	s := tinySettings(classes...)
-	if _, err := EnsureModel(context.Background(), p, s, b); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := dataset.Load(p.Processed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, s, ds, b := trainedProject(t)
 	if err := os.Remove(filepath.Join(p.Checkpoint, train.HistoryFile)); err != nil {
 		t.Fatal(err)
 	}
 	s.Epochs = 2
-	_, err = Train(context.Background(), p, s, ds, b)
+	_, err := Train(context.Background(), p, s, ds, b)
 	var re *train.ResumeError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "settings.Fresh = true") || strings.Contains(err.Error(), "Config.") {
 		t.Fatalf("resuming a run whose history.csv is gone: %v, want a train.ResumeError saying settings.Fresh", err)
