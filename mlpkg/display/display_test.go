@@ -475,13 +475,7 @@ func TestLinePlotOverflow(t *testing.T) {
 }
 
 func TestTextFallbackOutsideNotebook(t *testing.T) {
-	if IsNotebook() {
-		t.Skip("running inside GoNB")
-	}
-	var buf bytes.Buffer
-	old := Output
-	Output = &buf
-	defer func() { Output = old }()
+	buf := captureText(t)
 	Table([]string{"a"}, [][]string{{"1"}})
 	ConfusionMatrix([]string{"x", "y"}, [][]int{{1, 0}, {0, 1}})
 	Probabilities([]string{"x", "y"}, []float64{0.25, 0.75})
@@ -784,16 +778,24 @@ func TestLinePlotText(t *testing.T) {
 // Outside a notebook each display prints its text once, ending in exactly one
 // newline.
 func TestTextFallbackExact(t *testing.T) {
+	buf := captureText(t)
+	Markdown("# title")
+	Table([]string{"a"}, [][]string{{"1"}})
+	if got, want := buf.String(), "# title\na\n1\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}
+
+// captureText sends the text displays print outside a notebook to the
+// returned buffer until the test ends; inside GoNB it skips the test.
+func captureText(t *testing.T) *bytes.Buffer {
+	t.Helper()
 	if IsNotebook() {
 		t.Skip("running inside GoNB")
 	}
 	var buf bytes.Buffer
 	old := Output
 	Output = &buf
-	defer func() { Output = old }()
-	Markdown("# title")
-	Table([]string{"a"}, [][]string{{"1"}})
-	if got, want := buf.String(), "# title\na\n1\n"; got != want {
-		t.Errorf("printed %q, want %q", got, want)
-	}
+	t.Cleanup(func() { Output = old })
+	return &buf
 }
