@@ -22,6 +22,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"golang.org/x/image/tiff"
 )
 
@@ -123,6 +124,9 @@ func checkFolder(t *testing.T, dir string) []string {
 		case imageio.HasImageExt(n):
 			if _, err := imageio.Load(filepath.Join(dir, n)); err != nil {
 				t.Errorf("%s does not decode: %v", n, err)
+			}
+			if info, err := e.Info(); err != nil || info.Mode().Perm() != 0o644 {
+				t.Errorf("%s: mode %v (%v), want 0644 like every file the project writes", n, info.Mode().Perm(), err)
 			}
 			images = append(images, n)
 		default:
@@ -906,8 +910,8 @@ func TestLocalWriteFailureStopsCrawl(t *testing.T) {
 	f.fake.AddGenerated("monkey", 20)
 	f.cfg.Concurrency = 1
 	diskFull := errors.New("no space left on device")
-	createTemp = func(string, string) (*os.File, error) { return nil, diskFull }
-	t.Cleanup(func() { createTemp = os.CreateTemp })
+	writeTemp = func(string, string, os.FileMode, func(io.Writer) error) (string, error) { return "", diskFull }
+	t.Cleanup(func() { writeTemp = atomicfile.WriteTemp })
 	_, err := f.run(t, context.Background())
 	if !errors.Is(err, diskFull) {
 		t.Fatalf("crawl returned %v, want the write error", err)

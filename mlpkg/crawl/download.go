@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 )
 
 // fetchOutcome is how one download ended: a verified temporary file, a
@@ -74,7 +75,7 @@ func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome
 		}
 		return d
 	}
-	tmp, err := writeTemp(dir, p.ID, f.body)
+	tmp, err := savePhoto(dir, p.ID, f.body)
 	if err != nil {
 		// A full disk or a read-only folder fails every later photo too.
 		d.fatal = fmt.Errorf("save photo %s: %w", p.ID, err)
@@ -100,27 +101,17 @@ func failureReason(err error) Reason {
 	return ReasonFailed
 }
 
-// createTemp is os.CreateTemp; tests replace it to fail like a full disk.
-var createTemp = os.CreateTemp
+// writeTemp is atomicfile.WriteTemp; tests replace it to fail like a full
+// disk.
+var writeTemp = atomicfile.WriteTemp
 
-// writeTemp writes b to a new temporary file in dir and syncs it.
-func writeTemp(dir, id string, b []byte) (string, error) {
-	f, err := createTemp(dir, tempPrefix+id+"-*"+tempSuffix)
-	if err != nil {
-		return "", fmt.Errorf("create temporary file: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return "", err // an *fs.PathError: "write <file>: no space left on device"
-	}
-	return f.Name(), nil
+// savePhoto writes b to a new temporary file in dir (see tempPrefix),
+// flushed to disk, and returns its path.
+func savePhoto(dir, id string, b []byte) (string, error) {
+	return writeTemp(dir, tempPrefix+id+"-*"+tempSuffix, 0o644, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // verified is what a photo's bytes were checked to be: an image of this

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -23,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
@@ -721,30 +721,12 @@ func removeStaleTemps(dir string) {
 // rename is os.Rename; tests replace it to fail partway through writeAll.
 var rename = os.Rename
 
-// writeTemp writes a temporary file in dir for the final name and returns
-// its path.
+// writeTemp writes a temporary file in dir for the final name (a hidden
+// one, see removeStaleTemps) and returns its path.
 func writeTemp(dir, name string, write func(io.Writer) error) (string, error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	tmp, err := atomicfile.WriteTemp(dir, "."+name+".tmp*", 0o644, write)
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = f.Chmod(0o644) // CreateTemp makes 0600 files
-	if err == nil {
-		err = write(bw)
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
-	}
-	return f.Name(), nil
+	return tmp, nil
 }

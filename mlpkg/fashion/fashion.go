@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
@@ -441,18 +442,8 @@ func (w *pngWriter) sync() error {
 	for dir := range w.dirs {
 		paths = append(paths, dir)
 	}
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", p, err)
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", p, err)
-		}
+	if err := atomicfile.Sync(paths...); err != nil {
+		return err
 	}
 	w.written, w.dirs = nil, nil
 	return nil

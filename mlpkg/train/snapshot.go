@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
@@ -134,34 +135,22 @@ func syncFiles(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
+	var files []string
 	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
+		if e.Type().IsRegular() {
+			files = append(files, filepath.Join(dir, e.Name()))
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return fmt.Errorf("save checkpoint: %w", err)
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil && !errors.Is(err, os.ErrInvalid) {
-			return fmt.Errorf("save checkpoint: sync %s: %w", f.Name(), err)
-		}
+	}
+	if err := atomicfile.Sync(files...); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return nil
 }
 
 // syncDir flushes a directory's entries to disk (best effort where unsupported).
 func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
+	if err := atomicfile.Sync(dir); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("save checkpoint: sync %s: %w", dir, err)
 	}
 	return nil
 }

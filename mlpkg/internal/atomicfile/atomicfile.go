@@ -1,9 +1,14 @@
 // Package atomicfile writes files so that readers (and a later run after a
-// crash or Ctrl-C) see either the old content or the new one, never a part.
+// crash or Ctrl-C) see either the old content or the new one, never a part:
+// the content goes to a temporary file in the same folder, is flushed to
+// disk, and only then renamed into place.
 package atomicfile
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -11,26 +16,67 @@ import (
 // WriteFile writes data to a temporary file in path's directory, flushes it
 // to disk and renames it over path, with permissions perm.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := WriteTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*", perm,
+		func(w io.Writer) error { _, err := w.Write(data); return err })
+	if err == nil {
+		if err = os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	err = tmp.Chmod(perm) // CreateTemp makes 0600 files
+	return nil
+}
+
+// WriteTemp creates a new file in dir, named from pattern as os.CreateTemp
+// names it, with permissions perm (os.CreateTemp alone makes 0600 files);
+// writes to it, through a buffer, what write writes; flushes it to disk and
+// returns its path, for the caller to rename into place. When anything
+// fails it removes the file and returns the error as it is: the file
+// system's name the temporary file (*fs.PathError), write's are write's.
+func WriteTemp(dir, pattern string, perm os.FileMode, write func(io.Writer) error) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = f.Chmod(perm)
 	if err == nil {
-		_, err = tmp.Write(data)
+		err = write(bw)
 	}
 	if err == nil {
-		err = tmp.Sync()
+		err = bw.Flush()
 	}
-	if cerr := tmp.Close(); err == nil {
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
 	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// Sync flushes each of paths, files or folders (a folder's entries: the
+// names renamed into it), to disk. Where a file system cannot sync a folder
+// it is skipped.
+func Sync(paths ...string) error {
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && !errors.Is(err, os.ErrInvalid) {
+			return fmt.Errorf("sync %s: %w", p, err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,4 +97,55 @@ func TestWriteFileTemporaryHidden(t *testing.T) {
 		}
 	}
 	t.Skip("writes were too fast to see a temporary file")
+}
+
+// WriteTemp leaves a complete file with the permissions asked for, named
+// after the pattern, in the folder given; a failed write leaves nothing.
+func TestWriteTemp(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("x", 3<<20) // more than the buffer
+	tmp, err := WriteTemp(dir, ".photo-*.part", 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, big)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(tmp) != dir || !strings.HasPrefix(filepath.Base(tmp), ".photo-") || !strings.HasSuffix(tmp, ".part") {
+		t.Errorf("temporary file %s, want %s/.photo-*.part", tmp, dir)
+	}
+	if b, err := os.ReadFile(tmp); err != nil || string(b) != big {
+		t.Errorf("read %d bytes (%v), want %d", len(b), err, len(big))
+	}
+	if st, err := os.Stat(tmp); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v (%v), want 0644", st.Mode().Perm(), err)
+	}
+
+	failed := errors.New("encoder failed")
+	dir2 := t.TempDir()
+	if _, err := WriteTemp(dir2, "x*", 0o644, func(w io.Writer) error { return failed }); !errors.Is(err, failed) {
+		t.Errorf("WriteTemp: %v, want the write's error", err)
+	}
+	if entries, _ := os.ReadDir(dir2); len(entries) != 0 {
+		t.Errorf("a failed WriteTemp left %v", entries)
+	}
+	if _, err := WriteTemp(filepath.Join(dir2, "missing"), "x*", 0o644, func(io.Writer) error { return nil }); err == nil {
+		t.Error("WriteTemp into a missing folder succeeded")
+	}
+}
+
+// Sync flushes files and folders, and says which path it could not open.
+func TestSync(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a")
+	if err := os.WriteFile(file, []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Sync(file, dir); err != nil {
+		t.Errorf("Sync(file, dir): %v", err)
+	}
+	missing := filepath.Join(dir, "missing")
+	if err := Sync(file, missing); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("Sync of a missing path: %v, want an error naming it", err)
+	}
 }
