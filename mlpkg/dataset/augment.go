@@ -16,6 +16,11 @@ var AugmentAngles = [...]float64{-20, -15, -10, -5, 0, 5, 10, 15}
 // photo: each rotation in AugmentAngles and the mirror image of each.
 const SamplesPerPhoto = 2 * len(AugmentAngles)
 
+// OriginalSample is the index, among the SamplesPerPhoto samples Augment
+// makes of a photo, of the photo itself: not rotated (AugmentAngles[4] is
+// 0), not mirrored.
+const OriginalSample = 8
+
 // AugmentSample describes sample i (0 ≤ i < SamplesPerPhoto) of Augment's
 // output: samples come in pairs, the rotation by AugmentAngles[i/2] and then
 // its horizontal mirror.

@@ -112,7 +112,10 @@ func TestAugmentImage(t *testing.T) {
 			t.Fatalf("image %d is %v", i, o.Bounds())
 		}
 	}
-	orig, mirror := out[8], out[9]
+	if angle, mirrored := AugmentSample(OriginalSample); angle != 0 || mirrored {
+		t.Fatalf("OriginalSample %d is rotated by %g, mirrored %v", OriginalSample, angle, mirrored)
+	}
+	orig, mirror := out[OriginalSample], out[OriginalSample+1]
 	if c := orig.At(5, 5); c != (color.NRGBA{227, 177, 127, 255}) {
 		t.Errorf("half-transparent pixel = %v, want (227, 177, 127) as imageio.ToRGB makes it", c)
 	}

@@ -46,7 +46,8 @@ type Config struct {
 	// ValidationFraction is the share of each class's training photos held
 	// out of training (all augmented variants of a photo together; see
 	// dataset.Split.HoldOut) to measure the model after every epoch and pick
-	// the best epoch. The test split is used once, at the end, on that best
+	// the best epoch. Of an augmented photo, validation measures only the
+	// original (dataset.OriginalSample), as the test split holds it. The test split is used once, at the end, on that best
 	// model, so the test accuracy is not inflated by the choice. 0 holds
 	// nothing out: the last epoch is the best, as in Keras without
 	// validation.

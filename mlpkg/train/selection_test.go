@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -208,5 +209,47 @@ func TestAugmentedSamplesNeedTheirPhotos(t *testing.T) {
 	ds.Train.Files = nil
 	if _, err := Train(context.Background(), testConfig(t.TempDir()), ds, Options{Backend: goBackend(t)}); err == nil || !strings.Contains(err.Error(), "prepare it again") {
 		t.Errorf("augmented samples without their photos: %v, want a refusal", err)
+	}
+}
+
+// Of an augmented dataset, validation measures each held-out photo's
+// original sample, as the test split holds it; none of the photo's samples
+// is trained on.
+func TestValidationOnOriginalSamples(t *testing.T) {
+	const photos = 30 // 10 per class
+	base := patternDataset(1, photos/3)
+	ds := &dataset.Dataset{Test: base.Test, Meta: base.Meta}
+	ds.Meta.SamplesPerPhoto = dataset.SamplesPerPhoto
+	ds.Train = dataset.Split{N: photos * dataset.SamplesPerPhoto, Size: testSize}
+	for p := range photos {
+		for k := range dataset.SamplesPerPhoto {
+			ds.Train.Images = append(ds.Train.Images, base.Train.Image(p)...)
+			ds.Train.Images[len(ds.Train.Images)-1] = uint8(k) // which sample
+			ds.Train.Labels = append(ds.Train.Labels, base.Train.Labels[p])
+			ds.Train.Files = append(ds.Train.Files, fmt.Sprintf("photo%02d.jpg", p))
+		}
+	}
+	cfg := testConfig(t.TempDir())
+	r, err := newRun(cfg, ds, Options{Backend: goBackend(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, held := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
+	heldPhotos := len(held) / dataset.SamplesPerPhoto
+	if heldPhotos == 0 || r.val.N != heldPhotos {
+		t.Fatalf("%d validation samples of %d photos held out, want one per photo", r.val.N, heldPhotos)
+	}
+	if len(r.trainIdx) != ds.Train.N-len(held) {
+		t.Errorf("%d training samples, want %d: the %d samples of the held-out photos left out", len(r.trainIdx), ds.Train.N-len(held), len(held))
+	}
+	for j, f := range r.val.Files {
+		img := r.val.Image(j)
+		if k := img[len(img)-1]; k != dataset.OriginalSample {
+			t.Errorf("validation sample %d (%s) is the photo's sample %d, want its original, %d", j, f, k, dataset.OriginalSample)
+		}
+		i := slices.Index(ds.Train.Files, f) + dataset.OriginalSample
+		if slices.Contains(r.trainIdx, i) {
+			t.Errorf("held-out photo %s is trained on", f)
+		}
 	}
 }

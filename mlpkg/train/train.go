@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -236,6 +237,14 @@ func newRun(cfg Config, ds *dataset.Dataset, opts Options) (*run, error) {
 		return nil, fmt.Errorf("train: %s does not say which photo each augmented sample comes from: prepare it again", ds.Dir)
 	}
 	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
+	if ds.Meta.SamplesPerPhoto == dataset.SamplesPerPhoto {
+		// Validation measures photos as the test split holds them: of an
+		// augmented photo held out, its original sample only. Its rotated
+		// and mirrored variants are neither trained on nor measured.
+		valIdx = slices.DeleteFunc(valIdx, func(i int) bool {
+			return i%dataset.SamplesPerPhoto != dataset.OriginalSample
+		})
+	}
 	if len(trainIdx) < cfg.BatchSize {
 		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
 			len(trainIdx), len(valIdx), cfg.BatchSize)
