@@ -42,7 +42,7 @@ type client struct {
 // without one it returns an error wrapping ErrNoAPIKey.
 func newClient(cfg Config) (*client, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("crawl config: %w", err)
 	}
 	key, err := cfg.resolveAPIKey()

@@ -98,13 +98,17 @@ type PlaceholderSignature struct {
 	Width, Height int
 }
 
-// Config holds every crawl setting. DefaultConfig returns the defaults;
+// Config holds every crawl setting. DefaultConfig returns the defaults:
+// start from it, as zero values are not defaults (Validate refuses a zero
+// PerClass, Concurrency or Timeout; a zero Interval turns the rate limit
+// off). Only the fields without a flag (MaxBackoff, MaxRetryAfter,
+// MaxBytes, HTTPClient, Logger) take their default when zero.
 // RegisterFlags derives command-line flags from it.
 type Config struct {
 	// Classes to crawl, in order.
 	Classes []Class
-	// PerClass is how many photos each class folder should hold (0: the
-	// default, 400). Photos already there count, but not those its
+	// PerClass is how many photos each class folder should hold, at least
+	// 1. Photos already there count, but not those its
 	// exclude.txt lists (a rerun after curating replaces them), nor those
 	// kept under a license outside Licenses (ClassReport.OtherLicense).
 	PerClass int
@@ -155,7 +159,7 @@ type Config struct {
 	// pauses that long); a server asking for longer stops the crawl with
 	// ErrRateLimited.
 	MaxRetryAfter time.Duration
-	// UserAgent is sent with every request.
+	// UserAgent is sent with every request (not empty).
 	UserAgent string
 	// MaxBytes bounds one downloaded file.
 	MaxBytes int64
@@ -228,8 +232,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 var sortOrders = []string{"relevance", "interestingness-desc", "interestingness-asc",
 	"date-posted-desc", "date-posted-asc", "date-taken-desc", "date-taken-asc"}
 
-// validate checks c after defaults were applied.
-func (c *Config) validate() error {
+// Validate reports the first invalid setting. Run calls it; the API key is
+// checked only there.
+func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for _, cl := range c.Classes {
 		if err := checkClassName(cl.Name); err != nil {
@@ -264,6 +269,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("retries must not be negative, got %d", c.Retries)
 	case c.Interval < 0:
 		return fmt.Errorf("interval must not be negative, got %v", c.Interval)
+	case c.Backoff < 0 || c.MaxBackoff < 0 || c.MaxRetryAfter < 0:
+		return fmt.Errorf("backoff, max backoff and max Retry-After must not be negative, got %v, %v, %v", c.Backoff, c.MaxBackoff, c.MaxRetryAfter)
+	case c.MaxBytes < 0:
+		return fmt.Errorf("max bytes must not be negative, got %d", c.MaxBytes)
+	case c.UserAgent == "":
+		return errors.New("no user agent")
 	}
 	for _, l := range c.Licenses {
 		if l != "cc" && (l == "" || strings.Trim(l, "0123456789") != "") {
@@ -273,20 +284,12 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// withDefaults fills zero fields that have no meaningful zero value.
+// withDefaults fills the zero fields that have no flag (see Config) and
+// normalises Licenses.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	c.APIURL = cmp.Or(c.APIURL, d.APIURL)
-	c.Size = cmp.Or(c.Size, d.Size)
-	c.Sort = cmp.Or(c.Sort, d.Sort)
-	c.SafeSearch = cmp.Or(c.SafeSearch, d.SafeSearch)
-	c.PerClass = cmp.Or(c.PerClass, d.PerClass)
-	c.OutDir = cmp.Or(c.OutDir, d.OutDir)
-	c.Concurrency = cmp.Or(c.Concurrency, d.Concurrency)
-	c.Timeout = cmp.Or(c.Timeout, d.Timeout)
 	c.MaxBackoff = cmp.Or(c.MaxBackoff, d.MaxBackoff)
 	c.MaxRetryAfter = cmp.Or(c.MaxRetryAfter, d.MaxRetryAfter)
-	c.UserAgent = cmp.Or(c.UserAgent, d.UserAgent)
 	c.MaxBytes = cmp.Or(c.MaxBytes, d.MaxBytes)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	var lic []string

@@ -1449,6 +1449,48 @@ func TestDefaultOneRequestPerSecond(t *testing.T) {
 	}
 }
 
+// Zero values are not defaults: a Config not started from DefaultConfig is
+// refused before any request, except for the fields without a flag.
+func TestValidate(t *testing.T) {
+	def := DefaultConfig()
+	if err := def.Validate(); err != nil {
+		t.Fatalf("DefaultConfig: %v", err)
+	}
+	for want, mutate := range map[string]func(*Config){
+		"per-class must be at least 1":          func(c *Config) { c.PerClass = 0 },
+		"concurrency must be at least 1":        func(c *Config) { c.Concurrency = 0 },
+		"timeout must be positive":              func(c *Config) { c.Timeout = 0 },
+		"safe-search must be 1, 2 or 3, got 0":  func(c *Config) { c.SafeSearch = 0 },
+		`unknown size ""`:                       func(c *Config) { c.Size = "" },
+		`unknown sort order ""`:                 func(c *Config) { c.Sort = "" },
+		"no output folder":                      func(c *Config) { c.OutDir = "" },
+		`API URL "" is not an http(s) URL`:      func(c *Config) { c.APIURL = "" },
+		"no user agent":                         func(c *Config) { c.UserAgent = "" },
+		"backoff, max backoff and max Retry":    func(c *Config) { c.Backoff = -time.Second },
+		"max bytes must not be negative":        func(c *Config) { c.MaxBytes = -1 },
+		"interval must not be negative, got -1": func(c *Config) { c.Interval = -1 },
+	} {
+		c := DefaultConfig()
+		mutate(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: Validate() = %v", want, err)
+		}
+	}
+	f := newFixture(t)
+	f.cfg = Config{Classes: f.cfg.Classes, OutDir: f.cfg.OutDir, APIURL: f.cfg.APIURL, APIKey: testKey}
+	if _, err := f.run(t, context.Background()); err == nil || !strings.Contains(err.Error(), "crawl config: per-class must be at least 1") {
+		t.Errorf("crawl with a zero Config: %v", err)
+	}
+	if n := len(f.fake.Requests()); n != 0 {
+		t.Errorf("%d requests made with an invalid Config", n)
+	}
+	// The fields without a flag take their defaults when zero.
+	c := Config{}.withDefaults()
+	if c.MaxBackoff != def.MaxBackoff || c.MaxRetryAfter != def.MaxRetryAfter || c.MaxBytes != def.MaxBytes || c.Logger == nil {
+		t.Errorf("withDefaults left %+v", c)
+	}
+}
+
 // TestClassNames: crawl refuses every name the dataset would not read as a
 // class folder (dataset.CheckClassName), a hidden ".foo" included, and its
 // own extras, before any request.

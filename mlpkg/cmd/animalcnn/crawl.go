@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
@@ -46,17 +45,6 @@ func runCrawl(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return argsError{fmt.Errorf("unexpected arguments %q (classes go in -classes)", fs.Args())}
-	}
-	// crawl.Config reads these at 0 as "the default"; typed, 0 is a mistake
-	// (-per-class 0 would crawl 400 photos).
-	var zero error
-	fs.Visit(func(f *flag.Flag) {
-		if v := f.Value.String(); zero == nil && slices.Contains([]string{"per-class", "concurrency", "timeout"}, f.Name) && (v == "0" || v == "0s") {
-			zero = fmt.Errorf("-%s must be more than 0", f.Name)
-		}
-	})
-	if zero != nil {
-		return zero
 	}
 	level := slog.LevelWarn
 	if *verbose {

@@ -60,15 +60,20 @@ func TestCrawlWithoutKey(t *testing.T) {
 	}
 }
 
-// crawl.Config reads 0 as "the default": typed on the command line, it is
-// refused, not read as 400 photos per class.
+// A zero typed on the command line is refused, not read as a default
+// (-per-class 0 is not 400 photos per class, -safe-search 0 not 1).
 func TestCrawlRefusesTypedZero(t *testing.T) {
 	t.Setenv(crawl.APIKeyEnv, "k")
-	for _, name := range []string{"per-class", "concurrency", "timeout"} {
+	for name, want := range map[string]string{
+		"per-class":   "per-class must be at least 1, got 0",
+		"concurrency": "concurrency must be at least 1, got 0",
+		"timeout":     "timeout must be positive, got 0s",
+		"safe-search": "safe-search must be 1, 2 or 3, got 0",
+	} {
 		out := filepath.Join(t.TempDir(), "images")
 		code, _, stderr := runCaptured(t, "crawl", "-images", out, "-"+name, "0")
-		if code == 0 || !strings.Contains(stderr, "-"+name+" must be more than 0") {
-			t.Errorf("-%s 0: exit %d, stderr %q", name, code, stderr)
+		if code == 0 || !strings.Contains(stderr, want) {
+			t.Errorf("-%s 0: exit %d, stderr %q, want %q", name, code, stderr, want)
 		}
 	}
 }
