@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -124,28 +125,19 @@ func describeDataset(ds *dataset.Dataset) string {
 }
 
 // Train trains the CNN on ds with s.TrainConfig(p) on backend b, printing one
-// line per epoch to Output. It resumes the run in p.Checkpoint when that run
-// is on the same dataset (unless s.Fresh), and starts over, saying so, when
-// the checkpoint was trained on another dataset or cannot be resumed with s
-// (train.CheckResume). Any other run it cannot resume makes it return a
-// *train.ResumeError that says to set s.Fresh. Cancelling ctx (a kernel
-// interrupt) saves a checkpoint and returns a Result with Interrupted set;
-// running Train again resumes.
+// line per epoch to Output. It resumes the run in p.Checkpoint when it can
+// (unless s.Fresh, which replaces it). A run it cannot resume (trained on
+// another dataset, or with settings it resumes only with: see
+// train.ResumeError) is moved aside, not deleted, to a folder beside
+// p.Checkpoint named after its model ID (e.g. data/checkpoints/cnn-20261207T101500Z,
+// where the command line's -checkpoint still finds it), and a new run
+// starts, saying so. Cancelling ctx (a kernel interrupt) saves a checkpoint
+// and returns a Result with Interrupted set; running Train again resumes.
 func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b backends.Backend) (*train.Result, error) {
 	cfg := s.TrainConfig(p)
-	if meta, err := model.LoadMeta(p.Checkpoint); err == nil && !cfg.Fresh {
-		if meta.DatasetHash != ds.Meta.Hash {
-			fmt.Fprintf(Output, "train: %s holds a model of another dataset: starting a new run that replaces it\n", p.Checkpoint)
-			cfg.Fresh = true
-		} else if err := train.CheckResume(meta.Hyperparameters, cfg); err != nil {
-			// CheckResume's reasons follow "holds a run": "that resumes only with seed 1, not 2".
-			fmt.Fprintf(Output, "train: %s holds a run %v: starting a new run that replaces it\n", p.Checkpoint, err)
-			cfg.Fresh = true
-		}
-	}
 	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, backend.Name(b), p.Checkpoint)
 	train.LimitMemory(ds) // as the CLI does: keeps the pure-Go backend near 1 GB
-	res, err := train.Train(ctx, cfg, ds, train.Options{
+	opts := train.Options{
 		Backend: b,
 		OnStart: func(s train.Start) {
 			switch {
@@ -159,13 +151,16 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		},
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:  quietLogger(),
-	})
+	}
+	res, err := train.Train(ctx, cfg, ds, opts)
 	var re *train.ResumeError
 	if errors.As(err, &re) {
-		// A run the checks above let through (another architecture, a
-		// history behind its snapshot): advise in Settings' terms, not in
-		// train.Config's.
-		re.Advice = "set Settings.Fresh to start a new run that replaces it (in a notebook: add settings.Fresh = true right after the cell's %%)"
+		aside, merr := moveAside(p.Checkpoint)
+		if merr != nil {
+			return nil, fmt.Errorf("%w; moving it aside failed: %v", err, merr)
+		}
+		fmt.Fprintf(Output, "train: %s held a run %s: moved it to %s, starting a new run\n", p.Checkpoint, re.Reason, aside)
+		res, err = train.Train(ctx, cfg, ds, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -178,14 +173,34 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	return res, nil
 }
 
+// moveAside renames the checkpoint folder dir to a new folder beside it,
+// named after the run's model ID (or dir's name and the time now when
+// model.json does not say), and returns that folder.
+func moveAside(dir string) (string, error) {
+	dir = filepath.Clean(dir)
+	name := filepath.Base(dir) + "-" + time.Now().UTC().Format("20060102T150405Z")
+	if meta, err := model.LoadMeta(dir); err == nil && meta.ModelID != "" && meta.ModelID == filepath.Base(meta.ModelID) {
+		name = meta.ModelID
+	}
+	for i := 1; ; i++ {
+		aside := filepath.Join(filepath.Dir(dir), name)
+		if i > 1 {
+			aside += fmt.Sprintf("-%d", i)
+		}
+		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+			return aside, os.Rename(dir, aside)
+		}
+	}
+}
+
 // EnsureModel returns the metadata of the trained model in p.Checkpoint when
 // it is a finished model for s: of s.Classes, in that order, at s.ImageSize,
 // trained on the data p.Processed holds (when it holds any). When there is
 // none, or the one there is for other classes or another size
 // (ANIMALCNN_CLASSES changed since it was trained) or was trained on other
 // data, it prepares the data (EnsurePrepared) and trains one with s on
-// backend b (Train), replacing the other model, and says so; a run that was
-// interrupted is resumed (Train) instead of used half-trained.
+// backend b (Train, which moves the other model aside), and says so; a run
+// that was interrupted is resumed (Train) instead of used half-trained.
 func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (*model.Meta, error) {
 	meta, err := model.LoadMeta(p.Checkpoint)
 	if err == nil {
@@ -195,13 +210,17 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 	case err != nil:
 		fmt.Fprintf(Output, "model: no trained model in %s yet: training one (%d epochs)\n", p.Checkpoint, s.Epochs)
 	case !slices.Equal(meta.Classes, s.Classes) || meta.ImageSize != s.ImageSize:
-		fmt.Fprintf(Output, "model: %s holds a model of %s at %d×%d, not of %s at %d×%d as the settings ask: training one for these settings (%d epochs), which replaces it\n",
+		fmt.Fprintf(Output, "model: %s holds a model of %s at %d×%d, not of %s at %d×%d as the settings ask: training one for these settings (%d epochs)\n",
 			p.Checkpoint, strings.Join(meta.Classes, ", "), meta.ImageSize, meta.ImageSize, strings.Join(s.Classes, ", "), s.ImageSize, s.ImageSize, s.Epochs)
 	case unfinished(meta):
-		fmt.Fprintf(Output, "model: the run in %s has not finished (%d of %v epochs trained, or not tested yet): finishing it\n",
-			p.Checkpoint, int(meta.Metrics["epochs"]), meta.Hyperparameters["epochs"])
+		next := "finishing it"
+		if s.Fresh {
+			next = "training a new one (Settings.Fresh)"
+		}
+		fmt.Fprintf(Output, "model: the run in %s has not finished (%d of %v epochs trained, or not tested yet): %s\n",
+			p.Checkpoint, int(meta.Metrics["epochs"]), meta.Hyperparameters["epochs"], next)
 	case otherData(meta, p):
-		fmt.Fprintf(Output, "model: %s was trained on other data than %s holds now: training one on it, which replaces it\n", p.Checkpoint, p.Processed)
+		fmt.Fprintf(Output, "model: %s was trained on other data than %s holds now: training one on it\n", p.Checkpoint, p.Processed)
 	default:
 		fmt.Fprintf(Output, "model: %s\n", describeModel(meta))
 		return meta, nil

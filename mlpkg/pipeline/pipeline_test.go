@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -387,7 +386,7 @@ func TestPipeline(t *testing.T) {
 	}
 
 	// A new run replaces the model: the saved evaluation is stale, and a
-	// model of another dataset is replaced by Train.
+	// model of another dataset is moved aside by Train.
 	s4 := s
 	s4.Fresh = true
 	if _, err := Train(ctx, p, s4, ds, b); err != nil {
@@ -401,12 +400,37 @@ func TestPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if _, err := Train(ctx, p, s20, ds20, b); err != nil || !strings.Contains(out.String(), "another dataset") {
+	if _, err := Train(ctx, p, s20, ds20, b); err != nil || !strings.Contains(out.String(), "held a run trained on another dataset") {
 		t.Fatalf("Train on another dataset: %v; %s", err, out)
 	}
 	if m, err := model.LoadMeta(p.Checkpoint); err != nil || m.DatasetHash != ds20.Meta.Hash {
 		t.Errorf("model after Train on another dataset: %v", err)
 	}
+	if old := movedAside(t, out.String()); old.DatasetHash != ds.Meta.Hash {
+		t.Errorf("the run moved aside is of dataset %.12s, want the one replaced, %.12s", old.DatasetHash, ds.Meta.Hash)
+	}
+}
+
+// movedAside returns the metadata of the run that Train's output says it
+// moved aside, checking it moved beside the checkpoint, whole, under its
+// model ID.
+func movedAside(t *testing.T, out string) *model.Meta {
+	t.Helper()
+	m := regexp.MustCompile(`moved it to (\S+), starting a new run`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no run moved aside in the output:\n%s", out)
+	}
+	meta, err := model.LoadMeta(m[1])
+	if err != nil {
+		t.Fatalf("the run moved aside: %v", err)
+	}
+	if filepath.Base(m[1]) != meta.ModelID {
+		t.Errorf("moved to %s, want a folder named after its model ID %s", m[1], meta.ModelID)
+	}
+	if _, err := model.SnapshotDir(m[1]); err != nil {
+		t.Errorf("the run moved aside has no snapshot: %v", err)
+	}
+	return meta
 }
 
 // TestEnsureModelFollowsSettings: a model of other classes (the settings'
@@ -803,6 +827,33 @@ func (w *cancelWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
+// With Settings.Fresh (quick mode), EnsureModel says that it trains an
+// unfinished run again from the start, as it does, not that it finishes it.
+func TestEnsureModelSaysFreshStartsOver(t *testing.T) {
+	out := captureOutput(t)
+	classes := []string{"red", "green"}
+	p, b := tinyProject(t, classes, 16)
+	s := tinySettings(classes...)
+	s.Epochs, s.Fresh = 2, true
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cw := &cancelWriter{trigger: "epoch  1/2", cancel: cancel}
+	Output = cw
+	_, err := EnsureModel(ctx, p, s, b)
+	Output = out
+	if err == nil {
+		t.Fatal("interrupted EnsureModel succeeded")
+	}
+	out.Reset()
+	meta, err := EnsureModel(context.Background(), p, s, b)
+	if err != nil || !strings.Contains(out.String(), "): training a new one (Settings.Fresh)") || strings.Contains(out.String(), "resuming") {
+		t.Errorf("EnsureModel with Fresh after an interruption: %v; output:\n%s", err, out)
+	}
+	if err == nil && meta.Metrics["epochs"] != 2 {
+		t.Errorf("%v epochs, want 2", meta.Metrics["epochs"])
+	}
+}
+
 // TestEnsureModelFinishesOrReplaces: EnsureModel resumes a run that was
 // interrupted (it returned the half-trained model, though the interruption
 // said "run again to resume"), and trains a new model when the prepared data
@@ -828,7 +879,7 @@ func TestEnsureModelFinishesOrReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, tested := meta.Metrics["test_accuracy"]; !tested || meta.Metrics["epochs"] != 3 || !strings.Contains(out.String(), "has not finished") {
+	if _, tested := meta.Metrics["test_accuracy"]; !tested || meta.Metrics["epochs"] != 3 || !strings.Contains(out.String(), "): finishing it") {
 		t.Errorf("after the interruption: metrics %v, want 3 epochs, tested\n%s", meta.Metrics, out)
 	}
 
@@ -919,28 +970,37 @@ func TestTrainStartsOverWhenItCannotResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "holds a run that resumes only with batch size 8, not 4: starting a new run that replaces it") || len(res.History) != 2 {
+	if !strings.Contains(out.String(), "held a run that resumes only with batch size 8, not 4: moved it to ") || len(res.History) != 2 {
 		t.Errorf("%d epochs; output:\n%s\nwant a new run of 2 epochs, said so", len(res.History), out)
+	}
+	if old := movedAside(t, out.String()); old.Hyperparameters["batch_size"] != 8.0 {
+		t.Errorf("the run moved aside has batch size %v, want the one replaced, 8", old.Hyperparameters["batch_size"])
 	}
 }
 
 // A run Train cannot resume for another reason than its settings (here,
-// history.csv behind last/) is an error that says what to set in
-// Settings, as a notebook does, not in train.Config.
-func TestTrainSaysWhatToSetWhenItCannotResume(t *testing.T) {
-	captureOutput(t)
+// history.csv behind last/) is moved aside too, and a new run starts; with
+// Settings.Fresh the run is replaced instead, and nothing is moved.
+func TestTrainMovesAsideARunItCannotResume(t *testing.T) {
+	out := captureOutput(t)
 	p, s, ds, b := trainedProject(t)
 	if err := os.Remove(filepath.Join(p.Checkpoint, train.HistoryFile)); err != nil {
 		t.Fatal(err)
 	}
 	s.Epochs = 2
-	_, err := Train(context.Background(), p, s, ds, b)
-	var re *train.ResumeError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "settings.Fresh = true") || strings.Contains(err.Error(), "Config.") {
-		t.Fatalf("resuming a run whose history.csv is gone: %v, want a train.ResumeError saying settings.Fresh", err)
+	out.Reset()
+	res, err := Train(context.Background(), p, s, ds, b)
+	if err != nil || len(res.History) != 2 || !strings.Contains(out.String(), "so it cannot be resumed exactly: moved it to") {
+		t.Fatalf("resuming a run whose history.csv is gone: %v; output:\n%s\nwant it moved aside and a new run of 2 epochs", err, out)
 	}
-	s.Fresh = true
-	if res, err := Train(context.Background(), p, s, ds, b); err != nil || len(res.History) != 2 {
-		t.Errorf("with settings.Fresh: %v, want a new run of 2 epochs", err)
+	movedAside(t, out.String())
+	entries, _ := os.ReadDir(filepath.Dir(p.Checkpoint))
+	s.Fresh, s.Epochs = true, 1
+	out.Reset()
+	if res, err := Train(context.Background(), p, s, ds, b); err != nil || len(res.History) != 1 || strings.Contains(out.String(), "moved") {
+		t.Errorf("with settings.Fresh: %v, want a new run of 1 epoch, nothing moved; output:\n%s", err, out)
+	}
+	if after, _ := os.ReadDir(filepath.Dir(p.Checkpoint)); len(after) != len(entries) {
+		t.Errorf("with settings.Fresh the checkpoints folder went from %d to %d entries", len(entries), len(after))
 	}
 }

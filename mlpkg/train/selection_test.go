@@ -136,17 +136,29 @@ func TestResumeRefusals(t *testing.T) {
 	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err != nil {
 		t.Fatal(err)
 	}
+	for _, d := range []string{model.LastDir, model.BestDir} {
+		if st, err := os.Stat(filepath.Join(cfg.CheckpointDir, d)); err != nil || st.Mode().Perm() != 0o755 {
+			t.Errorf("%s/: %v (%v), want a 0755 folder: another user serves the model", d, st.Mode().Perm(), err)
+		}
+	}
 	wider := cfg
 	wider.Epochs = 2
 	wider.Model.DenseUnits *= 2
-	if _, err := Train(context.Background(), wider, ds, Options{Backend: goBackend(t)}); !isResumeError(err, cfg.CheckpointDir) {
-		t.Errorf("another architecture: %v, want a ResumeError saying Config.Fresh", err)
+	_, err := Train(context.Background(), wider, ds, Options{Backend: goBackend(t)})
+	if !isResumeError(err, cfg.CheckpointDir) || !strings.Contains(err.Error(), fmt.Sprintf("of another architecture (18×18 input, 3 classes, filters %d and %d, dense %d,", cfg.Model.Filters1, cfg.Model.Filters2, cfg.Model.DenseUnits)) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("; this one: 18×18 input, 3 classes, filters %d and %d, dense %d,", cfg.Model.Filters1, cfg.Model.Filters2, wider.Model.DenseUnits)) {
+		t.Errorf("another architecture: %v, want a ResumeError saying which, and Config.Fresh", err)
+	}
+	other := patternDataset(2, 30)
+	_, err = Train(context.Background(), wider, other, Options{Backend: goBackend(t)})
+	if !isResumeError(err, cfg.CheckpointDir) || !strings.Contains(err.Error(), fmt.Sprintf("trained on another dataset (of horizontal, vertical, square, hash %.12s; this one: horizontal, vertical, square, hash %.12s)", ds.Meta.Hash, other.Meta.Hash)) {
+		t.Errorf("another dataset: %v, want a ResumeError saying which, and Config.Fresh", err)
 	}
 	if err := os.Remove(filepath.Join(cfg.CheckpointDir, HistoryFile)); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Epochs = 2
-	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); !isResumeError(err, cfg.CheckpointDir) {
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); !isResumeError(err, cfg.CheckpointDir) || !strings.Contains(err.Error(), "so it cannot be resumed exactly") {
 		t.Errorf("history shorter than last/: %v, want a ResumeError saying Config.Fresh", err)
 	}
 }

@@ -48,6 +48,9 @@ type batchFigures struct {
 // snapshot (model.SnapshotDir and loadSnapshot also accept "<name>.old").
 func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	tmp, err := os.MkdirTemp(dir, "."+name+"-tmp-")
+	if err == nil {
+		err = os.Chmod(tmp, 0o755) // MkdirTemp makes 0700 folders; the files are 0644
+	}
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
@@ -219,7 +222,7 @@ func readState(dir, name string) (st state, ok bool, err error) {
 // ResumeError is the error Train returns when Config.CheckpointDir holds a
 // run that it cannot resume with the Config given: a run on another dataset
 // or architecture, one that resumes only with other settings (see
-// CheckResume), or one whose snapshot is ahead of its history. Train leaves
+// checkResume), or one whose snapshot is ahead of its history. Train leaves
 // that run as it is. Setting Config.Fresh starts a new run that replaces
 // it; another CheckpointDir keeps it.
 type ResumeError struct {
@@ -247,7 +250,7 @@ func newResumeError(dir, reason string) *ResumeError {
 		Advice: "set Config.Fresh to start a new run that replaces it, or choose another Config.CheckpointDir"}
 }
 
-// CheckResume reports why the run recorded with hyperparameters hp (a
+// checkResume reports why the run recorded with hyperparameters hp (a
 // checkpoint's model.json) cannot be resumed with cfg, or nil when it can:
 // the settings that decide which images are trained on and in which batches
 // (validation hold-out, seed, batch size) must not change, and a run of an
@@ -255,7 +258,7 @@ func newResumeError(dir, reason string) *ResumeError {
 // trained with GoMLX's bias-corrected RMSProp) is not resumed. The error's
 // text completes "… holds a run ", e.g. "that resumes only with seed 1, not
 // 2" (Train returns it as a ResumeError's Reason).
-func CheckResume(hp map[string]any, cfg Config) error {
+func checkResume(hp map[string]any, cfg Config) error {
 	if _, ok := hp["validation_fraction"]; !ok || hp["optimizer"] != optimizerName {
 		return errOldRun
 	}
@@ -274,7 +277,7 @@ func CheckResume(hp map[string]any, cfg Config) error {
 	return nil
 }
 
-// errOldRun is CheckResume's answer for a run of an older version.
+// errOldRun is checkResume's answer for a run of an older version.
 var errOldRun = errors.New("made by an older version of this code (which picked the best epoch on the test split, or trained with another RMSprop)")
 
 // startMeta returns the metadata for a run in dir: the existing one when dir
@@ -284,10 +287,14 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 	mcfg.Formulation = "" // how the graph is computed is not part of the architecture
 	old, err := model.LoadMeta(dir)
 	if err == nil {
-		if old.DatasetHash != ds.Meta.Hash || old.Architecture == nil || *old.Architecture != mcfg {
-			return nil, false, newResumeError(dir, "trained on another dataset or architecture")
+		switch {
+		case old.DatasetHash != ds.Meta.Hash:
+			return nil, false, newResumeError(dir, fmt.Sprintf("trained on another dataset (of %s, hash %.12s; this one: %s, hash %.12s)",
+				strings.Join(old.Classes, ", "), old.DatasetHash, strings.Join(ds.Meta.Classes, ", "), ds.Meta.Hash))
+		case old.Architecture == nil || *old.Architecture != mcfg:
+			return nil, false, newResumeError(dir, fmt.Sprintf("of another architecture (%s; this one: %s)", describeArchitecture(old.Architecture), describeArchitecture(&mcfg)))
 		}
-		if err := CheckResume(old.Hyperparameters, *cfg); err != nil {
+		if err := checkResume(old.Hyperparameters, *cfg); err != nil {
 			return nil, false, newResumeError(dir, err.Error())
 		}
 		if _, err := model.SnapshotDir(dir); err == nil {
@@ -314,4 +321,14 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 		return nil, false, err
 	}
 	return meta, false, nil
+}
+
+// describeArchitecture says what decides a model's variables, e.g. "50×50
+// input, 3 classes, filters 32 and 64, dense 512, dropout 0.25 and 0.5".
+func describeArchitecture(c *model.Config) string {
+	if c == nil {
+		return "not recorded"
+	}
+	return fmt.Sprintf("%d×%d input, %d classes, filters %d and %d, dense %d, dropout %g and %g",
+		c.ImageSize, c.ImageSize, c.NumClasses, c.Filters1, c.Filters2, c.DenseUnits, c.ConvDropout, c.DenseDropout)
 }

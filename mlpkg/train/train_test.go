@@ -236,8 +236,8 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckResume(meta.Hyperparameters, cfg); err != nil {
-		t.Errorf("CheckResume of this version's run: %v", err)
+	if err := checkResume(meta.Hyperparameters, cfg); err != nil {
+		t.Errorf("checkResume of this version's run: %v", err)
 	}
 	for _, old := range []struct{ key, value string }{{"validation_fraction", ""}, {"optimizer", "rmsprop"}} {
 		hp := maps.Clone(meta.Hyperparameters)
@@ -246,8 +246,8 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 		} else {
 			hp[old.key] = old.value
 		}
-		if err := CheckResume(hp, cfg); err == nil || !strings.Contains(err.Error(), "older version") {
-			t.Errorf("CheckResume of an old run (%s %q): %v", old.key, old.value, err)
+		if err := checkResume(hp, cfg); err == nil || !strings.Contains(err.Error(), "older version") {
+			t.Errorf("checkResume of an old run (%s %q): %v", old.key, old.value, err)
 		}
 	}
 
