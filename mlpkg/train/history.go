@@ -105,20 +105,38 @@ func readHistoryFile(dir string) ([]Epoch, error) {
 		col[name] = j
 	}
 	var out []Epoch
-	for _, r := range rows[1:] {
+	var bad error // the first cell that does not parse
+	for i, r := range rows[1:] {
 		cell := func(name string) string {
 			if j, ok := col[name]; ok && j < len(r) {
 				return r[j]
 			}
-			return ""
+			return "" // a column an older version did not write
 		}
-		f := func(name string) float64 { v, _ := strconv.ParseFloat(cell(name), 64); return v }
+		f := func(name string) float64 {
+			c := cell(name)
+			if c == "" {
+				return 0
+			}
+			v, err := strconv.ParseFloat(c, 64)
+			if err != nil && bad == nil {
+				bad = fmt.Errorf("read history %s: row %d, %s %q is not a number", path, i+2, name, c)
+			}
+			return v
+		}
 		e := Epoch{Epoch: int(f("epoch")), Step: int64(f("step")), TrainLoss: f("train_loss"), TrainAccuracy: f("train_accuracy"),
 			LearningRate: f("learning_rate"), ImagesPerSecond: f("images_per_second"), FirstStepSeconds: f("first_step_seconds"), Seconds: f("seconds")}
 		e.Validated = cell("val_accuracy") != ""
 		e.ValLoss, e.ValAccuracy = f("val_loss"), f("val_accuracy")
-		e.Time, _ = time.Parse(time.RFC3339, cell("time"))
+		if c := cell("time"); c != "" {
+			if e.Time, err = time.Parse(time.RFC3339, c); err != nil && bad == nil {
+				bad = fmt.Errorf("read history %s: row %d, time %q is not an RFC 3339 time", path, i+2, c)
+			}
+		}
 		out = append(out, e)
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	return out, nil
 }

@@ -1,0 +1,63 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// history.csv reads back as written: validated and unvalidated epochs,
+// times included; a file of an older version without some columns reads
+// with zeros there; a damaged cell is an error naming its row and column,
+// never a silent zero in the plots and in the best epoch.
+func TestReadHistoryFile(t *testing.T) {
+	dir := t.TempDir()
+	when := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	want := []Epoch{
+		{Epoch: 1, Step: 63, TrainLoss: 1.5, TrainAccuracy: 0.4, LearningRate: 1e-4, ImagesPerSecond: 250.5, FirstStepSeconds: 2.5, Seconds: 8, Time: when},
+		{Epoch: 2, Step: 126, TrainLoss: 0.5, TrainAccuracy: 0.8, Validated: true, ValLoss: 0.6, ValAccuracy: 0.75, LearningRate: 9.99e-5, Seconds: 7, Time: when.Add(time.Minute)},
+	}
+	if err := writeHistory(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readHistoryFile(dir)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("read %d epochs (%v), want %d", len(got), err, len(want))
+	}
+	for i := range want {
+		if !got[i].Time.Equal(want[i].Time) {
+			t.Errorf("epoch %d: time %v, want %v", i+1, got[i].Time, want[i].Time)
+		}
+		got[i].Time = want[i].Time
+		if got[i] != want[i] {
+			t.Errorf("epoch %d: read %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+
+	path := filepath.Join(dir, HistoryFile)
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("epoch,step,train_loss,train_accuracy\n1,10,0.9,0.5\n")
+	if got, err := readHistoryFile(dir); err != nil || len(got) != 1 || got[0].TrainLoss != 0.9 || got[0].Validated || !got[0].Time.IsZero() {
+		t.Errorf("an older history.csv: %+v, %v", got, err)
+	}
+	for damaged, wantErr := range map[string]string{
+		"epoch,step,train_loss\n1,10,0.9\n2,20,lots\n":   `row 3, train_loss "lots" is not a number`,
+		"epoch,val_accuracy\n1,0.5\n2,x\n":               `row 3, val_accuracy "x" is not a number`,
+		"epoch,time\n1,yesterday\n":                      `row 2, time "yesterday" is not an RFC 3339 time`,
+		"epoch,step\n1,10\n2,\"20\n":                     "read history " + path, // a torn quote
+		"epoch,train_accuracy\n1,0.5\n1e,0.6\n2,0.7\n":   `row 3, epoch "1e" is not a number`,
+		"epoch,train_accuracy\n1,0.5\nNaNa,0.6\n2,0.7\n": `row 3, epoch "NaNa"`,
+	} {
+		write(damaged)
+		if got, err := readHistoryFile(dir); err == nil || !strings.Contains(err.Error(), wantErr) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%q: %+v, %v; want an error saying %s", damaged, got, err, wantErr)
+		}
+	}
+}
