@@ -15,6 +15,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 )
 
 // defaultAPIURL is Flickr's REST endpoint.
@@ -216,7 +217,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
 	fs.StringVar(&c.APIURL, "api-url", c.APIURL, "Flickr REST endpoint (change for a proxy or a fake server)")
 	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(Sizes, ", ")+" (q: 150x150 square; m: 500 px; many photos lack c, l and o)")
-	fs.Var((*dataset.StringList)(&c.Licenses), "license",
+	fs.Var((*flagvalue.List)(&c.Licenses), "license",
 		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
 	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")
 	fs.IntVar(&c.SafeSearch, "safe-search", c.SafeSearch, "1 safe, 2 moderate, 3 restricted")

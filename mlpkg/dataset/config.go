@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 )
 
 // Config holds every setting of Prepare. DefaultConfig gives the course's
@@ -85,7 +87,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "folder with one sub-folder of photos per class")
 	fs.StringVar(&c.OutDir, "data", c.OutDir, "prepared dataset folder to write: the .npy arrays and dataset.json (what train -data reads)")
-	fs.Var((*StringList)(&c.Classes), "classes", "comma-separated classes in label order (default: every sub-folder, sorted)")
+	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes in label order (default: every sub-folder, sorted)")
 	fs.IntVar(&c.ImageSize, "size", c.ImageSize, "side of the square RGB images, in pixels")
 	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "share of each class put in the test split at random (stratified, seeded)")
 	fs.IntVar(&c.TestPerClass, "test-per-class", c.TestPerClass, "if > 0, the first N photos of each class (file-name order) are the test split instead")
@@ -193,29 +195,6 @@ func CheckClassName(name string) error {
 		return fmt.Errorf("invalid class name %q: a name starting with '.' is a hidden folder, which the dataset leaves out", name)
 	case !utf8.ValidString(name):
 		return fmt.Errorf("invalid class name %q: not valid UTF-8", name)
-	}
-	return nil
-}
-
-// StringList is a flag.Value for a comma-separated list of names, e.g.
-// "-classes monkey,boar,crow". Spaces around names are dropped.
-type StringList []string
-
-// String returns the names joined by commas.
-func (l *StringList) String() string {
-	if l == nil {
-		return ""
-	}
-	return strings.Join(*l, ",")
-}
-
-// Set replaces the list with the comma-separated names in s.
-func (l *StringList) Set(s string) error {
-	*l = nil
-	for name := range strings.SplitSeq(s, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			*l = append(*l, name)
-		}
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package dataset
 import (
 	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -68,23 +67,5 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if cfg := DefaultConfig(); cfg.workerCount() != runtime.NumCPU() {
 		t.Errorf("workers 0: %d goroutines, want one per CPU (%d)", cfg.workerCount(), runtime.NumCPU())
-	}
-}
-
-// TestStringListSet: each Set replaces the list (a flag given twice, or a
-// default list), and empty names are dropped.
-func TestStringListSet(t *testing.T) {
-	l := StringList{"default"}
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"monkey, boar ,crow", []string{"monkey", "boar", "crow"}},
-		{"a,,b, ,", []string{"a", "b"}},
-		{"", nil},
-	} {
-		if err := l.Set(tc.in); err != nil || !slices.Equal(l, tc.want) {
-			t.Errorf("Set(%q): %q, %v; want %q", tc.in, l, err, tc.want)
-		}
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 )
 
 // Classes are Fashion-MNIST's class names; label i is Classes[i].
@@ -92,7 +93,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SourceDir, "src", c.SourceDir, "folder with the Fashion-MNIST idx .gz files (Debian: apt-get install dataset-fashion-mnist)")
 	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to write <class>/<part>-<index>.png into (what prepare -images reads)")
-	fs.Var((*dataset.StringList)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(Classes, ","))
+	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(Classes, ","))
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, fmt.Sprintf("pictures per class (at most %d)", MaxPerClass))
 }
 

@@ -49,7 +49,7 @@ func SnapshotDir(dir string) (string, error) {
 // them is dropped), into a new GoMLX context. It checks that the weights
 // are those of the architecture model.json describes, and returns a ready
 // Classifier on backend.
-func Load(backend backends.Backend, dir string) (*Classifier, *Meta, error) {
+func Load(dir string, backend backends.Backend) (*Classifier, *Meta, error) {
 	meta, err := LoadMeta(dir)
 	if err != nil {
 		return nil, nil, err

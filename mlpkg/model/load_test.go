@@ -68,7 +68,7 @@ func TestLoadKeepsOnlyTheModel(t *testing.T) {
 	if n != modelVars {
 		t.Errorf("%d variables loaded, want the model's %d", n, modelVars)
 	}
-	c, _, err := Load(b, dir)
+	c, _, err := Load(dir, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +98,14 @@ func TestLoadChecksTheArchitecture(t *testing.T) {
 		other := cfg
 		c.change(&other)
 		writeCheckpoint(t, ctx, dir, other)
-		_, _, err := Load(b, dir)
+		_, _, err := Load(dir, b)
 		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, BestDir)) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("model.json with %+v for weights of %+v: err %v, want one naming %s and %s", other, cfg, err, filepath.Join(dir, BestDir), c.want)
 		}
 	}
 	dir := t.TempDir()
 	writeCheckpoint(t, ctx, dir, cfg)
-	if _, _, err := Load(b, dir); err != nil {
+	if _, _, err := Load(dir, b); err != nil {
 		t.Errorf("matching model.json: %v", err)
 	}
 }
@@ -124,13 +124,13 @@ func TestLoadWarnsOfUnfinishedTraining(t *testing.T) {
 	ctx := initVariables(t, b, cfg)
 	dir := t.TempDir()
 	writeCheckpoint(t, ctx, dir, cfg)
-	if _, _, err := Load(b, dir); err != nil || logs.Len() != 0 {
+	if _, _, err := Load(dir, b); err != nil || logs.Len() != 0 {
 		t.Fatalf("best/: err %v, logs %q", err, logs.String())
 	}
 	if err := os.Rename(filepath.Join(dir, BestDir), filepath.Join(dir, LastDir)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Load(b, dir); err != nil || !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no best/ yet") {
+	if _, _, err := Load(dir, b); err != nil || !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no best/ yet") {
 		t.Errorf("last/ only: err %v, logs %q; want a warning", err, logs.String())
 	}
 }

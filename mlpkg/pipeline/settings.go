@@ -9,6 +9,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
@@ -58,9 +59,7 @@ const ClassesEnv = "ANIMALCNN_CLASSES"
 func DefaultSettings(quick bool) Settings {
 	classes := slices.Clone(fashion.DefaultClasses)
 	if v := strings.TrimSpace(os.Getenv(ClassesEnv)); v != "" {
-		var l dataset.StringList
-		_ = l.Set(v) // never fails
-		classes = l
+		classes = flagvalue.Split(v)
 	}
 	s := Settings{
 		Quick:     quick,

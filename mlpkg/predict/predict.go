@@ -27,7 +27,7 @@ type Predictor struct {
 // Load reads the checkpoint directory dir (as written by train: model.json
 // plus best/ or last/) and prepares the model on backend b.
 func Load(dir string, b backends.Backend) (*Predictor, error) {
-	c, meta, err := model.Load(b, dir)
+	c, meta, err := model.Load(dir, b)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}

@@ -567,7 +567,7 @@ func (r *run) testBest() error {
 		r.log.Warn("the dataset has no test split: the best model is not tested", "dir", res.Dir)
 		return nil
 	}
-	best, _, err := model.Load(r.opts.Backend, res.Dir)
+	best, _, err := model.Load(res.Dir, r.opts.Backend)
 	if err != nil {
 		return fmt.Errorf("train: evaluate the best model: %w", err)
 	}

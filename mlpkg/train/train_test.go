@@ -257,7 +257,7 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	}
 
 	// Reload in this process and in a new one: identical probabilities.
-	c, meta, err := model.Load(backend, dir)
+	c, meta, err := model.Load(dir, backend)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -619,7 +619,7 @@ func TestHelperPredict(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper for TestTrainLearnsResumesAndReloads")
 	}
-	c, _, err := model.Load(goBackend(t), dir)
+	c, _, err := model.Load(dir, goBackend(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -702,11 +702,11 @@ func TestTrainOnEveryBackend(t *testing.T) {
 			if res.Meta.Backend != in.Name {
 				t.Errorf("metadata records backend %q, want %q", res.Meta.Backend, in.Name)
 			}
-			here, _, err := model.Load(b, cfg.CheckpointDir)
+			here, _, err := model.Load(cfg.CheckpointDir, b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			onGo, _, err := model.Load(goB, cfg.CheckpointDir)
+			onGo, _, err := model.Load(cfg.CheckpointDir, goB)
 			if err != nil {
 				t.Fatal(err)
 			}

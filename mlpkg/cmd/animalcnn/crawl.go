@@ -14,6 +14,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -171,7 +172,7 @@ func resultsUsed(c crawl.ClassReport, sf crawl.Shortfall, size string) string {
 // runAttribution is "animalcnn attribution".
 func runAttribution(fs *flag.FlagSet, args []string) error {
 	dir := fs.String("images", dataset.DefaultImagesDir, "folder holding one sub-folder per class")
-	var classes dataset.StringList
+	var classes flagvalue.List
 	fs.Var(&classes, "classes", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if err := parseNoArgs(fs, args); err != nil {
