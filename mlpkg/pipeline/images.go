@@ -20,7 +20,9 @@ type ClassImages struct {
 	Class string
 	// Dir is the folder.
 	Dir string
-	// Pictures counts the image files (by extension), excluded ones included.
+	// Pictures counts the files Prepare reads as photos (dataset.ClassFiles:
+	// every file but the sidecars, whatever its extension), excluded ones
+	// included.
 	Pictures int
 	// Excluded counts the pictures listed in the folder's exclude.txt.
 	Excluded int

@@ -105,8 +105,9 @@ type Result struct {
 	// nothing is held out for validation.
 	Best Epoch
 	// Test is the evaluation of best/ on the test split, made once when
-	// training ends (nil when interrupted, and when there was nothing to
-	// train and model.json already had the test figures).
+	// training ends (nil when interrupted, when the dataset has no test
+	// split, and when there was nothing to train and model.json already had
+	// the test figures).
 	Test *Evaluation
 	// Interrupted is set when the context was cancelled: the last checkpoint
 	// was saved and running Train again resumes.
