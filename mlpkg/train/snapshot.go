@@ -158,28 +158,26 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// loadSnapshot loads the checkpoint dir/name (or its ".old" twin) into gctx
-// and returns the recorded training position. The variables are loaded at
-// once, not when a graph first asks for them, so a snapshot saved before any
-// graph is built (Ctrl-C right after resuming) still holds all of them.
+// loadSnapshot loads the checkpoint dir/name into gctx and returns the
+// recorded training position (the start when there is no such checkpoint).
+// Call it after prepareDir, which puts back a snapshot that a crash left
+// under "<name>.old". The variables are loaded at once, not when a graph
+// first asks for them, so a snapshot saved before any graph is built
+// (Ctrl-C right after resuming) still holds all of them.
 func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
-	var st state
-	for _, n := range []string{name, name + ".old"} {
-		p := filepath.Join(dir, n)
-		if _, err := os.Stat(p); err != nil {
-			continue
-		}
-		if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Immediate().Done(); err != nil {
-			return st, fmt.Errorf("resume from %s: %w", p, err)
-		}
-		st, ok, err := readState(dir, n)
-		if err == nil && !ok {
-			err = fmt.Errorf("%s has no %s", p, stateFile)
-		}
-		if err != nil {
-			return st, fmt.Errorf("resume: %w", err)
-		}
-		return st, nil
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return state{}, nil
+	}
+	if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Immediate().Done(); err != nil {
+		return state{}, fmt.Errorf("resume from %s: %w", p, err)
+	}
+	st, ok, err := readState(dir, name)
+	if err == nil && !ok {
+		err = fmt.Errorf("%s has no %s", p, stateFile)
+	}
+	if err != nil {
+		return state{}, fmt.Errorf("resume: %w", err)
 	}
 	return st, nil
 }
