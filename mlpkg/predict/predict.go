@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -105,14 +106,23 @@ type FileResult struct {
 	Err error `json:"-"`
 }
 
-// PredictFiles classifies image files; a directory stands for the image files
-// directly inside it (by extension, sorted). A file that is not a readable
-// image gets its own error in its FileResult and does not stop the others;
-// the returned error is only for a path that does not exist or an empty directory.
+// PredictFiles classifies image files; a directory stands for the image
+// files directly inside it (see ExpandPaths). A file that cannot be
+// classified (missing, not a regular file, not an image…) gets its own error
+// in its FileResult and does not stop the others; the returned error is for
+// a directory that cannot be listed or holds no image files.
 func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
-	files, err := ExpandPaths(paths...)
-	if err != nil {
-		return nil, err
+	var files []string
+	for _, path := range paths {
+		if st, err := os.Stat(path); err != nil || !st.IsDir() {
+			files = append(files, path) // loadFile says what is wrong with it
+			continue
+		}
+		inDir, err := listImages(path)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, inDir...)
 	}
 	// Each image is brought to the model's size as soon as it is decoded, as
 	// Predict would: a chunk holds filesChunk small images, not filesChunk
@@ -195,7 +205,9 @@ func classifyFiles(files []string, load func(string) (image.Image, error), class
 }
 
 // ExpandPaths replaces each directory in paths by the image files directly
-// inside it (sorted); files are kept as given, whatever their extension.
+// inside it (see listImages); files are kept as given, whatever their
+// extension. A path that does not exist or is neither a directory nor a
+// regular file is an error, as is a directory without image files.
 func ExpandPaths(paths ...string) ([]string, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("predict: no image files given")
@@ -203,32 +215,61 @@ func ExpandPaths(paths ...string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("predict: %s: no such file or directory", p)
-			}
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("predict: %s: no such file or directory", p)
+		case err != nil:
 			return nil, fmt.Errorf("predict: %w", err)
-		}
-		if !st.IsDir() {
-			if !st.Mode().IsRegular() {
-				return nil, fmt.Errorf("predict: %s: %w", p, imageio.ErrNotRegular)
+		case st.IsDir():
+			files, err := listImages(p)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, files...)
+		case !st.Mode().IsRegular():
+			return nil, fmt.Errorf("predict: %s: %w", p, imageio.ErrNotRegular)
+		default:
 			out = append(out, p)
-			continue
-		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			return nil, fmt.Errorf("predict: %w", err)
-		}
-		n := len(out)
-		for _, e := range entries {
-			if !e.IsDir() && imageio.HasImageExt(e.Name()) {
-				out = append(out, filepath.Join(p, e.Name()))
-			}
-		}
-		if len(out) == n {
-			return nil, fmt.Errorf("predict: directory %s has no image files", p)
 		}
 	}
 	return out, nil
+}
+
+// listImages returns the image files directly inside dir, by extension
+// (imageio.HasImageExt), in name order; hidden ones (".name", e.g. the
+// "._photo.jpg" that macOS leaves beside copied photos) are left out, as
+// dataset.Prepare leaves them out. Entries are not opened here: one that
+// cannot be read (a dangling link, a named pipe) fails when it is read,
+// for itself only. A folder without image files is an error.
+func listImages(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") && imageio.HasImageExt(e.Name()) {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("predict: directory %s has no image files%s", dir, subfolderHint(entries))
+	}
+	return files, nil
+}
+
+// subfolderHint says, for a folder without image files, how many
+// sub-folders it has (predict does not look into them), e.g. " (it has 3
+// sub-folders: give them, e.g. data/images/monkey)".
+func subfolderHint(entries []os.DirEntry) string {
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if len(dirs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (only %d sub-folder(s), which are not searched: give them instead, e.g. %s)", len(dirs), dirs[0])
 }

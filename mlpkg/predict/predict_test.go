@@ -10,6 +10,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -78,6 +79,23 @@ func TestExpandPaths(t *testing.T) {
 	}
 	if _, err := ExpandPaths(t.TempDir()); err == nil {
 		t.Error("empty directory accepted")
+	}
+	// Hidden files are left out (macOS "._" sidecars beside copied photos);
+	// a folder of class folders says that sub-folders are not searched.
+	if err := os.WriteFile(filepath.Join(dir, "._a.JPG"), []byte("sidecar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := ExpandPaths(dir); err != nil || slices.Contains(again, filepath.Join(dir, "._a.JPG")) {
+		t.Errorf("ExpandPaths = %v, %v; want no hidden ._a.JPG", again, err)
+	}
+	parent := t.TempDir()
+	for _, sub := range []string{"crow", "monkey"} {
+		if err := os.Mkdir(filepath.Join(parent, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ExpandPaths(parent); err == nil || !strings.Contains(err.Error(), "has no image files (only 2 sub-folder(s), which are not searched: give them instead, e.g. crow)") {
+		t.Errorf("a folder of class folders: %v", err)
 	}
 	if _, err := ExpandPaths(); err == nil {
 		t.Error("no paths accepted")
@@ -233,15 +251,30 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b.jpg"), []byte("<html>not a photo</html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	results, err := p.PredictFiles(dir)
+	// A dangling link in the folder, and a missing file given beside it,
+	// fail for themselves only; a hidden "._" sidecar is not an image.
+	if err := os.Symlink(filepath.Join(dir, "gone.png"), filepath.Join(dir, "c.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "._a.jpg"), []byte("Mac OS X resource fork"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.jpg")
+	results, err := p.PredictFiles(dir, missing)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 2 || results[0].Err != nil || results[1].Err == nil {
-		t.Fatalf("results %+v", results)
+	if len(results) != 4 || results[0].Err != nil || results[1].Err == nil || results[2].Err == nil || results[3].Err == nil ||
+		results[2].Path != filepath.Join(dir, "c.png") || results[3].Path != missing {
+		t.Fatalf("results %+v, want a.*, b.jpg, c.png and missing.jpg, only the first classified", results)
 	}
 	if msg := results[1].Err.Error(); !errors.Is(results[1].Err, imageio.ErrNotImage) || strings.Contains(msg, "b.jpg") {
 		t.Errorf("error of a non-image: %q, want ErrNotImage without the path", msg)
+	}
+	for _, r := range results[2:] {
+		if !errors.Is(r.Err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want a missing-file error", r.Path, r.Err)
+		}
 	}
 
 	// The test split, as evaluate reads it: the prepared rows' probabilities;
