@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -247,5 +248,40 @@ func TestResizeMatchesPillow(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// A strip within MaxPixels (1×16,777,216, a 32 KB PNG) is resized to a
+// small square without the resampler's gigabytes: memory stays within a few
+// times the decoded image, and the result is the strip's colour. Images
+// with no side over maxResampledSide are resampled as before.
+func TestToRGBOfAStrip(t *testing.T) {
+	const long = 1 << 24
+	for _, tc := range []struct {
+		name string
+		img  *image.Gray
+	}{
+		{"tall", image.NewGray(image.Rect(0, 0, 1, long))},
+		{"wide", image.NewGray(image.Rect(0, 0, long, 1))},
+	} {
+		for i := range tc.img.Pix {
+			tc.img.Pix[i] = 200
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		pix := ToRGB(tc.img, 50)
+		runtime.ReadMemStats(&after)
+		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 64<<20 {
+			t.Errorf("%s strip: %d MiB allocated to resize it, want at most 64 (the image is %d MiB)", tc.name, allocated>>20, long>>20)
+		}
+		for i, v := range pix {
+			if v != 200 {
+				t.Fatalf("%s strip: byte %d is %d, want 200", tc.name, i, v)
+			}
+		}
+	}
+	if img := image.NewGray(image.Rect(0, 0, maxResampledSide, 2)); shortenSides(img) != image.Image(img) {
+		t.Error("an image of side maxResampledSide was sampled down before resampling")
 	}
 }
