@@ -83,7 +83,8 @@ func ListenAndServe(ctx context.Context, cfg Config, c Classifier) error {
 
 // Serve is ListenAndServe on a listener the caller opened (e.g. on port 0 to
 // get a free port); cfg.Addr is ignored. Before serving it runs one warm-up
-// prediction, so a broken model fails at start. Serve closes ln.
+// prediction, so a broken model (one that fails, or answers NaN) fails at
+// start. Serve closes ln.
 func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error {
 	if cfg.StoreUploadsDir != "" {
 		// Two servers on one store would delete each other's uploads in
@@ -104,7 +105,14 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error
 	// One prediction before the first request: a broken model fails here,
 	// and the first visitor does not pay for compilation.
 	start := time.Now()
-	if _, err := c.Predict(image.NewRGBA(image.Rect(0, 0, s.meta.ImageSize, s.meta.ImageSize))); err != nil {
+	preds, err := c.Predict(image.NewRGBA(image.Rect(0, 0, s.meta.ImageSize, s.meta.ImageSize)))
+	if err == nil && len(preds) != 1 {
+		err = fmt.Errorf("%d predictions for 1 image", len(preds))
+	}
+	if err == nil {
+		err = checkPrediction(preds[0], s.meta.Classes) // NaN from damaged weights fails here, not on every request
+	}
+	if err != nil {
 		ln.Close()
 		return fmt.Errorf("serve: warm-up prediction: %w", err)
 	}

@@ -565,6 +565,17 @@ func TestListenAndServeErrors(t *testing.T) {
 	if err := Serve(context.Background(), ln, testConfig(), failing); !errors.Is(err, fake.ErrFake) {
 		t.Errorf("a model that cannot predict: %v", err)
 	}
+	// Damaged weights that answer NaN: refused at start, not served as
+	// healthy to fail every request.
+	nanLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // should it serve
+	defer cancel()
+	if err := Serve(ctx, nanLn, testConfig(), nanClassifier{fake.New()}); err == nil || !strings.Contains(err.Error(), "warm-up prediction: check prediction: probability of monkey is NaN") {
+		t.Errorf("a model that answers NaN: %v", err)
+	}
 	if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
 		c.Close()
 		t.Error("the listener was left open")
