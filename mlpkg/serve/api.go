@@ -36,6 +36,10 @@ const (
 	CodeNotFound = "not_found"
 	// CodeMethodNotAllowed: the path exists, the method does not (405).
 	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeCrossOrigin: a browser posted from a page of another site (403):
+	// a page elsewhere cannot make its visitors' browsers use this server.
+	// Clients that are not browsers (curl, scripts) are not concerned.
+	CodeCrossOrigin = "cross_origin"
 )
 
 // codeClientClosed and statusClientClosed (nginx's "499 Client Closed

@@ -291,6 +291,13 @@ func TestLanguageChoice(t *testing.T) {
 	if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); e.Error != CodeUnsupportedMediaType || !strings.Contains(e.Message, "画像形式") {
 		t.Errorf("Japanese error: %+v", e)
 	}
+	// Every error an upload can meet has its Japanese wording.
+	for _, code := range []string{CodeBadRequest, CodeMissingFile, CodeEmptyFile, CodeBodyTooLarge, CodeUnsupportedMediaType,
+		CodeInvalidImage, CodeTooManyPixels, CodeBusy, CodePredictionFailed, CodeInternal, CodeCrossOrigin} {
+		if uiTexts["ja"].Errors[code] == "" {
+			t.Errorf("no Japanese wording for %s", code)
+		}
+	}
 }
 
 func TestPage(t *testing.T) {
@@ -470,5 +477,43 @@ func TestUnsupportedFormatMessages(t *testing.T) {
 		if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); e.Error != CodeUnsupportedMediaType || e.Message != tc.want {
 			t.Errorf("%s: %+v, want message %q", tc.name, e, tc.want)
 		}
+	}
+}
+
+// A browser posting from a page of another site is refused (403, with the
+// security headers), on the API in JSON and on the page in HTML; the same
+// site, and clients that are not browsers, are served. Reading stays open.
+func TestCrossOriginPostsRefused(t *testing.T) {
+	h := newTestHandler(t, testConfig(), nil)
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+	for _, tc := range []struct {
+		name   string
+		header []string
+		want   int
+	}{
+		{"curl", nil, 200},
+		{"same origin", []string{"Sec-Fetch-Site", "same-origin"}, 200},
+		{"typed in the address bar", []string{"Sec-Fetch-Site", "none"}, 200},
+		{"same Origin, older browser", []string{"Origin", "http://example.com"}, 200}, // httptest's Host is example.com
+		{"another site", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{"another origin, older browser", []string{"Origin", "http://evil.example"}, 403},
+	} {
+		rec := do(h, "POST", "/api/predict", "image/png", png, tc.header...)
+		if rec.Code != tc.want {
+			t.Errorf("%s: POST /api/predict %d, want %d: %s", tc.name, rec.Code, tc.want, rec.Body)
+		}
+		if tc.want == 403 {
+			wantError(t, rec, 403, CodeCrossOrigin)
+			if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%s: 403 without the security headers", tc.name)
+			}
+			page := do(h, "POST", "/", "image/png", png, tc.header...)
+			if page.Code != 403 || !strings.HasPrefix(page.Header().Get("Content-Type"), "text/html") || !strings.Contains(page.Body.String(), "another site") {
+				t.Errorf("%s: POST / %d %s: %s", tc.name, page.Code, page.Header().Get("Content-Type"), page.Body)
+			}
+		}
+	}
+	if rec := do(h, "GET", "/api/model", "", nil, "Sec-Fetch-Site", "cross-site"); rec.Code != 200 {
+		t.Errorf("GET /api/model from another site: %d, want 200", rec.Code)
 	}
 }

@@ -132,6 +132,9 @@ var uiTexts = map[string]uiText{
 			CodeTooManyPixels:        "画像の画素数が多すぎます。",
 			CodeBusy:                 "サーバーが混み合っています。少し待ってからもう一度お試しください。",
 			CodeInternal:             "サーバー内部でエラーが起きました。",
+			CodeBadRequest:           "リクエストを読み取れませんでした。",
+			CodePredictionFailed:     "モデルが判定に失敗しました。",
+			CodeCrossOrigin:          "別のサイトのページからはアップロードできません。",
 		},
 	},
 }

@@ -23,6 +23,27 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// refuseCrossOrigin answers 403 to the requests that change something (a
+// POST) sent by a browser from a page of another origin, which browsers
+// send without asking first for a form or a text body: otherwise any page a
+// visitor opens could make their browser post to a server on their machine
+// or network. The check is Go's http.CrossOriginProtection: the
+// Sec-Fetch-Site header, else Origin against Host. Clients that are not
+// browsers send neither and pass.
+func refuseCrossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const why = "a page of another site cannot post here"
+		if isAPIPath(r.URL.Path) {
+			writeErrorJSON(w, r, newAPIError(http.StatusForbidden, CodeCrossOrigin, why, nil))
+			return
+		}
+		infoFrom(r.Context()).code = CodeCrossOrigin
+		writeShortPage(w, http.StatusForbidden, "Forbidden", "Refused: "+why+".")
+	}))
+	return cop.Handler(next)
+}
+
 // recoverPanics turns a handler panic into a 500 answer in the route's
 // format (JSON under /api/ and for /healthz, the page with an error
 // elsewhere) when the handler has written nothing yet. When it has, a second
