@@ -24,9 +24,8 @@ const (
 	CodeInvalidImage = "invalid_image"
 	// CodeTooManyPixels: the header declares more than Config.MaxPixels pixels (422).
 	CodeTooManyPixels = "too_many_pixels"
-	// CodeBusy: Config.MaxUploads uploads were already being handled, or no
-	// decode slot became free within Config.QueueTimeout (503, with
-	// Retry-After).
+	// CodeBusy: no upload place (Config.MaxUploads) or decode slot became
+	// free within Config.QueueTimeout (503, with Retry-After).
 	CodeBusy = "busy"
 	// CodePredictionFailed: the classifier returned an error (500).
 	CodePredictionFailed = "prediction_failed"

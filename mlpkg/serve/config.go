@@ -36,14 +36,15 @@ type Config struct {
 	// throughput: the default is runtime.NumCPU(). On a host with many
 	// cores and little memory, lower it (or MaxPixels).
 	MaxConcurrent int
-	// QueueTimeout is how long a request waits for a decode/predict slot
-	// before it is answered 503 (busy).
+	// QueueTimeout is how long a request waits for an upload place (see
+	// MaxUploads), then again for a decode/predict slot, before it is
+	// answered 503 (busy, with Retry-After).
 	QueueTimeout time.Duration
 	// MaxUploads limits how many uploads are handled at once, from reading
-	// the body to the answer: an upload over the limit is answered 503
-	// (busy, with Retry-After) at once, before its body is read. It bounds
-	// the memory held by buffered uploads (up to MaxUploadBytes each) and by
-	// the requests queued for a decode slot. 0 (the default) means
+	// the body to the answer: an upload over the limit waits for a place
+	// (at most QueueTimeout), its body not read meanwhile. It bounds the
+	// memory held by buffered uploads (up to MaxUploadBytes each) and by the
+	// requests queued for a decode slot. 0 (the default) means
 	// 4 × MaxConcurrent.
 	MaxUploads int
 
@@ -61,11 +62,12 @@ type Config struct {
 	// headers. It and the next three set http.Server's fields of the same names.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout is the maximum duration for reading an entire request,
-	// upload included (60 s: 10 MiB at about 1.5 Mbit/s).
+	// upload included (60 s: 10 MiB at about 1.5 Mbit/s), the wait for an
+	// upload place too.
 	ReadTimeout time.Duration
 	// WriteTimeout is the maximum duration from the end of the request's
 	// headers to the end of the response: keep it above ReadTimeout plus
-	// QueueTimeout plus a prediction.
+	// QueueTimeout (the wait for a decode slot) plus a prediction.
 	WriteTimeout time.Duration
 	// IdleTimeout is how long an idle keep-alive connection is kept open.
 	IdleTimeout time.Duration
@@ -112,8 +114,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above); a decode needs up to 24 bytes per pixel")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once (each decode needs up to 24 bytes × max-pixels)")
-	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for a free decode slot (503 after)")
-	fs.IntVar(&c.MaxUploads, "max-uploads", c.MaxUploads, "uploads read, decoded and classified at once; more get 503 before their body is read (0: 4×max-concurrent)")
+	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for an upload place, then for a decode slot (503 after)")
+	fs.IntVar(&c.MaxUploads, "max-uploads", c.MaxUploads, "uploads read, decoded and classified at once; more wait, their body unread, up to -queue-timeout (0: 4×max-concurrent)")
 	fs.StringVar(&c.StoreUploadsDir, "store-uploads", c.StoreUploadsDir, "keep uploads in this dedicated folder under random names (empty: keep nothing)")
 	fs.Int64Var(&c.StoreQuotaBytes, "store-quota-bytes", c.StoreQuotaBytes, "total size of kept uploads; the oldest are deleted beyond it")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", c.ReadHeaderTimeout, "time allowed to read request headers")

@@ -15,8 +15,9 @@
 // The image type is decided by sniffing its bytes, its size is capped
 // (Config.MaxUploadBytes, 413) and its pixel count is read from the header
 // before decoding (Config.MaxPixels, 422). At most Config.MaxUploads uploads
-// are handled at once (more are answered 503 before their body is read),
-// and at most Config.MaxConcurrent are decoded and classified at once.
+// are handled at once (more wait, their body not read, up to
+// Config.QueueTimeout, then get 503), and at most Config.MaxConcurrent are
+// decoded and classified at once.
 // Other methods on the known paths get 405 with an Allow header. API errors are ErrorResponse
 // values with a stable Code* error code. The display language comes from
 // ?lang= or Accept-Language, among the languages of the model metadata's

@@ -37,9 +37,9 @@ const initialReserve = 64 << 10
 // multipart/form-data body, or else the whole raw body. The client's file
 // name and content type are ignored (the type is sniffed later).
 //
-// Before any of the body is read the upload takes one of MaxUploads places
-// (503 busy at once when all are taken); release gives it back, and is nil
-// when an error is returned. What the headers alone show to be wrong (a
+// Before any of the body is read the upload takes one of MaxUploads places,
+// waiting for one at most QueueTimeout (503 busy after that); release gives
+// it back, and is nil when an error is returned. What the headers alone show to be wrong (a
 // declared Content-Length over the limit, a multipart type without a
 // boundary) is answered first, without taking a place.
 func (s *server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte, release func(), _ *apiError) {
@@ -56,7 +56,7 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte
 	if isMultipart && params["boundary"] == "" {
 		return nil, nil, newAPIError(http.StatusBadRequest, CodeBadRequest, "multipart body without a boundary", nil)
 	}
-	release, aerr := s.admit()
+	release, aerr := s.take(r.Context(), s.uploads, "the server is busy with other uploads: try again shortly")
 	if aerr != nil {
 		return nil, nil, aerr
 	}
@@ -76,18 +76,6 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte
 		return nil, nil, aerr
 	}
 	return data, release, nil
-}
-
-// admit takes one of MaxUploads places for an upload, without waiting: when
-// all are taken the upload is answered 503 busy before its body is read.
-func (s *server) admit() (release func(), _ *apiError) {
-	select {
-	case s.uploads <- struct{}{}:
-		return func() { <-s.uploads }, nil
-	default:
-		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy,
-			"the server is busy with other uploads: try again shortly", nil)
-	}
 }
 
 // readRawBody reads a raw (non-multipart) upload body.
@@ -225,7 +213,7 @@ func (s *server) classify(ctx context.Context, data []byte) (*classified, *apiEr
 	}
 	info := ImageInfo{Format: format, Width: cfg.Width, Height: cfg.Height}
 
-	release, aerr := s.acquire(ctx)
+	release, aerr := s.take(ctx, s.slots, "the server is busy: try again shortly")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -272,20 +260,24 @@ func checkPrediction(p predict.Prediction, classes []string) error {
 	return nil
 }
 
-// acquire takes a decode/predict slot, waiting at most QueueTimeout.
-func (s *server) acquire(ctx context.Context) (release func(), _ *apiError) {
+// take takes a place in places (a semaphore: the uploads' or the decode
+// slots'), waiting for one at most QueueTimeout: after that it answers 503
+// busy with message busy, and a client that goes away meanwhile is
+// clientClosed. A request waiting here holds nothing but its connection:
+// its body is not read yet, or its image not decoded yet.
+func (s *server) take(ctx context.Context, places chan struct{}, busy string) (release func(), _ *apiError) {
 	select {
-	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
+	case places <- struct{}{}:
+		return func() { <-places }, nil
 	default:
 	}
 	t := time.NewTimer(s.cfg.QueueTimeout)
 	defer t.Stop()
 	select {
-	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
+	case places <- struct{}{}:
+		return func() { <-places }, nil
 	case <-t.C:
-		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy, "the server is busy: try again shortly", nil)
+		return nil, newAPIError(http.StatusServiceUnavailable, CodeBusy, busy, nil)
 	case <-ctx.Done():
 		return nil, clientClosed(context.Cause(ctx))
 	}
