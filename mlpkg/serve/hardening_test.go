@@ -246,8 +246,21 @@ func TestMethodsAndPaths(t *testing.T) {
 			t.Errorf("HEAD %s: %d", path, rec.Code)
 		}
 	}
-	if rec := do(h, "GET", "/static/app.css", "", nil); rec.Code != 200 || rec.Header().Get("Cache-Control") != "public, max-age=3600" {
-		t.Errorf("GET /static/app.css: %d %v", rec.Code, rec.Header())
+	// Static files are checked on every use, by their content's ETag: 304
+	// while unchanged, the file again when it differs (after an upgrade).
+	css := do(h, "GET", "/static/app.css", "", nil)
+	etag := css.Header().Get("ETag")
+	if css.Code != 200 || css.Header().Get("Cache-Control") != "no-cache" || len(etag) != 18 || css.Body.Len() == 0 {
+		t.Errorf("GET /static/app.css: %d %v", css.Code, css.Header())
+	}
+	if js := do(h, "GET", "/static/app.js", "", nil); js.Header().Get("ETag") == etag {
+		t.Errorf("app.js and app.css share the ETag %s", etag)
+	}
+	if rec := do(h, "GET", "/static/app.css", "", nil, "If-None-Match", etag); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+		t.Errorf("GET /static/app.css, If-None-Match its ETag: %d, %d bytes; want 304 without the file", rec.Code, rec.Body.Len())
+	}
+	if rec := do(h, "GET", "/static/app.css", "", nil, "If-None-Match", `"0000000000000000"`); rec.Code != 200 || rec.Body.Len() != css.Body.Len() {
+		t.Errorf("GET /static/app.css, If-None-Match an old ETag: %d, %d bytes; want 200 with the file", rec.Code, rec.Body.Len())
 	}
 	if rec := do(h, "GET", "/static/", "", nil); rec.Header().Get("Cache-Control") != "" {
 		t.Errorf("a 404 is cached: %v", rec.Header())

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"html"
 	"html/template"
@@ -26,19 +28,36 @@ var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMa
 
 // staticHandler serves the embedded stylesheet and script. Only files are
 // served: a directory, /static/ itself included, is not found (no listing).
+// Each has an ETag, the hash of its content, and browsers check it on every
+// use ("no-cache": a 304 without the file when unchanged), so that after an
+// upgrade the page never runs an old script. Embedded files have no date.
 func (s *server) staticHandler() http.Handler {
 	sub, err := fs.Sub(assets, "assets/static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
+	etags := map[string]string{}
+	err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, path)
+		sum := sha256.Sum256(b)
+		etags[path] = `"` + hex.EncodeToString(sum[:8]) + `"`
+		return err
+	})
+	if err != nil {
+		panic(err)
+	}
 	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		if fi, err := fs.Stat(sub, name); name == "" || err != nil || fi.IsDir() {
+		etag, ok := etags[strings.TrimPrefix(r.URL.Path, "/static/")]
+		if !ok {
 			s.handleNotFoundPage(w, r)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", etag) // http.FileServer answers If-None-Match with it
 		fsrv.ServeHTTP(w, r)
 	})
 }
