@@ -126,6 +126,7 @@ func TestPredictBadInput(t *testing.T) {
 		{"0x0 PNG header", "", pngHeader(0, 0), 422, CodeInvalidImage},
 		{"multipart without boundary", "multipart/form-data", []byte("x"), 400, CodeBadRequest},
 		{"malformed multipart", "multipart/form-data; boundary=zzz", []byte("--zzz\r\nbroken"), 400, CodeBadRequest},
+		{"multipart type without its ';'", "multipart/form-data boundary=zzz", emptyForm, 400, CodeBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cl := fake.New()

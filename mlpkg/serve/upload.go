@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
@@ -44,7 +45,13 @@ const initialReserve = 64 << 10
 // boundary) is answered first, without taking a place.
 func (s *server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte, release func(), _ *apiError) {
 	limit := s.cfg.MaxUploadBytes
-	mediaType, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	contentType := r.Header.Get("Content-Type")
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "multipart/") {
+		// A form whose type cannot be read (e.g. "; " missing before
+		// boundary=), not a raw image to sniff.
+		return nil, nil, newAPIError(http.StatusBadRequest, CodeBadRequest, "malformed multipart Content-Type: "+err.Error(), err)
+	}
 	isMultipart := mediaType == "multipart/form-data"
 	bodyLimit := limit
 	if isMultipart {
