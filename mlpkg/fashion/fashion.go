@@ -157,6 +157,27 @@ func isPictureName(name string) bool {
 	return strings.Trim(num, "0123456789") == ""
 }
 
+// Validate reports the first invalid setting: no classes, a class that is
+// not one of Classes or is listed twice, PerClass outside 1..MaxPerClass.
+// Import calls it; the source files are checked there.
+func (c *Config) Validate() error {
+	if len(c.Classes) == 0 {
+		return errors.New("import fashion-mnist: no classes given")
+	}
+	for i, name := range c.Classes {
+		if !slices.Contains(Classes, name) {
+			return fmt.Errorf("import fashion-mnist: unknown class %q (known: %s)", name, strings.Join(Classes, ", "))
+		}
+		if slices.Contains(c.Classes[:i], name) {
+			return fmt.Errorf("import fashion-mnist: class %q listed twice", name)
+		}
+	}
+	if c.PerClass < 1 || c.PerClass > MaxPerClass {
+		return fmt.Errorf("import fashion-mnist: per-class %d out of range 1..%d", c.PerClass, MaxPerClass)
+	}
+	return nil
+}
+
 // Import writes cfg.PerClass pictures of each of cfg.Classes as PNG files
 // into cfg.OutDir/<class>/<part>-<index>.png. It is idempotent: pictures
 // already there are left alone, unless a file is not a whole PNG picture
@@ -168,26 +189,12 @@ func isPictureName(name string) bool {
 // holds the images folder's lock (dataset.ImagesLockFile) while it writes:
 // an import or crawl into the same folder meanwhile fails at once.
 func Import(ctx context.Context, cfg Config) (*Summary, error) {
-	labelOf := map[string]int{}
-	for i, c := range Classes {
-		labelOf[c] = i
-	}
-	if len(cfg.Classes) == 0 {
-		return nil, errors.New("import fashion-mnist: no classes given")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	want := map[int]int{} // label → position in cfg.Classes
 	for i, c := range cfg.Classes {
-		l, ok := labelOf[c]
-		if !ok {
-			return nil, fmt.Errorf("import fashion-mnist: unknown class %q (known: %s)", c, strings.Join(Classes, ", "))
-		}
-		if _, dup := want[l]; dup {
-			return nil, fmt.Errorf("import fashion-mnist: class %q listed twice", c)
-		}
-		want[l] = i
-	}
-	if cfg.PerClass < 1 || cfg.PerClass > MaxPerClass {
-		return nil, fmt.Errorf("import fashion-mnist: per-class %d out of range 1..%d", cfg.PerClass, MaxPerClass)
+		want[slices.Index(Classes, c)] = i
 	}
 	for _, split := range Splits {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {

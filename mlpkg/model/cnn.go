@@ -75,6 +75,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model: need at least 2 classes, got %d", c.NumClasses)
 	case CheckImageSize(c.ImageSize) != nil:
 		return CheckImageSize(c.ImageSize)
+	}
+	return c.CheckLayers()
+}
+
+// CheckLayers is Validate without the input size and the class count, which
+// training takes from the dataset: it checks the settings of the layers
+// before any data is read.
+func (c Config) CheckLayers() error {
+	switch {
 	case c.Filters1 < 1 || c.Filters2 < 1 || c.DenseUnits < 1:
 		return fmt.Errorf("model: filters and dense units must be positive")
 	case !(c.ConvDropout >= 0 && c.ConvDropout < 1 && c.DenseDropout >= 0 && c.DenseDropout < 1): // NaN fails too

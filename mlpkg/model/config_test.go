@@ -28,3 +28,25 @@ func TestConfigValidateDropout(t *testing.T) {
 		}
 	}
 }
+
+// CheckLayers checks what Validate checks but the input size and class
+// count.
+func TestCheckLayers(t *testing.T) {
+	cfg := DefaultConfig(0)
+	cfg.ImageSize = 0
+	if err := cfg.CheckLayers(); err != nil {
+		t.Errorf("layers of the default architecture: %v", err)
+	}
+	if err := cfg.Validate(); err == nil {
+		t.Error("Validate accepted 0 classes and image size 0")
+	}
+	cfg.Filters2 = 0
+	if err := cfg.CheckLayers(); err == nil {
+		t.Error("CheckLayers accepted 0 filters")
+	}
+	cfg = DefaultConfig(3)
+	cfg.Formulation = "winograd"
+	if err := cfg.CheckLayers(); err == nil {
+		t.Error("CheckLayers accepted an unknown formulation")
+	}
+}

@@ -123,6 +123,9 @@ func (c *Config) Validate() error {
 		math.IsInf(c.LearningRate, 0) || math.IsInf(c.Epsilon, 0) || math.IsInf(c.Decay, 0):
 		return fmt.Errorf("train: invalid RMSprop settings (lr=%g rho=%g epsilon=%g decay=%g)", c.LearningRate, c.Rho, c.Epsilon, c.Decay)
 	}
+	if err := c.Model.CheckLayers(); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	return nil
 }
 

@@ -37,6 +37,12 @@ func TestConfigValidate(t *testing.T) {
 		{"decay -1e-6", func(c *Config) { c.Decay = -1e-6 }, false},
 		{"decay NaN", func(c *Config) { c.Decay = nan }, false},
 		{"decay Inf", func(c *Config) { c.Decay = inf }, false},
+		// The model's layers are checked before any data is read; its
+		// input size and class count come from the dataset, later.
+		{"no image size or class count yet", func(c *Config) { c.Model.ImageSize, c.Model.NumClasses = 0, 0 }, true},
+		{"dense dropout 1", func(c *Config) { c.Model.DenseDropout = 1 }, false},
+		{"conv dropout NaN", func(c *Config) { c.Model.ConvDropout = nan }, false},
+		{"dense units 0", func(c *Config) { c.Model.DenseUnits = 0 }, false},
 	} {
 		cfg := DefaultConfig()
 		c.change(&cfg)

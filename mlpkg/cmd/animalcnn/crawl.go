@@ -47,6 +47,9 @@ func runCrawl(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return argsError{fmt.Errorf("unexpected arguments %q (classes go in -classes)", fs.Args())}
 	}
+	if err := cfg.Validate(); err != nil {
+		return argsError{err}
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug

@@ -79,7 +79,7 @@ func TestCrawlRefusesTypedZero(t *testing.T) {
 }
 
 func TestCrawlHelpListsEveryFlag(t *testing.T) {
-	code, _, stderr := runCaptured(t, "crawl", "-h")
+	code, help, _ := runCaptured(t, "crawl", "-h") // on standard output
 	if code != 0 {
 		t.Errorf("exit code %d", code)
 	}
@@ -91,18 +91,18 @@ func TestCrawlHelpListsEveryFlag(t *testing.T) {
 	fs.VisitAll(func(f *flag.Flag) {
 		documented := false
 		for _, sep := range []string{" ", "\n", "\t"} {
-			documented = documented || strings.Contains(stderr, "  -"+f.Name+sep)
+			documented = documented || strings.Contains(help, "  -"+f.Name+sep)
 		}
 		if !documented {
-			t.Errorf("-h does not document -%s:\n%s", f.Name, stderr)
+			t.Errorf("-h does not document -%s:\n%s", f.Name, help)
 		}
 	})
-	if !strings.Contains(stderr, "usage: animalcnn crawl") {
-		t.Errorf("no usage line:\n%s", stderr)
+	if !strings.Contains(help, "usage: animalcnn crawl") {
+		t.Errorf("no usage line:\n%s", help)
 	}
 	// One request per second unless told otherwise.
-	if !regexp.MustCompile(`(?m)^  -interval duration\n.*\(default 1s\)$`).MatchString(stderr) {
-		t.Errorf("-h does not show -interval's default of 1s:\n%s", stderr)
+	if !regexp.MustCompile(`(?m)^  -interval duration\n.*\(default 1s\)$`).MatchString(help) {
+		t.Errorf("-h does not show -interval's default of 1s:\n%s", help)
 	}
 }
 

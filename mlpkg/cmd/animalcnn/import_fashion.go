@@ -26,6 +26,9 @@ func runImportFashion(fs *flag.FlagSet, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.Validate(); err != nil {
+		return argsError{err}
+	}
 	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
 		fmt.Fprintln(os.Stderr, "\nstopping: saving the pictures written so far to disk (press Ctrl-C again to stop now)")
 	})

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -88,7 +89,6 @@ func run(args []string) int {
 			}
 			// The subcommand defines its flags, then stops at -h.
 			fs := newFlagSet(c)
-			fs.SetOutput(os.Stdout)
 			if err := c.run(fs, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintf(os.Stderr, "animalcnn help %s: %v\n", c.name, err)
 				return 1
@@ -111,10 +111,10 @@ func run(args []string) int {
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.As(err, &ue):
-			// The flag package has already printed the error and the usage.
+			// parseFlags has already printed it.
 			return 2
 		case errors.As(err, new(argsError)):
-			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, err)
+			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, trimName(c.name, err.Error()))
 			return 2
 		case errors.As(err, new(interruptedError)):
 			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, err)
@@ -192,29 +192,52 @@ func trimName(name, msg string) string {
 	return strings.TrimPrefix(msg, name+": ")
 }
 
-// usageError is a command-line parsing error that the FlagSet has already
-// printed, with the usage.
+// usageError is a command-line parsing error that parseFlags has already
+// printed.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// parseFlags parses a subcommand's flags. A bad flag comes back as a
-// usageError (already printed), -h as flag.ErrHelp.
+// parseFlags parses a subcommand's flags, given before or among its
+// arguments ("predict photo.jpg -top 3", as Python's argparse allows; after
+// "--" everything is an argument). -h prints the usage on standard output
+// and comes back as flag.ErrHelp. A bad flag is printed on standard error
+// in a few lines (the error, a mistyped flag's likely name, where the flags
+// are listed) and comes back as a usageError.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		// After the usage the flag package printed: a mistyped flag's likely name.
-		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
-			var names []string
-			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-			if near := nearest(strings.TrimPrefix(name, "-"), names); near != "" {
-				fmt.Fprintf(fs.Output(), "did you mean -%s?\n", near)
-			}
+	var out bytes.Buffer // what the flag package prints: shown only for -h
+	fs.SetOutput(&out)
+	var positional []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Stdout.Write(out.Bytes())
+			return err
 		}
-		return usageError{err}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "animalcnn %s: %v\n", fs.Name(), err)
+			if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+				var names []string
+				fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+				if near := nearest(strings.TrimPrefix(name, "-"), names); near != "" {
+					fmt.Fprintf(os.Stderr, "did you mean -%s?\n", near)
+				}
+			}
+			fmt.Fprintf(os.Stderr, "Run \"animalcnn %s -h\" for its flags.\n", fs.Name())
+			return usageError{err}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...) // after "--": arguments only
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
 	}
-	return err
+	return fs.Parse(append([]string{"--"}, positional...)) // fs.Args() are the arguments
 }
 
 // argsError is a usage error in the positional arguments (exit 2, as a
@@ -236,7 +259,7 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return argsError{fmt.Errorf("unexpected arguments %q (all settings are flags, see -h)", fs.Args())}
+		return argsError{fmt.Errorf("unexpected arguments %q (this subcommand takes none; see -h)", fs.Args())}
 	}
 	return nil
 }

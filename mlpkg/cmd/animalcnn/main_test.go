@@ -239,8 +239,7 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("predict -json missing.png: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 
-	// A folder of one picture still names it; flags after the files are
-	// pointed out; a negative -top is refused.
+	// A folder of one picture still names it.
 	one := filepath.Join(t.TempDir(), "one folder")
 	if err := os.MkdirAll(one, 0o755); err != nil {
 		t.Fatal(err)
@@ -252,12 +251,25 @@ func TestPipeline(t *testing.T) {
 	if want := filepath.Join(one, "a.png") + ": "; code != 0 || !strings.HasPrefix(out, want) {
 		t.Errorf("predict on a folder of one picture: exit %d, %q, want it to start with %q\n%s", code, out, want, errOut)
 	}
-	_, errOut, code = animalcnn(t, dir, "predict", img, "-top", "2")
-	if code == 0 || !strings.Contains(errOut, "flags go before the files") {
-		t.Errorf("predict FILE -top 2: exit %d\n%s", code, errOut)
+	// Flags may follow the files, as argparse allows; after "--" all are files.
+	out, errOut, code = animalcnn(t, dir, "predict", img, "-top", "2")
+	if code != 0 || strings.Count(out, "%") != 2 {
+		t.Errorf("predict FILE -top 2: exit %d, %q, want two classes\n%s", code, out, errOut)
 	}
-	if _, errOut, code = animalcnn(t, dir, "predict", "-top", "-1", img); code == 0 || !strings.Contains(errOut, "-top -1") {
-		t.Errorf("predict -top -1: exit %d\n%s", code, errOut)
+	_, errOut, code = animalcnn(t, dir, "predict", "--", img, "-top")
+	if code != 1 || !strings.Contains(errOut, "-top: no such file or directory") {
+		t.Errorf("predict -- FILE -top: exit %d, want -top read as a file\n%s", code, errOut)
+	}
+	if _, errOut, code = animalcnn(t, dir, "predict", "-top", "-1", img); code != 2 || !strings.Contains(errOut, "-top -1") {
+		t.Errorf("predict -top -1: exit %d, want 2 (a usage error)\n%s", code, errOut)
+	}
+	// A dangling link in a folder fails for itself only.
+	if err := os.Symlink(filepath.Join(one, "gone.png"), filepath.Join(one, "b.png")); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = animalcnn(t, dir, "predict", one)
+	if code != 1 || !strings.HasPrefix(out, filepath.Join(one, "a.png")+": ") || !strings.Contains(errOut, filepath.Join(one, "b.png")+": open: no such file") {
+		t.Errorf("predict on a folder with a dangling link: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 
 	// A directory with one bad file: the good ones are printed, the bad one
@@ -295,12 +307,13 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 }
 
-// "help NAME" prints what "NAME -h" does, every flag included, on standard
-// output; a subcommand without flags prints no empty "flags:" section.
+// "help NAME" prints what "NAME -h" does, every flag included, both on
+// standard output (as argparse does, so that "| less" shows it); a
+// subcommand without flags prints no empty "flags:" section.
 func TestHelpSubcommandListsFlags(t *testing.T) {
 	for name := range commands {
 		code, help, _ := runCaptured(t, "help", name)
-		_, _, dashH := runCaptured(t, name, "-h")
+		_, dashH, _ := runCaptured(t, name, "-h")
 		if code != 0 || help == "" || help != dashH {
 			t.Errorf("help %s: exit %d, stdout:\n%s\nwant what %s -h prints:\n%s", name, code, help, name, dashH)
 		}
@@ -407,6 +420,39 @@ func testServe(t *testing.T, dir string) {
 	}
 }
 
+// A setting out of range is a usage error, as a bad flag is (exit 2): one
+// line naming it, before any work (nothing on standard output, no data or
+// model read). A mistyped flag gets three short lines, not the whole usage.
+func TestBadSettingsAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FLICKR_API_KEY", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"crawl", "-size", "zz"}, `unknown size "zz"`},
+		{[]string{"crawl", "-per-page", "600"}, "per-page must be between 0 and 500, got 600"},
+		{[]string{"prepare", "-test-fraction", "1.5"}, "test fraction 1.5 out of range [0, 1)"},
+		{[]string{"prepare", "-workers", "-1"}, "negative workers -1"},
+		{[]string{"prepare", "-size", "51"}, "-size 51: model: image size must be"},
+		{[]string{"train", "-batch", "0"}, "batch size must be at least 1, got 0"},
+		{[]string{"train", "-conv-dropout", "1"}, "model: dropout rates must be in [0, 1)"},
+		{[]string{"serve", "-max-pixels", "0"}, "max pixels must be positive"},
+		{[]string{"import-fashion", "-per-class", "0"}, "per-class 0 out of range 1..7000"},
+		{[]string{"import-fashion", "-classes", "sandal,sandles"}, `unknown class "sandles"`},
+	} {
+		out, errOut, code := animalcnn(t, dir, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || out != "" {
+			t.Errorf("%v: exit %d\nstdout %q\nstderr %q\nwant exit 2 and one line saying %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	_, errOut, code := animalcnn(t, dir, "train", "-epoch", "3")
+	want := "animalcnn train: flag provided but not defined: -epoch\ndid you mean -epochs?\nRun \"animalcnn train -h\" for its flags.\n"
+	if code != 2 || errOut != want {
+		t.Errorf("train -epoch 3: exit %d, stderr:\n%s\nwant:\n%s", code, errOut, want)
+	}
+}
+
 // TestErrors checks the one-line errors users see for common mistakes.
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -493,9 +539,9 @@ func TestErrors(t *testing.T) {
 		t.Errorf("serve on a busy port: exit %d, stderr %q", code, errOut)
 	}
 	for _, sub := range []string{"import-fashion", "crawl", "attribution", "prepare", "train", "evaluate", "predict", "serve", "backends"} {
-		_, errOut, code := animalcnn(t, dir, sub, "-h")
-		if code != 0 || !strings.Contains(errOut, "usage: animalcnn "+sub) {
-			t.Errorf("%s -h: exit %d\n%s", sub, code, errOut)
+		out, errOut, code := animalcnn(t, dir, sub, "-h")
+		if code != 0 || !strings.HasPrefix(out, "usage: animalcnn "+sub) || errOut != "" {
+			t.Errorf("%s -h: exit %d\nstdout:\n%s\nstderr:\n%s", sub, code, out, errOut)
 		}
 	}
 }

@@ -37,7 +37,7 @@ func runPredict(fs *flag.FlagSet, args []string) error {
 		return argsError{errors.New("no image files given (usage: animalcnn predict [flags] FILE|DIR...)")}
 	}
 	if *top < 0 {
-		return fmt.Errorf("-top %d: want 0 (all classes) or more", *top)
+		return argsError{fmt.Errorf("-top %d: want 0 (all classes) or more", *top)}
 	}
 	// Check every path before loading the model: one that does not exist is
 	// reported like an unreadable image, and does not stop the others.
@@ -70,11 +70,7 @@ func expandItems(args []string) (items []predictItem, files []string, fromDir bo
 	for _, arg := range args {
 		paths, err := predict.ExpandPaths(arg)
 		if err != nil {
-			msg := trimName("predict", err.Error())
-			if strings.HasPrefix(arg, "-") {
-				msg += " (flags go before the files: animalcnn predict [flags] FILE|DIR...)"
-			}
-			items = append(items, predictItem{path: arg, err: errors.New(msg)})
+			items = append(items, predictItem{path: arg, err: errors.New(trimName("predict", err.Error()))})
 			continue
 		}
 		if len(paths) != 1 || paths[0] != arg {

@@ -26,10 +26,13 @@ func runPrepare(fs *flag.FlagSet, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.Validate(); err != nil {
+		return argsError{err}
+	}
 	// The arrays are for the CNN: refuse a size it cannot take now, not
 	// after a long prepare.
 	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
-		return fmt.Errorf("-size %d: %w", cfg.ImageSize, err)
+		return argsError{fmt.Errorf("-size %d: %w", cfg.ImageSize, err)}
 	}
 	ctx, stop := sigctx.Notify(context.Background(), nil) // a second Ctrl-C stops at once
 	defer stop()

@@ -35,7 +35,7 @@ func runServe(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if err := cfg.Validate(); err != nil { // fail fast, before loading the model
-		return err
+		return argsError{err}
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 

@@ -33,7 +33,7 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if err := cfg.Validate(); err != nil { // before loading data and a backend
-		return err
+		return argsError{err}
 	}
 	ds, err := loadDataset(cfg.DataDir)
 	if err != nil {
