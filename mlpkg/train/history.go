@@ -57,8 +57,12 @@ func (e Epoch) Line(epochs int) string {
 	if e.Validated {
 		val = fmt.Sprintf("  |  val loss %.4f acc %.3f", e.ValLoss, e.ValAccuracy)
 	}
-	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f%s  |  %.0f img/s, %.0f s",
-		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, val, e.ImagesPerSecond, e.Seconds)
+	speed := "– img/s" // no step after the first: an epoch resumed at its last batch
+	if e.ImagesPerSecond > 0 {
+		speed = fmt.Sprintf("%.0f img/s", e.ImagesPerSecond)
+	}
+	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f%s  |  %s, %.0f s",
+		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, val, speed, e.Seconds)
 }
 
 // historyHeader names the columns of history.csv. The validation columns

@@ -61,3 +61,16 @@ func TestReadHistoryFile(t *testing.T) {
 		}
 	}
 }
+
+// An epoch's line shows its figures; an epoch with no step to time (resumed
+// at its last batch) shows no speed rather than "0 img/s".
+func TestEpochLine(t *testing.T) {
+	e := Epoch{Epoch: 3, TrainLoss: 0.25, TrainAccuracy: 0.9, Validated: true, ValLoss: 0.3, ValAccuracy: 0.875, ImagesPerSecond: 200.4, Seconds: 11}
+	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
+		t.Errorf("Line = %q, want %q", got, want)
+	}
+	e.Validated, e.ImagesPerSecond, e.Seconds = false, 0, 1
+	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  – img/s, 1 s"; got != want {
+		t.Errorf("Line without a timed step = %q, want %q", got, want)
+	}
+}

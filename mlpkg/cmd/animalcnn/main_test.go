@@ -128,10 +128,14 @@ func TestPipeline(t *testing.T) {
 	if !regexp.MustCompile(`best epoch \d+ \(validation accuracy [01]\.\d+\), in \S+/best: test accuracy [01]\.\d+ on \d+ images`).MatchString(out) {
 		t.Errorf("train output lacks the best epoch and its test accuracy:\n%s", out)
 	}
+	// The epoch lines are results: on standard output with the summary.
+	if n := strings.Count(out, "train loss"); n != 4 || strings.Contains(errOut, "train loss") {
+		t.Errorf("train: %d epoch lines on standard output, want 4\nstdout:\n%s\nstderr:\n%s", n, out, errOut)
+	}
 
 	// Asking for fewer epochs than the checkpoint has trains nothing, and says so.
 	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "2", "-lr", "1e-3", "-dense-units", "32")
-	if want := "data/checkpoints/cnn already has 4 epoch(s) (asked for 2): nothing to train"; code != 0 || !strings.Contains(errOut, want) {
+	if want := "data/checkpoints/cnn already has 4 epoch(s) (asked for 2): nothing to train"; code != 0 || !strings.Contains(out, want) {
 		t.Errorf("train -epochs 2 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
 	}
 	// Asking for more resumes, and says so.

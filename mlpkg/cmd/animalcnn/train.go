@@ -54,13 +54,13 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
 		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
 	var bar *progressbar.ProgressBar
-	showBar := term.IsTerminal(int(os.Stderr.Fd())) // a log file gets the epoch lines only
+	showBar := term.IsTerminal(int(os.Stderr.Fd())) // on a terminal only: a log gets the epoch lines
 	opts := train.Options{
 		Backend: b,
 		OnStart: func(s train.Start) {
 			switch {
 			case s.NothingToTrain():
-				fmt.Fprintf(os.Stderr, "%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
+				fmt.Printf("%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
 					s.Dir, s.Done, s.Epochs)
 				return
 			case s.Resumed && s.Batch > 0:
@@ -85,7 +85,7 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 				_ = bar.Finish()
 				bar = nil
 			}
-			fmt.Fprintln(os.Stderr, e.Line(cfg.Epochs))
+			fmt.Println(e.Line(cfg.Epochs)) // results, with the summary: "train > log" keeps them
 		},
 	}
 	res, err := train.Train(ctx, cfg, ds, opts)
