@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1366,6 +1367,24 @@ func TestExcludedKeptPhotoIsReplaced(t *testing.T) {
 	}
 	if c := rep.Classes[0]; c.Kept != 4 || c.Downloaded != 0 || c.SearchTotal != -1 {
 		t.Errorf("third run %+v, want 4 kept without a search", c)
+	}
+}
+
+// The key is replaced in an api_key parameter whatever its length, and
+// anywhere else when it is long enough not to garble other words: a test
+// key "k" leaves "extras" and "text" alone.
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ key, in, want string }{
+		{"k", `Get "http://127.0.0.1:1/?api_key=k&extras=url_q&text=monkey": refused`,
+			`Get "http://127.0.0.1:1/?api_key=REDACTED&extras=url_q&text=monkey": refused`},
+		{testKey, "key " + testKey + " in a message, and api_key=" + url.QueryEscape(testKey) + "#x",
+			"key REDACTED in a message, and api_key=REDACTED#x"},
+		{"a b&c", "?api_key=a+b%26c&x=1", "?api_key=REDACTED&x=1"},
+	} {
+		c := &client{key: tc.key}
+		if got := c.redact(tc.in); got != tc.want {
+			t.Errorf("key %q: redact(%q) = %q, want %q", tc.key, tc.in, got, tc.want)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,13 +250,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// redact replaces the API key in a URL or text.
+// apiKeyParam matches the api_key parameter of a URL, with its value.
+var apiKeyParam = regexp.MustCompile(`(api_key=)[^&#\s"']*`)
+
+// minRawKeyLen is the shortest API key also replaced wherever it appears
+// outside an api_key parameter: a shorter one (a test key such as "k")
+// would garble every word that contains it. Flickr's keys have 32 letters.
+const minRawKeyLen = 8
+
+// redact replaces the API key in a URL or text: the value of any api_key
+// parameter, and the key itself wherever it appears (when it is
+// minRawKeyLen long or more).
 func (c *client) redact(s string) string {
 	if c.key == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, c.key, "REDACTED")
-	return strings.ReplaceAll(s, url.QueryEscape(c.key), "REDACTED")
+	s = apiKeyParam.ReplaceAllString(s, "${1}REDACTED")
+	if len(c.key) >= minRawKeyLen {
+		s = strings.ReplaceAll(s, c.key, "REDACTED")
+		s = strings.ReplaceAll(s, url.QueryEscape(c.key), "REDACTED")
+	}
+	return s
 }
 
 // scrub returns err, or an error with the same chain whose text has the API
