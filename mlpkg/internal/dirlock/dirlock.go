@@ -7,8 +7,10 @@ package dirlock
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ErrBusy matches (errors.Is) the error of Lock when another process holds
@@ -23,12 +25,12 @@ var ErrBusy = errors.New("in use by another process")
 // dir and the file.
 func Lock(dir, name, what string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+		return nil, cannotWrite(dir, err)
 	}
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+		return nil, cannotWrite(dir, err)
 	}
 	switch err := lockFile(f); {
 	case errors.Is(err, ErrBusy):
@@ -42,4 +44,19 @@ func Lock(dir, name, what string) (unlock func(), err error) {
 		_ = unlockFile(f)
 		f.Close()
 	}, nil
+}
+
+// cannotWrite is the error of a folder Lock cannot create, or write its
+// lock file in, in the user's terms: the folder named, not the lock file
+// (e.g. "cannot write in out: read-only file system", "out is not a
+// folder"). It wraps the system's error (errors.Is(err, fs.ErrPermission)).
+func cannotWrite(dir string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%s is not a folder (a file is in the way): %w", dir, err)
+	}
+	return fmt.Errorf("cannot write in %s: %w", dir, err)
 }

@@ -105,3 +105,18 @@ func TestBusyLockClosesItsFile(t *testing.T) {
 		t.Errorf("%d files open after 10 refused locks, %d before", after, before)
 	}
 }
+
+// A file where the folder should be is said in the folder's terms, not the
+// lock file's.
+func TestLockOnAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{file, filepath.Join(file, "sub")} {
+		_, err := Lock(dir, ".x.lock", "a test")
+		if want := dir + " is not a folder (a file is in the way)"; err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), ".x.lock") {
+			t.Errorf("Lock(%s): %v, want %q without the lock file", dir, err, want)
+		}
+	}
+}
