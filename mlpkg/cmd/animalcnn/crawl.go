@@ -50,11 +50,10 @@ func runCrawl(fs *flag.FlagSet, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return argsError{err}
 	}
-	level := slog.LevelWarn
+	cfg.Logger = quietLogger()
 	if *verbose {
-		level = slog.LevelDebug
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {
 		cfg.Progress = progressBars(os.Stderr)
 	}

@@ -73,10 +73,10 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// quietLogger logs warnings and errors only, to stderr: the CLI prints its
-// own progress.
+// quietLogger logs warnings and errors only, to stderr, as plain lines
+// (noteHandler): the CLI prints its own progress.
 func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(newNoteHandler(os.Stderr))
 }
 
 // run dispatches to a subcommand and returns the process exit code.
