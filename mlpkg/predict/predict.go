@@ -70,6 +70,11 @@ func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
 	return out, nil
 }
 
+// ErrOtherClasses is wrapped by PredictTestSplit's error for a dataset of
+// other classes, in another order, or at another image size than the
+// model's.
+var ErrOtherClasses = errors.New("the dataset is not of the model's classes and size")
+
 // PredictTestSplit classifies the test split of a prepared dataset, which must
 // have the model's classes (in its order) and image size, and returns each
 // test image's class probabilities. otherDataset reports that ds is not the
@@ -78,8 +83,8 @@ func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
 func (p *Predictor) PredictTestSplit(ds *dataset.Dataset) (probs [][]float32, otherDataset bool, err error) {
 	m, dataDir := p.meta, ds.Dir
 	if !slices.Equal(m.Classes, ds.Meta.Classes) || m.ImageSize != ds.Meta.ImageSize {
-		return nil, false, fmt.Errorf("the model knows %v at %d px, the dataset in %s has %v at %d px",
-			m.Classes, m.ImageSize, dataDir, ds.Meta.Classes, ds.Meta.ImageSize)
+		return nil, false, fmt.Errorf("%w: the model knows %v at %d px, the dataset in %s has %v at %d px",
+			ErrOtherClasses, m.Classes, m.ImageSize, dataDir, ds.Meta.Classes, ds.Meta.ImageSize)
 	}
 	if ds.Test.N == 0 {
 		return nil, false, fmt.Errorf("the dataset in %s has no test split (it was prepared with a test fraction of 0): nothing to evaluate on", dataDir)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
@@ -37,6 +40,10 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	probs, otherDataset, err := p.PredictTestSplit(ds)
+	if m := p.Meta(); errors.Is(err, predict.ErrOtherClasses) {
+		return fmt.Errorf("checkpoint %s: %w; prepare the dataset as the model was, with -classes %s -size %d (into another -data folder to keep this one)",
+			*checkpoint, err, strings.Join(m.Classes, ","), m.ImageSize)
+	}
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", *checkpoint, err)
 	}

@@ -159,6 +159,15 @@ func TestPipeline(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(out, "precision") {
 		t.Fatalf("evaluate: exit %d\n%s%s", code, out, errOut)
 	}
+	// A dataset of the classes in another order: the error says how to
+	// prepare one the model can be evaluated on.
+	if out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18", "-classes", "vertical,square,horizontal", "-data", "other"); code != 0 {
+		t.Fatalf("prepare -data other: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = animalcnn(t, dir, "evaluate", "-data", "other")
+	if want := "prepare the dataset as the model was, with -classes horizontal,square,vertical -size 18"; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("evaluate on a dataset of other classes: exit %d, stderr %q, want %q", code, errOut, want)
+	}
 
 	img := filepath.Join(dir, "data/images/square/square-aa.png")
 	out, errOut, code = animalcnn(t, dir, "predict", "-top", "3", img)
