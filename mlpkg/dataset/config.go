@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"unicode/utf8"
@@ -115,6 +116,8 @@ func (c *Config) validateSettings() error {
 		return errors.New("no images folder given")
 	case c.OutDir == "":
 		return errors.New("no output folder given")
+	case filepath.Clean(c.OutDir) == filepath.Clean(c.ImagesDir):
+		return fmt.Errorf("the output folder %s is the images folder: the arrays go in a folder of their own", c.OutDir)
 	case c.ImageSize < 4 || c.ImageSize > 1024:
 		return fmt.Errorf("image size %d out of range 4..1024", c.ImageSize)
 	case c.TestPerClass < 0:

@@ -54,6 +54,7 @@ func TestConfigValidate(t *testing.T) {
 		{"class listed twice", func(c *Config) { c.Classes = []string{"a", "b", "a"} }, `"a" listed twice`},
 		{"no images folder", func(c *Config) { c.ImagesDir = "" }, "no images folder"},
 		{"no output folder", func(c *Config) { c.OutDir = "" }, "no output folder"},
+		{"output into the images", func(c *Config) { c.OutDir = c.ImagesDir + "/" }, "is the images folder"},
 	} {
 		cfg := DefaultConfig()
 		tc.set(&cfg)

@@ -240,6 +240,18 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, positional...)) // fs.Args() are the arguments
 }
 
+// flagsSet reports whether every flag in names was given on the command line.
+func flagsSet(fs *flag.FlagSet, names ...string) bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, n := range names {
+		if !set[n] {
+			return false
+		}
+	}
+	return true
+}
+
 // argsError is a usage error in the positional arguments (exit 2, as a
 // bad flag): run prints it as one line.
 type argsError struct{ error }

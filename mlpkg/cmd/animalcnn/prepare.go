@@ -29,6 +29,9 @@ func runPrepare(fs *flag.FlagSet, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return argsError{err}
 	}
+	if flagsSet(fs, "test-per-class", "test-fraction") && cfg.TestPerClass > 0 {
+		return argsError{errors.New("-test-per-class and -test-fraction are two ways to choose the test split: give one")}
+	}
 	// The arrays are for the CNN: refuse a size it cannot take now, not
 	// after a long prepare.
 	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
