@@ -265,3 +265,37 @@ func TestValidationOnOriginalSamples(t *testing.T) {
 		}
 	}
 }
+
+// A run resumed with another learning rate or batch augmentation goes on
+// with them, and says so in Start.Changed; model.json records the new
+// values, history.csv the rate of each epoch.
+func TestResumeWithChangedSettings(t *testing.T) {
+	ds := patternDataset(1, 30)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs = 1
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err != nil {
+		t.Fatal(err)
+	}
+	more := cfg
+	more.Epochs, more.LearningRate, more.Augment = 2, cfg.LearningRate*10, !cfg.Augment
+	var start Start
+	res, err := Train(context.Background(), more, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("learning rate %v → %v", cfg.LearningRate, more.LearningRate),
+		fmt.Sprintf("batch augmentation %v → %v", cfg.Augment, more.Augment)}
+	if !start.Resumed || !slices.Equal(start.Changed, want) {
+		t.Errorf("Start %+v, want resumed with changes %q", start, want)
+	}
+	if lr := res.Meta.Hyperparameters["learning_rate"]; lr != more.LearningRate {
+		t.Errorf("model.json learning rate %v, want the new %v", lr, more.LearningRate)
+	}
+	if h := res.History; len(h) != 2 || h[0].LearningRate > cfg.LearningRate || h[1].LearningRate <= cfg.LearningRate {
+		t.Errorf("history learning rates %v, want the old one then the new one", h)
+	}
+	var again Start
+	if _, err := Train(context.Background(), more, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { again = s }}); err != nil || again.Changed != nil {
+		t.Errorf("the same settings again: changes %q (%v), want none", again.Changed, err)
+	}
+}

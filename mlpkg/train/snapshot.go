@@ -278,30 +278,52 @@ func checkResume(hp map[string]any, cfg Config) error {
 // errOldRun is checkResume's answer for a run of an older version.
 var errOldRun = errors.New("made by an older version of this code (which picked the best epoch on the test split, or trained with another RMSprop)")
 
+// resumableSettings are the settings a run may resume with changed (those
+// that decide the images and batches may not: see checkResume), by their
+// key in model.json and in words.
+var resumableSettings = []struct{ key, name string }{
+	{"learning_rate", "learning rate"}, {"rho", "rho"}, {"epsilon", "epsilon"}, {"decay", "decay"}, {"augment", "batch augmentation"},
+}
+
+// changedSettings lists, as "learning rate 0.0001 → 0.01", the resumable
+// settings whose value in now differs from the one in was (a run's
+// model.json, whose numbers are float64).
+func changedSettings(was, now map[string]any) []string {
+	var changed []string
+	for _, s := range resumableSettings {
+		a, b := fmt.Sprint(was[s.key]), fmt.Sprint(now[s.key])
+		if _, recorded := was[s.key]; recorded && a != b {
+			changed = append(changed, fmt.Sprintf("%s %s → %s", s.name, a, b))
+		}
+	}
+	return changed
+}
+
 // startMeta returns the metadata for a run in dir: the existing one when dir
 // holds a run on the same dataset and architecture (resumed is then true), a
 // new one otherwise. A run on another dataset is an error, never overwritten.
-func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, backendName string) (meta *model.Meta, resumed bool, err error) {
+func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, backendName string) (meta *model.Meta, resumed bool, changed []string, err error) {
 	mcfg.Formulation = "" // how the graph is computed is not part of the architecture
 	old, err := model.LoadMeta(dir)
 	if err == nil {
 		switch {
 		case old.DatasetHash != ds.Meta.Hash:
-			return nil, false, newResumeError(dir, fmt.Sprintf("trained on another dataset (of %s, hash %.12s; this one: %s, hash %.12s)",
+			return nil, false, nil, newResumeError(dir, fmt.Sprintf("trained on another dataset (of %s, hash %.12s; this one: %s, hash %.12s)",
 				strings.Join(old.Classes, ", "), old.DatasetHash, strings.Join(ds.Meta.Classes, ", "), ds.Meta.Hash))
 		case old.Architecture == nil || *old.Architecture != mcfg:
-			return nil, false, newResumeError(dir, fmt.Sprintf("of another architecture (%s; this one: %s)", describeArchitecture(old.Architecture), describeArchitecture(&mcfg)))
+			return nil, false, nil, newResumeError(dir, fmt.Sprintf("of another architecture (%s; this one: %s)", describeArchitecture(old.Architecture), describeArchitecture(&mcfg)))
 		}
 		if err := checkResume(old.Hyperparameters, *cfg); err != nil {
-			return nil, false, newResumeError(dir, err.Error())
+			return nil, false, nil, newResumeError(dir, err.Error())
 		}
 		if _, err := model.SnapshotDir(dir); err == nil {
+			changed := changedSettings(old.Hyperparameters, cfg.Hyperparameters())
 			old.Hyperparameters = cfg.Hyperparameters()
 			old.Backend = backendName
-			return old, true, nil
+			return old, true, changed, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	arch := mcfg
 	meta = &model.Meta{
@@ -316,9 +338,9 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 		Created:         time.Now().UTC(),
 	}
 	if err := meta.Save(dir); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	return meta, false, nil
+	return meta, false, nil, nil
 }
 
 // describeArchitecture says what decides a model's variables, e.g. "50×50

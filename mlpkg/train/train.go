@@ -43,6 +43,11 @@ type Start struct {
 	Dir string
 	// Resumed is set when the run continues one found in Dir.
 	Resumed bool
+	// Changed lists the settings the resumed run goes on with changed
+	// (e.g. "learning rate 0.0001 → 0.01"), from then on: the epochs
+	// before were trained with the old values (History has each epoch's
+	// learning rate), and model.json records the new ones.
+	Changed []string
 	// Done is the number of complete epochs in Dir (0 unless Resumed), and
 	// Batch the number of batches of the next epoch already trained.
 	Done, Batch int
@@ -197,12 +202,13 @@ type run struct {
 	mcfg model.Config
 
 	// Set by open: the model metadata (new, or the resumed run's), whether
-	// dir held a run to resume, where in it training starts (the zero
-	// state for a new run), the graph context holding the variables, and
-	// the result so far (the history of the epochs done; recoverBest sets
-	// its Best).
+	// dir held a run to resume and the settings it resumes with changed,
+	// where in it training starts (the zero state for a new run), the graph
+	// context holding the variables, and the result so far (the history of
+	// the epochs done; recoverBest sets its Best).
 	meta    *model.Meta
 	resumed bool
+	changed []string
 	st      state
 	gctx    *mlctx.Context
 	res     *Result
@@ -272,7 +278,7 @@ func (r *run) open() error {
 
 	// Model metadata: new, or the one of the run being resumed.
 	var err error
-	r.meta, r.resumed, err = startMeta(r.dir, &r.cfg, r.mcfg, r.ds, backend.Name(r.opts.Backend))
+	r.meta, r.resumed, r.changed, err = startMeta(r.dir, &r.cfg, r.mcfg, r.ds, backend.Name(r.opts.Backend))
 	if err != nil {
 		return err
 	}
@@ -306,7 +312,7 @@ func (r *run) open() error {
 
 // start says where the run begins (see Start).
 func (r *run) start() Start {
-	return Start{Dir: r.dir, Resumed: r.resumed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
+	return Start{Dir: r.dir, Resumed: r.resumed, Changed: r.changed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
 		Images: len(r.trainIdx), Validation: r.val.N}
 }
 
@@ -317,7 +323,7 @@ func (r *run) announce() {
 	case start.NothingToTrain():
 		r.log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", r.dir, "epochs_done", r.st.Epoch, "epochs", r.cfg.Epochs)
 	case r.resumed:
-		r.log.Info("resuming training", "dir", r.dir, "epoch", r.st.Epoch+1, "batch", r.st.Batch+1, "epochs", r.cfg.Epochs)
+		r.log.Info("resuming training", "dir", r.dir, "epoch", r.st.Epoch+1, "batch", r.st.Batch+1, "epochs", r.cfg.Epochs, "changed", r.changed)
 	}
 	if r.opts.OnStart != nil {
 		r.opts.OnStart(start)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -67,6 +68,9 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 				fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
 			case s.Resumed:
 				fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+			}
+			if len(s.Changed) > 0 {
+				fmt.Printf("note: the run goes on with other settings than it began with: %s\n", strings.Join(s.Changed, ", "))
 			}
 			fmt.Println(s.Split())
 		},
