@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
@@ -167,6 +168,14 @@ func TestPipeline(t *testing.T) {
 	_, errOut, code = animalcnn(t, dir, "evaluate", "-data", "other")
 	if want := "prepare the dataset as the model was, with -classes horizontal,square,vertical -size 18"; code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("evaluate on a dataset of other classes: exit %d, stderr %q, want %q", code, errOut, want)
+	}
+	// A dataset with a file gone: the error names it.
+	if err := os.Remove(filepath.Join(dir, "other", dataset.TrainLabelsFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = animalcnn(t, dir, "train", "-data", "other", "-checkpoint", "other-cnn")
+	if code != 1 || !strings.Contains(errOut, dataset.TrainLabelsFile) || !strings.Contains(errOut, `run "animalcnn prepare" again`) {
+		t.Errorf("train on a dataset without its labels: exit %d, stderr %q", code, errOut)
 	}
 
 	img := filepath.Join(dir, "data/images/square/square-aa.png")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -125,6 +126,10 @@ func withFlagAdvice(err error) error {
 func loadDataset(dir string) (*dataset.Dataset, error) {
 	ds, err := dataset.Load(dir)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(filepath.Join(dir, dataset.MetaFile)); serr == nil {
+			// A part of the dataset is gone: say which.
+			return nil, fmt.Errorf("%w: run \"animalcnn prepare\" again", err)
+		}
 		return nil, fmt.Errorf("no prepared dataset in %s: run \"animalcnn prepare\" first (or pass -data)", dir)
 	}
 	return ds, err
