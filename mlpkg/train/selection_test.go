@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
 // The tests below were found by mutation testing: each fails when the
@@ -268,11 +270,12 @@ func TestValidationOnOriginalSamples(t *testing.T) {
 
 // A run resumed with another learning rate or batch augmentation goes on
 // with them, and says so in Start.Changed; model.json records the new
-// values, history.csv the rate of each epoch.
+// values, history.csv the rate of each epoch, and the optimiser's variable
+// in last/ holds the new rate (without decay too, which sets it each step).
 func TestResumeWithChangedSettings(t *testing.T) {
 	ds := patternDataset(1, 30)
 	cfg := testConfig(t.TempDir())
-	cfg.Epochs = 1
+	cfg.Epochs, cfg.Decay = 1, 0
 	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +294,19 @@ func TestResumeWithChangedSettings(t *testing.T) {
 	if lr := res.Meta.Hyperparameters["learning_rate"]; lr != more.LearningRate {
 		t.Errorf("model.json learning rate %v, want the new %v", lr, more.LearningRate)
 	}
-	if h := res.History; len(h) != 2 || h[0].LearningRate > cfg.LearningRate || h[1].LearningRate <= cfg.LearningRate {
+	if h := res.History; len(h) != 2 || h[0].LearningRate != cfg.LearningRate || h[1].LearningRate != more.LearningRate {
 		t.Errorf("history learning rates %v, want the old one then the new one", h)
+	}
+	gctx := mlctx.New()
+	if _, err := loadSnapshot(gctx, cfg.CheckpointDir, model.LastDir); err != nil {
+		t.Fatal(err)
+	}
+	v := gctx.GetVariableByScopeAndName(mlctx.RootScope+optimizers.Scope, optimizers.ParamLearningRate)
+	if v == nil {
+		t.Fatal("no learning-rate variable in last/")
+	}
+	if got := float64(v.MustValue().Value().(float32)); math.Abs(got-more.LearningRate) > 1e-6*more.LearningRate {
+		t.Errorf("the optimiser's learning rate after the resumed epoch is %g, want the new %g", got, more.LearningRate)
 	}
 	var again Start
 	if _, err := Train(context.Background(), more, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { again = s }}); err != nil || again.Changed != nil {
