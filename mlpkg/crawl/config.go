@@ -278,7 +278,8 @@ func (c *Config) Validate() error {
 		return errors.New("no user agent")
 	}
 	for _, l := range c.Licenses {
-		if l != "cc" && (l == "" || strings.Trim(l, "0123456789") != "") {
+		l = strings.TrimSpace(l) // as withDefaults reads them
+		if !strings.EqualFold(l, "cc") && (l == "" || strings.Trim(l, "0123456789") != "") {
 			return fmt.Errorf("license %q is not a Flickr license id (or \"cc\")", l)
 		}
 	}

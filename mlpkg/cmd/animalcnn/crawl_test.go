@@ -60,6 +60,16 @@ func TestCrawlWithoutKey(t *testing.T) {
 	}
 }
 
+// "-license CC" is the "cc" of Creative Commons, whatever its case: the
+// crawl goes on to ask for the key.
+func TestCrawlLicenseCase(t *testing.T) {
+	t.Setenv(crawl.APIKeyEnv, "")
+	code, _, stderr := runCaptured(t, "crawl", "-images", filepath.Join(t.TempDir(), "images"), "-license", "CC")
+	if code != 1 || !strings.Contains(stderr, "no Flickr API key") {
+		t.Errorf("crawl -license CC: exit %d, stderr %q, want the missing key's error", code, stderr)
+	}
+}
+
 // A zero typed on the command line is refused, not read as a default
 // (-per-class 0 is not 400 photos per class, -safe-search 0 not 1).
 func TestCrawlRefusesTypedZero(t *testing.T) {
