@@ -15,6 +15,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/gomlx/gomlx/backends"
@@ -160,7 +161,8 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	if errors.As(err, &re) {
 		aside, merr := moveAside(p.Checkpoint)
 		if merr != nil {
-			return nil, fmt.Errorf("%w; moving it aside failed: %v", err, merr)
+			re.Advice = "set Settings.Fresh to start a new run that replaces it (in a notebook: add settings.Fresh = true right after the cell's %%)"
+			return nil, fmt.Errorf("%w (moving it aside failed: %v)", err, merr)
 		}
 		fmt.Fprintf(Output, "train: %s held a run %s: moved it to %s, starting a new run\n", p.Checkpoint, re.Reason, aside)
 		res, err = train.Train(ctx, cfg, ds, opts)
@@ -178,9 +180,15 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 
 // moveAside renames the checkpoint folder dir to a new folder beside it,
 // named after the run's model ID (or dir's name and the time now when
-// model.json does not say), and returns that folder.
+// model.json does not say), and returns that folder. It holds dir's
+// training lock meanwhile: a training started in dir since fails it.
 func moveAside(dir string) (string, error) {
 	dir = filepath.Clean(dir)
+	unlock, err := dirlock.Lock(dir, train.LockFile, "a training")
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	name := filepath.Base(dir) + "-" + time.Now().UTC().Format("20060102T150405Z")
 	if meta, err := model.LoadMeta(dir); err == nil && meta.ModelID != "" && meta.ModelID == filepath.Base(meta.ModelID) {
 		name = meta.ModelID
@@ -190,8 +198,11 @@ func moveAside(dir string) (string, error) {
 		if i > 1 {
 			aside += fmt.Sprintf("-%d", i)
 		}
-		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+		switch _, err := os.Lstat(aside); {
+		case errors.Is(err, fs.ErrNotExist):
 			return aside, os.Rename(dir, aside)
+		case err != nil:
+			return "", err
 		}
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -23,6 +24,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
@@ -1002,5 +1004,19 @@ func TestTrainMovesAsideARunItCannotResume(t *testing.T) {
 	}
 	if after, _ := os.ReadDir(filepath.Dir(p.Checkpoint)); len(after) != len(entries) {
 		t.Errorf("with settings.Fresh the checkpoints folder went from %d to %d entries", len(entries), len(after))
+	}
+
+	// A training that took the folder since (another kernel's): the run
+	// is not moved from under it.
+	unlock, err := dirlock.Lock(p.Checkpoint, train.LockFile, "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := moveAside(p.Checkpoint); !errors.Is(err, dirlock.ErrBusy) {
+		t.Errorf("moveAside of a folder another training holds: %v, want ErrBusy", err)
+	}
+	if _, err := model.LoadMeta(p.Checkpoint); err != nil {
+		t.Errorf("the run was moved though another training holds it: %v", err)
 	}
 }
