@@ -117,6 +117,9 @@ type FileResult struct {
 // in its FileResult and does not stop the others; the returned error is for
 // a directory that cannot be listed or holds no image files.
 func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("predict: no image files given")
+	}
 	var files []string
 	for _, path := range paths {
 		if st, err := os.Stat(path); err != nil || !st.IsDir() {
@@ -241,9 +244,9 @@ func ExpandPaths(paths ...string) ([]string, error) {
 }
 
 // listImages returns the image files directly inside dir, by extension
-// (imageio.HasImageExt), in name order; hidden ones (".name", e.g. the
-// "._photo.jpg" that macOS leaves beside copied photos) are left out, as
-// dataset.Prepare leaves them out. Entries are not opened here: one that
+// (imageio.HasImageExt), in name order; hidden, temporary and backup files
+// (e.g. the "._photo.jpg" that macOS leaves beside copied photos) are left
+// out, as dataset.Prepare leaves them out (dataset.IsSidecar). Entries are not opened here: one that
 // cannot be read (a dangling link, a named pipe) fails when it is read,
 // for itself only. A folder without image files is an error.
 func listImages(dir string) ([]string, error) {
@@ -253,20 +256,21 @@ func listImages(dir string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") && imageio.HasImageExt(e.Name()) {
+		if !e.IsDir() && !dataset.IsSidecar(e.Name()) && imageio.HasImageExt(e.Name()) {
 			files = append(files, filepath.Join(dir, e.Name()))
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("predict: directory %s has no image files%s", dir, subfolderHint(entries))
+		return nil, fmt.Errorf("predict: directory %s has no image files%s", dir, subfolderHint(dir, entries))
 	}
 	return files, nil
 }
 
-// subfolderHint says, for a folder without image files, how many
-// sub-folders it has (predict does not look into them), e.g. " (it has 3
-// sub-folders: give them, e.g. data/images/monkey)".
-func subfolderHint(entries []os.DirEntry) string {
+// subfolderHint says, for a folder dir without image files, how many
+// sub-folders it has (predict does not look into them), e.g. " (only 3
+// sub-folder(s), which are not searched: give them instead, e.g.
+// data/images/boar)".
+func subfolderHint(dir string, entries []os.DirEntry) string {
 	var dirs []string
 	for _, e := range entries {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
@@ -276,5 +280,5 @@ func subfolderHint(entries []os.DirEntry) string {
 	if len(dirs) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (only %d sub-folder(s), which are not searched: give them instead, e.g. %s)", len(dirs), dirs[0])
+	return fmt.Sprintf(" (only %d sub-folder(s), which are not searched: give them instead, e.g. %s)", len(dirs), filepath.Join(dir, dirs[0]))
 }

@@ -94,7 +94,7 @@ func TestExpandPaths(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ExpandPaths(parent); err == nil || !strings.Contains(err.Error(), "has no image files (only 2 sub-folder(s), which are not searched: give them instead, e.g. crow)") {
+	if _, err := ExpandPaths(parent); err == nil || !strings.Contains(err.Error(), "has no image files (only 2 sub-folder(s), which are not searched: give them instead, e.g. "+filepath.Join(parent, "crow")+")") {
 		t.Errorf("a folder of class folders: %v", err)
 	}
 	if _, err := ExpandPaths(); err == nil {
