@@ -318,8 +318,9 @@ func ToRGBSize(img image.Image, width, height int) []uint8 {
 // maxResampledSide is the longest side ToRGBSize resamples with its filter.
 // The resampler's memory grows with the sides, not the pixels: it resizes
 // rows first, into a buffer of the new width × the old height, with weight
-// tables as long as each side. Within MaxPixels, only strips get past this
-// side (a 1×16,000,000 PNG, 32 KB compressed, took 4.8 GB and 15 s).
+// tables as long as each side. Within MaxPixels, only strips and long
+// panoramas get past this side (at most about 3,000 pixels on the other
+// one); a 1×16,000,000 PNG, 32 KB compressed, took 4.8 GB and 15 s.
 const maxResampledSide = 16384
 
 // shortenedSide is the length shortenSides brings such a side down to.

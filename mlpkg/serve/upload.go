@@ -270,8 +270,9 @@ func checkPrediction(p predict.Prediction, classes []string) error {
 // take takes a place in places (a semaphore: the uploads' or the decode
 // slots'), waiting for one at most QueueTimeout: after that it answers 503
 // busy with message busy, and a client that goes away meanwhile is
-// clientClosed. A request waiting here holds nothing but its connection:
-// its body is not read yet, or its image not decoded yet.
+// clientClosed. A request waiting for an upload place holds nothing but
+// its connection (its body is not read yet); one waiting for a decode slot
+// holds its upload place and body, but no decoded image yet.
 func (s *server) take(ctx context.Context, places chan struct{}, busy string) (release func(), _ *apiError) {
 	select {
 	case places <- struct{}{}:

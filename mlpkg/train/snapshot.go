@@ -45,7 +45,8 @@ type batchFigures struct {
 // best/, which is never resumed from. It writes atomically: the checkpoint
 // is written to a temporary folder that then replaces dir/name with two
 // renames. A crash at any point leaves either the previous or the new
-// snapshot (model.SnapshotDir and loadSnapshot also accept "<name>.old").
+// snapshot (model.SnapshotDir also accepts "<name>.old", and prepareDir
+// renames it back before a run resumes).
 func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	tmp, err := os.MkdirTemp(dir, "."+name+"-tmp-")
 	if err == nil {

@@ -33,8 +33,9 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // names it, with permissions perm (os.CreateTemp alone makes 0600 files);
 // writes to it, through a buffer, what write writes; flushes it to disk and
 // returns its path, for the caller to rename into place. When anything
-// fails it removes the file and returns the error as it is: the file
-// system's name the temporary file (*fs.PathError), write's are write's.
+// fails it removes the file and returns the error unwrapped: an error of
+// the file system names the temporary file (*fs.PathError); one of write
+// is returned as write returned it.
 func WriteTemp(dir, pattern string, perm os.FileMode, write func(io.Writer) error) (string, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
