@@ -129,12 +129,19 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// validationSamples records in model.json that validation measures the
+// original sample of each augmented photo only (see Train): a run of an
+// augmented dataset without it, by an older version, measured every
+// variant, and its epochs cannot be compared with new ones.
+const validationSamples = "original"
+
 // Hyperparameters returns the configuration as a name → value map for the model metadata.
 func (c *Config) Hyperparameters() map[string]any {
 	return map[string]any{
 		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": optimizerName,
 		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
 		"augment": c.Augment, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
+		"validation_samples": validationSamples,
 		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,
 		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout,
 	}

@@ -230,19 +230,7 @@ func TestAugmentedSamplesNeedTheirPhotos(t *testing.T) {
 // original sample, as the test split holds it; none of the photo's samples
 // is trained on.
 func TestValidationOnOriginalSamples(t *testing.T) {
-	const photos = 30 // 10 per class
-	base := patternDataset(1, photos/3)
-	ds := &dataset.Dataset{Test: base.Test, Meta: base.Meta}
-	ds.Meta.SamplesPerPhoto = dataset.SamplesPerPhoto
-	ds.Train = dataset.Split{N: photos * dataset.SamplesPerPhoto, Size: testSize}
-	for p := range photos {
-		for k := range dataset.SamplesPerPhoto {
-			ds.Train.Images = append(ds.Train.Images, base.Train.Image(p)...)
-			ds.Train.Images[len(ds.Train.Images)-1] = uint8(k) // which sample
-			ds.Train.Labels = append(ds.Train.Labels, base.Train.Labels[p])
-			ds.Train.Files = append(ds.Train.Files, fmt.Sprintf("photo%02d.jpg", p))
-		}
-	}
+	ds := augmentedDataset(30)
 	cfg := testConfig(t.TempDir())
 	r, err := newRun(cfg, ds, Options{Backend: goBackend(t)})
 	if err != nil {
@@ -311,5 +299,53 @@ func TestResumeWithChangedSettings(t *testing.T) {
 	var again Start
 	if _, err := Train(context.Background(), more, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { again = s }}); err != nil || again.Changed != nil {
 		t.Errorf("the same settings again: changes %q (%v), want none", again.Changed, err)
+	}
+}
+
+// augmentedDataset returns patternDataset's photos (photos/3 per class),
+// each as dataset.SamplesPerPhoto training samples as an augmented Prepare
+// lays them out; the last byte of each sample is its index among its
+// photo's samples.
+func augmentedDataset(photos int) *dataset.Dataset {
+	base := patternDataset(1, photos/3)
+	ds := &dataset.Dataset{Test: base.Test, Meta: base.Meta}
+	ds.Meta.SamplesPerPhoto = dataset.SamplesPerPhoto
+	ds.Train = dataset.Split{N: photos * dataset.SamplesPerPhoto, Size: testSize}
+	for p := range photos {
+		for k := range dataset.SamplesPerPhoto {
+			ds.Train.Images = append(ds.Train.Images, base.Train.Image(p)...)
+			ds.Train.Images[len(ds.Train.Images)-1] = uint8(k) // which sample
+			ds.Train.Labels = append(ds.Train.Labels, base.Train.Labels[p])
+			ds.Train.Files = append(ds.Train.Files, fmt.Sprintf("photo%02d.jpg", p))
+		}
+	}
+	ds.Meta.Hash = dataset.HashArrays(ds.Meta.Classes, testSize, &ds.Train, &ds.Test)
+	return ds
+}
+
+// A run of an augmented dataset by an older version, whose validation
+// measured every variant of a photo, is not resumed: its epochs and new
+// ones would be compared on different measures.
+func TestOldAugmentedRunNotResumed(t *testing.T) {
+	ds := augmentedDataset(9)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs, cfg.BatchSize = 1, 16
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := model.LoadMeta(cfg.CheckpointDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Hyperparameters["validation_samples"] != "original" {
+		t.Fatalf("model.json hyperparameters %v, want validation_samples original", meta.Hyperparameters)
+	}
+	delete(meta.Hyperparameters, "validation_samples") // as an older version wrote it
+	if err := meta.Save(cfg.CheckpointDir); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs = 2
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); !isResumeError(err, cfg.CheckpointDir) || !strings.Contains(err.Error(), "measured every augmented variant") {
+		t.Errorf("resuming an older version's augmented run: %v, want a ResumeError saying why", err)
 	}
 }

@@ -313,6 +313,8 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 				strings.Join(old.Classes, ", "), old.DatasetHash, strings.Join(ds.Meta.Classes, ", "), ds.Meta.Hash))
 		case old.Architecture == nil || *old.Architecture != mcfg:
 			return nil, false, nil, newResumeError(dir, fmt.Sprintf("of another architecture (%s; this one: %s)", describeArchitecture(old.Architecture), describeArchitecture(&mcfg)))
+		case ds.Meta.SamplesPerPhoto == dataset.SamplesPerPhoto && old.Hyperparameters["validation_samples"] != validationSamples:
+			return nil, false, nil, newResumeError(dir, "made by an older version, whose validation measured every augmented variant of a photo, not only the photo itself")
 		}
 		if err := checkResume(old.Hyperparameters, *cfg); err != nil {
 			return nil, false, nil, newResumeError(dir, err.Error())

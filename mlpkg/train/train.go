@@ -244,6 +244,10 @@ func newRun(cfg Config, ds *dataset.Dataset, opts Options) (*run, error) {
 		return nil, fmt.Errorf("train: %s does not say which photo each augmented sample comes from: prepare it again", ds.Dir)
 	}
 	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
+	if len(trainIdx) < cfg.BatchSize {
+		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
+			len(trainIdx), len(valIdx), cfg.BatchSize)
+	}
 	if ds.Meta.SamplesPerPhoto == dataset.SamplesPerPhoto {
 		// Validation measures photos as the test split holds them: of an
 		// augmented photo held out, its original sample only. Its rotated
@@ -251,10 +255,6 @@ func newRun(cfg Config, ds *dataset.Dataset, opts Options) (*run, error) {
 		valIdx = slices.DeleteFunc(valIdx, func(i int) bool {
 			return i%dataset.SamplesPerPhoto != dataset.OriginalSample
 		})
-	}
-	if len(trainIdx) < cfg.BatchSize {
-		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
-			len(trainIdx), len(valIdx), cfg.BatchSize)
 	}
 	mcfg := cfg.Model
 	mcfg.ImageSize, mcfg.NumClasses = ds.Meta.ImageSize, len(ds.Meta.Classes)
