@@ -116,8 +116,8 @@ func (c *Config) validateSettings() error {
 		return errors.New("no images folder given")
 	case c.OutDir == "":
 		return errors.New("no output folder given")
-	case filepath.Clean(c.OutDir) == filepath.Clean(c.ImagesDir):
-		return fmt.Errorf("the output folder %s is the images folder: the arrays go in a folder of their own", c.OutDir)
+	case isWithin(c.OutDir, c.ImagesDir):
+		return fmt.Errorf("the output folder %s is in the images folder %s: the arrays go in a folder of their own", c.OutDir, c.ImagesDir)
 	case c.ImageSize < 4 || c.ImageSize > 1024:
 		return fmt.Errorf("image size %d out of range 4..1024", c.ImageSize)
 	case c.TestPerClass < 0:
@@ -200,4 +200,16 @@ func CheckClassName(name string) error {
 		return fmt.Errorf("invalid class name %q: not valid UTF-8", name)
 	}
 	return nil
+}
+
+// isWithin reports whether path is dir or a folder inside it, however the
+// two are spelt (relative or absolute, with "." or ".." parts).
+func isWithin(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

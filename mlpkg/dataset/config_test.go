@@ -54,7 +54,10 @@ func TestConfigValidate(t *testing.T) {
 		{"class listed twice", func(c *Config) { c.Classes = []string{"a", "b", "a"} }, `"a" listed twice`},
 		{"no images folder", func(c *Config) { c.ImagesDir = "" }, "no images folder"},
 		{"no output folder", func(c *Config) { c.OutDir = "" }, "no output folder"},
-		{"output into the images", func(c *Config) { c.OutDir = c.ImagesDir + "/" }, "is the images folder"},
+		{"output into the images", func(c *Config) { c.OutDir = c.ImagesDir + "/" }, "is in the images folder"},
+		{"output inside the images", func(c *Config) { c.OutDir = "./" + c.ImagesDir + "/arrays" }, "is in the images folder"},
+		{"output beside the images", func(c *Config) { c.OutDir = c.ImagesDir + "-arrays" }, ""},
+		{"output in a parent of the images", func(c *Config) { c.OutDir = c.ImagesDir + "/.." }, ""},
 	} {
 		cfg := DefaultConfig()
 		tc.set(&cfg)

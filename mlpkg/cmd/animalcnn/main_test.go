@@ -458,7 +458,7 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"prepare", "-workers", "-1"}, "negative workers -1"},
 		{[]string{"prepare", "-size", "51"}, "-size 51: model: image size must be"},
 		{[]string{"prepare", "-test-per-class", "5", "-test-fraction", "0.5"}, "-test-per-class and -test-fraction are two ways"},
-		{[]string{"prepare", "-data", "data/images"}, "the output folder data/images is the images folder"},
+		{[]string{"prepare", "-data", "data/images"}, "the output folder data/images is in the images folder"},
 		{[]string{"train", "-batch", "0"}, "batch size must be at least 1, got 0"},
 		{[]string{"train", "-conv-dropout", "1"}, "model: dropout rates must be in [0, 1)"},
 		{[]string{"serve", "-max-pixels", "0"}, "max pixels must be positive"},
