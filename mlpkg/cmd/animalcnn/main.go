@@ -208,36 +208,59 @@ func (e usageError) Unwrap() error { return e.err }
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	var out bytes.Buffer // what the flag package prints: shown only for -h
 	fs.SetOutput(&out)
-	var positional []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			os.Stdout.Write(out.Bytes())
-			return err
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "animalcnn %s: %v\n", fs.Name(), err)
-			if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
-				var names []string
-				fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-				if near := nearest(strings.TrimPrefix(name, "-"), names); near != "" {
-					fmt.Fprintf(os.Stderr, "did you mean -%s?\n", near)
-				}
-			}
-			fmt.Fprintf(os.Stderr, "Run \"animalcnn %s -h\" for its flags.\n", fs.Name())
-			return usageError{err}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			positional = append(positional, rest...) // after "--": arguments only
-			break
-		}
-		positional, args = append(positional, rest[0]), rest[1:]
+	flags, positional := splitArgs(fs, args)
+	err := fs.Parse(append(append(flags, "--"), positional...)) // fs.Args() are the arguments
+	if errors.Is(err, flag.ErrHelp) {
+		os.Stdout.Write(out.Bytes())
+		return err
 	}
-	return fs.Parse(append([]string{"--"}, positional...)) // fs.Args() are the arguments
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "animalcnn %s: %v\n", fs.Name(), err)
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			if near := nearest(strings.TrimPrefix(name, "-"), names); near != "" {
+				fmt.Fprintf(os.Stderr, "did you mean -%s?\n", near)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "Run \"animalcnn %s -h\" for its flags.\n", fs.Name())
+		return usageError{err}
+	}
+	return nil
+}
+
+// splitArgs separates the flags of args (each with its value: the next
+// argument, for a flag of fs that is not boolean and given without "=")
+// from the other arguments, wherever they stand; after "--" all are
+// arguments. A lone "-" is an argument.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, positional []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return flags, append(positional, args[i+1:]...)
+		case len(a) < 2 || a[0] != '-':
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // unknown: Parse says so
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue // no value follows
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, positional
 }
 
 // flagsSet reports whether every flag in names was given on the command line.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"flag"
 	"image"
 	"image/color"
 	"image/png"
@@ -627,6 +628,31 @@ func TestImportFashionInterrupted(t *testing.T) {
 	for _, f := range files {
 		if _, err := imageio.Load(f); err != nil {
 			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// Flags are told from arguments wherever they stand: a flag's value is
+// taken with it, even "--" or one that starts with "-"; a boolean flag
+// takes none; after a lone "--" all are arguments.
+func TestSplitArgs(t *testing.T) {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	fs.Int("top", 1, "")
+	fs.String("lang", "", "")
+	fs.Bool("json", false, "")
+	for _, tc := range []struct {
+		args, flags, positional []string
+	}{
+		{[]string{"a.jpg", "-top", "3", "b.jpg"}, []string{"-top", "3"}, []string{"a.jpg", "b.jpg"}},
+		{[]string{"-lang", "--", "x.jpg", "-top", "3"}, []string{"-lang", "--", "-top", "3"}, []string{"x.jpg"}},
+		{[]string{"-json", "a.jpg", "--top=2"}, []string{"-json", "--top=2"}, []string{"a.jpg"}},
+		{[]string{"-top", "-1", "-", "a.jpg"}, []string{"-top", "-1"}, []string{"-", "a.jpg"}},
+		{[]string{"a.jpg", "--", "-top", "3"}, nil, []string{"a.jpg", "-top", "3"}},
+		{[]string{"-nosuch", "a.jpg", "-top"}, []string{"-nosuch", "-top"}, []string{"a.jpg"}},
+	} {
+		flags, positional := splitArgs(fs, tc.args)
+		if !slices.Equal(flags, tc.flags) || !slices.Equal(positional, tc.positional) {
+			t.Errorf("splitArgs(%q) = %q, %q; want %q, %q", tc.args, flags, positional, tc.flags, tc.positional)
 		}
 	}
 }
