@@ -66,6 +66,9 @@ func (h *noteHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (h *noteHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
 	c := *h
 	c.group += name + "."
 	return &c

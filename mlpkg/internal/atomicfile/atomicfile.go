@@ -41,7 +41,7 @@ func WriteTemp(dir, pattern string, perm os.FileMode, write func(io.Writer) erro
 	if err != nil {
 		return "", err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(f, 64<<10)
 	err = f.Chmod(perm)
 	if err == nil {
 		err = write(bw)

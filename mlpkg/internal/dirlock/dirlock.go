@@ -48,15 +48,18 @@ func Lock(dir, name, what string) (unlock func(), err error) {
 
 // cannotWrite is the error of a folder Lock cannot create, or write its
 // lock file in, in the user's terms: the folder named, not the lock file
-// (e.g. "cannot write in out: read-only file system", "out is not a
-// folder"). It wraps the system's error (errors.Is(err, fs.ErrPermission)).
+// (e.g. "cannot write in out: read-only file system", "out is a file, not
+// a folder"). It wraps the system's error (errors.Is(err, fs.ErrPermission)).
 func cannotWrite(dir string, err error) error {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
 	}
-	if errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("%s is not a folder (a file is in the way): %w", dir, err)
+	switch {
+	case errors.Is(pe.Err, syscall.ENOTDIR) && filepath.Clean(pe.Path) != filepath.Clean(dir):
+		return fmt.Errorf("cannot make the folder %s: %s is a file: %w", dir, pe.Path, pe.Err)
+	case errors.Is(pe.Err, syscall.ENOTDIR):
+		return fmt.Errorf("%s is a file, not a folder: %w", dir, pe.Err)
 	}
-	return fmt.Errorf("cannot write in %s: %w", dir, err)
+	return fmt.Errorf("cannot write in %s: %w", dir, pe.Err)
 }
