@@ -141,8 +141,7 @@ func (c *Config) Hyperparameters() map[string]any {
 		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": optimizerName,
 		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
 		"augment": c.Augment, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
-		"validation_samples": validationSamples,
 		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,
-		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout,
+		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout, "validation_samples": validationSamples,
 	}
 }
