@@ -520,6 +520,14 @@ func TestRetryOn500And429(t *testing.T) {
 	if counts[photos[0].ID] != 3 || counts[photos[1].ID] != 2 {
 		t.Errorf("requests per photo %v", counts)
 	}
+	// The API's retry is a warning (the crawl waits on it), a photo's not.
+	logs := f.logs.String()
+	if n := strings.Count(logs, `level=WARN msg="Flickr's API did not answer: retrying"`); n != 1 {
+		t.Errorf("%d warnings of the API's retry, want 1:\n%s", n, logs)
+	}
+	if n := strings.Count(logs, "level=INFO msg=retrying"); n != 3 {
+		t.Errorf("%d routine retries of photos logged, want 3:\n%s", n, logs)
+	}
 	var times []time.Time
 	for _, r := range f.fake.Requests() {
 		if strings.Contains(r.Path, photos[1].ID) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -66,7 +67,13 @@ func (c *client) fetch(ctx context.Context, rawURL string, limit int64, check fu
 	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
 		if attempt > 0 {
 			wait := c.backoff(attempt)
-			c.log.Info("retrying", "url", c.redact(rawURL), "attempt", attempt+1, "wait", wait, "error", c.scrub(last).Error())
+			// The API's retries are warnings: the crawl waits on them (a
+			// search page, the license list); a photo's are routine.
+			level, msg := slog.LevelInfo, "retrying"
+			if strings.HasPrefix(rawURL, c.cfg.APIURL) {
+				level, msg = slog.LevelWarn, "Flickr's API did not answer: retrying"
+			}
+			c.log.Log(ctx, level, msg, "url", c.redact(rawURL), "attempt", attempt+1, "wait", wait, "error", c.scrub(last).Error())
 			if err := sleep(ctx, wait); err != nil {
 				return nil, err
 			}
