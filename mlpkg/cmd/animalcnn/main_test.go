@@ -123,7 +123,7 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("prepare did not report the non-image file:\n%s%s", out, errOut)
 	}
 
-	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "4", "-lr", "1e-3", "-dense-units", "32")
+	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "4", "-lr", "1e-3", "-dense-units", "32", "-log-every", "1ns")
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s%s", code, out, errOut)
 	}
@@ -131,8 +131,12 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("train output lacks the best epoch and its test accuracy:\n%s", out)
 	}
 	// The epoch lines are results: on standard output with the summary.
+	// Without a terminal, progress lines within an epoch go to stderr.
 	if n := strings.Count(out, "train loss"); n != 4 || strings.Contains(errOut, "train loss") {
 		t.Errorf("train: %d epoch lines on standard output, want 4\nstdout:\n%s\nstderr:\n%s", n, out, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^epoch 4/4: batch \d+/\d+, loss \d+\.\d+, \d+\.\d img/s$`).MatchString(errOut) {
+		t.Errorf("train -log-every 1ns: no progress lines on stderr:\n%s", errOut)
 	}
 
 	// Asking for fewer epochs than the checkpoint has trains nothing, and says so.

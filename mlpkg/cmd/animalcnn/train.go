@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -31,6 +32,7 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	cfg := train.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	backendSpec := backend.RegisterFlag(fs)
+	logEvery := fs.Duration("log-every", time.Minute, "without a terminal (no progress bar): print a progress line this often within an epoch (0: none)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -56,7 +58,8 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
 		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
 	var bar *progressbar.ProgressBar
-	showBar := term.IsTerminal(int(os.Stderr.Fd())) // on a terminal only: a log gets the epoch lines
+	showBar := term.IsTerminal(int(os.Stderr.Fd())) // on a terminal; a log gets a line now and then
+	lastLine := time.Now()
 	opts := train.Options{
 		Backend: b,
 		OnStart: func(s train.Start) {
@@ -77,6 +80,12 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		},
 		OnStep: func(s train.Step) {
 			if !showBar {
+				// A log of a slow epoch (minutes on the pure-Go backend)
+				// still shows that training goes on.
+				if *logEvery > 0 && time.Since(lastLine) >= *logEvery {
+					lastLine = time.Now()
+					fmt.Fprintf(os.Stderr, "epoch %d/%d: batch %d/%d, loss %.4f, %.1f img/s\n", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss, s.ImagesPerSecond)
+				}
 				return
 			}
 			if bar == nil || s.Batch == 1 {
