@@ -72,6 +72,11 @@ func (s Start) Split() string {
 	return fmt.Sprintf("%d training images, %d held out to pick the best epoch", s.Images, s.Validation)
 }
 
+// ErrTooFewImages is wrapped by the error Train returns when the training
+// images (after the validation hold-out) do not fill one batch: lower
+// Config.BatchSize, or add pictures.
+var ErrTooFewImages = errors.New("lower the batch size, or add pictures")
+
 // ErrDiverged is wrapped by the error Train returns when the training loss
 // stops being a finite number (Keras' TerminateOnNaN), or, checked before
 // every snapshot, the weights or optimiser state do, or the model's outputs
@@ -245,8 +250,8 @@ func newRun(cfg Config, ds *dataset.Dataset, opts Options) (*run, error) {
 	}
 	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
 	if len(trainIdx) < cfg.BatchSize {
-		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d",
-			len(trainIdx), len(valIdx), cfg.BatchSize)
+		return nil, fmt.Errorf("train: %d training images (after holding %d out for validation), fewer than one batch of %d: %w",
+			len(trainIdx), len(valIdx), cfg.BatchSize, ErrTooFewImages)
 	}
 	if ds.Meta.SamplesPerPhoto == dataset.SamplesPerPhoto {
 		// Validation measures photos as the test split holds them: of an

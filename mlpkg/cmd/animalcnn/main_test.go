@@ -123,6 +123,11 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("prepare did not report the non-image file:\n%s%s", out, errOut)
 	}
 
+	_, errOut, code = animalcnn(t, dir, "train", "-batch", "1000", "-checkpoint", "big-batch")
+	if want := "fewer than one batch of 1000: lower the batch size, or add pictures (-batch sets the batch size)"; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("train -batch 1000 on 90 pictures: exit %d, stderr %q, want %q", code, errOut, want)
+	}
+
 	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "4", "-lr", "1e-3", "-dense-units", "32", "-log-every", "1ns")
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s%s", code, out, errOut)

@@ -119,7 +119,8 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 
 // withFlagAdvice returns train.Train's error err with its advice moved from
 // train.Config's fields to this command's flags: -fresh and -checkpoint for
-// a run that cannot be resumed, -lr for a training that diverged.
+// a run that cannot be resumed, -lr for a training that diverged, -batch
+// for too few images.
 func withFlagAdvice(err error) error {
 	var re *train.ResumeError
 	if errors.As(err, &re) {
@@ -127,6 +128,9 @@ func withFlagAdvice(err error) error {
 	}
 	if errors.Is(err, train.ErrDiverged) {
 		return fmt.Errorf("%w (-lr sets the learning rate)", err)
+	}
+	if errors.Is(err, train.ErrTooFewImages) {
+		return fmt.Errorf("%w (-batch sets the batch size)", err)
 	}
 	return err
 }
