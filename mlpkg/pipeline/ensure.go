@@ -93,8 +93,8 @@ func EnsurePrepared(ctx context.Context, p Paths, s Settings) (*dataset.Dataset,
 		fmt.Fprintf(Output, "dataset: %s holds %s\n", p.Processed, describeDataset(ds))
 		return ds, nil
 	case err == nil:
-		fmt.Fprintf(Output, "dataset: %s was prepared with other settings (classes %v, %d px, %d per class): preparing it again\n",
-			p.Processed, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.MaxPerClass)
+		fmt.Fprintf(Output, "dataset: %s was prepared with other settings (classes %v, %d px, %d per class, augmentation %v; these settings: %v, %d px, %d per class, augmentation %v): preparing it again\n",
+			p.Processed, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.MaxPerClass, ds.Meta.Augment, s.Classes, s.ImageSize, s.PerClass, s.Augment)
 	case errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(Output, "dataset: nothing prepared in %s yet: preparing it\n", p.Processed)
 	default:

@@ -153,6 +153,21 @@ func TestDefaultSettings(t *testing.T) {
 	if !aug.PrepareConfig(p).Augment {
 		t.Error("Settings.Augment does not reach PrepareConfig")
 	}
+	// The training knobs a notebook may turn reach the training and the
+	// model table; by default they are the course's.
+	if tc, def := DefaultSettings(false).TrainConfig(p), train.DefaultConfig(); tc.LearningRate != def.LearningRate || tc.Model.DenseUnits != def.Model.DenseUnits ||
+		tc.Model.ConvDropout != def.Model.ConvDropout || tc.Model.DenseDropout != def.Model.DenseDropout {
+		t.Errorf("default settings train with %+v, want the course's %+v", tc, def)
+	}
+	tuned := DefaultSettings(false)
+	tuned.LearningRate, tuned.DenseUnits, tuned.ConvDropout, tuned.DenseDropout = 1e-3, 64, 0.1, 0.2
+	tc := tuned.TrainConfig(p)
+	if tc.LearningRate != 1e-3 || tc.Model != tuned.ModelConfig() || tc.Model.DenseUnits != 64 || tc.Model.ConvDropout != 0.1 || tc.Model.DenseDropout != 0.2 {
+		t.Errorf("tuned settings train with %+v", tc)
+	}
+	if !strings.Contains(tuned.String(), "learning rate 0.001, dense 64, dropout 0.1 and 0.2") {
+		t.Errorf("String() = %q, want the training knobs", tuned.String())
+	}
 	if s := DefaultSettings(false).WithClasses("monkey", "crow"); !slices.Equal(s.Classes, []string{"monkey", "crow"}) || s.PerClass != 1000 {
 		t.Errorf("WithClasses: %+v", s)
 	}
@@ -241,7 +256,8 @@ func TestPipeline(t *testing.T) {
 	s20 := s
 	s20.PerClass = 20
 	out.Reset()
-	if ds20, err := EnsurePrepared(ctx, p, s20); err != nil || ds20.Train.N+ds20.Test.N != 60 || !strings.Contains(out.String(), "other settings") {
+	if ds20, err := EnsurePrepared(ctx, p, s20); err != nil || ds20.Train.N+ds20.Test.N != 60 ||
+		!strings.Contains(out.String(), fmt.Sprintf("other settings (classes %v, 18 px, 16 per class, augmentation false; these settings: %v, 18 px, 20 per class, augmentation false)", s.Classes, s.Classes)) {
 		t.Fatalf("EnsurePrepared with other settings: %v; %s", err, out)
 	}
 

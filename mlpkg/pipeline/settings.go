@@ -40,6 +40,15 @@ type Settings struct {
 	Epochs int
 	// BatchSize is the number of images per training step.
 	BatchSize int
+	// LearningRate is RMSprop's learning rate (the course's 1e-4). A run
+	// resumed with another one goes on with it, and says so.
+	LearningRate float64
+	// DenseUnits is the width of the hidden dense layer (the course's 512),
+	// and ConvDropout and DenseDropout the dropout rates after each pooling
+	// and after that layer (0.25 and 0.5). They make another model: a run
+	// of another one is not resumed (Train moves it aside).
+	DenseUnits                int
+	ConvDropout, DenseDropout float64
 	// Fresh makes Train start over instead of resuming the run in
 	// Paths.Checkpoint.
 	Fresh bool
@@ -61,13 +70,18 @@ func DefaultSettings(quick bool) Settings {
 	if v := strings.TrimSpace(os.Getenv(ClassesEnv)); v != "" {
 		classes = flagvalue.Split(v)
 	}
+	t := train.DefaultConfig()
 	s := Settings{
-		Quick:     quick,
-		Classes:   classes,
-		PerClass:  fashion.DefaultPerClass,
-		ImageSize: dataset.DefaultImageSize,
-		Epochs:    10,
-		BatchSize: train.DefaultConfig().BatchSize,
+		Quick:        quick,
+		Classes:      classes,
+		PerClass:     fashion.DefaultPerClass,
+		ImageSize:    dataset.DefaultImageSize,
+		Epochs:       10,
+		BatchSize:    t.BatchSize,
+		LearningRate: t.LearningRate,
+		DenseUnits:   t.Model.DenseUnits,
+		ConvDropout:  t.Model.ConvDropout,
+		DenseDropout: t.Model.DenseDropout,
 	}
 	if quick {
 		s.PerClass, s.Epochs, s.Fresh = 200, 5, true
@@ -88,8 +102,8 @@ func (s Settings) String() string {
 	if s.Quick {
 		mode = "quick"
 	}
-	return fmt.Sprintf("%s run: classes %v, %d pictures per class, %d×%d pixels, augmentation %v, %d epochs of batch %d",
-		mode, s.Classes, s.PerClass, s.ImageSize, s.ImageSize, s.Augment, s.Epochs, s.BatchSize)
+	return fmt.Sprintf("%s run: classes %v, %d pictures per class, %d×%d pixels, augmentation %v, %d epochs of batch %d, learning rate %g, dense %d, dropout %g and %g",
+		mode, s.Classes, s.PerClass, s.ImageSize, s.ImageSize, s.Augment, s.Epochs, s.BatchSize, s.LearningRate, s.DenseUnits, s.ConvDropout, s.DenseDropout)
 }
 
 // FashionConfig returns the import settings of the default dataset: the
@@ -115,21 +129,26 @@ func (s Settings) PrepareConfig(p Paths) dataset.Config {
 }
 
 // TrainConfig returns the settings of train.Train: the course's recipe,
-// p.Processed to p.Checkpoint, with s's epochs, batch size and Fresh.
+// p.Processed to p.Checkpoint, with s's epochs, batch size, learning rate,
+// model (ModelConfig) and Fresh.
 func (s Settings) TrainConfig(p Paths) train.Config {
 	cfg := train.DefaultConfig()
 	cfg.DataDir, cfg.CheckpointDir = p.Processed, p.Checkpoint
 	cfg.Epochs = s.Epochs
 	cfg.BatchSize = s.BatchSize
+	cfg.LearningRate = s.LearningRate
+	cfg.Model = s.ModelConfig()
 	cfg.Fresh = s.Fresh
 	return cfg
 }
 
 // ModelConfig returns the architecture Train builds for s: the course's CNN
-// for s.ImageSize pictures and len(s.Classes) classes.
+// for s.ImageSize pictures and len(s.Classes) classes, with s's dense layer
+// and dropout rates.
 func (s Settings) ModelConfig() model.Config {
 	cfg := train.DefaultConfig().Model
 	cfg.ImageSize, cfg.NumClasses = s.ImageSize, len(s.Classes)
+	cfg.DenseUnits, cfg.ConvDropout, cfg.DenseDropout = s.DenseUnits, s.ConvDropout, s.DenseDropout
 	return cfg
 }
 
