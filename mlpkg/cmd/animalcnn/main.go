@@ -209,7 +209,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	var out bytes.Buffer // what the flag package prints: shown only for -h
 	fs.SetOutput(&out)
 	flags, positional := splitArgs(fs, args)
-	err := fs.Parse(append(append(flags, "--"), positional...)) // fs.Args() are the arguments
+	err := fs.Parse(flags)
+	if err == nil {
+		// Only to set fs.Args() to the arguments; a flag given last
+		// without its value has failed above, not taken this "--".
+		err = fs.Parse(append([]string{"--"}, positional...))
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Stdout.Write(out.Bytes())
 		return err

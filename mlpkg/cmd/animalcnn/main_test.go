@@ -480,6 +480,16 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d\nstdout %q\nstderr %q\nwant exit 2 and one line saying %q", tc.args, code, out, errOut, tc.want)
 		}
 	}
+	// A flag given last without its value is an error, not set to "--".
+	for _, args := range [][]string{{"prepare", "-size", "18", "-data"}, {"predict", "a.png", "-top"}} {
+		_, errOut, code := animalcnn(t, dir, args...)
+		if want := "flag needs an argument: " + args[len(args)-1]; code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", args, code, errOut, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "--")); err == nil {
+		t.Error("a folder named -- was written")
+	}
 	_, errOut, code := animalcnn(t, dir, "train", "-epoch", "3")
 	want := "animalcnn train: flag provided but not defined: -epoch\ndid you mean -epochs?\nRun \"animalcnn train -h\" for its flags.\n"
 	if code != 2 || errOut != want {
