@@ -256,14 +256,25 @@ func listImages(dir string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if !e.IsDir() && !dataset.IsSidecar(e.Name()) && imageio.HasImageExt(e.Name()) {
-			files = append(files, filepath.Join(dir, e.Name()))
+		if dataset.IsSidecar(e.Name()) || !imageio.HasImageExt(e.Name()) || isFolder(dir, e) {
+			continue
 		}
+		files = append(files, filepath.Join(dir, e.Name()))
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("predict: directory %s has no image files%s", dir, subfolderHint(dir, entries))
 	}
 	return files, nil
+}
+
+// isFolder reports whether the entry e of dir is a folder or a link to one
+// (a link that leads nowhere is not: it fails when read, for itself).
+func isFolder(dir string, e os.DirEntry) bool {
+	if e.Type()&fs.ModeSymlink == 0 {
+		return e.IsDir()
+	}
+	st, err := os.Stat(filepath.Join(dir, e.Name()))
+	return err == nil && st.IsDir()
 }
 
 // subfolderHint says, for a folder dir without image files, how many
@@ -273,7 +284,7 @@ func listImages(dir string) ([]string, error) {
 func subfolderHint(dir string, entries []os.DirEntry) string {
 	var dirs []string
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+		if isFolder(dir, e) && !strings.HasPrefix(e.Name(), ".") {
 			dirs = append(dirs, e.Name())
 		}
 	}
