@@ -203,13 +203,32 @@ func CheckClassName(name string) error {
 }
 
 // isWithin reports whether path is dir or a folder inside it, however the
-// two are spelt (relative or absolute, with "." or ".." parts).
+// two are spelt (relative or absolute, with "." or ".." parts, through
+// symbolic links).
 func isWithin(path, dir string) bool {
-	p, err1 := filepath.Abs(path)
-	d, err2 := filepath.Abs(dir)
-	if err1 != nil || err2 != nil {
+	p, d := resolved(path), resolved(dir)
+	if p == "" || d == "" {
 		return false
 	}
 	rel, err := filepath.Rel(d, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// resolved returns path absolute, with the symbolic links of its longest
+// existing part resolved (the rest may not exist yet); "" when it cannot.
+func resolved(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	var missing []string
+	for p := abs; ; p = filepath.Dir(p) {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(append([]string{real}, missing...)...)
+		}
+		if filepath.Dir(p) == p {
+			return abs
+		}
+		missing = append([]string{filepath.Base(p)}, missing...)
+	}
 }

@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -71,5 +73,35 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if cfg := DefaultConfig(); cfg.workerCount() != runtime.NumCPU() {
 		t.Errorf("workers 0: %d goroutines, want one per CPU (%d)", cfg.workerCount(), runtime.NumCPU())
+	}
+}
+
+// The output folder is refused inside the images folder also when one of
+// them is reached through a symbolic link.
+func TestOutputInsideImagesThroughALink(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "images")
+	if err := os.Mkdir(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(images, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ images, out string }{
+		{link, images},
+		{images, filepath.Join(link, "arrays")},
+		{link, filepath.Join(images, "new", "arrays")},
+	} {
+		cfg := DefaultConfig()
+		cfg.ImagesDir, cfg.OutDir = tc.images, tc.out
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "is in the images folder") {
+			t.Errorf("images %s, output %s: %v, want a refusal", tc.images, tc.out, err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.ImagesDir, cfg.OutDir = link, filepath.Join(root, "processed")
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("an output beside the images: %v", err)
 	}
 }
