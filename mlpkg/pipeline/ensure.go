@@ -149,7 +149,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 				fmt.Fprintf(Output, "train: resuming the run in %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
 			}
 			if len(s.Changed) > 0 {
-				fmt.Fprintf(Output, "train: the run goes on with other settings than it began with: %s\n", strings.Join(s.Changed, ", "))
+				fmt.Fprintf(Output, "train: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
 			}
 			fmt.Fprintf(Output, "train: %s\n", s.Split())
 		},

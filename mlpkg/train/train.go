@@ -44,8 +44,8 @@ type Start struct {
 	// Resumed is set when the run continues one found in Dir.
 	Resumed bool
 	// Changed lists the settings the resumed run goes on with changed
-	// (e.g. "learning rate 0.0001 → 0.01"), from then on: the epochs
-	// before were trained with the old values (History has each epoch's
+	// since it was last trained (e.g. "learning rate 0.0001 → 0.01"), from
+	// then on: the epochs before were trained with the old values (History has each epoch's
 	// learning rate), and model.json records the new ones.
 	Changed []string
 	// Done is the number of complete epochs in Dir (0 unless Resumed), and

@@ -471,6 +471,7 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"prepare", "-data", "data/images"}, "the output folder data/images is in the images folder"},
 		{[]string{"train", "-batch", "0"}, "batch size must be at least 1, got 0"},
 		{[]string{"train", "-conv-dropout", "1"}, "model: dropout rates must be in [0, 1)"},
+		{[]string{"train", "-log-every", "-5s"}, "-log-every -5s: want 0 (no progress lines) or more"},
 		{[]string{"serve", "-max-pixels", "0"}, "max pixels must be positive"},
 		{[]string{"import-fashion", "-per-class", "0"}, "per-class 0 out of range 1..7000"},
 		{[]string{"import-fashion", "-classes", "sandal,sandles"}, `unknown class "sandles"`},

@@ -39,6 +39,9 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	if err := cfg.Validate(); err != nil { // before loading data and a backend
 		return argsError{err}
 	}
+	if *logEvery < 0 {
+		return argsError{fmt.Errorf("-log-every %v: want 0 (no progress lines) or more", *logEvery)}
+	}
 	ds, err := loadDataset(cfg.DataDir)
 	if err != nil {
 		return err
@@ -74,7 +77,7 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 				fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
 			}
 			if len(s.Changed) > 0 {
-				fmt.Printf("note: the run goes on with other settings than it began with: %s\n", strings.Join(s.Changed, ", "))
+				fmt.Printf("note: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
 			}
 			fmt.Println(s.Split())
 		},
