@@ -114,15 +114,15 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above); a decode needs up to 24 bytes per pixel")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once (each decode needs up to 24 bytes × max-pixels)")
-	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for an upload place, then for a decode slot (503 after)")
+	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for an upload place, then for a decode slot (503 after; 0: no wait)")
 	fs.IntVar(&c.MaxUploads, "max-uploads", c.MaxUploads, "uploads read, decoded and classified at once; more wait, their body unread, up to -queue-timeout (0: 4×max-concurrent)")
 	fs.StringVar(&c.StoreUploadsDir, "store-uploads", c.StoreUploadsDir, "keep uploads in this dedicated folder under random names (empty: keep nothing)")
-	fs.Int64Var(&c.StoreQuotaBytes, "store-quota-bytes", c.StoreQuotaBytes, "total size of kept uploads; the oldest are deleted beyond it")
-	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", c.ReadHeaderTimeout, "time allowed to read request headers")
-	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time allowed to read a whole request")
-	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time allowed to write a response")
-	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long idle keep-alive connections stay open")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown waits for in-flight requests")
+	fs.Int64Var(&c.StoreQuotaBytes, "store-quota-bytes", c.StoreQuotaBytes, "total size of kept uploads, more than 0; the oldest are deleted beyond it")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", c.ReadHeaderTimeout, "time allowed to read request headers (0: -read-timeout)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time allowed to read a whole request (0: no limit)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time allowed to write a response (0: no limit)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long idle keep-alive connections stay open (0: -read-timeout)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful shutdown waits for in-flight requests (0: none, they are cut)")
 }
 
 // Validate reports every invalid setting, joined in one error.
