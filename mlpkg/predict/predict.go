@@ -151,6 +151,11 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 // image header: not a supported image (…)".
 func loadFile(path string) (image.Image, error) {
 	data, err := imageio.ReadFile(path) // not a named pipe or a device: their reads block or never end
+	if errors.Is(err, fs.ErrNotExist) {
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return nil, fmt.Errorf("a broken link (to %s, which does not exist): %w", target, fs.ErrNotExist)
+		}
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

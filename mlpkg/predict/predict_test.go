@@ -280,6 +280,9 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 			t.Errorf("%s: %v, want a missing-file error", r.Path, r.Err)
 		}
 	}
+	if want := "a broken link (to " + filepath.Join(dir, "gone.png") + ", which does not exist)"; results[2].Err == nil || !strings.HasPrefix(results[2].Err.Error(), want) {
+		t.Errorf("the dangling link: %v, want %q", results[2].Err, want)
+	}
 
 	// The test split, as evaluate reads it: the prepared rows' probabilities;
 	// another dataset is flagged, one with other classes refused.
