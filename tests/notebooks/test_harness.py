@@ -145,6 +145,22 @@ class CleanTest(unittest.TestCase):
             with self.subTest(notebook=path.name):
                 self.assertEqual(clean.problems(json.loads(path.read_text())), [])
 
+    def test_notebooks_open_alike(self):
+        """Each notebook opens with its numbered title, then the same setup cell."""
+        setups = {}
+        for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+            cells = json.loads(path.read_text())["cells"]
+            with self.subTest(notebook=path.name):
+                title = "".join(cells[0]["source"])
+                self.assertEqual(cells[0]["cell_type"], "markdown")
+                self.assertTrue(title.startswith(f"# {path.name[:2]} · "), title[:40])
+                setups[path.name] = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+        self.assertGreaterEqual(len(setups), 7)
+        first = setups["00_setup_check.ipynb"]
+        for name, setup in setups.items():
+            with self.subTest(notebook=name):
+                self.assertEqual(setup, first, "the setup cell differs from 00_setup_check's")
+
 
 KERNEL = REPO / ".venv" / "share" / "jupyter" / "kernels" / "gonb" / "kernel.json"
 
