@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -845,6 +846,19 @@ func (w *cancelWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
+// interruptedEnsureModel runs EnsureModel with s, interrupting it (as a
+// kernel interrupt does) once its first epoch's line is printed, and
+// returns what it printed and its error; Output is out again afterwards.
+func interruptedEnsureModel(out io.Writer, p Paths, s Settings, b backends.Backend) (string, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cw := &cancelWriter{trigger: fmt.Sprintf("epoch  1/%d", s.Epochs), cancel: cancel}
+	Output = cw
+	defer func() { Output = out }()
+	_, err := EnsureModel(ctx, p, s, b)
+	return cw.buf.String(), err
+}
+
 // With Settings.Fresh (quick mode), EnsureModel says that it trains an
 // unfinished run again from the start, as it does, not that it finishes it.
 func TestEnsureModelSaysFreshStartsOver(t *testing.T) {
@@ -853,13 +867,7 @@ func TestEnsureModelSaysFreshStartsOver(t *testing.T) {
 	p, b := tinyProject(t, classes, 16)
 	s := tinySettings(classes...)
 	s.Epochs, s.Fresh = 2, true
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cw := &cancelWriter{trigger: "epoch  1/2", cancel: cancel}
-	Output = cw
-	_, err := EnsureModel(ctx, p, s, b)
-	Output = out
-	if err == nil {
+	if _, err := interruptedEnsureModel(out, p, s, b); err == nil {
 		t.Fatal("interrupted EnsureModel succeeded")
 	}
 	out.Reset()
@@ -883,14 +891,8 @@ func TestEnsureModelFinishesOrReplaces(t *testing.T) {
 	p, b := tinyProject(t, classes, 24)
 	s := tinySettings(classes...)
 	s.Epochs = 3
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cw := &cancelWriter{trigger: "epoch  1/3", cancel: cancel}
-	Output = cw
-	_, err := EnsureModel(ctx, p, s, b)
-	Output = out
-	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
-		t.Fatalf("interrupted EnsureModel: %v\n%s", err, cw.buf.String())
+	if printed, err := interruptedEnsureModel(out, p, s, b); err == nil || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("interrupted EnsureModel: %v\n%s", err, printed)
 	}
 	out.Reset()
 	meta, err := EnsureModel(context.Background(), p, s, b)
