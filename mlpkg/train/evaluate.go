@@ -173,12 +173,23 @@ func (e *Evaluation) String() string {
 		w = max(w, len(c))
 	}
 	fmt.Fprintf(&b, "%-*s  precision  recall     f1  support\n", w, "class")
+	undefined := false
+	metric := func(v float64, width int) string {
+		if math.IsNaN(v) {
+			undefined = true
+			return fmt.Sprintf("%*s", width, "–")
+		}
+		return fmt.Sprintf("%*.3f", width, v)
+	}
 	for i, c := range e.Classes {
 		support := 0
 		for _, n := range e.Confusion[i] {
 			support += n
 		}
-		fmt.Fprintf(&b, "%-*s  %9.3f  %6.3f  %5.3f  %7d\n", w, c, e.Precision[i], e.Recall[i], e.F1[i], support)
+		fmt.Fprintf(&b, "%-*s  %s  %s  %s  %7d\n", w, c, metric(e.Precision[i], 9), metric(e.Recall[i], 6), metric(e.F1[i], 5), support)
+	}
+	if undefined {
+		b.WriteString("(–: not defined, for a class never predicted or without test images)\n")
 	}
 	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", w, "")
 	for _, c := range e.Classes {

@@ -73,3 +73,25 @@ func TestEvaluationJSONNeverPredictedClass(t *testing.T) {
 		t.Errorf("nil list: %s %v", b, err)
 	}
 }
+
+// The text report shows an undefined metric as "–", explained below the
+// table, as the notebooks' tables do, not as NaN.
+func TestEvaluationStringUndefinedMetric(t *testing.T) {
+	probs := [][]float32{{.8, .1, .1}, {.2, .7, .1}, {.6, .3, .1}, {.1, .8, .1}}
+	e, err := NewEvaluation([]string{"a", "b", "c"}, []int32{0, 1, 2, 1}, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.String()
+	if strings.Contains(s, "NaN") || !strings.Contains(s, "c                  –   0.000      –        1\n") ||
+		!strings.Contains(s, "(–: not defined, for a class never predicted or without test images)") {
+		t.Errorf("report:\n%s", s)
+	}
+	full, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.9, .1}, {.2, .8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := full.String(); strings.Contains(s, "not defined") || !strings.Contains(s, "a              1.000   1.000  1.000        1\n") {
+		t.Errorf("report with every metric defined:\n%s", s)
+	}
+}
