@@ -78,14 +78,7 @@ func TestImageGridHTML(t *testing.T) {
 	}
 	wantSizes := [][2]int{{50, 50}, {64, 32}}
 	for i, m := range srcs {
-		raw, err := base64.StdEncoding.DecodeString(m[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := embeddedPNG(t, m[1])
 		if cfg.Width != wantSizes[i][0] || cfg.Height != wantSizes[i][1] {
 			t.Errorf("embedded image %d is %dx%d, want %v", i, cfg.Width, cfg.Height, wantSizes[i])
 		}
@@ -572,14 +565,7 @@ func TestImageGridShapes(t *testing.T) {
 		t.Fatalf("found %d images, want %d (the empty one has none): %s", len(srcs), len(want), h)
 	}
 	for i, m := range srcs {
-		raw, err := base64.StdEncoding.DecodeString(m[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := embeddedPNG(t, m[1])
 		if cfg.Width != want[i][0] || cfg.Height != want[i][1] || m[2] != fmt.Sprint(want[i][0]) || m[3] != fmt.Sprint(want[i][1]) {
 			t.Errorf("image %d embedded %d×%d, shown %s×%s; want %v for both", i, cfg.Width, cfg.Height, m[2], m[3], want[i])
 		}
@@ -798,4 +784,18 @@ func captureText(t *testing.T) *bytes.Buffer {
 	Output = &buf
 	t.Cleanup(func() { Output = old })
 	return &buf
+}
+
+// embeddedPNG decodes the header of a base64 PNG embedded in HTML.
+func embeddedPNG(t *testing.T, b64 string) image.Config {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
