@@ -319,7 +319,7 @@ func TestPipeline(t *testing.T) {
 	out, errOut, code = animalcnn(t, dir, "predict", img, "missing.png", notes)
 	if code == 0 || !strings.HasPrefix(out, img+": ") || strings.Count(out, "\n") != 1 ||
 		!strings.Contains(errOut, "missing.png: no such file or directory\n") || !strings.Contains(errOut, notes+": ") ||
-		!strings.Contains(errOut, "2 of 3 files could not be classified") {
+		!strings.Contains(errOut, "2 of 3 could not be classified (see above)") {
 		t.Errorf("predict good, missing, bad: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 

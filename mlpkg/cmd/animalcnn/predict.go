@@ -57,7 +57,7 @@ func runPredict(fs *flag.FlagSet, args []string) error {
 	failed := printPredictions(items, results, meta, predictFormat{
 		top: *top, lang: *lang, json: *asJSON, withPath: len(items) > 1 || fromDir})
 	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be classified", failed, len(items))
+		return fmt.Errorf("%d of %d could not be classified (see above)", failed, len(items))
 	}
 	return nil
 }
