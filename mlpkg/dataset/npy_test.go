@@ -16,16 +16,7 @@ import (
 // (as Python would write it, e.g. "(2, 3)") followed by body.
 func craftNPY(t *testing.T, path, dtype, shape string, body []byte) {
 	t.Helper()
-	dict := "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shape + ", }"
-	for (10+len(dict)+1)%64 != 0 {
-		dict += " "
-	}
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(dict)+1))
-	b.WriteString(dict + "\n")
-	b.Write(body)
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, npyBytes(1, dtype, shape, body), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -128,18 +119,7 @@ func TestNPYHeader(t *testing.T) {
 func TestNPYTypesAndVersions(t *testing.T) {
 	dir := t.TempDir()
 	// v2 writes a version 2.0 file: a 4-byte header length.
-	v2 := func(dtype, shape string, body []byte) []byte {
-		dict := "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shape + ", }"
-		for (12+len(dict)+1)%64 != 0 {
-			dict += " "
-		}
-		var b bytes.Buffer
-		b.WriteString("\x93NUMPY\x02\x00")
-		binary.Write(&b, binary.LittleEndian, uint32(len(dict)+1))
-		b.WriteString(dict + "\n")
-		b.Write(body)
-		return b.Bytes()
-	}
+	v2 := func(dtype, shape string, body []byte) []byte { return npyBytes(2, dtype, shape, body) }
 	for _, tc := range []struct {
 		name   string
 		labels bool // read with readInt32NPY, else readUint8NPY
@@ -170,4 +150,29 @@ func TestNPYTypesAndVersions(t *testing.T) {
 			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// npyBytes returns a .npy file of format version major (1: a 2-byte header
+// length, 2: a 4-byte one) with the given dtype and shape (as Python writes
+// it, e.g. "(2, 3)"), followed by body.
+func npyBytes(major byte, dtype, shape string, body []byte) []byte {
+	lenBytes := 2
+	if major >= 2 {
+		lenBytes = 4
+	}
+	dict := "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shape + ", }"
+	for (8+lenBytes+len(dict)+1)%64 != 0 {
+		dict += " "
+	}
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY")
+	b.Write([]byte{major, 0})
+	if lenBytes == 2 {
+		binary.Write(&b, binary.LittleEndian, uint16(len(dict)+1))
+	} else {
+		binary.Write(&b, binary.LittleEndian, uint32(len(dict)+1))
+	}
+	b.WriteString(dict + "\n")
+	b.Write(body)
+	return b.Bytes()
 }
