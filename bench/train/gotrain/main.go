@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	gotrain -data DIR [-backend go|xla:cpu|xla:cuda] [-epochs 3] [-batch 32] [-seed 1] [-formulation im2col|native] [-variant LABEL] [-out FILE]
+//	gotrain -data DIR [-backend go|xla:cpu|xla:cuda] [-epochs 3] [-batch 32] [-seed 1] [-formulation im2col|native] [-variant LABEL] [-out FILE] [-cpuprofile FILE]
 //	gotrain -available     # JSON list of the backends installed here
 package main
 
@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -71,6 +72,7 @@ func run() error {
 	formulation := fs.String("formulation", "", `"im2col" or "native" (default: the fastest measured on the backend)`)
 	variant := fs.String("variant", "", `label for this run's row in the table, e.g. "warm cache"`)
 	available := fs.Bool("available", false, "print the installed backends as JSON and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the training to this file (go tool pprof)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
@@ -111,6 +113,13 @@ func run() error {
 	// evaluation and checkpoint between epochs are left out): within each
 	// epoch, from the end of its first step to the end of its last.
 	var clock stepClock
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	start := time.Now()
 	res, err := train.Train(context.Background(), cfg, ds, train.Options{
 		Backend: b,
@@ -178,6 +187,25 @@ func (c *stepClock) imagesPerSec() float64 {
 		return 0 // JSON has no NaN
 	}
 	return float64(c.doneImages) / c.doneDuration.Seconds()
+}
+
+// startCPUProfile starts Go's CPU profiler writing to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "gotrain: cpu profile: %v\n", err)
+		}
+	}, nil
 }
 
 // gomlxVersion returns the GoMLX module version this binary was built with.
