@@ -65,7 +65,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	probs, otherDataset, err := pr.PredictTestSplit(ds)
+	measured, otherDataset, err := pr.EvaluateTestSplit(ds)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate the model in %s: %w", p.Checkpoint, err)
 	}
@@ -74,7 +74,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	}
 	meta := pr.Meta()
 	f := evaluationFile{ModelID: meta.ModelID, BestEpoch: int(meta.Metrics["best_epoch"]), DatasetHash: ds.Meta.Hash, Backend: pr.Backend(),
-		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: probs}
+		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: measured.Probabilities}
 	data, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
@@ -82,10 +82,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err := atomicfile.WriteFile(filepath.Join(p.Checkpoint, evaluationName), data, 0o644); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	ev, err := f.evaluation()
-	if err != nil {
-		return nil, err
-	}
+	ev := &Evaluation{Evaluation: measured, ModelID: f.ModelID, DatasetHash: f.DatasetHash, Backend: f.Backend}
 	fmt.Fprintf(Output, "%s (model %s, backend %s)\n", accuracyLine(ev), ev.ModelID, ev.Backend)
 	return ev, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -70,17 +71,19 @@ func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
 	return out, nil
 }
 
-// ErrOtherClasses is wrapped by PredictTestSplit's error for a dataset of
+// ErrOtherClasses is wrapped by EvaluateTestSplit's error for a dataset of
 // other classes, in another order, or at another image size than the
 // model's.
 var ErrOtherClasses = errors.New("the dataset is not of the model's classes and size")
 
-// PredictTestSplit classifies the test split of a prepared dataset, which must
-// have the model's classes (in its order) and image size, and returns each
-// test image's class probabilities. otherDataset reports that ds is not the
-// dataset the model was trained on, so its test images may have been seen in
-// training (callers say so; the numbers are still computed).
-func (p *Predictor) PredictTestSplit(ds *dataset.Dataset) (probs [][]float32, otherDataset bool, err error) {
+// EvaluateTestSplit classifies the test split of a prepared dataset, which
+// must have the model's classes (in its order) and image size, and measures
+// the model on it (accuracy, loss, confusion matrix, per-class precision and
+// recall; the per-image probabilities are in the evaluation too).
+// otherDataset reports that ds is not the dataset the model was trained on,
+// so its test images may have been seen in training (callers say so; the
+// numbers are still computed).
+func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *train.Evaluation, otherDataset bool, err error) {
 	m, dataDir := p.meta, ds.Dir
 	if !slices.Equal(m.Classes, ds.Meta.Classes) || m.ImageSize != ds.Meta.ImageSize {
 		return nil, false, fmt.Errorf("%w: the model knows %v at %d px, the dataset in %s has %v at %d px",
@@ -93,11 +96,15 @@ func (p *Predictor) PredictTestSplit(ds *dataset.Dataset) (probs [][]float32, ot
 	if err != nil {
 		return nil, false, err
 	}
-	probs = make([][]float32, len(preds))
+	probs := make([][]float32, len(preds))
 	for i, pr := range preds {
 		probs[i] = pr.Probabilities
 	}
-	return probs, m.DatasetHash != "" && m.DatasetHash != ds.Meta.Hash, nil
+	ev, err = train.NewEvaluation(m.Classes, ds.Test.Labels, probs)
+	if err != nil {
+		return nil, false, err
+	}
+	return ev, m.DatasetHash != "" && m.DatasetHash != ds.Meta.Hash, nil
 }
 
 // FileResult is the outcome for one file of PredictFiles.

@@ -286,43 +286,50 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 
 	// The test split, as evaluate reads it: the prepared rows' probabilities;
 	// another dataset is flagged, one with other classes refused.
-	probs, other, err := p.PredictTestSplit(ds)
-	if err != nil || other || len(probs) != ds.Test.N {
-		t.Fatalf("PredictTestSplit: %d probabilities, other dataset %v, err %v; want %d, false, nil", len(probs), other, err, ds.Test.N)
+	ev, other, err := p.EvaluateTestSplit(ds)
+	if err != nil || other || ev.N != ds.Test.N {
+		t.Fatalf("EvaluateTestSplit: %v, other dataset %v, err %v; want %d images, false, nil", ev, other, err, ds.Test.N)
 	}
 	want, err := p.PredictPixels(ds.Test.Images, ds.Test.N)
 	if err != nil {
 		t.Fatal(err)
 	}
+	correct := 0
 	for i := range want {
-		if !slices.Equal(probs[i], want[i].Probabilities) {
-			t.Errorf("PredictTestSplit image %d: %v, PredictPixels %v", i, probs[i], want[i].Probabilities)
+		if !slices.Equal(ev.Probabilities[i], want[i].Probabilities) {
+			t.Errorf("EvaluateTestSplit image %d: %v, PredictPixels %v", i, ev.Probabilities[i], want[i].Probabilities)
 		}
+		if want[i].Class == ds.Meta.Classes[ds.Test.Labels[i]] {
+			correct++
+		}
+	}
+	if wantAcc := float64(correct) / float64(len(want)); ev.Accuracy != wantAcc || !slices.Equal(ev.Labels, ds.Test.Labels) {
+		t.Errorf("EvaluateTestSplit accuracy %v, want %v from PredictPixels; labels %v, want the test split's %v", ev.Accuracy, wantAcc, ev.Labels, ds.Test.Labels)
 	}
 	reprepared := *ds
 	reprepared.Meta.Hash = "another"
-	if _, other, err := p.PredictTestSplit(&reprepared); err != nil || !other {
+	if _, other, err := p.EvaluateTestSplit(&reprepared); err != nil || !other {
 		t.Errorf("another dataset: other %v, err %v; want true, nil", other, err)
 	}
 	swapped := *ds
 	swapped.Meta.Classes = []string{"light", "dark"}
-	if _, _, err := p.PredictTestSplit(&swapped); err == nil || !strings.Contains(err.Error(), "[light dark]") {
+	if _, _, err := p.EvaluateTestSplit(&swapped); err == nil || !strings.Contains(err.Error(), "[light dark]") {
 		t.Errorf("classes in another order: err %v, want one naming the dataset's classes", err)
 	}
 	untested := *ds
 	untested.Test = dataset.Split{Size: ds.Test.Size}
-	if _, _, err := p.PredictTestSplit(&untested); err == nil || !strings.Contains(err.Error(), "no test split") {
+	if _, _, err := p.EvaluateTestSplit(&untested); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("a dataset without a test split: err %v, want one saying it has none", err)
 	}
 	resized := *ds
 	resized.Meta.ImageSize = size + 4
-	if _, _, err := p.PredictTestSplit(&resized); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at %d px", size+4)) {
+	if _, _, err := p.EvaluateTestSplit(&resized); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at %d px", size+4)) {
 		t.Errorf("a dataset of another size: err %v, want one naming both sizes", err)
 	}
 	// A model whose metadata has no dataset hash (older) is not said to be
 	// of another dataset.
 	p.meta.DatasetHash = ""
-	if _, other, err := p.PredictTestSplit(&reprepared); err != nil || other {
+	if _, other, err := p.EvaluateTestSplit(&reprepared); err != nil || other {
 		t.Errorf("model without a dataset hash: other %v, err %v; want false, nil", other, err)
 	}
 }

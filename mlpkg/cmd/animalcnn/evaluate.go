@@ -39,7 +39,7 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	probs, otherDataset, err := p.PredictTestSplit(ds)
+	eval, otherDataset, err := p.EvaluateTestSplit(ds)
 	if m := p.Meta(); errors.Is(err, predict.ErrOtherClasses) {
 		return fmt.Errorf("checkpoint %s: %w; prepare the dataset as the model was, with -classes %s -size %d (into another -data folder to keep this one)",
 			*checkpoint, err, strings.Join(m.Classes, ","), m.ImageSize)
@@ -50,17 +50,12 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 	if otherDataset {
 		fmt.Fprintln(os.Stderr, "note: the dataset differs from the one the model was trained on (its test images may have been seen in training)")
 	}
-	meta := p.Meta()
-	eval, err := train.NewEvaluation(meta.Classes, ds.Test.Labels, probs)
-	if err != nil {
-		return err
-	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(eval)
 	}
-	fmt.Printf("model %s (%s backend), dataset %s\n", meta.ModelID, p.Backend(), *data)
+	fmt.Printf("model %s (%s backend), dataset %s\n", p.Meta().ModelID, p.Backend(), *data)
 	fmt.Print(eval)
 	return nil
 }
