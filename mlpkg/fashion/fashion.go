@@ -32,12 +32,20 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 )
 
-// Classes are Fashion-MNIST's class names; label i is Classes[i].
-var Classes = []string{"tshirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot"}
+// classNames are Fashion-MNIST's class names; label i is classNames[i].
+var classNames = []string{"tshirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot"}
 
-// DefaultClasses are the three footwear classes: similar enough not to be
-// trivial, distinct enough for the course's small CNN.
-var DefaultClasses = []string{"sandal", "sneaker", "ankle_boot"}
+// Classes returns Fashion-MNIST's ten class names in label order (label i
+// is Classes()[i]); the slice is the caller's.
+func Classes() []string { return slices.Clone(classNames) }
+
+// IsClass reports whether name is one of Fashion-MNIST's class names.
+func IsClass(name string) bool { return slices.Contains(classNames, name) }
+
+// DefaultClasses returns the three footwear classes, sandal, sneaker and
+// ankle_boot: similar enough not to be trivial, distinct enough for the
+// course's small CNN. The slice is the caller's.
+func DefaultClasses() []string { return []string{"sandal", "sneaker", "ankle_boot"} }
 
 // DefaultSourceDir is where Debian's dataset-fashion-mnist package installs
 // the idx files.
@@ -83,7 +91,7 @@ func DefaultConfig() Config {
 	return Config{
 		SourceDir: DefaultSourceDir,
 		OutDir:    dataset.DefaultImagesDir,
-		Classes:   slices.Clone(DefaultClasses),
+		Classes:   DefaultClasses(),
 		PerClass:  DefaultPerClass,
 	}
 }
@@ -93,7 +101,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SourceDir, "src", c.SourceDir, "folder with the Fashion-MNIST idx .gz files (Debian: apt-get install dataset-fashion-mnist)")
 	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to write <class>/<part>-<index>.png into (what prepare -images reads)")
-	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(Classes, ","))
+	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(classNames, ","))
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, fmt.Sprintf("pictures per class (at most %d)", MaxPerClass))
 }
 
@@ -165,8 +173,8 @@ func (c *Config) Validate() error {
 		return errors.New("import fashion-mnist: no classes given")
 	}
 	for i, name := range c.Classes {
-		if !slices.Contains(Classes, name) {
-			return fmt.Errorf("import fashion-mnist: unknown class %q (known: %s)", name, strings.Join(Classes, ", "))
+		if !IsClass(name) {
+			return fmt.Errorf("import fashion-mnist: unknown class %q (known: %s)", name, strings.Join(classNames, ", "))
 		}
 		if slices.Contains(c.Classes[:i], name) {
 			return fmt.Errorf("import fashion-mnist: class %q listed twice", name)
@@ -194,7 +202,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	want := map[int]int{} // label → position in cfg.Classes
 	for i, c := range cfg.Classes {
-		want[slices.Index(Classes, c)] = i
+		want[slices.Index(classNames, c)] = i
 	}
 	for _, split := range Splits {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {
@@ -351,7 +359,7 @@ func readLabels(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for i, l := range labels {
-		if int(l) >= len(Classes) {
+		if int(l) >= len(classNames) {
 			return nil, fmt.Errorf("%s: label %d of item %d out of range", path, l, i)
 		}
 	}

@@ -214,13 +214,13 @@ func TestImportErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"missing package", Config{SourceDir: filepath.Join(t.TempDir(), "none"), OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: 1}, "apt-get install dataset-fashion-mnist"},
+		{"missing package", Config{SourceDir: filepath.Join(t.TempDir(), "none"), OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "apt-get install dataset-fashion-mnist"},
 		{"unknown class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"hat"}, PerClass: 1}, `unknown class "hat"`},
 		{"duplicate class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"bag", "bag"}, PerClass: 1}, "twice"},
-		{"zero per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: 0}, "per-class 0"},
-		{"too many per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: MaxPerClass + 1}, "per-class 7001 out of range 1..7000"},
+		{"zero per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 0}, "per-class 0"},
+		{"too many per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass + 1}, "per-class 7001 out of range 1..7000"},
 		// MaxPerClass itself is allowed; the small source does not hold as many.
-		{"MaxPerClass", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
+		{"MaxPerClass", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
 		{"no classes", Config{SourceDir: src, OutDir: t.TempDir(), PerClass: 1}, "no classes given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,7 +232,7 @@ func TestImportErrors(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err := Import(cctx, Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses, PerClass: 1})
+	_, err := Import(cctx, Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
@@ -250,8 +250,8 @@ func TestImportDebianFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, c := range s.Counts {
-		if c.Class != DefaultClasses[i] || c.Written != 200 {
-			t.Errorf("class %d: %+v, want 200 %s written", i, c, DefaultClasses[i])
+		if c.Class != DefaultClasses()[i] || c.Written != 200 {
+			t.Errorf("class %d: %+v, want 200 %s written", i, c, DefaultClasses()[i])
 		}
 		files := listPNGs(t, filepath.Join(cfg.OutDir, c.Class))
 		if len(files) != 200 {
@@ -292,7 +292,7 @@ func TestConfigFlags(t *testing.T) {
 	if !slices.Equal(cfg.Classes, []string{"bag", "coat"}) || cfg.PerClass != 50 || cfg.SourceDir != "/x" || cfg.OutDir != "/y" {
 		t.Errorf("parsed %+v", cfg)
 	}
-	if !slices.Equal(DefaultClasses, []string{"sandal", "sneaker", "ankle_boot"}) || len(Classes) != 10 {
+	if !slices.Equal(DefaultClasses(), []string{"sandal", "sneaker", "ankle_boot"}) || len(Classes()) != 10 {
 		t.Error("class lists changed")
 	}
 }
@@ -427,12 +427,17 @@ func TestSummaryString(t *testing.T) {
 	}
 }
 
-// TestDefaultConfigOwnsItsClasses: changing a default Config's classes
-// does not change DefaultClasses.
+// TestDefaultConfigOwnsItsClasses: changing a default Config's classes, or
+// the slices Classes and DefaultClasses return, changes no later answer.
 func TestDefaultConfigOwnsItsClasses(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Classes[0] = "bag"
-	if DefaultClasses[0] != "sandal" || DefaultConfig().Classes[0] != "sandal" {
-		t.Errorf("DefaultClasses %v after changing a DefaultConfig's classes", DefaultClasses)
+	DefaultClasses()[1] = "bag"
+	Classes()[0] = "bag"
+	if !slices.Equal(DefaultClasses(), []string{"sandal", "sneaker", "ankle_boot"}) || DefaultConfig().Classes[0] != "sandal" {
+		t.Errorf("DefaultClasses() %v, DefaultConfig().Classes %v after changing returned slices", DefaultClasses(), DefaultConfig().Classes)
+	}
+	if Classes()[0] != "tshirt_top" || !IsClass("bag") || IsClass("Sandal") {
+		t.Errorf("Classes() %v after changing a returned slice; IsClass(bag) %v, IsClass(Sandal) %v", Classes(), IsClass("bag"), IsClass("Sandal"))
 	}
 }

@@ -35,7 +35,7 @@ func EnsureImages(ctx context.Context, p Paths, s Settings) ([]ClassImages, erro
 	for _, c := range counts {
 		switch {
 		case c.Pictures >= s.PerClass:
-		case isFashionClass(c.Class):
+		case fashion.IsClass(c.Class):
 			importing = append(importing, c.Class)
 		case c.Pictures < dataset.DefaultMinPerClass:
 			lacking = append(lacking, c.Class)

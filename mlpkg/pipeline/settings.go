@@ -66,7 +66,7 @@ const ClassesEnv = "ANIMALCNN_CLASSES"
 // class, 5 epochs, always trained from scratch). $ANIMALCNN_CLASSES, a
 // comma-separated list, replaces the classes.
 func DefaultSettings(quick bool) Settings {
-	classes := slices.Clone(fashion.DefaultClasses)
+	classes := fashion.DefaultClasses()
 	if v := strings.TrimSpace(os.Getenv(ClassesEnv)); v != "" {
 		classes = flagvalue.Split(v)
 	}
@@ -151,6 +151,3 @@ func (s Settings) ModelConfig() model.Config {
 	cfg.DenseUnits, cfg.ConvDropout, cfg.DenseDropout = s.DenseUnits, s.ConvDropout, s.DenseDropout
 	return cfg
 }
-
-// isFashionClass reports whether name is one of Fashion-MNIST's classes.
-func isFashionClass(name string) bool { return slices.Contains(fashion.Classes, name) }
