@@ -34,15 +34,19 @@ const MaxResults = 4000
 // defaultUserAgent identifies the crawler to Flickr.
 const defaultUserAgent = "animalcnn-crawler/1.0 (+https://github.com/animalcnn/animalcnn; course project, 1 request/s)"
 
-// Sizes lists the photo sizes Flickr's extras can ask for (url_<size>): sq
+// Sizes returns the photo sizes Flickr's extras can ask for (url_<size>): sq
 // 75×75 square, q 150×150 square (the course's), t 100, s 240, n 320, m 500,
 // z 640, c 800, l 1024 on the longest side, o original. Every photo has the
 // sizes up to z; c exists only for photos uploaded since March 2012, l for
 // large enough originals, o when the owner allows it: results without the
-// size asked for are skipped (ClassReport.NoSize).
-var Sizes = []string{"sq", "q", "t", "s", "n", "m", "z", "c", "l", "o"}
+// size asked for are skipped (ClassReport.NoSize). The slice is the
+// caller's.
+func Sizes() []string { return slices.Clone(sizes) }
 
-// sizeSides is the longest side, in pixels, of each size of Sizes but "o".
+// sizes is what Sizes returns.
+var sizes = []string{"sq", "q", "t", "s", "n", "m", "z", "c", "l", "o"}
+
+// sizeSides is the longest side, in pixels, of each size of sizes but "o".
 var sizeSides = map[string]int64{"sq": 75, "q": 150, "t": 100, "s": 240, "n": 320, "m": 500, "z": 640, "c": 800, "l": 1024}
 
 // minMaxPixels is the floor of maxPixels: Flickr's "photo unavailable"
@@ -216,7 +220,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
 	fs.StringVar(&c.APIURL, "api-url", c.APIURL, "Flickr REST endpoint (change for a proxy or a fake server)")
-	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(Sizes, ", ")+" (q: 150x150 square; m: 500 px; many photos lack c, l and o)")
+	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(sizes, ", ")+" (q: 150x150 square; m: 500 px; many photos lack c, l and o)")
 	fs.Var((*flagvalue.List)(&c.Licenses), "license",
 		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
 	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")
@@ -256,8 +260,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("unknown sort order %q (want one of %s)", c.Sort, strings.Join(sortOrders, ", "))
 	case c.OutDir == "":
 		return errors.New("no output folder")
-	case !slices.Contains(Sizes, c.Size):
-		return fmt.Errorf("unknown size %q (want one of %s)", c.Size, strings.Join(Sizes, ", "))
+	case !slices.Contains(sizes, c.Size):
+		return fmt.Errorf("unknown size %q (want one of %s)", c.Size, strings.Join(sizes, ", "))
 	case c.PerPage < 0 || c.PerPage > maxPerPage:
 		return fmt.Errorf("per-page must be between 0 and %d, got %d", maxPerPage, c.PerPage)
 	case c.SafeSearch < 1 || c.SafeSearch > 3:

@@ -238,6 +238,44 @@ func TestResultsWithoutTheSize(t *testing.T) {
 	}
 }
 
+// Every size of Sizes downloads, at that size (the fake Flickr keeps its own
+// copy of the size list, which this keeps in step).
+func TestEverySizeDownloads(t *testing.T) {
+	for _, size := range Sizes() {
+		t.Run(size, func(t *testing.T) {
+			f := newFixture(t)
+			f.fake.AddGenerated("monkey", 1)
+			f.cfg.Size = size
+			f.cfg.PerClass = 1
+			rep, err := f.run(t, context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := rep.Classes[0]; c.Kept != 1 || c.NoSize != 0 {
+				t.Fatalf("report %+v, want the photo kept", c)
+			}
+			files, err := filepath.Glob(filepath.Join(f.classDir("monkey"), "*.jpg"))
+			if err != nil || len(files) != 1 {
+				t.Fatalf("photos %v (%v), want one", files, err)
+			}
+			data, err := os.ReadFile(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if side, known := sizeSides[size]; known && max(cfg.Width, cfg.Height) != int(side) {
+				t.Errorf("%d×%d photo, want %d px on the longest side", cfg.Width, cfg.Height, side)
+			}
+		})
+	}
+	if Sizes()[0] = "xl"; Sizes()[0] != "sq" {
+		t.Errorf("Sizes()[0] is %q after changing a returned slice", Sizes()[0])
+	}
+}
+
 // Flickr returns at most MaxResults (4000) results per search, whatever
 // number of pages it reports: the crawler asks for no page past them.
 func TestNoPagePastMaxResults(t *testing.T) {

@@ -165,7 +165,7 @@ func resultsUsed(c crawl.ClassReport, sf crawl.Shortfall, size string) string {
 		fmt.Fprintf(&b, ", %d discarded", sf.Discarded)
 	}
 	fmt.Fprintf(&b, "; try another search text (-classes %s=...)", c.Class)
-	if sf.NoSize > 0 && size != crawl.Sizes[0] {
+	if sf.NoSize > 0 && size != crawl.Sizes()[0] {
 		b.WriteString(" or a smaller -size")
 	}
 	return b.String()
