@@ -142,6 +142,9 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		Backend: b,
 		OnStart: func(s train.Start) {
 			switch {
+			case s.EarlyStopped:
+				fmt.Fprintf(Output, "train: early stopping ended the run in %s after %d epochs (Patience %d): nothing to train (a higher Patience, or 0, trains on)\n", s.Dir, s.Done, cfg.Patience)
+				return
 			case s.NothingToTrain():
 				fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", s.Dir, s.Done)
 				return
@@ -226,7 +229,7 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 	case !slices.Equal(meta.Classes, s.Classes) || meta.ImageSize != s.ImageSize:
 		fmt.Fprintf(Output, "model: %s holds a model of %s at %d×%d, not of %s at %d×%d as the settings ask: training one for these settings (%d epochs)\n",
 			p.Checkpoint, strings.Join(meta.Classes, ", "), meta.ImageSize, meta.ImageSize, strings.Join(s.Classes, ", "), s.ImageSize, s.ImageSize, s.Epochs)
-	case unfinished(meta):
+	case !train.Finished(meta):
 		next := "finishing it"
 		if s.Fresh {
 			next = "training a new one (Settings.Fresh)"
@@ -252,14 +255,6 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 	}
 	fmt.Fprintf(Output, "model: %s\n", describeModel(res.Meta))
 	return res.Meta, nil
-}
-
-// unfinished reports whether the run of meta stopped before its last epoch
-// or before its best model was tested.
-func unfinished(meta *model.Meta) bool {
-	_, tested := meta.Metrics["test_accuracy"]
-	want, _ := meta.Hyperparameters["epochs"].(float64) // a JSON number
-	return !tested || meta.Metrics["epochs"] < want
 }
 
 // otherData reports whether p.Processed holds a prepared dataset other than

@@ -156,17 +156,17 @@ func TestDefaultSettings(t *testing.T) {
 	}
 	// The training knobs a notebook may turn reach the training and the
 	// model table; by default they are the course's.
-	if tc, def := DefaultSettings(false).TrainConfig(p), train.DefaultConfig(); tc.LearningRate != def.LearningRate || tc.Model.DenseUnits != def.Model.DenseUnits ||
+	if tc, def := DefaultSettings(false).TrainConfig(p), train.DefaultConfig(); tc.LearningRate != def.LearningRate || tc.Patience != 0 || tc.Model.DenseUnits != def.Model.DenseUnits ||
 		tc.Model.ConvDropout != def.Model.ConvDropout || tc.Model.DenseDropout != def.Model.DenseDropout {
 		t.Errorf("default settings train with %+v, want the course's %+v", tc, def)
 	}
 	tuned := DefaultSettings(false)
-	tuned.LearningRate, tuned.DenseUnits, tuned.ConvDropout, tuned.DenseDropout = 1e-3, 64, 0.1, 0.2
+	tuned.LearningRate, tuned.DenseUnits, tuned.ConvDropout, tuned.DenseDropout, tuned.Patience = 1e-3, 64, 0.1, 0.2, 3
 	tc := tuned.TrainConfig(p)
-	if tc.LearningRate != 1e-3 || tc.Model != tuned.ModelConfig() || tc.Model.DenseUnits != 64 || tc.Model.ConvDropout != 0.1 || tc.Model.DenseDropout != 0.2 {
+	if tc.LearningRate != 1e-3 || tc.Patience != 3 || tc.Model != tuned.ModelConfig() || tc.Model.DenseUnits != 64 || tc.Model.ConvDropout != 0.1 || tc.Model.DenseDropout != 0.2 {
 		t.Errorf("tuned settings train with %+v", tc)
 	}
-	if !strings.Contains(tuned.String(), "learning rate 0.001, dense 64, dropout 0.1 and 0.2") {
+	if !strings.Contains(tuned.String(), "10 epochs (patience 3) of batch 32, learning rate 0.001, dense 64, dropout 0.1 and 0.2") {
 		t.Errorf("String() = %q, want the training knobs", tuned.String())
 	}
 	if s := DefaultSettings(false).WithClasses("monkey", "crow"); !slices.Equal(s.Classes, []string{"monkey", "crow"}) || s.PerClass != 1000 {

@@ -38,6 +38,10 @@ type Settings struct {
 	Augment bool
 	// Epochs is the total number of training epochs.
 	Epochs int
+	// Patience stops training early once that many epochs in a row have
+	// not improved on the best one (Keras' EarlyStopping; 0: every epoch
+	// is trained). See train.Config.Patience.
+	Patience int
 	// BatchSize is the number of images per training step.
 	BatchSize int
 	// LearningRate is RMSprop's learning rate (the course's 1e-4). A run
@@ -102,8 +106,12 @@ func (s Settings) String() string {
 	if s.Quick {
 		mode = "quick"
 	}
-	return fmt.Sprintf("%s run: classes %v, %d pictures per class, %d×%d pixels, augmentation %v, %d epochs of batch %d, learning rate %g, dense %d, dropout %g and %g",
-		mode, s.Classes, s.PerClass, s.ImageSize, s.ImageSize, s.Augment, s.Epochs, s.BatchSize, s.LearningRate, s.DenseUnits, s.ConvDropout, s.DenseDropout)
+	epochs := fmt.Sprintf("%d epochs", s.Epochs)
+	if s.Patience > 0 {
+		epochs += fmt.Sprintf(" (patience %d)", s.Patience)
+	}
+	return fmt.Sprintf("%s run: classes %v, %d pictures per class, %d×%d pixels, augmentation %v, %s of batch %d, learning rate %g, dense %d, dropout %g and %g",
+		mode, s.Classes, s.PerClass, s.ImageSize, s.ImageSize, s.Augment, epochs, s.BatchSize, s.LearningRate, s.DenseUnits, s.ConvDropout, s.DenseDropout)
 }
 
 // FashionConfig returns the import settings of the default dataset: the
@@ -129,14 +137,15 @@ func (s Settings) PrepareConfig(p Paths) dataset.Config {
 }
 
 // TrainConfig returns the settings of train.Train: the course's recipe,
-// p.Processed to p.Checkpoint, with s's epochs, batch size, learning rate,
-// model (ModelConfig) and Fresh.
+// p.Processed to p.Checkpoint, with s's epochs, patience, batch size,
+// learning rate, model (ModelConfig) and Fresh.
 func (s Settings) TrainConfig(p Paths) train.Config {
 	cfg := train.DefaultConfig()
 	cfg.DataDir, cfg.CheckpointDir = p.Processed, p.Checkpoint
 	cfg.Epochs = s.Epochs
 	cfg.BatchSize = s.BatchSize
 	cfg.LearningRate = s.LearningRate
+	cfg.Patience = s.Patience
 	cfg.Model = s.ModelConfig()
 	cfg.Fresh = s.Fresh
 	return cfg

@@ -2,7 +2,7 @@
 // (package dataset): the Keras recipe (RMSprop with legacy decay, batch 32,
 // categorical cross-entropy), an evaluation after every epoch on photos held
 // out of the training split (Keras' validation_split), which picks the best
-// epoch, one evaluation of that best model on the test split at the end, a
+// epoch and can stop training early (Config.Patience), one evaluation of that best model on the test split at the end, a
 // metrics history for plots, and checkpoints (last and best) written
 // atomically with the model's metadata, so that an interrupted run resumes
 // where it stopped and prediction needs only the checkpoint directory.
@@ -52,6 +52,13 @@ type Config struct {
 	// nothing out: the last epoch is the best, as in Keras without
 	// validation.
 	ValidationFraction float64
+	// Patience stops training early, as Keras' EarlyStopping(patience)
+	// does, once that many epochs in a row have not improved on the best
+	// one (see Result.Best); best/ keeps the best epoch's weights, which is
+	// restore_best_weights. 0 trains every epoch. It needs a validation
+	// hold-out (ValidationFraction > 0). A run that stopped early is not
+	// resumed by the same settings: a higher Patience, or 0, trains on.
+	Patience int
 	// Augment turns on random horizontal flips and small shifts of each
 	// training batch (on top of any offline augmentation in the dataset).
 	Augment bool
@@ -99,6 +106,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.Epsilon, "epsilon", c.Epsilon, "RMSprop epsilon")
 	fs.Float64Var(&c.Decay, "decay", c.Decay, "Keras legacy learning-rate decay: lr / (1 + decay*step)")
 	fs.Float64Var(&c.ValidationFraction, "validation", c.ValidationFraction, "share of the training photos held out to pick the best epoch (0: none, the last epoch is kept)")
+	fs.IntVar(&c.Patience, "patience", c.Patience, "stop early when this many epochs in a row have not improved on the best one, as Keras' EarlyStopping (0: train every epoch)")
 	fs.BoolVar(&c.Augment, "batch-augment", c.Augment, "random flips and shifts of each training batch (prepare -augment adds rotated copies to the dataset instead)")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed (initialisation, dropout, shuffling, augmentation)")
 	fs.BoolVar(&c.Fresh, "fresh", c.Fresh, "start from scratch, deleting any checkpoint in the checkpoint directory")
@@ -119,6 +127,10 @@ func (c *Config) Validate() error {
 	// Written as what must hold, so that NaN (which -lr NaN parses to) fails.
 	case !(c.ValidationFraction >= 0 && c.ValidationFraction <= 0.5):
 		return fmt.Errorf("train: validation fraction must be in [0, 0.5], got %g", c.ValidationFraction)
+	case c.Patience < 0:
+		return fmt.Errorf("train: patience must be 0 (train every epoch) or more, got %d", c.Patience)
+	case c.Patience > 0 && c.ValidationFraction == 0:
+		return fmt.Errorf("train: patience %d needs photos held out for validation (a validation fraction above 0) to tell when the model stops improving", c.Patience)
 	case !(c.LearningRate > 0 && c.Rho > 0 && c.Rho < 1 && c.Epsilon > 0 && c.Decay >= 0) ||
 		math.IsInf(c.LearningRate, 0) || math.IsInf(c.Epsilon, 0) || math.IsInf(c.Decay, 0):
 		return fmt.Errorf("train: invalid RMSprop settings (lr=%g rho=%g epsilon=%g decay=%g)", c.LearningRate, c.Rho, c.Epsilon, c.Decay)
@@ -140,7 +152,7 @@ func (c *Config) Hyperparameters() map[string]any {
 	return map[string]any{
 		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": optimizerName,
 		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
-		"augment": c.Augment, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
+		"augment": c.Augment, "patience": c.Patience, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
 		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,
 		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout, "validation_samples": validationSamples,
 	}

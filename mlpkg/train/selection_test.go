@@ -349,3 +349,87 @@ func TestOldAugmentedRunNotResumed(t *testing.T) {
 		t.Errorf("resuming an older version's augmented run: %v, want a ResumeError saying why", err)
 	}
 }
+
+// Early stopping (Config.Patience) ends the run once Patience epochs in a
+// row have not improved on the best one, keeps that one in best/, tests it,
+// and a rerun with the same settings has nothing to train; without
+// patience the run trains on.
+func TestEarlyStopping(t *testing.T) {
+	ds := patternDataset(1, 60)
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs, cfg.BatchSize, cfg.Patience = 12, 16, 2
+	// Validation photos with wrong labels: the better the model learns the
+	// training photos, the worse it does on them, so it soon stops improving.
+	_, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
+	for _, i := range valIdx {
+		ds.Train.Labels[i] = (ds.Train.Labels[i] + 1) % 3
+	}
+	ds.Meta.Hash = dataset.HashArrays(ds.Meta.Classes, testSize, &ds.Train, &ds.Test)
+	epochs := 0
+	res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnEpoch: func(Epoch) { epochs++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(res.History)
+	if !res.EarlyStopped || n >= cfg.Epochs {
+		t.Fatalf("setup: trained %d of %d epochs, early stopped %v; the test would prove nothing", n, cfg.Epochs, res.EarlyStopped)
+	}
+	if n-res.Best.Epoch != cfg.Patience || epochs != n {
+		t.Errorf("stopped after epoch %d (%d trained in this call), best %d: want %d epochs past the best", n, epochs, res.Best.Epoch, cfg.Patience)
+	}
+	for _, e := range res.History[:n-1] {
+		if stoppedEarly(cfg.Patience, res.History[:e.Epoch], mustBest(res.History[:e.Epoch])) {
+			t.Errorf("the run should have stopped after epoch %d already", e.Epoch)
+		}
+	}
+	if st, _, err := readState(cfg.CheckpointDir, model.BestDir); err != nil || st.Epoch != res.Best.Epoch {
+		t.Errorf("best/ holds epoch %d (%v), want %d", st.Epoch, err, res.Best.Epoch)
+	}
+	if res.Test == nil || !Finished(res.Meta) || !strings.Contains(res.Summary(), fmt.Sprintf("stopped early after epoch %d (%d epochs without a better one)", n, cfg.Patience)) {
+		t.Errorf("tested %v, finished %v, summary %q", res.Test != nil, Finished(res.Meta), res.Summary())
+	}
+
+	// The same settings again: nothing to train.
+	var start Start
+	epochs = 0
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }, OnEpoch: func(Epoch) { epochs++ }})
+	if err != nil || !start.EarlyStopped || !start.NothingToTrain() || !res.EarlyStopped || epochs != 0 || len(res.History) != n {
+		t.Errorf("again: start %+v, %d epochs trained, result early stopped %v with %d epochs (%v); want nothing trained", start, epochs, res.EarlyStopped, len(res.History), err)
+	}
+
+	// Without patience, the run goes on, and says the setting changed.
+	cfg.Patience, cfg.Epochs = 0, n+1
+	res, err = Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }})
+	if err != nil || res.EarlyStopped || len(res.History) != n+1 || !slices.Equal(start.Changed, []string{"patience 2 → 0"}) {
+		t.Errorf("patience 0: early stopped %v, %d epochs, changes %q (%v); want epoch %d trained", res.EarlyStopped, len(res.History), start.Changed, err, n+1)
+	}
+}
+
+// mustBest is BestEpoch's epoch.
+func mustBest(history []Epoch) Epoch {
+	best, _ := BestEpoch(history)
+	return best
+}
+
+// Finished tells a run that ended (all epochs, or stopped early, and
+// tested) from one Train would go on with, from its model.json alone.
+func TestFinished(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		metrics  map[string]float64
+		hp       map[string]any
+		finished bool
+	}{
+		{"all epochs, tested", map[string]float64{"epochs": 5, "best_epoch": 5, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0}, true},
+		{"all epochs, not tested", map[string]float64{"epochs": 5, "best_epoch": 5, "val_accuracy": 0.9}, map[string]any{"epochs": 5.0}, false},
+		{"interrupted", map[string]float64{"epochs": 3, "best_epoch": 3, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0}, false},
+		{"stopped early", map[string]float64{"epochs": 3, "best_epoch": 1, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0, "patience": 2.0}, true},
+		{"patience not reached", map[string]float64{"epochs": 3, "best_epoch": 2, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0, "patience": 2.0}, false},
+		{"patience without validation", map[string]float64{"epochs": 3, "best_epoch": 1, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0, "patience": 2.0}, false},
+		{"older model.json without patience", map[string]float64{"epochs": 3, "best_epoch": 1, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0}, false},
+	} {
+		if got := Finished(&model.Meta{Metrics: c.metrics, Hyperparameters: c.hp}); got != c.finished {
+			t.Errorf("%s: Finished %v, want %v", c.name, got, c.finished)
+		}
+	}
+}

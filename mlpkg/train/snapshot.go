@@ -284,6 +284,7 @@ var errOldRun = errors.New("made by an older version of this code (which picked 
 // key in model.json and in words.
 var resumableSettings = []struct{ key, name string }{
 	{"learning_rate", "learning rate"}, {"rho", "rho"}, {"epsilon", "epsilon"}, {"decay", "decay"}, {"augment", "batch augmentation"},
+	{"patience", "patience"},
 }
 
 // changedSettings lists, as "learning rate 0.0001 → 0.01", the resumable

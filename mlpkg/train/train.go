@@ -55,13 +55,18 @@ type Start struct {
 	// there is nothing to train: Train returns the run's result as it is
 	// (after testing best/ if the run that trained it stopped before).
 	Epochs int
+	// EarlyStopped is set when Done < Epochs but early stopping ended the
+	// run: its last Config.Patience epochs did not improve on the best one.
+	// There is nothing to train then either; a higher Patience, or 0, trains on.
+	EarlyStopped bool
 	// Images is the number of training images each epoch trains on, and
 	// Validation the number held out to pick the best epoch.
 	Images, Validation int
 }
 
-// NothingToTrain reports whether the checkpoint already holds the epochs asked for.
-func (s Start) NothingToTrain() bool { return s.Done >= s.Epochs }
+// NothingToTrain reports whether the checkpoint already holds the epochs
+// asked for, or a run that early stopping ended.
+func (s Start) NothingToTrain() bool { return s.Done >= s.Epochs || s.EarlyStopped }
 
 // Split says in words what the run trains and validates on, e.g. "2025
 // training images, 225 held out to pick the best epoch".
@@ -122,6 +127,10 @@ type Result struct {
 	// Interrupted is set when the context was cancelled: the last checkpoint
 	// was saved and running Train again resumes.
 	Interrupted bool
+	// EarlyStopped is set when early stopping (Config.Patience) ended the
+	// run before the epochs asked for: in this call, or in the one that
+	// trained the checkpoint it found.
+	EarlyStopped bool
 	// Meta is the model metadata written to the checkpoint directory.
 	Meta *model.Meta
 }
@@ -151,11 +160,12 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 	if err := r.open(); err != nil {
 		return nil, err
 	}
-	r.announce()
 	if err := r.recoverBest(); err != nil {
 		return nil, err
 	}
-	if r.start().NothingToTrain() {
+	r.announce()
+	if start := r.start(); start.NothingToTrain() {
+		r.res.EarlyStopped = start.EarlyStopped
 		if err := r.testUnlessTested(); err != nil {
 			return nil, err
 		}
@@ -174,6 +184,12 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		}
 		if err := r.finishEpoch(e); err != nil {
 			return nil, err
+		}
+		if stoppedEarly(r.cfg.Patience, r.res.History, r.res.Best) && epoch+1 < r.cfg.Epochs {
+			r.res.EarlyStopped = true
+			r.log.Info("early stopping: Patience epochs in a row without a better one", "dir", r.dir,
+				"epoch", epoch+1, "best_epoch", r.res.Best.Epoch, "patience", r.cfg.Patience)
+			break
 		}
 	}
 	if ctx.Err() != nil {
@@ -318,13 +334,25 @@ func (r *run) open() error {
 // start says where the run begins (see Start).
 func (r *run) start() Start {
 	return Start{Dir: r.dir, Resumed: r.resumed, Changed: r.changed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
-		Images: len(r.trainIdx), Validation: r.val.N}
+		EarlyStopped: r.st.Epoch < r.cfg.Epochs && r.st.Batch == 0 && stoppedEarly(r.cfg.Patience, r.res.History, r.res.Best),
+		Images:       len(r.trainIdx), Validation: r.val.N}
+}
+
+// stoppedEarly reports whether early stopping with patience (Config.Patience)
+// ends a run after the epochs in history, best being the best of them: the
+// last patience epochs did not improve on it. Without validation there is
+// no best to improve on, and no early stopping.
+func stoppedEarly(patience int, history []Epoch, best Epoch) bool {
+	return patience > 0 && best.Validated && len(history)-best.Epoch >= patience
 }
 
 // announce logs where the run begins, when it is not a new one, and tells Options.OnStart.
 func (r *run) announce() {
 	start := r.start()
 	switch {
+	case start.EarlyStopped:
+		r.log.Info("nothing to train: early stopping ended the run in the checkpoint", "dir", r.dir, "epochs_done", r.st.Epoch,
+			"best_epoch", r.res.Best.Epoch, "patience", r.cfg.Patience)
 	case start.NothingToTrain():
 		r.log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", r.dir, "epochs_done", r.st.Epoch, "epochs", r.cfg.Epochs)
 	case r.resumed:
@@ -611,6 +639,23 @@ func metricsCurrent(m map[string]float64, history []Epoch, best Epoch) bool {
 	return tested && len(history) > 0 && m["epochs"] == float64(len(history)) && m["best_epoch"] == float64(best.Epoch)
 }
 
+// Finished reports whether the run that meta (a checkpoint's model.json,
+// as Train writes it) describes has ended: it trained the epochs asked for,
+// or early stopping ended it (Config.Patience), and its best model was
+// tested on the test split. A run that has not can be resumed by Train.
+func Finished(meta *model.Meta) bool {
+	m, hp := meta.Metrics, meta.Hyperparameters
+	if _, tested := m["test_accuracy"]; !tested {
+		return false
+	}
+	// Numbers read from JSON are float64.
+	epochs, _ := hp["epochs"].(float64)
+	patience, _ := hp["patience"].(float64)
+	_, validated := m["val_accuracy"]
+	stopped := patience > 0 && validated && m["epochs"]-m["best_epoch"] >= patience
+	return m["epochs"] >= epochs || stopped
+}
+
 // divergedError is Train's error when training diverges, as what says,
 // adding what the checkpoint directory dir still holds.
 func divergedError(dir, what string) error {
@@ -631,6 +676,9 @@ func (r *Result) Summary() string {
 	line := fmt.Sprintf("last epoch %d (nothing held out for validation)", r.Best.Epoch)
 	if r.Best.Validated {
 		line = fmt.Sprintf("best epoch %d (validation accuracy %.3f)", r.Best.Epoch, r.Best.ValAccuracy)
+	}
+	if r.EarlyStopped {
+		line = fmt.Sprintf("stopped early after epoch %d (%d epochs without a better one): ", len(r.History), len(r.History)-r.Best.Epoch) + line
 	}
 	line += ", in " + filepath.Join(r.Dir, model.BestDir)
 	if r.Test != nil {

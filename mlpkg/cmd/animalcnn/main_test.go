@@ -472,6 +472,8 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"train", "-batch", "0"}, "batch size must be at least 1, got 0"},
 		{[]string{"train", "-conv-dropout", "1"}, "model: dropout rates must be in [0, 1)"},
 		{[]string{"train", "-log-every", "-5s"}, "-log-every -5s: want 0 (no progress lines) or more"},
+		{[]string{"train", "-patience", "3", "-validation", "0"}, "patience 3 needs photos held out for validation"},
+		{[]string{"train", "-patience", "-1"}, "patience must be 0 (train every epoch) or more, got -1"},
 		{[]string{"serve", "-max-pixels", "0"}, "max pixels must be positive"},
 		{[]string{"import-fashion", "-per-class", "0"}, "per-class 0 out of range 1..7000"},
 		{[]string{"import-fashion", "-classes", "sandal,sandles"}, `unknown class "sandles"`},

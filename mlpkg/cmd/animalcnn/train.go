@@ -67,6 +67,10 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		Backend: b,
 		OnStart: func(s train.Start) {
 			switch {
+			case s.EarlyStopped:
+				fmt.Printf("%s: early stopping ended the run after %d epoch(s) (-patience %d): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
+					s.Dir, s.Done, cfg.Patience)
+				return
 			case s.NothingToTrain():
 				fmt.Printf("%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
 					s.Dir, s.Done, s.Epochs)
