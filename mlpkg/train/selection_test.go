@@ -427,9 +427,19 @@ func TestFinished(t *testing.T) {
 		{"patience not reached", map[string]float64{"epochs": 3, "best_epoch": 2, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0, "patience": 2.0}, false},
 		{"patience without validation", map[string]float64{"epochs": 3, "best_epoch": 1, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0, "patience": 2.0}, false},
 		{"older model.json without patience", map[string]float64{"epochs": 3, "best_epoch": 1, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5.0}, false},
+		// As Train's Result.Meta holds them before a JSON round trip.
+		{"interrupted, in memory", map[string]float64{"epochs": 3, "best_epoch": 3, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5}, false},
+		{"stopped early, in memory", map[string]float64{"epochs": 3, "best_epoch": 1, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5, "patience": 2}, true},
+		{"patience not reached, in memory", map[string]float64{"epochs": 3, "best_epoch": 2, "val_accuracy": 0.9, "test_accuracy": 0.9}, map[string]any{"epochs": 5, "patience": 2}, false},
 	} {
 		if got := Finished(&model.Meta{Metrics: c.metrics, Hyperparameters: c.hp}); got != c.finished {
 			t.Errorf("%s: Finished %v, want %v", c.name, got, c.finished)
 		}
+	}
+	cfg := DefaultConfig()
+	cfg.Epochs, cfg.Patience = 5, 2
+	meta := &model.Meta{Metrics: map[string]float64{"epochs": 3, "best_epoch": 2, "val_accuracy": 0.9, "test_accuracy": 0.9}, Hyperparameters: cfg.Hyperparameters()}
+	if Finished(meta) {
+		t.Errorf("3 of %d epochs, best 2, patience %d (Config.Hyperparameters): Finished, want not", cfg.Epochs, cfg.Patience)
 	}
 }

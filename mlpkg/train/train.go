@@ -648,12 +648,23 @@ func Finished(meta *model.Meta) bool {
 	if _, tested := m["test_accuracy"]; !tested {
 		return false
 	}
-	// Numbers read from JSON are float64.
-	epochs, _ := hp["epochs"].(float64)
-	patience, _ := hp["patience"].(float64)
+	epochs, patience := number(hp["epochs"]), number(hp["patience"])
 	_, validated := m["val_accuracy"]
 	stopped := patience > 0 && validated && m["epochs"]-m["best_epoch"] >= patience
 	return m["epochs"] >= epochs || stopped
+}
+
+// number is a hyperparameter's value as a float64: an int as
+// Config.Hyperparameters makes it, or a float64 as model.json is read
+// back; 0 when v is neither (not recorded).
+func number(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	}
+	return 0
 }
 
 // divergedError is Train's error when training diverges, as what says,
