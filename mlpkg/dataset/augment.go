@@ -4,28 +4,33 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
-// AugmentAngles are the rotations, in degrees counter-clockwise, of the
-// course's offline augmentation: -20, -15, …, +15 (range(-20, 20, 5)).
-var AugmentAngles = [...]float64{-20, -15, -10, -5, 0, 5, 10, 15}
+// AugmentAngles returns the rotations, in degrees counter-clockwise, of the
+// course's offline augmentation: -20, -15, …, +15 (range(-20, 20, 5)). The
+// slice is the caller's.
+func AugmentAngles() []float64 { return slices.Clone(augmentAngles[:]) }
+
+// augmentAngles is what AugmentAngles returns.
+var augmentAngles = [...]float64{-20, -15, -10, -5, 0, 5, 10, 15}
 
 // SamplesPerPhoto is how many training samples augmentation makes of one
 // photo: each rotation in AugmentAngles and the mirror image of each.
-const SamplesPerPhoto = 2 * len(AugmentAngles)
+const SamplesPerPhoto = 2 * len(augmentAngles)
 
 // OriginalSample is the index, among the SamplesPerPhoto samples Augment
-// makes of a photo, of the photo itself: not rotated (AugmentAngles[4] is
-// 0), not mirrored.
+// makes of a photo, of the photo itself: not rotated (AugmentAngles()[4]
+// is 0), not mirrored.
 const OriginalSample = 8
 
 // AugmentSample describes sample i (0 ≤ i < SamplesPerPhoto) of Augment's
-// output: samples come in pairs, the rotation by AugmentAngles[i/2] and then
+// output: samples come in pairs, the rotation by AugmentAngles()[i/2] and then
 // its horizontal mirror.
 func AugmentSample(i int) (angle float64, mirrored bool) {
-	return AugmentAngles[i/2], i%2 == 1
+	return augmentAngles[i/2], i%2 == 1
 }
 
 // Augment returns the course's offline augmentation of img: for each angle
@@ -40,7 +45,7 @@ func Augment(img image.Image) []image.Image {
 	pix := imageio.ToRGBSize(img, w, h) // the conversion of training data, without resampling
 	out := make([]image.Image, 0, SamplesPerPhoto)
 	buf := make([]uint8, len(pix))
-	for _, angle := range AugmentAngles {
+	for _, angle := range augmentAngles {
 		rotate(buf, pix, w, h, angle)
 		out = append(out, imageio.RGBImage(buf, w, h))
 		flipInto(buf, w, h)
@@ -52,7 +57,7 @@ func Augment(img image.Image) []image.Image {
 // augmentInto writes the SamplesPerPhoto samples of pix into dst.
 func augmentInto(dst, pix []uint8, size int) {
 	stride := size * size * 3
-	for k, angle := range AugmentAngles {
+	for k, angle := range augmentAngles {
 		rot := dst[2*k*stride : (2*k+1)*stride]
 		rotate(rot, pix, size, size, angle)
 		mir := dst[(2*k+1)*stride : (2*k+2)*stride]

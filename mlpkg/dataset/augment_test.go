@@ -50,8 +50,8 @@ func TestAugmentRotatesByTheAnglesAndMirrors(t *testing.T) {
 		t.Fatalf("len %d, SamplesPerPhoto %d", len(out), SamplesPerPhoto)
 	}
 	wantAngles := []float64{-20, -15, -10, -5, 0, 5, 10, 15}
-	if !slices.Equal(AugmentAngles[:], wantAngles) {
-		t.Fatalf("angles %v, want %v", AugmentAngles, wantAngles)
+	if AugmentAngles()[0] = 90; !slices.Equal(AugmentAngles(), wantAngles) {
+		t.Fatalf("angles %v after changing a returned slice, want %v", AugmentAngles(), wantAngles)
 	}
 	c := float64(size) / 2
 	mx, my := c+float64(r)+0.5, c+0.5 // the marker's centre before rotation

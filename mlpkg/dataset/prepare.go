@@ -297,7 +297,7 @@ func newMeta(cfg Config, classes []string, start time.Time, counts []ClassCounts
 		Skipped:         skipped,
 	}
 	if cfg.Augment {
-		meta.AugmentAngles = AugmentAngles[:]
+		meta.AugmentAngles = AugmentAngles()
 	}
 	return meta
 }

@@ -585,7 +585,7 @@ func TestPrepareAugmentation(t *testing.T) {
 	if ds.Test.N != plainDS.Test.N || !bytes.Equal(ds.Test.Images, plainDS.Test.Images) || !slices.Equal(ds.Test.Labels, plainDS.Test.Labels) {
 		t.Error("augmentation changed the test split")
 	}
-	if plain.Meta.Hash == aug.Meta.Hash || !slices.Equal(aug.Meta.AugmentAngles, AugmentAngles[:]) || plain.Meta.AugmentAngles != nil {
+	if plain.Meta.Hash == aug.Meta.Hash || !slices.Equal(aug.Meta.AugmentAngles, AugmentAngles()) || plain.Meta.AugmentAngles != nil {
 		t.Errorf("metadata does not record the augmentation: angles %v without, %v with", plain.Meta.AugmentAngles, aug.Meta.AugmentAngles)
 	}
 	for p := range plainDS.Train.N {
