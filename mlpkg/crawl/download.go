@@ -48,7 +48,7 @@ func (c *client) download(ctx context.Context, dir string, p photo) fetchOutcome
 		if redirectedToPlaceholder(f.finalURL) {
 			return &rejectError{reason: ReasonUnavailable, err: errors.New("redirected to " + f.finalURL)}
 		}
-		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats, format) {
+		if format, ok := imageio.Sniff(f.body); ok && !slices.Contains(imageio.UntrustedFormats(), format) {
 			return &rejectError{reason: ReasonNotImage, err: fmt.Errorf("%s images are not accepted from the network", format)}
 		}
 		v, err := inspect(f.body, c.cfg.maxPixels())

@@ -45,16 +45,23 @@ var ErrTooLarge = errors.New("image too large")
 // (about 8000×6000, a large camera photo).
 const MaxPixels = 50_000_000
 
-// Formats lists the supported format names, as returned by Sniff.
-var Formats = []string{"jpeg", "png", "gif", "bmp", "webp", "tiff"}
+// Formats returns the supported format names, as Sniff returns them. The
+// slice is the caller's.
+func Formats() []string { return slices.Clone(formats) }
 
-// UntrustedFormats are the formats of Formats to accept from strangers (web
-// uploads, downloads): all but TIFF. golang.org/x/image/tiff (v0.33.0) sizes
+// formats is what Formats returns.
+var formats = []string{"jpeg", "png", "gif", "bmp", "webp", "tiff"}
+
+// UntrustedFormats returns the formats of Formats to accept from strangers
+// (web uploads, downloads): all but TIFF. The slice is the caller's. golang.org/x/image/tiff (v0.33.0) sizes
 // its buffers from header fields rather than the pixel count (a RowsPerStrip
 // or tile size beyond the image lets a deflate or LZW strip decompress
 // without bound), so checking the header's dimensions cannot make a TIFF
 // cheap. Browsers do not show TIFF either.
-var UntrustedFormats = []string{"jpeg", "png", "gif", "bmp", "webp"}
+func UntrustedFormats() []string { return slices.Clone(untrustedFormats) }
+
+// untrustedFormats is what UntrustedFormats returns.
+var untrustedFormats = []string{"jpeg", "png", "gif", "bmp", "webp"}
 
 // SniffLen is how many leading bytes Sniff needs to recognise every format.
 const SniffLen = 18

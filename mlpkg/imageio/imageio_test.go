@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -610,7 +611,7 @@ func TestFileNames(t *testing.T) {
 			t.Errorf("HasImageExt(%q) = true", name)
 		}
 	}
-	for _, format := range Formats {
+	for _, format := range Formats() {
 		if ext := Ext(format); ext == "" || !HasImageExt("x"+ext) {
 			t.Errorf("Ext(%q) = %q, not an image extension", format, ext)
 		}
@@ -622,5 +623,17 @@ func TestFileNames(t *testing.T) {
 		if ext := Ext(format); ext != "" {
 			t.Errorf("Ext(%q) = %q, want \"\"", format, ext)
 		}
+	}
+}
+
+// The format lists are the caller's to change: the next call, and what
+// serve and crawl accept from strangers, stay as they were.
+func TestFormatListsAreCopies(t *testing.T) {
+	untrusted := UntrustedFormats()
+	untrusted[0] = "tiff"
+	_ = append(untrusted[:1], "tiff")
+	Formats()[0] = "svg"
+	if slices.Contains(UntrustedFormats(), "tiff") || Formats()[0] != "jpeg" {
+		t.Errorf("after changing returned slices: Formats %v, UntrustedFormats %v", Formats(), UntrustedFormats())
 	}
 }

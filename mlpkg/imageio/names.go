@@ -26,7 +26,7 @@ func Ext(format string) string {
 	switch {
 	case format == "jpeg":
 		return ".jpg"
-	case slices.Contains(Formats, format):
+	case slices.Contains(formats, format):
 		return "." + format
 	}
 	return ""

@@ -165,10 +165,10 @@ func (l listStyle) join(items []string) string {
 
 // acceptedFormats names the upload formats the server accepts
 // (imageio.UntrustedFormats) for people: "JPEG", "PNG", …
-var acceptedFormats = formatNames(imageio.UntrustedFormats)
+var acceptedFormats = formatNames(imageio.UntrustedFormats())
 
 // acceptTypes is the file input's accept list: "image/jpeg,image/png,…".
-var acceptTypes = mediaTypes(imageio.UntrustedFormats)
+var acceptTypes = mediaTypes(imageio.UntrustedFormats())
 
 // formatNames returns the usual written names of formats as imageio.Sniff
 // names them ("jpeg" → "JPEG", "webp" → "WebP").

@@ -12,7 +12,7 @@ import (
 // alone would let through but that cost far more than their size: formats
 // the server does not accept and JPEGs with too many scans.
 func preflight(format string, data []byte) *apiError {
-	if !slices.Contains(imageio.UntrustedFormats, format) { // TIFF, which imageio reads for local files
+	if !slices.Contains(imageio.UntrustedFormats(), format) { // TIFF, which imageio reads for local files
 		return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 			fmt.Sprintf("%s images are not accepted here: send %s", format, english.join(acceptedFormats)), nil)
 	}

@@ -5,9 +5,10 @@ import (
 	"image/jpeg"
 	"os"
 
-	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"strings"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 )
