@@ -106,8 +106,9 @@ type PlaceholderSignature struct {
 // Config holds every crawl setting. DefaultConfig returns the defaults:
 // start from it, as zero values are not defaults (Validate refuses a zero
 // PerClass, Concurrency or Timeout; a zero Interval turns the rate limit
-// off). Only the fields without a flag (MaxBackoff, MaxRetryAfter,
-// MaxBytes, HTTPClient, Logger) take their default when zero.
+// off). Only the fields without a flag (Backoff, MaxBackoff, MaxRetryAfter,
+// MaxBytes, HTTPClient, Logger) take their default when zero; nil
+// Placeholders knows no placeholder image.
 // RegisterFlags derives command-line flags from it.
 type Config struct {
 	// Classes to crawl, in order.
@@ -169,7 +170,8 @@ type Config struct {
 	// MaxBytes bounds one downloaded file.
 	MaxBytes int64
 	// Placeholders are known "photo unavailable" images, discarded besides
-	// any response redirected to a URL containing "photo_unavailable".
+	// any response redirected to a URL containing "photo_unavailable"
+	// (DefaultConfig lists Flickr's).
 	Placeholders []PlaceholderSignature
 
 	// HTTPClient sends the requests (a new client when nil).
@@ -294,6 +296,7 @@ func (c *Config) Validate() error {
 // normalises Licenses.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
+	c.Backoff = cmp.Or(c.Backoff, d.Backoff)
 	c.MaxBackoff = cmp.Or(c.MaxBackoff, d.MaxBackoff)
 	c.MaxRetryAfter = cmp.Or(c.MaxRetryAfter, d.MaxRetryAfter)
 	c.MaxBytes = cmp.Or(c.MaxBytes, d.MaxBytes)

@@ -1551,7 +1551,7 @@ func TestValidate(t *testing.T) {
 	}
 	// The fields without a flag take their defaults when zero.
 	c := Config{}.withDefaults()
-	if c.MaxBackoff != def.MaxBackoff || c.MaxRetryAfter != def.MaxRetryAfter || c.MaxBytes != def.MaxBytes || c.Logger == nil {
+	if c.Backoff != def.Backoff || c.MaxBackoff != def.MaxBackoff || c.MaxRetryAfter != def.MaxRetryAfter || c.MaxBytes != def.MaxBytes || c.Logger == nil {
 		t.Errorf("withDefaults left %+v", c)
 	}
 }
