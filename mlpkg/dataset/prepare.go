@@ -165,12 +165,13 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	defer func() {
-		unlock()
 		if err != nil && errors.Is(statErr, fs.ErrNotExist) {
-			// Leave no output folder holding only the lock behind a failure.
+			// Leave no output folder holding only the lock behind a
+			// failure; removed while locked, as dirlock.Lock allows.
 			_ = os.Remove(filepath.Join(cfg.OutDir, lockFile))
 			_ = os.Remove(cfg.OutDir)
 		}
+		unlock()
 	}()
 	removeStaleTemps(cfg.OutDir)
 	slog.Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))

@@ -19,31 +19,51 @@ var ErrBusy = errors.New("in use by another process")
 
 // Lock creates dir if needed and takes the exclusive lock of dir/name
 // without waiting; what names the work for the error message ("a prepare").
-// The lock file is left in place (removing it would race with the next
-// locker); name it with a leading dot so that it stays out of listings.
-// unlock releases the lock. On systems without flock, Lock only creates
-// dir and the file.
+// The lock file is normally left in place; name it with a leading dot so
+// that it stays out of listings. The holder of the lock may remove it (and
+// its folder) before unlocking: a Lock that meanwhile locked the removed
+// file notices and locks the new one instead. unlock releases the lock. On
+// systems without flock, Lock only creates dir and the file.
 func Lock(dir, name, what string) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, cannotWrite(dir, err)
-	}
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, cannotWrite(dir, err)
-	}
-	switch err := lockFile(f); {
-	case errors.Is(err, ErrBusy):
-		f.Close()
-		return nil, fmt.Errorf("%s is being written by %s in another process (it holds %s): wait for it to end: %w", dir, what, path, ErrBusy)
-	case err != nil:
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() {
+	for {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, cannotWrite(dir, err)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, cannotWrite(dir, err)
+		}
+		switch err := lockFile(f); {
+		case errors.Is(err, ErrBusy):
+			f.Close()
+			return nil, fmt.Errorf("%s is being written by %s in another process (it holds %s): wait for it to end: %w", dir, what, path, ErrBusy)
+		case err != nil:
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if !removed(f, path) {
+			return func() {
+				_ = unlockFile(f)
+				f.Close()
+			}, nil
+		}
+		// The previous holder removed the file between our open and our
+		// lock: the lock is on a file nobody else will see. Again, on the
+		// file now at path.
 		_ = unlockFile(f)
 		f.Close()
-	}, nil
+	}
+}
+
+// removed reports whether the open file f is no longer the file at path.
+func removed(f *os.File, path string) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	now, err := os.Stat(path)
+	return err != nil || !os.SameFile(held, now)
 }
 
 // cannotWrite is the error of a folder Lock cannot create, or write its

@@ -124,3 +124,46 @@ func TestLockOnAFile(t *testing.T) {
 		}
 	}
 }
+
+// A holder may remove the lock file (and its folder) before unlocking:
+// whoever locked the removed file in the meantime does not keep a lock
+// nobody else sees, and the next Lock works on a new file.
+func TestLockFileRemovedByItsHolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	unlock, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ".x.lock")
+	// What a second Lock holds when it opened the file just before the
+	// holder removed it.
+	early, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if removed(early, path) {
+		t.Fatal("removed: the file in place reported as removed")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if !removed(early, path) {
+		t.Error("removed: a removed file not reported")
+	}
+	again, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatalf("lock after the holder removed the file: %v", err)
+	}
+	defer again()
+	if !removed(early, path) {
+		t.Error("removed: a file replaced by another at its path not reported")
+	}
+	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) {
+		t.Errorf("lock of the new file while held: %v, want ErrBusy", err)
+	}
+}
