@@ -165,11 +165,17 @@ func isPictureName(name string) bool {
 	return strings.Trim(num, "0123456789") == ""
 }
 
-// Validate reports the first invalid setting: no classes, a class that is
-// not one of Classes or is listed twice, PerClass outside 1..MaxPerClass.
-// Import calls it; the source files are checked there.
+// Validate reports the first invalid setting: no source or output folder,
+// no classes, a class that is not one of Classes or is listed twice,
+// PerClass outside 1..MaxPerClass. Import calls it; the source files are
+// checked there.
 func (c *Config) Validate() error {
-	if len(c.Classes) == 0 {
+	switch {
+	case c.SourceDir == "":
+		return errors.New("import fashion-mnist: no source folder given (Debian's is " + DefaultSourceDir + ")")
+	case c.OutDir == "":
+		return errors.New("import fashion-mnist: no output folder given")
+	case len(c.Classes) == 0:
 		return errors.New("import fashion-mnist: no classes given")
 	}
 	for i, name := range c.Classes {

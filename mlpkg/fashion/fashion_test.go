@@ -222,6 +222,8 @@ func TestImportErrors(t *testing.T) {
 		// MaxPerClass itself is allowed; the small source does not hold as many.
 		{"MaxPerClass", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
 		{"no classes", Config{SourceDir: src, OutDir: t.TempDir(), PerClass: 1}, "no classes given"},
+		{"no output folder", Config{SourceDir: src, Classes: DefaultClasses(), PerClass: 1}, "no output folder given"},
+		{"no source folder", Config{OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "no source folder given (Debian's is /usr/share/datasets/fashion-mnist)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Import(ctx, tc.cfg)
