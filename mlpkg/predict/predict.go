@@ -36,14 +36,16 @@ func Load(dir string, b backends.Backend) (*Predictor, error) {
 	return &Predictor{classifier: c, meta: meta, backend: backend.Name(b)}, nil
 }
 
-// Meta returns the checkpoint's metadata (classes, image size, metrics…).
+// Meta returns the checkpoint's metadata (classes, image size, metrics…),
+// shared with the Predictor: read it, do not modify it.
 func (p *Predictor) Meta() *model.Meta { return p.meta }
 
 // Backend returns the name of the backend the model runs on.
 func (p *Predictor) Backend() string { return p.backend }
 
-// Classes returns the class names in the model's output order.
-func (p *Predictor) Classes() []string { return p.meta.Classes }
+// Classes returns the class names in the model's output order; the slice
+// is the caller's.
+func (p *Predictor) Classes() []string { return slices.Clone(p.meta.Classes) }
 
 // Predict classifies decoded images. Each image goes through exactly the
 // training preprocessing: imageio.ToRGB (alpha over white, RGB, resized to

@@ -23,12 +23,15 @@
 // ?lang= or Accept-Language, among the languages of the model metadata's
 // display names. Each request logs one structured line.
 //
-// A notebook cell can start and stop a server:
+// A notebook cell (or any program) can start a server in a goroutine and
+// stop it, as notebooks/06_serve.ipynb does:
 //
 //	ctx, stop := context.WithCancel(context.Background())
-//	go serve.ListenAndServe(ctx, serve.DefaultConfig(), predictor)
+//	served := make(chan error, 1)
+//	go func() { served <- serve.ListenAndServe(ctx, serve.DefaultConfig(), predictor) }()
 //	...
-//	stop() // finishes in-flight requests, then returns
+//	stop()          // stops accepting connections
+//	err := <-served // waits for in-flight requests: nil after a graceful stop (a busy port is an error too)
 package serve
 
 import (
