@@ -13,6 +13,11 @@
 //
 // The functions take plain types ([]image.Image, []string, [][]int, []float64)
 // so that any package can feed them.
+//
+// Importing it in a notebook also quiets log/slog's default logger to
+// warnings and errors: library logs (which GoMLX backend was picked, a
+// server's requests) go to standard error, which GoNB shows in red, as if
+// something had failed. Outside a notebook the default logger is left alone.
 package display
 
 import (

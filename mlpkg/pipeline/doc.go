@@ -8,9 +8,14 @@
 //	EnsureModel     a trained checkpoint (trains one)
 //
 // Each Ensure function is idempotent: when its output is already there and
-// matches the settings it only says so; otherwise it makes it for these
+// fits the settings it only says so; otherwise it makes it for these
 // settings, replacing a dataset or model made for others (after
-// ANIMALCNN_CLASSES changed, say) and saying so. That lets every notebook
+// ANIMALCNN_CLASSES changed, say) and saying so. What fits: pictures of
+// each class (EnsureImages); arrays prepared with the settings' classes,
+// size, count per class and augmentation (EnsurePrepared); a finished model
+// of the settings' classes and size, trained on the data there is
+// (EnsureModel: one trained with other epochs, layer sizes or dropout is
+// used as it is; Train trains with the settings). That lets every notebook
 // run on its own, in a fresh kernel, whatever ran before.
 //
 // The package also holds the few helpers that would make notebook cells
