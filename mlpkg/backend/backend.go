@@ -81,8 +81,8 @@ const (
 	// .../site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so; the env
 	// file written by kernel_setup/pjrt_cuda.sh sets it.
 	EnvCUDAPlugin = "ANIMALCNN_CUDA_PLUGIN"
-	// EnvXLACache is the directory of XLA's persistent GPU autotuning cache
-	// (see autotuneCacheDir), or "off" for none. Default:
+	// EnvXLACache is the directory of XLA's persistent GPU autotuning cache,
+	// or "off" for none. Default:
 	// <user cache dir>/animalcnn/xla-autotune.
 	EnvXLACache = "ANIMALCNN_XLA_CACHE"
 	// envPJRTLibraryPath is go-xla's plugin search path variable.

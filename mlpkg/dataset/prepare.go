@@ -133,7 +133,7 @@ func (p *photo) relPath(classes []string) string {
 // applied (byte-identical files, and one image saved in two lossless
 // formats): of copies within one class
 // one is used, and a picture found in more than one class is left out of
-// all of them and reported in Summary.Conflicts (see markDuplicates), so
+// all of them and reported in Summary.Conflicts, so
 // that no picture is used twice, in particular in both the training and the
 // test split. It is an error if the images folder is missing, if
 // there are fewer than two classes, or if a class has fewer than

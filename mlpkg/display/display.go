@@ -145,7 +145,7 @@ func Probabilities(labels []string, probs []float64) {
 // flushTimeout bounds how long Flush waits for GoNB.
 const flushTimeout = 5 * time.Second
 
-// Flush waits (at most flushTimeout) until GoNB has received everything
+// Flush waits (at most 5 s) until GoNB has received everything
 // displayed so far; outside a notebook it returns at once. Every display
 // function of this package ends with it: GoNB v0.11.1 stops reading a cell's
 // display pipe as soon as the cell's program exits, so a display sent just

@@ -20,8 +20,8 @@ const (
 
 // ImageGridHTML renders images as an HTML table of <figure>s, columns per
 // row, each image fitted into a size×size pixel box and embedded as a PNG
-// data URL, with captions[i] (HTML-escaped, see captionHTML for where it
-// breaks) under image i, as wide as the box. Images larger than
+// data URL, with captions[i] (HTML-escaped; a long file name may break before its
+// extension) under image i, as wide as the box. Images larger than
 // the box are downscaled before embedding, so the saved notebook stays small;
 // smaller ones are embedded as they are and enlarged by the browser without
 // smoothing, by a whole factor (2×, 3×, …; a 50×50 image in a 96 box stays

@@ -50,8 +50,9 @@ func CrawlDir(p Paths) string {
 // Crawl downloads photos of the course's classes (crawl.DefaultConfig:
 // monkey, boar searched as "wild boar", crow) into CrawlDir(p): from Flickr when
 // $FLICKR_API_KEY is set (the course's 400 per class at one request per
-// second, or quickCrawlPerClass in a quick run; resumable), otherwise from
-// the offline stand-in (standInCrawl, standInPerClass photos per class).
+// second, or 5 in a quick run; resumable), otherwise from the offline
+// stand-in for Flickr (generated pictures, served on a local port to the
+// same crawler: standInPerClass per class).
 func Crawl(ctx context.Context, p Paths, s Settings, standInPerClass int) (*crawl.Report, error) {
 	if !HaveFlickrKey() {
 		fmt.Fprintf(Output, "crawl: no Flickr API key: crawling the offline STAND-IN for Flickr (generated pictures, not photos) into %s\n", CrawlDir(p))

@@ -54,8 +54,8 @@ type evaluationFile struct {
 }
 
 // Evaluate classifies the test split of p.Processed with the model in
-// p.Checkpoint on backend b, saves the results to p.Checkpoint/evaluationName
-// and prints the accuracy.
+// p.Checkpoint on backend b, saves the results to
+// p.Checkpoint/evaluation.json (for LoadEvaluation) and prints the accuracy.
 func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	pr, err := predict.Load(p.Checkpoint, b)
 	if err != nil {

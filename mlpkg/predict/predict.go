@@ -227,7 +227,9 @@ func classifyFiles(files []string, load func(string) (image.Image, error), class
 }
 
 // ExpandPaths replaces each directory in paths by the image files directly
-// inside it (see listImages); files are kept as given, whatever their
+// inside it (by extension, in name order; hidden and temporary files and
+// folders left out, as dataset.Prepare leaves them out); files are kept
+// as given, whatever their
 // extension. A path that does not exist or is neither a directory nor a
 // regular file is an error, as is a directory without image files.
 func ExpandPaths(paths ...string) ([]string, error) {

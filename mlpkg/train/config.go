@@ -37,7 +37,7 @@ type Config struct {
 	// it, which keeps one compiled graph per run.
 	BatchSize int
 	// LearningRate, Rho, Epsilon and Decay configure RMSprop as the course's
-	// Keras RMSprop(lr, rho, epsilon, decay) does (see rmsProp): a ← ρ·a +
+	// Keras RMSprop(lr, rho, epsilon, decay) does: a ← ρ·a +
 	// (1−ρ)·g², w ← w − lr_t·g/(√a + ε), with lr_t = lr / (1 + decay·step).
 	LearningRate float64
 	Rho          float64

@@ -220,8 +220,9 @@ func readState(dir, name string) (st state, ok bool, err error) {
 
 // ResumeError is the error Train returns when Config.CheckpointDir holds a
 // run that it cannot resume with the Config given: a run on another dataset
-// or architecture, one that resumes only with other settings (see
-// checkResume), or one whose snapshot is ahead of its history. Train leaves
+// or architecture, one that resumes only with its own batch size, seed and
+// validation fraction (they decide which images each step trains on), one
+// made by an older version, or one whose snapshot is ahead of its history. Train leaves
 // that run as it is. Setting Config.Fresh starts a new run that replaces
 // it; another CheckpointDir keeps it.
 type ResumeError struct {
