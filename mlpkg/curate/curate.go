@@ -51,12 +51,18 @@ type SheetOptions struct {
 	// Columns is the number of thumbnails per row (default 10).
 	Columns int
 	// Offset and Limit select a window of the sorted photo list, for
-	// classes too large for one sheet (Limit 0: all the rest).
+	// classes too large for one sheet: Limit photos from number Offset+1
+	// (Limit 0: DefaultSheetLimit; a negative Limit: all the rest, which for
+	// thousands of photos is an image of hundreds of megabytes).
 	Offset, Limit int
 	// IncludeExcluded also shows photos already in exclude.txt, crossed
 	// out; by default they are left out.
 	IncludeExcluded bool
 }
+
+// DefaultSheetLimit is the number of photos on a contact sheet when
+// SheetOptions.Limit is 0: ten rows of the default ten columns.
+const DefaultSheetLimit = 100
 
 // Sheet colours.
 var (
@@ -92,6 +98,9 @@ func ContactSheet(classDir string, opts SheetOptions) (image.Image, []string, er
 		}
 	}
 	files = files[min(max(opts.Offset, 0), len(files)):]
+	if opts.Limit == 0 {
+		opts.Limit = DefaultSheetLimit
+	}
 	if opts.Limit > 0 && opts.Limit < len(files) {
 		files = files[:opts.Limit]
 	}

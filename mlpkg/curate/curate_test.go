@@ -275,6 +275,20 @@ func TestContactSheetOptions(t *testing.T) {
 			t.Errorf("%s: %v sheet of %v, want %v of %d from %s", c.name, sheet.Bounds(), files, c.bounds, c.n, c.first)
 		}
 	}
+	// A large class: DefaultSheetLimit photos unless asked for all.
+	many := t.TempDir()
+	for i := range DefaultSheetLimit + 20 {
+		writePNG(t, filepath.Join(many, fmt.Sprintf("%03d.png", i)), solid(2, 2, color.NRGBA{uint8(i), 0, 0, 255}))
+	}
+	for _, c := range []struct {
+		limit, n int
+		last     string
+	}{{0, DefaultSheetLimit, "099.png"}, {-1, DefaultSheetLimit + 20, "119.png"}, {110, 110, "109.png"}} {
+		_, files, err := ContactSheet(many, SheetOptions{Thumb: 2, Limit: c.limit})
+		if err != nil || len(files) != c.n || files[len(files)-1] != c.last {
+			t.Errorf("limit %d of %d photos: %v (%v); want %d, the last %s", c.limit, DefaultSheetLimit+20, files, err, c.n, c.last)
+		}
+	}
 	for _, off := range []int{10, 25} {
 		if _, _, err := ContactSheet(dir, SheetOptions{Offset: off}); err == nil || !strings.Contains(err.Error(), "no photos") {
 			t.Errorf("offset %d of 10: %v, want no photos", off, err)
