@@ -62,8 +62,8 @@ func Load(dir string, backend backends.Backend) (*Classifier, *Meta, error) {
 		slog.Warn("the checkpoint has no best/ yet: training was stopped in its first epoch, and its weights are those of that moment",
 			"dir", dir, "weights", filepath.Base(snap)+"/")
 	}
-	cfg := DefaultConfig(len(meta.Classes))
-	if err := meta.ModelConfig(&cfg); err != nil {
+	cfg, err := meta.ModelConfig()
+	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	cfg.Formulation = FormulationFor(backend)

@@ -96,14 +96,16 @@ func (m *Meta) displayNames(lang string) map[string]string {
 	return nil
 }
 
-// ModelConfig fills cfg from the metadata: the recorded architecture when
-// present, and always the classes and image size.
-func (m *Meta) ModelConfig(cfg *Config) error {
+// ModelConfig returns the architecture the metadata records (the course's,
+// DefaultConfig, for a model.json of a version that did not record it),
+// for its classes and image size, and checks it.
+func (m *Meta) ModelConfig() (Config, error) {
+	cfg := DefaultConfig(len(m.Classes))
 	if m.Architecture != nil {
-		*cfg = *m.Architecture
+		cfg = *m.Architecture
 	}
 	cfg.NumClasses, cfg.ImageSize = len(m.Classes), m.ImageSize
-	return cfg.Validate()
+	return cfg, cfg.Validate()
 }
 
 // Save writes the metadata to dir/model.json atomically (temporary file + rename).

@@ -46,3 +46,21 @@ func TestLoadMetaWithoutModel(t *testing.T) {
 		t.Errorf("LoadMeta of a missing directory: %v, want fs.ErrNotExist, said without flags", err)
 	}
 }
+
+// ModelConfig: the recorded architecture, or the course's for an older
+// model.json without one, always with the metadata's classes and size.
+func TestMetaModelConfig(t *testing.T) {
+	arch := DefaultConfig(2)
+	arch.DenseUnits, arch.ImageSize = 64, 18
+	recorded := &Meta{Classes: []string{"a", "b", "c"}, ImageSize: 30, Architecture: &arch}
+	if cfg, err := recorded.ModelConfig(); err != nil || cfg.DenseUnits != 64 || cfg.NumClasses != 3 || cfg.ImageSize != 30 {
+		t.Errorf("recorded architecture: %+v (%v), want dense 64 for 3 classes at 30 px", cfg, err)
+	}
+	older := &Meta{Classes: []string{"a", "b"}, ImageSize: 50}
+	if cfg, err := older.ModelConfig(); err != nil || cfg != DefaultConfig(2) {
+		t.Errorf("no recorded architecture: %+v (%v), want the course's %+v", cfg, err, DefaultConfig(2))
+	}
+	if _, err := (&Meta{Classes: []string{"a", "b"}, ImageSize: 51}).ModelConfig(); err == nil {
+		t.Error("image size 51: no error")
+	}
+}
