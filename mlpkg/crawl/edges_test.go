@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,30 +182,39 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 	f.cfg.PerClass = 8
 	f.cfg.Concurrency = 2
+	inFlight := &inFlightTransport{}
+	f.cfg.HTTPClient = &http.Client{Transport: inFlight}
 	if _, err := f.run(t, context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var times []time.Time
-	for _, r := range f.fake.Requests() {
-		if !strings.HasPrefix(r.Path, flickrtest.APIPath) {
-			times = append(times, r.Time)
-		}
+	// Each download waits 100 ms for its answer: without the bound, all 8
+	// would wait at once.
+	if inFlight.most > 2 || inFlight.most == 0 {
+		t.Errorf("at most %d downloads waiting for their answer at once, want 2", inFlight.most)
 	}
-	// A download starts only when one of the two before it ended, 100 ms
-	// after it arrived: three arrivals within 90 ms mean three in flight.
-	most := 0
-	for _, ti := range times {
-		n := 0
-		for _, tj := range times {
-			if !tj.After(ti) && ti.Sub(tj) < 90*time.Millisecond {
-				n++
-			}
-		}
-		most = max(most, n)
+}
+
+// inFlightTransport counts the photo requests waiting for their answer at
+// once (the API's are left out), and records the most.
+type inFlightTransport struct {
+	mu        sync.Mutex
+	now, most int
+}
+
+func (c *inFlightTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, flickrtest.APIPath) {
+		return http.DefaultTransport.RoundTrip(r)
 	}
-	if most > 2 {
-		t.Errorf("%d downloads in flight, want at most 2", most)
-	}
+	c.mu.Lock()
+	c.now++
+	c.most = max(c.most, c.now)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.now--
+		c.mu.Unlock()
+	}()
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // A file on disk without a manifest line whose bytes are those of a photo

@@ -83,18 +83,25 @@ func TestConcurrentRequests(t *testing.T) {
 
 func TestBusyWhenSlotsStayTaken(t *testing.T) {
 	cl := fake.New()
-	cl.Delay = 300 * time.Millisecond
+	cl.Gate = make(chan struct{})
 	cfg := testConfig()
 	cfg.MaxConcurrent = 1
 	cfg.QueueTimeout = 20 * time.Millisecond
 	h := newTestHandler(t, cfg, cl)
 	png := imagetest.Encode(t, "png", solid(8, 8, red))
 	recs := make(chan *httptest.ResponseRecorder, 2)
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() { recs <- do(h, "POST", "/api/predict", "", png) })
+	var first sync.WaitGroup
+	first.Go(func() { recs <- do(h, "POST", "/api/predict", "", png) })
+	// The second request comes while the first holds the only place.
+	for deadline := time.Now().Add(10 * time.Second); cl.InFlight() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(cl.Gate)
+			t.Fatal("the first prediction never started")
+		}
 	}
-	wg.Wait()
+	recs <- do(h, "POST", "/api/predict", "", png)
+	close(cl.Gate)
+	first.Wait()
 	close(recs)
 	got := map[int]int{}
 	for rec := range recs {

@@ -21,6 +21,9 @@ var Classes = []string{"monkey", "boar", "crow"}
 type Classifier struct {
 	// Delay is slept in every Predict call, to make requests overlap.
 	Delay time.Duration
+	// Gate, when not nil, holds every Predict call until it is closed: a
+	// test decides when predictions end.
+	Gate chan struct{}
 	// Fail, when set, makes Predict return an error.
 	Fail bool
 
@@ -56,6 +59,9 @@ func (c *Classifier) Backend() string { return "fake" }
 // Calls returns how many images Predict has classified.
 func (c *Classifier) Calls() int64 { return c.calls.Load() }
 
+// InFlight returns how many Predict calls are running now.
+func (c *Classifier) InFlight() int64 { return c.inFlight.Load() }
+
 // MaxInFlight returns the most Predict calls that ever ran at once.
 func (c *Classifier) MaxInFlight() int64 { return c.maxInFlight.Load() }
 
@@ -75,6 +81,9 @@ func (c *Classifier) Predict(imgs ...image.Image) ([]predict.Prediction, error) 
 	}
 	if c.Delay > 0 {
 		time.Sleep(c.Delay)
+	}
+	if c.Gate != nil {
+		<-c.Gate
 	}
 	if c.Fail {
 		return nil, ErrFake
