@@ -25,6 +25,12 @@ if [[ ! -x "$VENV/bin/jupyter" ]]; then
   echo "kernel_setup/lab.sh: no JupyterLab in $VENV: install what kernel_setup/setup.sh reports missing (above), then run this again" >&2
   exit 1
 fi
+# Without the Go kernel the notebooks cannot run: a Lab with only Python's
+# would look ready and fail at the first cell.
+if [[ ! -f "$VENV/share/jupyter/kernels/gonb/kernel.json" || ! -x "$REPO/.tools/bin/gonb" ]]; then
+  echo "kernel_setup/lab.sh: no GoNB (Go) kernel in $VENV: install what kernel_setup/setup.sh reports missing (above; Go 1.26 or newer is the usual one), then run this again" >&2
+  exit 1
+fi
 
 # Our kernel before any other gonb kernel the user has registered.
 export JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
@@ -67,7 +73,7 @@ if port is None:
         port = s.getsockname()[1]
 print(port, secrets.token_hex(24))
 PY
-)
+) || { echo "kernel_setup/lab.sh: $VENV/bin/python could not pick a port and a token (above): run kernel_setup/setup.sh" >&2; exit 1; }
 
 # The token goes through the environment: on the command line, any local user
 # could read it with ps.

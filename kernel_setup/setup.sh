@@ -60,6 +60,11 @@ LOG="$(mktemp -t animalcnn-setup.XXXXXX)" # output of the current command, shown
 readonly LOG
 TMP_DIRS=() # removed on exit, also on Ctrl-C
 trap 'rm -rf "$LOG" "${TMP_DIRS[@]}"' EXIT
+# Ctrl-C stops the set-up, not just the step running: pip and others catch
+# it and fail like any failed step, after which the set-up would go on.
+# Dying of the signal again also stops the scripts that called this one.
+trap 'trap - INT; kill -INT $$' INT
+trap 'trap - TERM; kill -TERM $$' TERM
 
 with_browser=0 with_gopls=1 with_xla=1 use_apt=1 check_only=0 apt_only=0
 readonly OPTIONS_FILE="$REPO/.tools/setup-options" # the last set-up's --no-xla, if given
@@ -154,7 +159,9 @@ do_apt() {
     fi
   fi
   if [[ $use_apt == 0 || ${sudo[0]:-} == none ]] || ! command -v apt-get >/dev/null 2>&1; then
-    warn "missing Debian packages: $missing — install them with: sudo apt-get install $missing"
+    local how="sudo apt-get install $missing"
+    [[ $(id -u) == 0 ]] && how="apt-get install $missing"
+    warn "missing Debian packages: $missing — install them with: $how"
     return
   fi
   # A freshly booted machine may be running unattended-upgrades: wait for its lock.
@@ -174,11 +181,13 @@ do_apt() {
   done
   echo "    installing: $specs"
   if ! "${apt[@]}" install -y --no-install-recommends $specs >"$LOG" 2>&1; then
-    echo "    apt-get install failed; running apt-get update and trying once more"
+    # A pinned version can need its dependencies at exactly its version
+    # (libc6-dev and libc6), which a machine with another one installed
+    # cannot give: the archive's current versions then, rather than nothing.
+    echo "    apt-get install failed; running apt-get update and trying once more with the archive's current versions"
     "${apt[@]}" update >>"$LOG" 2>&1 || true
-    specs="$(apt_specs $missing)"
-    "${apt[@]}" install -y --no-install-recommends $specs >>"$LOG" 2>&1 ||
-      { tail -20 "$LOG"; warn "apt-get install $specs failed"; }
+    "${apt[@]}" install -y --no-install-recommends $missing >>"$LOG" 2>&1 ||
+      { tail -20 "$LOG"; warn "apt-get install $missing failed"; }
   fi
   took
 }
@@ -454,6 +463,7 @@ do_warm() {
     # awk, not grep | head: with pipefail, grep's SIGPIPE on a long log would end the script.
     awk '!/^go: downloading/ && ++n <= 5' "$LOG"
     warn "go build ./... failed (above); the notebooks that need those packages will fail too"
+    build_failed=1
   fi
 }
 
@@ -484,6 +494,7 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
     missing+=("$VENV")
   fi
   if kernel_ok; then v kernel "$KERNEL_DIR"; else missing+=("gonb kernel"); fi
+  [[ ${build_failed:-0} == 0 ]] || missing+=("go build ./... (failed, above)")
   local m
   for m in $(missing_apt); do missing+=("apt:$m"); done
   if need_xla; then

@@ -18,7 +18,7 @@ cd "$REPO"
 epochs="${EPOCHS:-10}" per_class="${PER_CLASS:-1000}" checkpoint=data/checkpoints/demo
 (($# <= 1)) || { echo "usage: scripts/demo.sh [--quick]" >&2; exit 2; }
 case "${1:-}" in
-  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,/^set -euo/p' "$REPO/scripts/demo.sh" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   --quick) epochs="${EPOCHS:-2}" per_class="${PER_CLASS:-300}" checkpoint=data/checkpoints/demo-quick ;;
   "") ;;
   *) echo "usage: scripts/demo.sh [--quick]" >&2; exit 2 ;;

@@ -24,7 +24,7 @@ setup=1
 for arg in "$@"; do
   case "$arg" in
     --no-setup) setup=0 ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$REPO/scripts/test.sh" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "scripts/test.sh: unknown option $arg (usage: scripts/test.sh [--no-setup])" >&2; exit 2 ;;
   esac
 done

@@ -21,6 +21,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 checkpoint="" backend="" duration="20s" requests=20000 concurrency=8 images="" out="$root/bench/results" skip_flask=0
 while [ $# -gt 0 ]; do
+  case "$1" in --checkpoint | --backend | --duration | --requests | --concurrency | --images | --out) (($# >= 2)) || { echo "run.sh: $1 needs a value (try --help)" >&2; exit 2; } ;; esac
   case "$1" in
     --checkpoint) checkpoint="$2"; shift 2 ;;
     --backend) backend="$2"; shift 2 ;;

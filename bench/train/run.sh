@@ -36,13 +36,14 @@ epochs="${EPOCHS:-3}" rounds=1 data="" only="go,xla,torch,keras" synthetic=""
 readonly batch=32 threads="${THREADS:-2}" timeout_s="${RUN_TIMEOUT:-3600}"
 cmdline="bench/train/run.sh $*"
 while (($#)); do
+  case "$1" in --epochs | --rounds | --data | --only | --synthetic) (($# >= 2)) || { echo "run.sh: $1 needs a value (try --help)" >&2; exit 2; } ;; esac
   case "$1" in
     --epochs) epochs="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
     --data) data="$2"; shift ;;
     --only) only="$2"; shift ;;
     --synthetic) synthetic="$2"; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$REPO/bench/train/run.sh" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -36,13 +36,14 @@ epochs=3 ntrain=16384 batches="32 256" only="xla,torch" build_only=0
 readonly timeout_s="${RUN_TIMEOUT:-600}"
 cmdline="bench/train/run_gpu.sh $*"
 while (($#)); do
+  case "$1" in --epochs | --train | --batches | --only) (($# >= 2)) || { echo "run_gpu.sh: $1 needs a value (try --help)" >&2; exit 2; } ;; esac
   case "$1" in
     --build) build_only=1 ;;
     --epochs) epochs="$2"; shift ;;
     --train) ntrain="$2"; shift ;;
     --batches) batches="$2"; shift ;;
     --only) only="$2"; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$REPO/bench/train/run_gpu.sh" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_gpu.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
