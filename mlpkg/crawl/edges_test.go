@@ -119,7 +119,16 @@ func TestZeroMaxRetryAfterMeansDefault(t *testing.T) {
 	f.cfg.MaxRetryAfter = 0
 	f.fake.FailAPI(flickrtest.Fault{Status: 429, RetryAfter: "1"})
 	if _, err := f.run(t, context.Background()); err != nil {
-		t.Fatal(err)
+		t.Fatal(err) // with a MaxRetryAfter of 0, a wait of 1 s would be too long
+	}
+	var api []time.Time
+	for _, r := range f.fake.Requests() {
+		if strings.HasPrefix(r.Path, flickrtest.APIPath) {
+			api = append(api, r.Time)
+		}
+	}
+	if len(api) < 2 || api[1].Sub(api[0]) < 900*time.Millisecond {
+		t.Errorf("API requests at %v: want the retry a second after the 429", api)
 	}
 }
 

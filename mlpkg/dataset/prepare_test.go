@@ -831,8 +831,11 @@ func TestParallelFor(t *testing.T) {
 	if most != workers {
 		t.Errorf("at most %d calls at once, want %d", most, workers)
 	}
+	if len(counts) != n {
+		t.Fatalf("progress %v, want 1 to %d", counts, n)
+	}
 	for i, c := range counts {
-		if c != i+1 || len(counts) != n {
+		if c != i+1 {
 			t.Fatalf("progress %v, want 1 to %d", counts, n)
 		}
 	}
