@@ -11,7 +11,9 @@
 //   - curate: cleaning any class folder before preparation: numbered contact
 //     sheets that write exclude.txt, near-duplicate groups.
 //   - model: the course's CNN, formulated to train on every GoMLX backend.
-//   - train: the training loop, checkpoints, metrics history and evaluation.
+//   - train: the training loop, checkpoints and metrics history.
+//   - eval: a classifier's results on labelled images (accuracy, loss,
+//     confusion matrix, per-class precision and recall).
 //   - predict: load a checkpoint once, classify images.
 //   - serve: the web app (upload page and JSON API).
 //   - backend: picks the GoMLX backend (pure Go, XLA CPU, XLA CUDA).

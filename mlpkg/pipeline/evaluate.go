@@ -13,11 +13,11 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
+	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
-	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -28,7 +28,7 @@ const evaluationName = "evaluation.json"
 // Evaluation is a model's evaluation on the prepared test split, with what
 // identifies the model and the data.
 type Evaluation struct {
-	*train.Evaluation
+	*eval.Result
 	// ModelID is the evaluated model's (model.Meta.ModelID).
 	ModelID string
 	// DatasetHash identifies the test data (dataset.Meta.Hash).
@@ -38,7 +38,7 @@ type Evaluation struct {
 }
 
 // evaluationFile is evaluationName's content: the per-image results, from
-// which train.NewEvaluation recomputes the metrics (JSON has no NaN, which
+// which eval.New recomputes the metrics (JSON has no NaN, which
 // precision can be).
 type evaluationFile struct {
 	ModelID string `json:"model_id"`
@@ -82,18 +82,18 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err := atomicfile.WriteFile(filepath.Join(p.Checkpoint, evaluationName), data, 0o644); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	ev := &Evaluation{Evaluation: measured, ModelID: f.ModelID, DatasetHash: f.DatasetHash, Backend: f.Backend}
+	ev := &Evaluation{Result: measured, ModelID: f.ModelID, DatasetHash: f.DatasetHash, Backend: f.Backend}
 	fmt.Fprintf(Output, "%s (model %s, backend %s)\n", accuracyLine(ev), ev.ModelID, ev.Backend)
 	return ev, nil
 }
 
 // evaluation recomputes the metrics from the saved results.
 func (f *evaluationFile) evaluation() (*Evaluation, error) {
-	ev, err := train.NewEvaluation(f.Classes, f.Labels, f.Probabilities)
+	ev, err := eval.New(f.Classes, f.Labels, f.Probabilities)
 	if err != nil {
 		return nil, err
 	}
-	return &Evaluation{Evaluation: ev, ModelID: f.ModelID, DatasetHash: f.DatasetHash, Backend: f.Backend}, nil
+	return &Evaluation{Result: ev, ModelID: f.ModelID, DatasetHash: f.DatasetHash, Backend: f.Backend}, nil
 }
 
 // LoadEvaluation reads what Evaluate saved in p.Checkpoint. It fails when the

@@ -24,6 +24,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
+	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -657,17 +658,17 @@ func TestLines(t *testing.T) {
 	if len(header) != 4 || len(rows) != 13 || rows[0][2] != "50×50×32" || rows[12][0] != "total" || rows[12][3] != "4\u2009032\u2009547" {
 		t.Errorf("ModelTable: %v %v", header, rows)
 	}
-	ev, err := train.NewEvaluation([]string{"a", "b"}, []int32{0, 0, 1}, [][]float32{{0.9, 0.1}, {0.2, 0.8}, {0.3, 0.7}})
+	ev, err := eval.New([]string{"a", "b"}, []int32{0, 0, 1}, [][]float32{{0.9, 0.1}, {0.2, 0.8}, {0.3, 0.7}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// One percent format throughout, the command line's: the per-class table
 	// sits above the confusion matrix in 04_evaluate.
-	header, rows = PerClassTable(&Evaluation{Evaluation: ev})
+	header, rows = PerClassTable(&Evaluation{Result: ev})
 	if got := strings.Join(rows[0], "|"); got != "a|2|1|100.0 %|50.0 %|66.7 %" {
 		t.Errorf("PerClassTable %v: %q", header, got)
 	}
-	if got := accuracyLine(&Evaluation{Evaluation: ev}); !strings.HasPrefix(got, "accuracy 66.7 % (2/3 test images)") {
+	if got := accuracyLine(&Evaluation{Result: ev}); !strings.HasPrefix(got, "accuracy 66.7 % (2/3 test images)") {
 		t.Errorf("accuracyLine = %q", got)
 	}
 	if cm := display.ConfusionMatrixText(ev.Classes, ev.Confusion); !strings.Contains(cm, "50.0 %") || !strings.Contains(cm, "accuracy 66.7 % (2/3)") {
@@ -791,11 +792,11 @@ func TestMistakes(t *testing.T) {
 			probs[i][l] = 0.95 - conf
 		}
 	}
-	tev, err := train.NewEvaluation(classes, ds.Test.Labels, probs)
+	tev, err := eval.New(classes, ds.Test.Labels, probs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &Evaluation{Evaluation: tev, DatasetHash: ds.Meta.Hash}
+	ev := &Evaluation{Result: tev, DatasetHash: ds.Meta.Hash}
 	images, captions, err := Mistakes(p, ev, 12)
 	if err != nil {
 		t.Fatal(err)

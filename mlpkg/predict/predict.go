@@ -12,9 +12,9 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
-	"github.com/animalcnn/animalcnn/mlpkg/train"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -85,7 +85,7 @@ var ErrOtherClasses = errors.New("the dataset is not of the model's classes and 
 // otherDataset reports that ds is not the dataset the model was trained on,
 // so its test images may have been seen in training (callers say so; the
 // numbers are still computed).
-func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *train.Evaluation, otherDataset bool, err error) {
+func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, otherDataset bool, err error) {
 	m, dataDir := p.meta, ds.Dir
 	if !slices.Equal(m.Classes, ds.Meta.Classes) || m.ImageSize != ds.Meta.ImageSize {
 		return nil, false, fmt.Errorf("%w: the model knows %v at %d px, the dataset in %s has %v at %d px",
@@ -102,7 +102,7 @@ func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *train.Evaluation
 	for i, pr := range preds {
 		probs[i] = pr.Probabilities
 	}
-	ev, err = train.NewEvaluation(m.Classes, ds.Test.Labels, probs)
+	ev, err = eval.New(m.Classes, ds.Test.Labels, probs)
 	if err != nil {
 		return nil, false, err
 	}

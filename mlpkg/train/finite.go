@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -47,7 +48,7 @@ func brokenModel(gctx *mlctx.Context, c *model.Classifier, probe []uint8, n int)
 	}
 	labels := make([]int32, n)
 	classes := make([]string, c.Config().NumClasses)
-	if _, err := NewEvaluation(classes, labels, probs); errors.Is(err, ErrNaNOutputs) {
+	if _, err := eval.New(classes, labels, probs); errors.Is(err, eval.ErrNaNOutputs) {
 		return "the model's outputs on the last batch are not numbers", nil
 	} else if err != nil {
 		return "", err

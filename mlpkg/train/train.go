@@ -14,6 +14,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
@@ -85,10 +86,10 @@ var ErrTooFewImages = errors.New("lower the batch size, or add pictures")
 // ErrDiverged is wrapped by the error Train returns when the training loss
 // stops being a finite number (Keras' TerminateOnNaN), or, checked before
 // every snapshot, the weights or optimiser state do, or the model's outputs
-// do (ErrNaNOutputs: on the validation photos, or without validation on the
+// do (eval.ErrNaNOutputs: on the validation photos, or without validation on the
 // last batch trained). Train then stops without saving the broken weights,
 // so the checkpoint directory keeps what it had before (the previous
-// epoch's snapshots, or nothing). It is also wrapped, with ErrNaNOutputs,
+// epoch's snapshots, or nothing). It is also wrapped, with eval.ErrNaNOutputs,
 // when best/ gives NaN outputs on the test split (a checkpoint saved
 // without these checks).
 var ErrDiverged = errors.New("training diverged")
@@ -123,7 +124,7 @@ type Result struct {
 	// training ends (nil when interrupted, when the dataset has no test
 	// split, and when there was nothing to train and model.json already had
 	// the test figures).
-	Test *Evaluation
+	Test *eval.Result
 	// Interrupted is set when the context was cancelled: the last checkpoint
 	// was saved and running Train again resumes.
 	Interrupted bool
@@ -535,13 +536,13 @@ func (r *run) finishEpoch(e Epoch) error {
 	}
 	r.unchecked = 0
 	if r.val.N > 0 {
-		eval, err := Evaluate(r.classifier, r.ds.Meta.Classes, r.val.Images, r.val.Labels)
-		if errors.Is(err, ErrNaNOutputs) {
+		ev, err := evaluate(r.classifier, r.ds.Meta.Classes, r.val.Images, r.val.Labels)
+		if errors.Is(err, eval.ErrNaNOutputs) {
 			return divergedError(r.dir, fmt.Sprintf("epoch %d: the model's outputs on the validation photos are not numbers", e.Epoch))
 		} else if err != nil {
 			return err
 		}
-		e.Validated, e.ValLoss, e.ValAccuracy = true, eval.Loss, eval.Accuracy
+		e.Validated, e.ValLoss, e.ValAccuracy = true, ev.Loss, ev.Accuracy
 	}
 	improved, err := r.saveEpoch(e)
 	if err != nil {
@@ -611,7 +612,7 @@ func (r *run) testBest() error {
 	if err != nil {
 		return fmt.Errorf("train: evaluate the best model: %w", err)
 	}
-	if res.Test, err = Evaluate(best, r.ds.Meta.Classes, r.ds.Test.Images, r.ds.Test.Labels); errors.Is(err, ErrNaNOutputs) {
+	if res.Test, err = evaluate(best, r.ds.Meta.Classes, r.ds.Test.Images, r.ds.Test.Labels); errors.Is(err, eval.ErrNaNOutputs) {
 		return fmt.Errorf("train: test the best model: %w: %w", ErrDiverged, err)
 	} else if err != nil {
 		return err

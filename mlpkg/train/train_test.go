@@ -23,6 +23,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
@@ -266,7 +267,7 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval, err := NewEvaluation(meta.Classes, ds.Test.Labels, probs)
+	eval, err := eval.New(meta.Classes, ds.Test.Labels, probs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,8 +368,8 @@ func TestTrainWithoutTestSplit(t *testing.T) {
 			t.Errorf("run %d: model.json metrics %v: want the best epoch's, without test_accuracy", run+1, meta.Metrics)
 		}
 	}
-	if _, err := NewEvaluation(ds.Meta.Classes, nil, nil); err == nil {
-		t.Error("NewEvaluation of no images: no error")
+	if _, err := eval.New(ds.Meta.Classes, nil, nil); err == nil {
+		t.Error("eval.New of no images: no error")
 	}
 }
 
@@ -650,28 +651,6 @@ func lastLine(b []byte) []byte {
 		}
 	}
 	return nil
-}
-
-func TestEvaluationMetrics(t *testing.T) {
-	probs := [][]float32{{.9, .1}, {.2, .8}, {.6, .4}, {.3, .7}}
-	e, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1, 1, 0}, probs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Accuracy != 0.5 || e.Confusion[0][0] != 1 || e.Confusion[0][1] != 1 || e.Confusion[1][0] != 1 || e.Confusion[1][1] != 1 {
-		t.Fatalf("accuracy %v confusion %v", e.Accuracy, e.Confusion)
-	}
-	wantLoss := -(math.Log(.9) + math.Log(.8) + math.Log(.4) + math.Log(.3)) / 4
-	if math.Abs(e.Loss-wantLoss) > 1e-6 || e.Precision[0] != 0.5 || e.Recall[1] != 0.5 {
-		t.Fatalf("loss %v (want %v), precision %v recall %v", e.Loss, wantLoss, e.Precision, e.Recall)
-	}
-	if _, err := NewEvaluation([]string{"a", "b"}, []int32{2}, [][]float32{{.5, .5}}); err == nil {
-		t.Fatal("out-of-range label accepted")
-	}
-	nan := float32(math.NaN())
-	if _, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.5, .5}, {nan, nan}}); !errors.Is(err, ErrNaNOutputs) {
-		t.Fatalf("NaN probabilities: err %v, want ErrNaNOutputs", err)
-	}
 }
 
 // TestTrainOnEveryBackend trains the short test model on each installed

@@ -1,19 +1,20 @@
-package train
+package eval
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
 )
 
-// TestEvaluationJSONNeverPredictedClass checks that an evaluation where a
+// TestJSONNeverPredictedClass checks that a result where a
 // class is never predicted (precision NaN) encodes to valid JSON, with null
 // for that precision, and decodes back to the same metrics (null as NaN).
-func TestEvaluationJSONNeverPredictedClass(t *testing.T) {
+func TestJSONNeverPredictedClass(t *testing.T) {
 	// Class "c" is never predicted: its precision is 0/0.
 	probs := [][]float32{{.8, .1, .1}, {.2, .7, .1}, {.6, .3, .1}, {.1, .8, .1}}
-	e, err := NewEvaluation([]string{"a", "b", "c"}, []int32{0, 1, 2, 1}, probs)
+	e, err := New([]string{"a", "b", "c"}, []int32{0, 1, 2, 1}, probs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestEvaluationJSONNeverPredictedClass(t *testing.T) {
 		t.Errorf("JSON %s", data)
 	}
 
-	var back Evaluation
+	var back Result
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatalf("json.Unmarshal: %v", err)
 	}
@@ -76,9 +77,9 @@ func TestEvaluationJSONNeverPredictedClass(t *testing.T) {
 
 // The text report shows an undefined metric as "–", explained below the
 // table, as the notebooks' tables do, not as NaN.
-func TestEvaluationStringUndefinedMetric(t *testing.T) {
+func TestStringUndefinedMetric(t *testing.T) {
 	probs := [][]float32{{.8, .1, .1}, {.2, .7, .1}, {.6, .3, .1}, {.1, .8, .1}}
-	e, err := NewEvaluation([]string{"a", "b", "c"}, []int32{0, 1, 2, 1}, probs)
+	e, err := New([]string{"a", "b", "c"}, []int32{0, 1, 2, 1}, probs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +88,33 @@ func TestEvaluationStringUndefinedMetric(t *testing.T) {
 		!strings.Contains(s, "(–: not defined, for a class never predicted or without test images)") {
 		t.Errorf("report:\n%s", s)
 	}
-	full, err := NewEvaluation([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.9, .1}, {.2, .8}})
+	full, err := New([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.9, .1}, {.2, .8}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := full.String(); strings.Contains(s, "not defined") || !strings.Contains(s, "a              1.000   1.000  1.000        1\n") {
 		t.Errorf("report with every metric defined:\n%s", s)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	probs := [][]float32{{.9, .1}, {.2, .8}, {.6, .4}, {.3, .7}}
+	e, err := New([]string{"a", "b"}, []int32{0, 1, 1, 0}, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Accuracy != 0.5 || e.Confusion[0][0] != 1 || e.Confusion[0][1] != 1 || e.Confusion[1][0] != 1 || e.Confusion[1][1] != 1 {
+		t.Fatalf("accuracy %v confusion %v", e.Accuracy, e.Confusion)
+	}
+	wantLoss := -(math.Log(.9) + math.Log(.8) + math.Log(.4) + math.Log(.3)) / 4
+	if math.Abs(e.Loss-wantLoss) > 1e-6 || e.Precision[0] != 0.5 || e.Recall[1] != 0.5 {
+		t.Fatalf("loss %v (want %v), precision %v recall %v", e.Loss, wantLoss, e.Precision, e.Recall)
+	}
+	if _, err := New([]string{"a", "b"}, []int32{2}, [][]float32{{.5, .5}}); err == nil {
+		t.Fatal("out-of-range label accepted")
+	}
+	nan := float32(math.NaN())
+	if _, err := New([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.5, .5}, {nan, nan}}); !errors.Is(err, ErrNaNOutputs) {
+		t.Fatalf("NaN probabilities: err %v, want ErrNaNOutputs", err)
 	}
 }
