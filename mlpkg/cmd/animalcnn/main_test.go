@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -169,6 +170,40 @@ func TestPipeline(t *testing.T) {
 	out, errOut, code = animalcnn(t, dir, "evaluate")
 	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(out, "precision") {
 		t.Fatalf("evaluate: exit %d\n%s%s", code, out, errOut)
+	}
+	// -json: the same figures, for programs.
+	jsonOut, errOut, code := animalcnn(t, dir, "evaluate", "-json")
+	var ev struct {
+		Classes   []string  `json:"classes"`
+		N         int       `json:"n"`
+		Accuracy  float64   `json:"accuracy"`
+		Confusion [][]int   `json:"confusion"`
+		Recall    []float64 `json:"recall"`
+	}
+	if err := json.Unmarshal([]byte(jsonOut), &ev); code != 0 || err != nil {
+		t.Fatalf("evaluate -json: exit %d, %v\n%s%s", code, err, jsonOut, errOut)
+	}
+	diagonal, total := 0, 0
+	for i, row := range ev.Confusion {
+		for j, n := range row {
+			total += n
+			if i == j {
+				diagonal += n
+			}
+		}
+	}
+	if len(ev.Classes) != 3 || ev.N != total || ev.N == 0 || ev.Accuracy != float64(diagonal)/float64(total) || len(ev.Recall) != 3 ||
+		!strings.Contains(out, fmt.Sprintf("test accuracy %.4f", ev.Accuracy)) {
+		t.Errorf("evaluate -json %+v does not match its confusion matrix or the text report:\n%s", ev, out)
+	}
+	// The same classes prepared again with another split: evaluated, with a
+	// note that the model may have trained on these test images.
+	if out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18", "-seed", "2", "-data", "resplit"); code != 0 {
+		t.Fatalf("prepare -seed 2: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = animalcnn(t, dir, "evaluate", "-data", "resplit")
+	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(errOut, "note: the dataset differs from the one the model was trained on") {
+		t.Errorf("evaluate on another split: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 	// A dataset of the classes in another order: the error says how to
 	// prepare one the model can be evaluated on.
