@@ -26,13 +26,15 @@
 #   --use-existing  only use an existing JAX CUDA installation (fail if none)
 #   --install       always install the pinned wheels into .tools/cuda/venv
 #   --force         go on without an NVIDIA GPU (to prepare a machine or an image)
-#   --check         change nothing: print what would be used and whether env.sh is current
+#   --check         change nothing: print what would be used and whether env.sh is
+#                   current (on a machine without a GPU, with --force only)
 set -euo pipefail
 
 # Pinned: JAX's CUDA 13 PJRT plugin 0.11.2 (the same XLA as the CPU plugin of
 # kernel_setup/pjrt_cpu.sh) and the NVIDIA libraries of
 # jax-cuda13-plugin[with-cuda]==0.11.2, resolved with pip on 2026-11-27. All are
 # py3-none wheels, so any Python 3 can install them. Hashes of the x86-64 wheels.
+readonly PINNED_VERSION=0.11.2
 readonly PINNED_REQUIREMENTS='
 jax-cuda13-pjrt==0.11.2 --hash=sha256:e5ff589d43064913bb74027682d89639c7ea48f9f81c2bae6fc75117e913f93e
 nvidia-cublas==13.10.0.20 --hash=sha256:dcc6d63884c53d07e267ce7e6feac17b2538cebaafec5db865736c3e28e4dc84
@@ -94,11 +96,12 @@ else
 fi
 
 # ---------------------------------------------------------------- plugin
-# find_existing PY: prints "<plugin path>\t<site-packages>" for a JAX CUDA
-# PJRT plugin importable from Python PY, or fails.
+# find_existing PY: prints "<plugin path>\t<site-packages>\t<version>" for a
+# JAX CUDA PJRT plugin importable from Python PY (version: its
+# jax-cuda1x-pjrt distribution's, or "unknown"), or fails.
 find_existing() {
   "$1" - 2>/dev/null <<'PY'
-import importlib.util, os, sys
+import importlib.metadata, importlib.util, os, sys
 for mod in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12"):
     try:
         spec = importlib.util.find_spec(mod)
@@ -109,7 +112,11 @@ for mod in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12"):
     plugin = os.path.join(os.path.dirname(spec.origin), "xla_cuda_plugin.so")
     if os.path.isfile(plugin):
         site = os.path.dirname(os.path.dirname(os.path.dirname(plugin)))
-        print(f"{plugin}\t{site}")
+        try:
+            version = importlib.metadata.version("jax-cuda" + mod[-2:] + "-pjrt")
+        except Exception:
+            version = "unknown"
+        print(f"{plugin}\t{site}\t{version}")
         sys.exit(0)
 sys.exit(1)
 PY
@@ -123,8 +130,11 @@ if [[ $mode != install ]]; then
     [[ -n "$py" && -x "$py" && -z "${seen[$py]:-}" ]] || continue
     seen[$py]=1
     if found="$(find_existing "$py")"; then
-      plugin="${found%%$'\t'*}" site="${found#*$'\t'}"
+      IFS=$'\t' read -r plugin site version <<<"$found"
       ok "existing installation of $py: $plugin"
+      if [[ $version != "$PINNED_VERSION" ]]; then
+        echo "    note: its version is $version, not the $PINNED_VERSION this project was tested with (--install installs that one into $VENV)"
+      fi
       break
     fi
   done
@@ -137,7 +147,7 @@ if [[ -z "$plugin" ]]; then
   found=""
   [[ -x "$VENV/bin/python" ]] && found="$(find_existing "$VENV/bin/python" || true)"
   if [[ -n "$found" && -f "$VENV/.pinned.sha256" && "$(cat "$VENV/.pinned.sha256")" == "$(sha256sum <<<"$PINNED_REQUIREMENTS" | cut -d' ' -f1)" ]]; then
-    plugin="${found%%$'\t'*}" site="${found#*$'\t'}"
+    IFS=$'\t' read -r plugin site _ <<<"$found"
     ok "pinned plugin already in $VENV"
   elif [[ $check_only == 1 ]]; then
     echo "    missing: would install the pinned jax-cuda13-pjrt 0.11.2 and NVIDIA libraries into $VENV" >&2
@@ -158,7 +168,7 @@ if [[ -z "$plugin" ]]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$req" ||
       die "pip install of the pinned CUDA wheels failed"
     found="$(find_existing "$VENV/bin/python")" || die "installed, but jax_plugins.xla_cuda13 is not in $VENV"
-    plugin="${found%%$'\t'*}" site="${found#*$'\t'}"
+    IFS=$'\t' read -r plugin site _ <<<"$found"
     sha256sum <<<"$PINNED_REQUIREMENTS" | cut -d' ' -f1 >"$VENV/.pinned.sha256"
     ok "installed $plugin"
   fi

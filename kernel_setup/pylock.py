@@ -134,6 +134,9 @@ def write(requirements, lock, upgrade):
 
 
 def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.strip())
+        return
     args = [a for a in argv if not a.startswith("--")]
     flags = {a for a in argv if a.startswith("--")}
     if len(args) != 2 or flags - {"--check", "--upgrade"} or flags == {"--check", "--upgrade"}:

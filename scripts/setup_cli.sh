@@ -16,6 +16,12 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 command -v go >/dev/null 2>&1 || export PATH="/usr/local/go/bin:$PATH"
+want_go="$(sed -n 's/^go \([0-9.]*\).*/\1/p' go.mod)"
+have_go="$(go env GOVERSION 2>/dev/null | sed 's/^go//' || true)"
+if [[ -z "$have_go" || "$(printf '%s\n%s\n' "$want_go" "$have_go" | sort -V | head -1)" != "$want_go" ]]; then
+  echo "scripts/setup_cli.sh: Go $want_go or newer is needed (found: ${have_go:-none}); see https://go.dev/doc/install" >&2
+  exit 1
+fi
 kernel_setup/setup.sh --apt-only
 kernel_setup/pjrt_cpu.sh || echo "    warning: no XLA CPU plugin; the pure-Go backend (slower) will be used"
 go build -o bin/animalcnn ./mlpkg/cmd/animalcnn

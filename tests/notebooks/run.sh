@@ -9,6 +9,9 @@
 # --timeout SECONDS, --fail-fast, --no-html (.venv/bin/python
 # tests/notebooks/run_notebooks.py --help tells more).
 # The harness's own tests: .venv/bin/python tests/notebooks/test_harness.py
+# Sets up first when something is missing (kernel_setup/setup.sh --as-before
+# --no-gopls: Debian packages through apt-get, JupyterLab, GoNB, and the
+# 63 MB XLA CPU plugin unless an earlier set-up declined it with --no-xla).
 set -euo pipefail
 for arg in "$@"; do
   if [[ $arg == -h || $arg == --help ]]; then
