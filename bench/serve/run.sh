@@ -120,10 +120,14 @@ if [ "$skip_flask" = 0 ]; then
   echo "== Python venv (bench/serve/.venv)"
   venv="$here/.venv"
   stamp="$venv/.requirements.sha256"
-  want="$(cat "$here/requirements.txt" "$here/requirements.lock" | sha256sum | cut -d' ' -f1)"
+  # Debian's python3 (3.11, what the lock was resolved for) unless PYTHON
+  # says otherwise, as the other set-up scripts.
+  py="${PYTHON:-}"
+  if [ -z "$py" ]; then if [ -x /usr/bin/python3 ]; then py=/usr/bin/python3; else py="$(command -v python3)"; fi; fi
+  want="$({ cat "$here/requirements.txt" "$here/requirements.lock"; "$py" --version 2>&1; } | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    python3 "$here/../../kernel_setup/pylock.py" --check "$here/requirements.txt" "$here/requirements.lock"
-    python3 -m venv "$venv"
+    "$py" "$here/../../kernel_setup/pylock.py" --check "$here/requirements.txt" "$here/requirements.lock"
+    "$py" -m venv --clear "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$here/requirements.lock"
     echo "$want" > "$stamp"
   fi

@@ -31,7 +31,9 @@ if [[ -z "${PYTHON:-}" ]]; then
   if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON="$(command -v python3 || true)"; fi
 fi
 
-want="$(cat "$REQ" "$LOCK" | sha256sum | cut -d' ' -f1)"
+# Changes with the requirements and with the interpreter (a venv of another
+# Python is not trusted).
+want="$({ cat "$REQ" "$LOCK"; [[ -n "$PYTHON" ]] && "$PYTHON" --version 2>&1; } | sha256sum | cut -d' ' -f1)"
 echo "==> benchmark venv $VENV"
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   echo "    ok: up to date with $(basename "$LOCK")"
@@ -42,8 +44,10 @@ if [[ $check_only == 1 ]]; then
   exit 1
 fi
 [[ -n "$PYTHON" ]] || { echo "setup_venv.sh: no python3 found (set PYTHON)" >&2; exit 1; }
-# A venv whose creation was interrupted has a python but no pip: make it again.
-if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+# A venv whose creation was interrupted has a python but no pip, and one of
+# another Python the wrong one: make it again (else pip brings it up to date).
+if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1 ||
+  [[ "$("$VENV/bin/python" --version 2>&1)" != "$("$PYTHON" --version 2>&1)" ]]; then
   "$PYTHON" -m venv --clear "$VENV" || {
     echo "setup_venv.sh: $PYTHON -m venv failed (Debian: apt-get install python3-venv)" >&2
     exit 1
