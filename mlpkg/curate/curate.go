@@ -2,9 +2,9 @@
 // folder of the data/images/<class>/ layout: crawled photos, the default
 // Fashion-MNIST pictures or one's own) before the dataset is prepared:
 //
-//   - ListImages lists the pictures Prepare would read (every file but
-//     hidden, temporary and sidecar files: dataset.ClassFiles);
-//   - ContactSheet draws them as one numbered grid, and ExcludeByNumber adds
+//   - ContactSheet draws the pictures Prepare would read
+//     (dataset.ClassFiles: every file but hidden, temporary and sidecar
+//     files) as one numbered grid, and ExcludeByNumber adds
 //     the numbers a person picked on it to the folder's exclude.txt (whose
 //     format package dataset owns);
 //   - NearDuplicates groups visually similar pictures (perceptual hashes),
@@ -31,18 +31,6 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 )
-
-// ListImages returns the base names of the files of classDir that Prepare
-// reads as pictures, sorted: dataset.ClassFiles, whatever their extension
-// (those excluded in exclude.txt included). A file among them that is not
-// an image shows on a contact sheet as a "?" cell.
-func ListImages(classDir string) ([]string, error) {
-	files, err := dataset.ClassFiles(classDir)
-	if err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
-	}
-	return files, nil
-}
 
 // SheetOptions configures ContactSheet.
 type SheetOptions struct {
@@ -83,7 +71,7 @@ func ContactSheet(classDir string, opts SheetOptions) (image.Image, []string, er
 	if opts.Columns <= 0 {
 		opts.Columns = 10
 	}
-	all, err := ListImages(classDir)
+	all, err := dataset.ClassFiles(classDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("contact sheet: %w", err)
 	}
@@ -186,7 +174,7 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 	if maxDistance < 0 || maxDistance > 64 {
 		return nil, fmt.Errorf("near duplicates: distance %d is not between 0 and 64", maxDistance)
 	}
-	files, err := ListImages(classDir)
+	files, err := dataset.ClassFiles(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("near duplicates: %w", err)
 	}

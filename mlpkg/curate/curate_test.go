@@ -29,29 +29,6 @@ func writeJPEG(t *testing.T, path string, img image.Image) {
 	}
 }
 
-// TestListImagesSkipsWhatPrepareSkips: the contact sheet lists the files
-// Prepare reads, whatever their extension (it decodes by content: a picture
-// saved without one is trained on), and leaves out the hidden, temporary and
-// sidecar files Prepare leaves out.
-func TestListImagesSkipsWhatPrepareSkips(t *testing.T) {
-	dir := t.TempDir()
-	for _, n := range []string{"b.jpg", "a.PNG", "p00", "#a.jpg", "~lock.jpg", ".hidden.jpg", "notes.txt", "clip.mov"} {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "sub.jpg"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ListImages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"a.PNG", "b.jpg", "clip.mov", "p00"}; !slices.Equal(got, want) {
-		t.Errorf("ListImages = %q, want %q", got, want)
-	}
-}
-
 func TestContactSheetAndExcludeByNumber(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 12 {
@@ -304,9 +281,6 @@ func TestContactSheetOptions(t *testing.T) {
 // it; numbers off the sheet and names exclude.txt cannot hold are refused.
 func TestCurateErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none")
-	if _, err := ListImages(missing); err == nil {
-		t.Error("ListImages of a missing folder: no error")
-	}
 	if _, _, err := ContactSheet(missing, SheetOptions{}); err == nil {
 		t.Error("ContactSheet of a missing folder: no error")
 	}

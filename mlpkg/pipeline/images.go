@@ -36,7 +36,7 @@ func CountImages(imagesDir string, classes []string) ([]ClassImages, error) {
 	out := make([]ClassImages, len(classes))
 	for i, class := range classes {
 		c := ClassImages{Class: class, Dir: filepath.Join(imagesDir, class)}
-		files, err := curate.ListImages(c.Dir)
+		files, err := dataset.ClassFiles(c.Dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			out[i] = c
 			continue
@@ -122,7 +122,7 @@ func ClassSamples(classDir string, n int) ([]image.Image, []string, error) {
 
 // usableFiles lists a class folder's pictures that exclude.txt does not leave out.
 func usableFiles(classDir string) ([]string, error) {
-	files, err := curate.ListImages(classDir)
+	files, err := dataset.ClassFiles(classDir)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ type ExclusionExample struct {
 // and draws the sheet again with the excluded pictures crossed out.
 func ExclusionDemo(imagesDir, scratchDir, class string, n int, numbers ...int) (*ExclusionExample, error) {
 	src := filepath.Join(imagesDir, class)
-	files, err := curate.ListImages(src)
+	files, err := dataset.ClassFiles(src)
 	if err != nil {
 		return nil, fmt.Errorf("exclusion demo: %w", err)
 	}

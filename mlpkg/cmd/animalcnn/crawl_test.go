@@ -14,7 +14,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
-	"github.com/animalcnn/animalcnn/mlpkg/curate"
+	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
 
 // runCaptured runs the CLI in-process with os.Stdout and os.Stderr redirected
@@ -137,7 +137,7 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 		if !strings.Contains(stdout, class+": 3/3 photos") {
 			t.Errorf("stdout lacks %s's summary:\n%s", class, stdout)
 		}
-		images, err := curate.ListImages(filepath.Join(out, class))
+		images, err := dataset.ClassFiles(filepath.Join(out, class))
 		if err != nil || len(images) != 3 {
 			t.Errorf("%s: %v %v", class, images, err)
 		}
