@@ -54,9 +54,9 @@ const DefaultSourceDir = "/usr/share/datasets/fashion-mnist"
 // DefaultPerClass is the default number of pictures imported per class.
 const DefaultPerClass = 1000
 
-// Splits are the two parts of Fashion-MNIST, read in this order; each
+// splits are the two parts of Fashion-MNIST, read in this order; each
 // picture's file name starts with its part's name.
-var Splits = []string{"train", "t10k"}
+var splits = []string{"train", "t10k"}
 
 // MaxPerClass is the number of pictures per class in the two parts together.
 const MaxPerClass = 7000
@@ -159,7 +159,7 @@ func FileName(split string, index int) string {
 // isPictureName reports whether name is a FileName.
 func isPictureName(name string) bool {
 	split, num, ok := strings.Cut(strings.TrimSuffix(name, ".png"), "-")
-	if !ok || !slices.Contains(Splits, split) || len(num) != 5 || !strings.HasSuffix(name, ".png") {
+	if !ok || !slices.Contains(splits, split) || len(num) != 5 || !strings.HasSuffix(name, ".png") {
 		return false
 	}
 	return strings.Trim(num, "0123456789") == ""
@@ -210,7 +210,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	for i, c := range cfg.Classes {
 		want[slices.Index(classNames, c)] = i
 	}
-	for _, split := range Splits {
+	for _, split := range splits {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {
 			p := filepath.Join(cfg.SourceDir, split+"-"+kind+"-ubyte.gz")
 			if _, err := os.Stat(p); err != nil {
@@ -271,7 +271,7 @@ func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map
 	total := cfg.PerClass * len(cfg.Classes)
 	done := 0
 	taken := make([]int, len(cfg.Classes)) // pictures chosen per class so far
-	for _, split := range Splits {
+	for _, split := range splits {
 		if slices.Min(taken) == cfg.PerClass {
 			break
 		}
@@ -494,7 +494,7 @@ func readablePNG(path string) bool {
 
 // Installed reports whether the Fashion-MNIST files are in dir.
 func Installed(dir string) bool {
-	for _, split := range Splits {
+	for _, split := range splits {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {
 			if _, err := os.Stat(filepath.Join(dir, split+"-"+kind+"-ubyte.gz")); err != nil {
 				return false

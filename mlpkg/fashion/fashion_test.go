@@ -41,7 +41,7 @@ func writeIdx(t *testing.T, path string, hdr []uint32, data []byte) {
 // of a part has every pixel equal to i (train) or 200+i (t10k).
 func fakeSource(t *testing.T, n int) string {
 	dir := t.TempDir()
-	for p, split := range Splits {
+	for p, split := range splits {
 		count := n
 		if p == 1 {
 			count = n / 2
