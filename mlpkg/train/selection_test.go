@@ -396,6 +396,9 @@ func TestEarlyStopping(t *testing.T) {
 	if err != nil || !start.EarlyStopped || !start.NothingToTrain() || !res.EarlyStopped || epochs != 0 || len(res.History) != n {
 		t.Errorf("again: start %+v, %d epochs trained, result early stopped %v with %d epochs (%v); want nothing trained", start, epochs, res.EarlyStopped, len(res.History), err)
 	}
+	if want := fmt.Sprintf(": test accuracy %.4f (measured when it was trained)", res.Meta.Metrics["test_accuracy"]); res.Test != nil || !strings.HasSuffix(res.Summary(), want) {
+		t.Errorf("again: summary %q, want the recorded test accuracy (%q)", res.Summary(), want)
+	}
 
 	// Without patience, the run goes on, and says the setting changed.
 	cfg.Patience, cfg.Epochs = 0, n+1

@@ -680,7 +680,8 @@ func divergedError(dir, what string) error {
 
 // Summary says in one line which epoch best/ holds and how it does on the
 // test split, e.g. "best epoch 7 (validation accuracy 0.912), in
-// data/checkpoints/cnn/best: test accuracy 0.8960 on 750 images".
+// data/checkpoints/cnn/best: test accuracy 0.8960 on 750 images" (when
+// there was nothing to train, the test accuracy model.json recorded).
 func (r *Result) Summary() string {
 	if r.Best.Epoch == 0 {
 		return "no epoch trained yet"
@@ -695,6 +696,8 @@ func (r *Result) Summary() string {
 	line += ", in " + filepath.Join(r.Dir, model.BestDir)
 	if r.Test != nil {
 		line += fmt.Sprintf(": test accuracy %.4f on %d images", r.Test.Accuracy, r.Test.N)
+	} else if r.Meta != nil && metricsCurrent(r.Meta.Metrics, r.History, r.Best) {
+		line += fmt.Sprintf(": test accuracy %.4f (measured when it was trained)", r.Meta.Metrics["test_accuracy"])
 	}
 	return line
 }
