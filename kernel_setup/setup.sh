@@ -39,7 +39,9 @@ readonly NODE_WHEEL_SHA256=b5c500aa4dc046333ecb0a80f183e069e5c30ce637f1c1a37166b
 # Debian packages: the Debian 12 (bookworm) versions the tests ran with. A
 # missing package is installed at this version while the archive still has it;
 # a security update removes older versions from the archive, and then the
-# archive's current version is installed, with a warning. A package already
+# archive's current version is installed, with a note; so it is when the
+# pinned versions cannot be installed together with what the machine has (a
+# pinned libc6-dev needs libc6 at exactly its version). A package already
 # installed is kept at its version (no downgrades of the system).
 declare -rA APT_PINS=(
   [ca-certificates]=20230311+deb12u1
@@ -63,8 +65,8 @@ trap 'rm -rf "$LOG" "${TMP_DIRS[@]}"' EXIT
 # Ctrl-C stops the set-up, not just the step running: pip and others catch
 # it and fail like any failed step, after which the set-up would go on.
 # Dying of the signal again also stops the scripts that called this one.
+# (SIGTERM needs nothing: it ends the script at once, EXIT trap included.)
 trap 'trap - INT; kill -INT $$' INT
-trap 'trap - TERM; kill -TERM $$' TERM
 
 with_browser=0 with_gopls=1 with_xla=1 use_apt=1 check_only=0 apt_only=0
 readonly OPTIONS_FILE="$REPO/.tools/setup-options" # the last set-up's --no-xla, if given
@@ -181,13 +183,21 @@ do_apt() {
   done
   echo "    installing: $specs"
   if ! "${apt[@]}" install -y --no-install-recommends $specs >"$LOG" 2>&1; then
-    # A pinned version can need its dependencies at exactly its version
-    # (libc6-dev and libc6), which a machine with another one installed
-    # cannot give: the archive's current versions then, rather than nothing.
-    echo "    apt-get install failed; running apt-get update and trying once more with the archive's current versions"
+    echo "    apt-get install failed; running apt-get update and trying once more"
     "${apt[@]}" update >>"$LOG" 2>&1 || true
-    "${apt[@]}" install -y --no-install-recommends $missing >>"$LOG" 2>&1 ||
-      { tail -20 "$LOG"; warn "apt-get install $missing failed"; }
+    specs="$(apt_specs $missing)"
+    if ! "${apt[@]}" install -y --no-install-recommends $specs >>"$LOG" 2>&1; then
+      # A pinned version can need its dependencies at exactly its version
+      # (libc6-dev and libc6), which a machine with another one installed
+      # cannot give: the archive's current versions then, rather than nothing.
+      local pinned=()
+      for p in $specs; do [[ $p == *=* ]] && pinned+=("${p%%=*}"); done
+      if ((${#pinned[@]})); then
+        echo "    note: installing the archive's current versions of ${pinned[*]}, not the tested ones (the pinned versions' dependencies cannot be installed here)"
+      fi
+      "${apt[@]}" install -y --no-install-recommends $missing >>"$LOG" 2>&1 ||
+        { tail -20 "$LOG"; warn "apt-get install $missing failed"; }
+    fi
   fi
   took
 }
@@ -463,7 +473,6 @@ do_warm() {
     # awk, not grep | head: with pipefail, grep's SIGPIPE on a long log would end the script.
     awk '!/^go: downloading/ && ++n <= 5' "$LOG"
     warn "go build ./... failed (above); the notebooks that need those packages will fail too"
-    build_failed=1
   fi
 }
 
@@ -494,7 +503,6 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
     missing+=("$VENV")
   fi
   if kernel_ok; then v kernel "$KERNEL_DIR"; else missing+=("gonb kernel"); fi
-  [[ ${build_failed:-0} == 0 ]] || missing+=("go build ./... (failed, above)")
   local m
   for m in $(missing_apt); do missing+=("apt:$m"); done
   if need_xla; then

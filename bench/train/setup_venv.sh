@@ -33,7 +33,10 @@ fi
 
 # Changes with the requirements and with the interpreter (a venv of another
 # Python is not trusted).
-want="$({ cat "$REQ" "$LOCK"; [[ -n "$PYTHON" ]] && "$PYTHON" --version 2>&1; } | sha256sum | cut -d' ' -f1)"
+want="$({
+  cat "$REQ" "$LOCK"
+  if [[ -n "$PYTHON" ]]; then "$PYTHON" --version 2>&1; fi
+} | sha256sum | cut -d' ' -f1)"
 echo "==> benchmark venv $VENV"
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   echo "    ok: up to date with $(basename "$LOCK")"

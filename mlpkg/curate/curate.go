@@ -61,7 +61,9 @@ var (
 )
 
 // ContactSheet draws a class folder's photos as one image: a grid of
-// thumbnails numbered from 1, for a person to pick the ones to exclude.
+// thumbnails numbered from 1, for a person to pick the ones to exclude. It
+// draws at most opts.Limit photos (DefaultSheetLimit, 100, unless set):
+// dataset.ClassFiles counts them all, and opts.Offset pages through them.
 // files[n-1] is the file (base name) shown as number n; pass the numbers to
 // ExcludeByNumber. Files that do not decode get a dark red cell with "?".
 func ContactSheet(classDir string, opts SheetOptions) (image.Image, []string, error) {

@@ -143,7 +143,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		OnStart: func(s train.Start) {
 			switch {
 			case s.EarlyStopped:
-				fmt.Fprintf(Output, "train: early stopping ended the run in %s after %d epochs (Patience %d): nothing to train (a higher Patience, or 0, trains on)\n", s.Dir, s.Done, cfg.Patience)
+				fmt.Fprintf(Output, "train: the last %d epochs in %s did not improve on the best one (Patience %d stops there): nothing to train (a higher Patience, or 0, trains on)\n", cfg.Patience, s.Dir, cfg.Patience)
 				return
 			case s.NothingToTrain():
 				fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", s.Dir, s.Done)

@@ -102,7 +102,7 @@ func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, oth
 	for i, pr := range preds {
 		probs[i] = pr.Probabilities
 	}
-	ev, err = eval.New(m.Classes, ds.Test.Labels, probs)
+	ev, err = eval.New(slices.Clone(m.Classes), ds.Test.Labels, probs)
 	if err != nil {
 		return nil, false, err
 	}

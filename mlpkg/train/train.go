@@ -56,9 +56,11 @@ type Start struct {
 	// there is nothing to train: Train returns the run's result as it is
 	// (after testing best/ if the run that trained it stopped before).
 	Epochs int
-	// EarlyStopped is set when Done < Epochs but early stopping ended the
-	// run: its last Config.Patience epochs did not improve on the best one.
-	// There is nothing to train then either; a higher Patience, or 0, trains on.
+	// EarlyStopped is set when Done < Epochs but early stopping ends the
+	// run before it starts: its last Config.Patience epochs did not improve
+	// on the best one (whether or not the run that trained them had a
+	// patience; Keras would count afresh). There is nothing to train then
+	// either; a higher Patience, or 0, trains on.
 	EarlyStopped bool
 	// Images is the number of training images each epoch trains on, and
 	// Validation the number held out to pick the best epoch.
@@ -129,8 +131,9 @@ type Result struct {
 	// was saved and running Train again resumes.
 	Interrupted bool
 	// EarlyStopped is set when early stopping (Config.Patience) ended the
-	// run before the epochs asked for: in this call, or in the one that
-	// trained the checkpoint it found.
+	// run before the epochs asked for: after an epoch of this call, or
+	// before the first, the checkpoint's last Patience epochs not having
+	// improved on the best one (see Start.EarlyStopped).
 	EarlyStopped bool
 	// Meta is the model metadata written to the checkpoint directory.
 	Meta *model.Meta
@@ -352,7 +355,7 @@ func (r *run) announce() {
 	start := r.start()
 	switch {
 	case start.EarlyStopped:
-		r.log.Info("nothing to train: early stopping ended the run in the checkpoint", "dir", r.dir, "epochs_done", r.st.Epoch,
+		r.log.Info("nothing to train: the checkpoint's last Patience epochs did not improve on the best one", "dir", r.dir, "epochs_done", r.st.Epoch,
 			"best_epoch", r.res.Best.Epoch, "patience", r.cfg.Patience)
 	case start.NothingToTrain():
 		r.log.Info("nothing to train: the checkpoint already has the epochs asked for", "dir", r.dir, "epochs_done", r.st.Epoch, "epochs", r.cfg.Epochs)

@@ -68,8 +68,8 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		OnStart: func(s train.Start) {
 			switch {
 			case s.EarlyStopped:
-				fmt.Printf("%s: early stopping ended the run after %d epoch(s) (-patience %d): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
-					s.Dir, s.Done, cfg.Patience)
+				fmt.Printf("%s: its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
+					s.Dir, cfg.Patience, cfg.Patience)
 				return
 			case s.NothingToTrain():
 				fmt.Printf("%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",

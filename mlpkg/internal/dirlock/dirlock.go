@@ -26,13 +26,23 @@ var ErrBusy = errors.New("in use by another process")
 // systems without flock, Lock only creates dir and the file.
 func Lock(dir, name, what string) (unlock func(), err error) {
 	path := filepath.Join(dir, name)
-	for {
+	for try := 1; ; try++ {
+		// Each retry follows a holder that removed the file (or its
+		// folder) as we came: a few at most, unless something removes
+		// them on purpose, which a bound turns into an error.
+		again := try < maxTries
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, cannotWrite(dir, err)
 		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if errors.Is(err, fs.ErrNotExist) && again {
+			continue // the folder was removed after MkdirAll
+		}
 		if err != nil {
 			return nil, cannotWrite(dir, err)
+		}
+		if beforeLock != nil {
+			beforeLock(path)
 		}
 		switch err := lockFile(f); {
 		case errors.Is(err, ErrBusy):
@@ -53,8 +63,18 @@ func Lock(dir, name, what string) (unlock func(), err error) {
 		// file now at path.
 		_ = unlockFile(f)
 		f.Close()
+		if !again {
+			return nil, fmt.Errorf("lock %s: removed %d times as it was being locked", path, try)
+		}
 	}
 }
+
+// maxTries bounds Lock's attempts.
+const maxTries = 10
+
+// beforeLock, when set (by tests), is called between Lock's open of the
+// lock file and its lock: where another holder's removal of the file races.
+var beforeLock func(path string)
 
 // removed reports whether the open file f is no longer the file at path.
 func removed(f *os.File, path string) bool {

@@ -167,3 +167,39 @@ func TestLockFileRemovedByItsHolder(t *testing.T) {
 		t.Errorf("lock of the new file while held: %v, want ErrBusy", err)
 	}
 }
+
+// A Lock that opened the lock file just before its holder removed it (and
+// unlocked) locks the new file at the path, not the removed one: a Lock
+// after it is then refused, as it must be.
+func TestLockRetriesAfterRemoval(t *testing.T) {
+	dir := t.TempDir()
+	holder, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	removals := 0
+	beforeLock = func(path string) {
+		if removals == 0 { // the holder finishes: removes the file, unlocks
+			removals++
+			if err := os.Remove(path); err != nil {
+				t.Error(err)
+			}
+			holder()
+		}
+	}
+	defer func() { beforeLock = nil }()
+	unlock, err := Lock(dir, ".x.lock", "a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	beforeLock = nil
+	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) {
+		t.Errorf("a third Lock while the second holds the file at the path: %v, want ErrBusy", err)
+	}
+	// Removed at every try: an error, not an endless loop.
+	beforeLock = func(path string) { _ = os.Remove(path) }
+	if _, err := Lock(filepath.Join(dir, "other"), ".y.lock", "a test"); err == nil || !strings.Contains(err.Error(), "removed 10 times") {
+		t.Errorf("a lock file removed at every try: %v, want an error", err)
+	}
+}
