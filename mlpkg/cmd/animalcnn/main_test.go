@@ -26,6 +26,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
 // binary is the animalcnn command built once for the tests in this file.
@@ -154,6 +155,26 @@ func TestPipeline(t *testing.T) {
 	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "5", "-lr", "1e-3", "-dense-units", "32")
 	if want := "resuming data/checkpoints/cnn at epoch 5 of 5"; code != 0 || !strings.Contains(out, want) {
 		t.Errorf("train -epochs 5 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
+	}
+	// -patience counts the epochs since the best one in the whole run: with
+	// as many as there are already, there is nothing to train; with more,
+	// training goes on.
+	meta, err := model.LoadMeta(filepath.Join(dir, "data/checkpoints/cnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("best epoch %v of 5", meta.Metrics["best_epoch"])
+	if since := 5 - int(meta.Metrics["best_epoch"]); since > 0 {
+		out, errOut, code = animalcnn(t, dir, "train", "-epochs", "10", "-patience", strconv.Itoa(since), "-lr", "1e-3", "-dense-units", "32")
+		want := fmt.Sprintf("its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train", since, since)
+		if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "train loss") || !strings.Contains(out, "stopped early after epoch 5") {
+			t.Errorf("train -patience %d, best epoch %d of 5: exit %d, want %q\n%s%s", since, 5-since, code, want, out, errOut)
+		}
+	} else {
+		out, errOut, code = animalcnn(t, dir, "train", "-epochs", "6", "-patience", "1", "-lr", "1e-3", "-dense-units", "32")
+		if code != 0 || !strings.Contains(out, "epoch  6/6") {
+			t.Errorf("train -patience 1 after a best last epoch: exit %d, want epoch 6 trained\n%s%s", code, out, errOut)
+		}
 	}
 	// A run that cannot be resumed is refused, saying which flags help (the
 	// library says it in train.Config's terms).
