@@ -31,7 +31,7 @@ func TestAttribution(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.OutDir, nil); err != nil {
+	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
@@ -51,11 +51,11 @@ func TestAttribution(t *testing.T) {
 	}
 	// Classes named: those only, once each, and each must have been crawled.
 	out.Reset()
-	if err := WriteAttribution(&out, f.cfg.OutDir, []string{"monkey"}); err != nil || !strings.Contains(out.String(), "## monkey (2 photos)") {
+	if err := WriteAttribution(&out, f.cfg.ImagesDir, []string{"monkey"}); err != nil || !strings.Contains(out.String(), "## monkey (2 photos)") {
 		t.Errorf("monkey named: %v\n%s", err, out.String())
 	}
 	for _, classes := range [][]string{{"lion"}, {"monkey", "monkey"}} {
-		if err := WriteAttribution(io.Discard, f.cfg.OutDir, classes); err == nil {
+		if err := WriteAttribution(io.Discard, f.cfg.ImagesDir, classes); err == nil {
 			t.Errorf("classes %q: no error", classes)
 		}
 	}
@@ -76,7 +76,7 @@ func TestAttributionEscapesOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.OutDir, nil); err != nil {
+	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()

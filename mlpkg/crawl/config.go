@@ -118,8 +118,8 @@ type Config struct {
 	// exclude.txt lists (a rerun after curating replaces them), nor those
 	// kept under a license outside Licenses (ClassReport.OtherLicense).
 	PerClass int
-	// OutDir is the root of the folder-per-class layout (data/images).
-	OutDir string
+	// ImagesDir is the root of the folder-per-class layout (data/images).
+	ImagesDir string
 
 	// APIKey is the Flickr API key. When empty, APIKeyFile is read, then
 	// the FLICKR_API_KEY environment variable. It is never logged.
@@ -190,7 +190,7 @@ func DefaultConfig() Config {
 	return Config{
 		Classes:       []Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}},
 		PerClass:      400,
-		OutDir:        dataset.DefaultImagesDir,
+		ImagesDir:     dataset.DefaultImagesDir,
 		APIURL:        defaultAPIURL,
 		Size:          "q",
 		Sort:          "relevance",
@@ -217,7 +217,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*classesValue)(&c.Classes), "classes",
 		"comma-separated classes; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count, except those listed in exclude.txt or under a license outside -license)")
-	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to fill: one sub-folder per class (what prepare -images reads)")
+	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "images folder to fill: one sub-folder per class (what prepare -images reads)")
 	fs.Var((*secretValue)(&c.APIKey), "api-key",
 		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
@@ -260,7 +260,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("per-class must be at least 1, got %d", c.PerClass)
 	case !slices.Contains(sortOrders, c.Sort):
 		return fmt.Errorf("unknown sort order %q (want one of %s)", c.Sort, strings.Join(sortOrders, ", "))
-	case c.OutDir == "":
+	case c.ImagesDir == "":
 		return errors.New("no output folder")
 	case !slices.Contains(sizes, c.Size):
 		return fmt.Errorf("unknown size %q (want one of %s)", c.Size, strings.Join(sizes, ", "))

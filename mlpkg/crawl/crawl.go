@@ -142,13 +142,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	// One writer at a time: another crawl would delete this one's
 	// downloads in progress (and fetch every photo twice).
-	unlock, err := dirlock.Lock(c.cfg.OutDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
+	unlock, err := dirlock.Lock(c.cfg.ImagesDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
 	if err != nil {
 		return nil, fmt.Errorf("crawl: %w", err)
 	}
 	defer unlock()
 	rep := &Report{}
-	if err := c.claims.scan(c.cfg.OutDir); err != nil {
+	if err := c.claims.scan(c.cfg.ImagesDir); err != nil {
 		return rep, fmt.Errorf("crawl: %w", err)
 	}
 	for _, cl := range c.cfg.Classes {
@@ -193,9 +193,9 @@ type classState struct {
 // crawlClass fills cl's folder up to Config.PerClass photos: it searches
 // page by page and downloads with bounded concurrency, skipping photos
 // already there, excluded or rejected before, and photos of the other
-// classes under Config.OutDir or crawled by c before.
+// classes under Config.ImagesDir or crawled by c before.
 func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error) {
-	dir := filepath.Join(c.cfg.OutDir, cl.Name)
+	dir := filepath.Join(c.cfg.ImagesDir, cl.Name)
 	rep := &ClassReport{Class: cl.Name, Query: cl.searchText(), Dir: dir, Wanted: c.cfg.PerClass, SearchTotal: -1}
 	s := &classState{c: c, cl: cl, dir: dir, rep: rep, known: map[string]bool{}, keptIDs: map[string]bool{}, seen: map[string]bool{}}
 	if err := s.load(ctx); err != nil {

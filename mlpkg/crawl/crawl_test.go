@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	cfg := DefaultConfig()
 	cfg.APIURL = apiURL
 	cfg.APIKey = testKey
-	cfg.OutDir = t.TempDir()
+	cfg.ImagesDir = t.TempDir()
 	cfg.Classes = []Class{{Name: "monkey"}}
 	cfg.PerClass = 5
 	cfg.Interval = 0
@@ -97,7 +97,7 @@ func (f *fixture) run(t *testing.T, ctx context.Context) (*Report, error) {
 	return rep, err
 }
 
-func (f *fixture) classDir(class string) string { return filepath.Join(f.cfg.OutDir, class) }
+func (f *fixture) classDir(class string) string { return filepath.Join(f.cfg.ImagesDir, class) }
 
 // jpegBytes encodes img as a JPEG of quality 90.
 func jpegBytes(t *testing.T, img image.Image) []byte {
@@ -1482,7 +1482,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 func TestAPIKeySources(t *testing.T) {
 	t.Setenv(APIKeyEnv, "")
 	cfg := DefaultConfig()
-	cfg.OutDir = filepath.Join(t.TempDir(), "images")
+	cfg.ImagesDir = filepath.Join(t.TempDir(), "images")
 	_, err := Run(context.Background(), cfg)
 	if !errors.Is(err, ErrNoAPIKey) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("error %q, want ErrNoAPIKey on one line", err)
@@ -1490,7 +1490,7 @@ func TestAPIKeySources(t *testing.T) {
 	if !strings.Contains(err.Error(), "https://www.flickr.com/services/apps/create") {
 		t.Errorf("error %q does not say how to get a key", err)
 	}
-	if _, err := os.Stat(cfg.OutDir); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(cfg.ImagesDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("output folder created without a key")
 	}
 
@@ -1543,7 +1543,7 @@ func TestValidate(t *testing.T) {
 		"safe-search must be 1, 2 or 3, got 0":  func(c *Config) { c.SafeSearch = 0 },
 		`unknown size ""`:                       func(c *Config) { c.Size = "" },
 		`unknown sort order ""`:                 func(c *Config) { c.Sort = "" },
-		"no output folder":                      func(c *Config) { c.OutDir = "" },
+		"no output folder":                      func(c *Config) { c.ImagesDir = "" },
 		`API URL "" is not an http(s) URL`:      func(c *Config) { c.APIURL = "" },
 		"no user agent":                         func(c *Config) { c.UserAgent = "" },
 		"backoff, max backoff and max Retry":    func(c *Config) { c.Backoff = -time.Second },
@@ -1557,7 +1557,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	f := newFixture(t)
-	f.cfg = Config{Classes: f.cfg.Classes, OutDir: f.cfg.OutDir, APIURL: f.cfg.APIURL, APIKey: testKey}
+	f.cfg = Config{Classes: f.cfg.Classes, ImagesDir: f.cfg.ImagesDir, APIURL: f.cfg.APIURL, APIKey: testKey}
 	if _, err := f.run(t, context.Background()); err == nil || !strings.Contains(err.Error(), "crawl config: per-class must be at least 1") {
 		t.Errorf("crawl with a zero Config: %v", err)
 	}
@@ -1590,7 +1590,7 @@ func TestClassNames(t *testing.T) {
 		if n := len(f.fake.Requests()); n != 0 {
 			t.Errorf("class %q: %d requests made", name, n)
 		}
-		if _, err := os.Stat(filepath.Join(f.cfg.OutDir, name)); name != "" && !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(f.cfg.ImagesDir, name)); name != "" && !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("class %q: folder made (%v)", name, err)
 		}
 	}

@@ -23,16 +23,16 @@ import (
 
 // A first crawl creates the images folder, and a stray file beside the class
 // folders (credits, .DS_Store) is not taken for one.
-func TestFreshOutDirAndStrayFiles(t *testing.T) {
+func TestFreshImagesDirAndStrayFiles(t *testing.T) {
 	f := newFixture(t)
 	f.fake.AddGenerated("monkey", 3)
 	f.cfg.PerClass = 3
-	f.cfg.OutDir = filepath.Join(t.TempDir(), "data", "images")
+	f.cfg.ImagesDir = filepath.Join(t.TempDir(), "data", "images")
 	if _, err := f.run(t, context.Background()); err != nil {
 		t.Fatalf("crawl into a folder not created yet: %v", err)
 	}
 	for _, n := range []string{"CREDITS.md", ".DS_Store"} {
-		if err := os.WriteFile(filepath.Join(f.cfg.OutDir, n), []byte("x"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(f.cfg.ImagesDir, n), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -284,7 +284,7 @@ func TestUnusableIDRejected(t *testing.T) {
 func TestSecondCrawlRefused(t *testing.T) {
 	f := newFixture(t)
 	f.fake.AddGenerated("monkey", 2)
-	unlock, err := dirlock.Lock(f.cfg.OutDir, dataset.ImagesLockFile, "a test")
+	unlock, err := dirlock.Lock(f.cfg.ImagesDir, dataset.ImagesLockFile, "a test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func ExampleRun() {
 	cfg.APIURL, cfg.APIKey = apiURL, flickrtest.DemoKey // real use: $FLICKR_API_KEY and Flickr
 	cfg.Classes = []crawl.Class{{Name: "monkey"}, {Name: "boar", Query: "wild boar"}, {Name: "crow"}}
 	cfg.PerClass = 4
-	cfg.OutDir = out
+	cfg.ImagesDir = out
 	cfg.Interval = 0 // no need to be polite to the stand-in
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	rep, err := crawl.Run(context.Background(), cfg)

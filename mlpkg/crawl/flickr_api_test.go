@@ -60,7 +60,7 @@ func TestCCLicensesFromFlickr(t *testing.T) {
 				t.Errorf("licenses in the manifest %v, want %v", got, want)
 			}
 			var md bytes.Buffer
-			if err := WriteAttribution(&md, f.cfg.OutDir, nil); err != nil {
+			if err := WriteAttribution(&md, f.cfg.ImagesDir, nil); err != nil {
 				t.Fatal(err)
 			}
 			if s := md.String(); !strings.Contains(s, "[Stand-in CC BY 4.0](https://creativecommons.org/licenses/by/4.0/)") ||

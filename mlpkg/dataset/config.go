@@ -18,8 +18,8 @@ import (
 type Config struct {
 	// ImagesDir is the folder-per-class tree: ImagesDir/<class>/<photo>.
 	ImagesDir string `json:"images_dir"`
-	// OutDir receives the .npy arrays and dataset.json.
-	OutDir string `json:"out_dir"`
+	// DataDir receives the .npy arrays and dataset.json.
+	DataDir string `json:"out_dir"`
 	// Classes in label order. Empty means every sub-folder of ImagesDir,
 	// sorted by name.
 	Classes []string `json:"classes,omitempty"`
@@ -60,7 +60,7 @@ const ImagesLockFile = ".images.lock"
 // Default values of Config, as in the course where it had one.
 const (
 	DefaultImagesDir    = "data/images"
-	DefaultOutDir       = "data/processed"
+	DefaultDataDir      = "data/processed"
 	DefaultImageSize    = 50
 	DefaultTestFraction = 0.25
 	DefaultMinPerClass  = 10
@@ -73,7 +73,7 @@ const (
 func DefaultConfig() Config {
 	return Config{
 		ImagesDir:    DefaultImagesDir,
-		OutDir:       DefaultOutDir,
+		DataDir:      DefaultDataDir,
 		ImageSize:    DefaultImageSize,
 		TestFraction: DefaultTestFraction,
 		MinPerClass:  DefaultMinPerClass,
@@ -87,7 +87,7 @@ func DefaultConfig() Config {
 // -min-per-class, -augment, -seed, -workers.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "folder with one sub-folder of photos per class")
-	fs.StringVar(&c.OutDir, "data", c.OutDir, "prepared dataset folder to write: the .npy arrays and dataset.json (what train -data reads)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "prepared dataset folder to write: the .npy arrays and dataset.json (what train -data reads)")
 	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes in label order (default: every sub-folder, sorted)")
 	fs.IntVar(&c.ImageSize, "size", c.ImageSize, "side of the square RGB images, in pixels")
 	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "share of each class put in the test split at random (stratified, seeded)")
@@ -114,10 +114,10 @@ func (c *Config) validateSettings() error {
 	switch {
 	case c.ImagesDir == "":
 		return errors.New("no images folder given")
-	case c.OutDir == "":
+	case c.DataDir == "":
 		return errors.New("no output folder given")
-	case isWithin(c.OutDir, c.ImagesDir):
-		return fmt.Errorf("the output folder %s is in the images folder %s: the arrays go in a folder of their own", c.OutDir, c.ImagesDir)
+	case isWithin(c.DataDir, c.ImagesDir):
+		return fmt.Errorf("the output folder %s is in the images folder %s: the arrays go in a folder of their own", c.DataDir, c.ImagesDir)
 	case c.ImageSize < 4 || c.ImageSize > 1024:
 		return fmt.Errorf("image size %d out of range 4..1024", c.ImageSize)
 	case c.TestPerClass < 0:

@@ -55,11 +55,11 @@ func TestConfigValidate(t *testing.T) {
 		{"workers -1", func(c *Config) { c.Workers = -1 }, "negative workers"},
 		{"class listed twice", func(c *Config) { c.Classes = []string{"a", "b", "a"} }, `"a" listed twice`},
 		{"no images folder", func(c *Config) { c.ImagesDir = "" }, "no images folder"},
-		{"no output folder", func(c *Config) { c.OutDir = "" }, "no output folder"},
-		{"output into the images", func(c *Config) { c.OutDir = c.ImagesDir + "/" }, "is in the images folder"},
-		{"output inside the images", func(c *Config) { c.OutDir = "./" + c.ImagesDir + "/arrays" }, "is in the images folder"},
-		{"output beside the images", func(c *Config) { c.OutDir = c.ImagesDir + "-arrays" }, ""},
-		{"output in a parent of the images", func(c *Config) { c.OutDir = c.ImagesDir + "/.." }, ""},
+		{"no output folder", func(c *Config) { c.DataDir = "" }, "no output folder"},
+		{"output into the images", func(c *Config) { c.DataDir = c.ImagesDir + "/" }, "is in the images folder"},
+		{"output inside the images", func(c *Config) { c.DataDir = "./" + c.ImagesDir + "/arrays" }, "is in the images folder"},
+		{"output beside the images", func(c *Config) { c.DataDir = c.ImagesDir + "-arrays" }, ""},
+		{"output in a parent of the images", func(c *Config) { c.DataDir = c.ImagesDir + "/.." }, ""},
 	} {
 		cfg := DefaultConfig()
 		tc.set(&cfg)
@@ -94,13 +94,13 @@ func TestOutputInsideImagesThroughALink(t *testing.T) {
 		{link, filepath.Join(images, "new", "arrays")},
 	} {
 		cfg := DefaultConfig()
-		cfg.ImagesDir, cfg.OutDir = tc.images, tc.out
+		cfg.ImagesDir, cfg.DataDir = tc.images, tc.out
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "is in the images folder") {
 			t.Errorf("images %s, output %s: %v, want a refusal", tc.images, tc.out, err)
 		}
 	}
 	cfg := DefaultConfig()
-	cfg.ImagesDir, cfg.OutDir = link, filepath.Join(root, "processed")
+	cfg.ImagesDir, cfg.DataDir = link, filepath.Join(root, "processed")
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("an output beside the images: %v", err)
 	}

@@ -33,7 +33,7 @@ func TestVerifyCoversLabelsAndClasses(t *testing.T) {
 		"the class names":  func(d *Dataset) { d.Meta.Classes = []string{"c1", "c0"} },
 		"the image size":   func(d *Dataset) { d.Meta.ImageSize = 2 * d.Meta.ImageSize },
 	} {
-		ds, err := Load(cfg.OutDir)
+		ds, err := Load(cfg.DataDir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,12 +49,12 @@ func TestVerifyCoversLabelsAndClasses(t *testing.T) {
 func TestLoadAcceptsFilesWithoutSHA256(t *testing.T) {
 	cfg := testConfig(makeTree(t, 4, 4))
 	prepare(t, cfg)
-	rewriteMeta(t, cfg.OutDir, func(m *Meta) {
+	rewriteMeta(t, cfg.DataDir, func(m *Meta) {
 		for i := range m.Files {
 			m.Files[i].SHA256 = ""
 		}
 	})
-	if _, err := Load(cfg.OutDir); err != nil {
+	if _, err := Load(cfg.DataDir); err != nil {
 		t.Errorf("Load of a dataset.json without file hashes: %v", err)
 	}
 }

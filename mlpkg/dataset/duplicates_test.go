@@ -97,7 +97,7 @@ func TestPrepareDuplicatesWithinClass(t *testing.T) {
 	if !strings.Contains(s.String(), "c1/p07 copy.png: duplicate of c1/p07.png (the same picture)") {
 		t.Errorf("summary does not report the duplicate:\n%s", s)
 	}
-	checkNoSharedContent(t, m, cfg.OutDir)
+	checkNoSharedContent(t, m, cfg.DataDir)
 
 	// Deterministic for a seed; no leak whatever the seed.
 	again := prepare(t, cfg)
@@ -107,7 +107,7 @@ func TestPrepareDuplicatesWithinClass(t *testing.T) {
 	for seed := range int64(6) {
 		cfg.Seed = seed
 		s := prepare(t, cfg)
-		checkNoSharedContent(t, s.Meta, cfg.OutDir)
+		checkNoSharedContent(t, s.Meta, cfg.DataDir)
 	}
 	// The first-N split keeps the originals too, and they take no place in
 	// the cap.
@@ -122,7 +122,7 @@ func TestPrepareDuplicatesWithinClass(t *testing.T) {
 	if want := []string{"c0/p00.png", "c0/p01.png", "c1/p00.png", "c1/p01.png"}; !slices.Equal(test, want) || s.Meta.Counts[1].Unused != 0 || s.Meta.Counts[1].Train != 8 {
 		t.Errorf("first-n: test %v, counts %+v; want test %v and 8 training photos of c1", test, s.Meta.Counts, want)
 	}
-	checkNoSharedContent(t, s.Meta, cfg.OutDir)
+	checkNoSharedContent(t, s.Meta, cfg.DataDir)
 }
 
 // One image saved in two lossless formats is one picture: the bytes differ,
@@ -144,7 +144,7 @@ func TestPrepareSamePictureInTwoFormats(t *testing.T) {
 	if len(m.Files) != 12 {
 		t.Errorf("%d files used, want 12 (summary:\n%s)", len(m.Files), sum)
 	}
-	checkNoSharedContent(t, m, cfg.OutDir)
+	checkNoSharedContent(t, m, cfg.DataDir)
 }
 
 func TestPrepareDuplicatesAcrossClasses(t *testing.T) {
@@ -192,7 +192,7 @@ func TestPrepareDuplicatesAcrossClasses(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", w, out)
 		}
 	}
-	checkNoSharedContent(t, m, cfg.OutDir)
+	checkNoSharedContent(t, m, cfg.DataDir)
 
 	// Excluding the wrong copy puts the picture back in its class.
 	writeFile(t, filepath.Join(c1, ExcludeFile), []byte("x03.png\n"))
@@ -207,12 +207,12 @@ func TestLoadRefusesDuplicateFiles(t *testing.T) {
 	images := makeTree(t, 4, 4)
 	cfg := testConfig(images)
 	prepare(t, cfg)
-	if _, err := Load(cfg.OutDir); err != nil {
+	if _, err := Load(cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}
 	// As an earlier Prepare wrote it for a photo stored twice.
-	m := rewriteMeta(t, cfg.OutDir, func(m *Meta) { m.Files[2].SHA256 = m.Files[0].SHA256 })
-	_, err := Load(cfg.OutDir)
+	m := rewriteMeta(t, cfg.DataDir, func(m *Meta) { m.Files[2].SHA256 = m.Files[0].SHA256 })
+	_, err := Load(cfg.DataDir)
 	if err == nil {
 		t.Fatal("Load accepted a dataset using one picture twice")
 	}
@@ -232,7 +232,7 @@ func TestHoldOutAugmentedPrepared(t *testing.T) {
 	cfg.Augment = true
 	cfg.TestFraction = 0.2
 	prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}

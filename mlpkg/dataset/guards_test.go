@@ -42,7 +42,7 @@ func TestPrepareArraysHoldTheSourcePictures(t *testing.T) {
 	writeGradients(t, images, 6, 20)
 	cfg := testConfig(images)
 	prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestPrepareIgnoresHiddenFolders(t *testing.T) {
 func TestLoadChecksLabelsAndShape(t *testing.T) {
 	cfg := testConfig(makeTree(t, 3, 3))
 	prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +107,8 @@ func TestLoadChecksLabelsAndShape(t *testing.T) {
 		{"one label too many", fmt.Sprintf("(%d,)", n+1), labels(n+1, 0), fmt.Sprintf("%d labels, want %d", n+1, n)},
 	} {
 		prepare(t, cfg)
-		craftNPY(t, filepath.Join(cfg.OutDir, TrainLabelsFile), "<i4", tc.shape, tc.body)
-		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), tc.want) {
+		craftNPY(t, filepath.Join(cfg.DataDir, TrainLabelsFile), "<i4", tc.shape, tc.body)
+		if _, err := Load(cfg.DataDir); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
 		}
 	}
@@ -122,8 +122,8 @@ func TestLoadChecksLabelsAndShape(t *testing.T) {
 	} {
 		prepare(t, cfg)
 		dims, body := images(shape...)
-		craftNPY(t, filepath.Join(cfg.OutDir, TrainImagesFile), "|u1", dims, body)
-		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("shape %v", shape)) {
+		craftNPY(t, filepath.Join(cfg.DataDir, TrainImagesFile), "|u1", dims, body)
+		if _, err := Load(cfg.DataDir); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("shape %v", shape)) {
 			t.Errorf("images of shape %s: %v, want an error naming the shape", dims, err)
 		}
 	}
@@ -135,7 +135,7 @@ func TestLoadChecksLabelsAndShape(t *testing.T) {
 func TestLoadChecksMetadata(t *testing.T) {
 	cfg := testConfig(makeTree(t, 3, 3))
 	prepare(t, cfg)
-	path := filepath.Join(cfg.OutDir, MetaFile)
+	path := filepath.Join(cfg.DataDir, MetaFile)
 	orig, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestLoadChecksMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeFile(t, path, b)
-		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Load(cfg.DataDir); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: %v, want an error saying %q", tc.key, tc.value, err, tc.want)
 		}
 	}

@@ -28,8 +28,8 @@ import (
 
 // Summary is what Prepare did.
 type Summary struct {
-	// OutDir is where the files were written.
-	OutDir string
+	// DataDir is where the files were written.
+	DataDir string
 	// Meta is the content of the dataset.json written.
 	Meta Meta
 	// Ignored lists entries of the class folders that were not considered
@@ -89,7 +89,7 @@ func (s *Summary) String() string {
 			fmt.Fprintf(&b, "  %s\n", strings.Join(c, " = "))
 		}
 	}
-	fmt.Fprintf(&b, "wrote %s in %s (dataset hash %.12s)\n", s.OutDir, s.Elapsed.Round(time.Millisecond), m.Hash)
+	fmt.Fprintf(&b, "wrote %s in %s (dataset hash %.12s)\n", s.DataDir, s.Elapsed.Round(time.Millisecond), m.Hash)
 	return b.String()
 }
 
@@ -110,16 +110,16 @@ func (p *photo) relPath(classes []string) string {
 }
 
 // Prepare reads the photos under cfg.ImagesDir, splits, augments and writes
-// them to cfg.OutDir as train_images.npy (uint8 [n, size, size, 3]),
+// them to cfg.DataDir as train_images.npy (uint8 [n, size, size, 3]),
 // train_labels.npy (int32 [n]), test_images.npy, test_labels.npy and
 // dataset.json (see Meta). Files are written to temporary files, and moved
 // into place only once everything else succeeded; on error or cancellation
-// of ctx before that no file in OutDir is changed. The old dataset.json goes
+// of ctx before that no file in DataDir is changed. The old dataset.json goes
 // first and the new one is moved in last, so should moving the files fail
-// partway (a full or failing disk), OutDir holds no dataset.json and Load
+// partway (a full or failing disk), DataDir holds no dataset.json and Load
 // refuses it until Prepare succeeds, rather than read a mix of old and new
 // arrays. One Prepare at a time writes a folder: from the end of the listing
-// of the photos, Prepare holds a lock in OutDir (.prepare.lock, released
+// of the photos, Prepare holds a lock in DataDir (.prepare.lock, released
 // even if the process is killed), and a second one fails at once; it also
 // removes the temporary files a killed Prepare left there.
 //
@@ -159,8 +159,8 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	// One prepare at a time per output folder: two would mix their arrays.
 	// Taken before the long work, it also finds a folder that cannot be
 	// written before it.
-	_, statErr := os.Stat(cfg.OutDir)
-	unlock, err := dirlock.Lock(cfg.OutDir, lockFile, "a prepare")
+	_, statErr := os.Stat(cfg.DataDir)
+	unlock, err := dirlock.Lock(cfg.DataDir, lockFile, "a prepare")
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
@@ -168,12 +168,12 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 		if err != nil && errors.Is(statErr, fs.ErrNotExist) {
 			// Leave no output folder holding only the lock behind a
 			// failure; removed while locked, as dirlock.Lock allows.
-			_ = os.Remove(filepath.Join(cfg.OutDir, lockFile))
-			_ = os.Remove(cfg.OutDir)
+			_ = os.Remove(filepath.Join(cfg.DataDir, lockFile))
+			_ = os.Remove(cfg.DataDir)
 		}
 		unlock()
 	}()
-	removeStaleTemps(cfg.OutDir)
+	removeStaleTemps(cfg.DataDir)
 	slog.Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))
 	workers := cfg.workerCount()
 	if err := decodeAll(ctx, photos, cfg.ImageSize, workers, cfg.Progress); err != nil {
@@ -199,11 +199,11 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	meta.TrainN, meta.TestN = train.N, test.N
 	meta.Hash = HashArrays(classes, cfg.ImageSize, &train, &test)
 
-	if err := writeAll(ctx, cfg.OutDir, &meta, &train, &test); err != nil {
+	if err := writeAll(ctx, cfg.DataDir, &meta, &train, &test); err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	sum := &Summary{OutDir: cfg.OutDir, Meta: meta, Ignored: ignored, Conflicts: conflicts, Elapsed: time.Since(start)}
-	slog.Info("prepare: done", "out", cfg.OutDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
+	sum := &Summary{DataDir: cfg.DataDir, Meta: meta, Ignored: ignored, Conflicts: conflicts, Elapsed: time.Since(start)}
+	slog.Info("prepare: done", "out", cfg.DataDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
 	return sum, nil
 }
 

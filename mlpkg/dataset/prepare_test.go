@@ -78,7 +78,7 @@ func makeTree(t *testing.T, counts ...int) string {
 func testConfig(images string) Config {
 	cfg := DefaultConfig()
 	cfg.ImagesDir = images
-	cfg.OutDir = filepath.Join(filepath.Dir(images), "processed")
+	cfg.DataDir = filepath.Join(filepath.Dir(images), "processed")
 	cfg.ImageSize = testSize
 	cfg.MinPerClass = 2
 	return cfg
@@ -191,7 +191,7 @@ func TestPrepareSkipsAndReportsBadFiles(t *testing.T) {
 		t.Errorf("summary does not start with %q:\n%s", head, s)
 	}
 	// The JPEG and BMP photos are in the arrays with their colours.
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestPrepareNonUTF8Names(t *testing.T) {
 	if len(s.Meta.Skipped) != 2 || !strings.Contains(s.Meta.Skipped[0].Reason, want[0]) || !strings.Contains(s.Meta.Skipped[1].Reason, want[1]) {
 		t.Errorf("skipped %+v, want the Latin-1 names", s.Meta.Skipped)
 	}
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestSplitStratifiedSeededDisjoint(t *testing.T) {
 		}
 		return out
 	}
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestPrepareErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(small)
-			cfg.OutDir = filepath.Join(t.TempDir(), "out")
+			cfg.DataDir = filepath.Join(t.TempDir(), "out")
 			tc.cfg(&cfg)
 			_, err := Prepare(context.Background(), cfg)
 			if err == nil {
@@ -402,7 +402,7 @@ func TestPrepareErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
-			if _, serr := os.Stat(cfg.OutDir); serr == nil {
+			if _, serr := os.Stat(cfg.DataDir); serr == nil {
 				t.Errorf("output folder created despite the error")
 			}
 		})
@@ -414,7 +414,7 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 	cfg := testConfig(images)
 	cfg.Classes = []string{"c1", "c0"} // explicit order: labels follow it
 	s := prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 		t.Error("Verify accepted a changed array")
 	}
 	// Load verifies: one byte changed on disk is refused.
-	npy := filepath.Join(cfg.OutDir, TestImagesFile)
+	npy := filepath.Join(cfg.DataDir, TestImagesFile)
 	orig, err := os.ReadFile(npy)
 	if err != nil {
 		t.Fatal(err)
@@ -452,12 +452,12 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 	changed := slices.Clone(orig)
 	changed[len(changed)-1] ^= 1
 	writeFile(t, npy, changed)
-	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), "prepare it again") {
+	if _, err := Load(cfg.DataDir); err == nil || !strings.Contains(err.Error(), "prepare it again") {
 		t.Errorf("Load of an array changed after prepare: %v, want an error saying to prepare again", err)
 	}
 	writeFile(t, npy, orig)
 	// Labels are read by a third-party .npy reader too.
-	f, err := os.Open(filepath.Join(cfg.OutDir, TrainLabelsFile))
+	f, err := os.Open(filepath.Join(cfg.DataDir, TrainLabelsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,8 +467,8 @@ func TestLoadRoundTripAndVerify(t *testing.T) {
 		t.Errorf("npyio read %v, %v; want %v", labels, err, ds.Train.Labels)
 	}
 	// A damaged array is an error naming the file.
-	os.WriteFile(filepath.Join(cfg.OutDir, TestImagesFile), []byte("garbage"), 0o644)
-	if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), TestImagesFile) {
+	os.WriteFile(filepath.Join(cfg.DataDir, TestImagesFile), []byte("garbage"), 0o644)
+	if _, err := Load(cfg.DataDir); err == nil || !strings.Contains(err.Error(), TestImagesFile) {
 		t.Errorf("Load of a damaged folder: %v", err)
 	}
 }
@@ -480,7 +480,7 @@ func TestLoadRefusesFileListMismatch(t *testing.T) {
 	cfg.ImageSize = 16
 	cfg.Augment = true
 	prepare(t, cfg)
-	metaPath := filepath.Join(cfg.OutDir, MetaFile)
+	metaPath := filepath.Join(cfg.DataDir, MetaFile)
 	orig, err := os.ReadFile(metaPath)
 	if err != nil {
 		t.Fatal(err)
@@ -500,7 +500,7 @@ func TestLoadRefusesFileListMismatch(t *testing.T) {
 		}
 		b, _ := json.Marshal(m)
 		writeFile(t, metaPath, b)
-		if _, err := Load(cfg.OutDir); err == nil || !strings.Contains(err.Error(), MetaFile) {
+		if _, err := Load(cfg.DataDir); err == nil || !strings.Contains(err.Error(), MetaFile) {
 			t.Errorf("%s entry missing: Load error %v, want one naming %s", split, err, MetaFile)
 		}
 	}
@@ -514,7 +514,7 @@ func TestNumpyReadsArrays(t *testing.T) {
 	cfg := testConfig(images)
 	cfg.Augment = true
 	prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +525,7 @@ x = np.load(d + "/train_images.npy"); y = np.load(d + "/train_labels.npy")
 tx = np.load(d + "/test_images.npy"); ty = np.load(d + "/test_labels.npy")
 print(x.dtype, x.shape, y.dtype, y.shape, tx.shape, ty.shape, int(x[3, 2, 1, 0]), int(y.sum()), int(tx.sum()))
 `
-	out, err := exec.Command("python3", "-c", script, cfg.OutDir).CombinedOutput()
+	out, err := exec.Command("python3", "-c", script, cfg.DataDir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("numpy: %v\n%s", err, out)
 	}
@@ -568,13 +568,13 @@ func TestPrepareAugmentation(t *testing.T) {
 	cfg := testConfig(images)
 	cfg.ImageSize = 16
 	plain := prepare(t, cfg)
-	plainDS, err := Load(cfg.OutDir)
+	plainDS, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Augment = true
 	aug := prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +627,7 @@ func TestPrepareCancel(t *testing.T) {
 	images := makeTree(t, 30, 30)
 	cfg := testConfig(images)
 	// An earlier dataset in the output folder stays as it was.
-	writeFile(t, filepath.Join(cfg.OutDir, MetaFile), []byte("old"))
+	writeFile(t, filepath.Join(cfg.DataDir, MetaFile), []byte("old"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg.Workers = 1
@@ -647,17 +647,17 @@ func TestPrepareCancel(t *testing.T) {
 	if calls >= 60 {
 		t.Errorf("%d photos decoded after the cancellation at 5", calls)
 	}
-	if entries := outputEntries(t, cfg.OutDir); len(entries) != 1 || entries[0] != MetaFile {
+	if entries := outputEntries(t, cfg.DataDir); len(entries) != 1 || entries[0] != MetaFile {
 		t.Errorf("output folder holds %v after cancel", entries)
 	}
-	if b, _ := os.ReadFile(filepath.Join(cfg.OutDir, MetaFile)); string(b) != "old" {
+	if b, _ := os.ReadFile(filepath.Join(cfg.DataDir, MetaFile)); string(b) != "old" {
 		t.Error("cancelled Prepare replaced dataset.json")
 	}
 	// Already cancelled while writing: nothing written either.
-	if err := writeAll(ctx, cfg.OutDir, &Meta{}, &Split{}, &Split{}); !errors.Is(err, context.Canceled) {
+	if err := writeAll(ctx, cfg.DataDir, &Meta{}, &Split{}, &Split{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("writeAll: %v", err)
 	}
-	if entries := outputEntries(t, cfg.OutDir); len(entries) != 1 {
+	if entries := outputEntries(t, cfg.DataDir); len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
@@ -683,7 +683,7 @@ func outputEntries(t *testing.T, dir string) []string {
 func TestPrepareLocksOutput(t *testing.T) {
 	images := makeTree(t, 3, 3)
 	cfg := testConfig(images)
-	unlock, err := dirlock.Lock(cfg.OutDir, lockFile, "a prepare")
+	unlock, err := dirlock.Lock(cfg.DataDir, lockFile, "a prepare")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -696,15 +696,15 @@ func TestPrepareLocksOutput(t *testing.T) {
 		t.Error("the refused prepare decoded photos first")
 	}
 	unlock()
-	stale := filepath.Join(cfg.OutDir, "."+TrainImagesFile+".tmp123")
+	stale := filepath.Join(cfg.DataDir, "."+TrainImagesFile+".tmp123")
 	writeFile(t, stale, make([]byte, 1000))
-	other := filepath.Join(cfg.OutDir, "notes.txt")
+	other := filepath.Join(cfg.DataDir, "notes.txt")
 	writeFile(t, other, []byte("mine"))
-	folder := filepath.Join(cfg.OutDir, "."+TestImagesFile+".tmp456") // no temporary file of Prepare's
+	folder := filepath.Join(cfg.DataDir, "."+TestImagesFile+".tmp456") // no temporary file of Prepare's
 	if err := os.Mkdir(folder, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	swap := filepath.Join(cfg.OutDir, "."+MetaFile+".swp") // an editor's
+	swap := filepath.Join(cfg.DataDir, "."+MetaFile+".swp") // an editor's
 	writeFile(t, swap, []byte("vim"))
 	prepare(t, cfg)
 	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {

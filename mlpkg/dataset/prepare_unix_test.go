@@ -87,7 +87,7 @@ func TestPrepareOutputFileModes(t *testing.T) {
 	cfg := testConfig(makeTree(t, 3, 3))
 	prepare(t, cfg)
 	for _, name := range outputFiles {
-		st, err := os.Stat(filepath.Join(cfg.OutDir, name))
+		st, err := os.Stat(filepath.Join(cfg.DataDir, name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,10 +32,10 @@ func TestPrepareRenameFailsPartway(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "no dataset") {
 		t.Fatalf("Prepare with a failing rename: %v", err)
 	}
-	if _, err := Load(cfg.OutDir); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Load(cfg.DataDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Load after a partial write: %v, want a missing %s", err, MetaFile)
 	}
-	for _, e := range outputEntries(t, cfg.OutDir) {
+	for _, e := range outputEntries(t, cfg.DataDir) {
 		if strings.HasPrefix(e, ".") {
 			t.Errorf("temporary file %s left", e)
 		}
@@ -43,7 +43,7 @@ func TestPrepareRenameFailsPartway(t *testing.T) {
 
 	rename = os.Rename
 	second := prepare(t, cfg)
-	ds, err := Load(cfg.OutDir)
+	ds, err := Load(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,27 +110,27 @@ func TestPrepareOutputFolderAfterwards(t *testing.T) {
 	if _, err := Prepare(t.Context(), cfg); err == nil {
 		t.Fatal("no error")
 	}
-	if _, err := os.Stat(cfg.OutDir); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the output folder made by the failed prepare: %v", err)
 	}
-	if err := os.Mkdir(cfg.OutDir, 0o755); err != nil {
+	if err := os.Mkdir(cfg.DataDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Prepare(t.Context(), cfg); err == nil {
 		t.Fatal("no error")
 	}
-	if _, err := os.Stat(cfg.OutDir); err != nil {
+	if _, err := os.Stat(cfg.DataDir); err != nil {
 		t.Errorf("the output folder that was there before a failed prepare: %v", err)
 	}
-	if err := os.Remove(filepath.Join(cfg.OutDir, lockFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(filepath.Join(cfg.DataDir, lockFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
-	if err := os.Remove(cfg.OutDir); err != nil {
+	if err := os.Remove(cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}
 	cfg.MinPerClass = 1
 	prepare(t, cfg)
-	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, lockFile)); err != nil {
 		t.Errorf("lock file after a successful prepare into a new folder: %v", err)
 	}
 }

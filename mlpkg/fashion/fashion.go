@@ -71,8 +71,8 @@ const (
 type Config struct {
 	// SourceDir holds {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz.
 	SourceDir string
-	// OutDir is the images folder; pictures go to OutDir/<class>/.
-	OutDir string
+	// ImagesDir is the images folder; pictures go to ImagesDir/<class>/.
+	ImagesDir string
 	// Classes to import, by name (see Classes).
 	Classes []string
 	// PerClass is how many pictures to import per class (at most
@@ -90,7 +90,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		SourceDir: DefaultSourceDir,
-		OutDir:    dataset.DefaultImagesDir,
+		ImagesDir: dataset.DefaultImagesDir,
 		Classes:   DefaultClasses(),
 		PerClass:  DefaultPerClass,
 	}
@@ -100,7 +100,7 @@ func DefaultConfig() Config {
 // into c; the current values of c are the defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SourceDir, "src", c.SourceDir, "folder with the Fashion-MNIST idx .gz files (Debian: apt-get install dataset-fashion-mnist)")
-	fs.StringVar(&c.OutDir, "images", c.OutDir, "images folder to write <class>/<part>-<index>.png into (what prepare -images reads)")
+	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "images folder to write <class>/<part>-<index>.png into (what prepare -images reads)")
 	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(classNames, ","))
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, fmt.Sprintf("pictures per class (at most %d)", MaxPerClass))
 }
@@ -121,8 +121,8 @@ type ClassCount struct {
 
 // Summary is what Import did.
 type Summary struct {
-	// OutDir is the images folder written into.
-	OutDir string
+	// ImagesDir is the images folder written into.
+	ImagesDir string
 	// Counts has one entry per imported class, in the configured order.
 	Counts []ClassCount
 }
@@ -136,12 +136,12 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, "%-12s %5d written, %5d already there\n", c.Class, c.Written, c.Existing)
 		earlier += c.Earlier
 	}
-	fmt.Fprintf(&b, "pictures in %s\n", s.OutDir)
+	fmt.Fprintf(&b, "pictures in %s\n", s.ImagesDir)
 	if earlier > 0 {
 		var parts []string
 		for _, c := range s.Counts {
 			if c.Earlier > 0 {
-				parts = append(parts, fmt.Sprintf("%d in %s", c.Earlier, filepath.Join(s.OutDir, c.Class)))
+				parts = append(parts, fmt.Sprintf("%d in %s", c.Earlier, filepath.Join(s.ImagesDir, c.Class)))
 			}
 		}
 		fmt.Fprintf(&b, "%d more pictures from an earlier import are still there (%s), and prepare uses them too; to use only the pictures of this import, delete those folders and import again\n",
@@ -173,7 +173,7 @@ func (c *Config) Validate() error {
 	switch {
 	case c.SourceDir == "":
 		return errors.New("import fashion-mnist: no source folder given (Debian's is " + DefaultSourceDir + ")")
-	case c.OutDir == "":
+	case c.ImagesDir == "":
 		return errors.New("import fashion-mnist: no output folder given")
 	case len(c.Classes) == 0:
 		return errors.New("import fashion-mnist: no classes given")
@@ -193,7 +193,7 @@ func (c *Config) Validate() error {
 }
 
 // Import writes cfg.PerClass pictures of each of cfg.Classes as PNG files
-// into cfg.OutDir/<class>/<part>-<index>.png. It is idempotent: pictures
+// into cfg.ImagesDir/<class>/<part>-<index>.png. It is idempotent: pictures
 // already there are left alone, unless a file is not a whole PNG picture
 // (empty or damaged, e.g. by a crash), which is written again. Pictures of
 // an earlier import with a larger PerClass are not removed: they are
@@ -219,20 +219,20 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 	// One writer of the images folder at a time (see dataset.ImagesLockFile).
-	unlock, err := dirlock.Lock(cfg.OutDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
+	unlock, err := dirlock.Lock(cfg.ImagesDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
 	if err != nil {
 		return nil, fmt.Errorf("import fashion-mnist: %w", err)
 	}
 	defer unlock()
-	sum := &Summary{OutDir: cfg.OutDir, Counts: make([]ClassCount, len(cfg.Classes))}
+	sum := &Summary{ImagesDir: cfg.ImagesDir, Counts: make([]ClassCount, len(cfg.Classes))}
 	for i, c := range cfg.Classes {
 		sum.Counts[i].Class = c
-		if err := os.MkdirAll(filepath.Join(cfg.OutDir, c), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(cfg.ImagesDir, c), 0o755); err != nil {
 			return nil, fmt.Errorf("import fashion-mnist: %w", err)
 		}
 		// Temporary files of an import that was killed (holding the lock,
 		// no other import is writing any).
-		stale, _ := filepath.Glob(filepath.Join(cfg.OutDir, c, tmpPattern))
+		stale, _ := filepath.Glob(filepath.Join(cfg.ImagesDir, c, tmpPattern))
 		for _, p := range stale {
 			os.Remove(p)
 		}
@@ -251,7 +251,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	for i, c := range cfg.Classes {
-		entries, err := os.ReadDir(filepath.Join(cfg.OutDir, c))
+		entries, err := os.ReadDir(filepath.Join(cfg.ImagesDir, c))
 		if err != nil {
 			return nil, fmt.Errorf("import fashion-mnist: %w", err)
 		}
@@ -261,7 +261,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 			}
 		}
 	}
-	slog.Info("import fashion-mnist: done", "out", cfg.OutDir, "classes", len(cfg.Classes), "per_class", cfg.PerClass)
+	slog.Info("import fashion-mnist: done", "out", cfg.ImagesDir, "classes", len(cfg.Classes), "per_class", cfg.PerClass)
 	return sum, nil
 }
 
@@ -290,7 +290,7 @@ func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map
 			taken[pos]++
 			class := cfg.Classes[pos]
 			chosen[pos][FileName(split, idx)] = true
-			if readablePNG(filepath.Join(cfg.OutDir, class, FileName(split, idx))) {
+			if readablePNG(filepath.Join(cfg.ImagesDir, class, FileName(split, idx))) {
 				sum.Counts[pos].Existing++
 				existing++
 				continue
@@ -309,7 +309,7 @@ func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map
 			if !ok {
 				return true, nil
 			}
-			if err := w.write(filepath.Join(cfg.OutDir, class), FileName(split, idx), pix); err != nil {
+			if err := w.write(filepath.Join(cfg.ImagesDir, class), FileName(split, idx), pix); err != nil {
 				return false, err
 			}
 			sum.Counts[slices.Index(cfg.Classes, class)].Written++

@@ -75,7 +75,7 @@ func listPNGs(t *testing.T, dir string) []string {
 func TestImportFake(t *testing.T) {
 	src := fakeSource(t, 40) // train: 4 per class; t10k: 2 per class
 	out := t.TempDir()
-	cfg := Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 5}
+	cfg := Config{SourceDir: src, ImagesDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 5}
 	var calls [][2]int
 	cfg.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
 	s, err := Import(context.Background(), cfg)
@@ -176,7 +176,7 @@ func TestImportFake(t *testing.T) {
 func TestImportReportsEarlierPictures(t *testing.T) {
 	src := fakeSource(t, 40)
 	out := t.TempDir()
-	cfg := Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 5}
+	cfg := Config{SourceDir: src, ImagesDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 5}
 	if _, err := Import(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -214,16 +214,16 @@ func TestImportErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"missing package", Config{SourceDir: filepath.Join(t.TempDir(), "none"), OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "apt-get install dataset-fashion-mnist"},
-		{"unknown class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"hat"}, PerClass: 1}, `unknown class "hat"`},
-		{"duplicate class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"bag", "bag"}, PerClass: 1}, "twice"},
-		{"zero per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 0}, "per-class 0"},
-		{"too many per class", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass + 1}, "per-class 7001 out of range 1..7000"},
+		{"missing package", Config{SourceDir: filepath.Join(t.TempDir(), "none"), ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "apt-get install dataset-fashion-mnist"},
+		{"unknown class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: []string{"hat"}, PerClass: 1}, `unknown class "hat"`},
+		{"duplicate class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: []string{"bag", "bag"}, PerClass: 1}, "twice"},
+		{"zero per class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 0}, "per-class 0"},
+		{"too many per class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass + 1}, "per-class 7001 out of range 1..7000"},
 		// MaxPerClass itself is allowed; the small source does not hold as many.
-		{"MaxPerClass", Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
-		{"no classes", Config{SourceDir: src, OutDir: t.TempDir(), PerClass: 1}, "no classes given"},
+		{"MaxPerClass", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
+		{"no classes", Config{SourceDir: src, ImagesDir: t.TempDir(), PerClass: 1}, "no classes given"},
 		{"no output folder", Config{SourceDir: src, Classes: DefaultClasses(), PerClass: 1}, "no output folder given"},
-		{"no source folder", Config{OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "no source folder given (Debian's is /usr/share/datasets/fashion-mnist)"},
+		{"no source folder", Config{ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "no source folder given (Debian's is /usr/share/datasets/fashion-mnist)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Import(ctx, tc.cfg)
@@ -234,7 +234,7 @@ func TestImportErrors(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err := Import(cctx, Config{SourceDir: src, OutDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1})
+	_, err := Import(cctx, Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
@@ -245,7 +245,7 @@ func TestImportDebianFiles(t *testing.T) {
 		t.Skip("Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
 	}
 	cfg := DefaultConfig()
-	cfg.OutDir = t.TempDir()
+	cfg.ImagesDir = t.TempDir()
 	cfg.PerClass = 200
 	s, err := Import(context.Background(), cfg)
 	if err != nil {
@@ -255,12 +255,12 @@ func TestImportDebianFiles(t *testing.T) {
 		if c.Class != DefaultClasses()[i] || c.Written != 200 {
 			t.Errorf("class %d: %+v, want 200 %s written", i, c, DefaultClasses()[i])
 		}
-		files := listPNGs(t, filepath.Join(cfg.OutDir, c.Class))
+		files := listPNGs(t, filepath.Join(cfg.ImagesDir, c.Class))
 		if len(files) != 200 {
 			t.Errorf("%s: %d files", c.Class, len(files))
 		}
 		for _, f := range files[:5] {
-			img, err := imageio.Load(filepath.Join(cfg.OutDir, c.Class, f))
+			img, err := imageio.Load(filepath.Join(cfg.ImagesDir, c.Class, f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +276,7 @@ func TestImportDebianFiles(t *testing.T) {
 	}
 	// Label 5 (sandal) pictures of the training part: the first is index 8
 	// in Fashion-MNIST's published order (labels start 9 0 0 3 0 2 7 2 5 5).
-	if _, err := os.Stat(filepath.Join(cfg.OutDir, "sandal", "train-00008.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.ImagesDir, "sandal", "train-00008.png")); err != nil {
 		t.Errorf("first sandal picture: %v", err)
 	}
 }
@@ -291,7 +291,7 @@ func TestConfigFlags(t *testing.T) {
 	if err := fs.Parse([]string{"-classes", "bag,coat", "-per-class", "50", "-src", "/x", "-images", "/y"}); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(cfg.Classes, []string{"bag", "coat"}) || cfg.PerClass != 50 || cfg.SourceDir != "/x" || cfg.OutDir != "/y" {
+	if !slices.Equal(cfg.Classes, []string{"bag", "coat"}) || cfg.PerClass != 50 || cfg.SourceDir != "/x" || cfg.ImagesDir != "/y" {
 		t.Errorf("parsed %+v", cfg)
 	}
 	if !slices.Equal(DefaultClasses(), []string{"sandal", "sneaker", "ankle_boot"}) || len(Classes()) != 10 {
@@ -335,7 +335,7 @@ func TestImportDamagedSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Every picture of label 5 (sandal): train 5 and 15, then t10k 2.
-			_, err := Import(context.Background(), Config{SourceDir: src, OutDir: t.TempDir(), Classes: []string{"sandal"}, PerClass: 3})
+			_, err := Import(context.Background(), Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: []string{"sandal"}, PerClass: 3})
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
 				t.Errorf("err = %v, want %q about %s", err, c.want, path)
 			}
@@ -363,7 +363,7 @@ func TestImportReadsOnlyWhatItNeeds(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	s, err := Import(context.Background(), Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 4})
+	s, err := Import(context.Background(), Config{SourceDir: src, ImagesDir: out, Classes: []string{"sneaker", "tshirt_top"}, PerClass: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestImportWriteFailureLeavesNoTemporaryFile(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Import(context.Background(), Config{SourceDir: src, OutDir: out, Classes: []string{"sneaker"}, PerClass: 3})
+	_, err := Import(context.Background(), Config{SourceDir: src, ImagesDir: out, Classes: []string{"sneaker"}, PerClass: 3})
 	if err == nil || !strings.Contains(err.Error(), "write "+blocker) {
 		t.Errorf("err = %v, want a write error for %s", err, blocker)
 	}
@@ -418,7 +418,7 @@ func TestInstalled(t *testing.T) {
 }
 
 func TestSummaryString(t *testing.T) {
-	s := &Summary{OutDir: "/o", Counts: []ClassCount{{"sandal", 3, 997, 0}, {"ankle_boot", 0, 1000, 20}, {"sneaker", 1000, 0, 0}}}
+	s := &Summary{ImagesDir: "/o", Counts: []ClassCount{{"sandal", 3, 997, 0}, {"ankle_boot", 0, 1000, 20}, {"sneaker", 1000, 0, 0}}}
 	want := "sandal           3 written,   997 already there\n" +
 		"ankle_boot       0 written,  1000 already there\n" +
 		"sneaker       1000 written,     0 already there\n" +

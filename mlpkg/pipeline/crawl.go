@@ -61,7 +61,7 @@ func Crawl(ctx context.Context, p Paths, s Settings, standInPerClass int) (*craw
 		return standInCrawl(ctx, CrawlDir(p), standInPerClass)
 	}
 	cfg := crawl.DefaultConfig()
-	cfg.OutDir = p.Images
+	cfg.ImagesDir = p.Images
 	if s.Quick {
 		cfg.PerClass = quickCrawlPerClass
 	}
@@ -71,7 +71,7 @@ func Crawl(ctx context.Context, p Paths, s Settings, standInPerClass int) (*craw
 			fmt.Fprintf(Output, "crawl: %s %d/%d photos (%d discarded)\n", pr.Class, pr.Kept, pr.Wanted, pr.Rejected)
 		}
 	}
-	fmt.Fprintf(Output, "crawl: Flickr API key found: downloading %d photos per class into %s, one request per second\n", cfg.PerClass, cfg.OutDir)
+	fmt.Fprintf(Output, "crawl: Flickr API key found: downloading %d photos per class into %s, one request per second\n", cfg.PerClass, cfg.ImagesDir)
 	return crawl.Run(ctx, cfg)
 }
 
@@ -135,7 +135,7 @@ func standInCrawl(ctx context.Context, dir string, perClass int) (*crawl.Report,
 	defer stop()
 	cfg := crawl.DefaultConfig()
 	cfg.PerClass = perClass
-	cfg.OutDir = dir
+	cfg.ImagesDir = dir
 	cfg.APIURL, cfg.APIKey = apiURL, flickrtest.DemoKey
 	cfg.Interval = 0 // no need to be polite to a local stand-in
 	cfg.Logger = quietLogger()

@@ -143,7 +143,7 @@ func TestDefaultSettings(t *testing.T) {
 		if tc.DataDir != p.Processed || tc.CheckpointDir != p.Checkpoint || tc.Fresh != quick {
 			t.Errorf("quick=%v: train config paths/fresh: %+v", quick, tc)
 		}
-		if fc := s.FashionConfig(p); fc.OutDir != p.Images || fc.PerClass != s.PerClass || !slices.Equal(fc.Classes, fashion.DefaultClasses()) {
+		if fc := s.FashionConfig(p); fc.ImagesDir != p.Images || fc.PerClass != s.PerClass || !slices.Equal(fc.Classes, fashion.DefaultClasses()) {
 			t.Errorf("quick=%v: fashion config %+v", quick, fc)
 		}
 		if !strings.Contains(s.String(), "sandal") {

@@ -118,7 +118,7 @@ func (s Settings) String() string {
 // Fashion-MNIST classes of s, PerClass pictures each, into p.Images.
 func (s Settings) FashionConfig(p Paths) fashion.Config {
 	cfg := fashion.DefaultConfig()
-	cfg.OutDir = p.Images
+	cfg.ImagesDir = p.Images
 	cfg.Classes = slices.Clone(s.Classes)
 	cfg.PerClass = s.PerClass
 	return cfg
@@ -128,7 +128,7 @@ func (s Settings) FashionConfig(p Paths) fashion.Config {
 // p.Processed, the course's split, with s's classes, size, cap and augmentation.
 func (s Settings) PrepareConfig(p Paths) dataset.Config {
 	cfg := dataset.DefaultConfig()
-	cfg.ImagesDir, cfg.OutDir = p.Images, p.Processed
+	cfg.ImagesDir, cfg.DataDir = p.Images, p.Processed
 	cfg.Classes = slices.Clone(s.Classes)
 	cfg.ImageSize = s.ImageSize
 	cfg.MaxPerClass = s.PerClass

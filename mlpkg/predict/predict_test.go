@@ -180,7 +180,7 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	classes := []string{"dark", "light"}
 	writePhotos(t, images, classes, 16)
 	pcfg := dataset.DefaultConfig()
-	pcfg.ImagesDir, pcfg.OutDir, pcfg.Classes, pcfg.ImageSize = images, out, classes, size
+	pcfg.ImagesDir, pcfg.DataDir, pcfg.Classes, pcfg.ImageSize = images, out, classes, size
 	if _, err := dataset.Prepare(context.Background(), pcfg); err != nil {
 		t.Fatal(err)
 	}

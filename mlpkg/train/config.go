@@ -77,7 +77,7 @@ type Config struct {
 // notebooks and scripts/demo.sh train 10).
 func DefaultConfig() Config {
 	return Config{
-		DataDir:       dataset.DefaultOutDir,
+		DataDir:       dataset.DefaultDataDir,
 		CheckpointDir: "data/checkpoints/cnn",
 		Epochs:        20,
 		BatchSize:     32,
