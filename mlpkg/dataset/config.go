@@ -24,6 +24,9 @@ type Config struct {
 	// sorted by name.
 	Classes []string `json:"classes,omitempty"`
 	// ImageSize is the side of the square RGB images (the course's 50).
+	// Validate accepts 4 to 1024; the project's CNN takes only sizes of
+	// 14 or more that leave 2 when divided by 4 (model.CheckImageSize,
+	// which the CLI and package pipeline check before preparing).
 	ImageSize int `json:"image_size"`
 	// TestFraction is the share of each class's photos put in the test split,
 	// chosen at random (stratified, seeded). Used when TestPerClass is 0.
