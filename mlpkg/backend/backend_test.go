@@ -669,6 +669,13 @@ func TestAvailableDetails(t *testing.T) {
 	if c := info(t, e.available(), XLACPU); c.Installed || !strings.Contains(c.Note, "built without XLA") || c.Install != "bash "+filepath.Join(e.repoRoot, installCPU) {
 		t.Errorf("CPU plugin without XLA compiled in: %+v", c)
 	}
+	// Outside the repository, whose .tools/pjrt it does not search, the
+	// hint installs where it looks.
+	outside := fakeEnv(t, nil)
+	outside.repoRoot = ""
+	if c := info(t, outside.available(), XLACPU); c.Installed || c.Install != "bash "+installCPU+" --user (from the animalcnn repository)" {
+		t.Errorf("CPU plugin missing, outside the repository: %+v, want the --user install", c)
+	}
 	// A CUDA plugin with a GPU: available, with a hint when the NVIDIA
 	// libraries are not on the library path.
 	vars := map[string]string{EnvCUDAPlugin: touch(t, filepath.Join(dir, "xla_cuda_plugin.so"))}

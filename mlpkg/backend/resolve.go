@@ -59,6 +59,11 @@ func (e *env) installHint(script string) string { return "bash " + e.repoPath(sc
 func (e *env) available() []Info {
 	goInfo := Info{Name: Go, Installed: true, Note: "pure Go (simplego), always available"}
 	cpu := Info{Name: XLACPU, Install: e.installHint(installCPU)}
+	if e.repoRoot == "" {
+		// Run outside the repository, this program does not search its
+		// .tools/pjrt: the plugin goes to ~/.local/lib/go-xla instead.
+		cpu.Install += " --user (from the animalcnn repository)"
+	}
 	cuda := Info{Name: XLACUDA, Install: e.installHint(installCUDA) + " on a machine with an NVIDIA GPU, then source " + e.repoPath(cudaEnvFile)}
 	if !e.hasXLA {
 		note := "this binary was built without XLA (CGO_ENABLED=0 or the noxla tag); rebuild with cgo"
