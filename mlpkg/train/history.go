@@ -48,10 +48,15 @@ type Epoch struct {
 	// when it ended (UTC).
 	Seconds float64   `json:"seconds"`
 	Time    time.Time `json:"time"`
+	// NewBest tells that the epoch was better than every one before it
+	// when it ended, so that best/ took its weights then (the last one so
+	// marked is Result.Best). Train sets it; ReadHistory works it out again.
+	NewBest bool `json:"new_best"`
 }
 
 // Line formats the epoch's metrics as one progress line, e.g.
-// "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s".
+// "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s  ← best",
+// the arrow marking a validated epoch that became the best one (NewBest).
 func (e Epoch) Line(epochs int) string {
 	val := ""
 	if e.Validated {
@@ -61,8 +66,12 @@ func (e Epoch) Line(epochs int) string {
 	if e.ImagesPerSecond > 0 {
 		speed = fmt.Sprintf("%.0f img/s", e.ImagesPerSecond)
 	}
-	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f%s  |  %s, %.0f s",
-		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, val, speed, e.Seconds)
+	best := ""
+	if e.Validated && e.NewBest {
+		best = "  ← best"
+	}
+	return fmt.Sprintf("epoch %2d/%d  train loss %.4f acc %.3f%s  |  %s, %.0f s%s",
+		e.Epoch, epochs, e.TrainLoss, e.TrainAccuracy, val, speed, e.Seconds, best)
 }
 
 // historyHeader names the columns of history.csv. The validation columns
@@ -84,7 +93,14 @@ func ReadHistory(dir string) ([]Epoch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	return history[:min(len(history), st.Epoch)], nil
+	history = history[:min(len(history), st.Epoch)]
+	var best Epoch
+	for i := range history {
+		if history[i].NewBest = better(history[i], best); history[i].NewBest {
+			best = history[i]
+		}
+	}
+	return history, nil
 }
 
 // readHistoryFile reads every row of dir/history.csv (none when it does not exist).

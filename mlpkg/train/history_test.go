@@ -69,6 +69,11 @@ func TestEpochLine(t *testing.T) {
 	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s"; got != want {
 		t.Errorf("Line = %q, want %q", got, want)
 	}
+	e.NewBest = true
+	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  val loss 0.3000 acc 0.875  |  200 img/s, 11 s  ← best"; got != want {
+		t.Errorf("Line of a new best epoch = %q, want %q", got, want)
+	}
+	// Without validation every epoch is the newest best: no arrow.
 	e.Validated, e.ImagesPerSecond, e.Seconds = false, 0, 1
 	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  – img/s, 1 s"; got != want {
 		t.Errorf("Line without a timed step = %q, want %q", got, want)

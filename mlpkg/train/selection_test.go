@@ -34,9 +34,30 @@ func TestBestEpochIsNotTheLast(t *testing.T) {
 		ds.Train.Labels[i] = (ds.Train.Labels[i] + 1) % 3
 	}
 	ds.Meta.Hash = dataset.HashArrays(ds.Meta.Classes, testSize, &ds.Train, &ds.Test)
-	res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+	var lines []string
+	res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnEpoch: func(e Epoch) { lines = append(lines, e.Line(cfg.Epochs)) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// NewBest marks each epoch that beat all before it, the last so marked
+	// being the best; ReadHistory works out the same; the progress line
+	// shows it.
+	disk, err := ReadHistory(cfg.CheckpointDir)
+	if err != nil || len(disk) != len(res.History) {
+		t.Fatalf("ReadHistory: %d epochs (%v), want %d", len(disk), err, len(res.History))
+	}
+	var bestSoFar Epoch
+	for i, e := range res.History {
+		want := i == 0 || better(e, bestSoFar)
+		if want {
+			bestSoFar = e
+		}
+		if e.NewBest != want || disk[i].NewBest != want || strings.HasSuffix(lines[i], "← best") != want {
+			t.Errorf("epoch %d: NewBest %v, read back %v, line %q; want %v", e.Epoch, e.NewBest, disk[i].NewBest, lines[i], want)
+		}
+	}
+	if bestSoFar.Epoch != res.Best.Epoch {
+		t.Errorf("the last epoch marked NewBest is %d, Best %d", bestSoFar.Epoch, res.Best.Epoch)
 	}
 	for _, e := range res.History {
 		if lr := cfg.LearningRate / (1 + cfg.Decay*float64(e.Step)); e.LearningRate != lr || cfg.Decay == 0 {

@@ -551,6 +551,7 @@ func (r *run) finishEpoch(e Epoch) error {
 	if err != nil {
 		return err
 	}
+	e.NewBest = improved
 	r.log.Info("epoch done", "epoch", e.Epoch, "of", r.cfg.Epochs, "train_loss", round(e.TrainLoss),
 		"val_loss", round(e.ValLoss), "val_accuracy", round(e.ValAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
 	if r.opts.OnEpoch != nil {
@@ -568,6 +569,7 @@ func (r *run) saveEpoch(e Epoch) (improved bool, err error) {
 	// the epoch counts as done), then best/ (a resumed run saves it
 	// from last/ when it is missing, see recoverBest), then model.json
 	// (brought up to date at the latest when training ends).
+	e.NewBest = better(e, r.res.Best)
 	r.res.History = append(r.res.History, e)
 	if err := writeHistory(r.dir, r.res.History); err != nil {
 		return false, err
@@ -581,7 +583,7 @@ func (r *run) saveEpoch(e Epoch) (improved bool, err error) {
 	if err := crashPoint("last", e.Epoch); err != nil {
 		return false, err
 	}
-	improved = better(e, r.res.Best)
+	improved = e.NewBest
 	if improved {
 		r.res.Best = e
 		if err := saveSnapshot(r.gctx, r.dir, model.BestDir, state{Epoch: e.Epoch}); err != nil {
