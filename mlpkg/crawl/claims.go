@@ -26,9 +26,9 @@ func newClaims() claims {
 }
 
 // scan records the photos kept (listed, and their file present) in every
-// class folder under outDir; Run calls it once, before the first class.
-func (cl *claims) scan(outDir string) error {
-	ents, err := os.ReadDir(outDir)
+// class folder under imagesDir; Run calls it once, before the first class.
+func (cl *claims) scan(imagesDir string) error {
+	ents, err := os.ReadDir(imagesDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -39,7 +39,7 @@ func (cl *claims) scan(outDir string) error {
 		if !e.IsDir() {
 			continue
 		}
-		if err := cl.scanClass(filepath.Join(outDir, e.Name()), e.Name()); err != nil {
+		if err := cl.scanClass(filepath.Join(imagesDir, e.Name()), e.Name()); err != nil {
 			return err
 		}
 	}

@@ -19,7 +19,7 @@ type Config struct {
 	// ImagesDir is the folder-per-class tree: ImagesDir/<class>/<photo>.
 	ImagesDir string `json:"images_dir"`
 	// DataDir receives the .npy arrays and dataset.json.
-	DataDir string `json:"out_dir"`
+	DataDir string `json:"data_dir"`
 	// Classes in label order. Empty means every sub-folder of ImagesDir,
 	// sorted by name.
 	Classes []string `json:"classes,omitempty"`

@@ -50,7 +50,10 @@ type Epoch struct {
 	Time    time.Time `json:"time"`
 	// NewBest tells that the epoch was better than every one before it
 	// when it ended, so that best/ took its weights then (the last one so
-	// marked is Result.Best). Train sets it; ReadHistory works it out again.
+	// marked is Result.Best). Train sets it; ReadHistory works it out again
+	// by Train's rule, which gives the same marks except where best/ was
+	// lost and Train refilled it from last/, or for a run of an older
+	// version (another rule for ties).
 	NewBest bool `json:"new_best"`
 }
 

@@ -157,24 +157,33 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("train -epochs 5 after 4: exit %d, want a message %q\n%s%s", code, want, out, errOut)
 	}
 	// -patience counts the epochs since the best one in the whole run: with
-	// as many as there are already, there is nothing to train; with more,
-	// training goes on.
-	meta, err := model.LoadMeta(filepath.Join(dir, "data/checkpoints/cnn"))
-	if err != nil {
-		t.Fatal(err)
+	// as many as there are already, there is nothing to train; with one
+	// more, training goes on. (One epoch at a time until the best epoch is
+	// not the last.)
+	epochs, since := 5, 0
+	for ; ; epochs++ {
+		meta, err := model.LoadMeta(filepath.Join(dir, "data/checkpoints/cnn"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if since = epochs - int(meta.Metrics["best_epoch"]); since > 0 {
+			break
+		}
+		if epochs == 9 {
+			t.Fatalf("setup: epochs 5 to 9 were each the best so far; the test would prove nothing")
+		}
+		if out, errOut, code := animalcnn(t, dir, "train", "-epochs", strconv.Itoa(epochs+1), "-lr", "1e-3", "-dense-units", "32"); code != 0 {
+			t.Fatalf("train -epochs %d: exit %d\n%s%s", epochs+1, code, out, errOut)
+		}
 	}
-	t.Logf("best epoch %v of 5", meta.Metrics["best_epoch"])
-	if since := 5 - int(meta.Metrics["best_epoch"]); since > 0 {
-		out, errOut, code = animalcnn(t, dir, "train", "-epochs", "10", "-patience", strconv.Itoa(since), "-lr", "1e-3", "-dense-units", "32")
-		want := fmt.Sprintf("its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train", since, since)
-		if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "train loss") || !strings.Contains(out, "stopped early after epoch 5") {
-			t.Errorf("train -patience %d, best epoch %d of 5: exit %d, want %q\n%s%s", since, 5-since, code, want, out, errOut)
-		}
-	} else {
-		out, errOut, code = animalcnn(t, dir, "train", "-epochs", "6", "-patience", "1", "-lr", "1e-3", "-dense-units", "32")
-		if code != 0 || !strings.Contains(out, "epoch  6/6") {
-			t.Errorf("train -patience 1 after a best last epoch: exit %d, want epoch 6 trained\n%s%s", code, out, errOut)
-		}
+	out, errOut, code = animalcnn(t, dir, "train", "-epochs", "20", "-patience", strconv.Itoa(since), "-lr", "1e-3", "-dense-units", "32")
+	if code != 0 || strings.Contains(out, "train loss") || !strings.Contains(out, "nothing to train") ||
+		!strings.Contains(out, fmt.Sprintf("stopped early after epoch %d (%d epochs without a better one)", epochs, since)) {
+		t.Errorf("train -patience %d, %d epochs since the best: exit %d, want nothing trained\n%s%s", since, since, code, out, errOut)
+	}
+	out, errOut, code = animalcnn(t, dir, "train", "-epochs", strconv.Itoa(epochs+1), "-patience", strconv.Itoa(since+1), "-lr", "1e-3", "-dense-units", "32")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("epoch %2d/%d", epochs+1, epochs+1)) {
+		t.Errorf("train -patience %d, %d epochs since the best: exit %d, want epoch %d trained\n%s%s", since+1, since, code, epochs+1, out, errOut)
 	}
 	// A run that cannot be resumed is refused, saying which flags help (the
 	// library says it in train.Config's terms).
