@@ -399,8 +399,8 @@ func TestEarlyStopping(t *testing.T) {
 		t.Errorf("stopped after epoch %d (%d trained in this call), best %d: want %d epochs past the best", n, epochs, res.Best.Epoch, cfg.Patience)
 	}
 	for _, e := range res.History[:n-1] {
-		if stoppedEarly(cfg.Patience, res.History[:e.Epoch], mustBest(res.History[:e.Epoch])) {
-			t.Errorf("the run should have stopped after epoch %d already", e.Epoch)
+		if since := e.Epoch - mustBest(res.History[:e.Epoch]).Epoch; since >= cfg.Patience {
+			t.Errorf("epoch %d was %d epochs past the best: the run should have stopped there", e.Epoch, since)
 		}
 	}
 	if st, _, err := readState(cfg.CheckpointDir, model.BestDir); err != nil || st.Epoch != res.Best.Epoch {

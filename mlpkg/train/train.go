@@ -189,7 +189,7 @@ func Train(ctx context.Context, cfg Config, ds *dataset.Dataset, opts Options) (
 		if err := r.finishEpoch(e); err != nil {
 			return nil, err
 		}
-		if stoppedEarly(r.cfg.Patience, r.res.History, r.res.Best) && epoch+1 < r.cfg.Epochs {
+		if stoppedEarly(r.cfg.Patience, len(r.res.History), r.res.Best.Epoch, r.res.Best.Validated) && epoch+1 < r.cfg.Epochs {
 			r.res.EarlyStopped = true
 			r.log.Info("early stopping: Patience epochs in a row without a better one", "dir", r.dir,
 				"epoch", epoch+1, "best_epoch", r.res.Best.Epoch, "patience", r.cfg.Patience)
@@ -338,16 +338,16 @@ func (r *run) open() error {
 // start says where the run begins (see Start).
 func (r *run) start() Start {
 	return Start{Dir: r.dir, Resumed: r.resumed, Changed: r.changed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
-		EarlyStopped: r.st.Epoch < r.cfg.Epochs && r.st.Batch == 0 && stoppedEarly(r.cfg.Patience, r.res.History, r.res.Best),
+		EarlyStopped: r.st.Epoch < r.cfg.Epochs && r.st.Batch == 0 && stoppedEarly(r.cfg.Patience, len(r.res.History), r.res.Best.Epoch, r.res.Best.Validated),
 		Images:       len(r.trainIdx), Validation: r.val.N}
 }
 
 // stoppedEarly reports whether early stopping with patience (Config.Patience)
-// ends a run after the epochs in history, best being the best of them: the
+// ends a run after its first epochs, the best of them being bestEpoch: the
 // last patience epochs did not improve on it. Without validation there is
 // no best to improve on, and no early stopping.
-func stoppedEarly(patience int, history []Epoch, best Epoch) bool {
-	return patience > 0 && best.Validated && len(history)-best.Epoch >= patience
+func stoppedEarly(patience, epochs, bestEpoch int, validated bool) bool {
+	return patience > 0 && validated && epochs-bestEpoch >= patience
 }
 
 // announce logs where the run begins, when it is not a new one, and tells Options.OnStart.
@@ -547,13 +547,12 @@ func (r *run) finishEpoch(e Epoch) error {
 		}
 		e.Validated, e.ValLoss, e.ValAccuracy = true, ev.Loss, ev.Accuracy
 	}
-	improved, err := r.saveEpoch(e)
-	if err != nil {
+	e.NewBest = better(e, r.res.Best)
+	if err := r.saveEpoch(e); err != nil {
 		return err
 	}
-	e.NewBest = improved
 	r.log.Info("epoch done", "epoch", e.Epoch, "of", r.cfg.Epochs, "train_loss", round(e.TrainLoss),
-		"val_loss", round(e.ValLoss), "val_accuracy", round(e.ValAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", improved)
+		"val_loss", round(e.ValLoss), "val_accuracy", round(e.ValAccuracy), "img_per_s", round(e.ImagesPerSecond), "best", e.NewBest)
 	if r.opts.OnEpoch != nil {
 		r.opts.OnEpoch(e)
 	}
@@ -561,46 +560,44 @@ func (r *run) finishEpoch(e Epoch) error {
 }
 
 // saveEpoch records the finished epoch e in res and on disk: history.csv,
-// last/, best/ when e is better than res.Best (improved), and model.json.
-func (r *run) saveEpoch(e Epoch) (improved bool, err error) {
+// last/, best/ when e is the new best one (e.NewBest), and model.json.
+func (r *run) saveEpoch(e Epoch) error {
 	// The order of these writes makes every crash point resumable
 	// exactly: history.csv first (a row past last/ is dropped on
 	// resuming and its epoch trained again), then last/ (from here on
 	// the epoch counts as done), then best/ (a resumed run saves it
 	// from last/ when it is missing, see recoverBest), then model.json
 	// (brought up to date at the latest when training ends).
-	e.NewBest = better(e, r.res.Best)
 	r.res.History = append(r.res.History, e)
 	if err := writeHistory(r.dir, r.res.History); err != nil {
-		return false, err
+		return err
 	}
 	if err := crashPoint("history", e.Epoch); err != nil {
-		return false, err
+		return err
 	}
 	if err := saveSnapshot(r.gctx, r.dir, model.LastDir, state{Epoch: e.Epoch}); err != nil {
-		return false, err
+		return err
 	}
 	if err := crashPoint("last", e.Epoch); err != nil {
-		return false, err
+		return err
 	}
-	improved = e.NewBest
-	if improved {
+	if e.NewBest {
 		r.res.Best = e
 		if err := saveSnapshot(r.gctx, r.dir, model.BestDir, state{Epoch: e.Epoch}); err != nil {
-			return false, err
+			return err
 		}
 		if err := crashPoint("best", e.Epoch); err != nil {
-			return false, err
+			return err
 		}
 	}
 	r.meta.Metrics = epochMetrics(e, r.res.Best)
 	if err := r.meta.Save(r.dir); err != nil {
-		return false, err
+		return err
 	}
 	if err := crashPoint("meta", e.Epoch); err != nil {
-		return false, err
+		return err
 	}
-	return improved, nil
+	return nil
 }
 
 // testBest evaluates the model in best/ on the test split, once training
@@ -654,10 +651,9 @@ func Finished(meta *model.Meta) bool {
 	if _, tested := m["test_accuracy"]; !tested {
 		return false
 	}
-	epochs, patience := number(hp["epochs"]), number(hp["patience"])
 	_, validated := m["val_accuracy"]
-	stopped := patience > 0 && validated && m["epochs"]-m["best_epoch"] >= patience
-	return m["epochs"] >= epochs || stopped
+	return m["epochs"] >= number(hp["epochs"]) ||
+		stoppedEarly(int(number(hp["patience"])), int(m["epochs"]), int(m["best_epoch"]), validated)
 }
 
 // number is a hyperparameter's value as a float64: an int as
