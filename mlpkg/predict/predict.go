@@ -229,9 +229,10 @@ func classifyFiles(files []string, load func(string) (image.Image, error), class
 // ExpandPaths replaces each directory in paths by the image files directly
 // inside it (by extension, in name order; hidden and temporary files and
 // folders left out, as dataset.Prepare leaves them out); files are kept
-// as given, whatever their
-// extension. A path that does not exist or is neither a directory nor a
-// regular file is an error, as is a directory without image files.
+// as given, whatever their extension. A path that does not exist or is
+// neither a directory nor a regular file is an error, as is a directory
+// without image files. (PredictFiles expands directories the same way, but
+// gives such a file its own error instead.)
 func ExpandPaths(paths ...string) ([]string, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("predict: no image files given")
