@@ -13,11 +13,23 @@ import argparse
 import io
 import time
 
-import numpy as np
-import torch
-from flask import Flask, jsonify, request
-from PIL import Image
-from torch import nn
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8081)
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    return ap.parse_args()
+
+
+# Parsed before the heavy imports, so that --help works without them.
+args = parse_args()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from flask import Flask, jsonify, request  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch import nn  # noqa: E402
 
 CLASSES = ["monkey", "boar", "crow"]
 IMAGE_SIZE = 50
@@ -85,11 +97,6 @@ def create_app() -> Flask:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=8081)
-    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
-    args = ap.parse_args()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("bench server: loopback only")
     if args.threads > 0:

@@ -20,8 +20,6 @@ import resource
 import sys
 import time
 
-import numpy as np
-
 # The course's optimiser: Keras RMSprop(lr=1e-4, rho=0.9, epsilon=1e-7) with
 # the legacy decay=1e-6 (lr / (1 + decay * iterations)).
 LEARNING_RATE = 1e-4
@@ -45,6 +43,7 @@ def parse_args(framework, argv=None):
 
 def load_data(folder):
     """Returns x_train, y_train, x_test, y_test: float32 NHWC in [0,1], int64 labels."""
+    import numpy as np  # here, so that the programs' --help works without NumPy
 
     def load(name):
         return np.load(os.path.join(folder, name))

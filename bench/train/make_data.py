@@ -23,7 +23,10 @@ import json
 import os
 import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # --help still works; main says what is missing
+    np = None
 
 CLASSES = ["horizontal", "vertical", "checker"]
 
@@ -83,13 +86,15 @@ def sample_files(train, test):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--train", type=int, default=960)
     ap.add_argument("--test", type=int, default=240)
     ap.add_argument("--size", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
+    if np is None:
+        sys.exit("make_data.py needs NumPy (bench/train/run.sh runs it with the notebooks' .venv)")
     rng = np.random.Generator(np.random.PCG64(a.seed))
     train = make_split(rng, a.train, a.size)
     test = make_split(rng, a.test, a.size)

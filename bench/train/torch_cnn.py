@@ -13,11 +13,14 @@ Usage: torch_cnn.py --data DIR [--epochs 3] [--batch 32] [--threads 2] [--device
 
 import time
 
-import numpy as np
-import torch
-from torch import nn
-
 import common
+
+# Parsed before the heavy imports, so that --help works without PyTorch.
+args = common.parse_args("PyTorch")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 
 class CNN(nn.Module):
@@ -47,7 +50,6 @@ class CNN(nn.Module):
 
 
 def main():
-    args = common.parse_args("PyTorch")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
