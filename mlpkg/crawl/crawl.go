@@ -453,7 +453,7 @@ func (s *classState) admit(p photo) (bool, error) {
 func (s *classState) adoptOrphan(p photo, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("recover %s: %w", filepath.Base(path), err)
+		return fmt.Errorf("recover a file kept before a crash: %w", err)
 	}
 	v, err := inspect(b, s.c.cfg.maxPixels())
 	if err != nil {

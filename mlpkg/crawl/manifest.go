@@ -182,13 +182,13 @@ func repairTail(path string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("repair %s: %w", path, err)
+		return fmt.Errorf("repair a partial last line: %w", err)
 	}
 	if len(data) == 0 || data[len(data)-1] == '\n' {
 		return nil
 	}
 	if err := os.Truncate(path, int64(bytes.LastIndexByte(data, '\n')+1)); err != nil {
-		return fmt.Errorf("repair %s: %w", path, err)
+		return fmt.Errorf("repair a partial last line: %w", err)
 	}
 	return nil
 }
@@ -199,20 +199,18 @@ func appendJSONL(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s line: %w", filepath.Base(path), err)
 	}
+	// The os errors name the operation and the path.
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		return err
 	}
 	if _, err := f.Write(append(b, '\n')); err != nil {
 		f.Close()
-		return fmt.Errorf("append %s: %w", path, err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	return nil
+	return f.Close()
 }

@@ -1,9 +1,13 @@
 package dataset
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +34,14 @@ func TestClassFilesSkipsWhatPrepareSkips(t *testing.T) {
 	}
 	if _, err := ClassFiles(filepath.Join(dir, "none")); err == nil {
 		t.Error("ClassFiles of a missing folder: no error")
+	}
+}
+
+// A missing folder is an fs.ErrNotExist that names it once.
+func TestClassFilesMissingFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "monkey")
+	_, err := ClassFiles(dir)
+	if !errors.Is(err, fs.ErrNotExist) || strings.Count(fmt.Sprint(err), dir) != 1 {
+		t.Errorf("ClassFiles of a missing folder: %v, want fs.ErrNotExist naming %s once", err, dir)
 	}
 }

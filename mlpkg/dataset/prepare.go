@@ -147,7 +147,7 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	if err := cfg.validateSettings(); err != nil { // Validate, with the class count checked by findClasses
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	wrap := func(err error) error { return fmt.Errorf("prepare %s: %w", cfg.ImagesDir, err) }
+	wrap := func(err error) error { return fmt.Errorf("prepare: %s: %w", cfg.ImagesDir, err) }
 	classes, err := findClasses(cfg.ImagesDir, cfg.Classes)
 	if err != nil {
 		return nil, wrap(err)
@@ -459,7 +459,7 @@ func candidate(dir string, e fs.DirEntry) bool {
 func ClassFiles(classDir string) ([]string, error) {
 	entries, err := os.ReadDir(classDir)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", classDir, err)
+		return nil, err // it names the folder
 	}
 	var out []string
 	for _, e := range entries {
@@ -640,7 +640,7 @@ func parallelFor(ctx context.Context, n, workers int, fn func(i int), done func(
 // so Load fails rather than read a mix of old and new arrays.
 func writeAll(ctx context.Context, dir string, meta *Meta, train, test *Split) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", dir, err)
+		return err // it names the folder
 	}
 	metaJSON, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {

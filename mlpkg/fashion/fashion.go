@@ -20,6 +20,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -214,7 +215,11 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {
 			p := filepath.Join(cfg.SourceDir, split+"-"+kind+"-ubyte.gz")
 			if _, err := os.Stat(p); err != nil {
-				return nil, fmt.Errorf("import fashion-mnist: %s not found (apt-get install dataset-fashion-mnist, or set the source folder): %w", p, err)
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err // the message names the file
+				}
+				return nil, fmt.Errorf("import fashion-mnist: %s: %w (apt-get install dataset-fashion-mnist, or set the source folder)", p, err)
 			}
 		}
 	}

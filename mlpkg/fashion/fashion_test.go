@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -232,9 +234,16 @@ func TestImportErrors(t *testing.T) {
 			}
 		})
 	}
+	// A missing source names the file it looked for once, and stays an
+	// fs.ErrNotExist.
+	none := filepath.Join(t.TempDir(), "none")
+	_, err := Import(ctx, Config{SourceDir: none, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1})
+	if !errors.Is(err, fs.ErrNotExist) || strings.Count(fmt.Sprint(err), none) != 1 {
+		t.Errorf("missing source: %v, want fs.ErrNotExist naming %s once", err, none)
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err := Import(cctx, Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1})
+	_, err = Import(cctx, Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}

@@ -121,7 +121,11 @@ func (m *Meta) Save(dir string) error {
 func LoadMeta(dir string) (*Meta, error) {
 	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: dir is a file
-		return nil, fmt.Errorf("%s is not a checkpoint directory (no %s): train a model first, or give the directory a model was trained into: %w", dir, MetaFile, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the message names the path already
+		}
+		return nil, fmt.Errorf("%s is not a checkpoint directory (%s: %w): train a model first, or give the directory a model was trained into", dir, MetaFile, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load model metadata: %w", err)

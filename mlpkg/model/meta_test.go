@@ -38,12 +38,16 @@ func TestDisplayName(t *testing.T) {
 	}
 }
 
-// A directory without model.json is named as such, in words that suit any
-// caller: no command-line flag (the CLI adds its own).
+// A directory without model.json is named as such, once, in words that suit
+// any caller: no command-line flag (the CLI adds its own).
 func TestLoadMetaWithoutModel(t *testing.T) {
-	_, err := LoadMeta(filepath.Join(t.TempDir(), "nowhere"))
+	dir := filepath.Join(t.TempDir(), "nowhere")
+	_, err := LoadMeta(dir)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "is not a checkpoint directory") || strings.Contains(err.Error(), " -") {
 		t.Errorf("LoadMeta of a missing directory: %v, want fs.ErrNotExist, said without flags", err)
+	}
+	if n := strings.Count(err.Error(), dir); n != 1 {
+		t.Errorf("LoadMeta of a missing directory names it %d times, want once: %v", n, err)
 	}
 }
 

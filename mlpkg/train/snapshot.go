@@ -209,10 +209,10 @@ func readState(dir, name string) (st state, ok bool, err error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, false, nil
 	}
-	if err == nil {
-		err = json.Unmarshal(b, &st)
-	}
 	if err != nil {
+		return st, false, err // it names the file
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
 		return st, false, fmt.Errorf("read %s: %w", path, err)
 	}
 	return st, true, nil

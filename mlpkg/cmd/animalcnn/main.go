@@ -316,7 +316,7 @@ func loadPredictor(checkpoint, spec string) (*predict.Predictor, error) {
 	if err != nil {
 		b.Finalize()
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil, fmt.Errorf("-checkpoint %s: %w", checkpoint, err)
+			return nil, fmt.Errorf("-checkpoint: %w", err) // the message names the folder
 		}
 		return nil, err
 	}

@@ -572,7 +572,7 @@ func TestErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"prepare", "-images", "missing"}, "missing"},
+		{[]string{"prepare", "-images", "missing"}, "animalcnn prepare: missing: images folder not found (import or crawl photos first)\n"},
 		{[]string{"prepare", "-images", "missing", "-size", "51"}, "-size 51: model: image size must be 14 or more and leave 2 when divided by 4"},
 		{[]string{"train"}, `run "animalcnn prepare" first`},
 		{[]string{"predict", "-checkpoint", "nowhere", "x.png"}, "x.png: no such file"},
@@ -604,10 +604,10 @@ func TestErrors(t *testing.T) {
 	cases = append(cases, struct {
 		args []string
 		want string
-	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "-checkpoint nowhere: load model: nowhere is not a checkpoint directory"}, struct {
+	}{[]string{"predict", "-checkpoint", "nowhere", "cat.png"}, "-checkpoint: load model: nowhere is not a checkpoint directory (model.json: no such file or directory): train a model first"}, struct {
 		args []string
 		want string
-	}{[]string{"predict", "-checkpoint", "cat.png", "cat.png"}, "-checkpoint cat.png: load model: cat.png is not a checkpoint directory"})
+	}{[]string{"predict", "-checkpoint", "cat.png", "cat.png"}, "-checkpoint: load model: cat.png is not a checkpoint directory (model.json: not a directory): train a model first"})
 	for _, c := range cases {
 		out, errOut, code := animalcnn(t, dir, c.args...)
 		if code == 0 || !strings.Contains(errOut, c.want) {
