@@ -47,6 +47,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -117,6 +118,17 @@ type Info struct {
 	Note string `json:"note,omitempty"`
 	// Install is how to install it (empty for Go).
 	Install string `json:"install,omitempty"`
+}
+
+// Details describes the backend in one line, for listings: its plugin file,
+// Note, and, when it is not installed, how to install it ("install: …"),
+// joined by "; ".
+func (in Info) Details() string {
+	parts := []string{in.Path, in.Note}
+	if !in.Installed && in.Install != "" {
+		parts = append(parts, "install: "+in.Install)
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "; ")
 }
 
 // choice is a resolved backend request: what New passes to GoMLX.

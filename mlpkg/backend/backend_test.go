@@ -757,3 +757,21 @@ func TestCreateCUDASettings(t *testing.T) {
 		t.Errorf("xla:cuda with a missing plugin: %v", err)
 	}
 }
+
+// TestInfoDetails: a listing's one line gives the plugin file and the note,
+// and how to install only what is missing.
+func TestInfoDetails(t *testing.T) {
+	for _, c := range []struct {
+		in   Info
+		want string
+	}{
+		{Info{Name: XLACPU, Installed: true, Path: "/p/cpu.so"}, "/p/cpu.so"},
+		{Info{Name: XLACUDA, Installed: true, Path: "/p/cuda.so", Note: "source env.sh first", Install: "bash pjrt_cuda.sh"}, "/p/cuda.so; source env.sh first"},
+		{Info{Name: XLACUDA, Note: "no CUDA PJRT plugin found", Install: "bash pjrt_cuda.sh"}, "no CUDA PJRT plugin found; install: bash pjrt_cuda.sh"},
+		{Info{Name: Go, Installed: true}, ""},
+	} {
+		if got := c.in.Details(); got != c.want {
+			t.Errorf("%+v.Details() = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

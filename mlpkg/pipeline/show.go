@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -88,16 +87,10 @@ func BackendsTable(infos []backend.Info, def string) (header []string, rows [][]
 			name += " (default)"
 		}
 		installed := "no"
-		var details []string
 		if in.Installed {
 			installed = "yes"
-			details = append(details, in.Path)
 		}
-		details = append(details, in.Note)
-		if !in.Installed && in.Install != "" {
-			details = append(details, "install: "+in.Install)
-		}
-		rows = append(rows, []string{name, installed, strings.Join(slices.DeleteFunc(details, func(d string) bool { return d == "" }), "; ")})
+		rows = append(rows, []string{name, installed, in.Details()})
 	}
 	return header, rows
 }

@@ -28,14 +28,11 @@ func runBackends(fs *flag.FlagSet, args []string) error {
 			mark = "*"
 		}
 		state := "installed"
-		if in.Path != "" {
-			state += " " + in.Path
-		}
 		if !in.Installed {
-			state = "missing: " + in.Note
-			if in.Install != "" {
-				state += " (install: " + in.Install + ")"
-			}
+			state = "missing"
+		}
+		if d := in.Details(); d != "" {
+			state += ": " + d
 		}
 		fmt.Printf("%s %-9s %s\n", mark, in.Name, state)
 	}

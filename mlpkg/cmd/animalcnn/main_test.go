@@ -658,11 +658,12 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// backends stars the backend the other commands use, says when
-// GOMLX_BACKEND chose it, and fails, as they would, when it names none.
+// backends stars the backend the other commands use, gives the notes of
+// installed backends too, says when GOMLX_BACKEND chose it, and fails, as
+// they would, when it names none.
 func TestBackendsFollowsTheEnvironment(t *testing.T) {
 	t.Setenv(backend.EnvBackend, "go")
-	if code, out, _ := runCaptured(t, "backends"); code != 0 || !strings.Contains(out, "* go ") || !strings.Contains(out, "(GOMLX_BACKEND=go)") {
+	if code, out, _ := runCaptured(t, "backends"); code != 0 || !strings.Contains(out, "* go        installed: pure Go") || !strings.Contains(out, "(GOMLX_BACKEND=go)") {
 		t.Errorf("GOMLX_BACKEND=go: exit %d\n%s", code, out)
 	}
 	t.Setenv(backend.EnvBackend, "bogus")
