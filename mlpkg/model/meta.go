@@ -25,7 +25,8 @@ const Normalization = "rgb/255"
 // Meta describes a trained model: everything needed to use a checkpoint
 // without the training data or flags.
 type Meta struct {
-	// ModelID identifies the training run (directory name plus start time).
+	// ModelID identifies the training run (NewID: directory name plus start
+	// time).
 	ModelID string `json:"model_id"`
 	// Classes in label order: output i of the model is Classes[i].
 	Classes []string `json:"classes"`
@@ -115,6 +116,12 @@ func (m *Meta) Save(dir string) error {
 		return fmt.Errorf("encode model metadata: %w", err)
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, MetaFile), append(b, '\n'), 0o644)
+}
+
+// NewID returns the model ID of a run trained in the checkpoint directory
+// dir and started at t: dir's name and t in UTC, e.g. "cnn-20261207T101500Z".
+func NewID(dir string, t time.Time) string {
+	return filepath.Base(filepath.Clean(dir)) + "-" + t.UTC().Format("20060102T150405Z")
 }
 
 // LoadMeta reads dir/model.json.

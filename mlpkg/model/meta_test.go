@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDisplayName checks the fallbacks of class display names: the
@@ -66,5 +67,16 @@ func TestMetaModelConfig(t *testing.T) {
 	}
 	if _, err := (&Meta{Classes: []string{"a", "b"}, ImageSize: 51}).ModelConfig(); err == nil {
 		t.Error("image size 51: no error")
+	}
+}
+
+// NewID names a run after its folder and its start in UTC, whatever the
+// path's form and the time's zone.
+func TestNewID(t *testing.T) {
+	start := time.Date(2026, 12, 7, 11, 15, 0, 0, time.FixedZone("CET", 3600))
+	for _, dir := range []string{"data/checkpoints/cnn", "data/checkpoints/cnn/", "cnn"} {
+		if got := NewID(dir, start); got != "cnn-20261207T101500Z" {
+			t.Errorf("NewID(%q) = %q, want cnn-20261207T101500Z", dir, got)
+		}
 	}
 }

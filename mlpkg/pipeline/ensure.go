@@ -192,7 +192,7 @@ func moveAside(dir string) (string, error) {
 		return "", err
 	}
 	defer unlock()
-	name := filepath.Base(dir) + "-" + time.Now().UTC().Format("20060102T150405Z")
+	name := model.NewID(dir, time.Now())
 	if meta, err := model.LoadMeta(dir); err == nil && meta.ModelID != "" && meta.ModelID == filepath.Base(meta.ModelID) {
 		name = meta.ModelID
 	}

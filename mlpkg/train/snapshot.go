@@ -332,7 +332,7 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 	}
 	arch := mcfg
 	meta = &model.Meta{
-		ModelID:         fmt.Sprintf("%s-%s", filepath.Base(filepath.Clean(dir)), time.Now().UTC().Format("20060102T150405Z")),
+		ModelID:         model.NewID(dir, time.Now()),
 		Classes:         ds.Meta.Classes,
 		ImageSize:       ds.Meta.ImageSize,
 		Normalization:   model.Normalization,
