@@ -80,24 +80,55 @@ func New(classes []string, labels []int32, probs [][]float32) (*Result, error) {
 		}
 		lossSum -= math.Log(max(float64(p[t]), 1e-7))
 	}
-	if e.N > 0 {
-		e.Loss, e.Accuracy = lossSum/float64(e.N), float64(correct)/float64(e.N)
-	}
+	e.Loss, e.Accuracy = lossSum/float64(e.N), float64(correct)/float64(e.N)
+	support, predicted := e.Support(), e.PredictedAs()
 	e.Precision, e.Recall, e.F1 = make(PerClass, k), make(PerClass, k), make(PerClass, k)
 	for c := range k {
-		tp, predicted, actual := e.Confusion[c][c], 0, 0
-		for o := range k {
-			predicted += e.Confusion[o][c]
-			actual += e.Confusion[c][o]
-		}
-		e.Precision[c] = ratio(tp, predicted)
-		e.Recall[c] = ratio(tp, actual)
+		tp := e.Confusion[c][c]
+		e.Precision[c] = ratio(tp, predicted[c])
+		e.Recall[c] = ratio(tp, support[c])
 		e.F1[c] = 2 * e.Precision[c] * e.Recall[c] / (e.Precision[c] + e.Recall[c])
 		if e.Precision[c]+e.Recall[c] == 0 {
 			e.F1[c] = 0
 		}
 	}
 	return e, nil
+}
+
+// Support returns the number of images of each class (the confusion
+// matrix's row sums).
+func (e *Result) Support() []int {
+	out := make([]int, len(e.Confusion))
+	for t, row := range e.Confusion {
+		for _, n := range row {
+			out[t] += n
+		}
+	}
+	return out
+}
+
+// PredictedAs returns the number of images predicted as each class (the
+// confusion matrix's column sums).
+func (e *Result) PredictedAs() []int {
+	out := make([]int, len(e.Confusion))
+	for _, row := range e.Confusion {
+		for p, n := range row {
+			out[p] += n
+		}
+	}
+	return out
+}
+
+// Wrong returns the indices of the images classified wrongly, in input
+// order.
+func (e *Result) Wrong() []int {
+	var out []int
+	for i, p := range e.Predicted {
+		if p != int(e.Labels[i]) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // PerClass holds one metric per class, in label order. It is a plain
@@ -158,10 +189,11 @@ func ratio(a, b int) float64 {
 }
 
 // String renders the result as a plain-text report: accuracy and loss,
-// per-class precision/recall/F1, and the confusion matrix.
+// per-class precision/recall/F1 and number of images, and the confusion
+// matrix.
 func (e *Result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "test accuracy %.4f, loss %.4f on %d images\n\n", e.Accuracy, e.Loss, e.N)
+	fmt.Fprintf(&b, "accuracy %.4f, loss %.4f on %d images\n\n", e.Accuracy, e.Loss, e.N)
 	w := 9
 	for _, c := range e.Classes {
 		w = max(w, len(c))
@@ -175,15 +207,12 @@ func (e *Result) String() string {
 		}
 		return fmt.Sprintf("%*.3f", width, v)
 	}
+	support := e.Support()
 	for i, c := range e.Classes {
-		support := 0
-		for _, n := range e.Confusion[i] {
-			support += n
-		}
-		fmt.Fprintf(&b, "%-*s  %s  %s  %s  %7d\n", w, c, metric(e.Precision[i], 9), metric(e.Recall[i], 6), metric(e.F1[i], 5), support)
+		fmt.Fprintf(&b, "%-*s  %s  %s  %s  %7d\n", w, c, metric(e.Precision[i], 9), metric(e.Recall[i], 6), metric(e.F1[i], 5), support[i])
 	}
 	if undefined {
-		b.WriteString("(–: not defined, for a class never predicted or without test images)\n")
+		b.WriteString("(–: not defined, for a class never predicted or without images)\n")
 	}
 	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", w, "")
 	for _, c := range e.Classes {

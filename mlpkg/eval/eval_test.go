@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -85,7 +86,7 @@ func TestStringUndefinedMetric(t *testing.T) {
 	}
 	s := e.String()
 	if strings.Contains(s, "NaN") || !strings.Contains(s, "c                  –   0.000      –        1\n") ||
-		!strings.Contains(s, "(–: not defined, for a class never predicted or without test images)") {
+		!strings.Contains(s, "(–: not defined, for a class never predicted or without images)") {
 		t.Errorf("report:\n%s", s)
 	}
 	full, err := New([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.9, .1}, {.2, .8}})
@@ -116,5 +117,28 @@ func TestMetrics(t *testing.T) {
 	nan := float32(math.NaN())
 	if _, err := New([]string{"a", "b"}, []int32{0, 1}, [][]float32{{.5, .5}, {nan, nan}}); !errors.Is(err, ErrNaNOutputs) {
 		t.Fatalf("NaN probabilities: err %v, want ErrNaNOutputs", err)
+	}
+}
+
+// TestCounts: per-class images and predictions are the confusion matrix's
+// row and column sums, and Wrong lists the mistakes in input order.
+func TestCounts(t *testing.T) {
+	// Labels a a a b c; predicted a b b b a.
+	probs := [][]float32{{.8, .1, .1}, {.1, .8, .1}, {.2, .7, .1}, {.1, .6, .3}, {.5, .2, .3}}
+	e, err := New([]string{"a", "b", "c"}, []int32{0, 0, 0, 1, 2}, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Support(); !slices.Equal(got, []int{3, 1, 1}) {
+		t.Errorf("Support() = %v, want [3 1 1]", got)
+	}
+	if got := e.PredictedAs(); !slices.Equal(got, []int{2, 3, 0}) {
+		t.Errorf("PredictedAs() = %v, want [2 3 0]", got)
+	}
+	if got := e.Wrong(); !slices.Equal(got, []int{1, 2, 4}) {
+		t.Errorf("Wrong() = %v, want [1 2 4]", got)
+	}
+	if e.Precision[1] != 1.0/3 || e.Recall[0] != 1.0/3 || !math.IsNaN(e.Precision[2]) || e.Recall[2] != 0 {
+		t.Errorf("precision %v, recall %v", e.Precision, e.Recall)
 	}
 }

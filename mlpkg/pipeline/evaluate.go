@@ -122,15 +122,7 @@ func LoadEvaluation(p Paths) (*Evaluation, error) {
 }
 
 // Misclassified returns the number of test images the model got wrong.
-func (ev *Evaluation) Misclassified() int {
-	n := 0
-	for i, p := range ev.Predicted {
-		if p != int(ev.Labels[i]) {
-			n++
-		}
-	}
-	return n
-}
+func (ev *Evaluation) Misclassified() int { return len(ev.Wrong()) }
 
 // accuracyLine states an evaluation's accuracy: "accuracy 95.3 % (715/750 test images), loss 0.144".
 func accuracyLine(ev *Evaluation) string {
@@ -141,15 +133,9 @@ func accuracyLine(ev *Evaluation) string {
 // as a table for display.Table.
 func PerClassTable(ev *Evaluation) (header []string, rows [][]string) {
 	header = []string{"class", "test images", "predicted as it", "precision", "recall", "F1"}
+	support, predicted := ev.Support(), ev.PredictedAs()
 	for i, c := range ev.Classes {
-		support, predicted := 0, 0
-		for t := range ev.Confusion {
-			predicted += ev.Confusion[t][i]
-		}
-		for _, n := range ev.Confusion[i] {
-			support += n
-		}
-		rows = append(rows, []string{c, strconv.Itoa(support), strconv.Itoa(predicted),
+		rows = append(rows, []string{c, strconv.Itoa(support[i]), strconv.Itoa(predicted[i]),
 			display.Percent(ev.Precision[i]), display.Percent(ev.Recall[i]), display.Percent(ev.F1[i])})
 	}
 	return header, rows
@@ -168,12 +154,7 @@ func Mistakes(p Paths, ev *Evaluation, limit int) ([]image.Image, []string, erro
 	if ds.Meta.Hash != ev.DatasetHash || ds.Test.N != len(ev.Labels) {
 		return nil, nil, fmt.Errorf("mistakes: the dataset in %s changed since the evaluation: run the evaluation again", p.Processed)
 	}
-	var wrong []int
-	for i, pred := range ev.Predicted {
-		if pred != int(ev.Labels[i]) {
-			wrong = append(wrong, i)
-		}
-	}
+	wrong := ev.Wrong()
 	sort.SliceStable(wrong, func(a, b int) bool {
 		i, j := wrong[a], wrong[b]
 		return ev.Probabilities[i][ev.Predicted[i]] > ev.Probabilities[j][ev.Predicted[j]]

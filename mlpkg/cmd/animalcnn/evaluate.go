@@ -55,7 +55,7 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(eval)
 	}
-	fmt.Printf("model %s (%s backend), dataset %s\n", p.Meta().ModelID, p.Backend(), *data)
+	fmt.Printf("model %s (%s backend), test split of %s\n", p.Meta().ModelID, p.Backend(), *data)
 	fmt.Print(eval)
 	return nil
 }

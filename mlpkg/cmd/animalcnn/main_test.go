@@ -223,7 +223,7 @@ func TestPipeline(t *testing.T) {
 		}
 	}
 	if len(ev.Classes) != 3 || ev.N != total || ev.N == 0 || ev.Accuracy != float64(diagonal)/float64(total) || len(ev.Recall) != 3 ||
-		!strings.Contains(out, fmt.Sprintf("test accuracy %.4f", ev.Accuracy)) {
+		!strings.Contains(out, "test split of data/processed\naccuracy "+fmt.Sprintf("%.4f", ev.Accuracy)) {
 		t.Errorf("evaluate -json %+v does not match its confusion matrix or the text report:\n%s", ev, out)
 	}
 	// The same classes prepared again with another split: evaluated, with a
