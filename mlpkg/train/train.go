@@ -861,7 +861,7 @@ func (c *throughputClock) imagesPerSecond() float64 {
 }
 
 // round rounds x to 4 decimals, for the log.
-func round(x float64) float64 { return float64(int64(x*10000+0.5)) / 10000 }
+func round(x float64) float64 { return math.Round(x*10000) / 10000 }
 
 // prepareDir makes dir ready for a run: emptied of what Train writes when
 // fresh, created when missing, and cleared of the temporaries a killed run
