@@ -43,26 +43,25 @@ func Augment(img image.Image) []image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	pix := imageio.ToRGBSize(img, w, h) // the conversion of training data, without resampling
-	out := make([]image.Image, 0, SamplesPerPhoto)
-	buf := make([]uint8, len(pix))
-	for _, angle := range augmentAngles {
-		rotate(buf, pix, w, h, angle)
-		out = append(out, imageio.RGBImage(buf, w, h))
-		flipInto(buf, w, h)
-		out = append(out, imageio.RGBImage(buf, w, h))
+	samples := make([]uint8, SamplesPerPhoto*len(pix))
+	augmentInto(samples, pix, w, h)
+	out := make([]image.Image, SamplesPerPhoto)
+	for i := range out {
+		out[i] = imageio.RGBImage(samples[i*len(pix):(i+1)*len(pix)], w, h)
 	}
 	return out
 }
 
-// augmentInto writes the SamplesPerPhoto samples of pix into dst.
-func augmentInto(dst, pix []uint8, size int) {
-	stride := size * size * 3
+// augmentInto writes the SamplesPerPhoto samples of pix (w×h HWC RGB) into
+// dst, one after the other, in AugmentSample order.
+func augmentInto(dst, pix []uint8, w, h int) {
+	stride := len(pix)
 	for k, angle := range augmentAngles {
 		rot := dst[2*k*stride : (2*k+1)*stride]
-		rotate(rot, pix, size, size, angle)
+		rotate(rot, pix, w, h, angle)
 		mir := dst[(2*k+1)*stride : (2*k+2)*stride]
 		copy(mir, rot)
-		flipInto(mir, size, size)
+		flipInto(mir, w, h)
 	}
 }
 

@@ -239,7 +239,7 @@ func TestRandomAugment(t *testing.T) {
 // size×size HWC RGB image, concatenated.
 func augmentRGB(pix []uint8, size int) []uint8 {
 	out := make([]uint8, SamplesPerPhoto*size*size*3)
-	augmentInto(out, pix, size)
+	augmentInto(out, pix, size, size)
 	return out
 }
 

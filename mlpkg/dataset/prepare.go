@@ -339,7 +339,7 @@ func trainArrays(ctx context.Context, photos []*photo, cfg Config, workers int) 
 		p := photos[i]
 		dst := s.Images[i*samples*stride : (i+1)*samples*stride]
 		if cfg.Augment {
-			augmentInto(dst, p.pix, cfg.ImageSize)
+			augmentInto(dst, p.pix, cfg.ImageSize, cfg.ImageSize)
 		} else {
 			copy(dst, p.pix)
 		}
