@@ -247,7 +247,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	for i := range chosen {
 		chosen[i] = make(map[string]bool, cfg.PerClass)
 	}
-	sum, err = importParts(ctx, cfg, want, chosen, w, sum)
+	err = importParts(ctx, cfg, want, chosen, w, sum)
 	// Whatever happened, make the pictures written so far durable.
 	if serr := w.sync(); serr != nil && err == nil {
 		err = fmt.Errorf("import fashion-mnist: %w", serr)
@@ -270,9 +270,9 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	return sum, nil
 }
 
-// importParts writes the missing pictures of Import with w, and records
-// the names of the pictures of each class in chosen.
-func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map[string]bool, w *pngWriter, sum *Summary) (*Summary, error) {
+// importParts writes the missing pictures of Import with w, counting them
+// in sum, and records the names of the pictures of each class in chosen.
+func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map[string]bool, w *pngWriter, sum *Summary) error {
 	total := cfg.PerClass * len(cfg.Classes)
 	done := 0
 	taken := make([]int, len(cfg.Classes)) // pictures chosen per class so far
@@ -282,7 +282,7 @@ func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map
 		}
 		labels, err := readLabels(filepath.Join(cfg.SourceDir, split+"-labels-idx1-ubyte.gz"))
 		if err != nil {
-			return nil, fmt.Errorf("import fashion-mnist: %w", err)
+			return fmt.Errorf("import fashion-mnist: %w", err)
 		}
 		// Choose the pictures of this part; find which are missing on disk.
 		missing := map[int]string{} // index → class
@@ -326,15 +326,15 @@ func importParts(ctx context.Context, cfg Config, want map[int]int, chosen []map
 			return len(missing) > 0, nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("import fashion-mnist: %w", err)
+			return fmt.Errorf("import fashion-mnist: %w", err)
 		}
 	}
 	for i, n := range taken {
 		if n < cfg.PerClass {
-			return nil, fmt.Errorf("import fashion-mnist: only %d pictures of class %q in %s, want %d", n, cfg.Classes[i], cfg.SourceDir, cfg.PerClass)
+			return fmt.Errorf("import fashion-mnist: only %d pictures of class %q in %s, want %d", n, cfg.Classes[i], cfg.SourceDir, cfg.PerClass)
 		}
 	}
-	return sum, nil
+	return nil
 }
 
 // openGzip opens a gzip-compressed file.

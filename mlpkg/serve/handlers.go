@@ -183,5 +183,5 @@ func (s *server) answerPanic(w http.ResponseWriter, r *http.Request) {
 	noteError(w, r, e)
 	d := s.pageData(s.langs.pick(r))
 	d.Error = &pageError{Code: e.code, Message: d.T.errorMessage(e)}
-	s.renderPage(w, r, e.status, d)
+	s.renderPage(w, e.status, d)
 }

@@ -124,7 +124,7 @@ func (s *server) pageData(lang string) *pageData {
 
 // handlePage is GET /: the upload form.
 func (s *server) handlePage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, http.StatusOK, s.pageData(s.langs.pick(r)))
+	s.renderPage(w, http.StatusOK, s.pageData(s.langs.pick(r)))
 }
 
 // handlePageUpload is POST /: the form posted without JavaScript. It answers
@@ -138,7 +138,7 @@ func (s *server) handlePageUpload(w http.ResponseWriter, r *http.Request) {
 			return // the client is gone
 		}
 		d.Error = &pageError{Code: aerr.code, Message: d.T.errorMessage(aerr)}
-		s.renderPage(w, r, aerr.status, d)
+		s.renderPage(w, aerr.status, d)
 		return
 	}
 	pr := s.predictResponse(res, lang)
@@ -147,7 +147,7 @@ func (s *server) handlePageUpload(w http.ResponseWriter, r *http.Request) {
 		Probabilities: pr.Probabilities,
 		Image:         pr.Image,
 	}
-	s.renderPage(w, r, http.StatusOK, d)
+	s.renderPage(w, http.StatusOK, d)
 }
 
 // handleNotFoundPage answers unknown non-API paths with a short HTML page.
@@ -164,7 +164,7 @@ func writeShortPage(w http.ResponseWriter, status int, title, sentence string) {
 		html.EscapeString(title), html.EscapeString(sentence))
 }
 
-func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, d *pageData) {
+func (s *server) renderPage(w http.ResponseWriter, status int, d *pageData) {
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
 		s.cfg.logger().Error("render page", "err", err)
