@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
 )
 
 // claims records, across the classes one client crawls (one Run), which
@@ -36,7 +38,7 @@ func (cl *claims) scan(imagesDir string) error {
 		return fmt.Errorf("list class folders: %w", err)
 	}
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !dirent.IsDir(imagesDir, e) {
 			continue
 		}
 		if err := cl.scanClass(filepath.Join(imagesDir, e.Name()), e.Name()); err != nil {

@@ -381,6 +381,28 @@ func TestPhotoInTwoClasses(t *testing.T) {
 			t.Errorf("monkey's photo requested %d times", n)
 		}
 	})
+	t.Run("rerun, a class folder a link", func(t *testing.T) {
+		// monkey's photos live elsewhere, its class folder a link to them
+		// (as prepare allows): they still count.
+		f, shared := setup(t)
+		f.cfg.Classes = []Class{{Name: "monkey"}}
+		if _, err := f.run(t, context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := filepath.Join(t.TempDir(), "monkey-photos")
+		if err := os.Rename(f.classDir("monkey"), elsewhere); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(elsewhere, f.classDir("monkey")); err != nil {
+			t.Fatal(err)
+		}
+		f.cfg.Classes = []Class{{Name: "crow"}}
+		rep, err := f.run(t, context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, f, rep.Classes[0], shared)
+	})
 }
 
 // An image answering 404 or 410 is gone for good: rejected as unavailable

@@ -23,6 +23,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
@@ -396,7 +397,7 @@ func findClasses(dir string, configured []string) ([]string, error) {
 	}
 	var classes []string
 	for _, e := range entries {
-		if !isDir(dir, e) {
+		if !dirent.IsDir(dir, e) {
 			continue
 		}
 		if !utf8.ValidString(e.Name()) { // not hidden: it would have been a class
@@ -413,18 +414,6 @@ func findClasses(dir string, configured []string) ([]string, error) {
 		return nil, fmt.Errorf("need at least 2 class folders, found only %q", classes[0])
 	}
 	return classes, nil // ReadDir sorts by name
-}
-
-// isDir reports whether entry e of dir is a folder, following symbolic links.
-func isDir(dir string, e fs.DirEntry) bool {
-	if e.IsDir() {
-		return true
-	}
-	if e.Type()&fs.ModeSymlink != 0 {
-		st, err := os.Stat(filepath.Join(dir, e.Name()))
-		return err == nil && st.IsDir()
-	}
-	return false
 }
 
 // sidecarExts are extensions of files that live beside the photos and are
@@ -449,7 +438,7 @@ func IsSidecar(name string) bool {
 // candidate reports whether Prepare considers the entry e of a class
 // folder dir a photo: a file (or a link to one) that is not a sidecar.
 func candidate(dir string, e fs.DirEntry) bool {
-	return !IsSidecar(e.Name()) && !isDir(dir, e) && (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0)
+	return !IsSidecar(e.Name()) && !dirent.IsDir(dir, e) && (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0)
 }
 
 // ClassFiles returns the base names of the files of classDir that Prepare

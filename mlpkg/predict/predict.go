@@ -14,6 +14,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/gomlx/gomlx/backends"
 )
@@ -273,7 +274,7 @@ func listImages(dir string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if dataset.IsSidecar(e.Name()) || !imageio.HasImageExt(e.Name()) || isFolder(dir, e) {
+		if dataset.IsSidecar(e.Name()) || !imageio.HasImageExt(e.Name()) || dirent.IsDir(dir, e) {
 			continue
 		}
 		files = append(files, filepath.Join(dir, e.Name()))
@@ -284,16 +285,6 @@ func listImages(dir string) ([]string, error) {
 	return files, nil
 }
 
-// isFolder reports whether the entry e of dir is a folder or a link to one
-// (a link that leads nowhere is not: it fails when read, for itself).
-func isFolder(dir string, e os.DirEntry) bool {
-	if e.Type()&fs.ModeSymlink == 0 {
-		return e.IsDir()
-	}
-	st, err := os.Stat(filepath.Join(dir, e.Name()))
-	return err == nil && st.IsDir()
-}
-
 // subfolderHint says, for a folder dir without image files, how many
 // sub-folders it has (predict does not look into them), e.g. " (only 3
 // sub-folder(s), which are not searched: give them instead, e.g.
@@ -301,7 +292,7 @@ func isFolder(dir string, e os.DirEntry) bool {
 func subfolderHint(dir string, entries []os.DirEntry) string {
 	var dirs []string
 	for _, e := range entries {
-		if isFolder(dir, e) && !strings.HasPrefix(e.Name(), ".") {
+		if dirent.IsDir(dir, e) && !strings.HasPrefix(e.Name(), ".") {
 			dirs = append(dirs, e.Name())
 		}
 	}
