@@ -176,20 +176,13 @@ func NearDuplicates(classDir string, maxDistance int) ([][]string, error) {
 	if maxDistance < 0 || maxDistance > 64 {
 		return nil, fmt.Errorf("near duplicates: distance %d is not between 0 and 64", maxDistance)
 	}
-	files, err := dataset.ClassFiles(classDir)
-	if err != nil {
-		return nil, fmt.Errorf("near duplicates: %w", err)
-	}
-	excl, err := dataset.ReadExclusions(classDir)
+	files, err := dataset.UsableFiles(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("near duplicates: %w", err)
 	}
 	var names []string
 	var hashes []*goimagehash.ImageHash
 	for _, f := range files {
-		if dataset.Excluded(excl, f) {
-			continue
-		}
 		img, err := imageio.Load(filepath.Join(classDir, f))
 		if err != nil {
 			slog.Warn("near duplicates: skipping a file that does not decode", "file", f, "error", err)

@@ -44,9 +44,24 @@ func ReadExclusions(classDir string) (map[string]bool, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read exclusions %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("read exclusions: %w", err) // it names the file
 	}
 	return set, nil
+}
+
+// UsableFiles returns the files of classDir that Prepare may use, in name
+// order: ClassFiles less those that exclude.txt lists. (Prepare still skips a
+// file that does not decode, and duplicates.)
+func UsableFiles(classDir string) ([]string, error) {
+	files, err := ClassFiles(classDir)
+	if err != nil {
+		return nil, err
+	}
+	excl, err := ReadExclusions(classDir)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(files, func(f string) bool { return Excluded(excl, f) }), nil
 }
 
 // Excluded reports whether the file name (base name, with extension) is in the
@@ -90,7 +105,7 @@ func AddExclusions(classDir, reason string, entries ...string) error {
 	unended, err := lacksFinalNewline(f)
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("add exclusions %s: %w", f.Name(), err)
+		return fmt.Errorf("add exclusions: %w", err) // it names the file
 	}
 	if unended {
 		b.WriteByte('\n')
@@ -103,7 +118,7 @@ func AddExclusions(classDir, reason string, entries ...string) error {
 	}
 	if _, err := f.WriteString(b.String()); err != nil {
 		f.Close()
-		return fmt.Errorf("add exclusions %s: %w", f.Name(), err)
+		return fmt.Errorf("add exclusions: %w", err) // it names the file
 	}
 	return f.Close()
 }

@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"errors"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -112,5 +114,26 @@ func TestPrepareExcludeFileWithBOMAndCRLF(t *testing.T) {
 		if f.Path == "c0/p00.png" || f.Path == "c0/p01.png" {
 			t.Errorf("%s is excluded but used", f.Path)
 		}
+	}
+}
+
+// UsableFiles: the class's files in name order, less those exclude.txt
+// lists by name or by id, and never a sidecar.
+func TestUsableFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"3.jpg", "1.png", "2.jpg", "4.webp", "manifest.jsonl"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := AddExclusions(dir, "test", "2", "4.webp"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := UsableFiles(dir)
+	if err != nil || !slices.Equal(got, []string{"1.png", "3.jpg"}) {
+		t.Errorf("UsableFiles = %v, %v; want [1.png 3.jpg]", got, err)
+	}
+	if _, err := UsableFiles(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("UsableFiles of a missing folder: %v, want fs.ErrNotExist", err)
 	}
 }

@@ -99,7 +99,7 @@ func ImagesTable(counts []ClassImages) (header []string, rows [][]string) {
 // (sorted) files, with their file names as captions (none when n ≤ 0).
 // Excluded files are left out.
 func ClassSamples(classDir string, n int) ([]image.Image, []string, error) {
-	files, err := usableFiles(classDir)
+	files, err := dataset.UsableFiles(classDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,30 +120,11 @@ func ClassSamples(classDir string, n int) ([]image.Image, []string, error) {
 	return images, captions, nil
 }
 
-// usableFiles lists a class folder's pictures that exclude.txt does not leave out.
-func usableFiles(classDir string) ([]string, error) {
-	files, err := dataset.ClassFiles(classDir)
-	if err != nil {
-		return nil, err
-	}
-	excl, err := dataset.ReadExclusions(classDir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		if !dataset.Excluded(excl, f) {
-			out = append(out, f)
-		}
-	}
-	return out, nil
-}
-
 // FirstPicture returns the path of the first usable picture of a class
 // folder (in file-name order).
 func FirstPicture(imagesDir, class string) (string, error) {
 	dir := filepath.Join(imagesDir, class)
-	files, err := usableFiles(dir)
+	files, err := dataset.UsableFiles(dir)
 	if err != nil {
 		return "", err
 	}
@@ -236,7 +217,7 @@ func ExclusionDemo(imagesDir, scratchDir, class string, n int, numbers ...int) (
 		return nil, fmt.Errorf("exclusion demo: %w", err)
 	}
 	ex.ExcludeTxt = string(txt)
-	used, err := usableFiles(dir)
+	used, err := dataset.UsableFiles(dir)
 	if err != nil {
 		return nil, err
 	}
