@@ -95,13 +95,9 @@ func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, oth
 	if ds.Test.N == 0 {
 		return nil, false, fmt.Errorf("the dataset in %s has no test split (it was prepared with a test fraction of 0): nothing to evaluate on", dataDir)
 	}
-	preds, err := p.PredictPixels(ds.Test.Images, ds.Test.N)
+	probs, err := p.classifier.Probabilities(ds.Test.Images, ds.Test.N)
 	if err != nil {
-		return nil, false, err
-	}
-	probs := make([][]float32, len(preds))
-	for i, pr := range preds {
-		probs[i] = pr.Probabilities
+		return nil, false, fmt.Errorf("predict: %w", err)
 	}
 	ev, err = eval.New(slices.Clone(m.Classes), ds.Test.Labels, probs)
 	if err != nil {
