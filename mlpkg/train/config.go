@@ -59,9 +59,9 @@ type Config struct {
 	// hold-out (ValidationFraction > 0). A run that stopped early is not
 	// resumed by the same settings: a higher Patience, or 0, trains on.
 	Patience int
-	// Augment turns on random horizontal flips and small shifts of each
+	// BatchAugment turns on random horizontal flips and small shifts of each
 	// training batch (on top of any offline augmentation in the dataset).
-	Augment bool
+	BatchAugment bool
 	// Seed makes runs repeatable: weight initialisation, dropout, shuffling and augmentation.
 	Seed int64
 	// Fresh discards an existing checkpoint in CheckpointDir instead of resuming from it.
@@ -107,7 +107,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.Decay, "decay", c.Decay, "Keras legacy learning-rate decay: lr / (1 + decay*step)")
 	fs.Float64Var(&c.ValidationFraction, "validation", c.ValidationFraction, "share of the training photos held out to pick the best epoch (0: none, the last epoch is kept)")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "stop early when this many epochs in a row have not improved on the best one, as Keras' EarlyStopping (0: train every epoch)")
-	fs.BoolVar(&c.Augment, "batch-augment", c.Augment, "random flips and shifts of each training batch (prepare -augment adds rotated copies to the dataset instead)")
+	fs.BoolVar(&c.BatchAugment, "batch-augment", c.BatchAugment, "random flips and shifts of each training batch (prepare -augment adds rotated copies to the dataset instead)")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "random seed (initialisation, dropout, shuffling, augmentation)")
 	fs.BoolVar(&c.Fresh, "fresh", c.Fresh, "start from scratch, deleting any checkpoint in the checkpoint directory")
 	fs.IntVar(&c.Model.DenseUnits, "dense-units", c.Model.DenseUnits, "units of the hidden dense layer")
@@ -152,7 +152,7 @@ func (c *Config) Hyperparameters() map[string]any {
 	return map[string]any{
 		"epochs": c.Epochs, "batch_size": c.BatchSize, "optimizer": optimizerName,
 		"learning_rate": c.LearningRate, "rho": c.Rho, "epsilon": c.Epsilon, "decay": c.Decay,
-		"augment": c.Augment, "patience": c.Patience, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
+		"augment": c.BatchAugment, "patience": c.Patience, "seed": c.Seed, "validation_fraction": c.ValidationFraction, "loss": "categorical_crossentropy",
 		"filters1": c.Model.Filters1, "filters2": c.Model.Filters2, "dense_units": c.Model.DenseUnits,
 		"conv_dropout": c.Model.ConvDropout, "dense_dropout": c.Model.DenseDropout, "validation_samples": validationSamples,
 	}

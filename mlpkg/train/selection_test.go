@@ -289,14 +289,14 @@ func TestResumeWithChangedSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	more := cfg
-	more.Epochs, more.LearningRate, more.Augment = 2, cfg.LearningRate*10, !cfg.Augment
+	more.Epochs, more.LearningRate, more.BatchAugment = 2, cfg.LearningRate*10, !cfg.BatchAugment
 	var start Start
 	res, err := Train(context.Background(), more, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{fmt.Sprintf("learning rate %v → %v", cfg.LearningRate, more.LearningRate),
-		fmt.Sprintf("batch augmentation %v → %v", cfg.Augment, more.Augment)}
+		fmt.Sprintf("batch augmentation %v → %v", cfg.BatchAugment, more.BatchAugment)}
 	if !start.Resumed || !slices.Equal(start.Changed, want) {
 		t.Errorf("Start %+v, want resumed with changes %q", start, want)
 	}

@@ -489,7 +489,7 @@ func (r *run) trainEpoch(ctx context.Context, epoch int) (e Epoch, interrupted b
 }
 
 // loadBatch fills the batch buffers with batch b of epoch in the epoch's
-// order (indices into trainIdx), augmented when cfg.Augment.
+// order (indices into trainIdx), augmented when cfg.BatchAugment.
 func (r *run) loadBatch(order []int, epoch, b int) {
 	cfg, per := r.cfg, r.imageBytes()
 	for i := range cfg.BatchSize {
@@ -497,7 +497,7 @@ func (r *run) loadBatch(order []int, epoch, b int) {
 		copy(r.batchImages[i*per:(i+1)*per], r.ds.Train.Image(idx))
 		r.batchLabels[i] = r.ds.Train.Labels[idx]
 	}
-	if cfg.Augment {
+	if cfg.BatchAugment {
 		// Its own stream per batch, so that a run resumed at batch b
 		// augments it as the uninterrupted run did.
 		batchRNG := rand.New(rand.NewPCG(uint64(cfg.Seed)^augmentSalt, uint64(epoch)<<32|uint64(b)))

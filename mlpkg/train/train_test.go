@@ -501,7 +501,7 @@ func TestResumeIsExact(t *testing.T) {
 	b := goBackend(t)
 	train := func(dir string, stopAt int) *Result {
 		cfg := testConfig(dir)
-		cfg.Epochs, cfg.Augment = 2, true
+		cfg.Epochs, cfg.BatchAugment = 2, true
 		if stopAt > 0 {
 			ctx, cancel := context.WithCancel(context.Background())
 			steps := 0
