@@ -169,7 +169,9 @@ type ExclusionExample struct {
 	Before, After image.Image
 	// ExcludeTxt is the content of exclude.txt afterwards.
 	ExcludeTxt string
-	// Used is the number of pictures Prepare would use afterwards.
+	// Used is the number of pictures left for Prepare afterwards: those not
+	// excluded (Prepare may still skip one that does not decode, or a
+	// duplicate).
 	Used int
 }
 
