@@ -113,12 +113,12 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 	}
 	// "XLA:CPU" is xla:cpu; a path keeps its case, options after it too
 	// ("xla:Mine.so,tf32").
-	if head, _, _ := strings.Cut(spec, ","); !strings.Contains(spec, "/") && !strings.HasSuffix(head, ".so") {
+	if head, _, _ := strings.Cut(spec, ","); !isPluginPath(head) {
 		spec = strings.ToLower(spec)
 	}
 	name, config, _ := strings.Cut(spec, ":")
 	// A bare plugin path, with or without options.
-	if file, _, _ := strings.Cut(name, ","); strings.HasSuffix(file, ".so") || strings.Contains(name, "/") {
+	if file, _, _ := strings.Cut(name, ","); isPluginPath(file) {
 		name, config = "xla", spec
 	}
 	switch {
@@ -141,7 +141,7 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 			}
 		}
 		return nil, e.notAvailable(spec, "no PJRT plugin installed")
-	case strings.HasSuffix(plugin, ".so") || strings.Contains(plugin, "/"):
+	case isPluginPath(plugin):
 		abs, err := filepath.Abs(plugin)
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %w", spec, err)
@@ -173,6 +173,10 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 		return []choice{xlaChoice(canonicalXLAName(plugin), p, opts, source)}, nil
 	}
 }
+
+// isPluginPath reports whether s names a PJRT plugin file rather than a
+// backend or plugin name: it ends in ".so" or holds a "/".
+func isPluginPath(s string) bool { return strings.HasSuffix(s, ".so") || strings.Contains(s, "/") }
 
 func (e *env) autoInstall() bool { return autoInstallOptIn(e.getenv) }
 
