@@ -60,60 +60,16 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 
 	fmt.Printf("training on %d images (%d test) of %v, %d×%d, backend %s, checkpoint %s\n",
 		ds.Train.N, ds.Test.N, ds.Meta.Classes, ds.Meta.ImageSize, ds.Meta.ImageSize, backend.Name(b), cfg.CheckpointDir)
-	var bar *progressbar.ProgressBar
-	showBar := term.IsTerminal(int(os.Stderr.Fd())) // on a terminal; a log gets a line now and then
-	lastLine := time.Now()
-	opts := train.Options{
-		Backend: b,
-		OnStart: func(s train.Start) {
-			switch {
-			case s.EarlyStopped:
-				fmt.Printf("%s: its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
-					s.Dir, cfg.Patience, cfg.Patience)
-				return
-			case s.NothingToTrain():
-				fmt.Printf("%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
-					s.Dir, s.Done, s.Epochs)
-				return
-			case s.Resumed && s.Batch > 0:
-				fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
-			case s.Resumed:
-				fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
-			}
-			if len(s.Changed) > 0 {
-				fmt.Printf("note: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
-			}
-			fmt.Println(s.Split())
-		},
-		OnStep: func(s train.Step) {
-			if !showBar {
-				// A log of a slow epoch (minutes on the pure-Go backend)
-				// still shows that training goes on.
-				if *logEvery > 0 && time.Since(lastLine) >= *logEvery {
-					lastLine = time.Now()
-					fmt.Fprintf(os.Stderr, "epoch %d/%d: batch %d/%d, loss %.4f, %.1f img/s\n", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss, s.ImagesPerSecond)
-				}
-				return
-			}
-			if bar == nil || s.Batch == 1 {
-				bar = newBar(s.Batches, fmt.Sprintf("epoch %d/%d", s.Epoch, s.Epochs))
-			}
-			bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  %.1f img/s", s.Epoch, s.Epochs, s.Loss, s.ImagesPerSecond))
-			_ = bar.Set(s.Batch)
-		},
-		OnEpoch: func(e train.Epoch) {
-			if bar != nil {
-				_ = bar.Finish()
-				bar = nil
-			}
-			fmt.Println(e.Line(cfg.Epochs)) // results, with the summary: "train > log" keeps them
-		},
+	progress := &trainProgress{
+		patience: cfg.Patience,
+		epochs:   cfg.Epochs,
+		showBar:  term.IsTerminal(int(os.Stderr.Fd())), // on a terminal; a log gets a line now and then
+		logEvery: *logEvery,
+		lastLine: time.Now(),
 	}
+	opts := train.Options{Backend: b, OnStart: progress.start, OnStep: progress.step, OnEpoch: progress.epoch}
 	res, err := train.Train(ctx, cfg, ds, opts)
-	if bar != nil { // interrupted or failed mid-epoch: clear the bar before saying why
-		_ = bar.Clear()
-		_ = bar.Exit()
-	}
+	progress.close()
 	if err != nil {
 		return withFlagAdvice(err)
 	}
@@ -122,6 +78,77 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	}
 	fmt.Println(res.Summary())
 	return nil
+}
+
+// trainProgress shows a training's progress on the terminal: what the run
+// starts from, a progress bar per epoch (or, without a terminal, a line
+// every logEvery), and each epoch's results.
+type trainProgress struct {
+	patience, epochs int // the -patience and -epochs asked for
+	showBar          bool
+	logEvery         time.Duration
+	lastLine         time.Time
+	bar              *progressbar.ProgressBar // the current epoch's, if any
+}
+
+// start says what the run starts from (train.Options.OnStart).
+func (p *trainProgress) start(s train.Start) {
+	switch {
+	case s.EarlyStopped:
+		fmt.Printf("%s: its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
+			s.Dir, p.patience, p.patience)
+		return
+	case s.NothingToTrain():
+		fmt.Printf("%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
+			s.Dir, s.Done, s.Epochs)
+		return
+	case s.Resumed && s.Batch > 0:
+		fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
+	case s.Resumed:
+		fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+	}
+	if len(s.Changed) > 0 {
+		fmt.Printf("note: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
+	}
+	fmt.Println(s.Split())
+}
+
+// step moves the progress bar (train.Options.OnStep).
+func (p *trainProgress) step(s train.Step) {
+	if !p.showBar {
+		// A log of a slow epoch (minutes on the pure-Go backend) still
+		// shows that training goes on.
+		if p.logEvery > 0 && time.Since(p.lastLine) >= p.logEvery {
+			p.lastLine = time.Now()
+			fmt.Fprintf(os.Stderr, "epoch %d/%d: batch %d/%d, loss %.4f, %.1f img/s\n", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss, s.ImagesPerSecond)
+		}
+		return
+	}
+	if p.bar == nil || s.Batch == 1 {
+		p.bar = newBar(s.Batches, fmt.Sprintf("epoch %d/%d", s.Epoch, s.Epochs))
+	}
+	p.bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  %.1f img/s", s.Epoch, s.Epochs, s.Loss, s.ImagesPerSecond))
+	_ = p.bar.Set(s.Batch)
+}
+
+// epoch prints an epoch's results (train.Options.OnEpoch) on stdout, with
+// the summary: "train > log" keeps them.
+func (p *trainProgress) epoch(e train.Epoch) {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+	fmt.Println(e.Line(p.epochs))
+}
+
+// close clears a bar left mid-epoch (an interrupted or failed training)
+// before the command says why.
+func (p *trainProgress) close() {
+	if p.bar != nil {
+		_ = p.bar.Clear()
+		_ = p.bar.Exit()
+		p.bar = nil
+	}
 }
 
 // withFlagAdvice returns train.Train's error err with its advice moved from
