@@ -43,9 +43,10 @@ type ClassReport struct {
 	// the folder (and in training, unless deleted or excluded) but do not
 	// count toward Wanted: the crawl adds photos of the licenses asked for.
 	OtherLicense int
-	// Recovered counts files found on disk without a manifest line (a crash
-	// between the file's rename and the manifest write), added without
-	// downloading them again.
+	// Recovered counts files found on disk, named after a photo of the
+	// search results, without a manifest line (put there by hand, or left
+	// by a crash of a version that wrote the file before its manifest
+	// line), added without downloading them again.
 	Recovered  int
 	Downloaded int
 	// Skipped counts search results not fetched: excluded in exclude.txt,
@@ -447,8 +448,8 @@ func (s *classState) admit(p photo) (bool, error) {
 	return false, s.adoptOrphan(p, files[0])
 }
 
-// adoptOrphan adds a file found on disk without a manifest line (a crash
-// after its rename) to the manifest, without downloading it again; the
+// adoptOrphan adds a file found on disk without a manifest line (see
+// ClassReport.Recovered) to the manifest, without downloading it again; the
 // report counts it as Recovered.
 func (s *classState) adoptOrphan(p photo, path string) error {
 	b, err := os.ReadFile(path)
@@ -504,13 +505,18 @@ func (s *classState) finish(d fetchOutcome) error {
 		s.reject(*r, true)
 		return nil
 	}
+	// The manifest line first, then the file: a crash or failure between
+	// the two leaves a line without its file, which a rerun takes for a
+	// photo deleted by hand (the class is topped up with another), never a
+	// photo in the folder that the manifest, and so the credits, lack.
 	file := d.photo.ID + cmp.Or(imageio.Ext(d.v.format), ".img")
+	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), s.entry(d.photo, file, d.v)); err != nil {
+		_ = os.Remove(d.tmp)
+		return err
+	}
 	if err := os.Rename(d.tmp, filepath.Join(s.dir, file)); err != nil {
 		_ = os.Remove(d.tmp)
 		return fmt.Errorf("keep %s: %w", file, err)
-	}
-	if err := appendJSONL(filepath.Join(s.dir, ManifestFile), s.entry(d.photo, file, d.v)); err != nil {
-		return err
 	}
 	s.keep(d.photo.ID, d.v.sha256, file)
 	s.rep.Downloaded++

@@ -1161,6 +1161,48 @@ func TestResumeAfterCrash(t *testing.T) {
 	checkFolder(t, dir)
 }
 
+// A photo whose manifest line cannot be written is not kept: the folder
+// never holds a photo that the manifest, and so the credits, lack (a crash
+// at that moment leaves the same).
+func TestManifestWriteFailureKeepsNoUnlistedPhoto(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 4)
+	f.cfg.PerClass, f.cfg.Concurrency = 4, 1
+	dir := f.classDir("monkey")
+	manifest, saved := filepath.Join(dir, ManifestFile), filepath.Join(t.TempDir(), ManifestFile)
+	broken := false
+	f.cfg.Progress = func(p Progress) {
+		if p.Kept == 1 && !broken { // the manifest becomes a folder: appending to it fails
+			broken = true
+			if err := os.Rename(manifest, saved); err != nil {
+				t.Error(err)
+			}
+			if err := os.Mkdir(manifest, 0o755); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := f.run(t, context.Background()); err == nil {
+		t.Fatal("crawl with an unwritable manifest succeeded")
+	}
+	if err := os.Remove(manifest); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(saved, manifest); err != nil {
+		t.Fatal(err)
+	}
+	if images := checkFolder(t, dir); len(images) != 1 {
+		t.Errorf("the folder holds %v, want the one photo kept before the failure", images)
+	}
+	// A rerun completes the class.
+	f.cfg.Progress = nil
+	rep, err := f.run(t, context.Background())
+	if err != nil || rep.Classes[0].Kept != 4 {
+		t.Fatalf("rerun: %+v, %v", rep, err)
+	}
+	checkFolder(t, dir)
+}
+
 // A manifest line cut short at the end is what a crash mid-append leaves,
 // and is ignored; a malformed line before others is corruption: reading the
 // manifest, and crawling into its folder, fail naming the file and line,

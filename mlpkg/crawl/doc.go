@@ -14,7 +14,8 @@
 // with backoff on 5xx, 429 and network errors, and a Retry-After pauses every
 // request (one longer than Config.MaxRetryAfter stops the crawl with
 // ErrRateLimited); files are written to a temporary name and renamed only
-// once complete and verified to decode as an image; reruns resume, skipping
+// once complete, verified to decode as an image and listed in the manifest
+// (so every photo kept is credited, even after a crash); reruns resume, skipping
 // photos already on disk, and replace those deleted or listed in exclude.txt
 // (which are not fetched again). A photo is kept in one class only. "-license cc"
 // takes every Creative Commons license Flickr lists

@@ -42,7 +42,7 @@ type ManifestEntry struct {
 	Size      int64     `json:"size"`                // bytes
 	SHA256    string    `json:"sha256"`              // hex, of the file
 	Fetched   time.Time `json:"fetched"`             // when it was downloaded
-	Recovered bool      `json:"recovered,omitempty"` // file found on disk without a manifest line (crash before the manifest write)
+	Recovered bool      `json:"recovered,omitempty"` // file found on disk without a manifest line (ClassReport.Recovered)
 	// LicenseName and LicenseURL are the license's as
 	// flickr.photos.licenses.getInfo gave them when the photo was kept;
 	// absent from manifests written before, and when the list could not be
