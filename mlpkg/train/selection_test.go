@@ -186,6 +186,41 @@ func TestResumeRefusals(t *testing.T) {
 	}
 }
 
+// A run missing part of what Train writes (last/ removed by hand, or a
+// fresh start killed after it removed model.json) is refused, its files left
+// as they are, rather than started again over what remains; Fresh replaces it.
+func TestIncompleteRunRefused(t *testing.T) {
+	ds := patternDataset(1, 30)
+	for _, c := range []struct {
+		remove, want string
+	}{
+		{model.LastDir, "whose last/, the training state, is missing"},
+		{model.MetaFile, "whose model.json is missing"},
+	} {
+		cfg := testConfig(t.TempDir())
+		cfg.Epochs = 1
+		if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(cfg.CheckpointDir, c.remove)); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Epochs = 2
+		_, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+		if !isResumeError(err, cfg.CheckpointDir) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("without %s: %v, want a ResumeError saying %q", c.remove, err, c.want)
+		}
+		if _, err := model.SnapshotDir(cfg.CheckpointDir); err != nil {
+			t.Errorf("without %s: the weights left were removed: %v", c.remove, err)
+		}
+		cfg.Fresh = true
+		res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+		if err != nil || len(res.History) != 2 {
+			t.Errorf("without %s, fresh: %v, %d epochs", c.remove, err, len(res.History))
+		}
+	}
+}
+
 // isResumeError reports whether err is Train's refusal to resume the run in
 // dir, advising in Config's terms, with no command-line flag in its text.
 func isResumeError(err error, dir string) bool {

@@ -222,8 +222,9 @@ func readState(dir, name string) (st state, ok bool, err error) {
 // run that it cannot resume with the Config given: a run on another dataset
 // or architecture, one that resumes only with its own batch size, seed and
 // validation fraction (they decide which images each step trains on), one
-// made by an older version, or one whose snapshot is ahead of its history. Train leaves
-// that run as it is. Setting Config.Fresh starts a new run that replaces
+// made by an older version, one whose snapshot is ahead of its history, or
+// one missing part of what Train writes (last/, or model.json). Train
+// leaves that run as it is. Setting Config.Fresh starts a new run that replaces
 // it; another CheckpointDir keeps it.
 type ResumeError struct {
 	// Dir is the checkpoint directory.
@@ -303,8 +304,9 @@ func changedSettings(was, now map[string]any) []string {
 }
 
 // startMeta returns the metadata for a run in dir: the existing one when dir
-// holds a run on the same dataset and architecture (resumed is then true), a
-// new one otherwise. A run on another dataset is an error, never overwritten.
+// holds a run on the same dataset and architecture with its last/ (resumed
+// is then true), a new one when dir holds no saved weights. A run it cannot
+// resume is a ResumeError, never overwritten.
 func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, backendName string) (meta *model.Meta, resumed bool, changed []string, err error) {
 	mcfg.Formulation = "" // how the graph is computed is not part of the architecture
 	old, err := model.LoadMeta(dir)
@@ -321,14 +323,23 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 		if err := checkResume(old.Hyperparameters, *cfg); err != nil {
 			return nil, false, nil, newResumeError(dir, err.Error())
 		}
-		if _, err := model.SnapshotDir(dir); err == nil {
+		switch {
+		case isDir(filepath.Join(dir, model.LastDir)):
 			changed := changedSettings(old.Hyperparameters, cfg.Hyperparameters())
 			old.Hyperparameters = cfg.Hyperparameters()
 			old.Backend = backendName
 			return old, true, changed, nil
+		case isDir(filepath.Join(dir, model.BestDir)):
+			// Train saves last/ before best/: someone removed it.
+			return nil, false, nil, newResumeError(dir, "whose "+model.LastDir+"/, the training state, is missing: its "+model.BestDir+
+				"/ model still serves predictions, but training cannot go on from it")
 		}
+		// No weights saved yet (a crash in the first epoch): a new run
+		// replaces it.
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil, err
+	} else if _, err := model.SnapshotDir(dir); err == nil {
+		return nil, false, nil, newResumeError(dir, "whose "+model.MetaFile+" is missing (a fresh start cut short, or a partial copy)")
 	}
 	arch := mcfg
 	meta = &model.Meta{
@@ -346,6 +357,12 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 		return nil, false, nil, err
 	}
 	return meta, false, nil, nil
+}
+
+// isDir reports whether path is a folder.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // describeArchitecture says what decides a model's variables, e.g. "50×50

@@ -883,9 +883,10 @@ func prepareDir(dir string, fresh bool) error {
 	return removeTemporaries(dir)
 }
 
-// removeRun deletes what Train writes in dir (and nothing else).
+// removeRun deletes what Train writes in dir (and nothing else),
+// model.json first: what a kill part way leaves is not a run to resume.
 func removeRun(dir string) error {
-	for _, name := range []string{model.LastDir, model.LastDir + ".old", model.BestDir, model.BestDir + ".old", model.MetaFile, HistoryFile} {
+	for _, name := range []string{model.MetaFile, HistoryFile, model.LastDir, model.LastDir + ".old", model.BestDir, model.BestDir + ".old"} {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("train: start fresh: %w", err)
 		}
