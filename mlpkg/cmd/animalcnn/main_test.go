@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -675,6 +676,49 @@ func TestBackendsFollowsTheEnvironment(t *testing.T) {
 	if code, out, _ := runCaptured(t, "backends"); code != 0 || strings.Count(out, "* ") != 2 || // one backend and the legend
 		!strings.Contains(out, "* = used when no -backend flag or GOMLX_BACKEND is given") {
 		t.Errorf("GOMLX_BACKEND unset: exit %d\n%s", code, out)
+	}
+}
+
+// Ctrl-C stops prepare: it says it is stopping, exits with status 130, and
+// leaves no trace of the output folder it was to create.
+func TestPrepareInterrupted(t *testing.T) {
+	if !fashion.Installed(fashion.DefaultSourceDir) {
+		t.Skip("dataset-fashion-mnist is not installed")
+	}
+	dir := t.TempDir()
+	if out, errOut, code := animalcnn(t, dir, "import-fashion", "-images", "images", "-per-class", "1000"); code != 0 {
+		t.Fatalf("import-fashion: exit %d\n%s%s", code, out, errOut)
+	}
+	cmd := exec.Command(binary, "prepare", "-images", "images", "-data", "processed", "-augment")
+	cmd.Dir = dir
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+	// The lock is taken before the photos are decoded (seconds here).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "processed", ".prepare.lock")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prepare did not start\n%s%s", o.String(), e.String())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want code %d (interrupted; it may have finished first)\n%s", err, exitInterrupted, e.String())
+	}
+	if s := e.String(); !strings.Contains(s, "stopping: processed is left as it was") || !strings.Contains(s, "animalcnn prepare: interrupted, nothing written") {
+		t.Errorf("stderr %q, want the stopping note and the interrupted line", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "processed")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an interrupted prepare left its new output folder: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
@@ -37,7 +38,9 @@ func runPrepare(fs *flag.FlagSet, args []string) error {
 	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
 		return argsError{fmt.Errorf("-size %d: %w", cfg.ImageSize, err)}
 	}
-	ctx, stop := sigctx.Notify(context.Background(), nil) // a second Ctrl-C stops at once
+	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
+		fmt.Fprintf(os.Stderr, "\nstopping: %s is left as it was (press Ctrl-C again to stop now)\n", cfg.DataDir)
+	})
 	defer stop()
 	sum, err := dataset.Prepare(ctx, cfg)
 	if errors.Is(err, context.Canceled) {
