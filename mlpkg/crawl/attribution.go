@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
 )
 
 // credit is one kept photo's attribution.
@@ -76,7 +77,7 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 			return fmt.Errorf("attribution: %w", err)
 		}
 		for _, e := range ents {
-			if _, err := os.Stat(filepath.Join(imagesDir, e.Name(), ManifestFile)); e.IsDir() && err == nil {
+			if _, err := os.Stat(filepath.Join(imagesDir, e.Name(), ManifestFile)); dirent.IsDir(imagesDir, e) && err == nil {
 				classes = append(classes, e.Name())
 			}
 		}

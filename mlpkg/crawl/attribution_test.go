@@ -62,6 +62,16 @@ func TestAttribution(t *testing.T) {
 	if licenseInfo("99").Name != "Flickr license 99" {
 		t.Error("unknown license id")
 	}
+	// A class folder that is a link to photos kept elsewhere is credited
+	// too, as prepare trains on it.
+	linked := t.TempDir()
+	if err := os.Symlink(dir, filepath.Join(linked, "monkey")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := WriteAttribution(&out, linked, nil); err != nil || !strings.Contains(out.String(), "## monkey (2 photos)") {
+		t.Errorf("a linked class folder: %v\n%s", err, out.String())
+	}
 }
 
 // A hostile search answer cannot inject Markdown into the credits: an

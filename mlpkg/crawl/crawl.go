@@ -454,7 +454,7 @@ func (s *classState) admit(p photo) (bool, error) {
 func (s *classState) adoptOrphan(p photo, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("recover a file kept before a crash: %w", err)
+		return fmt.Errorf("recover a file without a manifest line: %w", err)
 	}
 	v, err := inspect(b, s.c.cfg.maxPixels())
 	if err != nil {
@@ -516,7 +516,7 @@ func (s *classState) finish(d fetchOutcome) error {
 	}
 	if err := os.Rename(d.tmp, filepath.Join(s.dir, file)); err != nil {
 		_ = os.Remove(d.tmp)
-		return fmt.Errorf("keep %s: %w", file, err)
+		return err // "rename <temporary file> <file>: …"
 	}
 	s.keep(d.photo.ID, d.v.sha256, file)
 	s.rep.Downloaded++

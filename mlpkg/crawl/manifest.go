@@ -126,7 +126,7 @@ func present(classDir string, entries []ManifestEntry) ([]ManifestEntry, error) 
 		if _, err := os.Stat(filepath.Join(classDir, e.File)); errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
-			return nil, fmt.Errorf("check %s: %w", e.File, err)
+			return nil, err // "stat <file>: …"
 		}
 		out = append(out, e)
 	}
@@ -204,7 +204,15 @@ func appendJSONL(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
 	if _, err := f.Write(append(b, '\n')); err != nil {
+		// A part of the line written (a full disk) would run into the
+		// next line appended, making one that does not read back.
+		_ = f.Truncate(st.Size())
 		f.Close()
 		return err
 	}

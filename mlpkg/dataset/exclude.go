@@ -44,7 +44,10 @@ func ReadExclusions(classDir string) (map[string]bool, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read exclusions: %w", err) // it names the file
+		if _, ok := errors.AsType[*fs.PathError](err); ok {
+			return nil, fmt.Errorf("read exclusions: %w", err) // it names the file
+		}
+		return nil, fmt.Errorf("read exclusions %s: %w", f.Name(), err) // e.g. a line too long
 	}
 	return set, nil
 }

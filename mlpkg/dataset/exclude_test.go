@@ -1,12 +1,14 @@
 package dataset
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -135,5 +137,26 @@ func TestUsableFiles(t *testing.T) {
 	}
 	if _, err := UsableFiles(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("UsableFiles of a missing folder: %v, want fs.ErrNotExist", err)
+	}
+}
+
+// An exclude.txt that cannot be read is named in the error, once.
+func TestReadExclusionsErrorNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ExcludeFile)
+	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), 70_000), 0o644); err != nil { // a line longer than the scanner takes
+		t.Fatal(err)
+	}
+	if _, err := ReadExclusions(dir); err == nil || strings.Count(err.Error(), path) != 1 {
+		t.Errorf("a 70,000-byte line: %v, want an error naming %s once", err, path)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil { // reading a folder fails
+		t.Fatal(err)
+	}
+	if _, err := ReadExclusions(dir); err == nil || strings.Count(err.Error(), path) != 1 {
+		t.Errorf("exclude.txt a folder: %v, want an error naming %s once", err, path)
 	}
 }

@@ -191,7 +191,7 @@ func restoreOld(dir, name string) error {
 		return nil
 	}
 	if err := os.Rename(final+".old", final); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("restore checkpoint %s: %w", final, err)
+		return fmt.Errorf("restore checkpoint: %w", err) // "rename <final>.old <final>: …"
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func Sync(paths ...string) error {
 			err = cerr
 		}
 		if err != nil && !errors.Is(err, os.ErrInvalid) {
-			return fmt.Errorf("sync %s: %w", p, err)
+			return err // "sync <p>: …"
 		}
 	}
 	return nil
