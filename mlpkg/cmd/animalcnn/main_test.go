@@ -679,6 +679,35 @@ func TestBackendsFollowsTheEnvironment(t *testing.T) {
 	}
 }
 
+// interrupt runs animalcnn with args in dir, presses Ctrl-C (SIGINT) once
+// started says the work is under way, and returns what it wrote on stderr,
+// failing the test unless it exited as interrupted (status 130).
+func interrupt(t *testing.T, dir string, started func() bool, args ...string) (stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+	for deadline := time.Now().Add(30 * time.Second); !started(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start\n%s%s", args[0], o.String(), e.String())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("%s: exit %v, want code %d (interrupted; it may have finished first)\n%s", args[0], err, exitInterrupted, e.String())
+	}
+	return e.String()
+}
+
 // Ctrl-C stops prepare: it says it is stopping, exits with status 130, and
 // leaves no trace of the output folder it was to create.
 func TestPrepareInterrupted(t *testing.T) {
@@ -689,33 +718,13 @@ func TestPrepareInterrupted(t *testing.T) {
 	if out, errOut, code := animalcnn(t, dir, "import-fashion", "-images", "images", "-per-class", "1000"); code != 0 {
 		t.Fatalf("import-fashion: exit %d\n%s%s", code, out, errOut)
 	}
-	cmd := exec.Command(binary, "prepare", "-images", "images", "-data", "processed", "-augment")
-	cmd.Dir = dir
-	var o, e strings.Builder
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill() //nolint:errcheck
 	// The lock is taken before the photos are decoded (seconds here).
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "processed", ".prepare.lock")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prepare did not start\n%s%s", o.String(), e.String())
-		}
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit %v, want code %d (interrupted; it may have finished first)\n%s", err, exitInterrupted, e.String())
-	}
-	if s := e.String(); !strings.Contains(s, "stopping: processed is left as it was") || !strings.Contains(s, "animalcnn prepare: interrupted, nothing written") {
-		t.Errorf("stderr %q, want the stopping note and the interrupted line", s)
+	stderr := interrupt(t, dir, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "processed", ".prepare.lock"))
+		return err == nil
+	}, "prepare", "-images", "images", "-data", "processed", "-augment")
+	if !strings.Contains(stderr, "stopping: processed is left as it was") || !strings.Contains(stderr, "animalcnn prepare: interrupted, nothing written") {
+		t.Errorf("stderr %q, want the stopping note and the interrupted line", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "processed")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("an interrupted prepare left its new output folder: %v", err)
@@ -729,32 +738,12 @@ func TestImportFashionInterrupted(t *testing.T) {
 		t.Skip("dataset-fashion-mnist is not installed")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "import-fashion", "-images", "images", "-per-class", "7000")
-	cmd.Dir = dir
-	var o, e strings.Builder
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill() //nolint:errcheck
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if m, _ := filepath.Glob(filepath.Join(dir, "images", "sandal", "*.png")); len(m) >= 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no pictures written\n%s%s", o.String(), e.String())
-		}
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit %v, want code %d (interrupted; it may have finished first)\n%s", err, exitInterrupted, e.String())
-	}
-	if s := e.String(); !strings.Contains(s, "stopping") || !strings.Contains(s, "animalcnn import-fashion: interrupted; the pictures written so far are complete") {
-		t.Errorf("stderr %q, want the stopping note and the interrupted line", s)
+	stderr := interrupt(t, dir, func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, "images", "sandal", "*.png"))
+		return len(m) >= 10
+	}, "import-fashion", "-images", "images", "-per-class", "7000")
+	if !strings.Contains(stderr, "stopping") || !strings.Contains(stderr, "animalcnn import-fashion: interrupted; the pictures written so far are complete") {
+		t.Errorf("stderr %q, want the stopping note and the interrupted line", stderr)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "images", "*", "*.png"))
 	for _, f := range files {
