@@ -215,11 +215,16 @@ func attribution(imagesDir string, perClass int) (string, error) {
 	if err := crawl.WriteAttribution(&full, imagesDir, nil); err != nil {
 		return "", err
 	}
+	// The command that lists them all, from the repository's root.
+	all := "bin/animalcnn attribution"
+	if abs, err := filepath.Abs(imagesDir); err == nil {
+		all += " -images " + abs
+	}
 	var b strings.Builder
 	listed, hidden := 0, 0
 	flush := func() { // ends a class's list
 		if hidden > 0 {
-			fmt.Fprintf(&b, "- … and %d more (all of them: `bin/animalcnn attribution`)\n", hidden)
+			fmt.Fprintf(&b, "- … and %d more (all of them: `%s`)\n", hidden, all)
 		}
 		listed, hidden = 0, 0
 	}

@@ -535,7 +535,8 @@ func TestStandInCrawl(t *testing.T) {
 		t.Errorf("attribution: %v\n%s", err, md)
 	}
 	md, err = attribution(dir, 2)
-	if err != nil || strings.Count(md, "\n- ") != 9 || strings.Count(md, "- … and 4 more") != 3 || !strings.Contains(md, "\n#### crow (6 photos)\n") {
+	if err != nil || strings.Count(md, "\n- ") != 9 || strings.Count(md, "- … and 4 more (all of them: `bin/animalcnn attribution -images "+dir+"`)") != 3 ||
+		!strings.Contains(md, "\n#### crow (6 photos)\n") {
 		t.Errorf("attribution, 2 per class: %v\n%s", err, md)
 	}
 	// Each class's list is one Markdown list, its "more" line included (a
