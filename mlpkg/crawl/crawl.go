@@ -212,22 +212,17 @@ func (c *client) crawlClass(ctx context.Context, cl Class) (*ClassReport, error)
 	return rep, err
 }
 
-// load prepares the folder and reads what earlier runs left. With a
-// license filter and photos kept, it needs the filter's license ids: the
-// client's first call asks Flickr for its license list (licenseFilter).
+// load prepares the folder and reads what earlier runs left: the photos
+// kept (and which of them count toward PerClass) and those rejected for
+// good. With a license filter and photos kept, it needs the filter's
+// license ids: the client's first call asks Flickr for its license list
+// (licenseFilter).
 func (s *classState) load(ctx context.Context) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("create class folder: %w", err)
 	}
-	stale, err := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"+tempSuffix))
-	if err != nil {
-		return fmt.Errorf("list temporary files: %w", err)
-	}
-	for _, f := range stale {
-		if err := os.Remove(f); err != nil {
-			return fmt.Errorf("remove interrupted download: %w", err)
-		}
-		s.c.log.Info("removed interrupted download", "file", f)
+	if err := s.removeInterrupted(); err != nil {
+		return err
 	}
 	for _, f := range []string{ManifestFile, RejectedFile} {
 		if err := repairTail(filepath.Join(s.dir, f)); err != nil {
@@ -245,6 +240,40 @@ func (s *classState) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.countKept(ctx, kept); err != nil {
+		return err
+	}
+	rejected, err := readRejected(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, r := range rejected {
+		s.known[r.ID] = true
+	}
+	return nil
+}
+
+// removeInterrupted deletes the temporary files of downloads that a killed
+// run left.
+func (s *classState) removeInterrupted() error {
+	stale, err := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"+tempSuffix))
+	if err != nil {
+		return fmt.Errorf("list temporary files: %w", err)
+	}
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("remove interrupted download: %w", err)
+		}
+		s.c.log.Info("removed interrupted download", "file", f)
+	}
+	return nil
+}
+
+// countKept records the photos kept in the folder (kept: the manifest's
+// entries whose file is there) and counts those toward PerClass that are
+// neither excluded nor under a license outside the filter.
+func (s *classState) countKept(ctx context.Context, kept []ManifestEntry) error {
+	var err error
 	if s.excluded, err = dataset.ReadExclusions(s.dir); err != nil {
 		return err
 	}
@@ -278,13 +307,6 @@ func (s *classState) load(ctx context.Context) error {
 		s.c.log.Warn("photos in the folder have licenses outside the license filter: kept, but not counted toward the photos wanted; "+
 			"to leave them out of training, list them in "+dataset.ExcludeFile+" or delete them (their licenses are in "+ManifestFile+")",
 			"class", s.cl.Name, "count", n, "licenses", strings.Join(otherLicenses, ","), "filter", strings.Join(filter, ","))
-	}
-	rejected, err := readRejected(s.dir)
-	if err != nil {
-		return err
-	}
-	for _, r := range rejected {
-		s.known[r.ID] = true
 	}
 	return nil
 }
