@@ -65,72 +65,40 @@ var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#
 // point is drawn as a dot. It never fails: with no finite points, or values
 // so large that their range overflows, it draws empty axes.
 func LinePlotSVG(title, xLabel, yLabel string, series ...Series) string {
-	xMin, xMax, yMin, yMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	all := make([][][2]float64, len(series))
-	integerX := true
 	for i, s := range series {
 		all[i] = s.points()
-		for _, p := range all[i] {
-			xMin, xMax = math.Min(xMin, p[0]), math.Max(xMax, p[0])
-			yMin, yMax = math.Min(yMin, p[1]), math.Max(yMax, p[1])
-			integerX = integerX && p[0] == math.Trunc(p[0])
-		}
 	}
-	if !finite(xMax-xMin) || !finite(yMax-yMin) { // no points at all, or an overflowing range
+	sc, ok := scaleFor(all)
+	if !ok { // no finite points, or a range that overflows: empty axes
 		all = make([][][2]float64, len(series))
-		xMin, xMax, yMin, yMax = 0, 1, 0, 1
-		integerX = false
+		sc = scaleOf(0, 1, 0, 1, false)
 	}
-	xTicks, xStart, xEnd, xStep := niceTicks(xMin, xMax, 6, integerX)
-	if integerX && xMax > xMin { // epochs: the axis spans the data, not 0..10 for 1..10
-		xTicks = slices.DeleteFunc(xTicks, func(t float64) bool { return t < xMin || t > xMax })
-		xStart, xEnd = xMin, xMax
-	}
-	yTicks, yStart, yEnd, yStep := niceTicks(yMin, yMax, 5, false)
-	if !finite(xEnd-xStart) || !finite(yEnd-yStart) { // the rounded range overflows
-		return LinePlotSVG(title, xLabel, yLabel, namesOnly(series)...)
-	}
-	xFormat, yFormat := tickFormat(xTicks, xStep), tickFormat(yTicks, yStep)
-	yLabels := make([]string, len(yTicks))
+	xFormat, yFormat := tickFormat(sc.xTicks, sc.xStep), tickFormat(sc.yTicks, sc.yStep)
+	yLabels := make([]string, len(sc.yTicks))
 	longest := 0
-	for i, t := range yTicks {
+	for i, t := range sc.yTicks {
 		yLabels[i] = yFormat(t)
 		longest = max(longest, utf8.RuneCountInString(yLabels[i]))
 	}
 
-	// Legend entries, laid out in rows above the data area.
+	// The data area, below the title and the legend's rows.
 	left := math.Max(marginLeft, yTitleRoom+4+charWidth*float64(longest))
 	x0, x1 := left, float64(plotWidth-marginRight)
-	type entry struct {
-		x       float64
-		row     int
-		name    string
-		full    string
-		shorter bool
-	}
-	entries := make([]entry, len(series))
-	x, row := x0, 0
-	for i, s := range series {
-		name, shorter := ellipsize(s.Name, min(legendName, int((x1-x0-22)/charWidth)))
-		w := 22 + charWidth*float64(utf8.RuneCountInString(name))
-		if x > x0 && x+w > x1 {
-			x, row = x0, row+1
-		}
-		entries[i] = entry{x: x, row: row, name: name, full: s.Name, shorter: shorter}
-		x += w + 12
-	}
+	entries, rows := layoutLegend(series, x0, x1)
 	top := 8.0
 	if title != "" {
 		top = 26
 	}
 	legendTop := top
 	if len(series) > 0 {
-		top += legendRow*float64(row+1) + 4
+		top += legendRow*float64(rows) + 4
 	}
 	height := int(top) + plotArea + marginBot
 	y0, y1 := top+plotArea, top
-	sx := func(x float64) float64 { return x0 + (x-xStart)/(xEnd-xStart)*(x1-x0) }
-	sy := func(y float64) float64 { return y0 + (y-yStart)/(yEnd-yStart)*(y1-y0) }
+	sx := func(x float64) float64 { return x0 + (x-sc.xStart)/(sc.xEnd-sc.xStart)*(x1-x0) }
+	sy := func(y float64) float64 { return y0 + (y-sc.yStart)/(sc.yEnd-sc.yStart)*(y1-y0) }
+	xTicks, yTicks := sc.xTicks, sc.yTicks
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`,
@@ -192,13 +160,71 @@ func LinePlotSVG(title, xLabel, yLabel string, series ...Series) string {
 	return b.String()
 }
 
-// namesOnly returns series with their names only, no points.
-func namesOnly(series []Series) []Series {
-	out := make([]Series, len(series))
-	for i, s := range series {
-		out[i].Name = s.Name
+// plotScale places data on a plot: each axis's ticks, span and tick step.
+type plotScale struct {
+	xTicks, yTicks             []float64
+	xStart, xEnd, yStart, yEnd float64
+	xStep, yStep               float64
+}
+
+// scaleFor returns the axes for the points of all, with "nice" ticks; when
+// every x is a whole number (epochs), the x axis spans the data exactly and
+// its ticks are whole numbers. ok is false when there is no point, or when
+// the range, raw or rounded to ticks, overflows.
+func scaleFor(all [][][2]float64) (sc plotScale, ok bool) {
+	xMin, xMax, yMin, yMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	integerX := true
+	for _, pts := range all {
+		for _, p := range pts {
+			xMin, xMax = math.Min(xMin, p[0]), math.Max(xMax, p[0])
+			yMin, yMax = math.Min(yMin, p[1]), math.Max(yMax, p[1])
+			integerX = integerX && p[0] == math.Trunc(p[0])
+		}
 	}
-	return out
+	if !finite(xMax-xMin) || !finite(yMax-yMin) {
+		return sc, false
+	}
+	sc = scaleOf(xMin, xMax, yMin, yMax, integerX)
+	return sc, finite(sc.xEnd-sc.xStart) && finite(sc.yEnd-sc.yStart)
+}
+
+// scaleOf returns the axes for data between xMin and xMax, yMin and yMax
+// (see scaleFor).
+func scaleOf(xMin, xMax, yMin, yMax float64, integerX bool) (sc plotScale) {
+	sc.xTicks, sc.xStart, sc.xEnd, sc.xStep = niceTicks(xMin, xMax, 6, integerX)
+	if integerX && xMax > xMin { // epochs: the axis spans the data, not 0..10 for 1..10
+		sc.xTicks = slices.DeleteFunc(sc.xTicks, func(t float64) bool { return t < xMin || t > xMax })
+		sc.xStart, sc.xEnd = xMin, xMax
+	}
+	sc.yTicks, sc.yStart, sc.yEnd, sc.yStep = niceTicks(yMin, yMax, 5, false)
+	return sc
+}
+
+// legendEntry is one series' entry in the legend: where it starts (x, in
+// row), and its name as shown (shortened when shorter) and in full.
+type legendEntry struct {
+	x          float64
+	row        int
+	name, full string
+	shorter    bool
+}
+
+// layoutLegend lays the series' legend entries out in rows between x0 and
+// x1, names shortened with "…" to fit, and returns them with the number of
+// rows.
+func layoutLegend(series []Series, x0, x1 float64) (entries []legendEntry, rows int) {
+	entries = make([]legendEntry, len(series))
+	x, row := x0, 0
+	for i, s := range series {
+		name, shorter := ellipsize(s.Name, min(legendName, int((x1-x0-22)/charWidth)))
+		w := 22 + charWidth*float64(utf8.RuneCountInString(name))
+		if x > x0 && x+w > x1 {
+			x, row = x0, row+1
+		}
+		entries[i] = legendEntry{x: x, row: row, name: name, full: s.Name, shorter: shorter}
+		x += w + 12
+	}
+	return entries, row + 1
 }
 
 // ellipsize shortens s to at most n characters (at least 2), ending it
