@@ -122,19 +122,19 @@ func (c *Config) validateSettings() error {
 	case isWithin(c.DataDir, c.ImagesDir):
 		return fmt.Errorf("the output folder %s is in the images folder %s: the arrays go in a folder of their own", c.DataDir, c.ImagesDir)
 	case c.ImageSize < 4 || c.ImageSize > 1024:
-		return fmt.Errorf("image size %d out of range 4..1024", c.ImageSize)
+		return fmt.Errorf("image size must be in 4..1024, got %d", c.ImageSize)
 	case c.TestPerClass < 0:
-		return fmt.Errorf("negative test-per-class %d", c.TestPerClass)
+		return fmt.Errorf("test per class must be 0 (use the test fraction) or more, got %d", c.TestPerClass)
 	case c.TestPerClass == 0 && !(c.TestFraction >= 0 && c.TestFraction < 1): // NaN too
-		return fmt.Errorf("test fraction %g out of range [0, 1)", c.TestFraction)
+		return fmt.Errorf("test fraction must be in [0, 1), got %g", c.TestFraction)
 	case c.MaxPerClass < 0:
-		return fmt.Errorf("negative max-per-class %d", c.MaxPerClass)
+		return fmt.Errorf("max per class must be 0 (no cap) or more, got %d", c.MaxPerClass)
 	case c.MinPerClass < 1:
-		return fmt.Errorf("min-per-class %d must be at least 1", c.MinPerClass)
+		return fmt.Errorf("min per class must be at least 1, got %d", c.MinPerClass)
 	case c.MaxPerClass > 0 && c.MaxPerClass < c.MinPerClass:
-		return fmt.Errorf("max-per-class %d is below min-per-class %d", c.MaxPerClass, c.MinPerClass)
+		return fmt.Errorf("max per class %d is below min per class %d", c.MaxPerClass, c.MinPerClass)
 	case c.Workers < 0:
-		return fmt.Errorf("negative workers %d", c.Workers)
+		return fmt.Errorf("workers must be 0 (one per CPU) or more, got %d", c.Workers)
 	}
 	seen := map[string]bool{}
 	for _, name := range c.Classes {

@@ -188,7 +188,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.PerClass < 1 || c.PerClass > MaxPerClass {
-		return fmt.Errorf("import fashion-mnist: per-class %d out of range 1..%d", c.PerClass, MaxPerClass)
+		return fmt.Errorf("import fashion-mnist: per class must be in 1..%d, got %d", MaxPerClass, c.PerClass)
 	}
 	return nil
 }

@@ -219,8 +219,8 @@ func TestImportErrors(t *testing.T) {
 		{"missing package", Config{SourceDir: filepath.Join(t.TempDir(), "none"), ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 1}, "apt-get install dataset-fashion-mnist"},
 		{"unknown class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: []string{"hat"}, PerClass: 1}, `unknown class "hat"`},
 		{"duplicate class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: []string{"bag", "bag"}, PerClass: 1}, "twice"},
-		{"zero per class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 0}, "per-class 0"},
-		{"too many per class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass + 1}, "per-class 7001 out of range 1..7000"},
+		{"zero per class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: 0}, "per class must be in 1..7000, got 0"},
+		{"too many per class", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass + 1}, "per class must be in 1..7000, got 7001"},
 		// MaxPerClass itself is allowed; the small source does not hold as many.
 		{"MaxPerClass", Config{SourceDir: src, ImagesDir: t.TempDir(), Classes: DefaultClasses(), PerClass: MaxPerClass}, `only 3 pictures of class "sandal"`},
 		{"no classes", Config{SourceDir: src, ImagesDir: t.TempDir(), PerClass: 1}, "no classes given"},

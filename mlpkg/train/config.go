@@ -131,9 +131,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train: patience must be 0 (train every epoch) or more, got %d", c.Patience)
 	case c.Patience > 0 && c.ValidationFraction == 0:
 		return fmt.Errorf("train: patience %d needs photos held out for validation (a validation fraction above 0) to tell when the model stops improving", c.Patience)
-	case !(c.LearningRate > 0 && c.Rho > 0 && c.Rho < 1 && c.Epsilon > 0 && c.Decay >= 0) ||
-		math.IsInf(c.LearningRate, 0) || math.IsInf(c.Epsilon, 0) || math.IsInf(c.Decay, 0):
-		return fmt.Errorf("train: invalid RMSprop settings (lr=%g rho=%g epsilon=%g decay=%g)", c.LearningRate, c.Rho, c.Epsilon, c.Decay)
+	case !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0):
+		return fmt.Errorf("train: learning rate must be a positive number, got %g", c.LearningRate)
+	case !(c.Rho > 0 && c.Rho < 1):
+		return fmt.Errorf("train: rho must be in (0, 1), got %g", c.Rho)
+	case !(c.Epsilon > 0) || math.IsInf(c.Epsilon, 0):
+		return fmt.Errorf("train: epsilon must be a positive number, got %g", c.Epsilon)
+	case !(c.Decay >= 0) || math.IsInf(c.Decay, 0):
+		return fmt.Errorf("train: decay must be 0 or a positive number, got %g", c.Decay)
 	}
 	if err := c.Model.CheckLayers(); err != nil {
 		return fmt.Errorf("train: %w", err)

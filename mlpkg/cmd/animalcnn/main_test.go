@@ -530,8 +530,8 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 	}{
 		{[]string{"crawl", "-size", "zz"}, `unknown size "zz"`},
 		{[]string{"crawl", "-per-page", "600"}, "per-page must be between 0 and 500, got 600"},
-		{[]string{"prepare", "-test-fraction", "1.5"}, "test fraction 1.5 out of range [0, 1)"},
-		{[]string{"prepare", "-workers", "-1"}, "negative workers -1"},
+		{[]string{"prepare", "-test-fraction", "1.5"}, "test fraction must be in [0, 1), got 1.5"},
+		{[]string{"prepare", "-workers", "-1"}, "workers must be 0 (one per CPU) or more, got -1"},
 		{[]string{"prepare", "-size", "51"}, "-size 51: model: image size must be"},
 		{[]string{"prepare", "-test-per-class", "5", "-test-fraction", "0.5"}, "-test-per-class and -test-fraction are two ways"},
 		{[]string{"prepare", "-data", "data/images"}, "the output folder data/images is in the images folder"},
@@ -541,7 +541,9 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"train", "-patience", "3", "-validation", "0"}, "patience 3 needs photos held out for validation"},
 		{[]string{"train", "-patience", "-1"}, "patience must be 0 (train every epoch) or more, got -1"},
 		{[]string{"serve", "-max-pixels", "0"}, "max pixels must be positive"},
-		{[]string{"import-fashion", "-per-class", "0"}, "per-class 0 out of range 1..7000"},
+		{[]string{"import-fashion", "-per-class", "0"}, "per class must be in 1..7000, got 0"},
+		{[]string{"train", "-lr", "-1"}, "learning rate must be a positive number, got -1"},
+		{[]string{"train", "-rho", "1"}, "rho must be in (0, 1), got 1"},
 		{[]string{"import-fashion", "-classes", "sandal,sandles"}, `unknown class "sandles"`},
 	} {
 		out, errOut, code := animalcnn(t, dir, tc.args...)
