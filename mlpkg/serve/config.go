@@ -155,7 +155,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("serve config: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
 }

@@ -540,7 +540,7 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"train", "-log-every", "-5s"}, "-log-every -5s: want 0 (no progress lines) or more"},
 		{[]string{"train", "-patience", "3", "-validation", "0"}, "patience 3 needs photos held out for validation"},
 		{[]string{"train", "-patience", "-1"}, "patience must be 0 (train every epoch) or more, got -1"},
-		{[]string{"serve", "-max-pixels", "0"}, "max pixels must be positive"},
+		{[]string{"serve", "-max-pixels", "0"}, "animalcnn serve: max pixels must be positive, got 0\n"},
 		{[]string{"import-fashion", "-per-class", "0"}, "per class must be in 1..7000, got 0"},
 		{[]string{"train", "-lr", "-1"}, "learning rate must be a positive number, got -1"},
 		{[]string{"train", "-rho", "1"}, "rho must be in (0, 1), got 1"},
