@@ -1,8 +1,10 @@
 package crawl
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -73,6 +75,9 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 	}
 	if len(classes) == 0 {
 		ents, err := os.ReadDir(imagesDir)
+		if pe, ok := errors.AsType[*fs.PathError](err); ok && errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("attribution: %s: %w (crawl photos first)", imagesDir, pe.Err)
+		}
 		if err != nil {
 			return fmt.Errorf("attribution: %w", err)
 		}

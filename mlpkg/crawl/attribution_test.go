@@ -3,7 +3,9 @@ package crawl
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +55,9 @@ func TestAttribution(t *testing.T) {
 	out.Reset()
 	if err := WriteAttribution(&out, f.cfg.ImagesDir, []string{"monkey"}); err != nil || !strings.Contains(out.String(), "## monkey (2 photos)") {
 		t.Errorf("monkey named: %v\n%s", err, out.String())
+	}
+	if err := WriteAttribution(io.Discard, filepath.Join(t.TempDir(), "none"), nil); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "crawl photos first") {
+		t.Errorf("no images folder: %v, want fs.ErrNotExist saying to crawl first", err)
 	}
 	for _, classes := range [][]string{{"lion"}, {"monkey", "monkey"}} {
 		if err := WriteAttribution(io.Discard, f.cfg.ImagesDir, classes); err == nil {
