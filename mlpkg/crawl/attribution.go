@@ -14,6 +14,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/fserr"
 )
 
 // credit is one kept photo's attribution.
@@ -75,8 +76,8 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 	}
 	if len(classes) == 0 {
 		ents, err := os.ReadDir(imagesDir)
-		if pe, ok := errors.AsType[*fs.PathError](err); ok && errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("attribution: %s: %w (crawl photos first)", imagesDir, pe.Err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("attribution: %s: %w (crawl photos first)", imagesDir, fserr.WithoutPath(err))
 		}
 		if err != nil {
 			return fmt.Errorf("attribution: %w", err)

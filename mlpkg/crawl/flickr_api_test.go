@@ -3,6 +3,7 @@ package crawl
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -365,44 +366,36 @@ func TestPhotoInTwoClasses(t *testing.T) {
 		f.fake.FailPhoto(shared[0].ID, flickrtest.Fault{Status: 500})
 		crowKeeps(t, f, shared, "monkey failed to download")
 	})
-	t.Run("rerun", func(t *testing.T) {
-		f, shared := setup(t)
-		f.cfg.Classes = []Class{{Name: "monkey"}}
-		if _, err := f.run(t, context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		f.cfg.Classes = []Class{{Name: "crow"}}
-		rep, err := f.run(t, context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, f, rep.Classes[0], shared)
-		if n := f.fake.PhotoRequests()[shared[0].ID]; n != 1 {
-			t.Errorf("monkey's photo requested %d times", n)
-		}
-	})
-	t.Run("rerun, a class folder a link", func(t *testing.T) {
-		// monkey's photos live elsewhere, its class folder a link to them
-		// (as prepare allows): they still count.
-		f, shared := setup(t)
-		f.cfg.Classes = []Class{{Name: "monkey"}}
-		if _, err := f.run(t, context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		elsewhere := filepath.Join(t.TempDir(), "monkey-photos")
-		if err := os.Rename(f.classDir("monkey"), elsewhere); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(elsewhere, f.classDir("monkey")); err != nil {
-			t.Fatal(err)
-		}
-		f.cfg.Classes = []Class{{Name: "crow"}}
-		rep, err := f.run(t, context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, f, rep.Classes[0], shared)
-	})
+	// A rerun for crow alone finds monkey's photo in monkey's folder, also
+	// when that folder is a link to photos kept elsewhere (as prepare
+	// allows).
+	for _, linked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rerun, monkey's folder a link %v", linked), func(t *testing.T) {
+			f, shared := setup(t)
+			f.cfg.Classes = []Class{{Name: "monkey"}}
+			if _, err := f.run(t, context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if linked {
+				elsewhere := filepath.Join(t.TempDir(), "monkey-photos")
+				if err := os.Rename(f.classDir("monkey"), elsewhere); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(elsewhere, f.classDir("monkey")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.cfg.Classes = []Class{{Name: "crow"}}
+			rep, err := f.run(t, context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, f, rep.Classes[0], shared)
+			if n := f.fake.PhotoRequests()[shared[0].ID]; n != 1 {
+				t.Errorf("monkey's photo requested %d times", n)
+			}
+		})
+	}
 }
 
 // An image answering 404 or 410 is gone for good: rejected as unavailable

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/fserr"
 )
 
 // ExcludeFile is the name of the per-class curation list inside a class folder
@@ -44,10 +46,7 @@ func ReadExclusions(classDir string) (map[string]bool, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		if _, ok := errors.AsType[*fs.PathError](err); ok {
-			return nil, fmt.Errorf("read exclusions: %w", err) // it names the file
-		}
-		return nil, fmt.Errorf("read exclusions %s: %w", f.Name(), err) // e.g. a line too long
+		return nil, fmt.Errorf("read exclusions %s: %w", f.Name(), fserr.WithoutPath(err))
 	}
 	return set, nil
 }

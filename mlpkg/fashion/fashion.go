@@ -20,7 +20,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,6 +30,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/fserr"
 )
 
 // classNames are Fashion-MNIST's class names; label i is classNames[i].
@@ -215,11 +215,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {
 			p := filepath.Join(cfg.SourceDir, split+"-"+kind+"-ubyte.gz")
 			if _, err := os.Stat(p); err != nil {
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err // the message names the file
-				}
-				return nil, fmt.Errorf("import fashion-mnist: %s: %w (apt-get install dataset-fashion-mnist, or set the source folder)", p, err)
+				return nil, fmt.Errorf("import fashion-mnist: %s: %w (apt-get install dataset-fashion-mnist, or set the source folder)", p, fserr.WithoutPath(err))
 			}
 		}
 	}

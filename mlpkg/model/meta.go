@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/fserr"
 )
 
 // MetaFile is the name of the metadata file written next to the checkpoints
@@ -128,11 +129,7 @@ func NewID(dir string, t time.Time) string {
 func LoadMeta(dir string) (*Meta, error) {
 	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: dir is a file
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the message names the path already
-		}
-		return nil, fmt.Errorf("%s is not a checkpoint directory (%s: %w): train a model first, or give the directory a model was trained into", dir, MetaFile, err)
+		return nil, fmt.Errorf("%s is not a checkpoint directory (%s: %w): train a model first, or give the directory a model was trained into", dir, MetaFile, fserr.WithoutPath(err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load model metadata: %w", err)
