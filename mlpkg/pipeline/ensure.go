@@ -150,6 +150,8 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 				return
 			case s.Resumed:
 				fmt.Fprintf(Output, "train: resuming the run in %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+			case s.Replaced:
+				fmt.Fprintf(Output, "train: Fresh: deleted the earlier run in %s\n", s.Dir)
 			}
 			if len(s.Changed) > 0 {
 				fmt.Fprintf(Output, "train: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
@@ -174,11 +176,20 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		return nil, err
 	}
 	if res.Interrupted {
-		fmt.Fprintf(Output, "train: interrupted; checkpoint saved in %s: run again to resume\n", res.Dir)
+		fmt.Fprintf(Output, "train: interrupted; checkpoint saved in %s: %s to resume\n", res.Dir, runAgain(cfg.Fresh))
 	} else if res.Best.Epoch > 0 {
 		fmt.Fprintf(Output, "train: %s\n", res.Summary())
 	}
 	return res, nil
+}
+
+// runAgain says how to resume an interrupted run: running again, which
+// Fresh would start over.
+func runAgain(fresh bool) string {
+	if fresh {
+		return "run again with Fresh unset"
+	}
+	return "run again"
 }
 
 // moveAside renames the checkpoint folder dir to a new folder beside it,
@@ -251,7 +262,7 @@ func EnsureModel(ctx context.Context, p Paths, s Settings, b backends.Backend) (
 		return nil, err
 	}
 	if res.Interrupted {
-		return nil, fmt.Errorf("ensure model: training interrupted (checkpoint saved in %s: run again to resume)", res.Dir)
+		return nil, fmt.Errorf("ensure model: training interrupted (checkpoint saved in %s: %s to resume)", res.Dir, runAgain(s.Fresh))
 	}
 	fmt.Fprintf(Output, "model: %s\n", describeModel(res.Meta))
 	return res.Meta, nil

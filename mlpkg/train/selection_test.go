@@ -188,7 +188,8 @@ func TestResumeRefusals(t *testing.T) {
 
 // A run missing part of what Train writes (last/ removed by hand, or a
 // fresh start killed after it removed model.json) is refused, its files left
-// as they are, rather than started again over what remains; Fresh replaces it.
+// as they are, rather than started again over what remains; Fresh replaces it
+// and says so (Start.Replaced).
 func TestIncompleteRunRefused(t *testing.T) {
 	ds := patternDataset(1, 30)
 	for _, c := range []struct {
@@ -214,10 +215,24 @@ func TestIncompleteRunRefused(t *testing.T) {
 			t.Errorf("without %s: the weights left were removed: %v", c.remove, err)
 		}
 		cfg.Fresh = true
-		res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t)})
+		var start Start
+		res, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }})
 		if err != nil || len(res.History) != 2 {
 			t.Errorf("without %s, fresh: %v, %d epochs", c.remove, err, len(res.History))
 		}
+		if !start.Replaced || start.Resumed {
+			t.Errorf("without %s, fresh: Start %+v, want Replaced (the run it deleted) and not Resumed", c.remove, start)
+		}
+	}
+	// Fresh in a folder without a run replaces nothing.
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs, cfg.Fresh = 1, true
+	var start Start
+	if _, err := Train(context.Background(), cfg, ds, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }}); err != nil {
+		t.Fatal(err)
+	}
+	if start.Replaced {
+		t.Error("fresh in an empty folder: Start.Replaced set")
 	}
 }
 

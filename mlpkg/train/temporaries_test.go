@@ -51,8 +51,8 @@ func entries(t *testing.T, dir string) []string {
 func TestTrainRemovesTemporariesOfKilledRuns(t *testing.T) {
 	dir := t.TempDir()
 	others := makeTemporaries(t, dir)
-	if err := removeRun(dir); err != nil {
-		t.Fatal(err)
+	if removed, err := removeRun(dir); err != nil || removed {
+		t.Fatalf("removeRun: removed %v (temporaries are not a run), err %v", removed, err)
 	}
 	if got := entries(t, dir); !slices.Equal(got, others) {
 		t.Errorf("after removeRun: %v, want %v", got, others)

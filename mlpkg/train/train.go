@@ -44,6 +44,9 @@ type Start struct {
 	Dir string
 	// Resumed is set when the run continues one found in Dir.
 	Resumed bool
+	// Replaced is set when Config.Fresh deleted a run found in Dir (its
+	// model.json, checkpoints and history) to start this one.
+	Replaced bool
 	// Changed lists the settings the resumed run goes on with changed
 	// since it was last trained (e.g. "learning rate 0.0001 → 0.01"), from
 	// then on: the epochs before were trained with the old values (History has each epoch's
@@ -227,16 +230,18 @@ type run struct {
 	mcfg model.Config
 
 	// Set by open: the model metadata (new, or the resumed run's), whether
-	// dir held a run to resume and the settings it resumes with changed,
+	// Config.Fresh deleted a run in dir, whether dir held a run to resume
+	// and the settings it resumes with changed,
 	// where in it training starts (the zero state for a new run), the graph
 	// context holding the variables, and the result so far (the history of
 	// the epochs done; recoverBest sets its Best).
-	meta    *model.Meta
-	resumed bool
-	changed []string
-	st      state
-	gctx    *mlctx.Context
-	res     *Result
+	meta     *model.Meta
+	replaced bool
+	resumed  bool
+	changed  []string
+	st       state
+	gctx     *mlctx.Context
+	res      *Result
 
 	// Set by buildModel: the trainer, a classifier sharing its variables
 	// (to check and validate the model), and the batch being trained.
@@ -297,12 +302,12 @@ func newRun(cfg Config, ds *dataset.Dataset, opts Options) (*run, error) {
 // run in it: a new one, or the one it holds, loaded from last/ with its
 // history.
 func (r *run) open() error {
-	if err := prepareDir(r.dir, r.cfg.Fresh); err != nil {
+	var err error
+	if r.replaced, err = prepareDir(r.dir, r.cfg.Fresh); err != nil {
 		return err
 	}
 
 	// Model metadata: new, or the one of the run being resumed.
-	var err error
 	r.meta, r.resumed, r.changed, err = startMeta(r.dir, &r.cfg, r.mcfg, r.ds, backend.Name(r.opts.Backend))
 	if err != nil {
 		return err
@@ -337,7 +342,7 @@ func (r *run) open() error {
 
 // start says where the run begins (see Start).
 func (r *run) start() Start {
-	return Start{Dir: r.dir, Resumed: r.resumed, Changed: r.changed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
+	return Start{Dir: r.dir, Resumed: r.resumed, Replaced: r.replaced, Changed: r.changed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
 		EarlyStopped: r.st.Epoch < r.cfg.Epochs && r.st.Batch == 0 && stoppedEarly(r.cfg.Patience, len(r.res.History), r.res.Best.Epoch, r.res.Best.Validated),
 		Images:       len(r.trainIdx), Validation: r.val.N}
 }
@@ -864,34 +869,39 @@ func (c *throughputClock) imagesPerSecond() float64 {
 func round(x float64) float64 { return math.Round(x*10000) / 10000 }
 
 // prepareDir makes dir ready for a run: emptied of what Train writes when
-// fresh, created when missing, and cleared of the temporaries a killed run
-// left.
-func prepareDir(dir string, fresh bool) error {
+// fresh (replaced reports whether there was a run to delete), created when
+// missing, and cleared of the temporaries a killed run left.
+func prepareDir(dir string, fresh bool) (replaced bool, err error) {
 	if fresh {
-		if err := removeRun(dir); err != nil {
-			return err
+		if replaced, err = removeRun(dir); err != nil {
+			return false, err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return false, fmt.Errorf("train: %w", err)
 	}
 	for _, name := range []string{model.LastDir, model.BestDir} {
 		if err := restoreOld(dir, name); err != nil {
-			return fmt.Errorf("train: %w", err)
+			return false, fmt.Errorf("train: %w", err)
 		}
 	}
-	return removeTemporaries(dir)
+	return replaced, removeTemporaries(dir)
 }
 
 // removeRun deletes what Train writes in dir (and nothing else),
 // model.json first: what a kill part way leaves is not a run to resume.
-func removeRun(dir string) error {
+// removed reports whether any of it was there.
+func removeRun(dir string) (removed bool, err error) {
 	for _, name := range []string{model.MetaFile, HistoryFile, model.LastDir, model.LastDir + ".old", model.BestDir, model.BestDir + ".old"} {
-		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("train: start fresh: %w", err)
+		path := filepath.Join(dir, name)
+		if _, err := os.Lstat(path); err == nil {
+			removed = true
+		}
+		if err := os.RemoveAll(path); err != nil {
+			return removed, fmt.Errorf("train: start fresh: %w", err)
 		}
 	}
-	return removeTemporaries(dir)
+	return removed, removeTemporaries(dir)
 }
 
 // LockFile is the lock Train holds in its checkpoint directory while it

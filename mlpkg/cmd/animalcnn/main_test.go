@@ -684,7 +684,7 @@ func TestBackendsFollowsTheEnvironment(t *testing.T) {
 // interrupt runs animalcnn with args in dir, presses Ctrl-C (SIGINT) once
 // started says the work is under way, and returns what it wrote on stderr,
 // failing the test unless it exited as interrupted (status 130).
-func interrupt(t *testing.T, dir string, started func() bool, args ...string) (stderr string) {
+func interrupt(t *testing.T, dir string, started func() bool, args ...string) (stdout, stderr string) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
@@ -707,7 +707,7 @@ func interrupt(t *testing.T, dir string, started func() bool, args ...string) (s
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("%s: exit %v, want code %d (interrupted; it may have finished first)\n%s", args[0], err, exitInterrupted, e.String())
 	}
-	return e.String()
+	return o.String(), e.String()
 }
 
 // Ctrl-C stops prepare: it says it is stopping, exits with status 130, and
@@ -721,7 +721,7 @@ func TestPrepareInterrupted(t *testing.T) {
 		t.Fatalf("import-fashion: exit %d\n%s%s", code, out, errOut)
 	}
 	// The lock is taken before the photos are decoded (seconds here).
-	stderr := interrupt(t, dir, func() bool {
+	_, stderr := interrupt(t, dir, func() bool {
 		_, err := os.Stat(filepath.Join(dir, "processed", ".prepare.lock"))
 		return err == nil
 	}, "prepare", "-images", "images", "-data", "processed", "-augment")
@@ -740,7 +740,7 @@ func TestImportFashionInterrupted(t *testing.T) {
 		t.Skip("dataset-fashion-mnist is not installed")
 	}
 	dir := t.TempDir()
-	stderr := interrupt(t, dir, func() bool {
+	_, stderr := interrupt(t, dir, func() bool {
 		m, _ := filepath.Glob(filepath.Join(dir, "images", "sandal", "*.png"))
 		return len(m) >= 10
 	}, "import-fashion", "-images", "images", "-per-class", "7000")
@@ -752,6 +752,38 @@ func TestImportFashionInterrupted(t *testing.T) {
 		if _, err := imageio.Load(f); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+// train -fresh says it deleted the run it replaces, and, interrupted, that
+// the run resumes without -fresh (which would start over again).
+func TestTrainFreshInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	dir := t.TempDir()
+	writePatterns(t, filepath.Join(dir, "data/images"), 40)
+	if out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18"); code != 0 {
+		t.Fatalf("prepare: exit %d\n%s%s", code, out, errOut)
+	}
+	ckpt := filepath.Join(dir, "data/checkpoints/cnn")
+	if out, errOut, code := animalcnn(t, dir, "train", "-epochs", "1", "-dense-units", "32"); code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, out, errOut)
+	}
+	old, err := os.Stat(filepath.Join(ckpt, model.MetaFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new run writes its model.json before its first step.
+	stdout, stderr := interrupt(t, dir, func() bool {
+		fi, err := os.Stat(filepath.Join(ckpt, model.MetaFile))
+		return err == nil && fi.ModTime().After(old.ModTime())
+	}, "train", "-fresh", "-epochs", "1000", "-dense-units", "32")
+	if want := "-fresh: deleted the earlier run in data/checkpoints/cnn"; !strings.Contains(stdout, want) {
+		t.Errorf("stdout %q, want %q", stdout, want)
+	}
+	if want := "checkpoint saved in data/checkpoints/cnn; run the same command again without -fresh to resume"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want %q", stderr, want)
 	}
 }
 

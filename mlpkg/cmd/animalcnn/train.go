@@ -74,7 +74,11 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 		return withFlagAdvice(err)
 	}
 	if res.Interrupted {
-		return interruptedError{fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", res.Dir)}
+		again := "run the same command again"
+		if cfg.Fresh {
+			again = "run the same command again without -fresh" // which would start over
+		}
+		return interruptedError{fmt.Errorf("interrupted: checkpoint saved in %s; %s to resume", res.Dir, again)}
 	}
 	fmt.Println(res.Summary())
 	return nil
@@ -106,6 +110,8 @@ func (p *trainProgress) start(s train.Start) {
 		fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
 	case s.Resumed:
 		fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+	case s.Replaced:
+		fmt.Printf("-fresh: deleted the earlier run in %s\n", s.Dir)
 	}
 	if len(s.Changed) > 0 {
 		fmt.Printf("note: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
