@@ -16,6 +16,8 @@ const (
 	CodeMissingFile = "missing_file"
 	// CodeEmptyFile: the uploaded file or raw body has zero bytes.
 	CodeEmptyFile = "empty_file"
+	// CodeRequestTimeout: the upload did not arrive within Config.ReadTimeout (408).
+	CodeRequestTimeout = "request_timeout"
 	// CodeBodyTooLarge: the upload is larger than Config.MaxUploadBytes (413).
 	CodeBodyTooLarge = "body_too_large"
 	// CodeUnsupportedMediaType: the bytes are not an image in a supported format (415).
@@ -43,8 +45,9 @@ const (
 
 // codeClientClosed and statusClientClosed (nginx's "499 Client Closed
 // Request") mark a request whose client went away before it was answered,
-// e.g. while it waited for a decode slot. Nothing is written to such a
-// client: they only appear in the request's log line, as a warning.
+// e.g. while it waited for a decode slot. Such a request gets no answer: its
+// connection is cut (see noteError), and it appears only in the request's
+// log line, as a warning.
 const (
 	codeClientClosed   = "client_closed"
 	statusClientClosed = 499

@@ -136,19 +136,18 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, HealthResponse{Status: "ok", ModelID: s.meta.ModelID})
 }
 
-// writeErrorJSON answers an API error as JSON (nothing, when the client is
-// gone).
+// writeErrorJSON answers an API error as JSON.
 func writeErrorJSON(w http.ResponseWriter, r *http.Request, e *apiError) {
-	if !noteError(w, r, e) {
-		return
-	}
+	noteError(w, r, e)
 	writeJSON(w, e.status, ErrorResponse{Error: e.code, Message: e.message})
 }
 
 // noteError records e for the request's log line (its code, and its cause
-// for server faults) and sets the headers its status calls for. It reports
-// whether e is to be answered: not when the client closed the request.
-func noteError(w http.ResponseWriter, r *http.Request, e *apiError) bool {
+// for server faults) and sets the headers its status calls for. A request
+// whose client went away (clientClosed) is not answered: noteError cuts its
+// connection (panicking with http.ErrAbortHandler, which net/http handles)
+// rather than let net/http send an empty 200.
+func noteError(w http.ResponseWriter, r *http.Request, e *apiError) {
 	info := infoFrom(r.Context())
 	info.code = e.code
 	if e.status >= 500 {
@@ -156,14 +155,13 @@ func noteError(w http.ResponseWriter, r *http.Request, e *apiError) bool {
 	}
 	switch e.status {
 	case statusClientClosed:
-		return false
-	case http.StatusRequestEntityTooLarge:
+		panic(http.ErrAbortHandler)
+	case http.StatusRequestEntityTooLarge, http.StatusRequestTimeout:
 		// The rest of the body is not read: the connection cannot be reused.
 		w.Header().Set("Connection", "close")
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}
-	return true
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

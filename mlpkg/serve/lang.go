@@ -133,6 +133,7 @@ var uiTexts = map[string]uiText{
 			CodeBusy:                 "サーバーが混み合っています。少し待ってからもう一度お試しください。",
 			CodeInternal:             "サーバー内部でエラーが起きました。",
 			CodeBadRequest:           "リクエストを読み取れませんでした。",
+			CodeRequestTimeout:       "アップロードが時間内に届きませんでした。",
 			CodePredictionFailed:     "モデルが判定に失敗しました。",
 			CodeCrossOrigin:          "別のサイトのページからはアップロードできません。",
 		},

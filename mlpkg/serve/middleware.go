@@ -147,6 +147,9 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 }
 
 func logRequest(log *slog.Logger, r *http.Request, rec *statusRecorder, info *requestInfo, aborted bool) {
+	if info.code == codeClientClosed {
+		aborted = false // the cut connection is noteError's, not a fault
+	}
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK

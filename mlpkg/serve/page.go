@@ -134,9 +134,7 @@ func (s *server) handlePageUpload(w http.ResponseWriter, r *http.Request) {
 	d := s.pageData(lang)
 	res, aerr := s.upload(w, r)
 	if aerr != nil {
-		if !noteError(w, r, aerr) {
-			return // the client is gone
-		}
+		noteError(w, r, aerr)
 		d.Error = &pageError{Code: aerr.code, Message: d.T.errorMessage(aerr)}
 		s.renderPage(w, aerr.status, d)
 		return

@@ -688,3 +688,86 @@ func TestServeStoreLocked(t *testing.T) {
 		t.Errorf("the first server's upload in progress was removed: %v", err)
 	}
 }
+
+// Over a real connection, an upload that breaks off is answered with an
+// error, never with net/http's implicit empty 200: a body cut short (the
+// client closed its sending side) gets 400, one that stops arriving gets
+// 408 after ReadTimeout, and a complete request whose client hangs up
+// while it waits for a decode slot gets no answer at all (499 in the log).
+func TestBrokenUploadsOverTheWire(t *testing.T) {
+	started := make(chan struct{})
+	cl := &gate{Classifier: fake.New(), started: started, release: make(chan struct{})}
+	cfg := testConfig()
+	cfg.ReadTimeout = 500 * time.Millisecond
+	cfg.MaxConcurrent = 1
+	cfg.QueueTimeout = time.Hour // only the hang-up ends the wait below
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, cfg, cl) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+	head := fmt.Sprintf("POST /api/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", len(png))
+
+	// send writes head and body on a new connection, closes its sending
+	// side when halfClose, and returns the whole answer.
+	send := func(body []byte, halfClose bool) string {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write(append([]byte(head), body...)); err != nil {
+			t.Fatal(err)
+		}
+		if halfClose {
+			if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(c) // until the server closes the connection
+		return string(answer)
+	}
+	for _, tc := range []struct {
+		name      string
+		body      []byte
+		halfClose bool
+		want      string
+	}{
+		{"body cut short", png[:len(png)/2], true, "HTTP/1.1 400 "},
+		{"body stops arriving", png[:len(png)/2], false, "HTTP/1.1 408 "},
+	} {
+		answer := send(tc.body, tc.halfClose)
+		if !strings.HasPrefix(answer, tc.want) {
+			t.Errorf("%s: answer %q, want %q", tc.name, answer, tc.want)
+		}
+		if tc.want == "HTTP/1.1 408 " && !strings.Contains(answer, `"error":"`+CodeRequestTimeout+`"`) {
+			t.Errorf("%s: answer %q, want error %s", tc.name, answer, CodeRequestTimeout)
+		}
+	}
+
+	// The one decode slot is taken; a complete request queued behind it
+	// whose client closes its sending side is cut off unanswered.
+	first := make(chan string, 1)
+	go func() { first <- send(png, false) }()
+	<-started
+	if answer := send(png, true); answer != "" {
+		t.Errorf("queued request whose client hung up: answer %q, want the connection closed unanswered", answer)
+	}
+	close(cl.release)
+	if answer := <-first; !strings.HasPrefix(answer, "HTTP/1.1 200 ") {
+		t.Errorf("first request: %q", answer)
+	}
+}

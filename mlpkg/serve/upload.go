@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -76,8 +77,10 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte
 	}
 	if aerr != nil {
 		release()
-		if aerr.status == http.StatusBadRequest && r.Context().Err() != nil {
-			// The read failed because the client hung up.
+		if aerr.code == CodeBadRequest && !errors.Is(aerr.err, io.ErrUnexpectedEOF) && r.Context().Err() != nil {
+			// The read failed because the connection broke. (A body cut
+			// short, or the read timeout, is answered: a client that only
+			// closed its sending side still reads the answer.)
 			return nil, nil, clientClosed(context.Cause(r.Context()))
 		}
 		return nil, nil, aerr
@@ -183,6 +186,12 @@ func readError(err error, limit int64) *apiError {
 	}
 	if errors.Is(err, errNotImage) {
 		return notImage()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return newAPIError(http.StatusRequestTimeout, CodeRequestTimeout, "the upload did not arrive in time: the server stopped waiting for the rest of it", err)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return newAPIError(http.StatusBadRequest, CodeBadRequest, "the upload ended early: the request body is shorter than it was announced", err)
 	}
 	return newAPIError(http.StatusBadRequest, CodeBadRequest, "the request body could not be read", err)
 }
