@@ -36,6 +36,23 @@ import (
 // the supported formats: empty, text, HTML, an unsupported format, etc.
 var ErrNotImage = errors.New("not a supported image (jpeg, png, gif, bmp, webp, tiff)")
 
+// ErrUnsupportedVariant is returned (wrapped, with the decoder's own error)
+// for an image in a supported format that uses a feature its Go decoder
+// lacks: an arithmetic-coded or 12-bit JPEG, a run-length-encoded BMP, …
+var ErrUnsupportedVariant = errors.New("a variant of the format that cannot be decoded here")
+
+// decoderError wraps err, a decoder's error, after context ("decode
+// jpeg"), marking the variants the decoders do not support
+// (ErrUnsupportedVariant).
+func decoderError(context string, err error) error {
+	var jpegUnsupported jpeg.UnsupportedError
+	var pngUnsupported png.UnsupportedError
+	if errors.As(err, &jpegUnsupported) || errors.As(err, &pngUnsupported) || errors.Is(err, bmp.ErrUnsupported) {
+		return fmt.Errorf("%s: %w: %w", context, ErrUnsupportedVariant, err)
+	}
+	return fmt.Errorf("%s: %w", context, err)
+}
+
 // ErrTooLarge is returned (wrapped) by Load and DecodeBytes when the image
 // header declares more than MaxPixels pixels (a likely decompression bomb),
 // and by ReadFile (so Load) for a file of more than MaxFileBytes.
@@ -151,7 +168,7 @@ func DecodeConfig(r io.Reader) (image.Config, string, error) {
 		cfg, err = tiff.DecodeConfig(br)
 	}
 	if err != nil {
-		return image.Config{}, format, fmt.Errorf("decode %s header: %w", format, err)
+		return image.Config{}, format, decoderError("decode "+format+" header", err)
 	}
 	return cfg, format, nil
 }
@@ -197,7 +214,7 @@ func Decode(r io.Reader) (image.Image, string, error) {
 		}
 	}
 	if err != nil {
-		return nil, format, fmt.Errorf("decode %s: %w", format, err)
+		return nil, format, decoderError("decode "+format, err)
 	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, format, fmt.Errorf("decode %s: empty %dx%d image", format, b.Dx(), b.Dy())
@@ -241,7 +258,7 @@ func DecodeBytes(data []byte) (image.Image, string, error) {
 // DecodeBytesLimit is DecodeBytes with another pixel limit: a caller that
 // knows how large its images can be (a crawler asking for 500-pixel photos)
 // keeps a small file that declares 48 MP from costing a gigabyte. A JPEG
-// with more than MaxJPEGScans scans is refused before decoding
+// with more than MaxJPEGScans scans stops there, as in Decode
 // (ErrTooManyScans).
 func DecodeBytesLimit(data []byte, maxPixels int64) (image.Image, string, error) {
 	cfg, format, err := DecodeConfig(bytes.NewReader(data))
@@ -250,9 +267,6 @@ func DecodeBytesLimit(data []byte, maxPixels int64) (image.Image, string, error)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return nil, format, fmt.Errorf("decode %s: %dx%d pixels, more than %d: %w", format, cfg.Width, cfg.Height, maxPixels, ErrTooLarge)
-	}
-	if format == "jpeg" && JPEGScans(data, MaxJPEGScans) > MaxJPEGScans {
-		return nil, format, fmt.Errorf("decode jpeg: %w", ErrTooManyScans)
 	}
 	return Decode(bytes.NewReader(data))
 }

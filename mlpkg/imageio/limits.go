@@ -1,7 +1,6 @@
 package imageio
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -23,29 +22,15 @@ var ErrTooManyScans = fmt.Errorf("JPEG with more than %d scans", MaxJPEGScans)
 // MaxFileBytes is the largest file Load reads (256 MiB, far above any photo).
 const MaxFileBytes = 256 << 20
 
-// JPEGScans counts the SOS markers (FF DA) in data, stopping once it passes
-// limit: an upper bound of the scans a decoder reads. Entropy-coded data
-// never holds FF DA (an FF there is followed by 00 or a restart marker), so
-// no scan goes uncounted; metadata may add a few that are not scans (an EXIF
-// thumbnail's own). Walking the marker segments instead can be fooled: Go's
-// decoder skips an FF 00 between segments as junk, where a walker reads a
-// segment length, and scans hidden behind it go uncounted.
-func JPEGScans(data []byte, limit int) int {
-	sos := []byte{0xFF, 0xDA}
-	scans := 0
-	for scans <= limit {
-		i := bytes.Index(data, sos)
-		if i < 0 {
-			break
-		}
-		scans++
-		data = data[i+len(sos):]
-	}
-	return scans
-}
-
-// scanLimiter passes a JPEG stream through, counting its SOS markers (as
-// JPEGScans does), and fails with ErrTooManyScans past MaxJPEGScans.
+// scanLimiter passes a JPEG stream through to the decoder, counting the SOS
+// markers (FF DA) in it, and fails with ErrTooManyScans past MaxJPEGScans.
+// Entropy-coded data never holds FF DA (an FF there is followed by 00 or a
+// restart marker), so no scan goes uncounted, even one hidden behind junk
+// that a walk of the marker segments would misread; metadata may add a few
+// that are not scans (an EXIF thumbnail's own). Only what the decoder reads
+// is counted (with its read-ahead, 4 KiB at most), not data after the image:
+// a phone's "motion photo" appends a video, whose bytes hold FF DA by
+// chance, about once in every 64 KiB.
 type scanLimiter struct {
 	r     io.Reader
 	scans int

@@ -206,13 +206,15 @@ type classified struct {
 // classify sniffs, checks, decodes and classifies one uploaded image. The
 // type is decided by the bytes alone (see imageio.UntrustedFormats), and the
 // dimensions are checked from the header before the pixels are decoded, so
-// an image bomb costs only its header (see also preflight). Decoding and prediction hold one of MaxConcurrent slots.
+// an image bomb costs only its header (a JPEG's scans are capped while it is
+// decoded: imageio.MaxJPEGScans). Decoding and prediction hold one of
+// MaxConcurrent slots.
 func (s *server) classify(ctx context.Context, data []byte) (*classified, *apiError) {
 	format, ok := imageio.Sniff(data[:min(len(data), sniffLen)])
 	if !ok {
 		return nil, notImage()
 	}
-	if aerr := preflight(format, data); aerr != nil {
+	if aerr := preflight(format); aerr != nil {
 		return nil, aerr
 	}
 	cfg, _, err := decodeConfig(data)
@@ -307,9 +309,16 @@ func clientClosed(cause error) *apiError {
 }
 
 func decodeError(format string, err error) *apiError {
-	if errors.Is(err, imageio.ErrNotImage) {
+	switch {
+	case errors.Is(err, imageio.ErrNotImage):
 		return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 			"the upload is not an image in a supported format", err)
+	case errors.Is(err, imageio.ErrUnsupportedVariant):
+		return newAPIError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			fmt.Sprintf("the %s image uses a variant of the format that cannot be decoded here", format), err)
+	case errors.Is(err, imageio.ErrTooManyScans):
+		return newAPIError(http.StatusUnprocessableEntity, CodeInvalidImage,
+			fmt.Sprintf("the JPEG has more than %d scans", imageio.MaxJPEGScans), err)
 	}
 	return newAPIError(http.StatusUnprocessableEntity, CodeInvalidImage,
 		fmt.Sprintf("the %s image is damaged or truncated and cannot be decoded", format), err)

@@ -4,6 +4,7 @@ package imagetest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"image"
 	"image/gif"
 	"image/jpeg"
@@ -90,4 +91,21 @@ func ProgressiveJPEG(nScans int, hide bool) []byte {
 	}
 	b.Write([]byte{0xFF, 0xD9})
 	return b.Bytes()
+}
+
+// RLEBMP returns a 2×2, 8-bit BMP compressed with run-length encoding
+// (BI_RLE8): a valid image in a variant that x/image/bmp does not read.
+// Only its headers are filled in.
+func RLEBMP() []byte {
+	b := make([]byte, 54+256*4) // file and info headers, palette
+	copy(b, "BM")
+	binary.LittleEndian.PutUint32(b[2:], uint32(len(b)))
+	binary.LittleEndian.PutUint32(b[10:], uint32(len(b))) // pixel data offset
+	binary.LittleEndian.PutUint32(b[14:], 40)             // info header size
+	binary.LittleEndian.PutUint32(b[18:], 2)              // width
+	binary.LittleEndian.PutUint32(b[22:], 2)              // height
+	binary.LittleEndian.PutUint16(b[26:], 1)              // planes
+	binary.LittleEndian.PutUint16(b[28:], 8)              // bits per pixel
+	binary.LittleEndian.PutUint32(b[30:], 1)              // BI_RLE8
+	return b
 }
