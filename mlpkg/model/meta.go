@@ -141,5 +141,12 @@ func LoadMeta(dir string) (*Meta, error) {
 	if len(m.Classes) < 2 || m.ImageSize <= 0 {
 		return nil, fmt.Errorf("load model metadata %s: needs at least 2 classes and a positive image size", filepath.Join(dir, MetaFile))
 	}
+	seen := make(map[string]bool, len(m.Classes))
+	for _, c := range m.Classes {
+		if c == "" || seen[c] {
+			return nil, fmt.Errorf("load model metadata %s: class names must be distinct and not empty, got %q", filepath.Join(dir, MetaFile), m.Classes)
+		}
+		seen[c] = true
+	}
 	return m, nil
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +50,22 @@ func TestLoadMetaWithoutModel(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), dir); n != 1 {
 		t.Errorf("LoadMeta of a missing directory names it %d times, want once: %v", n, err)
+	}
+}
+
+// model.json's classes must be usable as names: at least two, distinct and
+// not empty (predictions and display names are looked up by name).
+func TestLoadMetaChecksClasses(t *testing.T) {
+	for classes, ok := range map[string]bool{
+		`["a","b"]`: true, `["a"]`: false, `["a","a","b"]`: false, `["a",""]`: false,
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, MetaFile), []byte(`{"classes":`+classes+`,"image_size":50}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadMeta(dir); (err == nil) != ok {
+			t.Errorf("classes %s: %v, want ok %v", classes, err, ok)
+		}
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // Config is the whole configuration of the web server: where it listens,
@@ -17,7 +19,8 @@ type Config struct {
 	// Addr is the TCP address ListenAndServe listens on, e.g. "127.0.0.1:8080".
 	Addr string
 	// MaxUploadBytes caps the size of one uploaded image (the file part of a
-	// multipart form, or a raw request body). Larger uploads get 413.
+	// multipart form, or a raw request body), at most imageio.MaxFileBytes.
+	// Larger uploads get 413.
 	MaxUploadBytes int64
 	// MaxPixels caps width×height, read from the image header before the
 	// image is decoded. Larger images get 422 (too_many_pixels). The model
@@ -128,8 +131,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // Validate reports every invalid setting, joined in one error.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.MaxUploadBytes <= 0 {
-		errs = append(errs, fmt.Errorf("max upload bytes must be positive, got %d", c.MaxUploadBytes))
+	if c.MaxUploadBytes <= 0 || c.MaxUploadBytes > imageio.MaxFileBytes {
+		errs = append(errs, fmt.Errorf("max upload bytes must be in 1..%d (%s, the largest picture file read anywhere), got %d",
+			imageio.MaxFileBytes, formatBytes(imageio.MaxFileBytes), c.MaxUploadBytes))
 	}
 	if c.MaxPixels <= 0 {
 		errs = append(errs, fmt.Errorf("max pixels must be positive, got %d", c.MaxPixels))

@@ -589,7 +589,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"serve", "foo"}, "unexpected arguments"},
 		{[]string{"crawl", "foo"}, `unexpected arguments ["foo"] (classes go in -classes)`},
 		// A bad setting is named before the model is looked for.
-		{[]string{"serve", "-max-upload-bytes", "0", "-checkpoint", "nowhere"}, "max upload bytes must be positive, got 0"},
+		{[]string{"serve", "-max-upload-bytes", "0", "-checkpoint", "nowhere"}, "max upload bytes must be in 1..268435456 (256 MiB, the largest picture file read anywhere), got 0"},
+		{[]string{"serve", "-max-upload-bytes", "9223372036854775807", "-checkpoint", "nowhere"}, "max upload bytes must be in 1..268435456"},
 		{[]string{"backends", "extra"}, "unexpected arguments"},
 		{[]string{"predict", "-nosuchflag", "x.png"}, "flag provided but not defined: -nosuchflag\n"},
 		{[]string{"train", "-epoch", "3"}, "did you mean -epochs?"},
