@@ -11,7 +11,8 @@ import (
 // TestClassifyFilesChunks runs PredictFiles' loop on more than two chunks of
 // files, some unreadable, with a fake decoder and classifier: every file
 // keeps its place and its own error, every readable one gets its own
-// prediction, and no more than one chunk of decoded images is held at once.
+// prediction, no more than one chunk of decoded images is held at once, and
+// each chunk's results are handed out before the next chunk is classified.
 func TestClassifyFilesChunks(t *testing.T) {
 	const n = 2*filesChunk + 23
 	var files []string
@@ -20,6 +21,11 @@ func TestClassifyFilesChunks(t *testing.T) {
 		files = append(files, fmt.Sprintf("img%03d.png", i))
 	}
 	alive, maxAlive, calls := 0, 0, 0
+	var results []FileResult
+	collect := func(r FileResult) error {
+		results = append(results, r)
+		return nil
+	}
 	load := func(path string) (image.Image, error) {
 		var i int
 		fmt.Sscanf(path, "img%03d.png", &i)
@@ -31,6 +37,9 @@ func TestClassifyFilesChunks(t *testing.T) {
 		return image.NewGray(image.Rect(0, 0, i+1, 1)), nil // width encodes the file's index
 	}
 	classify := func(imgs ...image.Image) ([]Prediction, error) {
+		if calls > 0 && len(results) < calls*filesChunk {
+			t.Errorf("classify call %d: %d results handed out, want those of the %d chunks before", calls+1, len(results), calls)
+		}
 		calls++
 		if len(imgs) == 0 || len(imgs) > filesChunk {
 			t.Errorf("classify called with %d images", len(imgs))
@@ -42,8 +51,7 @@ func TestClassifyFilesChunks(t *testing.T) {
 		alive -= len(imgs)
 		return out, nil
 	}
-	results, err := classifyFiles(files, load, classify)
-	if err != nil {
+	if err := classifyFiles(files, load, classify, collect); err != nil {
 		t.Fatal(err)
 	}
 	if len(results) != n {
@@ -74,12 +82,16 @@ func TestClassifyFilesChunks(t *testing.T) {
 
 	// A classifier failure is PredictFiles' error.
 	boom := errors.New("boom")
-	if _, err := classifyFiles(files, load, func(...image.Image) ([]Prediction, error) { return nil, boom }); !errors.Is(err, boom) {
+	if err := classifyFiles(files, load, func(...image.Image) ([]Prediction, error) { return nil, boom }, collect); !errors.Is(err, boom) {
 		t.Errorf("classifier error: %v", err)
 	}
+	// So is the receiver's.
+	if err := classifyFiles(files, load, classify, func(FileResult) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("error handing out a result: %v", err)
+	}
 	// Only unreadable files: no classification, every file has its error.
-	calls = 0
-	results, err = classifyFiles([]string{"img003.png", "img010.png"}, load, classify)
+	calls, results = 0, nil
+	err := classifyFiles([]string{"img003.png", "img010.png"}, load, classify, collect)
 	if err != nil || len(results) != 2 || results[0].Err == nil || results[1].Err == nil || calls != 0 {
 		t.Errorf("unreadable files only: %+v, %v, %d calls", results, err, calls)
 	}

@@ -123,8 +123,24 @@ type FileResult struct {
 // in its FileResult and does not stop the others; the returned error is for
 // a directory that cannot be listed or holds no image files.
 func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
+	var results []FileResult
+	err := p.EachFile(func(r FileResult) error {
+		results = append(results, r)
+		return nil
+	}, paths...)
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// EachFile classifies files as PredictFiles does, but hands each file's
+// result to fn, in order, as soon as it is known: results come every few
+// dozen files (a chunk of the model's batch) rather than once all are
+// classified. An error from fn stops it, and is returned.
+func (p *Predictor) EachFile(fn func(FileResult) error, paths ...string) error {
 	if len(paths) == 0 {
-		return nil, errors.New("predict: no image files given")
+		return errors.New("predict: no image files given")
 	}
 	var files []string
 	for _, path := range paths {
@@ -134,7 +150,7 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 		}
 		inDir, err := listImages(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		files = append(files, inDir...)
 	}
@@ -149,7 +165,7 @@ func (p *Predictor) PredictFiles(paths ...string) ([]FileResult, error) {
 		}
 		return imageio.RGBImage(imageio.ToRGB(img, size), size, size), nil
 	}
-	return classifyFiles(files, load, p.Predict)
+	return classifyFiles(files, load, p.Predict, fn)
 }
 
 // loadFile reads and decodes one file for PredictFiles. Its errors leave the
@@ -178,49 +194,58 @@ const filesChunk = 64
 
 // classifyFiles decodes files with load and classifies them with classify,
 // filesChunk readable images at a time, so that a large folder never holds
-// every decoded image at once. A file load fails on gets that error in its
-// FileResult.
-func classifyFiles(files []string, load func(string) (image.Image, error), classify func(...image.Image) ([]Prediction, error)) ([]FileResult, error) {
-	results := make([]FileResult, len(files))
-	good := make([]int, 0, filesChunk)
+// every decoded image at once, and hands each file's FileResult to emit, in
+// order, once its chunk is classified. A file load fails on gets that error
+// in its FileResult.
+func classifyFiles(files []string, load func(string) (image.Image, error), classify func(...image.Image) ([]Prediction, error), emit func(FileResult) error) error {
+	pending := make([]FileResult, 0, filesChunk) // in order, since the last chunk
+	good := make([]int, 0, filesChunk)            // the readable ones' places in pending
 	imgs := make([]image.Image, 0, filesChunk)
 	flush := func() error {
-		if len(imgs) == 0 {
-			return nil
+		if len(imgs) > 0 {
+			preds, err := classify(imgs...)
+			if err != nil {
+				return err
+			}
+			if len(preds) != len(imgs) {
+				return fmt.Errorf("predict: %d predictions for %d images", len(preds), len(imgs))
+			}
+			for j, pr := range preds {
+				pending[good[j]].Prediction = pr
+			}
 		}
-		preds, err := classify(imgs...)
-		if err != nil {
-			return err
-		}
-		if len(preds) != len(imgs) {
-			return fmt.Errorf("predict: %d predictions for %d images", len(preds), len(imgs))
-		}
-		for j, pr := range preds {
-			results[good[j]].Prediction = pr
+		for _, r := range pending {
+			if err := emit(r); err != nil {
+				return err
+			}
 		}
 		clear(imgs) // let the decoded images go before decoding the next chunk
-		imgs, good = imgs[:0], good[:0]
+		imgs, good, pending = imgs[:0], good[:0], pending[:0]
 		return nil
 	}
-	for i, f := range files {
-		results[i].Path = f
+	for _, f := range files {
+		r := FileResult{Path: f}
 		img, err := load(f)
-		if err != nil {
-			results[i].Err = err
+		if err != nil && len(imgs) == 0 {
+			if err := emit(FileResult{Path: f, Err: err}); err != nil { // nothing before it waits
+				return err
+			}
 			continue
 		}
-		good = append(good, i)
-		imgs = append(imgs, img)
+		if err != nil {
+			r.Err = err
+		} else {
+			good = append(good, len(pending))
+			imgs = append(imgs, img)
+		}
+		pending = append(pending, r)
 		if len(imgs) == filesChunk {
 			if err := flush(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return flush()
 }
 
 // ExpandPaths replaces each directory in paths by the image files directly

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 	"github.com/animalcnn/animalcnn/mlpkg/serve"
 	"github.com/animalcnn/animalcnn/mlpkg/train"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 func init() {
@@ -42,28 +45,28 @@ func runPredict(fs *flag.FlagSet, args []string) error {
 	// Check every path before loading the model: one that does not exist is
 	// reported like an unreadable image, and does not stop the others.
 	items, files, fromDir := expandItems(fs.Args())
-	var results []predict.FileResult
-	var meta *model.Meta
+	out := &predictionPrinter{items: items, stdout: os.Stdout, stderr: os.Stderr, format: predictFormat{
+		top: *top, lang: *lang, json: *asJSON, withPath: len(items) > 1 || fromDir}}
+	// One item that fails: its error is the command's, on one line.
+	single := len(items) == 1 && !*asJSON
+	out.quiet = single
 	if len(files) > 0 {
-		var err error
-		if results, meta, err = classifyFiles(items, files, *checkpoint, *backendSpec, *lang); err != nil {
+		if err := classifyFiles(out, files, *checkpoint, *backendSpec); err != nil {
 			return err
 		}
 	}
-	// One file that fails: its error is the command's, on one line.
-	if len(items) == 1 && items[0].err != nil && !*asJSON {
+	out.rest()
+	if single && items[0].err != nil {
 		return items[0].err
 	}
-	failed := printPredictions(items, results, meta, predictFormat{
-		top: *top, lang: *lang, json: *asJSON, withPath: len(items) > 1 || fromDir})
-	if failed > 0 {
-		return fmt.Errorf("%d of %d could not be classified (see above)", failed, len(items))
+	if out.failed > 0 {
+		return fmt.Errorf("%d of %d could not be classified (see above)", out.failed, len(items))
 	}
 	return nil
 }
 
 // expandItems turns the command's arguments (files and folders) into the
-// items to classify, in order, and the files to pass to PredictFiles. An
+// items to classify, in order, and the files to pass to EachFile. An
 // argument that cannot be expanded is an item with its error. fromDir tells
 // whether a folder was given (then each file is named in the output).
 func expandItems(args []string) (items []predictItem, files []string, fromDir bool) {
@@ -85,28 +88,33 @@ func expandItems(args []string) (items []predictItem, files []string, fromDir bo
 }
 
 // classifyFiles loads the checkpoint on the backend spec asks for and
-// classifies files; the items whose file cannot be classified get the error,
-// which names the file. It says on stderr when the model has no class names
-// in lang.
-func classifyFiles(items []predictItem, files []string, checkpoint, spec, lang string) ([]predict.FileResult, *model.Meta, error) {
+// classifies files, printing each result with out as soon as it is known. It
+// says on stderr when the model has no class names in the language asked
+// for, and, on a terminal, shows the progress on stderr when the results go
+// elsewhere (a file, a pipe).
+func classifyFiles(out *predictionPrinter, files []string, checkpoint, spec string) error {
 	p, err := loadPredictor(checkpoint, spec)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	meta := p.Meta()
-	if lang != "" && !meta.HasDisplayNames(lang) {
-		fmt.Fprintf(os.Stderr, "predict: the model has no class names in %q (display_names in %s/model.json): showing its own\n", lang, checkpoint)
+	out.meta = p.Meta()
+	if lang := out.format.lang; lang != "" && !out.meta.HasDisplayNames(lang) {
+		fmt.Fprintf(os.Stderr, "animalcnn predict: the model has no class names in %q (display_names in %s/model.json): showing its own\n", lang, checkpoint)
 	}
-	results, err := p.PredictFiles(files...)
-	if err != nil {
-		return nil, nil, err
+	var bar *progressbar.ProgressBar
+	if len(files) > 1 && term.IsTerminal(int(os.Stderr.Fd())) && !term.IsTerminal(int(os.Stdout.Fd())) {
+		bar = newBar(len(files), "classifying")
+		defer bar.Close() //nolint:errcheck
 	}
-	for i, it := range items {
-		if it.err == nil && results[it.file].Err != nil {
-			items[i].err = fmt.Errorf("%s: %w", it.path, results[it.file].Err)
+	next := 0
+	return p.EachFile(func(r predict.FileResult) error {
+		out.file(next, r)
+		next++
+		if bar != nil {
+			bar.Add(1) //nolint:errcheck
 		}
-	}
-	return results, meta, nil
+		return nil
+	}, files...)
 }
 
 // predictFormat is how predict prints its results.
@@ -117,50 +125,94 @@ type predictFormat struct {
 	withPath bool   // text: start each line with the file's path
 }
 
-// printPredictions prints one line per item, in order: its top classes on
-// stdout, or its error (on stderr, or as a JSON line on stdout). meta is the
-// model's (nil when no file could be read); it returns how many items
-// failed.
-func printPredictions(items []predictItem, results []predict.FileResult, meta *model.Meta, f predictFormat) (failed int) {
-	enc := json.NewEncoder(os.Stdout)
-	for _, it := range items {
-		if it.err != nil {
-			failed++
-			if f.json {
-				_ = enc.Encode(map[string]string{"path": it.path, "error": it.err.Error()})
-			} else {
-				fmt.Fprintln(os.Stderr, it.err)
-			}
-			continue
+// predictionPrinter prints one line per item, in the order given: its top
+// classes on stdout, or its error (on stderr, or as a JSON line on stdout),
+// each as soon as it and the items before it are known.
+type predictionPrinter struct {
+	items          []predictItem
+	stdout, stderr io.Writer
+	format         predictFormat
+	meta           *model.Meta // the model's, once loaded
+	quiet          bool        // leave errors to the caller (one item given)
+	printed        int         // items printed so far
+	failed         int         // items that could not be classified
+	enc            *json.Encoder
+}
+
+// file records the result for the i-th of the files classified and prints
+// the items up to it.
+func (p *predictionPrinter) file(i int, r predict.FileResult) {
+	for ; p.printed < len(p.items); p.printed++ {
+		it := &p.items[p.printed]
+		switch {
+		case it.err != nil: // could not be expanded
+			p.failure(it)
+		case it.file > i:
+			return // not classified yet
+		case r.Err != nil:
+			it.err = fmt.Errorf("%s: %w", it.path, r.Err)
+			p.failure(it)
+		default:
+			p.prediction(r)
 		}
-		r := results[it.file]
-		topK := r.Prediction.TopK(f.top)
-		if f.json {
-			// "top" lists classes as /api/predict's "probabilities" does.
-			top := make([]serve.ClassProbability, len(topK))
-			for i, s := range topK {
-				top[i] = serve.ClassProbability{Class: s.Class, DisplayName: meta.DisplayName(s.Class, f.lang), Probability: s.Probability}
-			}
-			_ = enc.Encode(map[string]any{"path": r.Path, "class": r.Prediction.Class,
-				"display_name": meta.DisplayName(r.Prediction.Class, f.lang), "probability": r.Prediction.Probability, "top": top})
-			continue
-		}
-		parts := make([]string, len(topK))
-		for i, s := range topK {
-			parts[i] = fmt.Sprintf("%s (%.0f %%)", meta.DisplayName(s.Class, f.lang), 100*s.Probability)
-		}
-		prefix := ""
-		if f.withPath {
-			prefix = r.Path + ": "
-		}
-		fmt.Println(prefix + strings.Join(parts, ", "))
 	}
-	return failed
+}
+
+// rest prints the items left: those after the last file classified, which
+// could not be expanded.
+func (p *predictionPrinter) rest() {
+	for ; p.printed < len(p.items); p.printed++ {
+		p.failure(&p.items[p.printed])
+	}
+}
+
+func (p *predictionPrinter) encoder() *json.Encoder {
+	if p.enc == nil {
+		p.enc = json.NewEncoder(p.stdout)
+	}
+	return p.enc
+}
+
+// failure prints it, an item that could not be classified.
+func (p *predictionPrinter) failure(it *predictItem) {
+	p.failed++
+	switch {
+	case p.quiet:
+	case p.format.json:
+		_ = p.encoder().Encode(map[string]string{"path": it.path, "error": it.err.Error()})
+	default:
+		fmt.Fprintln(p.stderr, it.err)
+	}
+}
+
+// prediction prints r's top classes.
+func (p *predictionPrinter) prediction(r predict.FileResult) {
+	f, meta := p.format, p.meta
+	topK := r.Prediction.TopK(f.top)
+	if f.json {
+		// "top" lists classes as /api/predict's "probabilities" does.
+		top := make([]serve.ClassProbability, len(topK))
+		for i, s := range topK {
+			top[i] = serve.ClassProbability{Class: s.Class, DisplayName: meta.DisplayName(s.Class, f.lang), Probability: s.Probability}
+		}
+		_ = p.encoder().Encode(map[string]any{"path": r.Path, "class": r.Prediction.Class,
+			"display_name": meta.DisplayName(r.Prediction.Class, f.lang), "probability": r.Prediction.Probability, "top": top})
+		return
+	}
+	parts := make([]string, len(topK))
+	for i, s := range topK {
+		parts[i] = fmt.Sprintf("%s (%.0f %%)", meta.DisplayName(s.Class, f.lang), 100*s.Probability)
+	}
+	prefix := ""
+	if f.withPath {
+		prefix = r.Path + ": "
+	}
+	fmt.Fprintln(p.stdout, prefix+strings.Join(parts, ", "))
 }
 
 // predictItem is one file to classify, in the order given: err (a line
 // that names the file) when it cannot be, else its index in the files passed
-// to PredictFiles.
+// to EachFile.
 type predictItem struct {
 	path string
 	file int
