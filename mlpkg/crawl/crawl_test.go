@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -637,6 +638,29 @@ func TestRetryAfterHeader(t *testing.T) {
 	}
 	if d := retryAfter(http.Header{}); d != 0 {
 		t.Errorf("no Retry-After gives %v", d)
+	}
+}
+
+// A host name that does not resolve (no network) stops the crawl at its
+// first request, the license list, without retries.
+func TestHostNotFoundStopsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 5)
+	f.cfg.Licenses = []string{"cc"}
+	f.cfg.Backoff, f.cfg.MaxBackoff = time.Hour, time.Hour // a retry would never end
+	requests := 0
+	f.cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+		DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
+			requests++
+			return nil, &net.DNSError{Err: "no such host", Name: addr, IsNotFound: true}
+		},
+	}}
+	_, err := f.run(t, context.Background())
+	if !errors.Is(err, ErrHostNotFound) || !strings.Contains(err.Error(), "no such host") {
+		t.Fatalf("error %v, want ErrHostNotFound", err)
+	}
+	if requests != 1 || strings.Contains(err.Error(), "search") {
+		t.Errorf("%d requests, error %q: want the license list only, not retried", requests, err)
 	}
 }
 

@@ -143,7 +143,7 @@ func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
 		c.log.Debug("flickr licenses", "count", len(list), "creative_commons", strings.Join(cc, ","))
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
-	case errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrRateLimited):
+	case errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrHostNotFound):
 		return nil, err
 	case slices.Contains(c.cfg.Licenses, "cc"):
 		c.log.Warn("could not fetch Flickr's license list: \"cc\" means the built-in CC 2.0 and CC0 ids only (no CC 4.0) and license names come from the built-in table",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -20,6 +21,12 @@ import (
 // Config.MaxRetryAfter, or answers 429 to every retry of a request. Photos
 // kept until then stay; a rerun resumes.
 var ErrRateLimited = errors.New("rate limited by Flickr")
+
+// ErrHostNotFound matches (errors.Is) the error of a request to a host
+// whose name does not resolve: no network, or a mistyped address. It is not
+// retried (a name that does not resolve now will not a few seconds later),
+// and a crawl that cannot reach Flickr's API stops at once.
+var ErrHostNotFound = errors.New("host not found (no network?)")
 
 // httpError is an unexpected HTTP status.
 type httpError struct {
@@ -192,6 +199,10 @@ func (c *client) attempt(ctx context.Context, rawURL string, limit int64) (*fetc
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = c.redact(ue.URL)
+		}
+		var de *net.DNSError
+		if errors.As(err, &de) && de.IsNotFound {
+			return nil, fmt.Errorf("%w: %w", ErrHostNotFound, err)
 		}
 		return nil, &retryableError{err: err}
 	}
