@@ -199,7 +199,7 @@ const filesChunk = 64
 // in its FileResult.
 func classifyFiles(files []string, load func(string) (image.Image, error), classify func(...image.Image) ([]Prediction, error), emit func(FileResult) error) error {
 	pending := make([]FileResult, 0, filesChunk) // in order, since the last chunk
-	good := make([]int, 0, filesChunk)            // the readable ones' places in pending
+	good := make([]int, 0, filesChunk)           // the readable ones' places in pending
 	imgs := make([]image.Image, 0, filesChunk)
 	flush := func() error {
 		if len(imgs) > 0 {
