@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	// One writer at a time: another crawl would delete this one's
 	// downloads in progress (and fetch every photo twice).
-	unlock, err := dirlock.Lock(c.cfg.ImagesDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
+	unlock, err := dirlock.Lock(c.cfg.ImagesDir, dataset.ImagesLockFile, "a crawl, an import-fashion or a prepare")
 	if err != nil {
 		return nil, fmt.Errorf("crawl: %w", err)
 	}

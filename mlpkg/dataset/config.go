@@ -56,8 +56,10 @@ type Config struct {
 
 // ImagesLockFile is the lock that a program writing an images folder (a
 // crawl, a fashion import) holds in it while it runs, so that a second one
-// fails at once instead of deleting the first one's files in progress. The
-// system releases it when the process ends, however it ends.
+// fails at once instead of deleting the first one's files in progress.
+// Prepare holds it shared while it reads the folder: it fails while a
+// writer runs (it would prepare part of the photos), and writers fail while
+// it runs. The system releases it when the process ends, however it ends.
 const ImagesLockFile = ".images.lock"
 
 // Default values of Config, as in the course where it had one.

@@ -149,6 +149,13 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	wrap := func(err error) error { return fmt.Errorf("prepare: %s: %w", cfg.ImagesDir, err) }
+	// Not while a crawl or an import writes the photos: it would prepare
+	// some of them.
+	unlockImages, err := lockImages(cfg.ImagesDir)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	defer unlockImages()
 	classes, err := findClasses(cfg.ImagesDir, cfg.Classes)
 	if err != nil {
 		return nil, wrap(err)
@@ -685,6 +692,25 @@ const lockFile = ".prepare.lock"
 
 // outputFiles are the files Prepare writes.
 var outputFiles = []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile, MetaFile}
+
+// lockImages takes the shared lock of the images folder dir (see
+// ImagesLockFile), failing while a crawl or an import holds it. A folder
+// that is missing, or where the lock file cannot be made (read-only), is
+// read without it.
+func lockImages(dir string) (unlock func(), err error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return func() {}, nil // findClasses says what is wrong
+	}
+	unlock, err = dirlock.LockShared(dir, ImagesLockFile, "a crawl or an import-fashion")
+	if errors.Is(err, dirlock.ErrBusy) {
+		return nil, err
+	}
+	if err != nil {
+		slog.Debug("prepare: reading the images folder without its lock", "dir", dir, "error", err)
+		return func() {}, nil
+	}
+	return unlock, nil
+}
 
 // removeStaleTemps removes the temporary files (writeTemp's) that a prepare
 // killed before its renames left in dir: as large as the dataset, they

@@ -678,6 +678,42 @@ func outputEntries(t *testing.T, dir string) []string {
 	return out
 }
 
+// No prepare while a crawl or an import writes the photos (it would prepare
+// part of them), and no crawl or import while a prepare reads them; two
+// prepares read one folder at once.
+func TestPrepareLocksImagesShared(t *testing.T) {
+	images := makeTree(t, 3, 3)
+	cfg := testConfig(images)
+	unlock, err := dirlock.Lock(images, ImagesLockFile, "a crawl or an import-fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(context.Background(), cfg); !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "in use by a crawl or an import-fashion") {
+		t.Errorf("prepare while a crawl writes the photos: %v, want dirlock.ErrBusy", err)
+	}
+	unlock()
+	reader, err := dirlock.LockShared(images, ImagesLockFile, "a crawl or an import-fashion") // another prepare
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(context.Background(), cfg); err != nil {
+		t.Errorf("prepare while another prepare reads the photos: %v", err)
+	}
+	reader()
+	writerTried := false
+	cfg.Progress = func(int, int) {
+		if !writerTried {
+			writerTried = true
+			if _, err := dirlock.Lock(images, ImagesLockFile, "a prepare"); !errors.Is(err, dirlock.ErrBusy) {
+				t.Errorf("a crawl while a prepare reads: %v, want dirlock.ErrBusy", err)
+			}
+		}
+	}
+	if _, err := Prepare(context.Background(), cfg); err != nil || !writerTried {
+		t.Errorf("prepare: %v, %v photos decoded", err, writerTried)
+	}
+}
+
 // One prepare at a time per output folder (two would mix their arrays),
 // refused at once; a prepare removes the temporary files a killed one left.
 func TestPrepareLocksOutput(t *testing.T) {
@@ -689,7 +725,7 @@ func TestPrepareLocksOutput(t *testing.T) {
 	}
 	decoded := false
 	cfg.Progress = func(int, int) { decoded = true }
-	if _, err := Prepare(context.Background(), cfg); !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "being written by a prepare") {
+	if _, err := Prepare(context.Background(), cfg); !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "in use by a prepare") {
 		t.Errorf("prepare while another holds the folder: %v, want dirlock.ErrBusy", err)
 	}
 	if decoded {

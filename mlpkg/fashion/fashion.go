@@ -220,7 +220,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 	// One writer of the images folder at a time (see dataset.ImagesLockFile).
-	unlock, err := dirlock.Lock(cfg.ImagesDir, dataset.ImagesLockFile, "a crawl or an import-fashion")
+	unlock, err := dirlock.Lock(cfg.ImagesDir, dataset.ImagesLockFile, "a crawl, an import-fashion or a prepare")
 	if err != nil {
 		return nil, fmt.Errorf("import fashion-mnist: %w", err)
 	}

@@ -92,7 +92,7 @@ func TestTrainRefusesABusyCheckpointDirectory(t *testing.T) {
 	}
 	ds, b := patternDataset(1, 30), goBackend(t)
 	_, err = Train(context.Background(), testConfig(dir), ds, Options{Backend: b})
-	if !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "being written by a training") {
+	if !errors.Is(err, dirlock.ErrBusy) || !strings.Contains(err.Error(), "in use by a training") {
 		t.Errorf("Train on a held directory: %v, want dirlock.ErrBusy", err)
 	}
 	if _, err := os.Stat(inProgress); err != nil {

@@ -25,6 +25,17 @@ var ErrBusy = errors.New("in use by another process")
 // file notices and locks the new one instead. unlock releases the lock. On
 // systems without flock, Lock only creates dir and the file.
 func Lock(dir, name, what string) (unlock func(), err error) {
+	return lock(dir, name, what, false)
+}
+
+// LockShared is Lock for a process that only reads dir: any number of them
+// hold the lock at once, while Lock fails with ErrBusy; LockShared fails
+// with ErrBusy while a Lock holds it.
+func LockShared(dir, name, what string) (unlock func(), err error) {
+	return lock(dir, name, what, true)
+}
+
+func lock(dir, name, what string, shared bool) (unlock func(), err error) {
 	path := filepath.Join(dir, name)
 	for try := 1; ; try++ {
 		// Each retry follows a holder that removed the file (or its
@@ -44,10 +55,10 @@ func Lock(dir, name, what string) (unlock func(), err error) {
 		if beforeLock != nil {
 			beforeLock(path)
 		}
-		switch err := lockFile(f); {
+		switch err := lockFile(f, shared); {
 		case errors.Is(err, ErrBusy):
 			f.Close()
-			return nil, fmt.Errorf("%s is being written by %s in another process (it holds %s): wait for it to end: %w", dir, what, path, ErrBusy)
+			return nil, fmt.Errorf("%s is in use by %s in another process (it holds %s): wait for it to end: %w", dir, what, path, ErrBusy)
 		case err != nil:
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)

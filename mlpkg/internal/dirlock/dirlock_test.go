@@ -20,7 +20,7 @@ func TestLockExcludesAndReleases(t *testing.T) {
 	}
 	// flock locks belong to an open file: a second open in this process
 	// conflicts like another process would.
-	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "being written by a test") {
+	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "in use by a test") {
 		t.Errorf("second lock: %v, want ErrBusy saying who holds it", err)
 	}
 	if u, err := Lock(dir, ".other.lock", "a test"); err != nil {
@@ -34,6 +34,36 @@ func TestLockExcludesAndReleases(t *testing.T) {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	unlock2()
+}
+
+// Shared locks (readers) hold together, and exclude Lock (a writer), which
+// excludes them.
+func TestLockSharedExcludesWriters(t *testing.T) {
+	dir := t.TempDir()
+	r1, err := LockShared(dir, ".x.lock", "a writer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := LockShared(dir, ".x.lock", "a writer")
+	if err != nil {
+		t.Fatalf("second reader: %v", err)
+	}
+	if _, err := Lock(dir, ".x.lock", "a reader"); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "in use by a reader") {
+		t.Errorf("writer while two read: %v, want ErrBusy", err)
+	}
+	r1()
+	if _, err := Lock(dir, ".x.lock", "a reader"); !errors.Is(err, ErrBusy) {
+		t.Errorf("writer while one reads: %v, want ErrBusy", err)
+	}
+	r2()
+	w, err := Lock(dir, ".x.lock", "a reader")
+	if err != nil {
+		t.Fatalf("writer once the readers are done: %v", err)
+	}
+	if _, err := LockShared(dir, ".x.lock", "a writer"); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "in use by a writer") {
+		t.Errorf("reader while one writes: %v, want ErrBusy", err)
+	}
+	w()
 }
 
 // The system drops the lock of a process that ends without unlocking.

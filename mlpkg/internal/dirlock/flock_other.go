@@ -5,6 +5,6 @@ package dirlock
 import "os"
 
 // lockFile does nothing where flock does not exist.
-func lockFile(*os.File) error { return nil }
+func lockFile(*os.File, bool) error { return nil }
 
 func unlockFile(*os.File) error { return nil }

@@ -8,10 +8,15 @@ import (
 	"syscall"
 )
 
-// lockFile takes f's exclusive flock without waiting (ErrBusy if held).
-func lockFile(f *os.File) error {
+// lockFile takes f's exclusive (or shared) flock without waiting (ErrBusy
+// if another process holds it in a way that excludes it).
+func lockFile(f *os.File, shared bool) error {
+	how := syscall.LOCK_EX
+	if shared {
+		how = syscall.LOCK_SH
+	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		switch {
 		case errors.Is(err, syscall.EINTR):
 			continue
