@@ -11,11 +11,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // WriteFile writes data to a temporary file in path's directory, flushes it
 // to disk and renames it over path, with permissions perm.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		// The rename would fail after the write, saying "file exists".
+		return fmt.Errorf("write %s: %w", path, syscall.EISDIR)
+	}
 	tmp, err := WriteTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*", perm,
 		func(w io.Writer) error { _, err := w.Write(data); return err })
 	if err == nil {

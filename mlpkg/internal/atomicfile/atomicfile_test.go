@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -34,15 +35,17 @@ func TestWriteFile(t *testing.T) {
 	}
 }
 
-// A write that fails at the rename leaves no temporary file and says so.
-func TestWriteFileRenameFails(t *testing.T) {
+// Writing where a folder is fails at once, saying so (the rename would fail
+// after the write, with "file exists"), and leaves no temporary file.
+func TestWriteFileOverAFolder(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "taken")
 	if err := os.Mkdir(path, 0o755); err != nil { // a file cannot replace a directory
 		t.Fatal(err)
 	}
-	if err := WriteFile(path, []byte("data"), 0o644); err == nil {
-		t.Fatal("writing over a directory succeeded")
+	err := WriteFile(path, []byte("data"), 0o644)
+	if !errors.Is(err, syscall.EISDIR) || err.Error() != "write "+path+": is a directory" {
+		t.Fatalf("writing over a directory: %v, want EISDIR", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
