@@ -59,7 +59,7 @@ func Load(dir string, backend backends.Backend) (*Classifier, *Meta, error) {
 		return nil, nil, err
 	}
 	if strings.HasPrefix(filepath.Base(snap), LastDir) {
-		slog.Warn("the checkpoint has no best/ yet: training was stopped in its first epoch, and its weights are those of that moment",
+		slog.Warn("the checkpoint has no best/ (a training stopped in its first epoch, or best/ was removed): using the weights in last/, those of the moment it stopped",
 			"dir", dir, "weights", filepath.Base(snap)+"/")
 	}
 	cfg, err := meta.ModelConfig()

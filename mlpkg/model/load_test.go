@@ -130,7 +130,7 @@ func TestLoadWarnsOfUnfinishedTraining(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, BestDir), filepath.Join(dir, LastDir)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Load(dir, b); err != nil || !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no best/ yet") {
+	if _, _, err := Load(dir, b); err != nil || !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "has no best/") {
 		t.Errorf("last/ only: err %v, logs %q; want a warning", err, logs.String())
 	}
 }

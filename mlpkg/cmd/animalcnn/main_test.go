@@ -533,6 +533,7 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"prepare", "-test-fraction", "1.5"}, "test fraction must be in [0, 1), got 1.5"},
 		{[]string{"prepare", "-workers", "-1"}, "workers must be 0 (one per CPU) or more, got -1"},
 		{[]string{"prepare", "-size", "51"}, "-size 51: model: image size must be"},
+		{[]string{"prepare", "-size", "0"}, "-size 0: model: image size must be 14 or more"},
 		{[]string{"prepare", "-test-per-class", "5", "-test-fraction", "0.5"}, "-test-per-class and -test-fraction are two ways"},
 		{[]string{"prepare", "-data", "data/images"}, "the output folder data/images is in the images folder"},
 		{[]string{"train", "-batch", "0"}, "batch size must be at least 1, got 0"},

@@ -27,16 +27,16 @@ func runPrepare(fs *flag.FlagSet, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	// The arrays are for the CNN: refuse a size it cannot take now (before
+	// dataset's wider bounds), not after a long prepare.
+	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
+		return argsError{fmt.Errorf("-size %d: %w", cfg.ImageSize, err)}
+	}
 	if err := cfg.Validate(); err != nil {
 		return argsError{err}
 	}
 	if flagsSet(fs, "test-per-class", "test-fraction") && cfg.TestPerClass > 0 {
 		return argsError{errors.New("-test-per-class and -test-fraction are two ways to choose the test split: give one")}
-	}
-	// The arrays are for the CNN: refuse a size it cannot take now, not
-	// after a long prepare.
-	if err := model.CheckImageSize(cfg.ImageSize); err != nil {
-		return argsError{fmt.Errorf("-size %d: %w", cfg.ImageSize, err)}
 	}
 	ctx, stop := sigctx.Notify(context.Background(), func(os.Signal) {
 		fmt.Fprintf(os.Stderr, "\nstopping: %s is left as it was (press Ctrl-C again to stop now)\n", cfg.DataDir)

@@ -70,8 +70,19 @@ type announcingListener struct {
 }
 
 func (l *announcingListener) Accept() (net.Conn, error) {
-	l.once.Do(func() { fmt.Printf("Serving on %s (Ctrl-C to stop)\n", serverURL(l.Addr())) })
+	l.once.Do(func() { fmt.Println(servingLine(l.Addr())) })
 	return l.Listener.Accept()
+}
+
+// servingLine says where the server listening on addr is reached.
+func servingLine(addr net.Addr) string {
+	where := ""
+	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			where = ", on every network interface: other machines reach it too"
+		}
+	}
+	return fmt.Sprintf("Serving on %s%s (Ctrl-C to stop)", serverURL(addr), where)
 }
 
 // serverURL is the URL a browser on this machine opens for addr: a server

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -44,5 +45,22 @@ func TestPredictionsPrintedInOrderAsTheyCome(t *testing.T) {
 	}
 	if p.failed != 4 {
 		t.Errorf("%d failed, want 4", p.failed)
+	}
+}
+
+// serve says where it is reached, and when other machines reach it too.
+func TestServingLine(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "Serving on http://127.0.0.1:8080 (Ctrl-C to stop)",
+		"[::]:8080":      "Serving on http://localhost:8080, on every network interface: other machines reach it too (Ctrl-C to stop)",
+		"0.0.0.0:80":     "Serving on http://localhost:80, on every network interface: other machines reach it too (Ctrl-C to stop)",
+	} {
+		tcp, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := servingLine(tcp); got != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
+		}
 	}
 }
