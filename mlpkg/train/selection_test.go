@@ -315,6 +315,10 @@ func TestValidationOnOriginalSamples(t *testing.T) {
 	if len(r.trainIdx) != ds.Train.N-len(held) {
 		t.Errorf("%d training samples, want %d: the %d samples of the held-out photos left out", len(r.trainIdx), ds.Train.N-len(held), len(held))
 	}
+	r.res = &Result{} // start reads the history's best epoch
+	if s := r.start(); s.SamplesPerPhoto != dataset.SamplesPerPhoto || s.Validation != heldPhotos {
+		t.Errorf("Start %+v, want %d samples per photo and %d photos held out", s, dataset.SamplesPerPhoto, heldPhotos)
+	}
 	for j, f := range r.val.Files {
 		img := r.val.Image(j)
 		if k := img[len(img)-1]; k != dataset.OriginalSample {

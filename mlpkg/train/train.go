@@ -68,6 +68,11 @@ type Start struct {
 	// Images is the number of training images each epoch trains on, and
 	// Validation the number held out to pick the best epoch.
 	Images, Validation int
+	// SamplesPerPhoto is the number of training images made of each photo
+	// (dataset.SamplesPerPhoto for a dataset prepared with augmentation,
+	// else 1). Validation counts photos: of each photo held out, only the
+	// original is measured.
+	SamplesPerPhoto int
 }
 
 // NothingToTrain reports whether the checkpoint already holds the epochs
@@ -75,12 +80,16 @@ type Start struct {
 func (s Start) NothingToTrain() bool { return s.Done >= s.Epochs || s.EarlyStopped }
 
 // Split says in words what the run trains and validates on, e.g. "2025
-// training images, 225 held out to pick the best epoch".
+// training images, 225 photos held out to pick the best epoch".
 func (s Start) Split() string {
-	if s.Validation == 0 {
-		return fmt.Sprintf("%d training images, none held out: the last epoch is kept", s.Images)
+	train := fmt.Sprintf("%d training images", s.Images)
+	if s.SamplesPerPhoto > 1 {
+		train = fmt.Sprintf("%d training images (%d photos × %d augmented variants)", s.Images, s.Images/s.SamplesPerPhoto, s.SamplesPerPhoto)
 	}
-	return fmt.Sprintf("%d training images, %d held out to pick the best epoch", s.Images, s.Validation)
+	if s.Validation == 0 {
+		return train + ", none held out: the last epoch is kept"
+	}
+	return fmt.Sprintf("%s, %d photos held out to pick the best epoch", train, s.Validation)
 }
 
 // ErrTooFewImages is wrapped by the error Train returns when the training
@@ -344,7 +353,15 @@ func (r *run) open() error {
 func (r *run) start() Start {
 	return Start{Dir: r.dir, Resumed: r.resumed, Replaced: r.replaced, Changed: r.changed, Done: r.st.Epoch, Batch: r.st.Batch, Epochs: r.cfg.Epochs,
 		EarlyStopped: r.st.Epoch < r.cfg.Epochs && r.st.Batch == 0 && stoppedEarly(r.cfg.Patience, len(r.res.History), r.res.Best.Epoch, r.res.Best.Validated),
-		Images:       len(r.trainIdx), Validation: r.val.N}
+		Images:       len(r.trainIdx), Validation: r.val.N, SamplesPerPhoto: r.samplesPerPhoto()}
+}
+
+// samplesPerPhoto is Start.SamplesPerPhoto.
+func (r *run) samplesPerPhoto() int {
+	if r.ds.Meta.SamplesPerPhoto == dataset.SamplesPerPhoto {
+		return dataset.SamplesPerPhoto
+	}
+	return 1
 }
 
 // stoppedEarly reports whether early stopping with patience (Config.Patience)
