@@ -106,6 +106,10 @@ const (
 // ErrNotAvailable is matched (errors.Is) by every *NotAvailableError.
 var ErrNotAvailable = errors.New("backend not available")
 
+// ErrUnknownBackend is matched (errors.Is) by a *NotAvailableError for a
+// name that is no backend at all (a typo), rather than one not installed.
+var ErrUnknownBackend = errors.New("unknown backend")
+
 // Info describes one backend on this machine.
 type Info struct {
 	// Name is the canonical name: Go, XLACPU or XLACUDA.
@@ -155,6 +159,8 @@ type NotAvailableError struct {
 	Reason string
 	// Backends is the state of every backend on this machine.
 	Backends []Info
+	// Unknown is set when Requested names no backend at all.
+	Unknown bool
 }
 
 // Error implements error, in one line.
@@ -178,8 +184,14 @@ func (e *NotAvailableError) Error() string {
 	return msg
 }
 
-// Unwrap makes errors.Is(err, ErrNotAvailable) true.
-func (e *NotAvailableError) Unwrap() error { return ErrNotAvailable }
+// Unwrap makes errors.Is(err, ErrNotAvailable) true, and, when Unknown,
+// errors.Is(err, ErrUnknownBackend).
+func (e *NotAvailableError) Unwrap() []error {
+	if e.Unknown {
+		return []error{ErrNotAvailable, ErrUnknownBackend}
+	}
+	return []error{ErrNotAvailable}
+}
 
 // RegisterFlag defines the --backend flag on fs (flag.CommandLine when nil)
 // and returns its value, to pass to New.

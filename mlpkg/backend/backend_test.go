@@ -183,14 +183,14 @@ func TestMissingPluginError(t *testing.T) {
 	// Plugin present but no GPU: says so.
 	dir := t.TempDir()
 	e = fakeEnv(t, map[string]string{EnvCUDAPlugin: touch(t, filepath.Join(dir, "xla_cuda_plugin.so"))})
-	if _, err := e.resolve("xla:cuda"); err == nil || !strings.Contains(err.Error(), "no NVIDIA GPU") {
+	if _, err := e.resolve("xla:cuda"); err == nil || !strings.Contains(err.Error(), "no NVIDIA GPU") || errors.Is(err, ErrUnknownBackend) {
 		t.Fatalf("xla:cuda without GPU: %v", err)
 	}
-	// Unknown backends and missing files.
-	if _, err := e.resolve("tpu"); !errors.Is(err, ErrNotAvailable) || !strings.Contains(err.Error(), "unknown backend") {
+	// Unknown backends (ErrUnknownBackend too: a typo) and missing files.
+	if _, err := e.resolve("tpu"); !errors.Is(err, ErrNotAvailable) || !errors.Is(err, ErrUnknownBackend) || !strings.Contains(err.Error(), "unknown backend") {
 		t.Fatalf("resolve(tpu) = %v", err)
 	}
-	if _, err := e.resolve("/nonexistent/pjrt_c_api_cpu_plugin.so"); !errors.Is(err, ErrNotAvailable) {
+	if _, err := e.resolve("/nonexistent/pjrt_c_api_cpu_plugin.so"); !errors.Is(err, ErrNotAvailable) || errors.Is(err, ErrUnknownBackend) {
 		t.Fatalf("missing plugin file: %v", err)
 	}
 	// Without XLA compiled in.

@@ -125,7 +125,9 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 	case name == Go:
 		return []choice{{Name: Go, Config: goSpec(config), Source: source}}, nil
 	case !isXLA(name):
-		return nil, e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, or a PJRT plugin path)", name))
+		err := e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, or a PJRT plugin path)", name))
+		err.Unknown = true
+		return nil, err
 	}
 	if !e.hasXLA {
 		return nil, e.notAvailable(spec, "this binary was built without XLA (CGO_ENABLED=0 or the noxla tag)")
@@ -233,6 +235,6 @@ func xlaChoice(name, path, opts, source string) choice {
 	return choice{Name: name, Config: config, Source: source, PluginPath: path}
 }
 
-func (e *env) notAvailable(spec, reason string) error {
+func (e *env) notAvailable(spec, reason string) *NotAvailableError {
 	return &NotAvailableError{Requested: spec, Reason: reason, Backends: e.available()}
 }

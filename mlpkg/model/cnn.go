@@ -85,9 +85,11 @@ func (c Config) Validate() error {
 func (c Config) CheckLayers() error {
 	switch {
 	case c.Filters1 < 1 || c.Filters2 < 1 || c.DenseUnits < 1:
-		return fmt.Errorf("model: filters and dense units must be positive")
-	case !(c.ConvDropout >= 0 && c.ConvDropout < 1 && c.DenseDropout >= 0 && c.DenseDropout < 1): // NaN fails too
-		return fmt.Errorf("model: dropout rates must be in [0, 1)")
+		return fmt.Errorf("model: filters and dense units must be positive, got filters %d and %d, dense units %d", c.Filters1, c.Filters2, c.DenseUnits)
+	case !(c.ConvDropout >= 0 && c.ConvDropout < 1): // NaN fails too
+		return fmt.Errorf("model: conv dropout must be in [0, 1), got %g", c.ConvDropout)
+	case !(c.DenseDropout >= 0 && c.DenseDropout < 1):
+		return fmt.Errorf("model: dense dropout must be in [0, 1), got %g", c.DenseDropout)
 	case c.Formulation != "" && c.Formulation != Im2Col && c.Formulation != Native:
 		return fmt.Errorf("model: unknown formulation %q (want %q or %q)", c.Formulation, Im2Col, Native)
 	}

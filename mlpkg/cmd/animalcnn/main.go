@@ -95,10 +95,11 @@ func run(args []string) int {
 			}
 			return 0
 		}
-		usage(os.Stdout)
-		if len(args) == 0 {
+		if len(args) == 0 { // a usage error
+			usage(os.Stderr)
 			return 2
 		}
+		usage(os.Stdout)
 		return 0
 	}
 	c, ok := commands[args[0]]
@@ -113,7 +114,7 @@ func run(args []string) int {
 		case errors.As(err, &ue):
 			// parseFlags has already printed it.
 			return 2
-		case errors.As(err, new(argsError)):
+		case errors.As(err, new(argsError)) || errors.Is(err, backend.ErrUnknownBackend):
 			fmt.Fprintf(os.Stderr, "animalcnn %s: %s\n", c.name, trimName(c.name, err.Error()))
 			return 2
 		case errors.As(err, new(interruptedError)):

@@ -394,9 +394,13 @@ func TestPipeline(t *testing.T) {
 
 // No subcommand is a usage error (exit 2); "help" asked for is not.
 func TestUsageExitCodes(t *testing.T) {
-	code, stdout, _ := runCaptured(t)
-	if code != 2 || !strings.Contains(stdout, "predict") {
-		t.Errorf("no arguments: exit %d, want 2 and the list of subcommands:\n%s", code, stdout)
+	code, stdout, stderr := runCaptured(t)
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "predict") {
+		t.Errorf("no arguments: exit %d, want 2 and the list of subcommands on stderr:\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// A -backend that names no backend is a usage error too.
+	if code, _, stderr := runCaptured(t, "predict", "-backend", "bogus", os.Args[0]); code != 2 || !strings.Contains(stderr, `unknown backend "bogus"`) {
+		t.Errorf("predict -backend bogus: exit %d, stderr %q, want 2", code, stderr)
 	}
 	for _, args := range [][]string{{"help"}, {"-h"}, {"help", "predict"}} {
 		if code, _, _ := runCaptured(t, args...); code != 0 {
@@ -537,7 +541,8 @@ func TestBadSettingsAreUsageErrors(t *testing.T) {
 		{[]string{"prepare", "-test-per-class", "5", "-test-fraction", "0.5"}, "-test-per-class and -test-fraction are two ways"},
 		{[]string{"prepare", "-data", "data/images"}, "the output folder data/images is in the images folder"},
 		{[]string{"train", "-batch", "0"}, "batch size must be at least 1, got 0"},
-		{[]string{"train", "-conv-dropout", "1"}, "model: dropout rates must be in [0, 1)"},
+		{[]string{"train", "-conv-dropout", "1"}, "model: conv dropout must be in [0, 1), got 1"},
+		{[]string{"train", "-dense-dropout", "-0.5"}, "model: dense dropout must be in [0, 1), got -0.5"},
 		{[]string{"train", "-log-every", "-5s"}, "-log-every -5s: want 0 (no progress lines) or more"},
 		{[]string{"train", "-patience", "3", "-validation", "0"}, "patience 3 needs photos held out for validation"},
 		{[]string{"train", "-patience", "-1"}, "patience must be 0 (train every epoch) or more, got -1"},
