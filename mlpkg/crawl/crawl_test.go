@@ -641,6 +641,21 @@ func TestRetryAfterHeader(t *testing.T) {
 	}
 }
 
+// A license id that Flickr's license list lacks stops the crawl before any
+// search, naming the ids there are (it would otherwise find no photo).
+func TestUnknownLicenseID(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 5)
+	f.cfg.Licenses = []string{"4", "999"}
+	rep, err := f.run(t, context.Background())
+	if err == nil || !strings.Contains(err.Error(), "license 999: Flickr has no such license (its license ids: 0, 1, 2") {
+		t.Fatalf("error %v, want one naming license 999 and Flickr's ids", err)
+	}
+	if rep != nil && len(rep.Classes) > 0 && rep.Classes[0].Downloaded > 0 {
+		t.Errorf("photos downloaded: %+v", rep.Classes[0])
+	}
+}
+
 // A host name that does not resolve (no network) stops the crawl at its
 // first request, the license list, without retries.
 func TestHostNotFoundStopsAtOnce(t *testing.T) {

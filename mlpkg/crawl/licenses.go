@@ -1,8 +1,11 @@
 package crawl
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -131,6 +134,14 @@ func (c *client) licenseFilter(ctx context.Context) ([]string, error) {
 		c.lic.table = map[string]license{}
 		for _, l := range list {
 			c.lic.table[l.ID] = l
+		}
+		for _, id := range c.cfg.Licenses {
+			if _, ok := c.lic.table[id]; !ok && id != "cc" {
+				ids := slices.SortedFunc(maps.Keys(c.lic.table), func(a, b string) int {
+					return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) // 2 before 10
+				})
+				return nil, fmt.Errorf("license %s: Flickr has no such license (its license ids: %s)", id, strings.Join(ids, ", "))
+			}
 		}
 		cc := ccIDs(list)
 		if len(cc) == 0 {
