@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -39,8 +40,9 @@ func init() {
 func runCrawl(fs *flag.FlagSet, args []string) error {
 	cfg := crawl.DefaultConfig()
 	cfg.RegisterFlags(fs)
-	quiet := fs.Bool("quiet", false, "no progress bars")
+	quiet := fs.Bool("quiet", false, "no progress bars or lines")
 	verbose := fs.Bool("v", false, "log every request, retry and discarded photo to stderr")
+	logEvery := fs.Duration("log-every", time.Minute, "without a terminal (no progress bars): print a progress line this often (0: none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,12 +52,19 @@ func runCrawl(fs *flag.FlagSet, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return argsError{err}
 	}
+	if *logEvery < 0 {
+		return argsError{fmt.Errorf("-log-every %v: want 0 (no progress lines) or more", *logEvery)}
+	}
 	cfg.Logger = quietLogger()
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+	switch {
+	case *quiet:
+	case term.IsTerminal(int(os.Stderr.Fd())):
 		cfg.Progress = progressBars(os.Stderr)
+	case *logEvery > 0:
+		cfg.Progress = progressLines(os.Stderr, *logEvery)
 	}
 
 	// Ctrl-C: finish writing what is downloaded; a second one stops at once
@@ -98,6 +107,20 @@ func progressBars(w io.Writer) func(crawl.Progress) {
 			// Fewer results than wanted: end the bar where it is.
 			_ = bar.Exit()
 		}
+	}
+}
+
+// progressLines returns a progress callback for a log (no terminal): a
+// line at most every interval (the report at the end says how each class
+// ended).
+func progressLines(w io.Writer, every time.Duration) func(crawl.Progress) {
+	last := time.Now()
+	return func(p crawl.Progress) {
+		if time.Since(last) < every {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "crawl %s: %d/%d photos kept, %d discarded\n", p.Class, p.Kept, p.Wanted, p.Rejected)
 	}
 }
 

@@ -133,6 +133,13 @@ func TestCrawlAndAttributionAgainstStandIn(t *testing.T) {
 	if stderr != "" {
 		t.Errorf("stderr without -v: %q, want nothing", stderr)
 	}
+	// Without a terminal, -log-every prints progress lines.
+	more := filepath.Join(t.TempDir(), "images")
+	code, _, stderr = runCaptured(t, "crawl", "-api-url", apiURL, "-images", more, "-classes", "monkey",
+		"-per-class", "2", "-interval", "0", "-timeout", "5s", "-log-every", "1ns")
+	if code != 0 || !regexp.MustCompile(`(?m)^crawl monkey: [12]/2 photos kept, 0 discarded$`).MatchString(stderr) {
+		t.Errorf("crawl -log-every 1ns: exit %d, stderr %q, want progress lines", code, stderr)
+	}
 	for _, class := range []string{"monkey", "boar"} {
 		if !strings.Contains(stdout, class+": 3/3 photos") {
 			t.Errorf("stdout lacks %s's summary:\n%s", class, stdout)
