@@ -35,7 +35,7 @@ func runImportFashion(fs *flag.FlagSet, args []string) error {
 	defer stop()
 	sum, err := fashion.Import(ctx, cfg)
 	if errors.Is(err, context.Canceled) {
-		return interruptedError{errors.New("interrupted; the pictures written so far are complete")}
+		return interruptedError{errors.New("interrupted; the pictures written so far are complete: rerun the same command to resume")}
 	}
 	if err != nil {
 		return err

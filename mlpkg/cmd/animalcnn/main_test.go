@@ -751,7 +751,7 @@ func TestImportFashionInterrupted(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(dir, "images", "sandal", "*.png"))
 		return len(m) >= 10
 	}, "import-fashion", "-images", "images", "-per-class", "7000")
-	if !strings.Contains(stderr, "stopping") || !strings.Contains(stderr, "animalcnn import-fashion: interrupted; the pictures written so far are complete") {
+	if !strings.Contains(stderr, "stopping") || !strings.Contains(stderr, "animalcnn import-fashion: interrupted; the pictures written so far are complete: rerun the same command to resume") {
 		t.Errorf("stderr %q, want the stopping note and the interrupted line", stderr)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "images", "*", "*.png"))
