@@ -80,7 +80,7 @@ func (p *Predictor) PredictPixels(pixels []uint8, n int) ([]Prediction, error) {
 var ErrOtherClasses = errors.New("the dataset is not of the model's classes and size")
 
 // EvaluateTestSplit classifies the test split of a prepared dataset, which
-// must have the model's classes (in its order) and image size, and measures
+// must have the model's classes (in any order) and image size, and measures
 // the model on it (accuracy, loss, confusion matrix, per-class precision and
 // recall; the per-image probabilities are in the evaluation too).
 // otherDataset reports that ds is not the dataset the model was trained on,
@@ -88,7 +88,8 @@ var ErrOtherClasses = errors.New("the dataset is not of the model's classes and 
 // numbers are still computed).
 func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, otherDataset bool, err error) {
 	m, dataDir := p.meta, ds.Dir
-	if !slices.Equal(m.Classes, ds.Meta.Classes) || m.ImageSize != ds.Meta.ImageSize {
+	labels, ok := relabel(ds.Test.Labels, ds.Meta.Classes, m.Classes)
+	if !ok || m.ImageSize != ds.Meta.ImageSize {
 		return nil, false, fmt.Errorf("%w: the model knows %v at %d px, the dataset in %s has %v at %d px",
 			ErrOtherClasses, m.Classes, m.ImageSize, dataDir, ds.Meta.Classes, ds.Meta.ImageSize)
 	}
@@ -99,11 +100,38 @@ func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, oth
 	if err != nil {
 		return nil, false, fmt.Errorf("predict: %w", err)
 	}
-	ev, err = eval.New(slices.Clone(m.Classes), ds.Test.Labels, probs)
+	ev, err = eval.New(slices.Clone(m.Classes), labels, probs)
 	if err != nil {
 		return nil, false, err
 	}
 	return ev, m.DatasetHash != "" && m.DatasetHash != ds.Meta.Hash, nil
+}
+
+// relabel returns labels, indices in from, as indices in to, when to holds
+// the same classes as from (in any order); ok is false when it does not.
+func relabel(labels []int32, from, to []string) (_ []int32, ok bool) {
+	if slices.Equal(from, to) {
+		return labels, true
+	}
+	if len(from) != len(to) {
+		return nil, false
+	}
+	index := make([]int32, len(from))
+	for i, c := range from {
+		j := slices.Index(to, c)
+		if j < 0 {
+			return nil, false
+		}
+		index[i] = int32(j)
+	}
+	out := make([]int32, len(labels))
+	for i, l := range labels {
+		if l < 0 || int(l) >= len(index) {
+			return nil, false
+		}
+		out[i] = index[l]
+	}
+	return out, true
 }
 
 // FileResult is the outcome for one file of PredictFiles.

@@ -311,10 +311,23 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if _, other, err := p.EvaluateTestSplit(&reprepared); err != nil || !other {
 		t.Errorf("another dataset: other %v, err %v; want true, nil", other, err)
 	}
+	// The same classes in another order: the labels are read in the
+	// dataset's order, and reported in the model's.
 	swapped := *ds
-	swapped.Meta.Classes = []string{"light", "dark"}
-	if _, _, err := p.EvaluateTestSplit(&swapped); err == nil || !strings.Contains(err.Error(), "[light dark]") {
-		t.Errorf("classes in another order: err %v, want one naming the dataset's classes", err)
+	swapped.Meta.Classes = []string{ds.Meta.Classes[1], ds.Meta.Classes[0]}
+	if ev, _, err := p.EvaluateTestSplit(&swapped); err != nil {
+		t.Errorf("classes in another order: %v", err)
+	} else {
+		for i, l := range ev.Labels {
+			if l != 1-ds.Test.Labels[i] {
+				t.Fatalf("classes in another order: label %d is %d, want %d", i, l, 1-ds.Test.Labels[i])
+			}
+		}
+	}
+	other2 := *ds
+	other2.Meta.Classes = []string{ds.Meta.Classes[0], "grey"}
+	if _, _, err := p.EvaluateTestSplit(&other2); !errors.Is(err, ErrOtherClasses) || !strings.Contains(err.Error(), "grey") {
+		t.Errorf("other classes: err %v, want ErrOtherClasses naming the dataset's classes", err)
 	}
 	untested := *ds
 	untested.Test = dataset.Split{Size: ds.Test.Size}

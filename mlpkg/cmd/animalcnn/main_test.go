@@ -236,9 +236,17 @@ func TestPipeline(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "confusion matrix") || !strings.Contains(errOut, "note: the dataset differs from the one the model was trained on") {
 		t.Errorf("evaluate on another split: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
-	// A dataset of the classes in another order: the error says how to
-	// prepare one the model can be evaluated on.
-	if out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18", "-classes", "vertical,square,horizontal", "-data", "other"); code != 0 {
+	// The classes in another order: evaluated, in the model's order.
+	if out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18", "-classes", "vertical,square,horizontal", "-data", "reordered"); code != 0 {
+		t.Fatalf("prepare -data reordered: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = animalcnn(t, dir, "evaluate", "-data", "reordered")
+	if code != 0 || !strings.Contains(out, "confusion matrix") {
+		t.Errorf("evaluate on the classes in another order: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	// A dataset of other classes: the error says how to prepare one the
+	// model can be evaluated on.
+	if out, errOut, code := animalcnn(t, dir, "prepare", "-size", "18", "-classes", "vertical,square", "-data", "other"); code != 0 {
 		t.Fatalf("prepare -data other: exit %d\n%s%s", code, out, errOut)
 	}
 	_, errOut, code = animalcnn(t, dir, "evaluate", "-data", "other")
