@@ -319,7 +319,11 @@ func create(c choice) (b backends.Backend, err error) {
 	}
 	b, err = backends.NewWithConfig(c.Config)
 	if err != nil {
-		err = fmt.Errorf("create GoMLX backend %s (%s): %w", c.Name, c.Config, err)
+		what := c.Name
+		if c.Config != c.Name {
+			what += " (" + c.Config + ")"
+		}
+		err = fmt.Errorf("create GoMLX backend %s: %w", what, err)
 		if c.Name == XLACUDA {
 			err = fmt.Errorf("%w (if NVIDIA libraries are missing, source %s before starting the program; see %s)",
 				err, cudaEnvFile, installCUDA)

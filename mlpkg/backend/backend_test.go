@@ -775,3 +775,18 @@ func TestInfoDetails(t *testing.T) {
 		}
 	}
 }
+
+// A plugin file that does not load is named once in the error's prefix.
+func TestBrokenPluginError(t *testing.T) {
+	if !currentEnv().hasXLA {
+		t.Skip("built without XLA")
+	}
+	plugin := touch(t, filepath.Join(t.TempDir(), "broken.so")) // empty: no shared library
+	_, err := New(plugin)
+	if err == nil {
+		t.Fatal("an empty plugin file loaded")
+	}
+	if want := "create GoMLX backend xla:" + plugin + ": "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start with %q", err, want)
+	}
+}
