@@ -154,7 +154,7 @@ func TestTrainLearnsResumesAndReloads(t *testing.T) {
 		t.Errorf("resumed at batch %d, want 4", firstStep)
 	}
 	trainIdx, valIdx := ds.Train.HoldOut(cfg.ValidationFraction, holdOutSeed(cfg.Seed))
-	if want := (Start{Dir: dir, Resumed: true, Done: 0, Batch: 3, Epochs: cfg.Epochs, Images: len(trainIdx), Validation: len(valIdx)}); start == nil || !reflect.DeepEqual(*start, want) {
+	if want := (Start{Dir: dir, Resumed: true, Done: 0, Batch: 3, Epochs: cfg.Epochs, Images: len(trainIdx), Validation: len(valIdx), SamplesPerPhoto: 1}); start == nil || !reflect.DeepEqual(*start, want) {
 		t.Errorf("OnStart got %+v, want %+v", start, want)
 	}
 	if len(res.History) != cfg.Epochs || res.History[len(res.History)-1].Epoch != cfg.Epochs {
