@@ -1,11 +1,11 @@
 package serve
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
@@ -158,10 +158,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", t.name, t.d))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("serve: %w", err)
+	if len(errs) == 0 {
+		return nil
 	}
-	return nil
+	// One line, every problem named.
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Errorf("serve: %s", strings.Join(msgs, "; "))
 }
 
 // maxUploads is MaxUploads with 0 resolved to its default.

@@ -650,8 +650,9 @@ func TestConfigFlags(t *testing.T) {
 	bad := DefaultConfig()
 	bad.MaxConcurrent, bad.StoreUploadsDir, bad.StoreQuotaBytes, bad.IdleTimeout, bad.MaxUploads = 0, "/tmp/x", 0, -time.Second, -1
 	err = bad.Validate()
-	if err == nil || !strings.Contains(err.Error(), "max concurrent") || !strings.Contains(err.Error(), "max uploads") || !strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "idle timeout") {
-		t.Errorf("Validate: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "max concurrent") || !strings.Contains(err.Error(), "max uploads") || !strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "idle timeout") ||
+		strings.Contains(err.Error(), "\n") || strings.Count(err.Error(), "serve: ") != 1 {
+		t.Errorf("Validate: %q, want every problem on one line", err)
 	}
 	d := DefaultConfig()
 	if d.MaxUploadBytes != 10<<20 || d.StoreUploadsDir != "" || d.ReadHeaderTimeout <= 0 || d.ReadTimeout <= 0 || d.WriteTimeout <= 0 || d.IdleTimeout <= 0 {
