@@ -348,11 +348,22 @@ func (w *writeSpy) Header() http.Header         { return w.header }
 func (w *writeSpy) WriteHeader(int)             { w.wrote = true }
 func (w *writeSpy) Write(b []byte) (int, error) { w.wrote = true; return len(b), nil }
 
-// serveRecovering serves req and returns what the handler panicked with.
-func serveRecovering(h http.Handler, w http.ResponseWriter, req *http.Request) (p any) {
-	defer func() { p = recover() }()
-	h.ServeHTTP(w, req)
-	return nil
+// serveRecovering serves req and returns what the handler panicked with,
+// failing the test if it has not returned within 10 s.
+func serveRecovering(t *testing.T, h http.Handler, w http.ResponseWriter, req *http.Request) any {
+	t.Helper()
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		h.ServeHTTP(w, req)
+	}()
+	select {
+	case p := <-done:
+		return p
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s %s: the handler still runs after 10 s", req.Method, req.URL)
+		return nil
+	}
 }
 
 // A request whose client went away, waiting for a place or sending its
@@ -386,7 +397,7 @@ func TestClientGoneIsNotAnswered(t *testing.T) {
 		req := httptest.NewRequestWithContext(gone, "POST", tc.target, tc.body)
 		req.Header.Set("Content-Type", tc.ct)
 		w := &writeSpy{header: http.Header{}}
-		if p := serveRecovering(h, w, req); p != http.ErrAbortHandler {
+		if p := serveRecovering(t, h, w, req); p != http.ErrAbortHandler {
 			t.Errorf("%s: handler ended with %v, want the connection cut (http.ErrAbortHandler): net/http would answer an empty 200", tc.name, p)
 		}
 		if w.wrote {
@@ -486,4 +497,29 @@ func TestWebPCanvasLieRefused(t *testing.T) {
 	}
 	h := newTestHandler(t, testConfig(), nil)
 	wantError(t, do(h, "POST", "/api/predict", "application/octet-stream", lie), 422, CodeInvalidImage)
+}
+
+// An upload that fails while its body is read gives its place back: with
+// one place, the next upload is classified, not left waiting (503).
+func TestFailedReadReleasesItsPlace(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUploads, cfg.QueueTimeout = 1, 50*time.Millisecond
+	h := newTestHandler(t, cfg, nil)
+	png := imagetest.Encode(t, "png", solid(8, 8, red))
+	form, ct := fileForm(t, "a.png", png)
+	for _, bad := range []struct {
+		name, ct string
+		body []byte
+	}{
+		{"raw text", "", []byte("not an image at all")},
+		{"form cut short", ct, form[:len(form)/2]},
+		{"too large", "", make([]byte, cfg.MaxUploadBytes+1)},
+	} {
+		if rec := do(h, "POST", "/api/predict", bad.ct, bad.body); rec.Code < 400 || rec.Code == 503 {
+			t.Errorf("%s: status %d, want a client error", bad.name, rec.Code)
+		}
+		if rec := do(h, "POST", "/api/predict", "", png); rec.Code != 200 {
+			t.Errorf("after %s: status %d, want 200 (the place given back)", bad.name, rec.Code)
+		}
+	}
 }

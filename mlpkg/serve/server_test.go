@@ -719,26 +719,34 @@ func TestBrokenUploadsOverTheWire(t *testing.T) {
 	head := fmt.Sprintf("POST /api/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", len(png))
 
 	// send writes head and body on a new connection, closes its sending
-	// side when halfClose, and returns the whole answer.
+	// side when halfClose, and returns the whole answer, once the server
+	// has closed the connection.
 	send := func(body []byte, halfClose bool) string {
-		t.Helper()
+		// t.Error, not t.Fatal: send also runs in a goroutine of its own.
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return ""
 		}
 		defer c.Close()
 		if _, err := c.Write(append([]byte(head), body...)); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return ""
 		}
 		if halfClose {
 			if err := c.(*net.TCPConn).CloseWrite(); err != nil {
-				t.Fatal(err)
+				t.Error(err)
+				return ""
 			}
 		}
 		if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return ""
 		}
-		answer, _ := io.ReadAll(c) // until the server closes the connection
+		answer, err := io.ReadAll(c)
+		if err != nil {
+			t.Errorf("the server neither answered nor closed the connection in 10 s: %v (so far %q)", err, answer)
+		}
 		return string(answer)
 	}
 	for _, tc := range []struct {
