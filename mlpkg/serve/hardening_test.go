@@ -509,7 +509,7 @@ func TestFailedReadReleasesItsPlace(t *testing.T) {
 	form, ct := fileForm(t, "a.png", png)
 	for _, bad := range []struct {
 		name, ct string
-		body []byte
+		body     []byte
 	}{
 		{"raw text", "", []byte("not an image at all")},
 		{"form cut short", ct, form[:len(form)/2]},
