@@ -141,4 +141,17 @@ func TestCounts(t *testing.T) {
 	if e.Precision[1] != 1.0/3 || e.Recall[0] != 1.0/3 || !math.IsNaN(e.Precision[2]) || e.Recall[2] != 0 {
 		t.Errorf("precision %v, recall %v", e.Precision, e.Recall)
 	}
+	// F1 = 2PR/(P+R): a 0.4 (P 1/2, R 1/3), b 0.5 (P 1/3, R 1); c is never
+	// predicted, so its precision, and F1, are undefined.
+	if math.Abs(e.F1[0]-0.4) > 1e-12 || math.Abs(e.F1[1]-0.5) > 1e-12 || !math.IsNaN(e.F1[2]) {
+		t.Errorf("F1 %v, want [0.4 0.5 NaN]", e.F1)
+	}
+	// A class predicted but never right: precision and recall 0, F1 0.
+	e, err = New([]string{"a", "b"}, []int32{0, 0, 1}, [][]float32{{.2, .8}, {.3, .7}, {.6, .4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Precision[0] != 0 || e.Recall[0] != 0 || e.F1[0] != 0 {
+		t.Errorf("a, predicted once and never right: precision %v, recall %v, F1 %v, want 0 0 0", e.Precision[0], e.Recall[0], e.F1[0])
+	}
 }

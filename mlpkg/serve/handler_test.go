@@ -142,6 +142,17 @@ func TestPredictBadInput(t *testing.T) {
 	}
 }
 
+// An image whose header declares no pixels (a 0×0 GIF reads as one) is
+// refused as such, not as a damaged file.
+func TestNoPixelsRefused(t *testing.T) {
+	gif0 := []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00;") // 0×0 logical screen, no colour table
+	rec := do(newTestHandler(t, testConfig(), nil), "POST", "/api/predict", "", gif0)
+	wantError(t, rec, 422, CodeInvalidImage)
+	if e := decodeJSON[ErrorResponse](t, rec.Body.Bytes()); !strings.Contains(e.Message, "has no pixels (0×0)") {
+		t.Errorf("message %q, want one saying the image has no pixels", e.Message)
+	}
+}
+
 func TestOversizedBody(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxUploadBytes = 4 << 10
