@@ -8,7 +8,9 @@
 #   2. gofmt, go vet and staticcheck; the Python lock files;
 #   3. go test ./... (unit, CLI end-to-end, training on every installed
 #      backend, the web app's browser test), then -race on the concurrent
-#      packages and a short fuzz run of the upload path;
+#      packages and a short fuzz run of the upload path; with
+#      ANIMALCNN_REQUIRE_ALL=1, so that a test which would skip for want of
+#      what step 1 installs fails instead;
 #   4. the notebook harness's self-test, every notebook headless in quick mode,
 #      and the JupyterLab browser test.
 #
@@ -38,6 +40,10 @@ command -v go >/dev/null 2>&1 || export PATH="/usr/local/go/bin:$PATH"
 export PATH="$REPO/.venv/bin:$REPO/.tools/bin:$PATH"
 # The tests use the built-in dataset, whatever classes this shell picked.
 unset ANIMALCNN_CLASSES
+# What the set-up installs (the XLA CPU plugin, Debian's dataset, NumPy,
+# Node.js and Chromium) must be there: a test that would skip without it
+# fails instead (internal/testenv).
+export ANIMALCNN_REQUIRE_ALL=1
 
 step "gofmt, go vet and staticcheck"
 unformatted="$(gofmt -l mlpkg bench)"

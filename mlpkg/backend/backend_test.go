@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/internal/testenv"
+
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -281,7 +283,7 @@ func TestCrossBackend(t *testing.T) {
 		}
 	}
 	if len(specs) == 0 {
-		t.Skip("no PJRT plugin installed (run kernel_setup/pjrt_cpu.sh)")
+		testenv.SkipMissing(t, "no PJRT plugin installed (run kernel_setup/pjrt_cpu.sh)")
 	}
 	fn := func(img, kernel, w *Node) (probs, grad *Node) {
 		h := Convolve(img, kernel).Strides(1).PadSame().Done()
@@ -414,7 +416,7 @@ func TestAutotuneCacheFlagKnownToXLA(t *testing.T) {
 		return
 	}
 	if !installed(XLACPU) {
-		t.Skip("no PJRT CPU plugin installed (run kernel_setup/pjrt_cpu.sh)")
+		testenv.SkipMissing(t, "no PJRT CPU plugin installed (run kernel_setup/pjrt_cpu.sh)")
 	}
 	child := func(flags string) (string, error) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestAutotuneCacheFlagKnownToXLA$", "-test.count=1")

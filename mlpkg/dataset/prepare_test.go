@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/animalcnn/animalcnn/internal/testenv"
+
 	"codeberg.org/sbinet/npyio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"golang.org/x/image/bmp"
@@ -508,7 +510,7 @@ func TestLoadRefusesFileListMismatch(t *testing.T) {
 
 func TestNumpyReadsArrays(t *testing.T) {
 	if err := exec.Command("python3", "-c", "import numpy").Run(); err != nil {
-		t.Skip("python3 with numpy not available: .npy files not checked with numpy")
+		testenv.SkipMissing(t, "python3 with numpy not available: .npy files not checked with numpy")
 	}
 	images := makeTree(t, 6, 5)
 	cfg := testConfig(images)

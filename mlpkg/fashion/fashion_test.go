@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/internal/testenv"
+
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
@@ -251,7 +253,7 @@ func TestImportErrors(t *testing.T) {
 
 func TestImportDebianFiles(t *testing.T) {
 	if !Installed(DefaultSourceDir) {
-		t.Skip("Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+		testenv.SkipMissing(t, "Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
 	}
 	cfg := DefaultConfig()
 	cfg.ImagesDir = t.TempDir()

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/internal/testenv"
+
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
@@ -199,7 +201,7 @@ func TestEnsureImagesNeedsPhotosOfOtherClasses(t *testing.T) {
 
 func TestEnsureImagesImportsFashionMNIST(t *testing.T) {
 	if !fashion.Installed(fashion.DefaultSourceDir) {
-		t.Skip("Debian's dataset-fashion-mnist is not installed")
+		testenv.SkipMissing(t, "Debian's dataset-fashion-mnist is not installed")
 	}
 	out := captureOutput(t)
 	p := NewPaths(t.TempDir())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/animalcnn/animalcnn/internal/testenv"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
@@ -140,18 +143,18 @@ func browserTools(t *testing.T) (nodePath, dir string) {
 	nodePath = filepath.Join(repoRoot(t), ".tools", "bin", "node")
 	if _, err := os.Stat(nodePath); err != nil {
 		if nodePath, err = exec.LookPath("node"); err != nil {
-			t.Skip("browser test skipped: node is not installed")
+			testenv.SkipMissing(t, "browser test skipped: node is not installed")
 		}
 	}
 	out, err := exec.Command(nodePath, "-p", "process.versions.node.split('.')[0]").Output()
 	if major, _ := strconv.Atoi(strings.TrimSpace(string(out))); err != nil || major < 20 {
-		t.Skipf("browser test skipped: %s is Node.js %s; playwright-core needs 20 or newer (kernel_setup/setup.sh --with-browser installs one)", nodePath, strings.TrimSpace(string(out)))
+		testenv.SkipMissing(t, fmt.Sprintf("browser test skipped: %s is Node.js %s; playwright-core needs 20 or newer (kernel_setup/setup.sh --with-browser installs one)", nodePath, strings.TrimSpace(string(out))))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		t.Skip("browser test skipped: run `cd tests/browser && npm install` first (node_modules/playwright-core is missing)")
+		testenv.SkipMissing(t, "browser test skipped: run `cd tests/browser && npm install` first (node_modules/playwright-core is missing)")
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skip("browser test skipped: " + chromiumPath + " is missing (apt-get install -y chromium)")
+		testenv.SkipMissing(t, "browser test skipped: "+chromiumPath+" is missing (apt-get install -y chromium)")
 	}
 	return nodePath, dir
 }

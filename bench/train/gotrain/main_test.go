@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/internal/testenv"
+
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 )
 
@@ -17,7 +19,7 @@ import (
 func TestSyntheticDataLoads(t *testing.T) {
 	python := filepath.Join("..", "..", "..", ".venv", "bin", "python") // made by kernel_setup/setup.sh, with NumPy
 	if _, err := os.Stat(python); err != nil {
-		t.Skipf("no %s: run kernel_setup/setup.sh", python)
+		testenv.SkipMissing(t, "no "+python+": run kernel_setup/setup.sh")
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(python, filepath.Join("..", "make_data.py"), "--out", dir, "--train", "24", "--test", "9", "--size", "18")

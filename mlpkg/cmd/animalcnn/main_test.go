@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/animalcnn/animalcnn/internal/testenv"
+
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
@@ -729,7 +731,7 @@ func interrupt(t *testing.T, dir string, started func() bool, args ...string) (s
 // leaves no trace of the output folder it was to create.
 func TestPrepareInterrupted(t *testing.T) {
 	if !fashion.Installed(fashion.DefaultSourceDir) {
-		t.Skip("dataset-fashion-mnist is not installed")
+		testenv.SkipMissing(t, "dataset-fashion-mnist is not installed")
 	}
 	dir := t.TempDir()
 	if out, errOut, code := animalcnn(t, dir, "import-fashion", "-images", "images", "-per-class", "1000"); code != 0 {
@@ -752,7 +754,7 @@ func TestPrepareInterrupted(t *testing.T) {
 // status 130 (interrupted, not failed) and the pictures it wrote are whole.
 func TestImportFashionInterrupted(t *testing.T) {
 	if !fashion.Installed(fashion.DefaultSourceDir) {
-		t.Skip("dataset-fashion-mnist is not installed")
+		testenv.SkipMissing(t, "dataset-fashion-mnist is not installed")
 	}
 	dir := t.TempDir()
 	_, stderr := interrupt(t, dir, func() bool {
