@@ -680,6 +680,27 @@ func outputEntries(t *testing.T, dir string) []string {
 	return out
 }
 
+// Each class's test photos are drawn on their own: photos of the same file
+// names in two classes (p00.png, p01.png, … in both here) do not land in
+// the same split together.
+func TestTestSplitDrawnPerClass(t *testing.T) {
+	cfg := testConfig(makeTree(t, 20, 20))
+	prepare(t, cfg)
+	ds, err := Load(cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[int32][]string{}
+	for i, f := range ds.Test.Files {
+		names[ds.Test.Labels[i]] = append(names[ds.Test.Labels[i]], filepath.Base(f))
+	}
+	slices.Sort(names[0])
+	slices.Sort(names[1])
+	if len(names[0]) != 5 || slices.Equal(names[0], names[1]) {
+		t.Errorf("test photos %v and %v: want 5 of each class, drawn per class", names[0], names[1])
+	}
+}
+
 // No prepare while a crawl or an import writes the photos (it would prepare
 // part of them), and no crawl or import while a prepare reads them; two
 // prepares read one folder at once.
