@@ -1374,11 +1374,17 @@ func TestCancelDuringDownload(t *testing.T) {
 	for _, p := range photos {
 		f.fake.FailPhoto(p.ID, flickrtest.Fault{Hang: true})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// Cancelled once the first photo request has left (it hangs at the
+	// server): the search is done, a download is under way.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var once sync.Once
+	f.cfg.HTTPClient = &http.Client{Transport: &onPhotoRequest{apiURL: f.cfg.APIURL, do: func() {
+		once.Do(func() { time.AfterFunc(50*time.Millisecond, cancel) })
+	}}}
 	start := time.Now()
 	_, err := f.run(t, ctx)
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want the context's", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -1387,6 +1393,20 @@ func TestCancelDuringDownload(t *testing.T) {
 	if n := len(checkFolder(t, f.classDir("monkey"))); n != 0 {
 		t.Errorf("%d images", n)
 	}
+}
+
+// onPhotoRequest calls do when a request other than the API's (a photo's)
+// leaves the client.
+type onPhotoRequest struct {
+	apiURL string
+	do     func()
+}
+
+func (o *onPhotoRequest) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasPrefix(r.URL.String(), o.apiURL) {
+		o.do()
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // sendTimes records when each request leaves the client.

@@ -38,8 +38,17 @@ func TestFreshImagesDirAndStrayFiles(t *testing.T) {
 	}
 	f.cfg.PerClass = 4
 	f.fake.AddGenerated("monkey", 1)
-	if _, err := f.run(t, context.Background()); err != nil {
+	rep, err := f.run(t, context.Background())
+	if err != nil {
 		t.Fatalf("crawl beside stray files: %v", err)
+	}
+	if c := rep.Classes[0]; c.Kept != 4 || c.Downloaded != 1 || c.Existing != 3 {
+		t.Errorf("report %+v, want 4 kept: 3 there and 1 downloaded", c)
+	}
+	for _, n := range []string{"CREDITS.md", ".DS_Store"} {
+		if b, err := os.ReadFile(filepath.Join(f.cfg.ImagesDir, n)); err != nil || string(b) != "x" {
+			t.Errorf("the stray file %s: %q, %v, want it left as it was", n, b, err)
+		}
 	}
 }
 
