@@ -236,6 +236,29 @@ func TestIncompleteRunRefused(t *testing.T) {
 	}
 }
 
+// A folder holding only the model.json of a run killed before it saved any
+// weights is no run to keep: a new run replaces it, whatever it was to
+// train (here, another dataset).
+func TestRunWithoutWeightsReplaced(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Epochs = 1
+	if _, err := Train(context.Background(), cfg, patternDataset(1, 30), Options{Backend: goBackend(t)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{model.LastDir, model.BestDir, HistoryFile} {
+		if err := os.RemoveAll(filepath.Join(cfg.CheckpointDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := patternDataset(2, 30)
+	other.Meta.Hash = "another dataset"
+	var start Start
+	res, err := Train(context.Background(), cfg, other, Options{Backend: goBackend(t), OnStart: func(s Start) { start = s }})
+	if err != nil || start.Resumed || len(res.History) != 1 || res.Meta.DatasetHash != "another dataset" {
+		t.Errorf("a model.json without weights, another dataset: %v, Start %+v, want a new run", err, start)
+	}
+}
+
 // isResumeError reports whether err is Train's refusal to resume the run in
 // dir, advising in Config's terms, with no command-line flag in its text.
 func isResumeError(err error, dir string) bool {

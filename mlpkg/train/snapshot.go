@@ -310,7 +310,8 @@ func changedSettings(was, now map[string]any) []string {
 func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, backendName string) (meta *model.Meta, resumed bool, changed []string, err error) {
 	mcfg.Formulation = "" // how the graph is computed is not part of the architecture
 	old, err := model.LoadMeta(dir)
-	if err == nil {
+	hasLast, hasBest := isDir(filepath.Join(dir, model.LastDir)), isDir(filepath.Join(dir, model.BestDir))
+	if err == nil && (hasLast || hasBest) {
 		switch {
 		case old.DatasetHash != ds.Meta.Hash:
 			return nil, false, nil, newResumeError(dir, fmt.Sprintf("trained on another dataset (of %s, hash %.12s; this one: %s, hash %.12s)",
@@ -323,23 +324,26 @@ func startMeta(dir string, cfg *Config, mcfg model.Config, ds *dataset.Dataset, 
 		if err := checkResume(old.Hyperparameters, *cfg); err != nil {
 			return nil, false, nil, newResumeError(dir, err.Error())
 		}
-		switch {
-		case isDir(filepath.Join(dir, model.LastDir)):
-			changed := changedSettings(old.Hyperparameters, cfg.Hyperparameters())
-			old.Hyperparameters = cfg.Hyperparameters()
-			old.Backend = backendName
-			return old, true, changed, nil
-		case isDir(filepath.Join(dir, model.BestDir)):
+		if !hasLast {
 			// Train saves last/ before best/: someone removed it.
 			return nil, false, nil, newResumeError(dir, "whose "+model.LastDir+"/, the training state, is missing: its "+model.BestDir+
 				"/ model still serves predictions, but training cannot go on from it")
 		}
+		changed := changedSettings(old.Hyperparameters, cfg.Hyperparameters())
+		old.Hyperparameters = cfg.Hyperparameters()
+		old.Backend = backendName
+		return old, true, changed, nil
+	}
+	switch {
+	case err == nil:
 		// No weights saved yet (a crash in the first epoch): a new run
-		// replaces it.
-	} else if !errors.Is(err, fs.ErrNotExist) {
+		// replaces it, whatever it was to train.
+	case !errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil, err
-	} else if _, err := model.SnapshotDir(dir); err == nil {
-		return nil, false, nil, newResumeError(dir, "whose "+model.MetaFile+" is missing (a fresh start cut short, or a partial copy)")
+	default:
+		if _, err := model.SnapshotDir(dir); err == nil {
+			return nil, false, nil, newResumeError(dir, "whose "+model.MetaFile+" is missing (a fresh start cut short, or a partial copy)")
+		}
 	}
 	arch := mcfg
 	meta = &model.Meta{
