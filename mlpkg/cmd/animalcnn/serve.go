@@ -74,26 +74,16 @@ func (l *announcingListener) Accept() (net.Conn, error) {
 	return l.Listener.Accept()
 }
 
-// servingLine says where the server listening on addr is reached.
+// servingLine says where the server listening on addr is reached: a server
+// listening on every interface is reached on localhost here, and from
+// other machines too.
 func servingLine(addr net.Addr) string {
-	where := ""
-	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
+	url, where := "http://"+addr.String(), ""
+	if host, port, err := net.SplitHostPort(addr.String()); err == nil {
 		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-			where = ", on every network interface: other machines reach it too"
+			host, where = "localhost", ", on every network interface: other machines reach it too"
 		}
+		url = "http://" + net.JoinHostPort(host, port)
 	}
-	return fmt.Sprintf("Serving on %s%s (Ctrl-C to stop)", serverURL(addr), where)
-}
-
-// serverURL is the URL a browser on this machine opens for addr: a server
-// listening on every interface is reached on localhost.
-func serverURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String()
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port)
+	return fmt.Sprintf("Serving on %s%s (Ctrl-C to stop)", url, where)
 }
