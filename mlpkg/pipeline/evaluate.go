@@ -65,7 +65,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	measured, otherDataset, err := pr.EvaluateTestSplit(ds)
+	measured, otherDataset, err := pr.EvaluateTestSplit(ds, nil)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate the model in %s: %w", p.Checkpoint, err)
 	}

@@ -85,8 +85,10 @@ var ErrOtherClasses = errors.New("the dataset is not of the model's classes and 
 // recall; the per-image probabilities are in the evaluation too).
 // otherDataset reports that ds is not the dataset the model was trained on,
 // so its test images may have been seen in training (callers say so; the
-// numbers are still computed).
-func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, otherDataset bool, err error) {
+// numbers are still computed). progress, when not nil, is called with the
+// number of test images classified so far and their total, every few hundred
+// images and once at the end.
+func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset, progress func(done, total int)) (ev *eval.Result, otherDataset bool, err error) {
 	m, dataDir := p.meta, ds.Dir
 	labels, ok := relabel(ds.Test.Labels, ds.Meta.Classes, m.Classes)
 	if !ok || m.ImageSize != ds.Meta.ImageSize {
@@ -96,15 +98,39 @@ func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset) (ev *eval.Result, oth
 	if ds.Test.N == 0 {
 		return nil, false, fmt.Errorf("the dataset in %s has no test split (it was prepared with a test fraction of 0): nothing to evaluate on", dataDir)
 	}
-	probs, err := p.classifier.Probabilities(ds.Test.Images, ds.Test.N)
+	probs, err := p.probabilities(ds.Test.Images, ds.Test.N, progress)
 	if err != nil {
-		return nil, false, fmt.Errorf("predict: %w", err)
+		return nil, false, err
 	}
 	ev, err = eval.New(slices.Clone(m.Classes), labels, probs)
 	if err != nil {
 		return nil, false, err
 	}
 	return ev, m.DatasetHash != "" && m.DatasetHash != ds.Meta.Hash, nil
+}
+
+// progressChunk is how many images EvaluateTestSplit classifies between two
+// calls of its progress function: a few seconds' work on the pure-Go backend,
+// and a multiple of the model's largest batch, so chunking adds no batches.
+const progressChunk = 512
+
+// probabilities is the classifier's Probabilities for n images, run
+// progressChunk images at a time when progress is not nil.
+func (p *Predictor) probabilities(pixels []uint8, n int, progress func(done, total int)) ([][]float32, error) {
+	per := len(pixels) / max(n, 1)
+	probs := make([][]float32, 0, n)
+	for start := 0; start < n; start += progressChunk {
+		count := min(progressChunk, n-start)
+		chunk, err := p.classifier.Probabilities(pixels[start*per:(start+count)*per], count)
+		if err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		probs = append(probs, chunk...)
+		if progress != nil {
+			progress(start+count, n)
+		}
+	}
+	return probs, nil
 }
 
 // relabel returns labels, indices in from, as indices in to, when to holds

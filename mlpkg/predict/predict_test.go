@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -286,7 +287,7 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 
 	// The test split, as evaluate reads it: the prepared rows' probabilities;
 	// another dataset is flagged, one with other classes refused.
-	ev, other, err := p.EvaluateTestSplit(ds)
+	ev, other, err := p.EvaluateTestSplit(ds, nil)
 	if err != nil || other || ev.N != ds.Test.N {
 		t.Fatalf("EvaluateTestSplit: %v, other dataset %v, err %v; want %d images, false, nil", ev, other, err, ds.Test.N)
 	}
@@ -306,16 +307,38 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	if wantAcc := float64(correct) / float64(len(want)); ev.Accuracy != wantAcc || !slices.Equal(ev.Labels, ds.Test.Labels) {
 		t.Errorf("EvaluateTestSplit accuracy %v, want %v from PredictPixels; labels %v, want the test split's %v", ev.Accuracy, wantAcc, ev.Labels, ds.Test.Labels)
 	}
+	// A test split of several chunks: progress comes after each, and the
+	// chunks' probabilities are those of the images, in order.
+	big := *ds
+	copies := 2*progressChunk/ds.Test.N + 1
+	big.Test.N = copies * ds.Test.N
+	big.Test.Images = bytes.Repeat(ds.Test.Images, copies)
+	big.Test.Labels = slices.Repeat(ds.Test.Labels, copies)
+	var calls [][2]int
+	evBig, _, err := p.EvaluateTestSplit(&big, func(done, total int) { calls = append(calls, [2]int{done, total}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantCalls := [][2]int{{progressChunk, big.Test.N}, {2 * progressChunk, big.Test.N}, {big.Test.N, big.Test.N}}; !slices.Equal(calls, wantCalls) {
+		t.Errorf("progress of %d images: %v, want %v", big.Test.N, calls, wantCalls)
+	}
+	// (Within float32 rounding: the batches are of other sizes.)
+	for i, pr := range evBig.Probabilities {
+		want := ev.Probabilities[i%ds.Test.N]
+		if !slices.EqualFunc(pr, want, func(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-5 }) {
+			t.Fatalf("image %d of the repeated test split: %v, want %v", i, pr, want)
+		}
+	}
 	reprepared := *ds
 	reprepared.Meta.Hash = "another"
-	if _, other, err := p.EvaluateTestSplit(&reprepared); err != nil || !other {
+	if _, other, err := p.EvaluateTestSplit(&reprepared, nil); err != nil || !other {
 		t.Errorf("another dataset: other %v, err %v; want true, nil", other, err)
 	}
 	// The same classes in another order: the labels are read in the
 	// dataset's order, and reported in the model's.
 	swapped := *ds
 	swapped.Meta.Classes = []string{ds.Meta.Classes[1], ds.Meta.Classes[0]}
-	if ev, _, err := p.EvaluateTestSplit(&swapped); err != nil {
+	if ev, _, err := p.EvaluateTestSplit(&swapped, nil); err != nil {
 		t.Errorf("classes in another order: %v", err)
 	} else {
 		for i, l := range ev.Labels {
@@ -326,23 +349,23 @@ func TestPredictUsesTrainingPreprocessing(t *testing.T) {
 	}
 	other2 := *ds
 	other2.Meta.Classes = []string{ds.Meta.Classes[0], "grey"}
-	if _, _, err := p.EvaluateTestSplit(&other2); !errors.Is(err, ErrOtherClasses) || !strings.Contains(err.Error(), "grey") {
+	if _, _, err := p.EvaluateTestSplit(&other2, nil); !errors.Is(err, ErrOtherClasses) || !strings.Contains(err.Error(), "grey") {
 		t.Errorf("other classes: err %v, want ErrOtherClasses naming the dataset's classes", err)
 	}
 	untested := *ds
 	untested.Test = dataset.Split{Size: ds.Test.Size}
-	if _, _, err := p.EvaluateTestSplit(&untested); err == nil || !strings.Contains(err.Error(), "no test split") {
+	if _, _, err := p.EvaluateTestSplit(&untested, nil); err == nil || !strings.Contains(err.Error(), "no test split") {
 		t.Errorf("a dataset without a test split: err %v, want one saying it has none", err)
 	}
 	resized := *ds
 	resized.Meta.ImageSize = size + 4
-	if _, _, err := p.EvaluateTestSplit(&resized); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at %d px", size+4)) {
+	if _, _, err := p.EvaluateTestSplit(&resized, nil); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at %d px", size+4)) {
 		t.Errorf("a dataset of another size: err %v, want one naming both sizes", err)
 	}
 	// A model whose metadata has no dataset hash (older) is not said to be
 	// of another dataset.
 	p.meta.DatasetHash = ""
-	if _, other, err := p.EvaluateTestSplit(&reprepared); err != nil || other {
+	if _, other, err := p.EvaluateTestSplit(&reprepared, nil); err != nil || other {
 		t.Errorf("model without a dataset hash: other %v, err %v; want false, nil", other, err)
 	}
 }

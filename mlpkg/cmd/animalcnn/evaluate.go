@@ -39,7 +39,9 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	eval, otherDataset, err := p.EvaluateTestSplit(ds)
+	progress, closeBar := terminalProgress("classifying the test split")
+	eval, otherDataset, err := p.EvaluateTestSplit(ds, progress)
+	closeBar()
 	if m := p.Meta(); errors.Is(err, predict.ErrOtherClasses) {
 		return fmt.Errorf("checkpoint %s: %w; prepare the dataset as the model was, with -classes %s -size %d (into another -data folder to keep this one)",
 			*checkpoint, err, strings.Join(m.Classes, ","), m.ImageSize)

@@ -10,8 +10,6 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/sigctx"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -44,21 +42,10 @@ func runPrepare(fs *flag.FlagSet, args []string) error {
 		fmt.Fprintf(os.Stderr, "\nstopping: %s is left as it was (press Ctrl-C again to stop now)\n", cfg.DataDir)
 	})
 	defer stop()
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		var bar *progressbar.ProgressBar
-		cfg.Progress = func(done, total int) {
-			if bar == nil {
-				bar = newBar(total, "decoding photos")
-			}
-			bar.Set(done) //nolint:errcheck
-		}
-		defer func() {
-			if bar != nil {
-				bar.Close() //nolint:errcheck
-			}
-		}()
-	}
+	progress, closeBar := terminalProgress("decoding photos")
+	cfg.Progress = progress
 	sum, err := dataset.Prepare(ctx, cfg)
+	closeBar()
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{errors.New("interrupted, nothing written")}
 	}

@@ -188,6 +188,29 @@ func loadDataset(dir string) (*dataset.Dataset, error) {
 	return ds, err
 }
 
+// terminalProgress returns, when stderr is a terminal, a progress function
+// (dataset.Config.Progress's kind) that shows a bar described by desc on
+// stderr, made at its first call, once the total is known; finish takes the
+// bar away. Without a terminal, progress is nil.
+func terminalProgress(desc string) (progress func(done, total int), finish func()) {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil, func() {}
+	}
+	var bar *progressbar.ProgressBar
+	progress = func(done, total int) {
+		if bar == nil {
+			bar = newBar(total, desc)
+		}
+		bar.Set(done) //nolint:errcheck
+	}
+	finish = func() {
+		if bar != nil {
+			bar.Close() //nolint:errcheck
+		}
+	}
+	return progress, finish
+}
+
 // newBar returns a terminal progress bar on stderr for n steps.
 func newBar(n int, desc string) *progressbar.ProgressBar {
 	return progressbar.NewOptions(n,
