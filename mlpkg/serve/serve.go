@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -149,8 +150,13 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	}
 	if shutdownErr != nil {
+		requests := fmt.Sprintf("%d requests", s.running.Load()) // before Close lets the handlers end
+		if requests == "1 requests" {
+			requests = "1 request"
+		}
 		srv.Close()
-		return fmt.Errorf("serve %s: graceful shutdown: %w", ln.Addr(), shutdownErr)
+		return fmt.Errorf("serve %s: graceful shutdown: %s still running after %s, cut off: %w",
+			ln.Addr(), requests, cfg.ShutdownTimeout, shutdownErr)
 	}
 	log.Info("stopped", "addr", ln.Addr().String())
 	return nil
@@ -166,6 +172,7 @@ type server struct {
 	uploads chan struct{} // admission semaphore (MaxUploads), taken before the body is read
 	store   *uploadStore  // nil unless storing uploads
 	handler http.Handler
+	running atomic.Int64 // requests being handled
 }
 
 func newServer(cfg Config, c Classifier) (*server, error) {

@@ -524,8 +524,8 @@ func TestServeShutdownTimeout(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "graceful shutdown") || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Serve after the shutdown timeout: %v, want a graceful shutdown error (deadline exceeded)", err)
+		if err == nil || !strings.Contains(err.Error(), "graceful shutdown: 1 request still running after 100ms, cut off") || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Serve after the shutdown timeout: %v, want a graceful shutdown error counting the request cut off (deadline exceeded)", err)
 		}
 		if d := time.Since(start); d < 90*time.Millisecond {
 			t.Errorf("Serve returned %v after the cancel, before the 100 ms shutdown timeout", d)
