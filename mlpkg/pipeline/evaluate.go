@@ -74,7 +74,7 @@ func Evaluate(p Paths, b backends.Backend) (*Evaluation, error) {
 	}
 	meta := pr.Meta()
 	f := evaluationFile{ModelID: meta.ModelID, BestEpoch: int(meta.Metrics["best_epoch"]), DatasetHash: ds.Meta.Hash, Backend: pr.Backend(),
-		Classes: meta.Classes, Labels: ds.Test.Labels, Probabilities: measured.Probabilities}
+		Classes: meta.Classes, Labels: measured.Labels, Probabilities: measured.Probabilities}
 	data, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)

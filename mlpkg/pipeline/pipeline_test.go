@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -962,6 +963,50 @@ func TestLoadEvaluationNoticesMoreTraining(t *testing.T) {
 	}
 	if _, err := LoadEvaluation(p); err == nil {
 		t.Error("an evaluation of another run (the model retrained since) accepted")
+	}
+}
+
+// TestEvaluateDatasetInAnotherOrder: a dataset prepared again with the
+// model's classes in another order is evaluated with its labels read in the
+// model's order, and LoadEvaluation gives back the same numbers.
+func TestEvaluateDatasetInAnotherOrder(t *testing.T) {
+	captureOutput(t)
+	classes := []string{"red", "green"}
+	// Classes of unequal sizes (16 and 24), so that labels read in the
+	// wrong order change the confusion matrix even for a model that
+	// predicts one class for everything.
+	p, b := tinyProject(t, classes, 24)
+	for i := 16; i < 24; i++ {
+		if err := os.Remove(filepath.Join(p.Images, "red", fmt.Sprintf("p%03d.png", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := tinySettings(classes...)
+	s.PerClass = 24
+	if _, err := EnsureModel(context.Background(), p, s, b); err != nil {
+		t.Fatal(err)
+	}
+	before, err := Evaluate(p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Classes = []string{"green", "red"}
+	if _, err := EnsurePrepared(context.Background(), p, s); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Evaluate(p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := LoadEvaluation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range []*Evaluation{ev, loaded} {
+		if !slices.Equal(got.Classes, classes) || got.Accuracy != before.Accuracy || !reflect.DeepEqual(got.Confusion, before.Confusion) {
+			t.Errorf("evaluation of the dataset in another order: classes %v, accuracy %v, confusion %v; want %v, %v, %v as before",
+				got.Classes, got.Accuracy, got.Confusion, classes, before.Accuracy, before.Confusion)
+		}
 	}
 }
 
