@@ -614,6 +614,13 @@ func TestBackoffDoublesUpToMax(t *testing.T) {
 			t.Errorf("retry %d sent %v after the failure, want at least %v", i+1, gap, want)
 		}
 	}
+	// However many retries are allowed: 2 s << 33 overflows int64.
+	c.cfg.Backoff, c.cfg.MaxBackoff = 2*time.Second, time.Minute
+	for _, attempt := range []int{6, 34, 65, 1000} {
+		if got := c.backoff(attempt); got != time.Minute {
+			t.Errorf("backoff(%d) of 2 s, at most a minute: %v, want a minute", attempt, got)
+		}
+	}
 }
 
 // Retry-After is seconds or an HTTP date (RFC 9110); a date already past

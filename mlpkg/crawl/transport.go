@@ -250,7 +250,14 @@ func retryAfter(h http.Header) time.Duration {
 // backoff is the wait before retry number attempt (1, 2, …): Backoff,
 // doubled at each retry, at most MaxBackoff.
 func (c *client) backoff(attempt int) time.Duration {
-	return min(c.cfg.Backoff<<(attempt-1), c.cfg.MaxBackoff)
+	d := c.cfg.Backoff
+	for range attempt - 1 { // doubled step by step: a shift by attempt-1 overflows
+		if d >= c.cfg.MaxBackoff {
+			break
+		}
+		d *= 2
+	}
+	return min(d, c.cfg.MaxBackoff)
 }
 
 // sleep waits d or until ctx is done.
