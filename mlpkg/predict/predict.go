@@ -1,6 +1,7 @@
 package predict
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -169,6 +170,19 @@ type FileResult struct {
 	// Err explains why the file could not be classified (not an image,
 	// unreadable…), without repeating Path.
 	Err error `json:"-"`
+}
+
+// MarshalJSON writes the path and the prediction, or, for a file that could
+// not be classified, the path and the error's text: {"path": …, "error": …}.
+func (r FileResult) MarshalJSON() ([]byte, error) {
+	if r.Err != nil {
+		return json.Marshal(struct {
+			Path  string `json:"path"`
+			Error string `json:"error"`
+		}{r.Path, r.Err.Error()})
+	}
+	type plain FileResult // without this method
+	return json.Marshal(plain(r))
 }
 
 // PredictFiles classifies image files; a directory stands for the image

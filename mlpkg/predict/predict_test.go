@@ -3,6 +3,7 @@ package predict
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -15,6 +16,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -45,6 +47,33 @@ func TestTopK(t *testing.T) {
 	// A tie goes to the first class, as in TopK.
 	if tie := newPrediction([]string{"a", "b"}, []float32{0.5, 0.5}); tie.Class != "a" || tie.TopK(1)[0].Class != "a" {
 		t.Errorf("tie: class %q, TopK(1) %v; want a", tie.Class, tie.TopK(1))
+	}
+	// Read back from JSON, it still names its classes; one built without
+	// them names them by index.
+	var back Prediction
+	if data, err := json.Marshal(p); err != nil || json.Unmarshal(data, &back) != nil || !reflect.DeepEqual(back.TopK(2), top) {
+		t.Errorf("TopK(2) of a prediction read back from JSON: %v, want %v", back.TopK(2), top)
+	}
+	bare := Prediction{Probabilities: []float32{0.2, 0.5, 0.3}}
+	if got := bare.TopK(1); len(got) != 1 || got[0] != (Scored{Class: "#1", Probability: 0.5}) {
+		t.Errorf("TopK(1) of a prediction without classes: %v, want #1 at 0.5", got)
+	}
+}
+
+// A file's result in JSON holds its prediction, or its error.
+func TestFileResultJSON(t *testing.T) {
+	ok := FileResult{Path: "a.jpg", Prediction: newPrediction([]string{"cat", "dog"}, []float32{0.25, 0.75})}
+	failed := FileResult{Path: "b.jpg", Err: fmt.Errorf("decode: %w", imageio.ErrNotImage)}
+	for _, c := range []struct {
+		r    FileResult
+		want string
+	}{
+		{ok, `{"path":"a.jpg","prediction":{"class":"dog","probability":0.75,"probabilities":[0.25,0.75],"classes":["cat","dog"]}}`},
+		{failed, `{"path":"b.jpg","error":"decode: ` + imageio.ErrNotImage.Error() + `"}`},
+	} {
+		if got, err := json.Marshal(c.r); err != nil || string(got) != c.want {
+			t.Errorf("JSON of %+v: %s, %v; want %s", c.r, got, err, c.want)
+		}
 	}
 }
 

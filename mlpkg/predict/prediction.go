@@ -3,7 +3,10 @@
 // in-graph normalisation).
 package predict
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+)
 
 // Prediction is the model's answer for one image.
 type Prediction struct {
@@ -12,8 +15,9 @@ type Prediction struct {
 	Probability float32 `json:"probability"`
 	// Probabilities holds one probability per class, in the model's class order.
 	Probabilities []float32 `json:"probabilities"`
-	// Classes is the model's class order (shared, do not modify).
-	Classes []string `json:"-"`
+	// Classes is the model's class order (shared, do not modify), which
+	// TopK needs.
+	Classes []string `json:"classes"`
 }
 
 // Scored is one class with its probability.
@@ -23,11 +27,15 @@ type Scored struct {
 }
 
 // TopK returns the k most probable classes, most probable first (all classes
-// when k <= 0 or k exceeds their number).
+// when k <= 0 or k exceeds their number). A class missing from Classes (a
+// Prediction built without them) is named by its index, "#2".
 func (p Prediction) TopK(k int) []Scored {
 	s := make([]Scored, len(p.Probabilities))
 	for i, prob := range p.Probabilities {
-		s[i] = Scored{Class: p.Classes[i], Probability: prob}
+		s[i] = Scored{Class: "#" + strconv.Itoa(i), Probability: prob}
+		if i < len(p.Classes) {
+			s[i].Class = p.Classes[i]
+		}
 	}
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Probability > s[j].Probability })
 	if k > 0 && k < len(s) {
