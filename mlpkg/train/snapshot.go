@@ -58,6 +58,10 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	defer os.RemoveAll(tmp)
 	// Uncompressed: gzip saves only 10 % of the size of trained float32
 	// weights and took about 0.7 s per save, a sixth of an epoch on xla:cpu.
+	// The handler only saves, but Done also makes it gctx's variable
+	// loader, chained to the one before: put that one back, or every save
+	// would add a handler to the chain.
+	defer gctx.SetLoader(gctx.Loader())
 	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).WithCompression(checkpoints.BinUncompressed).
 		ExcludeVars(excludedVariables(gctx, name == model.BestDir)...).Done()
 	if err != nil {
@@ -66,7 +70,10 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	if err := h.Save(); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
 	}
-	b, _ := json.Marshal(st)
+	b, err := json.Marshal(st)
+	if err != nil { // NaN sums: the previous snapshot stays
+		return fmt.Errorf("save checkpoint: %s: %w", stateFile, err)
+	}
 	if err := os.WriteFile(filepath.Join(tmp, stateFile), b, 0o644); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}

@@ -722,6 +722,18 @@ func TestLoadSnapshotNeedsState(t *testing.T) {
 	if st, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err != nil || st != saved {
 		t.Fatalf("loadSnapshot: %+v, %v", st, err)
 	}
+	// Saving leaves gctx's variable loader as it was (no chain of
+	// checkpoint handlers, one per save).
+	if gctx.Loader() != nil {
+		t.Errorf("after saveSnapshot, the context's loader is %T, want none as before", gctx.Loader())
+	}
+	// Figures JSON cannot hold fail the save, and the snapshot before stays.
+	if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: 4, Done: batchFigures{Batches: 1, LossSum: math.NaN()}}); err == nil || !strings.Contains(err.Error(), stateFile) {
+		t.Errorf("saveSnapshot of a NaN loss sum: %v, want an error naming %s", err, stateFile)
+	}
+	if st, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err != nil || st != saved {
+		t.Errorf("after a failed save, loadSnapshot: %+v, %v; want the snapshot before, %+v", st, err, saved)
+	}
 	if err := os.Remove(filepath.Join(dir, model.LastDir, stateFile)); err != nil {
 		t.Fatal(err)
 	}
