@@ -220,17 +220,25 @@ func Load(dir string) (*Dataset, error) {
 	if len(m.Classes) < 2 || m.ImageSize <= 0 || m.SamplesPerPhoto <= 0 {
 		return nil, fmt.Errorf("load dataset %s: dataset.json needs at least 2 classes, a positive image size and samples per photo", dir)
 	}
+	if want := (&Config{Augment: m.Augment}).samplesPerPhoto(); m.SamplesPerPhoto != want {
+		return nil, fmt.Errorf("load dataset %s: %s says %d samples per photo, want %d with augmentation %v (edited or damaged; prepare it again)",
+			dir, MetaFile, m.SamplesPerPhoto, want, m.Augment)
+	}
 	if err := checkDistinct(m.Files); err != nil {
 		return nil, fmt.Errorf("load dataset %s: %w", dir, err)
 	}
 	var trainFiles, testFiles []string
 	for _, f := range m.Files {
-		if f.Split == TestSplit {
+		switch f.Split {
+		case TestSplit:
 			testFiles = append(testFiles, f.Path)
-			continue
-		}
-		for range m.SamplesPerPhoto {
-			trainFiles = append(trainFiles, f.Path)
+		case TrainSplit:
+			for range m.SamplesPerPhoto {
+				trainFiles = append(trainFiles, f.Path)
+			}
+		default:
+			return nil, fmt.Errorf("load dataset %s: %s puts %s in split %q, which is neither %q nor %q (edited or damaged; prepare it again)",
+				dir, MetaFile, f.Path, f.Split, TrainSplit, TestSplit)
 		}
 	}
 	for _, sp := range []struct {

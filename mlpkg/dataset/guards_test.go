@@ -149,6 +149,9 @@ func TestLoadChecksMetadata(t *testing.T) {
 		{"classes", []string{"c0"}, "at least 2 classes"},
 		{"image_size", 0, "positive image size"},
 		{"samples_per_photo", 0, "samples per photo"},
+		// A damaged count would have Load list a billion photo names.
+		{"samples_per_photo", 1e9, "1000000000 samples per photo, want 1 with augmentation false"},
+		{"files", []map[string]any{{"path": "c0/a.png", "split": "validation"}}, `split "validation", which is neither "train" nor "test"`},
 	} {
 		var m map[string]any
 		if err := json.Unmarshal(orig, &m); err != nil {
