@@ -684,6 +684,9 @@ func writeAll(ctx context.Context, dir string, meta *Meta, train, test *Split) e
 			return fmt.Errorf("write %s: %w (the folder holds no dataset until prepare runs again)", filepath.Join(dir, o.name), err)
 		}
 	}
+	if err := atomicfile.Sync(dir); err != nil { // the renames, on disk
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
 	return nil
 }
 

@@ -15,7 +15,8 @@ import (
 )
 
 // WriteFile writes data to a temporary file in path's directory, flushes it
-// to disk and renames it over path, with permissions perm.
+// to disk, renames it over path, with permissions perm, and flushes the
+// directory, so that the rename too survives a power cut.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		// The rename would fail after the write, saying "file exists".
@@ -27,6 +28,9 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		if err = os.Rename(tmp, path); err != nil {
 			os.Remove(tmp)
 		}
+	}
+	if err == nil {
+		err = Sync(filepath.Dir(path))
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
