@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
@@ -481,10 +482,11 @@ func (p *encoderPool) Get() *png.EncoderBuffer  { return p.b }
 func (p *encoderPool) Put(b *png.EncoderBuffer) { p.b = b }
 
 // readablePNG reports whether path holds a whole PNG picture. A file that
-// does not (empty or damaged by a crash before Import synced it, or not a
-// picture) is written again.
+// does not (empty or damaged by a crash before Import synced it, not a
+// picture, or not a regular file: a named pipe is not waited on) is written
+// again.
 func readablePNG(path string) bool {
-	f, err := os.Open(path)
+	f, err := imageio.OpenRegular(path)
 	if err != nil {
 		return false
 	}
