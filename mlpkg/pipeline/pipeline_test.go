@@ -29,6 +29,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/eval"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
@@ -402,6 +403,9 @@ func TestPipeline(t *testing.T) {
 	}
 	if _, err := PostImage(ctx, "http://"+ln.Addr().String(), filepath.Join(p.Processed, dataset.MetaFile)); err == nil || !strings.Contains(err.Error(), "415") {
 		t.Errorf("posting JSON: %v", err)
+	}
+	if _, err := PostImage(ctx, "http://"+ln.Addr().String(), "/dev/zero"); !errors.Is(err, imageio.ErrNotRegular) {
+		t.Errorf("posting /dev/zero: %v, want it refused before reading without end", err)
 	}
 	stop()
 	if err := <-done; err != nil {

@@ -8,9 +8,10 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
 
 // PostImage uploads the image file at path to a running web server (package
@@ -18,7 +19,7 @@ import (
 // multipart form with a "file" part, POSTed to /api/predict. It returns the
 // JSON answer, indented; an answer other than 200 OK is an error carrying it.
 func PostImage(ctx context.Context, baseURL, path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := imageio.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("post image: %w", err)
 	}
