@@ -91,6 +91,10 @@ func ListenAndServe(ctx context.Context, cfg Config, c Classifier) error {
 // prediction, so a broken model (one that fails, or answers NaN) fails at
 // start. Serve closes ln.
 func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error {
+	if err := cfg.Validate(); err != nil { // before lockStore makes the store's folder
+		ln.Close()
+		return err
+	}
 	if cfg.StoreUploadsDir != "" {
 		// Two servers on one store would delete each other's uploads in
 		// progress and share a quota neither counts.

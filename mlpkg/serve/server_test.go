@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -657,6 +658,24 @@ func TestConfigFlags(t *testing.T) {
 	d := DefaultConfig()
 	if d.MaxUploadBytes != 10<<20 || d.StoreUploadsDir != "" || d.ReadHeaderTimeout <= 0 || d.ReadTimeout <= 0 || d.WriteTimeout <= 0 || d.IdleTimeout <= 0 {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// A server with settings Validate refuses fails before it makes anything:
+// not even the folder to store uploads in.
+func TestServeRefusesBadConfigBeforeStoring(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.StoreUploadsDir = filepath.Join(t.TempDir(), "uploads")
+	cfg.MaxConcurrent = 0
+	if err := Serve(context.Background(), ln, cfg, fake.New()); err == nil || !strings.Contains(err.Error(), "max concurrent") {
+		t.Errorf("Serve with max concurrent 0: %v, want Validate's error", err)
+	}
+	if _, err := os.Stat(cfg.StoreUploadsDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the store's folder after a refused start: %v, want it not made", err)
 	}
 }
 
