@@ -25,6 +25,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 )
 
 // Summary is what Prepare did.
@@ -58,9 +59,13 @@ func (s *Summary) String() string {
 		aug = fmt.Sprintf("on, %d samples per training photo", m.SamplesPerPhoto)
 	}
 	fmt.Fprintf(&b, "%d classes, %d×%d RGB, split: %s, augmentation: %s\n", len(m.Classes), m.ImageSize, m.ImageSize, split, aug)
-	fmt.Fprintf(&b, "%-16s %7s %9s %8s %7s %6s %6s %14s\n", "class", "files", "excluded", "skipped", "unused", "train", "test", "train samples")
+	w := 16
+	for _, c := range m.Counts {
+		w = max(w, textwidth.Width(c.Class))
+	}
+	fmt.Fprintf(&b, "%s %7s %9s %8s %7s %6s %6s %14s\n", textwidth.PadRight("class", w), "files", "excluded", "skipped", "unused", "train", "test", "train samples")
 	row := func(name string, c ClassCounts) {
-		fmt.Fprintf(&b, "%-16s %7d %9d %8d %7d %6d %6d %14d\n", name, c.Files, c.Excluded, c.Skipped, c.Unused, c.Train, c.Test, c.TrainSamples)
+		fmt.Fprintf(&b, "%s %7d %9d %8d %7d %6d %6d %14d\n", textwidth.PadRight(name, w), c.Files, c.Excluded, c.Skipped, c.Unused, c.Train, c.Test, c.TrainSamples)
 	}
 	var tot ClassCounts
 	for _, c := range m.Counts {

@@ -26,6 +26,7 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 	"golang.org/x/image/bmp"
 )
 
@@ -908,5 +909,20 @@ func TestParallelFor(t *testing.T) {
 	}, nil)
 	if !errors.Is(err, context.Canceled) || ran != 3 {
 		t.Errorf("cancelled at index 2: %v after %d calls, want context.Canceled after 3", err, ran)
+	}
+}
+
+// The summary's table lines up whatever the class names: long ones and
+// those of other scripts widen the first column.
+func TestSummaryAlignsClassNames(t *testing.T) {
+	s := &Summary{Meta: Meta{Classes: []string{"サル", "a_class_name_of_22_cols"}, Counts: []ClassCounts{
+		{Class: "サル", Files: 12, Train: 9, Test: 3, TrainSamples: 9},
+		{Class: "a_class_name_of_22_cols", Label: 1, Files: 8, Train: 6, Test: 2, TrainSamples: 6},
+	}}}
+	lines := strings.Split(s.String(), "\n")[1:5] // header, two classes, total
+	for _, l := range lines {
+		if textwidth.Width(l) != textwidth.Width(lines[0]) {
+			t.Errorf("line %q is %d columns wide, want %d as the header:\n%s", l, textwidth.Width(l), textwidth.Width(lines[0]), s)
+		}
 	}
 }

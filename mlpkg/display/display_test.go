@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 )
 
 // solid returns a w×h image of one colour.
@@ -249,7 +251,7 @@ func TestProbabilities(t *testing.T) {
 	// Bars start in the same terminal column whatever the labels' widths.
 	wide := strings.Split(ProbabilitiesText([]string{"サル", "イノシシ", "crow"}, []float64{0.1, 0.8, 0.1}), "\n")
 	for _, l := range wide[:3] {
-		if col := textWidth(l[:strings.Index(l, "#")]); col != 11 {
+		if col := textwidth.Width(l[:strings.Index(l, "#")]); col != 11 {
 			t.Errorf("bar starts in column %d, want 11: %q", col, l)
 		}
 	}

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/width"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 )
 
 // cellStyle is the style of every table cell, so tables look the same in
@@ -87,7 +86,7 @@ func TableText(header []string, rows [][]string) string {
 			if j == len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[j] = max(widths[j], textWidth(oneLine(cell)))
+			widths[j] = max(widths[j], textwidth.Width(oneLine(cell)))
 		}
 	}
 	var b strings.Builder
@@ -96,29 +95,12 @@ func TableText(header []string, rows [][]string) string {
 			cell = oneLine(cell)
 			b.WriteString(cell)
 			if j < len(row)-1 {
-				b.WriteString(strings.Repeat(" ", widths[j]-textWidth(cell)+2))
+				b.WriteString(strings.Repeat(" ", widths[j]-textwidth.Width(cell)+2))
 			}
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
-}
-
-// textWidth returns how many columns s takes on a terminal: two for East
-// Asian wide and fullwidth characters, none for combining marks, one for
-// the others.
-func textWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch k := width.LookupRune(r).Kind(); {
-		case k == width.EastAsianWide || k == width.EastAsianFullwidth:
-			n += 2
-		case unicode.Is(unicode.Mn, r):
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // ConfusionMatrixHTML renders a confusion matrix as a table: counts[i][j] is
@@ -263,7 +245,7 @@ func ProbabilitiesText(labels []string, probs []float64) string {
 	best := argmax(probs)
 	widest := 0
 	for i := range probs {
-		widest = max(widest, textWidth(oneLine(label(labels, i))))
+		widest = max(widest, textwidth.Width(oneLine(label(labels, i))))
 	}
 	var b strings.Builder
 	for i, p := range probs {
@@ -273,7 +255,7 @@ func ProbabilitiesText(labels []string, probs []float64) string {
 			mark = "*"
 		}
 		name := oneLine(label(labels, i))
-		pad := strings.Repeat(" ", widest-textWidth(name))
+		pad := strings.Repeat(" ", widest-textwidth.Width(name))
 		fmt.Fprintf(&b, "%s %s%s %-20s %7s\n", mark, name, pad, strings.Repeat("#", int(math.Round(20*p))), Percent(p))
 	}
 	return b.String()

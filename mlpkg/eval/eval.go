@@ -13,6 +13,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 )
 
 // Result holds a model's results on a labelled set of images.
@@ -196,9 +198,9 @@ func (e *Result) String() string {
 	fmt.Fprintf(&b, "accuracy %.4f, loss %.4f on %d images\n\n", e.Accuracy, e.Loss, e.N)
 	w := 9
 	for _, c := range e.Classes {
-		w = max(w, len(c))
+		w = max(w, textwidth.Width(c))
 	}
-	fmt.Fprintf(&b, "%-*s  precision  recall     f1  support\n", w, "class")
+	fmt.Fprintf(&b, "%s  precision  recall     f1  support\n", textwidth.PadRight("class", w))
 	undefined := false
 	metric := func(v float64, width int) string {
 		if math.IsNaN(v) {
@@ -209,20 +211,20 @@ func (e *Result) String() string {
 	}
 	support := e.Support()
 	for i, c := range e.Classes {
-		fmt.Fprintf(&b, "%-*s  %s  %s  %s  %7d\n", w, c, metric(e.Precision[i], 9), metric(e.Recall[i], 6), metric(e.F1[i], 5), support[i])
+		fmt.Fprintf(&b, "%s  %s  %s  %s  %7d\n", textwidth.PadRight(c, w), metric(e.Precision[i], 9), metric(e.Recall[i], 6), metric(e.F1[i], 5), support[i])
 	}
 	if undefined {
 		b.WriteString("(–: not defined, for a class never predicted or without images)\n")
 	}
-	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", w, "")
+	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%s", textwidth.PadRight("", w))
 	for _, c := range e.Classes {
-		fmt.Fprintf(&b, " %*s", max(6, len(c)), c)
+		fmt.Fprintf(&b, " %s", textwidth.PadLeft(c, 6))
 	}
 	b.WriteByte('\n')
 	for i, c := range e.Classes {
-		fmt.Fprintf(&b, "%-*s", w, c)
+		b.WriteString(textwidth.PadRight(c, w))
 		for j, c2 := range e.Classes {
-			fmt.Fprintf(&b, " %*d", max(6, len(c2)), e.Confusion[i][j])
+			fmt.Fprintf(&b, " %*d", max(6, textwidth.Width(c2)), e.Confusion[i][j])
 		}
 		b.WriteByte('\n')
 	}

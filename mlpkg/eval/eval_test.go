@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 )
 
 // TestJSONNeverPredictedClass checks that a result where a
@@ -95,6 +97,27 @@ func TestStringUndefinedMetric(t *testing.T) {
 	}
 	if s := full.String(); strings.Contains(s, "not defined") || !strings.Contains(s, "a              1.000   1.000  1.000        1\n") {
 		t.Errorf("report with every metric defined:\n%s", s)
+	}
+}
+
+// Class names of any script line up: columns are counted as a terminal
+// shows them (サル takes four, écureuil eight), not in bytes.
+func TestStringAlignsAnyScript(t *testing.T) {
+	classes := []string{"サル", "écureuil", "crow"}
+	probs := [][]float32{{.8, .1, .1}, {.1, .8, .1}, {.1, .1, .8}}
+	e, err := New(classes, []int32{0, 1, 2}, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(e.String(), "\n")
+	// Every line of a table has its last column end where its first line's does.
+	for _, table := range [][]string{lines[2:6], lines[8:12]} {
+		want := textwidth.Width(table[0])
+		for _, l := range table {
+			if textwidth.Width(l) != want {
+				t.Errorf("line %q is %d columns wide, want %d as %q:\n%s", l, textwidth.Width(l), want, table[0], e)
+			}
+		}
 	}
 }
 
