@@ -14,7 +14,8 @@
 // (<repo>/.tools/pjrt) is found without environment variables. Directories
 // searched, in order: $ANIMALCNN_PJRT_DIR (":"-separated), <repo>/.tools/pjrt,
 // $PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla and /usr/local/lib/go-xla
-// (each also with its nvidia/ subdirectory). The plugin found is handed to
+// (each also with its nvidia/ subdirectory; the variables' relative
+// directories are skipped, as they would depend on the working directory). The plugin found is handed to
 // GoMLX by absolute path.
 //
 // Nothing is downloaded at run time: New turns GoMLX's automatic plugin
@@ -75,8 +76,8 @@ const (
 	// EnvAutoInstall set to 1 (or true/yes) lets GoMLX download a missing
 	// plugin when one is asked for explicitly.
 	EnvAutoInstall = "ANIMALCNN_AUTO_INSTALL"
-	// EnvPJRTDir lists extra directories (":"-separated) searched first for
-	// PJRT plugins.
+	// EnvPJRTDir lists extra absolute directories (":"-separated) searched
+	// first for PJRT plugins.
 	EnvPJRTDir = "ANIMALCNN_PJRT_DIR"
 	// EnvCUDAPlugin is the absolute path of a CUDA PJRT plugin, e.g. JAX's
 	// .../site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so; the env

@@ -666,10 +666,16 @@ func TestAvailableDetails(t *testing.T) {
 	if c := info(t, in, XLACUDA); c.Installed || !strings.Contains(c.Note, "$"+EnvCUDAPlugin+"="+filepath.Join(dir, "missing.so")+" is not a file") {
 		t.Errorf("CUDA plugin variable naming a missing file: %+v", c)
 	}
-	// Without XLA compiled in, a plugin on disk does not make it available.
+	// Without XLA compiled in, a plugin on disk does not make it available,
+	// and the hint is to rebuild, not to install it again; a missing plugin
+	// is to be installed too.
 	e.hasXLA = false
-	if c := info(t, e.available(), XLACPU); c.Installed || !strings.Contains(c.Note, "built without XLA") || c.Install != "bash "+filepath.Join(e.repoRoot, installCPU) {
-		t.Errorf("CPU plugin without XLA compiled in: %+v", c)
+	in = e.available()
+	if c := info(t, in, XLACPU); c.Installed || !strings.Contains(c.Note, "built without XLA") || !strings.HasPrefix(c.Install, "rebuild the binary with cgo") || strings.Contains(c.Install, installCPU) {
+		t.Errorf("CPU plugin without XLA compiled in: %+v, want a hint to rebuild only", c)
+	}
+	if c := info(t, in, XLACUDA); !strings.HasPrefix(c.Install, "rebuild the binary with cgo") || !strings.HasSuffix(c.Install, "install the plugin: bash "+filepath.Join(e.repoRoot, installCUDA)) {
+		t.Errorf("CUDA plugin missing, without XLA compiled in: %+v, want a hint to rebuild and install it", c)
 	}
 	// Outside the repository, whose .tools/pjrt it does not search, the
 	// hint installs where it looks.

@@ -66,8 +66,18 @@ func (e *env) available() []Info {
 	}
 	cuda := Info{Name: XLACUDA, Install: e.installHint(installCUDA) + " on a machine with an NVIDIA GPU, then source " + e.repoPath(cudaEnvFile)}
 	if !e.hasXLA {
-		note := "this binary was built without XLA (CGO_ENABLED=0 or the noxla tag); rebuild with cgo"
+		// What is missing is in the binary: a plugin already installed is
+		// not installed again.
+		note := "this binary was built without XLA (CGO_ENABLED=0, no C compiler, or the noxla tag)"
+		rebuild := "rebuild the binary with cgo (a C compiler such as gcc, CGO_ENABLED unset or 1)"
 		cpu.Note, cuda.Note = note, note
+		cpu.Install, cuda.Install = rebuild, rebuild
+		if e.findPlugin("cpu") == "" {
+			cpu.Install += ", and install the plugin: " + e.installHint(installCPU)
+		}
+		if e.findCUDAPlugin() == "" {
+			cuda.Install += ", and install the plugin: " + e.installHint(installCUDA)
+		}
 		return []Info{cuda, cpu, goInfo}
 	}
 	if p := e.findPlugin("cpu"); p != "" {
@@ -125,7 +135,7 @@ func (e *env) resolve(spec string) (_ []choice, err error) {
 	case name == Go:
 		return []choice{{Name: Go, Config: goSpec(config), Source: source}}, nil
 	case !isXLA(name):
-		err := e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, or a PJRT plugin path)", name))
+		err := e.notAvailable(spec, fmt.Sprintf("unknown backend %q (known: go, xla:cpu, xla:cuda, xla for the fastest XLA one, or a PJRT plugin path)", name))
 		err.Unknown = true
 		return nil, err
 	}
