@@ -13,12 +13,12 @@
 # nothing when the pinned plugin is already in place.
 #
 # Default destination: <repo>/.tools/pjrt/pjrt_c_api_cpu_plugin.so (git-ignored),
-# where mlpkg/backend looks first. --user installs into ~/.local/lib/go-xla,
+# which mlpkg/backend searches without any setting. --user installs into ~/.local/lib/go-xla,
 # which go-xla itself searches, for programs outside this repository.
 #
 # Usage: kernel_setup/pjrt_cpu.sh [--user | --dir DIR] [--wheel FILE] [--check]
 #   --user        install into ~/.local/lib/go-xla instead of <repo>/.tools/pjrt
-#   --dir DIR     install into DIR (mlpkg/backend finds it with ANIMALCNN_PJRT_DIR=DIR)
+#   --dir DIR     install into DIR (mlpkg/backend finds it with ANIMALCNN_PJRT_DIR=DIR, an absolute path)
 #   --wheel FILE  use this wheel file instead of downloading it (checked the same way)
 #   --check       change nothing: say whether the pinned plugin is installed (exit 1 if not)
 set -euo pipefail

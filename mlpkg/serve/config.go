@@ -116,7 +116,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above); a decode needs up to 24 bytes per pixel")
-	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once (each decode needs up to 24 bytes × max-pixels)")
+	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once, one per CPU by default (each decode needs up to 24 bytes × max-pixels)")
 	fs.DurationVar(&c.QueueTimeout, "queue-timeout", c.QueueTimeout, "longest wait for an upload place, then for a decode slot (503 after; 0: no wait)")
 	fs.IntVar(&c.MaxUploads, "max-uploads", c.MaxUploads, "uploads read, decoded and classified at once; more wait, their body unread, up to -queue-timeout (0: 4×max-concurrent)")
 	fs.StringVar(&c.StoreUploadsDir, "store-uploads", c.StoreUploadsDir, "keep uploads in this dedicated folder under random names (empty: keep nothing)")
