@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,6 +31,7 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
+	"github.com/animalcnn/animalcnn/mlpkg/train"
 )
 
 // binary is the animalcnn command built once for the tests in this file.
@@ -826,5 +828,27 @@ func TestSplitArgs(t *testing.T) {
 		if !slices.Equal(flags, tc.flags) || !slices.Equal(positional, tc.positional) {
 			t.Errorf("splitArgs(%q) = %q, %q; want %q, %q", tc.args, flags, positional, tc.flags, tc.positional)
 		}
+	}
+}
+
+// Without a terminal, train prints a progress line when -log-every has
+// passed since the last line of any kind: an epoch's line counts, and a
+// first step, which has no speed yet, shows none.
+func TestTrainProgressLines(t *testing.T) {
+	var out, log bytes.Buffer
+	long := time.Now().Add(-2 * time.Minute)
+	p := &trainProgress{epochs: 3, out: &out, log: &log, logEvery: time.Minute, lastLine: long}
+	p.step(train.Step{Epoch: 1, Epochs: 3, Batch: 5, Batches: 9, Loss: 0.5, ImagesPerSecond: 12.5})
+	p.step(train.Step{Epoch: 1, Epochs: 3, Batch: 6, Batches: 9, Loss: 0.5, ImagesPerSecond: 12.5})
+	p.lastLine = long // the rest of the epoch was slow
+	p.epoch(train.Epoch{Epoch: 1, TrainLoss: 0.45, TrainAccuracy: 0.8, ImagesPerSecond: 12.5})
+	p.step(train.Step{Epoch: 2, Epochs: 3, Batch: 1, Batches: 9, Loss: 0.4})
+	p.lastLine = long
+	p.step(train.Step{Epoch: 2, Epochs: 3, Batch: 1, Batches: 9, Loss: 0.4})
+	if want := "epoch 1/3: batch 5/9, loss 0.5000, 12.5 img/s\nepoch 2/3: batch 1/9, loss 0.4000\n"; log.String() != want {
+		t.Errorf("progress lines:\n%s\nwant:\n%s", log.String(), want)
+	}
+	if !strings.HasPrefix(out.String(), "epoch  1/3  train loss 0.4500") {
+		t.Errorf("epoch line on standard output: %q", out.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -63,6 +64,8 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 	progress := &trainProgress{
 		patience: cfg.Patience,
 		epochs:   cfg.Epochs,
+		out:      os.Stdout,
+		log:      os.Stderr,
 		showBar:  term.IsTerminal(int(os.Stderr.Fd())), // on a terminal; a log gets a line now and then
 		logEvery: *logEvery,
 		lastLine: time.Now(),
@@ -88,10 +91,11 @@ func runTrain(fs *flag.FlagSet, args []string) error {
 // starts from, a progress bar per epoch (or, without a terminal, a line
 // every logEvery), and each epoch's results.
 type trainProgress struct {
-	patience, epochs int // the -patience and -epochs asked for
+	patience, epochs int       // the -patience and -epochs asked for
+	out, log         io.Writer // results (stdout), progress lines (stderr)
 	showBar          bool
 	logEvery         time.Duration
-	lastLine         time.Time
+	lastLine         time.Time                // of the last line printed, progress or epoch
 	bar              *progressbar.ProgressBar // the current epoch's, if any
 }
 
@@ -99,24 +103,24 @@ type trainProgress struct {
 func (p *trainProgress) start(s train.Start) {
 	switch {
 	case s.EarlyStopped:
-		fmt.Printf("%s: its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
+		fmt.Fprintf(p.out, "%s: its last %d epoch(s) did not improve on the best one (-patience %d stops there): nothing to train; raise -patience (0: off) to train on, or pass -fresh\n",
 			s.Dir, p.patience, p.patience)
 		return
 	case s.NothingToTrain():
-		fmt.Printf("%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
+		fmt.Fprintf(p.out, "%s already has %d epoch(s) (asked for %d): nothing to train; raise -epochs or pass -fresh\n",
 			s.Dir, s.Done, s.Epochs)
 		return
 	case s.Resumed && s.Batch > 0:
-		fmt.Printf("resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
+		fmt.Fprintf(p.out, "resuming %s at epoch %d of %d (batch %d)\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
 	case s.Resumed:
-		fmt.Printf("resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+		fmt.Fprintf(p.out, "resuming %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
 	case s.Replaced:
-		fmt.Printf("-fresh: deleted the earlier run in %s\n", s.Dir)
+		fmt.Fprintf(p.out, "-fresh: deleted the earlier run in %s\n", s.Dir)
 	}
 	if len(s.Changed) > 0 {
-		fmt.Printf("note: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
+		fmt.Fprintf(p.out, "note: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
 	}
-	fmt.Println(s.Split())
+	fmt.Fprintln(p.out, s.Split())
 }
 
 // step moves the progress bar (train.Options.OnStep).
@@ -126,7 +130,11 @@ func (p *trainProgress) step(s train.Step) {
 		// shows that training goes on.
 		if p.logEvery > 0 && time.Since(p.lastLine) >= p.logEvery {
 			p.lastLine = time.Now()
-			fmt.Fprintf(os.Stderr, "epoch %d/%d: batch %d/%d, loss %.4f, %.1f img/s\n", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss, s.ImagesPerSecond)
+			speed := "" // none before the epoch's second step
+			if s.ImagesPerSecond > 0 {
+				speed = fmt.Sprintf(", %.1f img/s", s.ImagesPerSecond)
+			}
+			fmt.Fprintf(p.log, "epoch %d/%d: batch %d/%d, loss %.4f%s\n", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss, speed)
 		}
 		return
 	}
@@ -144,7 +152,8 @@ func (p *trainProgress) epoch(e train.Epoch) {
 		_ = p.bar.Finish()
 		p.bar = nil
 	}
-	fmt.Println(e.Line(p.epochs))
+	fmt.Fprintln(p.out, e.Line(p.epochs))
+	p.lastLine = time.Now() // the next progress line comes logEvery after it
 }
 
 // close clears a bar left mid-epoch (an interrupted or failed training)
