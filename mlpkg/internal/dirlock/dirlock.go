@@ -58,7 +58,7 @@ func lock(dir, name, what string, shared bool) (unlock func(), err error) {
 		switch err := lockFile(f, shared); {
 		case errors.Is(err, ErrBusy):
 			f.Close()
-			return nil, fmt.Errorf("%s is in use by %s in another process (it holds %s): wait for it to end: %w", dir, what, path, ErrBusy)
+			return nil, busyError(fmt.Sprintf("%s is in use by %s in another process (it holds %s): wait for it to end", dir, what, path))
 		case err != nil:
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -79,6 +79,13 @@ func lock(dir, name, what string, shared bool) (unlock func(), err error) {
 		}
 	}
 }
+
+// busyError is Lock's error when another process holds the lock: it says
+// so in full and matches ErrBusy, without repeating ErrBusy's text.
+type busyError string
+
+func (e busyError) Error() string        { return string(e) }
+func (e busyError) Is(target error) bool { return target == ErrBusy }
 
 // maxTries bounds Lock's attempts.
 const maxTries = 10

@@ -20,7 +20,7 @@ func TestLockExcludesAndReleases(t *testing.T) {
 	}
 	// flock locks belong to an open file: a second open in this process
 	// conflicts like another process would.
-	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "in use by a test") {
+	if _, err := Lock(dir, ".x.lock", "a test"); !errors.Is(err, ErrBusy) || !strings.HasSuffix(err.Error(), "is in use by a test in another process (it holds "+filepath.Join(dir, ".x.lock")+"): wait for it to end") {
 		t.Errorf("second lock: %v, want ErrBusy saying who holds it", err)
 	}
 	if u, err := Lock(dir, ".other.lock", "a test"); err != nil {
