@@ -483,8 +483,12 @@ report() {
   v() { printf '    %-16s %s\n' "$1" "$2"; }
   if command -v go >/dev/null 2>&1; then v go "$(go env GOVERSION) ($(command -v go))"; else missing+=(go); fi
   go_ok || missing+=("go>=$(sed -n 's/^go //p' "$REPO/go.mod")")
-  if [[ -x "$TOOLS/gonb" ]]; then v gonb "$("$TOOLS/gonb" -V 2>/dev/null | head -1)"; else missing+=(gonb); fi
-  has_go_binary "$TOOLS/gonb" github.com/janpfeifer/gonb "$GONB_VERSION" || missing+=("gonb@$GONB_VERSION")
+  if [[ ! -x "$TOOLS/gonb" ]]; then
+    missing+=("gonb@$GONB_VERSION")
+  else
+    v gonb "$("$TOOLS/gonb" -V 2>/dev/null | head -1)"
+    has_go_binary "$TOOLS/gonb" github.com/janpfeifer/gonb "$GONB_VERSION" || missing+=("gonb@$GONB_VERSION (another version is installed)")
+  fi
   if has_go_binary "$TOOLS/goimports" golang.org/x/tools "$XTOOLS_VERSION"; then v goimports "golang.org/x/tools $XTOOLS_VERSION"; else missing+=(goimports); fi
   if [[ -x "$TOOLS/gopls" ]]; then
     v gopls "$("$TOOLS/gopls" version 2>/dev/null | head -1)"
@@ -502,7 +506,7 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
   else
     missing+=("$VENV")
   fi
-  if kernel_ok; then v kernel "$KERNEL_DIR"; else missing+=("gonb kernel"); fi
+  if kernel_ok; then v kernel "$KERNEL_DIR"; else missing+=("the GoNB Jupyter kernel"); fi
   local m
   for m in $(missing_apt); do missing+=("apt:$m"); done
   if need_xla; then
@@ -518,7 +522,9 @@ print(v("jupyterlab"), "/ nbclient", v("nbclient"), "/ nbconvert", v("nbconvert"
   fi
   echo "    total $((SECONDS - t_start))s"
   if ((${#missing[@]})); then
-    echo "MISSING: ${missing[*]}"
+    local list
+    printf -v list '%s, ' "${missing[@]}"
+    echo "MISSING: ${list%, }"
     echo "(run kernel_setup/setup.sh$([[ $with_browser == 1 ]] && echo ' --with-browser') again; it prints what to install by hand)"
     return 1
   fi

@@ -216,7 +216,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		for _, kind := range []string{"images-idx3", "labels-idx1"} {
 			p := filepath.Join(cfg.SourceDir, split+"-"+kind+"-ubyte.gz")
 			if _, err := os.Stat(p); err != nil {
-				return nil, fmt.Errorf("import fashion-mnist: %s: %w (apt-get install dataset-fashion-mnist, or set the source folder)", p, fserr.WithoutPath(err))
+				return nil, fmt.Errorf("import fashion-mnist: %s: %w (apt-get install dataset-fashion-mnist, or give the folder of its files: -src, Config.SourceDir)", p, fserr.WithoutPath(err))
 			}
 		}
 	}
