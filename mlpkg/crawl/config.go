@@ -215,16 +215,16 @@ func DefaultConfig() Config {
 // fields and with c's current values as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*classesValue)(&c.Classes), "classes",
-		"comma-separated classes; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
+		"comma-separated `classes`; NAME=SEARCH TEXT sets a class's search text (e.g. \"monkey,boar=wild boar,crow\")")
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "photos wanted per class (photos already on disk count, except those listed in exclude.txt or under a license outside -license)")
 	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "images folder to fill: one sub-folder per class (what prepare -images reads)")
 	fs.Var((*secretValue)(&c.APIKey), "api-key",
-		"Flickr API key (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
+		"Flickr API `key` (default: -api-key-file, then $"+APIKeyEnv+"); visible to other users in the process list, prefer the variable")
 	fs.StringVar(&c.APIKeyFile, "api-key-file", c.APIKeyFile, "file holding the Flickr API key")
 	fs.StringVar(&c.APIURL, "api-url", c.APIURL, "Flickr REST endpoint (change for a proxy or a fake server)")
 	fs.StringVar(&c.Size, "size", c.Size, "photo size to download: "+strings.Join(sizes, ", ")+" (q: 150x150 square; m: 500 px; many photos lack c, l and o)")
 	fs.Var((*flagvalue.List)(&c.Licenses), "license",
-		"comma-separated Flickr license ids to accept, or \"cc\" for Creative Commons only (default: any)")
+		"comma-separated Flickr license `ids` to accept, or \"cc\" for Creative Commons only (default: any)")
 	fs.StringVar(&c.Sort, "sort", c.Sort, "search order: relevance, interestingness-desc, date-posted-desc, ...")
 	fs.IntVar(&c.SafeSearch, "safe-search", c.SafeSearch, "1 safe, 2 moderate, 3 restricted")
 	fs.IntVar(&c.PerPage, "per-page", c.PerPage, fmt.Sprintf("search page size, at most %d (0: min(per-class, %d))", maxPerPage, maxPerPage))

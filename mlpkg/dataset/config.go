@@ -93,7 +93,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "folder with one sub-folder of photos per class")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "prepared dataset folder to write: the .npy arrays and dataset.json (what train -data reads)")
-	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes in label order (default: every sub-folder, sorted)")
+	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated `classes` in label order (default: every sub-folder, sorted)")
 	fs.IntVar(&c.ImageSize, "size", c.ImageSize, "side of the square RGB images, in pixels")
 	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "share of each class put in the test split at random (stratified, seeded)")
 	fs.IntVar(&c.TestPerClass, "test-per-class", c.TestPerClass, "if > 0, the first N photos of each class (file-name order) are the test split instead")

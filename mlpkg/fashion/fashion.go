@@ -103,7 +103,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SourceDir, "src", c.SourceDir, "folder with the Fashion-MNIST idx .gz files (Debian: apt-get install dataset-fashion-mnist)")
 	fs.StringVar(&c.ImagesDir, "images", c.ImagesDir, "images folder to write <class>/<part>-<index>.png into (what prepare -images reads)")
-	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated classes to import, of: "+strings.Join(classNames, ","))
+	fs.Var((*flagvalue.List)(&c.Classes), "classes", "comma-separated `classes` to import, of: "+strings.Join(classNames, ","))
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, fmt.Sprintf("pictures per class (at most %d)", MaxPerClass))
 }
 

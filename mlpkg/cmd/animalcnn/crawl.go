@@ -198,7 +198,7 @@ func resultsUsed(c crawl.ClassReport, sf crawl.Shortfall, size string) string {
 func runAttribution(fs *flag.FlagSet, args []string) error {
 	dir := fs.String("images", dataset.DefaultImagesDir, "folder holding one sub-folder per class")
 	var classes flagvalue.List
-	fs.Var(&classes, "classes", "comma-separated classes (default: every sub-folder with a "+crawl.ManifestFile+")")
+	fs.Var(&classes, "classes", "comma-separated `classes` (default: every sub-folder with a "+crawl.ManifestFile+")")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
