@@ -801,3 +801,29 @@ func embeddedPNG(t *testing.T, b64 string) image.Config {
 	}
 	return cfg
 }
+
+// The progress bar's block: the bar's value clamped to its range, the text
+// escaped; outside a notebook a Progress shows nothing.
+func TestProgress(t *testing.T) {
+	for _, c := range []struct {
+		done, total int
+		want        string
+	}{
+		{3, 10, `value="3" max="10"`},
+		{12, 10, `value="10" max="10"`},
+		{-1, 10, `value="0" max="10"`},
+		{0, 0, `value="0" max="1"`},
+	} {
+		if h := ProgressHTML(c.done, c.total, "epoch 1/2 <loss>"); !strings.Contains(h, c.want) || !strings.Contains(h, "epoch 1/2 &lt;loss&gt;</div>") {
+			t.Errorf("ProgressHTML(%d, %d): %s, want %s and the text escaped", c.done, c.total, h, c.want)
+		}
+	}
+	out := captureText(t)
+	p := NewProgress()
+	p.Update(1, 2, "half")
+	p.Update(2, 2, "all")
+	p.Done()
+	if out.Len() != 0 {
+		t.Errorf("a Progress outside a notebook printed %q", out)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
@@ -137,7 +138,8 @@ func describeDataset(ds *dataset.Dataset) string {
 func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b backends.Backend) (*train.Result, error) {
 	cfg := s.TrainConfig(p)
 	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, backend.Name(b), p.Checkpoint)
-	train.LimitMemory(ds) // as the CLI does: keeps the pure-Go backend near 1 GB
+	train.LimitMemory(ds)        // as the CLI does: keeps the pure-Go backend near 1 GB
+	bar := display.NewProgress() // in a notebook, the epoch's progress, above its line
 	opts := train.Options{
 		Backend: b,
 		OnStart: func(s train.Start) {
@@ -158,9 +160,11 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 			}
 			fmt.Fprintf(Output, "train: %s\n", s.Split())
 		},
+		OnStep:  func(s train.Step) { bar.Update(s.Batch, s.Batches, stepText(s)) },
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:  quietLogger(),
 	}
+	defer bar.Done()
 	res, err := train.Train(ctx, cfg, ds, opts)
 	var re *train.ResumeError
 	if errors.As(err, &re) {
@@ -181,6 +185,17 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		fmt.Fprintf(Output, "train: %s\n", res.Summary())
 	}
 	return res, nil
+}
+
+// stepText describes a training step beside the notebook's progress bar:
+// "epoch 2/10 · batch 40/63 · loss 0.4123 · 251 img/s" (no speed before the
+// epoch's second step).
+func stepText(s train.Step) string {
+	text := fmt.Sprintf("epoch %d/%d · batch %d/%d · loss %.4f", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss)
+	if s.ImagesPerSecond > 0 {
+		text += fmt.Sprintf(" · %.0f img/s", s.ImagesPerSecond)
+	}
+	return text
 }
 
 // runAgain says how to resume an interrupted run: running again, which

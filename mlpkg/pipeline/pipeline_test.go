@@ -647,6 +647,12 @@ func TestLines(t *testing.T) {
 	if got, want := unvalidated.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  200 img/s, 11 s"; got != want {
 		t.Errorf("Line without validation = %q, want %q", got, want)
 	}
+	if got, want := stepText(train.Step{Epoch: 2, Epochs: 10, Batch: 40, Batches: 63, Loss: 0.41234, ImagesPerSecond: 250.6}), "epoch 2/10 · batch 40/63 · loss 0.4123 · 251 img/s"; got != want {
+		t.Errorf("stepText = %q, want %q", got, want)
+	}
+	if got, want := stepText(train.Step{Epoch: 2, Epochs: 10, Batch: 1, Batches: 63, Loss: 0.5}), "epoch 2/10 · batch 1/63 · loss 0.5000"; got != want {
+		t.Errorf("stepText of a first step = %q, want %q (no speed yet)", got, want)
+	}
 	pred := predict.Prediction{Class: "sandal", Probability: 0.97, Probabilities: []float32{0.97, 0.02, 0.01}, Classes: []string{"sandal", "sneaker", "ankle_boot"}}
 	if got := predictionLine(pred, 1); got != "sandal (97 %)" {
 		t.Errorf("predictionLine(1) = %q", got)
