@@ -102,7 +102,7 @@ func (f *evaluationFile) evaluation() (*Evaluation, error) {
 func LoadEvaluation(p Paths) (*Evaluation, error) {
 	data, err := os.ReadFile(filepath.Join(p.Checkpoint, evaluationName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("load evaluation: no evaluation in %s yet: run the evaluation (pipeline.Evaluate) first", p.Checkpoint)
+		return nil, fmt.Errorf("load evaluation: no evaluation in %s yet: run the evaluation first (pipeline.Evaluate: in 04_evaluate, the cell under “Accuracy on the test split”)", p.Checkpoint)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load evaluation: %w", err)

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"os"
@@ -1095,5 +1096,27 @@ func TestTrainMovesAsideARunItCannotResume(t *testing.T) {
 	}
 	if _, err := model.LoadMeta(p.Checkpoint); err != nil {
 		t.Errorf("the run was moved though another training holds it: %v", err)
+	}
+}
+
+// LoadPredictor loads the trained model on the default backend; without
+// one, it says so. A picture path that is missing is named in full.
+func TestLoadPredictorAndPictureToPredict(t *testing.T) {
+	captureOutput(t)
+	t.Setenv("GOMLX_BACKEND", "go")
+	p, _, _, _ := trainedProject(t)
+	pr, err := LoadPredictor(p)
+	if err != nil || pr.Backend() != "go" || !slices.Equal(pr.Classes(), []string{"red", "green"}) {
+		t.Fatalf("LoadPredictor: %v, %v", pr, err)
+	}
+	if _, err := LoadPredictor(NewPaths(t.TempDir())); err == nil {
+		t.Error("LoadPredictor without a trained model: no error")
+	}
+	abs, err := filepath.Abs("no-such.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PictureToPredict(p, "no-such.jpg"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), abs) {
+		t.Errorf("PictureToPredict of a missing file: %v, want it named in full (%s)", err, abs)
 	}
 }

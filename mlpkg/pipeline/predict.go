@@ -7,11 +7,23 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/backend"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/display"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/predict"
 )
+
+// LoadPredictor loads the model in p.Checkpoint (its best/ weights) on the
+// default backend (backend.New("")). Each notebook cell runs as its own
+// program, so each cell that classifies calls it.
+func LoadPredictor(p Paths) (*predict.Predictor, error) {
+	b, err := backend.New("")
+	if err != nil {
+		return nil, err
+	}
+	return predict.Load(p.Checkpoint, b)
+}
 
 // TestPictures returns the files of the prepared dataset's test split
 // (p.Processed), each class's in file-name order, as paths under p.Images.
@@ -38,7 +50,8 @@ func TestPictures(p Paths) ([]string, error) {
 func PictureToPredict(p Paths, userPath string) (string, error) {
 	if userPath != "" {
 		if _, err := os.Stat(userPath); err != nil {
-			return "", fmt.Errorf("picture to predict: %w", err)
+			abs, _ := filepath.Abs(userPath)
+			return "", fmt.Errorf("picture to predict: %w (a relative path is from the notebooks/ folder: %s)", err, abs)
 		}
 		return userPath, nil
 	}

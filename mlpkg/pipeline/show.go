@@ -43,7 +43,7 @@ func HistorySeries(history []train.Epoch) (loss, accuracy []display.Series) {
 // display.Flush.
 func ShowHistory(history []train.Epoch) {
 	if len(history) == 0 {
-		fmt.Fprintln(Output, "no training history yet: train first")
+		fmt.Fprintln(Output, "no training history yet: train first (pipeline.Train: in 03_train, the cell under “Train”)")
 		return
 	}
 	defer display.Flush()
