@@ -9,7 +9,8 @@ and execution count and the cell metadata that running leaves behind
 (execution timings, collapsed/scrolled state), and writes the file the way
 JupyterLab does (one-space indent, sorted keys, source as a list of lines),
 so diffs show only what a person changed. --check changes nothing and exits
-1 listing each notebook that has outputs, execution counts or such metadata.
+1 listing each notebook that has outputs, execution counts or such metadata,
+or a cell without the id that nbformat 4.5 requires.
 
 Needs only the Python standard library (any python3).
 """
@@ -34,6 +35,8 @@ def problems(nb: dict) -> list[str]:
                 found.append(f"cell {i} has outputs")
             if cell.get("execution_count") is not None:
                 found.append(f"cell {i} has an execution count")
+        if nb.get("nbformat", 4) >= 4 and nb.get("nbformat_minor", 0) >= 5 and not cell.get("id"):
+            found.append(f"cell {i} has no id (nbformat 4.5 requires one: give it a short name)")
         keys = [k for k in VOLATILE_CELL_METADATA if k in cell.get("metadata", {})]
         if keys:
             found.append(f"cell {i} has metadata {', '.join(keys)}")

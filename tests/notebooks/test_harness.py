@@ -124,6 +124,7 @@ class CleanTest(unittest.TestCase):
             nb["cells"][0]["metadata"]["execution"] = {"iopub.status.busy": "t"}
             nb["cells"][0]["metadata"]["tags"] = ["keep"]
             nb["cells"][0]["source"] = "a\nb"
+            nb["cells"][0]["id"] = "greeting"
             nb.update(metadata={}, nbformat=4, nbformat_minor=5)
             path.write_text(json.dumps(nb))
             self.assertEqual(clean.main(["--check", str(path)]), 1)
@@ -137,6 +138,16 @@ class CleanTest(unittest.TestCase):
             before = path.read_text()
             clean.main([str(path)])
             self.assertEqual(path.read_text(), before, "cleaning twice changes nothing")
+
+    def test_check_wants_cell_ids(self):
+        """nbformat 4.5 requires an id on every cell: a cell added by hand may lack one."""
+        nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# x\n"]}], "nbformat": 4, "nbformat_minor": 5}
+        self.assertEqual(clean.problems(nb), ["cell 1 has no id (nbformat 4.5 requires one: give it a short name)"])
+        nb["cells"][0]["id"] = "title"
+        self.assertEqual(clean.problems(nb), [])
+        nb.update(nbformat_minor=4)
+        del nb["cells"][0]["id"]
+        self.assertEqual(clean.problems(nb), [], "before 4.5, cells have no ids")
 
     def test_committed_notebooks_are_clean(self):
         paths = sorted((REPO / "notebooks").glob("*.ipynb")) + sorted(TESTDATA.glob("*.ipynb"))
