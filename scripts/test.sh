@@ -46,7 +46,7 @@ unset ANIMALCNN_CLASSES
 export ANIMALCNN_REQUIRE_ALL=1
 
 step "gofmt, go vet and staticcheck"
-unformatted="$(gofmt -l mlpkg bench internal)"
+unformatted="$(gofmt -l mlpkg bench internal notebooks)"
 if [[ -n "$unformatted" ]]; then
   echo "not gofmt-ed:"; echo "$unformatted"; exit 1
 fi

@@ -25,7 +25,7 @@ type Progress struct {
 
 // NewProgress returns a Progress, shown from its first Update.
 func NewProgress() *Progress {
-	return &Progress{id: "progress_" + gonbui.UniqueID()}
+	return &Progress{id: "progress_" + gonbui.UniqueId()}
 }
 
 // Update shows done of total, with text beside the bar. Updates closer than
