@@ -22,5 +22,10 @@ func Settings(quick bool) pipeline.Settings {
 	// s.Epochs = 20                                  // train longer (03 resumes a run)
 	// s.LearningRate = 1e-3                          // the course's is 1e-4
 	// s.Patience = 3                                 // stop after 3 epochs without a better one
+	//
+	// What 01_crawl downloads from Flickr (by default monkey, boar searched as
+	// "wild boar", and crow), with import "github.com/animalcnn/animalcnn/mlpkg/crawl":
+	//
+	// s.CrawlClasses = []crawl.Class{{Name: "cat"}, {Name: "dog", Query: "puppy"}}
 	return s
 }

@@ -47,24 +47,21 @@ func CrawlDir(p Paths) string {
 	return filepath.Join(p.Scratch, standInDir)
 }
 
-// Crawl downloads photos of the course's classes (crawl.DefaultConfig:
-// monkey, boar searched as "wild boar", crow) into CrawlDir(p): from Flickr when
-// $FLICKR_API_KEY is set (the course's 400 per class at one request per
-// second, or 5 when s.Quick; resumable), otherwise from the offline
-// stand-in for Flickr (generated pictures, served on a local port to the
-// same crawler: standInPerClass per class). Of s it reads only Quick:
-// s.Classes are the classes to train on, which are the crawled ones once
-// ANIMALCNN_CLASSES names them (see ClassesEnv).
+// Crawl downloads photos of s.CrawlClasses (by default the course's:
+// monkey, boar searched as "wild boar", crow) into CrawlDir(p): from Flickr
+// when $FLICKR_API_KEY is set (s.CrawlConfig: the course's 400 per class at
+// one request per second, or 5 when s.Quick; resumable), otherwise the
+// course's three classes from the offline stand-in for Flickr (generated
+// pictures, served on a local port to the same crawler: standInPerClass per
+// class). s.Classes are the classes to train on, which are the crawled ones
+// once they name them (notebooks/settings.go, or ANIMALCNN_CLASSES: see
+// ClassesEnv).
 func Crawl(ctx context.Context, p Paths, s Settings, standInPerClass int) (*crawl.Report, error) {
 	if !HaveFlickrKey() {
 		fmt.Fprintf(Output, "crawl: no Flickr API key: crawling the offline STAND-IN for Flickr (generated pictures, not photos) into %s\n", CrawlDir(p))
 		return standInCrawl(ctx, CrawlDir(p), standInPerClass)
 	}
-	cfg := crawl.DefaultConfig()
-	cfg.ImagesDir = p.Images
-	if s.Quick {
-		cfg.PerClass = quickCrawlPerClass
-	}
+	cfg := s.CrawlConfig(p)
 	cfg.Logger = quietLogger()
 	cfg.Progress = func(pr crawl.Progress) {
 		if pr.Done || pr.Kept%25 == 0 {

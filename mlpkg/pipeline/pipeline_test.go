@@ -175,6 +175,15 @@ func TestDefaultSettings(t *testing.T) {
 	if !strings.Contains(tuned.String(), "10 epochs (patience 3) of batch 32, learning rate 0.001, dense 64, dropout 0.1 and 0.2") {
 		t.Errorf("String() = %q, want the training knobs", tuned.String())
 	}
+	// The crawl: the course's classes by default, the settings' otherwise.
+	if cc, def := DefaultSettings(false).CrawlConfig(p), crawl.DefaultConfig(); !reflect.DeepEqual(cc.Classes, def.Classes) || cc.PerClass != def.PerClass || cc.ImagesDir != p.Images {
+		t.Errorf("default crawl config %+v, want the course's classes and %d per class into %s", cc, def.PerClass, p.Images)
+	}
+	cats := DefaultSettings(true)
+	cats.CrawlClasses = []crawl.Class{{Name: "cat"}, {Name: "dog", Query: "puppy"}}
+	if cc := cats.CrawlConfig(p); !reflect.DeepEqual(cc.Classes, cats.CrawlClasses) || cc.PerClass != quickCrawlPerClass || cc.Validate() != nil {
+		t.Errorf("quick crawl config of other classes: %+v (%v)", cc, cc.Validate())
+	}
 	if s := DefaultSettings(false).WithClasses("monkey", "crow"); !slices.Equal(s.Classes, []string{"monkey", "crow"}) || s.PerClass != 1000 {
 		t.Errorf("WithClasses: %+v", s)
 	}

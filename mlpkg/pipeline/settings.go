@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/crawl"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/fashion"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
@@ -56,6 +57,11 @@ type Settings struct {
 	// Fresh makes Train start over instead of resuming the run in
 	// Paths.Checkpoint.
 	Fresh bool
+	// CrawlClasses are the classes Crawl downloads from Flickr, each with
+	// its search text (crawl.DefaultConfig's: monkey, boar searched as
+	// "wild boar", crow). The rest of the pipeline uses their photos once
+	// Classes names them.
+	CrawlClasses []crawl.Class
 }
 
 // ClassesEnv names the environment variable that, when set, replaces the
@@ -86,6 +92,7 @@ func DefaultSettings(quick bool) Settings {
 		DenseUnits:   t.Model.DenseUnits,
 		ConvDropout:  t.Model.ConvDropout,
 		DenseDropout: t.Model.DenseDropout,
+		CrawlClasses: crawl.DefaultConfig().Classes,
 	}
 	if quick {
 		s.PerClass, s.Epochs, s.Fresh = 200, 5, true
@@ -121,6 +128,19 @@ func (s Settings) FashionConfig(p Paths) fashion.Config {
 	cfg.ImagesDir = p.Images
 	cfg.Classes = slices.Clone(s.Classes)
 	cfg.PerClass = s.PerClass
+	return cfg
+}
+
+// CrawlConfig returns the settings of a Flickr crawl of s.CrawlClasses into
+// p.Images: the course's 400 photos per class, or quickCrawlPerClass when
+// s.Quick.
+func (s Settings) CrawlConfig(p Paths) crawl.Config {
+	cfg := crawl.DefaultConfig()
+	cfg.ImagesDir = p.Images
+	cfg.Classes = slices.Clone(s.CrawlClasses)
+	if s.Quick {
+		cfg.PerClass = quickCrawlPerClass
+	}
 	return cfg
 }
 
