@@ -121,6 +121,38 @@ func LinePlot(title, xLabel, yLabel string, series ...Series) {
 	printText(LinePlotText(title, series...))
 }
 
+// Plot is one line plot of LinePlots: its title, axis labels and series, as
+// LinePlotSVG takes them.
+type Plot struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+}
+
+// LinePlots shows plots side by side, wrapping onto more rows on a narrow
+// page, as one HTML block of their SVGs (see LinePlotSVG). Outside a
+// notebook it prints each plot's summary lines.
+func LinePlots(plots ...Plot) {
+	if !IsNotebook() {
+		for _, p := range plots {
+			printText(LinePlotText(p.Title, p.Series...))
+		}
+		return
+	}
+	showHTML(LinePlotsHTML(plots...))
+}
+
+// LinePlotsHTML is the HTML block LinePlots shows: the plots' SVGs in a
+// wrapping row.
+func LinePlotsHTML(plots ...Plot) string {
+	var b strings.Builder
+	b.WriteString(`<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">`)
+	for _, p := range plots {
+		b.WriteString("<div>" + LinePlotSVG(p.Title, p.XLabel, p.YLabel, p.Series...) + "</div>")
+	}
+	b.WriteString("</div>")
+	return b.String()
+}
+
 // ConfusionMatrix shows a confusion matrix (rows: true class, columns:
 // predicted class) as a shaded table (see ConfusionMatrixHTML). Outside a
 // notebook it prints the matrix as text.

@@ -827,3 +827,20 @@ func TestProgress(t *testing.T) {
 		t.Errorf("a Progress outside a notebook printed %q", out)
 	}
 }
+
+// LinePlots' block holds each plot's SVG, in a row that wraps.
+func TestLinePlotsHTML(t *testing.T) {
+	a := Plot{Title: "Loss", XLabel: "epoch", YLabel: "loss", Series: []Series{{Name: "train", Y: []float64{0.5, 0.3}}}}
+	b := Plot{Title: "Accuracy", XLabel: "epoch", YLabel: "accuracy", Series: []Series{{Name: "train", Y: []float64{0.7, 0.8}}}}
+	h := LinePlotsHTML(a, b)
+	if !strings.HasPrefix(h, `<div style="display:flex;flex-wrap:wrap`) || strings.Count(h, "<svg") != 2 ||
+		!strings.Contains(h, LinePlotSVG("Loss", "epoch", "loss", a.Series...)) || !strings.Contains(h, LinePlotSVG("Accuracy", "epoch", "accuracy", b.Series...)) ||
+		strings.Index(h, ">Loss<") > strings.Index(h, ">Accuracy<") {
+		t.Errorf("LinePlotsHTML: want both plots' SVGs in order in a wrapping row:\n%s", h)
+	}
+	out := captureText(t)
+	LinePlots(a, b)
+	if got := out.String(); !strings.HasPrefix(got, "Loss\n") || !strings.Contains(got, "Accuracy\n  train: 2 points") {
+		t.Errorf("LinePlots outside a notebook printed %q, want each plot's summary", got)
+	}
+}

@@ -713,6 +713,12 @@ func TestShowHistoryBestEpoch(t *testing.T) {
 	if want := "validation accuracy 0.930 after 4 epochs (best 0.950, epoch 3, kept in best/)"; !strings.Contains(out.String(), want) {
 		t.Errorf("ShowHistory: %s\nwant %q", out, want)
 	}
+	// Both plots mark that epoch (its one point).
+	for _, want := range []string{"kept in best/ (epoch 3): 1 points, last 0.15 at x=3", "kept in best/ (epoch 3): 1 points, last 0.95 at x=3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("ShowHistory: %s\nwant the plots to mark epoch 3: %q", out, want)
+		}
+	}
 	out.Reset()
 	ShowHistory([]train.Epoch{{Epoch: 1, TrainAccuracy: 0.5}, {Epoch: 2, TrainAccuracy: 0.75}})
 	if want := "training accuracy 0.750 after 2 epochs (nothing held out for validation)"; !strings.Contains(out.String(), want) {

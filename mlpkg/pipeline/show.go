@@ -37,10 +37,10 @@ func HistorySeries(history []train.Epoch) (loss, accuracy []display.Series) {
 	return loss, accuracy
 }
 
-// ShowHistory plots a training history (loss, then accuracy; train and
-// validation) as SVG line plots and prints the final validation accuracy and
-// that of the epoch kept in best/ (train.BestEpoch) to Output. It ends with
-// display.Flush.
+// ShowHistory plots a training history (loss and accuracy side by side;
+// train and validation, with the epoch kept in best/ marked) as SVG line
+// plots and prints the final validation accuracy and that of the epoch kept
+// in best/ (train.BestEpoch) to Output. It ends with display.Flush.
 func ShowHistory(history []train.Epoch) {
 	if len(history) == 0 {
 		fmt.Fprintln(Output, "no training history yet: train first (pipeline.Train: in 03_train, the cell under “Train”)")
@@ -48,14 +48,21 @@ func ShowHistory(history []train.Epoch) {
 	}
 	defer display.Flush()
 	loss, acc := HistorySeries(history)
-	display.LinePlot("Loss (categorical cross-entropy)", "epoch", "loss", loss...)
-	display.LinePlot("Accuracy", "epoch", "accuracy", acc...)
 	last := history[len(history)-1]
+	best, _ := train.BestEpoch(history) // the epoch best/ holds, by Train's own rule
+	if last.Validated {
+		name := fmt.Sprintf("kept in best/ (epoch %d)", best.Epoch)
+		x := []float64{float64(best.Epoch)}
+		loss = append(loss, display.Series{Name: name, X: x, Y: []float64{best.ValLoss}})
+		acc = append(acc, display.Series{Name: name, X: x, Y: []float64{best.ValAccuracy}})
+	}
+	display.LinePlots(
+		display.Plot{Title: "Loss (categorical cross-entropy)", XLabel: "epoch", YLabel: "loss", Series: loss},
+		display.Plot{Title: "Accuracy", XLabel: "epoch", YLabel: "accuracy", Series: acc})
 	if !last.Validated {
 		fmt.Fprintf(Output, "training accuracy %.3f after %s (nothing held out for validation)\n", last.TrainAccuracy, plural(last.Epoch, "epoch"))
 		return
 	}
-	best, _ := train.BestEpoch(history) // the epoch best/ holds, by Train's own rule
 	fmt.Fprintf(Output, "validation accuracy %.3f after %s (best %.3f, epoch %d, kept in best/)\n",
 		last.ValAccuracy, plural(last.Epoch, "epoch"), best.ValAccuracy, best.Epoch)
 }
