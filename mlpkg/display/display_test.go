@@ -543,6 +543,22 @@ func TestEveryTextEscaped(t *testing.T) {
 	}
 }
 
+// Numbers go right, text left, in whatever form the tables write them.
+func TestTableHTMLAlignment(t *testing.T) {
+	for cell, right := range map[string]bool{
+		"255": true, "4\u2009032\u2009547": true, "95.2 %": true, "0.938": true, "–": true, "-3": true,
+		"monkey": false, "../data/images/sandal": false, "12 files": false, "": false, "50×50×32": false,
+	} {
+		want := `text-align:left">`
+		if right {
+			want = `text-align:right">`
+		}
+		if h := TableHTML([]string{"h"}, [][]string{{cell}}); !strings.Contains(h, want+esc(cell)+"</td>") || !strings.Contains(h, `text-align:left">h</th>`) {
+			t.Errorf("cell %q: %s, want it aligned %s", cell, h, map[bool]string{true: "right", false: "left"}[right])
+		}
+	}
+}
+
 func TestTableHTMLWithoutHeader(t *testing.T) {
 	h := TableHTML(nil, [][]string{{"a", "b"}})
 	wellFormed(t, h)

@@ -3,6 +3,7 @@ package display
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
@@ -13,14 +14,16 @@ import (
 const cellStyle = `border:1px solid #ccc;padding:2px 6px`
 
 // TableHTML renders a table with a header row; every cell is HTML-escaped.
-// Rows may have fewer cells than the header.
+// Rows may have fewer cells than the header. Numbers (and percentages) are
+// aligned right, text and the header left: JupyterLab would align them all
+// right, which makes a column of paths or sentences hard to read.
 func TableHTML(header []string, rows [][]string) string {
 	var b strings.Builder
 	b.WriteString(`<table style="border-collapse:collapse">`)
 	if len(header) > 0 {
 		b.WriteString("<thead><tr>")
 		for _, h := range header {
-			fmt.Fprintf(&b, `<th style="%s">%s</th>`, cellStyle, esc(h))
+			fmt.Fprintf(&b, `<th style="%s;text-align:left">%s</th>`, cellStyle, esc(h))
 		}
 		b.WriteString("</tr></thead>")
 	}
@@ -28,12 +31,29 @@ func TableHTML(header []string, rows [][]string) string {
 	for _, row := range rows {
 		b.WriteString("<tr>")
 		for _, cell := range row {
-			fmt.Fprintf(&b, `<td style="%s">%s</td>`, cellStyle, esc(cell))
+			align := "left"
+			if isNumber(cell) {
+				align = "right"
+			}
+			fmt.Fprintf(&b, `<td style="%s;text-align:%s">%s</td>`, cellStyle, align, esc(cell))
 		}
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</tbody></table>")
 	return b.String()
+}
+
+// isNumber reports whether a table cell is a number, as the tables write
+// them: "4 032 547" (thin or ordinary spaces between thousands), "95.2 %",
+// "0.938", "–" (undefined).
+func isNumber(cell string) bool {
+	s := strings.NewReplacer(" ", "", "\u2009", "", "\u00a0", "").Replace(strings.TrimSpace(cell))
+	s = strings.TrimSuffix(s, "%")
+	if s == "–" {
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 // TableMarkdown renders a table as GitHub-flavoured Markdown; "|" is escaped
