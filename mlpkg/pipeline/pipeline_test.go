@@ -369,12 +369,18 @@ func TestPipeline(t *testing.T) {
 		t.Error("PictureToPredict of a missing file: no error")
 	}
 	out.Reset()
-	pred, err := ShowPrediction(pr, path, 3)
+	pred, err := ShowPrediction(pr, path, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), predictionLine(pred, 1)+"\n") || !strings.Contains(out.String(), "top 3: ") {
-		t.Errorf("ShowPrediction output: %s", out)
+	if !strings.Contains(out.String(), predictionLine(pred, 1)+"\n") || !strings.Contains(out.String(), "top 2: "+predictionLine(pred, 2)+"\n") ||
+		!strings.Contains(out.String(), "[2 images] "+filepath.Base(path)+", what the model sees (18×18 RGB)") {
+		t.Errorf("ShowPrediction output: %s\nwant the picture as it is and as the model sees it, the prediction and the top 2", out)
+	}
+	// The bars show every class: no top-k line repeats them.
+	out.Reset()
+	if _, err := ShowPrediction(pr, path, 3); err != nil || strings.Contains(out.String(), "top 3") {
+		t.Errorf("ShowPrediction of the top 3 of 3 classes: %v\n%s\nwant no top-3 line", err, out)
 	}
 	imgs, captions, correct, err := PredictTestPictures(pr, p, 2)
 	if err != nil || len(imgs) != 6 || len(captions) != 6 {

@@ -74,8 +74,10 @@ func predictionLine(pred predict.Prediction, k int) string {
 }
 
 // ShowPrediction classifies the image file at path with pr and shows the
-// picture and its class probabilities (package display); it prints the
-// prediction ("sandal (97 %)") and the k most probable classes to Output.
+// picture, as it is and as the model sees it (imageio.ToRGB: RGB, at the
+// model's size), and its class probabilities (package display); it prints
+// the prediction ("sandal (97 %)") and, when k is less than the number of
+// classes (the bars show them all), the k most probable classes to Output.
 // It ends with display.Flush.
 func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Prediction, error) {
 	img, err := imageio.Load(path)
@@ -88,7 +90,10 @@ func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Predicti
 	}
 	pred := preds[0]
 	defer display.Flush()
-	if err := display.ImageGrid([]image.Image{img}, []string{filepath.Base(path)}, 1, 112); err != nil {
+	size := pr.Meta().ImageSize
+	seen := imageio.RGBImage(imageio.ToRGB(img, size), size, size)
+	caption := fmt.Sprintf("what the model sees (%d×%d RGB)", size, size)
+	if err := display.ImageGrid([]image.Image{img, seen}, []string{filepath.Base(path), caption}, 2, 112); err != nil {
 		return pred, err
 	}
 	probs := make([]float64, len(pred.Probabilities))
@@ -97,7 +102,7 @@ func ShowPrediction(pr *predict.Predictor, path string, k int) (predict.Predicti
 	}
 	display.Probabilities(pr.Classes(), probs)
 	fmt.Fprintln(Output, predictionLine(pred, 1))
-	if k > 1 {
+	if k > 1 && k < len(pred.Probabilities) {
 		fmt.Fprintf(Output, "top %d: %s\n", k, predictionLine(pred, k))
 	}
 	return pred, nil
