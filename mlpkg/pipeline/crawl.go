@@ -34,7 +34,7 @@ func FlickrKeyHelp() string {
 	return "To crawl real photos you need a Flickr API key (free for non-commercial use):\n\n" +
 		"1. sign in to Flickr and apply for a key at <https://www.flickr.com/services/apps/create/apply/>;\n" +
 		"2. start JupyterLab with the key in its environment: `FLICKR_API_KEY=… kernel_setup/lab.sh`;\n" +
-		"3. run this notebook again: the crawl cell then downloads photos of monkeys, wild boars and crows into `data/images/`.\n\n" +
+		"3. run this notebook again: the crawl cell then downloads the photos (by default of monkeys, wild boars and crows; `s.CrawlClasses` in `settings.go` changes them) into `data/images/`.\n\n" +
 		"The key is read from the environment only and never printed or saved.\n"
 }
 
