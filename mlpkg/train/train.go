@@ -80,16 +80,16 @@ type Start struct {
 func (s Start) NothingToTrain() bool { return s.Done >= s.Epochs || s.EarlyStopped }
 
 // Split says in words what the run trains and validates on, e.g. "2025
-// training images, 225 photos held out to pick the best epoch".
+// training images, 225 pictures held out to pick the best epoch".
 func (s Start) Split() string {
 	train := fmt.Sprintf("%d training images", s.Images)
 	if s.SamplesPerPhoto > 1 {
-		train = fmt.Sprintf("%d training images (%d photos × %d augmented variants)", s.Images, s.Images/s.SamplesPerPhoto, s.SamplesPerPhoto)
+		train = fmt.Sprintf("%d training images (%d pictures × %d augmented variants)", s.Images, s.Images/s.SamplesPerPhoto, s.SamplesPerPhoto)
 	}
 	if s.Validation == 0 {
 		return train + ", none held out: the last epoch is kept"
 	}
-	return fmt.Sprintf("%s, %d photos held out to pick the best epoch", train, s.Validation)
+	return fmt.Sprintf("%s, %d pictures held out to pick the best epoch", train, s.Validation)
 }
 
 // ErrTooFewImages is wrapped by the error Train returns when the training
