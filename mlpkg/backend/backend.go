@@ -211,6 +211,12 @@ func RegisterFlag(fs *flag.FlagSet) *string {
 // $GOMLX_BACKEND, else the fastest installed backend; in that automatic case
 // a backend that fails to start is logged and the next one is tried. The
 // choice is logged with slog, and Name(b) returns it.
+//
+// New is meant for start-up. It changes process-wide state: it sets
+// GOMLX_NO_AUTO_INSTALL (see EnvAutoInstall) and, for CUDA, XLA's flags in
+// the environment, and while it creates an XLA backend it points os.Stdout
+// at the null device (go-xla prints there), so it must not run while other
+// goroutines write to os.Stdout.
 func New(spec string) (backends.Backend, error) {
 	configureAutoInstall()
 	e := currentEnv()
