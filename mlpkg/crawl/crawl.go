@@ -14,7 +14,6 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
-	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
 // Report summarises a Run, one entry per class crawled (so far).
@@ -143,7 +142,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	// One writer at a time: another crawl would delete this one's
 	// downloads in progress (and fetch every photo twice).
-	unlock, err := dirlock.Lock(c.cfg.ImagesDir, dataset.ImagesLockFile, "a crawl, an import-fashion or a prepare")
+	unlock, err := dataset.LockImagesForWriting(c.cfg.ImagesDir)
 	if err != nil {
 		return nil, fmt.Errorf("crawl: %w", err)
 	}

@@ -701,6 +701,15 @@ const lockFile = ".prepare.lock"
 // outputFiles are the files Prepare writes.
 var outputFiles = []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile, MetaFile}
 
+// LockImagesForWriting takes the exclusive lock of the images folder dir
+// (ImagesLockFile), creating dir if needed, for a program that writes it (a
+// crawl, a fashion import): it fails at once, with an error matching
+// dirlock's ErrBusy, while another writer or a Prepare holds the lock.
+// unlock releases it.
+func LockImagesForWriting(dir string) (unlock func(), err error) {
+	return dirlock.Lock(dir, ImagesLockFile, "a crawl, an import-fashion or a prepare")
+}
+
 // lockImages takes the shared lock of the images folder dir (see
 // ImagesLockFile), failing while a crawl or an import holds it. A folder
 // that is missing, or where the lock file cannot be made (read-only), is

@@ -29,7 +29,6 @@ import (
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
-	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/fserr"
 )
@@ -221,7 +220,7 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 	// One writer of the images folder at a time (see dataset.ImagesLockFile).
-	unlock, err := dirlock.Lock(cfg.ImagesDir, dataset.ImagesLockFile, "a crawl, an import-fashion or a prepare")
+	unlock, err := dataset.LockImagesForWriting(cfg.ImagesDir)
 	if err != nil {
 		return nil, fmt.Errorf("import fashion-mnist: %w", err)
 	}
