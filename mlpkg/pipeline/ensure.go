@@ -142,24 +142,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	bar := display.NewProgress() // in a notebook, the epoch's progress, above its line
 	opts := train.Options{
 		Backend: b,
-		OnStart: func(s train.Start) {
-			switch {
-			case s.EarlyStopped:
-				fmt.Fprintf(Output, "train: the last %d epochs in %s did not improve on the best one (Patience %d stops there): nothing to train (a higher Patience, or 0, trains on)\n", cfg.Patience, s.Dir, cfg.Patience)
-				return
-			case s.NothingToTrain():
-				fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", s.Dir, s.Done)
-				return
-			case s.Resumed:
-				fmt.Fprintf(Output, "train: resuming the run in %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
-			case s.Replaced:
-				fmt.Fprintf(Output, "train: Fresh: deleted the earlier run in %s\n", s.Dir)
-			}
-			if len(s.Changed) > 0 {
-				fmt.Fprintf(Output, "train: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
-			}
-			fmt.Fprintf(Output, "train: %s\n", s.Split())
-		},
+		OnStart: func(s train.Start) { printStart(s, cfg.Patience) },
 		OnStep:  func(s train.Step) { bar.Update(s.Batch, s.Batches, stepText(s)) },
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:  quietLogger(),
@@ -185,6 +168,31 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 		fmt.Fprintf(Output, "train: %s\n", res.Summary())
 	}
 	return res, nil
+}
+
+// printStart says to Output what a training run starts from
+// (train.Options.OnStart): nothing to train, a resumed run (at which epoch,
+// and batch when it stopped within an epoch), or a new one, then what it
+// trains on. patience is the run's Settings.Patience.
+func printStart(s train.Start, patience int) {
+	switch {
+	case s.EarlyStopped:
+		fmt.Fprintf(Output, "train: the last %d epochs in %s did not improve on the best one (Patience %d stops there): nothing to train (a higher Patience, or 0, trains on)\n", patience, s.Dir, patience)
+		return
+	case s.NothingToTrain():
+		fmt.Fprintf(Output, "train: %s already holds %d epochs: nothing to train (more epochs, or Fresh, trains again)\n", s.Dir, s.Done)
+		return
+	case s.Resumed && s.Batch > 0:
+		fmt.Fprintf(Output, "train: resuming the run in %s at epoch %d of %d, batch %d\n", s.Dir, s.Done+1, s.Epochs, s.Batch+1)
+	case s.Resumed:
+		fmt.Fprintf(Output, "train: resuming the run in %s at epoch %d of %d\n", s.Dir, s.Done+1, s.Epochs)
+	case s.Replaced:
+		fmt.Fprintf(Output, "train: Fresh: deleted the earlier run in %s\n", s.Dir)
+	}
+	if len(s.Changed) > 0 {
+		fmt.Fprintf(Output, "train: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
+	}
+	fmt.Fprintf(Output, "train: %s\n", s.Split())
 }
 
 // stepText describes a training step beside the notebook's progress bar:

@@ -663,6 +663,13 @@ func TestLines(t *testing.T) {
 	if got, want := unvalidated.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  200 img/s, 11 s"; got != want {
 		t.Errorf("Line without validation = %q, want %q", got, want)
 	}
+	out := captureOutput(t)
+	printStart(train.Start{Dir: "ck", Resumed: true, Done: 1, Epochs: 5, Batch: 3, Images: 90, Validation: 10, SamplesPerPhoto: 1}, 0)
+	printStart(train.Start{Dir: "ck", Resumed: true, Done: 2, Epochs: 5, Images: 90, Validation: 10, SamplesPerPhoto: 1}, 0)
+	if want := "train: resuming the run in ck at epoch 2 of 5, batch 4\ntrain: 90 training images, 10 pictures held out to pick the best epoch\n" +
+		"train: resuming the run in ck at epoch 3 of 5\n"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("printStart of resumed runs:\n%s\nwant it to begin with\n%s", out, want)
+	}
 	if got, want := stepText(train.Step{Epoch: 2, Epochs: 10, Batch: 40, Batches: 63, Loss: 0.41234, ImagesPerSecond: 250.6}), "epoch 2/10 · batch 40/63 · loss 0.4123 · 251 img/s"; got != want {
 		t.Errorf("stepText = %q, want %q", got, want)
 	}
