@@ -72,8 +72,9 @@ func WriteTemp(dir, pattern string, perm os.FileMode, write func(io.Writer) erro
 }
 
 // Sync flushes each of paths, files or folders (a folder's entries: the
-// names renamed into it), to disk. Where a file system cannot sync a folder
-// it is skipped.
+// names renamed into it), to disk. A path whose file system cannot sync it
+// (EINVAL or "not supported": some FUSE and network mounts, /proc) is
+// skipped: there is nothing more to do for it.
 func Sync(paths ...string) error {
 	for _, p := range paths {
 		f, err := os.Open(p)
@@ -84,7 +85,7 @@ func Sync(paths ...string) error {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		if err != nil && !errors.Is(err, os.ErrInvalid) {
+		if err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
 			return err // "sync <p>: …"
 		}
 	}

@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,5 +45,23 @@ func TestWriteFileFailsHalfWay(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+// A folder whose file system cannot flush it (here /proc, which answers
+// EINVAL, as some FUSE and network mounts do) is skipped, not an error: a
+// write there succeeds once its rename is done.
+func TestSyncSkipsWhatCannotBeFlushed(t *testing.T) {
+	f, err := os.Open("/proc/self")
+	if err != nil {
+		t.Skip(err)
+	}
+	ferr := f.Sync()
+	f.Close()
+	if !errors.Is(ferr, syscall.EINVAL) {
+		t.Skipf("fsync of /proc/self: %v, not EINVAL here", ferr)
+	}
+	if err := Sync("/proc/self"); err != nil {
+		t.Errorf("Sync of a folder whose file system answers EINVAL: %v, want it skipped", err)
 	}
 }
