@@ -135,6 +135,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if hook := connStateHook; hook != nil {
+		srv.ConnState = func(_ net.Conn, st http.ConnState) { hook(st) }
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "model_id", s.meta.ModelID, "backend", c.Backend(),
@@ -154,17 +157,24 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	}
 	if shutdownErr != nil {
-		requests := fmt.Sprintf("%d requests", s.running.Load()) // before Close lets the handlers end
-		if requests == "1 requests" {
-			requests = "1 request"
+		cut := "connections still open (requests still arriving)" // none in a handler
+		switch n := s.running.Load(); n {                         // before Close lets the handlers end
+		case 0:
+		case 1:
+			cut = "1 request still running"
+		default:
+			cut = fmt.Sprintf("%d requests still running", n)
 		}
 		srv.Close()
-		return fmt.Errorf("serve %s: graceful shutdown: %s still running after %s, cut off: %w",
-			ln.Addr(), requests, cfg.ShutdownTimeout, shutdownErr)
+		return fmt.Errorf("serve %s: graceful shutdown: %s after %s, cut off: %w", ln.Addr(), cut, cfg.ShutdownTimeout, shutdownErr)
 	}
 	log.Info("stopped", "addr", ln.Addr().String())
 	return nil
 }
+
+// connStateHook, when set (by tests, before Serve), sees every change of
+// state of Serve's connections.
+var connStateHook func(http.ConnState)
 
 // server holds everything the handlers share.
 type server struct {

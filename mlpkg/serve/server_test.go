@@ -536,6 +536,55 @@ func TestServeShutdownTimeout(t *testing.T) {
 	}
 }
 
+// A connection whose request is still arriving (no handler runs yet) also
+// outlasts ShutdownTimeout: the error says so, rather than "0 requests".
+func TestServeShutdownTimeoutWhileARequestArrives(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server has accepted the connection (net/http's Shutdown waits for
+	// a new one, whose request has not come whole, up to 5 s).
+	accepted := make(chan struct{}, 1)
+	connStateHook = func(st http.ConnState) {
+		if st == http.StateNew {
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
+	}
+	t.Cleanup(func() { connStateHook = nil })
+	cfg := testConfig()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, cfg, fake.New()) }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\n")); err != nil { // and no more
+		t.Fatal(err)
+	}
+	select {
+	case <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never accepted the connection")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "graceful shutdown: connections still open (requests still arriving) after 100ms, cut off") {
+			t.Errorf("Serve after the shutdown timeout: %v, want it to say connections were still open", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still waiting 10 s after the cancel, with a 100 ms shutdown timeout")
+	}
+}
+
 // gate is a classifier whose Predict signals its start and waits for
 // release (except for the warm-up prediction).
 type gate struct {
