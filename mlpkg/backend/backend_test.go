@@ -674,8 +674,9 @@ func TestAvailableDetails(t *testing.T) {
 	if c := info(t, in, XLACPU); c.Installed || !strings.Contains(c.Note, "built without XLA") || !strings.HasPrefix(c.Install, "rebuild the binary with cgo") || strings.Contains(c.Install, installCPU) {
 		t.Errorf("CPU plugin without XLA compiled in: %+v, want a hint to rebuild only", c)
 	}
-	if c := info(t, in, XLACUDA); !strings.HasPrefix(c.Install, "rebuild the binary with cgo") || !strings.HasSuffix(c.Install, "install the plugin: bash "+filepath.Join(e.repoRoot, installCUDA)) {
-		t.Errorf("CUDA plugin missing, without XLA compiled in: %+v, want a hint to rebuild and install it", c)
+	wantCUDA := "install the plugin: bash " + filepath.Join(e.repoRoot, installCUDA) + " on a machine with an NVIDIA GPU, then source " + filepath.Join(e.repoRoot, cudaEnvFile)
+	if c := info(t, in, XLACUDA); !strings.HasPrefix(c.Install, "rebuild the binary with cgo") || !strings.HasSuffix(c.Install, wantCUDA) {
+		t.Errorf("CUDA plugin missing, without XLA compiled in: %+v, want a hint to rebuild and install it (%s)", c, wantCUDA)
 	}
 	// Outside the repository, whose .tools/pjrt it does not search, the
 	// hint installs where it looks.
@@ -683,6 +684,10 @@ func TestAvailableDetails(t *testing.T) {
 	outside.repoRoot = ""
 	if c := info(t, outside.available(), XLACPU); c.Installed || c.Install != "bash "+installCPU+" --user (from the animalcnn repository)" {
 		t.Errorf("CPU plugin missing, outside the repository: %+v, want the --user install", c)
+	}
+	outside.hasXLA = false
+	if c := info(t, outside.available(), XLACPU); !strings.HasPrefix(c.Install, "rebuild the binary with cgo") || !strings.HasSuffix(c.Install, "install the plugin: bash "+installCPU+" --user (from the animalcnn repository)") {
+		t.Errorf("CPU plugin missing, outside the repository, without XLA compiled in: %+v, want a hint to rebuild and install it with --user", c)
 	}
 	// A CUDA plugin with a GPU: available, with a hint when the NVIDIA
 	// libraries are not on the library path.

@@ -71,12 +71,15 @@ func (e *env) available() []Info {
 		note := "this binary was built without XLA (CGO_ENABLED=0, no C compiler, or the noxla tag)"
 		rebuild := "rebuild the binary with cgo (a C compiler such as gcc, CGO_ENABLED unset or 1)"
 		cpu.Note, cuda.Note = note, note
-		cpu.Install, cuda.Install = rebuild, rebuild
 		if e.findPlugin("cpu") == "" {
-			cpu.Install += ", and install the plugin: " + e.installHint(installCPU)
+			cpu.Install = rebuild + ", and install the plugin: " + cpu.Install
+		} else {
+			cpu.Install = rebuild
 		}
 		if e.findCUDAPlugin() == "" {
-			cuda.Install += ", and install the plugin: " + e.installHint(installCUDA)
+			cuda.Install = rebuild + ", and install the plugin: " + cuda.Install
+		} else {
+			cuda.Install = rebuild
 		}
 		return []Info{cuda, cpu, goInfo}
 	}
