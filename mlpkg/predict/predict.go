@@ -116,7 +116,8 @@ func (p *Predictor) EvaluateTestSplit(ds *dataset.Dataset, progress func(done, t
 const progressChunk = 512
 
 // probabilities is the classifier's Probabilities for n images, run
-// progressChunk images at a time when progress is not nil.
+// progressChunk images at a time, calling progress (when not nil) after
+// each chunk.
 func (p *Predictor) probabilities(pixels []uint8, n int, progress func(done, total int)) ([][]float32, error) {
 	per := len(pixels) / max(n, 1)
 	probs := make([][]float32, 0, n)
@@ -183,6 +184,24 @@ func (r FileResult) MarshalJSON() ([]byte, error) {
 	}
 	type plain FileResult // without this method
 	return json.Marshal(plain(r))
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a result with an "error"
+// gets it back as Err (its text only), and no prediction.
+func (r *FileResult) UnmarshalJSON(data []byte) error {
+	type plain FileResult // without this method
+	var v struct {
+		plain
+		Error *string `json:"error"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*r = FileResult(v.plain)
+	if v.Error != nil {
+		r.Err, r.Prediction = errors.New(*v.Error), Prediction{}
+	}
+	return nil
 }
 
 // PredictFiles classifies image files; a directory stands for the image

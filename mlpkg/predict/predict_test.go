@@ -74,6 +74,13 @@ func TestFileResultJSON(t *testing.T) {
 		if got, err := json.Marshal(c.r); err != nil || string(got) != c.want {
 			t.Errorf("JSON of %+v: %s, %v; want %s", c.r, got, err, c.want)
 		}
+		// And read back: the prediction, or the error's text.
+		var back FileResult
+		if err := json.Unmarshal([]byte(c.want), &back); err != nil || back.Path != c.r.Path ||
+			(c.r.Err == nil) != (back.Err == nil) || (back.Err != nil && back.Err.Error() != c.r.Err.Error()) ||
+			!reflect.DeepEqual(back.Prediction, c.r.Prediction) {
+			t.Errorf("%s read back: %+v, %v; want %+v", c.want, back, err, c.r)
+		}
 	}
 }
 
