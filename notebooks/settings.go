@@ -1,14 +1,16 @@
 // Package notebooks holds what the notebooks share: their settings. Edit
-// Settings below to change the dataset, the preprocessing or the training
-// of every notebook at once (02 to 06 read it each time a cell runs).
+// Settings below to change the crawl, the dataset, the preprocessing or the
+// training of every notebook at once (01 to 06 read it each time a cell
+// runs).
 package notebooks
 
 import "github.com/animalcnn/animalcnn/mlpkg/pipeline"
 
 // Settings returns the notebooks' settings: the course's
 // (pipeline.DefaultSettings, on the built-in Fashion-MNIST classes), with the
-// changes written below. In quick mode (the notebook tests) the changes are
-// left out: the tests run small and fast whatever is set here.
+// changes written below, which win over $ANIMALCNN_CLASSES. In quick mode
+// (ANIMALCNN_QUICK=1: the notebook tests) the changes are left out: the
+// tests run small and fast whatever is set here.
 func Settings(quick bool) pipeline.Settings {
 	s := pipeline.DefaultSettings(quick)
 	if quick {

@@ -139,7 +139,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	cfg := s.TrainConfig(p)
 	fmt.Fprintf(Output, "train: %s, %d epochs on backend %s, checkpoint %s\n", describeDataset(ds), cfg.Epochs, backend.Name(b), p.Checkpoint)
 	train.LimitMemory(ds)        // as the CLI does: keeps the pure-Go backend near 1 GB
-	bar := display.NewProgress() // in a notebook, the epoch's progress, above its line
+	bar := display.NewProgress() // in a notebook, the epoch's progress, above the epoch lines
 	opts := train.Options{
 		Backend: b,
 		OnStart: func(s train.Start) { printStart(s, cfg.Patience) },

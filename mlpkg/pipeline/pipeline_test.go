@@ -1147,4 +1147,7 @@ func TestLoadPredictorAndPictureToPredict(t *testing.T) {
 	if _, err := PictureToPredict(p, "no-such.jpg"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), abs) {
 		t.Errorf("PictureToPredict of a missing file: %v, want it named in full (%s)", err, abs)
 	}
+	if _, err := PictureToPredict(p, abs); !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "relative") {
+		t.Errorf("PictureToPredict of a missing file given in full: %v, want no word on relative paths", err)
+	}
 }

@@ -50,8 +50,11 @@ func TestPictures(p Paths) ([]string, error) {
 func PictureToPredict(p Paths, userPath string) (string, error) {
 	if userPath != "" {
 		if _, err := os.Stat(userPath); err != nil {
-			abs, _ := filepath.Abs(userPath)
-			return "", fmt.Errorf("picture to predict: %w (a relative path is from the notebooks/ folder: %s)", err, abs)
+			if !filepath.IsAbs(userPath) {
+				abs, _ := filepath.Abs(userPath)
+				err = fmt.Errorf("%w (a relative path is from the notebooks/ folder: %s)", err, abs)
+			}
+			return "", fmt.Errorf("picture to predict: %w", err)
 		}
 		return userPath, nil
 	}
