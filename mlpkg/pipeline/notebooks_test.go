@@ -2,35 +2,21 @@ package pipeline
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // The Go code that the notebooks quote in their text is the packages' code:
-// in a markdown cell that links to a .go file of mlpkg (a quote; other
-// blocks show how to call the API), every line of a ```go block is a line of
-// a .go file of mlpkg (spaces around it aside), except lines holding "…",
-// which stand for what the quote leaves out. A change to quoted code must
-// update the quote.
+// in a markdown cell that links to .go files of mlpkg (a quote; other blocks
+// show how to call the API), the lines of each ```go block are lines of
+// those files (spaces around them aside), in the same order, except lines
+// holding "…", which stand for what the quote leaves out. A change to
+// quoted code must update the quote.
 func TestNotebooksQuoteTheCode(t *testing.T) {
-	source := map[string]bool{}
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		for line := range strings.Lines(string(b)) {
-			source[strings.TrimSpace(line)] = true
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	notebooks, err := filepath.Glob("../../notebooks/*.ipynb")
 	if err != nil || len(notebooks) == 0 {
 		t.Fatalf("no notebooks in ../../notebooks: %v", err)
@@ -52,22 +38,33 @@ func TestNotebooksQuoteTheCode(t *testing.T) {
 		}
 		for _, c := range nb.Cells {
 			text := strings.Join(c.Source, "")
-			if c.Type != "markdown" || !linksToGoFile.MatchString(text) {
+			links := linksToGoFile.FindAllStringSubmatch(text, -1)
+			if c.Type != "markdown" || len(links) == 0 {
 				continue
 			}
-			inGo := false
-			for _, line := range strings.Split(text, "\n") {
-				line = strings.TrimSpace(line)
-				switch {
-				case line == "```go":
-					inGo = true
-				case strings.HasPrefix(line, "```"):
-					inGo = false
-				case inGo && line != "" && !strings.Contains(line, "…"):
-					quoted++
-					if !source[line] {
-						t.Errorf("%s quotes a line no .go file of mlpkg holds: %s", filepath.Base(path), line)
+			var source []string // the linked files' lines, trimmed
+			for _, l := range links {
+				b, err := os.ReadFile(filepath.Join("../..", l[1]))
+				if err != nil {
+					t.Fatalf("%s links to %s: %v", filepath.Base(path), l[1], err)
+				}
+				for line := range strings.Lines(string(b)) {
+					source = append(source, strings.TrimSpace(line))
+				}
+			}
+			for _, block := range goBlocks(text) {
+				next := 0 // each line is looked for after the one before
+				for _, line := range block {
+					if strings.Contains(line, "…") {
+						continue
 					}
+					quoted++
+					i := slices.Index(source[next:], line)
+					if i < 0 {
+						t.Errorf("%s quotes a line that %v do not hold (after the line before it): %s", filepath.Base(path), links, line)
+						continue
+					}
+					next += i + 1
 				}
 			}
 		}
@@ -77,5 +74,27 @@ func TestNotebooksQuoteTheCode(t *testing.T) {
 	}
 }
 
-// linksToGoFile matches a Markdown link to a .go file of mlpkg.
-var linksToGoFile = regexp.MustCompile(`\]\(\.\./mlpkg/[^)]+\.go\)`)
+// linksToGoFile matches a Markdown link to a .go file of mlpkg from the
+// notebooks folder; the submatch is its path from the repository's root.
+var linksToGoFile = regexp.MustCompile(`\]\(\.\./(mlpkg/[^)]+\.go)\)`)
+
+// goBlocks returns the non-empty lines, trimmed, of each ```go block of a
+// Markdown text.
+func goBlocks(text string) [][]string {
+	var blocks [][]string
+	var cur []string
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "```go":
+			in, cur = true, nil
+		case in && strings.HasPrefix(line, "```"):
+			in = false
+			blocks = append(blocks, cur)
+		case in && line != "":
+			cur = append(cur, line)
+		}
+	}
+	return blocks
+}
