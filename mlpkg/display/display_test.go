@@ -548,6 +548,7 @@ func TestTableHTMLAlignment(t *testing.T) {
 	for cell, right := range map[string]bool{
 		"255": true, "4\u2009032\u2009547": true, "95.2 %": true, "0.938": true, "–": true, "-3": true,
 		"monkey": false, "../data/images/sandal": false, "12 files": false, "": false, "50×50×32": false,
+		"1 2": false, "inf": false, "NaN": false, "0x1F": false, "1e9": false, "12 3456": false,
 	} {
 		want := `text-align:left">`
 		if right {
@@ -772,8 +773,9 @@ func TestTickFormatNegativeZero(t *testing.T) {
 }
 
 func TestLinePlotText(t *testing.T) {
-	got := LinePlotText("loss", Series{Name: "train", Y: []float64{0.9, 0.3, 0.5, math.NaN(), 0.4}}, Series{Name: "none"})
-	want := "loss\n  train: 4 points, last 0.4 at x=5, min 0.3 at x=2, max 0.9 at x=1\n  none: no points\n"
+	got := LinePlotText("loss", Series{Name: "train", Y: []float64{0.9, 0.3, 0.5, math.NaN(), 0.4}}, Series{Name: "none"},
+		Series{Name: "one", X: []float64{3}, Y: []float64{0.5}})
+	want := "loss\n  train: 4 points, last 0.4 at x=5, min 0.3 at x=2, max 0.9 at x=1\n  none: no points\n  one: 1 point, 0.5 at x=3\n"
 	if got != want {
 		t.Errorf("LinePlotText =\n%q\nwant\n%q", got, want)
 	}

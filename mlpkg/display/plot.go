@@ -327,6 +327,10 @@ func LinePlotText(title string, series ...Series) string {
 			}
 		}
 		last := pts[len(pts)-1]
+		if len(pts) == 1 {
+			fmt.Fprintf(&b, "  %s: 1 point, %.4g at x=%g\n", s.Name, last[1], last[0])
+			continue
+		}
 		fmt.Fprintf(&b, "  %s: %d points, last %.4g at x=%g, min %.4g at x=%g, max %.4g at x=%g\n",
 			s.Name, len(pts), last[1], last[0], lo[1], lo[0], hi[1], hi[0])
 	}

@@ -3,7 +3,7 @@ package display
 import (
 	"fmt"
 	"math"
-	"strconv"
+	"regexp"
 	"strings"
 
 	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
@@ -44,17 +44,13 @@ func TableHTML(header []string, rows [][]string) string {
 }
 
 // isNumber reports whether a table cell is a number, as the tables write
-// them: "4 032 547" (thin or ordinary spaces between thousands), "95.2 %",
-// "0.938", "–" (undefined).
+// them: "4 032 547" (thin, no-break or ordinary spaces between thousands),
+// "95.2 %", "0.938", "-3", "–" (undefined).
 func isNumber(cell string) bool {
-	s := strings.NewReplacer(" ", "", "\u2009", "", "\u00a0", "").Replace(strings.TrimSpace(cell))
-	s = strings.TrimSuffix(s, "%")
-	if s == "–" {
-		return true
-	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
+	return number.MatchString(strings.TrimSpace(cell))
 }
+
+var number = regexp.MustCompile(`^(?:[-+]?\d{1,3}(?:[ \x{2009}\x{a0}]\d{3})*(?:\.\d+)?|[-+]?\d+(?:\.\d+)?)(?:[ \x{a0}]?%)?$|^–$`)
 
 // TableMarkdown renders a table as GitHub-flavoured Markdown; "|" is escaped
 // and tabs and line breaks inside cells become spaces.

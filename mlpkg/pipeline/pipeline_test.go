@@ -727,7 +727,7 @@ func TestShowHistoryBestEpoch(t *testing.T) {
 		t.Errorf("ShowHistory: %s\nwant %q", out, want)
 	}
 	// Both plots mark that epoch (its one point).
-	for _, want := range []string{"kept in best/ (epoch 3): 1 points, last 0.15 at x=3", "kept in best/ (epoch 3): 1 points, last 0.95 at x=3"} {
+	for _, want := range []string{"kept in best/ (epoch 3): 1 point, 0.15 at x=3", "kept in best/ (epoch 3): 1 point, 0.95 at x=3"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("ShowHistory: %s\nwant the plots to mark epoch 3: %q", out, want)
 		}
