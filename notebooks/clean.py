@@ -35,7 +35,7 @@ def problems(nb: dict) -> list[str]:
                 found.append(f"cell {i} has outputs")
             if cell.get("execution_count") is not None:
                 found.append(f"cell {i} has an execution count")
-        if nb.get("nbformat", 4) >= 4 and nb.get("nbformat_minor", 0) >= 5 and not cell.get("id"):
+        if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5) and not cell.get("id"):
             found.append(f"cell {i} has no id (nbformat 4.5 requires one: give it a short name)")
         keys = [k for k in VOLATILE_CELL_METADATA if k in cell.get("metadata", {})]
         if keys:

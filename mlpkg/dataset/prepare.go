@@ -703,9 +703,9 @@ var outputFiles = []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, Tes
 
 // LockImagesForWriting takes the exclusive lock of the images folder dir
 // (ImagesLockFile), creating dir if needed, for a program that writes it (a
-// crawl, a fashion import): it fails at once, with an error matching
-// dirlock's ErrBusy, while another writer or a Prepare holds the lock.
-// unlock releases it.
+// crawl, a fashion import): while another writer or a Prepare holds the
+// lock it fails at once, with an error that says so and to wait for it to
+// end. unlock releases it.
 func LockImagesForWriting(dir string) (unlock func(), err error) {
 	return dirlock.Lock(dir, ImagesLockFile, "a crawl, an import-fashion or a prepare")
 }

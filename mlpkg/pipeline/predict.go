@@ -20,9 +20,14 @@ import (
 func LoadPredictor(p Paths) (*predict.Predictor, error) {
 	b, err := backend.New("")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load predictor: %w", err)
 	}
-	return predict.Load(p.Checkpoint, b)
+	pr, err := predict.Load(p.Checkpoint, b)
+	if err != nil {
+		b.Finalize()
+		return nil, err // "load model: …", naming the checkpoint
+	}
+	return pr, nil
 }
 
 // TestPictures returns the files of the prepared dataset's test split
