@@ -38,8 +38,9 @@ const (
 	// CodeMethodNotAllowed: the path exists, the method does not (405).
 	CodeMethodNotAllowed = "method_not_allowed"
 	// CodeCrossOrigin: a browser posted from a page of another site (403):
-	// a page elsewhere cannot make its visitors' browsers use this server.
-	// Clients that are not browsers (curl, scripts) are not concerned.
+	// a page elsewhere cannot make its visitors' browsers use this server
+	// (DNS rebinding aside: the Host header is not checked). Clients that
+	// are not browsers (curl, scripts) are not concerned.
 	CodeCrossOrigin = "cross_origin"
 )
 
