@@ -39,9 +39,13 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	// CodeCrossOrigin: a browser posted from a page of another site (403):
 	// a page elsewhere cannot make its visitors' browsers use this server
-	// (DNS rebinding aside: the Host header is not checked). Clients that
-	// are not browsers (curl, scripts) are not concerned.
+	// (see also CodeHostNotAllowed). Clients that are not browsers (curl,
+	// scripts) are not concerned.
 	CodeCrossOrigin = "cross_origin"
+	// CodeHostNotAllowed: a server listening on a loopback address got a
+	// request for another host name than localhost or Config.AllowedHosts
+	// (403): a page whose domain name resolves to 127.0.0.1 (DNS rebinding).
+	CodeHostNotAllowed = "host_not_allowed"
 )
 
 // codeClientClosed and statusClientClosed (nginx's "499 Client Closed

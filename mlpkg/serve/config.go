@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/flagvalue"
 )
 
 // Config is the whole configuration of the web server: where it listens,
@@ -18,6 +19,17 @@ import (
 type Config struct {
 	// Addr is the TCP address ListenAndServe listens on, e.g. "127.0.0.1:8080".
 	Addr string
+	// AllowedHosts are the host names, besides localhost and IP addresses,
+	// that a request may name in its Host header when the server listens on
+	// a loopback address only (127.0.0.1, ::1): the names a reverse proxy in
+	// front of it passes on, e.g. "animals.example.com"; "*" allows any.
+	// Other requests get 403 (host_not_allowed): a page whose own domain
+	// name is made to resolve to 127.0.0.1 (DNS rebinding) would otherwise
+	// be, to the browser, of the server's origin, and pass the cross-origin
+	// refusal. A server listening on other addresses (0.0.0.0, a LAN
+	// address) does not check the Host header, and the handler of New
+	// neither: it does not know where it is served.
+	AllowedHosts []string
 	// MaxUploadBytes caps the size of one uploaded image (the file part of a
 	// multipart form, or a raw request body), at most imageio.MaxFileBytes.
 	// Larger uploads get 413.
@@ -114,6 +126,7 @@ func DefaultConfig() Config {
 // with c's current values as defaults; parsing fs writes into c.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
+	fs.Var((*flagvalue.List)(&c.AllowedHosts), "allowed-hosts", "comma-separated host `names` a request may name besides localhost and IP addresses, on a loopback -addr: those a reverse proxy passes on (* allows any)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted upload in bytes (413 above)")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted width×height, checked before decoding (422 above); a decode needs up to 24 bytes per pixel")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "images decoded and classified at once, one per CPU by default (each decode needs up to 24 bytes × max-pixels)")
@@ -137,6 +150,11 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPixels <= 0 {
 		errs = append(errs, fmt.Errorf("max pixels must be positive, got %d", c.MaxPixels))
+	}
+	for _, h := range c.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, ":/ \t") {
+			errs = append(errs, fmt.Errorf("allowed hosts must be host names without port or scheme, got %q", h))
+		}
 	}
 	if c.MaxConcurrent <= 0 {
 		errs = append(errs, fmt.Errorf("max concurrent must be positive, got %d", c.MaxConcurrent))

@@ -166,10 +166,10 @@ func TestServerTimeouts(t *testing.T) {
 	}
 	// The limits leave a loaded machine room; a server without the
 	// timeouts keeps the connections open for good.
-	if ok, got := closedWithin("POST /api/predict HTTP/1.1\r\nHost: x\r\n", 3*time.Second); !ok {
+	if ok, got := closedWithin("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n", 3*time.Second); !ok {
 		t.Errorf("headers never finished: connection still open after 3 s, ReadHeaderTimeout 200 ms (read %q)", got)
 	}
-	if ok, got := closedWithin("POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789", 6*time.Second); !ok {
+	if ok, got := closedWithin("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789", 6*time.Second); !ok {
 		t.Errorf("body never finished: connection still open after 6 s, ReadTimeout 1.5 s (read %q)", got)
 	}
 	// An answer slower than WriteTimeout is cut: the client gets no 200.

@@ -296,7 +296,7 @@ func TestLanguageChoice(t *testing.T) {
 	}
 	// Every error an upload can meet has its Japanese wording.
 	for _, code := range []string{CodeBadRequest, CodeMissingFile, CodeEmptyFile, CodeBodyTooLarge, CodeUnsupportedMediaType,
-		CodeInvalidImage, CodeTooManyPixels, CodeBusy, CodePredictionFailed, CodeInternal, CodeCrossOrigin} {
+		CodeInvalidImage, CodeTooManyPixels, CodeBusy, CodePredictionFailed, CodeInternal, CodeCrossOrigin, CodeHostNotAllowed} {
 		if uiTexts["ja"].Errors[code] == "" {
 			t.Errorf("no Japanese wording for %s", code)
 		}

@@ -27,7 +27,7 @@ func (s *server) routes() http.Handler {
 		writeErrorJSON(w, r, newAPIError(http.StatusNotFound, CodeNotFound, "no such API endpoint", nil))
 	})
 	mux.HandleFunc("/", s.handleNotFoundPage)
-	return s.logRequests(s.recoverPanics(securityHeaders(refuseCrossOrigin(mux))))
+	return s.logRequests(s.recoverPanics(securityHeaders(s.refuseOtherHosts(refuseCrossOrigin(mux)))))
 }
 
 func methodNotAllowed(allow string) http.HandlerFunc {

@@ -136,6 +136,7 @@ var uiTexts = map[string]uiText{
 			CodeRequestTimeout:       "アップロードが時間内に届きませんでした。",
 			CodePredictionFailed:     "モデルが判定に失敗しました。",
 			CodeCrossOrigin:          "別のサイトのページからはアップロードできません。",
+			CodeHostNotAllowed:       "このサーバーは localhost と許可されたホスト名でのみ利用できます。",
 		},
 	},
 }

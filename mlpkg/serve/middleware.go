@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -42,6 +44,50 @@ func refuseCrossOrigin(next http.Handler) http.Handler {
 		writeShortPage(w, http.StatusForbidden, "Forbidden", "Refused: "+why+".")
 	}))
 	return cop.Handler(next)
+}
+
+// refuseOtherHosts answers 403 (host_not_allowed) to a request whose Host
+// header names another host than localhost, an IP address or one of
+// Config.AllowedHosts, when the server listens on a loopback address only
+// (Serve sets checkHost). A page of a domain whose name its owner points at
+// 127.0.0.1 (DNS rebinding) is, to the browser, of the server's origin, so
+// refuseCrossOrigin lets it post; but its requests name that domain as
+// Host. Jupyter refuses them the same way.
+func (s *server) refuseOtherHosts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.checkHost || hostAllowed(r.Host, s.cfg.AllowedHosts) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		why := "this server answers only to localhost, its IP address and the names of -allowed-hosts, not " + r.Host
+		if isAPIPath(r.URL.Path) {
+			writeErrorJSON(w, r, newAPIError(http.StatusForbidden, CodeHostNotAllowed, why, nil))
+			return
+		}
+		infoFrom(r.Context()).code = CodeHostNotAllowed
+		writeShortPage(w, http.StatusForbidden, "Forbidden", "Refused: "+why+".")
+	})
+}
+
+// hostAllowed reports whether a Host header (a name or address, with or
+// without its port) names localhost (or a name under .localhost), an IP
+// address, or one of allowed ("*": any). An empty one (HTTP/1.0) is
+// allowed: browsers always send it.
+func hostAllowed(hostHeader string, allowed []string) bool {
+	host := hostHeader
+	if h, _, err := net.SplitHostPort(hostHeader); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil {
+		return true
+	}
+	for _, a := range allowed {
+		if a == "*" || strings.TrimSuffix(strings.ToLower(a), ".") == host {
+			return true
+		}
+	}
+	return false
 }
 
 // recoverPanics turns a handler panic into a 500 answer in the route's

@@ -126,6 +126,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config, c Classifier) error
 		return fmt.Errorf("serve: warm-up prediction: %w", err)
 	}
 	log.Info("model ready", "model_id", s.meta.ModelID, "warm_up_ms", ms(time.Since(start)))
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		s.checkHost = true
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -187,6 +190,9 @@ type server struct {
 	store   *uploadStore  // nil unless storing uploads
 	handler http.Handler
 	running atomic.Int64 // requests being handled
+	// checkHost makes refuseOtherHosts check the Host header: Serve sets it,
+	// before serving, when it listens on a loopback address only.
+	checkHost bool
 }
 
 func newServer(cfg Config, c Classifier) (*server, error) {

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -684,14 +685,15 @@ func TestConfigFlags(t *testing.T) {
 	cfg.RegisterFlags(fs)
 	err := fs.Parse([]string{"-addr", "127.0.0.1:9999", "-max-upload-bytes", "1000", "-max-pixels", "4000",
 		"-store-uploads", "/tmp/x", "-store-quota-bytes", "5000", "-read-timeout", "3s", "-write-timeout", "4s",
-		"-idle-timeout", "5s", "-read-header-timeout", "1s", "-shutdown-timeout", "2s", "-max-concurrent", "7", "-queue-timeout", "9s", "-max-uploads", "11"})
+		"-idle-timeout", "5s", "-read-header-timeout", "1s", "-shutdown-timeout", "2s", "-max-concurrent", "7", "-queue-timeout", "9s", "-max-uploads", "11",
+		"-allowed-hosts", "animals.example.com, cat.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: "127.0.0.1:9999", MaxUploadBytes: 1000, MaxPixels: 4000, StoreUploadsDir: "/tmp/x", StoreQuotaBytes: 5000,
+	want := Config{Addr: "127.0.0.1:9999", AllowedHosts: []string{"animals.example.com", "cat.example"}, MaxUploadBytes: 1000, MaxPixels: 4000, StoreUploadsDir: "/tmp/x", StoreQuotaBytes: 5000,
 		ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second, IdleTimeout: 5 * time.Second, ReadHeaderTimeout: time.Second,
 		ShutdownTimeout: 2 * time.Second, MaxConcurrent: 7, QueueTimeout: 9 * time.Second, MaxUploads: 11}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("parsed %+v\nwant   %+v", cfg, want)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -699,8 +701,10 @@ func TestConfigFlags(t *testing.T) {
 	}
 	bad := DefaultConfig()
 	bad.MaxConcurrent, bad.StoreUploadsDir, bad.StoreQuotaBytes, bad.IdleTimeout, bad.MaxUploads = 0, "/tmp/x", 0, -time.Second, -1
+	bad.AllowedHosts = []string{"animals.example.com:8080"}
 	err = bad.Validate()
 	if err == nil || !strings.Contains(err.Error(), "max concurrent") || !strings.Contains(err.Error(), "max uploads") || !strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "idle timeout") ||
+		!strings.Contains(err.Error(), `allowed hosts must be host names without port or scheme, got "animals.example.com:8080"`) ||
 		strings.Contains(err.Error(), "\n") || strings.Count(err.Error(), "serve: ") != 1 {
 		t.Errorf("Validate: %q, want every problem on one line", err)
 	}
@@ -784,7 +788,7 @@ func TestBrokenUploadsOverTheWire(t *testing.T) {
 		}
 	}()
 	png := imagetest.Encode(t, "png", solid(8, 8, red))
-	head := fmt.Sprintf("POST /api/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", len(png))
+	head := fmt.Sprintf("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", len(png))
 
 	// send writes head and body on a new connection, closes its sending
 	// side when halfClose, and returns the whole answer, once the server
@@ -846,5 +850,63 @@ func TestBrokenUploadsOverTheWire(t *testing.T) {
 	close(cl.release)
 	if answer := <-first; !strings.HasPrefix(answer, "HTTP/1.1 200 ") {
 		t.Errorf("first request: %q", answer)
+	}
+}
+
+// A server listening on a loopback address answers only requests naming
+// localhost, an IP address or an allowed host: a page whose domain resolves
+// to 127.0.0.1 (DNS rebinding) is refused, in the route's format. A server
+// listening on every interface does not check the Host header.
+func TestServeRefusesOtherHosts(t *testing.T) {
+	serveOn := func(t *testing.T, addr string, allowed ...string) string {
+		t.Helper()
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Skip(err)
+		}
+		cfg := testConfig()
+		cfg.AllowedHosts = allowed
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- Serve(ctx, ln, cfg, fake.New()) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		return port
+	}
+	get := func(t *testing.T, port, host, path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+port+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	port := serveOn(t, "127.0.0.1:0", "animals.example.com")
+	for _, host := range []string{"localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, "app.localhost", "animals.example.com", "ANIMALS.example.com.:" + port} {
+		if code, body := get(t, port, host, "/healthz"); code != http.StatusOK {
+			t.Errorf("Host %s: %d %s, want 200", host, code, body)
+		}
+	}
+	if code, body := get(t, port, "rebound.example:"+port, "/healthz"); code != http.StatusForbidden || !strings.Contains(body, `"error":"`+CodeHostNotAllowed+`"`) {
+		t.Errorf("Host rebound.example on /healthz: %d %s, want 403 %s in JSON", code, body, CodeHostNotAllowed)
+	}
+	if code, body := get(t, port, "rebound.example", "/"); code != http.StatusForbidden || !strings.Contains(body, "<html") || !strings.Contains(body, "rebound.example") {
+		t.Errorf("Host rebound.example on the page: %d %s, want a 403 page naming the host", code, body)
+	}
+	open := serveOn(t, "0.0.0.0:0")
+	if code, body := get(t, open, "rebound.example", "/healthz"); code != http.StatusOK {
+		t.Errorf("Host rebound.example on a server listening on every interface: %d %s, want 200 (no check)", code, body)
 	}
 }
