@@ -143,7 +143,7 @@ func Train(ctx context.Context, p Paths, s Settings, ds *dataset.Dataset, b back
 	opts := train.Options{
 		Backend: b,
 		OnStart: func(s train.Start) { printStart(s, cfg.Patience) },
-		OnStep:  func(s train.Step) { bar.Update(s.Batch, s.Batches, stepText(s)) },
+		OnStep:  func(s train.Step) { bar.Update(s.Batch, s.Batches, s.String()) },
 		OnEpoch: func(e train.Epoch) { fmt.Fprintln(Output, e.Line(cfg.Epochs)) },
 		Logger:  quietLogger(),
 	}
@@ -193,17 +193,6 @@ func printStart(s train.Start, patience int) {
 		fmt.Fprintf(Output, "train: the run goes on with other settings than it was last trained with: %s\n", strings.Join(s.Changed, ", "))
 	}
 	fmt.Fprintf(Output, "train: %s\n", s.Split())
-}
-
-// stepText describes a training step beside the notebook's progress bar:
-// "epoch 2/10 · batch 40/63 · loss 0.4123 · 251 img/s" (no speed before the
-// epoch's second step).
-func stepText(s train.Step) string {
-	text := fmt.Sprintf("epoch %d/%d · batch %d/%d · loss %.4f", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss)
-	if s.ImagesPerSecond > 0 {
-		text += fmt.Sprintf(" · %.0f img/s", s.ImagesPerSecond)
-	}
-	return text
 }
 
 // runAgain says how to resume an interrupted run: running again, which

@@ -670,12 +670,6 @@ func TestLines(t *testing.T) {
 		"train: resuming the run in ck at epoch 3 of 5\n"; !strings.HasPrefix(out.String(), want) {
 		t.Errorf("printStart of resumed runs:\n%s\nwant it to begin with\n%s", out, want)
 	}
-	if got, want := stepText(train.Step{Epoch: 2, Epochs: 10, Batch: 40, Batches: 63, Loss: 0.41234, ImagesPerSecond: 250.6}), "epoch 2/10 · batch 40/63 · loss 0.4123 · 251 img/s"; got != want {
-		t.Errorf("stepText = %q, want %q", got, want)
-	}
-	if got, want := stepText(train.Step{Epoch: 2, Epochs: 10, Batch: 1, Batches: 63, Loss: 0.5}), "epoch 2/10 · batch 1/63 · loss 0.5000"; got != want {
-		t.Errorf("stepText of a first step = %q, want %q (no speed yet)", got, want)
-	}
 	pred := predict.Prediction{Class: "sandal", Probability: 0.97, Probabilities: []float32{0.97, 0.02, 0.01}, Classes: []string{"sandal", "sneaker", "ankle_boot"}}
 	if got := predictionLine(pred, 1); got != "sandal (97 %)" {
 		t.Errorf("predictionLine(1) = %q", got)

@@ -19,3 +19,13 @@ func TestStartSplit(t *testing.T) {
 		}
 	}
 }
+
+// A step in words: no speed before the epoch's first timed step.
+func TestStepString(t *testing.T) {
+	if got, want := (Step{Epoch: 2, Epochs: 10, Batch: 40, Batches: 63, Loss: 0.41234, ImagesPerSecond: 250.6}).String(), "epoch 2/10: batch 40/63, loss 0.4123, 250.6 img/s"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got, want := (Step{Epoch: 2, Epochs: 10, Batch: 1, Batches: 63, Loss: 0.5}).String(), "epoch 2/10: batch 1/63, loss 0.5000"; got != want {
+		t.Errorf("String() of a first step = %q, want %q", got, want)
+	}
+}

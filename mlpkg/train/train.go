@@ -38,6 +38,17 @@ type Step struct {
 	ImagesPerSecond float64
 }
 
+// String describes the step in one line, as progress shows it: "epoch 2/10:
+// batch 40/63, loss 0.4123, 250.6 img/s" (no speed before the epoch's
+// second step, which is the first one timed).
+func (s Step) String() string {
+	line := fmt.Sprintf("epoch %d/%d: batch %d/%d, loss %.4f", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss)
+	if s.ImagesPerSecond > 0 {
+		line += fmt.Sprintf(", %.1f img/s", s.ImagesPerSecond)
+	}
+	return line
+}
+
 // Start reports to Options.OnStart where a run begins.
 type Start struct {
 	// Dir is the checkpoint directory.

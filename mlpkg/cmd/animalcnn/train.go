@@ -130,11 +130,7 @@ func (p *trainProgress) step(s train.Step) {
 		// shows that training goes on.
 		if p.logEvery > 0 && time.Since(p.lastLine) >= p.logEvery {
 			p.lastLine = time.Now()
-			speed := "" // none before the epoch's second step
-			if s.ImagesPerSecond > 0 {
-				speed = fmt.Sprintf(", %.1f img/s", s.ImagesPerSecond)
-			}
-			fmt.Fprintf(p.log, "epoch %d/%d: batch %d/%d, loss %.4f%s\n", s.Epoch, s.Epochs, s.Batch, s.Batches, s.Loss, speed)
+			fmt.Fprintln(p.log, s)
 		}
 		return
 	}
