@@ -3,12 +3,10 @@ package serve
 import (
 	"bytes"
 	"os"
-
 	"strings"
 	"testing"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
-
 	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 )
 
