@@ -91,7 +91,9 @@ class Clock:
 
 
 def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    per_mib = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / per_mib
 
 
 def report(args, framework, version, backend, clock, test_accuracy, n_train, n_test, history, extra=None):

@@ -21,7 +21,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/animalcnn/animalcnn/mlpkg/backend"
@@ -233,15 +232,6 @@ func printJSON(v any, path string) error {
 		}
 	}
 	return nil
-}
-
-// peakRSSMiB is the process's peak resident memory (ru_maxrss, KiB on Linux).
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0 // JSON has no NaN
-	}
-	return float64(ru.Maxrss) / 1024
 }
 
 func round(x float64, digits int) float64 {
