@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
 // history.csv reads back as written: validated and unvalidated epochs,
@@ -78,4 +80,38 @@ func TestEpochLine(t *testing.T) {
 	if got, want := e.Line(10), "epoch  3/10  train loss 0.2500 acc 0.900  |  – img/s, 1 s"; got != want {
 		t.Errorf("Line without a timed step = %q, want %q", got, want)
 	}
+}
+
+// A state.json with a negative epoch or batch (damaged or edited) is an
+// error naming the file, for ReadHistory as for a resume, never a panic
+// (ReadHistory sliced the history up to the epoch).
+func TestReadHistoryNegativePosition(t *testing.T) {
+	for _, st := range []string{`{"epoch":-1}`, `{"epoch":1,"batch":-2}`} {
+		dir := writeCheckpointFiles(t, []byte("epoch,step\n1,10\n"), []byte(st))
+		path := filepath.Join(dir, model.LastDir, stateFile)
+		if got, err := ReadHistory(dir); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %+v, %v; want an error naming %s", st, got, err, path)
+		}
+	}
+}
+
+// writeCheckpointFiles writes history.csv and last/state.json into a new
+// checkpoint directory (a nil content: no such file).
+func writeCheckpointFiles(t *testing.T, history, state []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	if history != nil {
+		if err := os.WriteFile(filepath.Join(dir, HistoryFile), history, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if state != nil {
+		if err := os.MkdirAll(filepath.Join(dir, model.LastDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, model.LastDir, stateFile), state, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -205,7 +205,8 @@ func restoreOld(dir, name string) error {
 
 // readState reads the training position recorded in the snapshot dir/name,
 // or in dir/<name>.old when a crash between saveSnapshot's renames left only
-// that; ok is false when there is no such snapshot.
+// that; ok is false when there is no such snapshot. A negative epoch or
+// batch (a damaged or edited file) is an error.
 func readState(dir, name string) (st state, ok bool, err error) {
 	path := filepath.Join(dir, name, stateFile)
 	b, err := os.ReadFile(path)
@@ -221,6 +222,9 @@ func readState(dir, name string) (st state, ok bool, err error) {
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
 		return st, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if st.Epoch < 0 || st.Batch < 0 {
+		return state{}, false, fmt.Errorf("read %s: epoch %d, batch %d: a position before the start (damaged or edited)", path, st.Epoch, st.Batch)
 	}
 	return st, true, nil
 }
