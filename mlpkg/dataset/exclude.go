@@ -77,13 +77,18 @@ func Excluded(set map[string]bool, fileName string) bool {
 // skipping those already listed, with an optional comment line explaining why.
 // A last line without its newline is ended first. Spaces around an entry are
 // dropped. An entry that cannot be read back as written is an error, and
-// nothing is added: one with a line break or a '#' (which starts a comment).
+// nothing is added: one with a line break or a '#' (which starts a comment),
+// or one that starts with a byte order mark (U+FEFF), which ReadExclusions
+// drops from the file's first line.
 func AddExclusions(classDir, reason string, entries ...string) error {
 	var add []string
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
 		if strings.ContainsAny(e, "\r\n#") {
 			return fmt.Errorf("add exclusions to %s: %q cannot be listed: a line break or a '#' (which starts a comment) in the name; rename the file", filepath.Join(classDir, ExcludeFile), e)
+		}
+		if strings.HasPrefix(e, "\uFEFF") {
+			return fmt.Errorf("add exclusions to %s: %q cannot be listed: it starts with a byte order mark (U+FEFF), which is dropped at the start of the file; rename the file", filepath.Join(classDir, ExcludeFile), e)
 		}
 		if e != "" && !slices.Contains(add, e) {
 			add = append(add, e)

@@ -57,7 +57,7 @@ func TestAddExclusionsReadsBack(t *testing.T) {
 	// Names that would not read back as written are refused, and nothing
 	// of the call is written.
 	before, _ := os.ReadFile(filepath.Join(dir, ExcludeFile))
-	for _, bad := range []string{"#1.jpg", "beach #2.jpg", "a#", "a.jpg\nb.jpg", "c.jpg\rd.jpg"} {
+	for _, bad := range []string{"#1.jpg", "beach #2.jpg", "a#", "a.jpg\nb.jpg", "c.jpg\rd.jpg", "\uFEFFe.jpg"} {
 		if err := AddExclusions(dir, "", "ok.jpg", bad); err == nil {
 			t.Errorf("AddExclusions(%q): no error", bad)
 		}
