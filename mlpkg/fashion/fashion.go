@@ -195,10 +195,10 @@ func (c *Config) Validate() error {
 
 // Import writes cfg.PerClass pictures of each of cfg.Classes as PNG files
 // into cfg.ImagesDir/<class>/<part>-<index>.png. It is idempotent: pictures
-// already there are left alone, unless a file is not a whole PNG picture
-// (empty or damaged, e.g. by a crash), which is written again. Pictures of
-// an earlier import with a larger PerClass are not removed: they are
-// counted in the summary (ClassCount.Earlier). Each picture is written
+// already there are left alone, unless a file is not a whole 28×28 PNG
+// picture (empty or damaged, e.g. by a crash), which is written again.
+// Pictures of an earlier import with a larger PerClass are not removed: they
+// are counted in the summary (ClassCount.Earlier). Each picture is written
 // under a temporary name and renamed when complete, and all are synced to
 // the disk before Import returns, even when it fails or is cancelled. It
 // holds the images folder's lock (dataset.ImagesLockFile) while it writes:
@@ -480,16 +480,25 @@ type encoderPool struct{ b *png.EncoderBuffer }
 func (p *encoderPool) Get() *png.EncoderBuffer  { return p.b }
 func (p *encoderPool) Put(b *png.EncoderBuffer) { p.b = b }
 
-// readablePNG reports whether path holds a whole PNG picture. A file that
-// does not (empty or damaged by a crash before Import synced it, not a
-// picture, or not a regular file: a named pipe is not waited on) is written
-// again.
+// readablePNG reports whether path holds a whole 28×28 PNG picture. A file
+// that does not (empty or damaged by a crash before Import synced it, not a
+// picture, a picture of another size, or not a regular file: a named pipe is
+// not waited on) is written again. Only a 28×28 picture is decoded: a header
+// that claims a larger one is not taken at its word (30000×30000 pixels
+// would take gigabytes).
 func readablePNG(path string) bool {
 	f, err := imageio.OpenRegular(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
+	cfg, err := png.DecodeConfig(bufio.NewReader(f))
+	if err != nil || cfg.Width != side || cfg.Height != side {
+		return false
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false
+	}
 	_, err = png.Decode(bufio.NewReader(f))
 	return err == nil
 }

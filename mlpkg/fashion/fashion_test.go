@@ -8,11 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -453,4 +455,58 @@ func TestDefaultConfigOwnsItsClasses(t *testing.T) {
 	if Classes()[0] != "tshirt_top" || !IsClass("bag") || IsClass("Sandal") {
 		t.Errorf("Classes() %v after changing a returned slice; IsClass(bag) %v, IsClass(Sandal) %v", Classes(), IsClass("bag"), IsClass("Sandal"))
 	}
+}
+
+// TestReadablePNGTrustsNoHeader: a file whose PNG header claims 30000×30000
+// pixels (a few dozen bytes) is not decoded, which would take 3.6 GB, but
+// written again, like a picture of any other size than Import's 28×28.
+func TestReadablePNGTrustsNoHeader(t *testing.T) {
+	dir := t.TempDir()
+	bomb := filepath.Join(dir, "train-00000.png")
+	if err := os.WriteFile(bomb, pngHeader(30000, 30000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	if n := allocated(func() { ok = readablePNG(bomb) }); ok || n > 1<<20 {
+		t.Errorf("a 30000×30000 PNG header: readable %v, %d bytes allocated", ok, n)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, side+1, side))); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "train-00001.png")
+	if err := os.WriteFile(other, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if readablePNG(other) {
+		t.Error("a 29×28 picture is taken for one of Import's")
+	}
+}
+
+// allocated returns the bytes fn allocated on the heap.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// pngChunk returns a PNG chunk of the given type and data, with its CRC.
+func pngChunk(typ string, data []byte) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	b = append(b, typ...)
+	b = append(b, data...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+}
+
+// pngHeader returns the start of a PNG of the given size (8-bit RGBA) whose
+// compressed data stops after its zlib header: a few dozen bytes that
+// claim width×height×4 bytes of pixels.
+func pngHeader(width, height uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32(nil, width)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, height)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0)
+	b := append([]byte("\x89PNG\r\n\x1a\n"), pngChunk("IHDR", ihdr)...)
+	return append(b, pngChunk("IDAT", []byte{0x78, 0x9c})...)
 }
