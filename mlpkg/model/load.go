@@ -87,7 +87,7 @@ func Load(dir string, backend backends.Backend) (*Classifier, *Meta, error) {
 func loadModelVariables(snap string) (*context.Context, error) {
 	// The handler loads every variable into its own map and is attached
 	// to a throwaway context; only the model's variables move to ctx.
-	h, err := checkpoints.Load(context.New()).Dir(snap).Done()
+	h, err := LoadCheckpoint(snap, checkpoints.Load(context.New()).Dir(snap))
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", snap, err)
 	}

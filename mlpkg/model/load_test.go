@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -133,4 +134,79 @@ func TestLoadWarnsOfUnfinishedTraining(t *testing.T) {
 	if _, _, err := Load(dir, b); err != nil || !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "has no best/") {
 		t.Errorf("last/ only: err %v, logs %q; want a warning", err, logs.String())
 	}
+}
+
+// TestLoadDamagedCheckpoint: a checkpoint whose JSON file was damaged (a
+// negative dimension, a shape of 2^40 elements in a few bytes, a type GoMLX
+// does not know, a length that is not the shape's) is an error naming the
+// file, neither a panic nor an allocation of terabytes that ends the program.
+func TestLoadDamagedCheckpoint(t *testing.T) {
+	ctx := context.New()
+	ctx.InAbsPath("/"+Scope+"/conv").VariableWithValue("w", []float32{1, 2, 3})
+	for _, format := range []checkpoints.BinFormat{checkpoints.BinUncompressed, checkpoints.BinGZIP} {
+		jsonData, bin := checkpointFiles(t, ctx, format)
+		for _, edit := range []struct{ from, to, want string }{
+			{"\t\t\t\t3\n", "\t\t\t\t-1\n", "negative dimension"},
+			{"\t\t\t\t3\n", "\t\t\t\t1099511627776\n", "of shape [1099511627776] takes more than"},
+			{`"Float32"`, `"InvalidDType"`, "unknown dtype"},
+			{`"Length": 12`, `"Length": 16`, "takes 12 bytes, not the 16 recorded"},
+		} {
+			snap := t.TempDir()
+			const base = "checkpoint-n0000001-20261207-101500-initial"
+			writeFile := func(name string, b []byte) {
+				if err := os.WriteFile(filepath.Join(snap, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeFile(base+".json", bytes.Replace(jsonData, []byte(edit.from), []byte(edit.to), 1))
+			writeFile(base+".bin", bin)
+			var err error
+			if n := allocated(func() { _, err = loadModelVariables(snap) }); n > 1<<20 {
+				t.Errorf("%s → %s: %d bytes allocated", edit.from, edit.to, n)
+			}
+			if err == nil || !strings.Contains(err.Error(), edit.want) || !strings.Contains(err.Error(), snap) {
+				t.Errorf("%s → %s: %v, want an error saying %q about %s", strings.TrimSpace(edit.from), strings.TrimSpace(edit.to), err, edit.want, snap)
+			}
+		}
+	}
+}
+
+// allocated returns the bytes fn allocated on the heap.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// checkpointFiles saves ctx's variables as a GoMLX checkpoint (compressed
+// or not) and returns its JSON and data files.
+func checkpointFiles(tb testing.TB, ctx *context.Context, format checkpoints.BinFormat) (jsonData, bin []byte) {
+	tb.Helper()
+	dir := tb.TempDir()
+	h, err := checkpoints.Build(ctx).Dir(dir).WithCompression(format).Done()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.Save(); err != nil {
+		tb.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		switch {
+		case strings.HasSuffix(e.Name(), ".json"):
+			jsonData = b
+		case strings.HasSuffix(e.Name(), ".bin"):
+			bin = b
+		}
+	}
+	return jsonData, bin
 }

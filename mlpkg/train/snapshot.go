@@ -177,7 +177,7 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return state{}, nil
 	}
-	if _, err := checkpoints.Build(gctx).Dir(p).Keep(1).Immediate().Done(); err != nil {
+	if _, err := model.LoadCheckpoint(p, checkpoints.Build(gctx).Dir(p).Keep(1).Immediate()); err != nil {
 		return state{}, fmt.Errorf("resume from %s: %w", p, err)
 	}
 	st, ok, err := readState(dir, name)

@@ -742,6 +742,38 @@ func TestLoadSnapshotNeedsState(t *testing.T) {
 	}
 }
 
+// A snapshot whose GoMLX JSON file was damaged (a negative dimension, a
+// shape of 2^40 elements) is an error to resume from, not a panic nor an
+// allocation of terabytes that ends the program.
+func TestLoadSnapshotDamagedCheckpoint(t *testing.T) {
+	gctx := mlctx.New()
+	gctx.VariableWithValue("w", []float32{1, 2})
+	for _, dim := range []string{"-1", "1099511627776"} {
+		dir := t.TempDir()
+		if err := saveSnapshot(gctx, dir, model.LastDir, state{Epoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+		files, err := filepath.Glob(filepath.Join(dir, model.LastDir, "checkpoint-*.json"))
+		if err != nil || len(files) != 1 {
+			t.Fatalf("checkpoint files %v, %v", files, err)
+		}
+		b, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		damaged := strings.Replace(string(b), "\t\t\t\t2\n", "\t\t\t\t"+dim+"\n", 1)
+		if damaged == string(b) {
+			t.Fatalf("no dimension 2 in %s", b)
+		}
+		if err := os.WriteFile(files[0], []byte(damaged), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadSnapshot(mlctx.New(), dir, model.LastDir); err == nil || !strings.Contains(err.Error(), filepath.Base(files[0])) {
+			t.Errorf("dimension %s: %v, want an error naming %s", dim, err, filepath.Base(files[0]))
+		}
+	}
+}
+
 // Ctrl-C during the last epoch's end (its last step, validation or saves)
 // stops before the test evaluation, with Interrupted set, as during any
 // other epoch; the next run has nothing to train and tests best/.

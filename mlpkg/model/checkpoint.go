@@ -1,0 +1,118 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+)
+
+// LoadCheckpoint runs cfg.Done(), GoMLX's loading of the checkpoint in the
+// folder snap (cfg is configured with Dir(snap)), for a folder that a crash
+// or an edit may have damaged. GoMLX makes each variable as the checkpoint's
+// JSON file describes it before it reads its data, and panics at a shape it
+// cannot make: a dimension of 2^40 written in a few bytes would end the
+// program for want of memory, a negative one or an unknown type would crash
+// it. So the JSON file GoMLX loads is checked first against the data file
+// beside it, and what GoMLX still panics at is an error.
+func LoadCheckpoint(snap string, cfg *checkpoints.Config) (h *checkpoints.Handler, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = nil, fmt.Errorf("damaged checkpoint: %v", r)
+		}
+	}()
+	if err := checkCheckpointSizes(snap); err != nil {
+		return nil, err
+	}
+	return cfg.Done()
+}
+
+// GoMLX's checkpoint files: checkpoint-*.json, the latest (last in name
+// order) being the one loaded, beside its .bin data file, which starts with
+// gzipHeader when it is compressed.
+const (
+	checkpointPrefix = "checkpoint-"
+	gzipHeader       = "gomlx_checkpoints\x04gzip"
+	// maxInflation bounds the bytes that one byte of deflate data inflates
+	// to (1032, deflate's limit, rounded up).
+	maxInflation = 1040
+)
+
+// checkCheckpointSizes checks the variables of the latest checkpoint in snap
+// (see LoadCheckpoint): no negative dimension, a known type, each the bytes
+// its shape takes, and all of them no more than the data file can hold. Its
+// errors name the file, not the folder. Folders without a checkpoint, or
+// without its data file, are left to GoMLX to report. It panics on a type
+// GoMLX does not know, as GoMLX would.
+func checkCheckpointSizes(snap string) error {
+	entries, err := os.ReadDir(snap)
+	if err != nil {
+		return nil
+	}
+	var bases []string // as GoMLX lists them
+	for _, e := range entries {
+		if name := e.Name(); strings.HasPrefix(name, checkpointPrefix) && strings.HasSuffix(name, ".json") {
+			bases = append(bases, strings.TrimSuffix(name, ".json"))
+		}
+	}
+	if len(bases) == 0 {
+		return nil
+	}
+	base := slices.Max(bases)
+	bin, err := os.Open(filepath.Join(snap, base+".bin"))
+	if err != nil {
+		return nil
+	}
+	defer bin.Close()
+	st, err := bin.Stat()
+	if err != nil {
+		return nil
+	}
+	budget := st.Size()
+	head := make([]byte, len(gzipHeader))
+	if n, _ := bin.ReadAt(head, 0); n == len(head) && string(head) == gzipHeader {
+		budget *= maxInflation
+	}
+	jsonName := base + ".json"
+	f, err := os.Open(filepath.Join(snap, jsonName))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var meta struct {
+		Variables []struct {
+			ParameterName string
+			Dimensions    []int
+			DType         dtypes.DType
+			Length        int
+		}
+	}
+	if err := json.NewDecoder(f).Decode(&meta); err != nil {
+		return fmt.Errorf("%s: %w", jsonName, err)
+	}
+	for _, v := range meta.Variables {
+		size := int64(v.DType.Size())
+		if size <= 0 {
+			return fmt.Errorf("%s: variable %s of type %s, which a checkpoint cannot hold (damaged)", jsonName, v.ParameterName, v.DType)
+		}
+		for _, d := range v.Dimensions {
+			switch {
+			case d < 0:
+				return fmt.Errorf("%s: variable %s has a negative dimension, %v (damaged)", jsonName, v.ParameterName, v.Dimensions)
+			case d > 0 && size > budget/int64(d): // size*d > budget, without overflow
+				return fmt.Errorf("%s: variable %s of shape %v takes more than the %d bytes of data in %s (damaged)", jsonName, v.ParameterName, v.Dimensions, st.Size(), base+".bin")
+			}
+			size *= int64(d)
+		}
+		if int64(v.Length) != size {
+			return fmt.Errorf("%s: variable %s of shape %v and type %s takes %d bytes, not the %d recorded (damaged)", jsonName, v.ParameterName, v.Dimensions, v.DType, size, v.Length)
+		}
+		budget -= size
+	}
+	return nil
+}
