@@ -54,6 +54,16 @@ func New(classes []string, labels []int32, probs [][]float32) (*Result, error) {
 	if len(labels) == 0 {
 		return nil, errors.New("evaluate: no images (an accuracy of nothing would read as 0)")
 	}
+	// Every image checked before the k×k confusion matrix is made: k
+	// comes from the caller (a file), the images must bear it out.
+	for i, p := range probs {
+		if t := int(labels[i]); t < 0 || t >= k || len(p) != k {
+			return nil, fmt.Errorf("evaluate: image %d has label %d and %d probabilities for %d classes", i, t, len(p), k)
+		}
+		if slices.ContainsFunc(p, func(v float32) bool { return math.IsNaN(float64(v)) }) {
+			return nil, fmt.Errorf("evaluate: image %d: %w", i, ErrNaNOutputs)
+		}
+	}
 	e := &Result{Classes: classes, N: len(labels), Labels: labels, Probabilities: probs,
 		Predicted: make([]int, len(labels)), Confusion: make([][]int, k)}
 	for i := range e.Confusion {
@@ -63,12 +73,6 @@ func New(classes []string, labels []int32, probs [][]float32) (*Result, error) {
 	correct := 0
 	for i, p := range probs {
 		t := int(labels[i])
-		if t < 0 || t >= k || len(p) != k {
-			return nil, fmt.Errorf("evaluate: image %d has label %d and %d probabilities for %d classes", i, t, len(p), k)
-		}
-		if slices.ContainsFunc(p, func(v float32) bool { return math.IsNaN(float64(v)) }) {
-			return nil, fmt.Errorf("evaluate: image %d: %w", i, ErrNaNOutputs)
-		}
 		best := 0
 		for j := range p {
 			if p[j] > p[best] {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -176,5 +177,23 @@ func TestCounts(t *testing.T) {
 	}
 	if e.Precision[0] != 0 || e.Recall[0] != 0 || e.F1[0] != 0 {
 		t.Errorf("a, predicted once and never right: precision %v, recall %v, F1 %v, want 0 0 0", e.Precision[0], e.Recall[0], e.F1[0])
+	}
+}
+
+// TestNewChecksImagesFirst: images that do not bear out the number of
+// classes are refused before the classes×classes confusion matrix is made
+// (20000 classes named in a damaged file: 3.2 GB).
+func TestNewChecksImagesFirst(t *testing.T) {
+	classes := make([]string, 20000)
+	var err error
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = New(classes, []int32{0}, [][]float32{{1}})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "1 probabilities for 20000 classes") {
+		t.Errorf("%v, want an error saying 1 probabilities for 20000 classes", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("%d bytes allocated", n)
 	}
 }
