@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -97,8 +98,9 @@ func (f *evaluationFile) evaluation() (*Evaluation, error) {
 }
 
 // LoadEvaluation reads what Evaluate saved in p.Checkpoint. It fails when the
-// model there has changed since (another run, or the same run trained on
-// with another epoch in best/): run Evaluate again.
+// model there has changed since (another run, the same run trained on with
+// another epoch in best/, or no model at all), or when the evaluation is not
+// of the model's classes: run Evaluate again.
 func LoadEvaluation(p Paths) (*Evaluation, error) {
 	data, err := os.ReadFile(filepath.Join(p.Checkpoint, evaluationName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -111,12 +113,21 @@ func LoadEvaluation(p Paths) (*Evaluation, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("load evaluation %s: %w", p.Checkpoint, err)
 	}
-	if meta, err := model.LoadMeta(p.Checkpoint); err == nil && meta.ModelID != f.ModelID {
+	meta, err := model.LoadMeta(p.Checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("load evaluation: %w", err)
+	}
+	switch {
+	case meta.ModelID != f.ModelID:
 		return nil, fmt.Errorf("load evaluation: %s holds the evaluation of model %s, but the model there is now %s: run the evaluation again",
 			p.Checkpoint, f.ModelID, meta.ModelID)
-	} else if err == nil && int(meta.Metrics["best_epoch"]) != f.BestEpoch {
+	case int(meta.Metrics["best_epoch"]) != f.BestEpoch:
 		return nil, fmt.Errorf("load evaluation: %s holds the evaluation of epoch %d's weights, but best/ now holds epoch %d's (training went on): run the evaluation again",
 			p.Checkpoint, f.BestEpoch, int(meta.Metrics["best_epoch"]))
+	case !slices.Equal(f.Classes, meta.Classes):
+		// Also what bounds the k×k confusion matrix eval.New makes.
+		return nil, fmt.Errorf("load evaluation: %s holds an evaluation of %d classes that are not the model's %d (edited or damaged): run the evaluation again",
+			filepath.Join(p.Checkpoint, evaluationName), len(f.Classes), len(meta.Classes))
 	}
 	return f.evaluation()
 }
