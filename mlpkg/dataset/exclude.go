@@ -79,11 +79,20 @@ func Excluded(set map[string]bool, fileName string) bool {
 // dropped. An entry that cannot be read back as written is an error, and
 // nothing is added: one with a line break or a '#' (which starts a comment),
 // or one that starts with a byte order mark (U+FEFF), which ReadExclusions
-// drops from the file's first line.
+// drops from the file's first line; so is an entry or a reason too long for
+// a line that ReadExclusions reads (64 KiB).
 func AddExclusions(classDir, reason string, entries ...string) error {
+	// ReadExclusions's bufio.Scanner takes lines of up to
+	// bufio.MaxScanTokenSize bytes, its newline included.
+	if len("# "+reason) >= bufio.MaxScanTokenSize {
+		return fmt.Errorf("add exclusions to %s: a reason of %d bytes, too long for one line of the file", filepath.Join(classDir, ExcludeFile), len(reason))
+	}
 	var add []string
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
+		if len(e) >= bufio.MaxScanTokenSize {
+			return fmt.Errorf("add exclusions to %s: an entry of %d bytes, too long for one line of the file", filepath.Join(classDir, ExcludeFile), len(e))
+		}
 		if strings.ContainsAny(e, "\r\n#") {
 			return fmt.Errorf("add exclusions to %s: %q cannot be listed: a line break or a '#' (which starts a comment) in the name; rename the file", filepath.Join(classDir, ExcludeFile), e)
 		}

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io/fs"
@@ -158,5 +159,34 @@ func TestReadExclusionsErrorNamesTheFile(t *testing.T) {
 	}
 	if _, err := ReadExclusions(dir); err == nil || strings.Count(err.Error(), path) != 1 {
 		t.Errorf("exclude.txt a folder: %v, want an error naming %s once", err, path)
+	}
+}
+
+// TestAddExclusionsLongLines: a reason or an entry too long for the line
+// that ReadExclusions reads (bufio.Scanner's 64 KiB) is refused, and the
+// file left as it was, not made unreadable ("token too long") for every
+// later prepare; the longest reason that fits reads back.
+func TestAddExclusionsLongLines(t *testing.T) {
+	dir := t.TempDir()
+	if err := AddExclusions(dir, "", "a.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, ExcludeFile))
+	for _, tc := range []struct{ reason, entry string }{
+		{strings.Repeat("x", 70_000), "b.jpg"},
+		{"", strings.Repeat("x", 70_000)},
+	} {
+		if err := AddExclusions(dir, tc.reason, tc.entry); err == nil {
+			t.Errorf("a reason of %d bytes, an entry of %d: no error", len(tc.reason), len(tc.entry))
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, ExcludeFile)); !bytes.Equal(after, before) {
+		t.Errorf("exclude.txt changed by refused calls")
+	}
+	if err := AddExclusions(dir, strings.Repeat("x", bufio.MaxScanTokenSize-len("# ")-1), "c.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := ReadExclusions(dir); err != nil || !set["a.jpg"] || !set["c.jpg"] || len(set) != 2 {
+		t.Errorf("after the longest reason: %q, %v", slices.Sorted(maps.Keys(set)), err)
 	}
 }
