@@ -651,6 +651,24 @@ func TestRetryAfterHeader(t *testing.T) {
 	}
 }
 
+// A Retry-After of more seconds than a time.Duration holds is the longest
+// wait, too long to make: the crawl stops with ErrRateLimited. Multiplied
+// out it overflowed, into a negative wait (ignored: retried at once) or a
+// short one (18446744074 s wrapped round to 0.29 s).
+func TestRetryAfterBeyondDuration(t *testing.T) {
+	for _, v := range []string{"9223372037", "18446744074", "99999999999999999999"} {
+		if d := retryAfter(http.Header{"Retry-After": {v}}); d < 100*365*24*time.Hour {
+			t.Errorf("Retry-After: %s gives %v, want the longest wait", v, d)
+		}
+	}
+	f := newFixture(t)
+	f.fake.AddGenerated("monkey", 3)
+	f.fake.FailAPI(flickrtest.Fault{Status: 503, RetryAfter: "18446744074"})
+	if _, err := f.run(t, context.Background()); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("error %v, want ErrRateLimited", err)
+	}
+}
+
 // A license id that Flickr's license list lacks stops the crawl before any
 // search, naming the ids there are (it would otherwise find no photo).
 func TestUnknownLicenseID(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -232,14 +233,21 @@ func (c *client) attempt(ctx context.Context, rawURL string, limit int64) (*fetc
 	return &fetched{body: body, finalURL: resp.Request.URL.String(), complete: complete}, nil
 }
 
+// maxRetryAfterSeconds is the longest Retry-After in seconds that a
+// time.Duration holds (about 292 years).
+const maxRetryAfterSeconds = int64(math.MaxInt64 / time.Second)
+
 // retryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
+// More seconds than a time.Duration holds give the longest Duration of whole
+// seconds: a wait too long to make, never a short (overflowed) one.
 func retryAfter(h http.Header) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	// Out of range, ParseInt returns the largest int64 with ErrRange.
+	if s, err := strconv.ParseInt(v, 10, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && s >= 0 {
+		return time.Duration(min(s, maxRetryAfterSeconds)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(time.Until(t), 0)
