@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -462,6 +463,26 @@ func TestParseSearch(t *testing.T) {
 	}
 	if _, err := parseSearch([]byte("<html>Bad gateway</html>"), "q"); err == nil {
 		t.Error("HTML accepted as a search answer")
+	}
+}
+
+// A count that an int cannot hold is refused, not wrapped round: "pages"
+// of 1e19 came out as math.MinInt64 (no next page) and "NaN" as any int.
+func TestFlexIntOutOfRange(t *testing.T) {
+	for _, v := range []string{`1e19`, `"9223372036854775808"`, `-1e300`, `"NaN"`, `"Inf"`, `"-Infinity"`} {
+		var n flexInt
+		if err := n.UnmarshalJSON([]byte(v)); err == nil {
+			t.Errorf("%s decoded to %d, want an error", v, n)
+		}
+	}
+	for v, want := range map[string]flexInt{`9223372036854775807`: math.MaxInt64, `-9.2e18`: -9.2e18, `"1.9"`: 1, `-2.5`: -2} {
+		if n := flexInt(7); n.UnmarshalJSON([]byte(v)) != nil || n != want {
+			t.Errorf("%s decoded to %d, want %d", v, n, want)
+		}
+	}
+	body := `{"stat":"ok","photos":{"page":1,"pages":"1e19","total":1,"photo":[]}}`
+	if res, err := parseSearch([]byte(body), "q"); err == nil {
+		t.Errorf("pages 1e19 decoded: %+v", res)
 	}
 }
 

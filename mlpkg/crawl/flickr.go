@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -86,6 +87,7 @@ type searchPage struct {
 }
 
 // flexInt decodes a JSON number, a numeric string ("150") or "" / null (0).
+// A number an int cannot hold (1e19, "NaN", "Inf") is an error.
 type flexInt int
 
 func (n *flexInt) UnmarshalJSON(b []byte) error {
@@ -108,6 +110,11 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return fmt.Errorf("not a number: %.40q", s)
+	}
+	// Converted, NaN, the infinities and numbers beyond an int's range
+	// give an arbitrary int (math.MinInt64 on amd64).
+	if !(f >= math.MinInt && f < -math.MinInt) {
+		return fmt.Errorf("number out of range: %.40q", s)
 	}
 	*n = flexInt(int(f))
 	return nil
