@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
@@ -134,8 +135,16 @@ func mdURL(u string) (string, bool) {
 	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "%0A", "\r", "%0D").Replace(parsed.String()), true
 }
 
-// mdEscape keeps user text from breaking the Markdown list.
+// mdEscape keeps user text from breaking the Markdown list: line breaks
+// and other white space become one space, control characters (a terminal's
+// escape sequences, when the credits are printed) a space too.
 func mdEscape(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `&lt;`).Replace(s)
 }

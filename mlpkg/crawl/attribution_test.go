@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
@@ -103,5 +104,28 @@ func TestAttributionEscapesOwner(t *testing.T) {
 	}
 	if _, ok := mdURL("javascript:alert(1)"); ok {
 		t.Error("mdURL accepted a javascript: URL")
+	}
+}
+
+// Texts from Flickr reach the credits, which "animalcnn attribution" prints
+// to the terminal, without their control characters: a title cannot clear
+// the screen or retitle the terminal with escape sequences.
+func TestAttributionDropsControlCharacters(t *testing.T) {
+	f := newFixture(t)
+	f.fake.Add("monkey", flickrtest.Photo{ID: "111", OwnerName: "Ann\x07", Title: "\x1b[2J\x1b]0;pwned\x07Monkey\x00", License: "4"})
+	f.cfg.PerClass = 1
+	if _, err := f.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+		t.Errorf("control characters in the credits: %q", s)
+	}
+	if !strings.Contains(s, "[\\[2J \\]0;pwned Monkey](https://www.flickr.com/photos/") || !strings.Contains(s, " by Ann, ") {
+		t.Errorf("credits:\n%s", s)
 	}
 }
