@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirent"
@@ -115,7 +116,7 @@ func WriteAttribution(w io.Writer, imagesDir string, classes []string) error {
 			if u, ok := mdURL(c.PageURL); ok {
 				page = fmt.Sprintf("[%s](%s)", page, u)
 			}
-			fmt.Fprintf(&b, "- `%s`: %s by %s, %s\n", c.File, page, mdEscape(c.Author), lic)
+			fmt.Fprintf(&b, "- %s: %s by %s, %s\n", mdCode(c.File), page, mdEscape(c.Author), lic)
 		}
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -147,4 +148,31 @@ func mdEscape(s string) string {
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `&lt;`).Replace(s)
+}
+
+// mdCode writes s, a file name, as a Markdown code span that it cannot end
+// early: fenced by one backtick more than its longest run of them (with a
+// space inside where s starts or ends with one), its control characters (a
+// line break would end the list item) replaced by U+FFFD.
+func mdCode(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r != '`' {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + s + fence
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/crawl/flickrtest"
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/imagetest"
 )
 
 func TestAttribution(t *testing.T) {
@@ -127,5 +128,40 @@ func TestAttributionDropsControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(s, "[\\[2J \\]0;pwned Monkey](https://www.flickr.com/photos/") || !strings.Contains(s, " by Ann, ") {
 		t.Errorf("credits:\n%s", s)
+	}
+}
+
+// A photo's file name is a code span in the credits that nothing in the
+// name can end early: a file found in the class folder (adopted without a
+// manifest line) may be named anything after the photo id. A backtick in
+// it ended the span, and a line break started a list item of its own.
+func TestAttributionFileNameStaysCode(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 1)
+	f.cfg.PerClass = 1
+	dir := f.classDir("monkey")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := photos[0].ID + ".a``b\n- `made up` by nobody.jpg"
+	img := imagetest.Encode(t, "jpeg", flickrtest.Generate("x", 32, 32))
+	if err := os.WriteFile(filepath.Join(dir, name), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Recovered != 1 {
+		t.Fatalf("report %+v, want the file adopted", c)
+	}
+	var out bytes.Buffer
+	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	want := "- ```" + photos[0].ID + ".a``b\ufffd- `made up` by nobody.jpg```: ["
+	if strings.Count(s, "\n- ") != 1 || !strings.Contains(s, want) {
+		t.Errorf("credits, want one item starting %q:\n%s", want, s)
 	}
 }
