@@ -165,3 +165,45 @@ func TestAttributionFileNameStaysCode(t *testing.T) {
 		t.Errorf("credits, want one item starting %q:\n%s", want, s)
 	}
 }
+
+// A file in the class folder named after a photo id, whose name is not
+// valid UTF-8, is not adopted: the manifest (JSON) cannot record its name,
+// which read back names another file (U+FFFD for each odd byte), so the
+// photo, kept on disk and trained on, was missing from the manifest read
+// back and from the credits. The photo is downloaded instead.
+func TestOrphanWithNonUTF8NameNotAdopted(t *testing.T) {
+	f := newFixture(t)
+	photos := f.fake.AddGenerated("monkey", 1)
+	f.cfg.PerClass = 1
+	dir := f.classDir("monkey")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img := imagetest.Encode(t, "jpeg", flickrtest.Generate("x", 32, 32))
+	if err := os.WriteFile(filepath.Join(dir, photos[0].ID+".caf\xe9.jpg"), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classes[0]; c.Kept != 1 || c.Recovered != 0 || c.Downloaded != 1 {
+		t.Errorf("report %+v, want the photo downloaded, not the file adopted", c)
+	}
+	entries, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(dir, e.File)); err != nil {
+			t.Errorf("manifest entry %+v: %v", e, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "## monkey (1 photos)") {
+		t.Errorf("credits:\n%s", out.String())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"image"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
 )
@@ -25,6 +26,8 @@ func decodeImage(b []byte, maxPixels int64) (image.Image, string, error) {
 }
 
 // findByID returns the photo files in classDir named <id>.<image ext>.
+// Names that are not valid UTF-8 are left out: a manifest entry (JSON)
+// cannot record them, and would name another file when read back.
 func findByID(classDir, id string) ([]string, error) {
 	matches, err := filepath.Glob(filepath.Join(classDir, globEscape(id)+".*"))
 	if err != nil {
@@ -32,7 +35,7 @@ func findByID(classDir, id string) ([]string, error) {
 	}
 	var out []string
 	for _, m := range matches {
-		if imageio.HasImageExt(m) {
+		if imageio.HasImageExt(m) && utf8.ValidString(filepath.Base(m)) {
 			out = append(out, m)
 		}
 	}
