@@ -10,7 +10,7 @@ import (
 // ±Inf as NaN (null); and reading arbitrary JSON never panics.
 func FuzzPerClassJSON(f *testing.F) {
 	f.Add(0.5, math.NaN(), math.Inf(1), []byte(`[0.5,null,1]`))
-	f.Add(-0.0, 1e308, 5e-324, []byte(`null`))
+	f.Add(math.Copysign(0, -1), 1e308, 5e-324, []byte(`null`))
 	f.Add(1.0, 2.0, 3.0, []byte(`[null, "x"]`))
 	f.Add(0.0, 0.0, 0.0, []byte(`[1e400]`))
 	f.Fuzz(func(t *testing.T, a, b, c float64, data []byte) {

@@ -97,7 +97,7 @@ func FuzzReadHistory(f *testing.F) {
 func FuzzHistoryRoundTrip(f *testing.F) {
 	f.Add(1, int64(63), 1.5, 0.4, true, 0.6, 0.75, 1e-4, 250.5, 2.5, 8.0, int64(1796637600))
 	f.Add(0, int64(0), math.NaN(), math.Inf(1), false, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, int64(0))
-	f.Add(-3, int64(-1), -0.0, 5e-324, true, math.Inf(-1), math.NaN(), 1e308, 0.1, 0.2, 0.3, int64(-62135596800))
+	f.Add(-3, int64(-1), math.Copysign(0, -1), 5e-324, true, math.Inf(-1), math.NaN(), 1e308, 0.1, 0.2, 0.3, int64(-62135596800))
 	f.Fuzz(func(t *testing.T, epoch int, step int64, trainLoss, trainAcc float64, validated bool, valLoss, valAcc, lr, ips, first, secs float64, unix int64) {
 		// Steps and epochs are counts: read back through a float64, exact
 		// up to 2^53. Times: RFC 3339 years 0000 to 9999, in UTC.
