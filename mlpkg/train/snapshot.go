@@ -62,12 +62,16 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	// loader, chained to the one before: put that one back, or every save
 	// would add a handler to the chain.
 	defer gctx.SetLoader(gctx.Loader())
+	excluded := excludedVariables(gctx, name == model.BestDir)
 	h, err := checkpoints.Build(gctx).Dir(tmp).Keep(1).WithCompression(checkpoints.BinUncompressed).
-		ExcludeVars(excludedVariables(gctx, name == model.BestDir)...).Done()
+		ExcludeVars(excluded...).Done()
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
 	}
 	if err := h.Save(); err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
+	}
+	if err := checkSaved(gctx, tmp, excluded); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", tmp, err)
 	}
 	b, err := json.Marshal(st)
@@ -109,6 +113,51 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 	}
 	return syncDir(dir)
 }
+
+// checkSaved checks that the GoMLX checkpoint just saved in dir lists every
+// variable of gctx but those excluded. GoMLX's Handler.Save drops the error
+// of a variable whose data it fails to write (a full disk) and leaves it out
+// of the checkpoint's metadata: when that small file still fits, Save
+// succeeds, and a run resumed from the checkpoint would start the missing
+// variables afresh, without a word.
+func checkSaved(gctx *mlctx.Context, dir string, excluded []*mlctx.Variable) error {
+	jsons, err := filepath.Glob(filepath.Join(dir, checkpointPrefix+"*.json"))
+	if err != nil || len(jsons) != 1 {
+		return fmt.Errorf("%d checkpoint metadata files written, want 1 (%v)", len(jsons), err)
+	}
+	b, err := os.ReadFile(jsons[0])
+	if err != nil {
+		return err
+	}
+	var saved struct {
+		Variables []struct{ ParameterName string }
+	}
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return fmt.Errorf("%s: %w", jsons[0], err)
+	}
+	written := map[string]bool{}
+	for _, v := range saved.Variables {
+		written[v.ParameterName] = true
+	}
+	skip := map[*mlctx.Variable]bool{}
+	for _, v := range excluded {
+		skip[v] = true
+	}
+	var missing []string
+	for v := range gctx.IterVariables() {
+		if !skip[v] && !written[v.ParameterName()] {
+			missing = append(missing, v.ParameterName())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%d variables were not written (%s first): a write to %s failed; is the disk full?",
+			len(missing), missing[0], strings.TrimSuffix(jsons[0], ".json")+".bin")
+	}
+	return nil
+}
+
+// checkpointPrefix starts the names of GoMLX's checkpoint files.
+const checkpointPrefix = "checkpoint-"
 
 // excludedVariables returns the variables of gctx a snapshot leaves out:
 // the running metrics, and when modelOnly every variable outside the model's
