@@ -242,8 +242,8 @@ func New(spec string) (backends.Backend, error) {
 	return nil, fmt.Errorf("create GoMLX backend: %w", errors.Join(errs...))
 }
 
-// Available lists every backend (Go, XLACPU, XLACUDA) and whether it is
-// installed here, with the plugin path or how to install it.
+// Available lists every backend, fastest first (XLACUDA, XLACPU, Go), and
+// whether it is installed here, with the plugin path or how to install it.
 func Available() []Info { return currentEnv().available() }
 
 // Default returns the name of the backend New("") picks now: "" when
