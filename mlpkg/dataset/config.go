@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -52,6 +53,18 @@ type Config struct {
 	// Progress, if set, is called from one goroutine after each photo is
 	// decoded, with the number done and the total.
 	Progress func(done, total int) `json:"-"`
+	// Logger receives Prepare's start and end lines and its notes (the
+	// temporary files of an interrupted prepare removed); nil:
+	// slog.Default().
+	Logger *slog.Logger `json:"-"`
+}
+
+// logger returns c.Logger, or slog.Default() when it is nil.
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
 }
 
 // ImagesLockFile is the lock that a program writing an images folder (a

@@ -46,7 +46,9 @@ type Summary struct {
 	Elapsed time.Duration
 }
 
-// String returns a short report: counts per class, then skipped files.
+// String returns a short report: the dataset's settings, a table of counts
+// per class, the files skipped and the pictures found in several classes,
+// then where it was written, in how long, and the dataset's hash.
 func (s *Summary) String() string {
 	m := &s.Meta
 	var b strings.Builder
@@ -156,7 +158,7 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	wrap := func(err error) error { return fmt.Errorf("prepare: %s: %w", cfg.ImagesDir, err) }
 	// Not while a crawl or an import writes the photos: it would prepare
 	// some of them.
-	unlockImages, err := lockImages(cfg.ImagesDir)
+	unlockImages, err := lockImages(cfg.ImagesDir, cfg.logger())
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
@@ -186,8 +188,8 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 		}
 		unlock()
 	}()
-	removeStaleTemps(cfg.DataDir)
-	slog.Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))
+	removeStaleTemps(cfg.DataDir, cfg.logger())
+	cfg.logger().Info("prepare: decoding photos", "dir", cfg.ImagesDir, "classes", len(classes), "files", len(photos))
 	workers := cfg.workerCount()
 	if err := decodeAll(ctx, photos, cfg.ImageSize, workers, cfg.Progress); err != nil {
 		return nil, wrap(err)
@@ -216,7 +218,7 @@ func Prepare(ctx context.Context, cfg Config) (_ *Summary, err error) {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	sum := &Summary{DataDir: cfg.DataDir, Meta: meta, Ignored: ignored, Conflicts: conflicts, Elapsed: time.Since(start)}
-	slog.Info("prepare: done", "out", cfg.DataDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
+	cfg.logger().Info("prepare: done", "out", cfg.DataDir, "train", train.N, "test", test.N, "skipped", len(skipped), "elapsed", sum.Elapsed.Round(time.Millisecond))
 	return sum, nil
 }
 
@@ -714,7 +716,7 @@ func LockImagesForWriting(dir string) (unlock func(), err error) {
 // ImagesLockFile), failing while a crawl or an import holds it. A folder
 // that is missing, or where the lock file cannot be made (read-only), is
 // read without it.
-func lockImages(dir string) (unlock func(), err error) {
+func lockImages(dir string, log *slog.Logger) (unlock func(), err error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return func() {}, nil // findClasses says what is wrong
 	}
@@ -723,7 +725,7 @@ func lockImages(dir string) (unlock func(), err error) {
 		return nil, err
 	}
 	if err != nil {
-		slog.Debug("prepare: reading the images folder without its lock", "dir", dir, "error", err)
+		log.Debug("prepare: reading the images folder without its lock", "dir", dir, "error", err)
 		return func() {}, nil
 	}
 	return unlock, nil
@@ -731,8 +733,9 @@ func lockImages(dir string) (unlock func(), err error) {
 
 // removeStaleTemps removes the temporary files (writeTemp's) that a prepare
 // killed before its renames left in dir: as large as the dataset, they
-// could fill the disk. Only call it holding the folder's lock.
-func removeStaleTemps(dir string) {
+// could fill the disk, and says so on log. Only call it holding the
+// folder's lock.
+func removeStaleTemps(dir string, log *slog.Logger) {
 	var files int
 	var freed int64
 	for _, name := range outputFiles {
@@ -747,7 +750,7 @@ func removeStaleTemps(dir string) {
 		}
 	}
 	if files > 0 {
-		slog.Info("prepare: removed the temporary files of an interrupted prepare", "dir", dir, "files", files, "bytes", freed)
+		log.Info("prepare: removed the temporary files of an interrupted prepare", "dir", dir, "files", files, "bytes", freed)
 	}
 }
 

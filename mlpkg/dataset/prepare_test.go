@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -924,5 +925,24 @@ func TestSummaryAlignsClassNames(t *testing.T) {
 		if textwidth.Width(l) != textwidth.Width(lines[0]) {
 			t.Errorf("line %q is %d columns wide, want %d as the header:\n%s", l, textwidth.Width(l), textwidth.Width(lines[0]), s)
 		}
+	}
+}
+
+// TestPrepareLogsToConfigLogger: Prepare's lines go to Config.Logger, not to
+// slog's default logger, when it is set.
+func TestPrepareLogsToConfigLogger(t *testing.T) {
+	var def, own bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&def, nil)))
+	cfg := testConfig(makeTree(t, 5, 5))
+	cfg.Logger = slog.New(slog.NewTextHandler(&own, nil))
+	prepare(t, cfg)
+	for _, want := range []string{"prepare: decoding photos", "prepare: done"} {
+		if !strings.Contains(own.String(), want) {
+			t.Errorf("Config.Logger got %q, want a line %q", own.String(), want)
+		}
+	}
+	if def.Len() > 0 {
+		t.Errorf("slog's default logger got %q", def.String())
 	}
 }

@@ -1,9 +1,12 @@
 package dataset
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,7 +153,11 @@ func TestStaleTempsAreWriteTemps(t *testing.T) {
 		}
 		left = append(left, tmp)
 	}
-	removeStaleTemps(dir)
+	var logs bytes.Buffer
+	removeStaleTemps(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if want := fmt.Sprintf("files=%d", len(left)); !strings.Contains(logs.String(), want) {
+		t.Errorf("log %q does not say %s", logs.String(), want)
+	}
 	for _, tmp := range left {
 		if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s not removed: %v", filepath.Base(tmp), err)

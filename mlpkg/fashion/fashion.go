@@ -84,6 +84,8 @@ type Config struct {
 	// written, and once for all the pictures of a part (train, t10k) that
 	// were already there.
 	Progress func(done, total int)
+	// Logger receives Import's closing line; nil: slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns Debian's source folder, data/images, the three
@@ -128,8 +130,8 @@ type Summary struct {
 	Counts []ClassCount
 }
 
-// String returns one line per class, and says if pictures of an earlier
-// import are still there.
+// String returns one line per class, the images folder, and says if
+// pictures of an earlier import are still there.
 func (s *Summary) String() string {
 	var b strings.Builder
 	earlier := 0
@@ -262,7 +264,11 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 			}
 		}
 	}
-	slog.Info("import fashion-mnist: done", "out", cfg.ImagesDir, "classes", len(cfg.Classes), "per_class", cfg.PerClass)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("import fashion-mnist: done", "out", cfg.ImagesDir, "classes", len(cfg.Classes), "per_class", cfg.PerClass)
 	return sum, nil
 }
 

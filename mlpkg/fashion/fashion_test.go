@@ -12,6 +12,7 @@ import (
 	"image"
 	"image/png"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -509,4 +510,23 @@ func pngHeader(width, height uint32) []byte {
 	ihdr = append(ihdr, 8, 6, 0, 0, 0)
 	b := append([]byte("\x89PNG\r\n\x1a\n"), pngChunk("IHDR", ihdr)...)
 	return append(b, pngChunk("IDAT", []byte{0x78, 0x9c})...)
+}
+
+// TestImportLogsToConfigLogger: Import's closing line goes to
+// Config.Logger, not to slog's default logger, when it is set.
+func TestImportLogsToConfigLogger(t *testing.T) {
+	var def, own bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&def, nil)))
+	cfg := Config{SourceDir: fakeSource(t, 40), ImagesDir: t.TempDir(), Classes: []string{"sneaker"}, PerClass: 2,
+		Logger: slog.New(slog.NewTextHandler(&own, nil))}
+	if _, err := Import(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if want := "import fashion-mnist: done"; !strings.Contains(own.String(), want) {
+		t.Errorf("Config.Logger got %q, want a line %q", own.String(), want)
+	}
+	if def.Len() > 0 {
+		t.Errorf("slog's default logger got %q", def.String())
+	}
 }
