@@ -22,5 +22,9 @@
 //   - pipeline: the stages end to end with the repository's data layout, for
 //     the notebooks (each makes sure what it needs exists, or creates it).
 //
-// The command-line tool is in cmd/animalcnn.
+// Each of imageio, dataset, fashion, crawl, model, train, eval, predict,
+// serve and backend has runnable examples of its main calls, in its
+// example_test.go (shown with the package's documentation by pkgsite; go
+// test runs them and checks their output). The command-line tool is in
+// cmd/animalcnn.
 package mlpkg
