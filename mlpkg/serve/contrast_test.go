@@ -41,6 +41,10 @@ func TestPageColourContrast(t *testing.T) {
 		{"muted", "bg"}, {"muted", "card"}, // intro, hints, footer
 		{"accent", "bg"}, // the language links
 		{"error", "card"},
+		{"on-accent", "accent"}, // the button
+	}
+	if !regexp.MustCompile(`(?m)^button \{[^}]*[; ]color: var\(--on-accent\)`).MatchString(css) {
+		t.Error("app.css: the button's text is not var(--on-accent)")
 	}
 	for name, c := range schemes {
 		for _, p := range pairs {
