@@ -8,7 +8,8 @@
 // JavaScript: submits IMAGE through the plain form, in Japanese. Reads the
 // probabilities of every class each time, checks a few accessibility basics
 // and that nothing loads from anywhere but the server, saves screenshots
-// (SCREENSHOT, and SCREENSHOT with "-nojs" before ".png"), and prints one
+// (SCREENSHOT, and SCREENSHOT with "-nojs" before ".png"), checks that a
+// 320 px wide window does not scroll sideways, and prints one
 // JSON object with what it read. Exits non-zero on any failure.
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
@@ -150,6 +151,18 @@ try {
   const a11yNoJS = await a11yProblems(plain);
   problems.push(...a11yNoJS.map(p => 'a11y (no JS): ' + p));
   await plain.screenshot({ path: shotNoJS, fullPage: true });
+
+  // 4. Reflow (WCAG 1.4.10): at 320 CSS px wide (400 % zoom of 1280 px),
+  // with a result shown, nothing scrolls sideways, in either language.
+  for (const lang of ['en', 'ja']) {
+    const narrow = await newPage(browser, true, lang);
+    await narrow.setViewportSize({ width: 320, height: 640 });
+    await narrow.goto(base + '/?lang=' + lang, { waitUntil: 'load' });
+    await narrow.setInputFiles('#file', image);
+    await narrow.waitForSelector('#result li[data-class]', { timeout: 20000 });
+    const wide = await narrow.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > 320) problems.push(`320 px wide (${lang}): the page is ${wide} px wide and scrolls sideways`);
+  }
 } catch (err) {
   problems.push(String(err && err.stack || err));
 } finally {
