@@ -370,11 +370,18 @@ func TestPageUploadWithoutJavaScript(t *testing.T) {
 	if !strings.Contains(page, formatPct(probs[1])) {
 		t.Errorf("result page lacks the boar's probability %s", formatPct(probs[1]))
 	}
+	// The tab's title says the outcome (WCAG 2.4.2: each page its own title).
+	if want := "<title>イノシシ " + formatPct(probs[1]) + " · 画像分類</title>"; !strings.Contains(page, want) {
+		t.Errorf("result page lacks the title %s", want)
+	}
 
 	body, ct = fileForm(t, "notes.jpg", []byte("not an image"))
 	rec = do(h, "POST", "/", ct, body)
 	if rec.Code != 415 || !strings.Contains(rec.Body.String(), `role="alert"`) || !strings.Contains(rec.Body.String(), `data-error="unsupported_media_type"`) {
 		t.Errorf("error page: %d\n%s", rec.Code, rec.Body)
+	}
+	if want := "<title>The photo could not be classified · Image classifier</title>"; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("error page lacks the title %s", want)
 	}
 	// The page says what went wrong in words, in the page's language, as
 	// the API's message does.

@@ -49,6 +49,9 @@ async function readResult(page) {
         return { value: bar ? bar.value : null, label: label ? label.textContent : null };
       }),
       error: (document.querySelector('#result [data-error]') || {}).dataset?.error ?? null,
+      // The tab's title: "<top class> <its %> · <the page's heading>".
+      title: document.title,
+      wantTitle: verdict ? `${verdict.querySelector('strong').textContent} ${verdict.querySelector('.pct').textContent} · ${document.querySelector('h1').textContent}` : null,
     };
   });
 }
@@ -83,6 +86,7 @@ function checkResult(name, r, wantClasses) {
   const best = classes.reduce((a, b) => (r.probabilities[b] > r.probabilities[a] ? b : a), classes[0]);
   if (r.class !== best) problems.push(`${name}: verdict ${r.class}, most probable ${best}`);
   if (r.bars.some(b => b.value === null || !b.label)) problems.push(`${name}: a bar lacks its value or label`);
+  if (r.title !== r.wantTitle) problems.push(`${name}: title ${JSON.stringify(r.title)}, want ${JSON.stringify(r.wantTitle)}`);
 }
 
 async function newPage(browser, javaScriptEnabled, locale) {

@@ -31,6 +31,11 @@
     preview.hidden = false;
   }
 
+  // The tab's title says the outcome too, as the page the form posts to
+  // without JavaScript does: "boar 97.0% · Image classifier".
+  var title = document.querySelector('h1').textContent;
+  function setTitle(outcome) { document.title = outcome + ' · ' + title; }
+
   function renderResult(data) {
     var verdict = el('p', { 'class': 'verdict', 'data-class': data.class }, d.topPrefix + ' ');
     verdict.appendChild(el('strong', {}, data.display_name));
@@ -48,6 +53,7 @@
       list.appendChild(li);
     });
     body.replaceChildren(verdict, list);
+    setTitle(data.display_name + ' ' + pct(data.probability));
   }
 
   function renderError(code, message) {
@@ -55,6 +61,7 @@
     box.appendChild(el('p')).appendChild(el('strong', {}, d.errorHeading));
     box.appendChild(el('p', {}, message));
     body.replaceChildren(box);
+    setTitle(d.errorHeading);
   }
 
   function classify(file) {
