@@ -1,21 +1,13 @@
 package train
 
 import (
-	"os"
-	"runtime/debug"
-
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/memlimit"
 )
 
-// baseMemoryLimit is the soft memory limit LimitMemory sets on top of the
-// dataset's arrays: room for the model, its optimiser state and one
-// training step's temporaries on the pure-Go backend (measured peak with it:
-// about 1.05 GB for the 50×50 CNN at batch 32).
-const baseMemoryLimit = 1 << 30
-
 // LimitMemory sets a soft memory limit for the Go runtime (debug.SetMemoryLimit)
-// suited to training on ds, unless $GOMEMLIMIT already sets one, and returns
-// the limit in force.
+// suited to training on ds, 1 GiB plus its arrays, unless $GOMEMLIMIT
+// already sets one, and returns the limit in force.
 //
 // Each training step on GoMLX's pure-Go backend allocates hundreds of
 // megabytes of short-lived buffers; with Go's default settings the heap grows
@@ -25,10 +17,5 @@ const baseMemoryLimit = 1 << 30
 // limit: a larger dataset only makes the collector work harder, it never
 // fails an allocation. Programs call it once, before training (the CLI does).
 func LimitMemory(ds *dataset.Dataset) int64 {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return debug.SetMemoryLimit(-1)
-	}
-	limit := int64(baseMemoryLimit) + int64(len(ds.Train.Images)+len(ds.Test.Images)) + 4*int64(len(ds.Train.Labels)+len(ds.Test.Labels))
-	debug.SetMemoryLimit(limit)
-	return limit
+	return memlimit.Set(int64(len(ds.Train.Images)+len(ds.Test.Images)) + 4*int64(len(ds.Train.Labels)+len(ds.Test.Labels)))
 }

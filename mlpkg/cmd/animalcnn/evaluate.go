@@ -39,6 +39,7 @@ func runEvaluate(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	train.LimitMemory(ds) // the limit loadPredictor set, with room for the dataset
 	progress, closeBar := terminalProgress("classifying the test split")
 	eval, otherDataset, err := p.EvaluateTestSplit(ds, progress)
 	closeBar()
