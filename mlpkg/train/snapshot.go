@@ -122,8 +122,11 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 // variables afresh, without a word.
 func checkSaved(gctx *mlctx.Context, dir string, excluded []*mlctx.Variable) error {
 	jsons, err := filepath.Glob(filepath.Join(dir, checkpointPrefix+"*.json"))
-	if err != nil || len(jsons) != 1 {
-		return fmt.Errorf("%d checkpoint metadata files written, want 1 (%v)", len(jsons), err)
+	if err != nil {
+		return err
+	}
+	if len(jsons) != 1 {
+		return fmt.Errorf("%d checkpoint metadata files written, want 1", len(jsons))
 	}
 	b, err := os.ReadFile(jsons[0])
 	if err != nil {
