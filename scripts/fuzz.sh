@@ -36,7 +36,7 @@ targets=() names=()
 while read -r first second _; do
   case "$first" in
     Fuzz*) names+=("$first") ;;
-    ok) for n in "${names[@]}"; do targets+=("$second $n"); done; names=() ;;
+    ok) for n in ${names[@]+"${names[@]}"}; do targets+=("$second $n"); done; names=() ;;
   esac
 done <<<"$list"
 selected=()
