@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/ckpt"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -87,7 +88,7 @@ func Load(dir string, backend backends.Backend) (*Classifier, *Meta, error) {
 func loadModelVariables(snap string) (*context.Context, error) {
 	// The handler loads every variable into its own map and is attached
 	// to a throwaway context; only the model's variables move to ctx.
-	h, err := LoadCheckpoint(snap, checkpoints.Load(context.New()).Dir(snap))
+	h, err := ckpt.Load(snap, checkpoints.Load(context.New()).Dir(snap))
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", snap, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/atomicfile"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/ckpt"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
@@ -121,7 +122,7 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 // succeeds, and a run resumed from the checkpoint would start the missing
 // variables afresh, without a word.
 func checkSaved(gctx *mlctx.Context, dir string, excluded []*mlctx.Variable) error {
-	jsons, err := filepath.Glob(filepath.Join(dir, checkpointPrefix+"*.json"))
+	jsons, err := filepath.Glob(filepath.Join(dir, ckpt.Prefix+"*.json"))
 	if err != nil {
 		return err
 	}
@@ -158,9 +159,6 @@ func checkSaved(gctx *mlctx.Context, dir string, excluded []*mlctx.Variable) err
 	}
 	return nil
 }
-
-// checkpointPrefix starts the names of GoMLX's checkpoint files.
-const checkpointPrefix = "checkpoint-"
 
 // excludedVariables returns the variables of gctx a snapshot leaves out:
 // the running metrics, and when modelOnly every variable outside the model's
@@ -229,7 +227,7 @@ func loadSnapshot(gctx *mlctx.Context, dir, name string) (state, error) {
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return state{}, nil
 	}
-	if _, err := model.LoadCheckpoint(p, checkpoints.Build(gctx).Dir(p).Keep(1).Immediate()); err != nil {
+	if _, err := ckpt.Load(p, checkpoints.Build(gctx).Dir(p).Keep(1).Immediate()); err != nil {
 		return state{}, fmt.Errorf("resume from %s: %w", p, err)
 	}
 	st, ok, err := readState(dir, name)

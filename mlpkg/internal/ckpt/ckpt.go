@@ -1,4 +1,7 @@
-package model
+// Package ckpt loads GoMLX checkpoints (package checkpoints) that a crash or
+// an edit may have damaged: as errors, never as panics or as allocations of
+// terabytes. Packages model and train load through it.
+package ckpt
 
 import (
 	"encoding/json"
@@ -12,15 +15,15 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 )
 
-// LoadCheckpoint runs cfg.Done(), GoMLX's loading of the checkpoint in the
-// folder snap (cfg is configured with Dir(snap)), for a folder that a crash
-// or an edit may have damaged. GoMLX makes each variable as the checkpoint's
+// Load runs cfg.Done(), GoMLX's loading of the checkpoint in the folder
+// snap (cfg is configured with Dir(snap)), for a folder that a crash or an
+// edit may have damaged. GoMLX makes each variable as the checkpoint's
 // JSON file describes it before it reads its data, and panics at a shape it
 // cannot make: a dimension of 2^40 written in a few bytes would end the
 // program for want of memory, a negative one or an unknown type would crash
 // it. So the JSON file GoMLX loads is checked first against the data file
 // beside it, and what GoMLX still panics at is an error.
-func LoadCheckpoint(snap string, cfg *checkpoints.Config) (h *checkpoints.Handler, err error) {
+func Load(snap string, cfg *checkpoints.Config) (h *checkpoints.Handler, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			h, err = nil, fmt.Errorf("damaged checkpoint: %v", r)
@@ -32,19 +35,19 @@ func LoadCheckpoint(snap string, cfg *checkpoints.Config) (h *checkpoints.Handle
 	return cfg.Done()
 }
 
-// GoMLX's checkpoint files: checkpoint-*.json, the latest (last in name
-// order) being the one loaded, beside its .bin data file, which starts with
+// GoMLX's checkpoint files: Prefix*.json, the latest (last in name order)
+// being the one loaded, beside its .bin data file, which starts with
 // gzipHeader when it is compressed.
 const (
-	checkpointPrefix = "checkpoint-"
-	gzipHeader       = "gomlx_checkpoints\x04gzip"
-	// maxInflation bounds the bytes that one byte of deflate data inflates
+	Prefix     = "checkpoint-"
+	gzipHeader = "gomlx_checkpoints\x04gzip"
+	// MaxInflation bounds the bytes that one byte of deflate data inflates
 	// to (1032, deflate's limit, rounded up).
-	maxInflation = 1040
+	MaxInflation = 1040
 )
 
 // checkCheckpointSizes checks the variables of the latest checkpoint in snap
-// (see LoadCheckpoint): no negative dimension, a known type, each the bytes
+// (see Load): no negative dimension, a known type, each the bytes
 // its shape takes, and all of them no more than the data file can hold. Its
 // errors name the file, not the folder. Folders without a checkpoint, or
 // without its data file, are left to GoMLX to report. It panics on a type
@@ -56,7 +59,7 @@ func checkCheckpointSizes(snap string) error {
 	}
 	var bases []string // as GoMLX lists them
 	for _, e := range entries {
-		if name := e.Name(); strings.HasPrefix(name, checkpointPrefix) && strings.HasSuffix(name, ".json") {
+		if name := e.Name(); strings.HasPrefix(name, Prefix) && strings.HasSuffix(name, ".json") {
 			bases = append(bases, strings.TrimSuffix(name, ".json"))
 		}
 	}
@@ -76,7 +79,7 @@ func checkCheckpointSizes(snap string) error {
 	budget := st.Size()
 	head := make([]byte, len(gzipHeader))
 	if n, _ := bin.ReadAt(head, 0); n == len(head) && string(head) == gzipHeader {
-		budget *= maxInflation
+		budget *= MaxInflation
 	}
 	jsonName := base + ".json"
 	f, err := os.Open(filepath.Join(snap, jsonName))
