@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 )
 
 // npyFile returns what writeUint8NPY (or writeInt32NPY, for int32 data)
@@ -69,7 +71,7 @@ func FuzzReadNPY(f *testing.F) {
 		var data []uint8
 		var shape []int
 		var err error
-		if n := allocated(func() { data, shape, err = readUint8NPY(p) }); n > limit {
+		if n := allocs.Bytes(func() { data, shape, err = readUint8NPY(p) }); n > limit {
 			t.Fatalf("readUint8NPY of %d bytes allocated %d bytes", len(file), n)
 		}
 		if err == nil {
@@ -82,7 +84,7 @@ func FuzzReadNPY(f *testing.F) {
 			}
 		}
 		var labels []int32
-		if n := allocated(func() { labels, err = readInt32NPY(p) }); n > limit {
+		if n := allocs.Bytes(func() { labels, err = readInt32NPY(p) }); n > limit {
 			t.Fatalf("readInt32NPY of %d bytes allocated %d bytes", len(file), n)
 		}
 		if err == nil && 4*len(labels) > len(file) {
@@ -213,7 +215,7 @@ func FuzzLoad(f *testing.F) {
 		var ds *Dataset
 		var err error
 		// bufio's 1 MiB buffer per array, and a few times the files.
-		if n := allocated(func() { ds, err = Load(dir) }); n > uint64(8<<20+64*size) {
+		if n := allocs.Bytes(func() { ds, err = Load(dir) }); n > uint64(8<<20+64*size) {
 			t.Fatalf("Load of %d bytes of files allocated %d bytes", size, n)
 		}
 		if err != nil {

@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 )
 
 // craftNPY writes a version 1.0 .npy file with the given dtype and shape
@@ -19,15 +19,6 @@ func craftNPY(t *testing.T, path, dtype, shape string, body []byte) {
 	if err := os.WriteFile(path, npyBytes(1, dtype, shape, body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// allocated returns the bytes fn allocated on the heap.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 func TestNPYDamagedHeader(t *testing.T) {
@@ -48,7 +39,7 @@ func TestNPYDamagedHeader(t *testing.T) {
 			p := filepath.Join(dir, "x.npy")
 			craftNPY(t, p, tc.dtype, tc.shape, make([]byte, 16))
 			var err error
-			n := allocated(func() {
+			n := allocs.Bytes(func() {
 				if tc.dtype == dtypeInt32 {
 					_, err = readInt32NPY(p)
 				} else {
@@ -79,7 +70,7 @@ func TestNPYDamagedHeader(t *testing.T) {
 	binary.Write(&b, binary.LittleEndian, uint32(4000000000))
 	os.WriteFile(p, b.Bytes(), 0o644)
 	var err error
-	if n := allocated(func() { _, _, err = readUint8NPY(p) }); err == nil || n > 4<<20 {
+	if n := allocs.Bytes(func() { _, _, err = readUint8NPY(p) }); err == nil || n > 4<<20 {
 		t.Errorf("header longer than the file: %v, %d bytes allocated", err, n)
 	}
 	// An empty array is fine.

@@ -26,6 +26,7 @@ import (
 	"github.com/animalcnn/animalcnn/internal/testenv"
 
 	"codeberg.org/sbinet/npyio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 	"golang.org/x/image/bmp"
@@ -260,7 +261,7 @@ func TestPrepareDoesNotReadLargeFiles(t *testing.T) {
 	sparseFile(t, filepath.Join(images, "c1", "huge.png"), []byte("\x89PNG\r\n\x1a\n"), MaxFileBytes+1)
 	cfg := testConfig(images)
 	var s *Summary
-	if n := allocated(func() { s = prepare(t, cfg) }); n > 64<<20 {
+	if n := allocs.Bytes(func() { s = prepare(t, cfg) }); n > 64<<20 {
 		t.Errorf("Prepare allocated %d MiB", n>>20)
 	}
 	reasons := map[string]string{}

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/textwidth"
 )
 
@@ -186,14 +186,11 @@ func TestCounts(t *testing.T) {
 func TestNewChecksImagesFirst(t *testing.T) {
 	classes := make([]string, 20000)
 	var err error
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err = New(classes, []int32{0}, [][]float32{{1}})
-	runtime.ReadMemStats(&after)
+	n := allocs.Bytes(func() { _, err = New(classes, []int32{0}, [][]float32{{1}}) })
 	if err == nil || !strings.Contains(err.Error(), "1 probabilities for 20000 classes") {
 		t.Errorf("%v, want an error saying 1 probabilities for 20000 classes", err)
 	}
-	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+	if n > 1<<20 {
 		t.Errorf("%d bytes allocated", n)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/animalcnn/animalcnn/mlpkg/dataset"
 	"github.com/animalcnn/animalcnn/mlpkg/imageio"
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/dirlock"
 )
 
@@ -468,7 +468,7 @@ func TestReadablePNGTrustsNoHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ok bool
-	if n := allocated(func() { ok = readablePNG(bomb) }); ok || n > 1<<20 {
+	if n := allocs.Bytes(func() { ok = readablePNG(bomb) }); ok || n > 1<<20 {
 		t.Errorf("a 30000×30000 PNG header: readable %v, %d bytes allocated", ok, n)
 	}
 	var b bytes.Buffer
@@ -482,15 +482,6 @@ func TestReadablePNGTrustsNoHeader(t *testing.T) {
 	if readablePNG(other) {
 		t.Error("a 29×28 picture is taken for one of Import's")
 	}
-}
-
-// allocated returns the bytes fn allocated on the heap.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // pngChunk returns a PNG chunk of the given type and data, with its CRC.

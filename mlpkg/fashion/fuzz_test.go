@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 )
 
 // idxBytes returns an idx file's bytes: its header words, then data.
@@ -83,7 +85,7 @@ func FuzzReadIdx(f *testing.F) {
 		// window and tables take some more.
 		var got []byte
 		var err error
-		if n := allocated(func() { got, err = readLabels(lp) }); n > 4<<20+uint64(4*len(lbl)) {
+		if n := allocs.Bytes(func() { got, err = readLabels(lp) }); n > 4<<20+uint64(4*len(lbl)) {
 			t.Fatalf("readLabels of %d bytes allocated %d bytes", len(lbl), n)
 		}
 		if err != nil {
@@ -100,7 +102,7 @@ func FuzzReadIdx(f *testing.F) {
 		}
 		rawImg, _ := gunzipped(img)
 		count := 0
-		if n := allocated(func() {
+		if n := allocs.Bytes(func() {
 			err = eachImage(context.Background(), ip, len(got), func(idx int, p []byte) (bool, error) {
 				if idx != count || len(p) != side*side || !bytes.Equal(p, rawImg[16+idx*side*side:16+(idx+1)*side*side]) {
 					t.Fatalf("picture %d (the %dth): %d bytes, not the file's", idx, count, len(p))
@@ -140,7 +142,7 @@ func FuzzReadablePNG(f *testing.F) {
 			t.Fatal(err)
 		}
 		var ok bool
-		if n := allocated(func() { ok = readablePNG(p) }); n > 1<<20+uint64(16*len(data)) {
+		if n := allocs.Bytes(func() { ok = readablePNG(p) }); n > 1<<20+uint64(16*len(data)) {
 			t.Fatalf("readablePNG of %d bytes allocated %d bytes (readable: %v)", len(data), n, ok)
 		}
 		if bytes.Equal(data, good) && !ok {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/animalcnn/animalcnn/mlpkg/internal/ckpt"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
@@ -122,7 +123,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		// GoMLX inflates compressed data whole: up to about a thousand
 		// times the file, and twice that while its buffer grows.
 		limit := 4<<20 + 64*uint64(len(jsonData)) + 2*ckpt.MaxInflation*uint64(len(bin))
-		if n := allocated(func() { loaded, err = loadModelVariables(snap) }); n > limit {
+		if n := allocs.Bytes(func() { loaded, err = loadModelVariables(snap) }); n > limit {
 			t.Fatalf("loadModelVariables of %d + %d bytes allocated %d bytes (%v)", len(jsonData), len(bin), n, err)
 		}
 		if err != nil {

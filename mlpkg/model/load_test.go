@@ -5,10 +5,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 )
@@ -161,7 +161,7 @@ func TestLoadDamagedCheckpoint(t *testing.T) {
 			writeFile(base+".json", bytes.Replace(jsonData, []byte(edit.from), []byte(edit.to), 1))
 			writeFile(base+".bin", bin)
 			var err error
-			if n := allocated(func() { _, err = loadModelVariables(snap) }); n > 1<<20 {
+			if n := allocs.Bytes(func() { _, err = loadModelVariables(snap) }); n > 1<<20 {
 				t.Errorf("%s → %s: %d bytes allocated", edit.from, edit.to, n)
 			}
 			if err == nil || !strings.Contains(err.Error(), edit.want) || !strings.Contains(err.Error(), snap) {
@@ -169,15 +169,6 @@ func TestLoadDamagedCheckpoint(t *testing.T) {
 			}
 		}
 	}
-}
-
-// allocated returns the bytes fn allocated on the heap.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // checkpointFiles saves ctx's variables as a GoMLX checkpoint (compressed

@@ -5,21 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
-
-// allocated returns the bytes fn allocated on the heap.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestLoadEvaluationOfTheModelsClasses: an evaluation.json whose classes
 // are not those of the model in the checkpoint (edited or damaged: 20000
@@ -55,7 +46,7 @@ func TestLoadEvaluationOfTheModelsClasses(t *testing.T) {
 	probs[0] = 1
 	write(many, probs)
 	var err error
-	if n := allocated(func() { _, err = LoadEvaluation(p) }); err == nil || !strings.Contains(err.Error(), "20000 classes that are not the model's 2") || n > 16<<20 {
+	if n := allocs.Bytes(func() { _, err = LoadEvaluation(p) }); err == nil || !strings.Contains(err.Error(), "20000 classes that are not the model's 2") || n > 16<<20 {
 		t.Errorf("an evaluation of 20000 classes for a model of 2: %v, %d bytes allocated", err, n)
 	}
 }

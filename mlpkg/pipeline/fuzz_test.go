@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/animalcnn/animalcnn/mlpkg/internal/allocs"
 	"github.com/animalcnn/animalcnn/mlpkg/model"
 )
 
@@ -47,7 +48,7 @@ func FuzzLoadEvaluation(f *testing.F) {
 		}
 		var ev *Evaluation
 		var err error
-		if n := allocated(func() { ev, err = LoadEvaluation(p) }); n > 1<<20+64*uint64(len(data)) {
+		if n := allocs.Bytes(func() { ev, err = LoadEvaluation(p) }); n > 1<<20+64*uint64(len(data)) {
 			t.Fatalf("LoadEvaluation of %d bytes allocated %d bytes (%v)", len(data), n, err)
 		}
 		if err != nil {
