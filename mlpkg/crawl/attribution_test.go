@@ -34,11 +34,7 @@ func TestAttribution(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "444.jpg")); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	s := out.String()
+	s := credits(t, f.cfg.ImagesDir)
 	for _, want := range []string{
 		"## monkey (2 photos)",
 		"- `111.jpg`: [Monkey \\*on\\* tree](https://www.flickr.com/photos/",
@@ -54,7 +50,7 @@ func TestAttribution(t *testing.T) {
 		t.Errorf("excluded or deleted photo credited:\n%s", s)
 	}
 	// Classes named: those only, once each, and each must have been crawled.
-	out.Reset()
+	var out bytes.Buffer
 	if err := WriteAttribution(&out, f.cfg.ImagesDir, []string{"monkey"}); err != nil || !strings.Contains(out.String(), "## monkey (2 photos)") {
 		t.Errorf("monkey named: %v\n%s", err, out.String())
 	}
@@ -92,11 +88,7 @@ func TestAttributionEscapesOwner(t *testing.T) {
 	if _, err := f.run(t, context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	s := out.String()
+	s := credits(t, f.cfg.ImagesDir)
 	if strings.Contains(s, "](javascript:") || strings.Contains(s, "\n# Injected") || strings.Count(s, "\n- ") != 1 {
 		t.Errorf("credits:\n%s", s)
 	}
@@ -118,11 +110,7 @@ func TestAttributionDropsControlCharacters(t *testing.T) {
 	if _, err := f.run(t, context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	s := out.String()
+	s := credits(t, f.cfg.ImagesDir)
 	if strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
 		t.Errorf("control characters in the credits: %q", s)
 	}
@@ -155,11 +143,7 @@ func TestAttributionFileNameStaysCode(t *testing.T) {
 	if c := rep.Classes[0]; c.Recovered != 1 {
 		t.Fatalf("report %+v, want the file adopted", c)
 	}
-	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
-		t.Fatal(err)
-	}
-	s := out.String()
+	s := credits(t, f.cfg.ImagesDir)
 	want := "- ```" + photos[0].ID + ".a``b\ufffd- `made up` by nobody.jpg```: ["
 	if strings.Count(s, "\n- ") != 1 || !strings.Contains(s, want) {
 		t.Errorf("credits, want one item starting %q:\n%s", want, s)
@@ -199,11 +183,18 @@ func TestOrphanWithNonUTF8NameNotAdopted(t *testing.T) {
 			t.Errorf("manifest entry %+v: %v", e, err)
 		}
 	}
+	if s := credits(t, f.cfg.ImagesDir); !strings.Contains(s, "## monkey (1 photos)") {
+		t.Errorf("credits:\n%s", s)
+	}
+}
+
+// credits returns the credits WriteAttribution writes for every class of
+// imagesDir.
+func credits(t *testing.T, imagesDir string) string {
+	t.Helper()
 	var out bytes.Buffer
-	if err := WriteAttribution(&out, f.cfg.ImagesDir, nil); err != nil {
+	if err := WriteAttribution(&out, imagesDir, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "## monkey (1 photos)") {
-		t.Errorf("credits:\n%s", out.String())
-	}
+	return out.String()
 }
