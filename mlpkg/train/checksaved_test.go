@@ -11,7 +11,7 @@ import (
 // so, without a "<nil>" where no error occurred.
 func TestCheckSavedWithoutMetadata(t *testing.T) {
 	err := checkSaved(mlctx.New(), t.TempDir(), nil)
-	if err == nil || strings.Contains(err.Error(), "nil") || !strings.Contains(err.Error(), "0 checkpoint metadata files") {
+	if err == nil || strings.Contains(err.Error(), "nil") || !strings.Contains(err.Error(), "no checkpoint metadata file") {
 		t.Errorf("checkSaved of an empty folder: %v", err)
 	}
 }

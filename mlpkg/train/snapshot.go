@@ -122,25 +122,19 @@ func saveSnapshot(gctx *mlctx.Context, dir, name string, st state) error {
 // succeeds, and a run resumed from the checkpoint would start the missing
 // variables afresh, without a word.
 func checkSaved(gctx *mlctx.Context, dir string, excluded []*mlctx.Variable) error {
-	jsons, err := filepath.Glob(filepath.Join(dir, ckpt.Prefix+"*.json"))
+	base, err := ckpt.Latest(dir)
 	if err != nil {
 		return err
 	}
-	if len(jsons) != 1 {
-		return fmt.Errorf("%d checkpoint metadata files written, want 1", len(jsons))
+	if base == "" {
+		return errors.New("no checkpoint metadata file written")
 	}
-	b, err := os.ReadFile(jsons[0])
+	saved, err := ckpt.ReadVariables(base)
 	if err != nil {
 		return err
-	}
-	var saved struct {
-		Variables []struct{ ParameterName string }
-	}
-	if err := json.Unmarshal(b, &saved); err != nil {
-		return fmt.Errorf("%s: %w", jsons[0], err)
 	}
 	written := map[string]bool{}
-	for _, v := range saved.Variables {
+	for _, v := range saved {
 		written[v.ParameterName] = true
 	}
 	skip := map[*mlctx.Variable]bool{}
@@ -155,7 +149,7 @@ func checkSaved(gctx *mlctx.Context, dir string, excluded []*mlctx.Variable) err
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%d variables were not written (%s first): a write to %s failed; is the disk full?",
-			len(missing), missing[0], strings.TrimSuffix(jsons[0], ".json")+".bin")
+			len(missing), missing[0], base+".bin")
 	}
 	return nil
 }

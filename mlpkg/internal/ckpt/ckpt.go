@@ -5,7 +5,9 @@ package ckpt
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,7 +31,7 @@ func Load(snap string, cfg *checkpoints.Config) (h *checkpoints.Handler, err err
 			h, err = nil, fmt.Errorf("damaged checkpoint: %v", r)
 		}
 	}()
-	if err := checkCheckpointSizes(snap); err != nil {
+	if err := checkSizes(snap); err != nil {
 		return nil, err
 	}
 	return cfg.Done()
@@ -46,16 +48,22 @@ const (
 	MaxInflation = 1040
 )
 
-// checkCheckpointSizes checks the variables of the latest checkpoint in snap
-// (see Load): no negative dimension, a known type, each the bytes
-// its shape takes, and all of them no more than the data file can hold. Its
-// errors name the file, not the folder. Folders without a checkpoint, or
-// without its data file, are left to GoMLX to report. It panics on a type
-// GoMLX does not know, as GoMLX would.
-func checkCheckpointSizes(snap string) error {
-	entries, err := os.ReadDir(snap)
+// Variable is a variable as a checkpoint's JSON file describes it.
+type Variable struct {
+	// ParameterName is GoMLX's name for it ("var:/model/conv1/weights").
+	ParameterName string
+	Dimensions    []int
+	DType         dtypes.DType
+	// Length is the bytes of its data in the .bin file.
+	Length int
+}
+
+// Latest returns the latest checkpoint in dir, the one GoMLX loads, as its
+// files' path without ".json" or ".bin"; "" when dir holds none.
+func Latest(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil
+		return "", err
 	}
 	var bases []string // as GoMLX lists them
 	for _, e := range entries {
@@ -64,10 +72,38 @@ func checkCheckpointSizes(snap string) error {
 		}
 	}
 	if len(bases) == 0 {
+		return "", nil
+	}
+	return filepath.Join(dir, slices.Max(bases)), nil
+}
+
+// ReadVariables reads the variables that the checkpoint base (see Latest)
+// lists in its JSON file. Its errors name the file.
+func ReadVariables(base string) ([]Variable, error) {
+	f, err := os.Open(base + ".json")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var meta struct{ Variables []Variable }
+	if err := json.NewDecoder(f).Decode(&meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(base)+".json", err)
+	}
+	return meta.Variables, nil
+}
+
+// checkSizes checks the variables of the latest checkpoint in snap (see
+// Load): no negative dimension, a known type, each the bytes its shape
+// takes, and all of them no more than the data file can hold. Its errors
+// name the file, not the folder. Folders without a checkpoint, or without
+// its data file, are left to GoMLX to report. It panics on a type GoMLX does
+// not know, as GoMLX would.
+func checkSizes(snap string) error {
+	base, err := Latest(snap)
+	if err != nil || base == "" {
 		return nil
 	}
-	base := slices.Max(bases)
-	bin, err := os.Open(filepath.Join(snap, base+".bin"))
+	bin, err := os.Open(base + ".bin")
 	if err != nil {
 		return nil
 	}
@@ -81,24 +117,15 @@ func checkCheckpointSizes(snap string) error {
 	if n, _ := bin.ReadAt(head, 0); n == len(head) && string(head) == gzipHeader {
 		budget *= MaxInflation
 	}
-	jsonName := base + ".json"
-	f, err := os.Open(filepath.Join(snap, jsonName))
-	if err != nil {
+	vars, err := ReadVariables(base)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	defer f.Close()
-	var meta struct {
-		Variables []struct {
-			ParameterName string
-			Dimensions    []int
-			DType         dtypes.DType
-			Length        int
-		}
+	if err != nil {
+		return err
 	}
-	if err := json.NewDecoder(f).Decode(&meta); err != nil {
-		return fmt.Errorf("%s: %w", jsonName, err)
-	}
-	for _, v := range meta.Variables {
+	jsonName, binName := filepath.Base(base)+".json", filepath.Base(base)+".bin"
+	for _, v := range vars {
 		size := int64(v.DType.Size())
 		if size <= 0 {
 			return fmt.Errorf("%s: variable %s of type %s, which a checkpoint cannot hold (damaged)", jsonName, v.ParameterName, v.DType)
@@ -108,7 +135,7 @@ func checkCheckpointSizes(snap string) error {
 			case d < 0:
 				return fmt.Errorf("%s: variable %s has a negative dimension, %v (damaged)", jsonName, v.ParameterName, v.Dimensions)
 			case d > 0 && size > budget/int64(d): // size*d > budget, without overflow
-				return fmt.Errorf("%s: variable %s of shape %v takes more than the %d bytes of data in %s (damaged)", jsonName, v.ParameterName, v.Dimensions, st.Size(), base+".bin")
+				return fmt.Errorf("%s: variable %s of shape %v takes more than the %d bytes of data in %s (damaged)", jsonName, v.ParameterName, v.Dimensions, st.Size(), binName)
 			}
 			size *= int64(d)
 		}
