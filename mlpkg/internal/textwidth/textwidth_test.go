@@ -14,6 +14,8 @@ func TestWidthAndPad(t *testing.T) {
 		{"サル", 4},             // wide characters: two columns each
 		{"ｲﾉｼｼ", 4},           // halfwidth katakana: one column each
 		{"ＡＢ", 4},             // fullwidth Latin: two columns each
+		{"🐗", 2},              // an emoji: two columns
+		{"🐻\u200d❄\ufe0f", 2}, // one emoji of three joined characters (polar bear)
 	} {
 		if got := Width(c.s); got != c.width {
 			t.Errorf("Width(%q) = %d, want %d", c.s, got, c.width)
